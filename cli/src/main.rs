@@ -1,1 +1,46 @@
-fn main() {}
+//! The `custody` command: parses arguments, makes one call into `custody-core` per
+//! command, renders the result and sets the exit code.
+
+// The binary is where printing and exiting belong.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+#![forbid(unsafe_code)]
+
+mod args;
+mod commands;
+mod demo;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::Cli;
+
+/// Exit code for an operation that failed (a mismatch, a failed wipe, tampering).
+const EXIT_FAILED: u8 = 1;
+/// Exit code for bad usage or a refusal by policy.
+const EXIT_REFUSED: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = e.exit_code();
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(code).unwrap_or(EXIT_REFUSED));
+        }
+    };
+    match commands::run(cli.command) {
+        Ok(code) => code,
+        Err(err) => {
+            if output::is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            match err.downcast_ref::<custody_core::Error>() {
+                Some(e) if e.is_refusal() => ExitCode::from(EXIT_REFUSED),
+                _ => ExitCode::from(EXIT_FAILED),
+            }
+        }
+    }
+}

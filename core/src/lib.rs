@@ -1,1 +1,38 @@
-//! placeholder
+//! The workflows of custody: the tamper-evident ledger, the data home and its people,
+//! and (as they land) sending, wiping records, certificates, registers and retention.
+//!
+//! Every workflow starts from a [`Station`] (an opened data home), checks the actor's
+//! role in [`people`], does its work, and appends its record to the [`ledger`] in one
+//! transaction that also signs a checkpoint over the new head.
+//!
+//! ```
+//! # fn main() -> Result<(), custody_core::Error> {
+//! let dir = tempfile::tempdir()?;
+//! let home = dir.path().join("home");
+//! custody_core::Station::init(&home, "sato", Some("Example Union"), Some("desk-1"))?;
+//! let mut station = custody_core::Station::open(&home, "sato")?;
+//! let id = station.note("cabinet key handed to the night guard")?;
+//! assert_eq!(id.as_str(), "NT-1");
+//! let report = station.verify(None)?;
+//! assert_eq!(report.entries, 3);
+//! # Ok(())
+//! # }
+//! ```
+
+#![forbid(unsafe_code)]
+
+pub mod canon;
+pub mod clock;
+pub mod config;
+mod error;
+pub mod keys;
+pub mod ledger;
+pub mod people;
+mod station;
+
+pub use error::{Error, Result};
+pub use ledger::RecordId;
+pub use station::{InitReport, Station, default_home};
+
+/// The version of custody, recorded in the ledger and on certificates.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

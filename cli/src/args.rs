@@ -1,0 +1,162 @@
+//! The command line, as clap definitions; their doc comments are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// custody: encrypt, record, wipe and retain personal data, with a tamper-evident
+/// ledger that managers and auditors can verify.
+///
+/// The data home is $CUSTODY_HOME, else ~/.local/share/custody. The person acting is
+/// $CUSTODY_ACTOR, else your login name.
+#[derive(Debug, Parser)]
+#[command(
+    name = "custody",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the data home: ledger, station signing key, config. You become its
+    /// first manager.
+    Init(InitArgs),
+    /// Register people and list them.
+    #[command(subcommand)]
+    People(PeopleCommand),
+    /// Record an operation note (運用状況記録) in the ledger.
+    Note(NoteArgs),
+    /// List ledger entries.
+    Log(LogArgs),
+    /// Check, print the head of, or export the ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Walk through what custody does, in a throwaway data home.
+    Demo,
+}
+
+/// `custody init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Your organisation's name, printed on records and certificates.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// This station's name (default: the host name).
+    #[arg(long)]
+    pub station: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `custody people …`.
+#[derive(Debug, Subcommand)]
+pub enum PeopleCommand {
+    /// Register a person with a role (managers only).
+    Add {
+        /// Their name (login name, or what they set as CUSTODY_ACTOR).
+        name: String,
+        /// What they do.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List registered people.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A role on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    /// Handles personal data: sends, records carry-outs.
+    Clerk,
+    /// Runs the station, wipes media.
+    It,
+    /// Approves, checks certificates, registers people.
+    Manager,
+    /// Reads everything, writes nothing.
+    Auditor,
+}
+
+/// `custody note`.
+#[derive(Debug, Args)]
+pub struct NoteArgs {
+    /// What happened.
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    pub text: Option<String>,
+    /// Record every non-empty line of this file as a note, all in one transaction
+    /// (for transcribing a paper register).
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `custody log`.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only entries of this kind (note, person-add, send, …).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only entries on or after this date (2026-04-01) or time (UTC).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only entries by this person.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `custody ledger …`.
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Print the latest signed checkpoint, to keep outside this machine (mail it to an
+    /// auditor, print it into the paper register).
+    Head {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recompute the whole chain, payload commitments and checkpoint signatures.
+    Verify {
+        /// An earlier head (the text `custody ledger head` printed): prove the ledger
+        /// still extends it, so that a deleted tail or a restored old copy is caught.
+        #[arg(long, value_name = "FILE")]
+        against: Option<PathBuf>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write every entry with its payload, for auditors.
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Ledger export formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    /// One JSON object per line.
+    Jsonl,
+}

@@ -1,0 +1,351 @@
+//! `config.toml`: organisation, station, people (a mirror of the ledger), retention
+//! classes with their legal basis, and policy switches.
+//!
+//! The file is meant to be read and edited by people: it is written once from a
+//! commented template, and later changes (a person added) edit it in place so the
+//! comments and any local edits survive.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::people::Role;
+
+/// What starts a retention period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Trigger {
+    /// From the registration date (or a date given with `--since`).
+    Created,
+    /// From an event date (e.g. loss of eligibility), set when it happens.
+    Event,
+}
+
+/// One retention class.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionClass {
+    /// How many years items of this class are kept.
+    pub years: u32,
+    /// What starts the period.
+    pub trigger: Trigger,
+    /// The rule that sets the period, quoted for the disposal record.
+    pub basis: String,
+}
+
+/// A person as mirrored in `config.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonEntry {
+    /// Login or chosen name.
+    pub name: String,
+    /// Their role.
+    pub role: Role,
+}
+
+/// Whether sending needs an approved request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SendApproval {
+    /// Clerks may send without a request.
+    #[default]
+    None,
+    /// Every send names a request approved by a manager other than the sender.
+    Required,
+}
+
+/// `[send]` policy switches.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendPolicy {
+    /// Whether a send needs an approved request.
+    #[serde(default)]
+    pub approval: SendApproval,
+}
+
+/// `[retention]` settings besides the classes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionPolicy {
+    /// Overwrite method used when disposing of files.
+    #[serde(default = "default_shred_method")]
+    pub shred_method: String,
+    /// Whether the last overwrite pass is read back.
+    #[serde(default = "default_true")]
+    pub shred_verify: bool,
+    /// The classes by name.
+    #[serde(default)]
+    pub classes: BTreeMap<String, RetentionClass>,
+}
+
+fn default_shred_method() -> String {
+    "random".into()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The organisation's name, printed on certificates.
+    pub organisation: String,
+    /// This station's name, recorded in every entry.
+    pub station: String,
+    /// People and their roles: a mirror of the ledger, which is authoritative.
+    #[serde(default)]
+    pub people: Vec<PersonEntry>,
+    /// Sending policy.
+    #[serde(default)]
+    pub send: SendPolicy,
+    /// Retention classes and disposal settings.
+    pub retention: RetentionPolicy,
+}
+
+/// The retention classes every home starts with, from the regulations' digest; a
+/// config may lengthen them but never shorten them.
+pub fn default_classes() -> BTreeMap<String, RetentionClass> {
+    let class = |years, trigger, basis: &str| RetentionClass {
+        years,
+        trigger,
+        basis: basis.to_string(),
+    };
+    BTreeMap::from([
+        (
+            "system-data".to_string(),
+            class(
+                5,
+                Trigger::Created,
+                "システム等運用管理規程 第20条第1項(1): 情報システム等で保有するデータ 5年",
+            ),
+        ),
+        (
+            "media-data".to_string(),
+            class(
+                3,
+                Trigger::Created,
+                "システム等運用管理規程 第20条第1項(2): 電子媒体に収録されたデータ 3年",
+            ),
+        ),
+        (
+            "backup".to_string(),
+            class(
+                5,
+                Trigger::Created,
+                "システム等運用管理規程 第20条第1項(3): バックアップを目的としたデータ 5年",
+            ),
+        ),
+        (
+            "my-number".to_string(),
+            class(
+                3,
+                Trigger::Event,
+                "システム等運用管理規程 第20条第3項: 個人番号データ 資格喪失又は扶養削除の日から3年",
+            ),
+        ),
+        (
+            "records".to_string(),
+            class(
+                7,
+                Trigger::Created,
+                "邑智郡総合事務組合特定個人情報等取扱規程 第2条第7号: 記録等の保存期間 7年",
+            ),
+        ),
+        (
+            "disclosure".to_string(),
+            class(
+                10,
+                Trigger::Created,
+                "地方職員共済組合愛知県支部 個人情報の保護に関する細則 第16条第2項: 個人情報の開示等台帳 10年",
+            ),
+        ),
+    ])
+}
+
+impl Config {
+    /// A new configuration for `organisation` and `station`, with the default classes
+    /// and `first_manager` as the only person.
+    pub fn new(organisation: &str, station: &str, first_manager: &str) -> Config {
+        Config {
+            organisation: organisation.to_string(),
+            station: station.to_string(),
+            people: vec![PersonEntry {
+                name: first_manager.to_string(),
+                role: Role::Manager,
+            }],
+            send: SendPolicy::default(),
+            retention: RetentionPolicy {
+                shred_method: default_shred_method(),
+                shred_verify: true,
+                classes: default_classes(),
+            },
+        }
+    }
+
+    /// Reads and checks `config.toml`.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = fs_err::read_to_string(path)?;
+        let config: Config = toml::from_str(&text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: format!("{}; fix the file or restore it from a backup", e.message()),
+        })?;
+        config.check(path)?;
+        Ok(config)
+    }
+
+    fn check(&self, path: &Path) -> Result<()> {
+        let bad = |message: String| Error::Config {
+            path: path.to_path_buf(),
+            message,
+        };
+        for (name, floor) in default_classes() {
+            match self.retention.classes.get(&name) {
+                None => {
+                    return Err(bad(format!(
+                        "retention class {name} is missing; it is required ({} years, {})",
+                        floor.years, floor.basis
+                    )));
+                }
+                Some(class) if class.years < floor.years => {
+                    return Err(bad(format!(
+                        "retention class {name} is set to {} years, shorter than the {} years its basis requires ({}); a class may be lengthened, never shortened",
+                        class.years, floor.years, floor.basis
+                    )));
+                }
+                Some(class) if class.trigger != floor.trigger => {
+                    return Err(bad(format!(
+                        "retention class {name} must start from its {} date",
+                        match floor.trigger {
+                            Trigger::Created => "registration",
+                            Trigger::Event => "event",
+                        }
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        for (name, class) in &self.retention.classes {
+            if class.years == 0 || class.basis.trim().is_empty() {
+                return Err(bad(format!(
+                    "retention class {name} needs at least 1 year and a basis text"
+                )));
+            }
+        }
+        crate::ledger::check_field("station name", &self.station)?;
+        Ok(())
+    }
+
+    /// The text of a new `config.toml`, with comments for the people who edit it.
+    pub fn to_template(&self) -> Result<String> {
+        let body = toml::to_string_pretty(self)
+            .map_err(|e| Error::Invalid(format!("cannot write config: {e}")))?;
+        Ok(format!(
+            "# custody configuration.\n\
+             #\n\
+             # organisation and station appear on every record and certificate.\n\
+             # [[people]] mirrors the ledger, which is authoritative: add people with\n\
+             # `custody people add NAME --role clerk|it|manager|auditor`, not here.\n\
+             # [send] approval = \"none\" | \"required\": whether sending personal data needs\n\
+             # an approved request.\n\
+             # [retention.classes.*] may be lengthened; shortening one below its legal\n\
+             # basis is refused.\n\n{body}"
+        ))
+    }
+
+    /// Rewrites the `[[people]]` mirror in place, keeping the rest of the file.
+    pub fn write_people(path: &Path, people: &[PersonEntry]) -> Result<()> {
+        let text = fs_err::read_to_string(path)?;
+        let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: format!("{e}"),
+        })?;
+        let mut array = toml_edit::ArrayOfTables::new();
+        for person in people {
+            let mut table = toml_edit::Table::new();
+            table["name"] = toml_edit::value(person.name.clone());
+            table["role"] = toml_edit::value(person.role.as_str());
+            array.push(table);
+        }
+        doc["people"] = toml_edit::Item::ArrayOfTables(array);
+        write_atomic(path, doc.to_string().as_bytes())
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it over
+/// `path`, so a reader sees the old file or the new one, never half of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| {
+        Error::Io(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", dir.display()),
+        ))
+    })?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| {
+        Error::Io(std::io::Error::new(
+            e.error.kind(),
+            format!("{}: {}", path.display(), e.error),
+        ))
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_round_trips_and_shortening_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let config = Config::new("Org", "desk-1", "sato");
+        fs_err::write(&path, config.to_template().unwrap()).unwrap();
+        assert_eq!(Config::load(&path).unwrap(), config);
+
+        let text = fs_err::read_to_string(&path).unwrap();
+        let longer = text.replacen("years = 5", "years = 6", 1);
+        fs_err::write(&path, &longer).unwrap();
+        assert!(Config::load(&path).is_ok());
+        let shorter = text.replace("years = 7", "years = 6");
+        fs_err::write(&path, &shorter).unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("records") && err.contains("never shortened"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn people_mirror_is_rewritten_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        fs_err::write(
+            &path,
+            Config::new("Org", "d", "sato").to_template().unwrap(),
+        )
+        .unwrap();
+        let people = vec![
+            PersonEntry {
+                name: "sato".into(),
+                role: Role::Manager,
+            },
+            PersonEntry {
+                name: "鈴木".into(),
+                role: Role::Clerk,
+            },
+        ];
+        Config::write_people(&path, &people).unwrap();
+        let text = fs_err::read_to_string(&path).unwrap();
+        assert!(text.starts_with("# custody configuration."));
+        assert_eq!(Config::load(&path).unwrap().people, people);
+    }
+}

@@ -1,0 +1,133 @@
+//! The one error type of `custody-core`.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in a custody workflow.
+///
+/// Each variant carries the context a person needs to act on it (path, record id,
+/// ledger sequence number). [`Error::is_refusal`] tells the command line whether the
+/// failure is a refusal by policy or bad usage (exit 2) or an operation that failed
+/// (exit 1).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file-system operation failed; fs-err already names the path.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+
+    /// SQLite refused an operation on the ledger.
+    #[error("ledger database {path}: {source}")]
+    Sqlite {
+        /// The ledger file.
+        path: PathBuf,
+        /// What SQLite said.
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// No data home exists where one was expected.
+    #[error("no custody data home at {0}; run `custody init` first (or set CUSTODY_HOME)")]
+    NoHome(PathBuf),
+
+    /// `init` found something already there.
+    #[error("{0} already holds a custody data home (or other files); refusing to overwrite it")]
+    HomeExists(PathBuf),
+
+    /// The ledger was written by a newer custody.
+    #[error(
+        "ledger {path} has schema version {found}, newer than this custody understands ({supported}); upgrade custody"
+    )]
+    DatabaseTooNew {
+        /// The ledger file.
+        path: PathBuf,
+        /// `user_version` found in the file.
+        found: i64,
+        /// The newest version this binary knows.
+        supported: i64,
+    },
+
+    /// The configuration file is malformed or breaks a rule.
+    #[error("config {path}: {message}")]
+    Config {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
+
+    /// The station signing key could not be read or used.
+    #[error("station key {path}: {message}")]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// The actor is not allowed to do this.
+    #[error("{actor} may not {action}: {reason}")]
+    NotAllowed {
+        /// Who tried.
+        actor: String,
+        /// What they tried, in words.
+        action: String,
+        /// Why not, and what to do.
+        reason: String,
+    },
+
+    /// The clock is earlier than the last ledger entry.
+    #[error(
+        "the clock says {now}, earlier than the last ledger entry ({last}); fix the system clock before recording anything"
+    )]
+    ClockBehind {
+        /// The current time.
+        now: String,
+        /// The time of the latest entry.
+        last: String,
+    },
+
+    /// A value given on the command line or in a file is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+
+    /// A record id does not exist.
+    #[error("no record {0} in the ledger")]
+    NoSuchRecord(String),
+
+    /// The ledger does not verify.
+    #[error("ledger verification failed at entry {seq}: {problem}")]
+    Tampered {
+        /// The first bad sequence number (0 when it concerns the whole file).
+        seq: i64,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl Error {
+    /// True when the failure is bad usage or a refusal by policy (exit code 2), false
+    /// when an operation was attempted and failed (exit code 1).
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::NoHome(_)
+                | Error::HomeExists(_)
+                | Error::DatabaseTooNew { .. }
+                | Error::Config { .. }
+                | Error::NotAllowed { .. }
+                | Error::ClockBehind { .. }
+                | Error::Invalid(_)
+                | Error::NoSuchRecord(_)
+        )
+    }
+
+    /// Wraps a SQLite error with the ledger path.
+    pub(crate) fn sqlite(path: &std::path::Path) -> impl FnOnce(rusqlite::Error) -> Error + '_ {
+        move |source| Error::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// The result type of `custody-core`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,643 @@
+//! The tamper-evident ledger: one SQLite file that every workflow appends to.
+//!
+//! Each entry's `hash` covers its own fields and the previous entry's hash, so the
+//! entries form a chain; the entry's payload (canonical JSON) is kept apart in
+//! `payloads` and bound to the entry by `commitment = SHA-256(salt ‖ payload)`, so a
+//! payload holding personal data can later be erased while the chain still verifies.
+//! After every command that appends, a checkpoint over the new head is signed with the
+//! station key. `docs/ledger-format.md` gives the exact byte strings.
+//!
+//! # Locking
+//!
+//! Every write runs in a `BEGIN IMMEDIATE` transaction, which takes SQLite's write
+//! lock before reading the head, so two processes can never both extend the same
+//! head. Waiting writers retry for up to [`BUSY_TIMEOUT`]. The file is in WAL mode so
+//! readers (`log`, `verify`) never block a writer.
+//!
+//! # Compatibility
+//!
+//! The schema is an append-only list of migrations tracked by `PRAGMA user_version`
+//! and applied in one exclusive transaction. A file whose version is newer than this
+//! binary knows is refused rather than guessed at. The hashing rules are versioned by
+//! the `custody-ledger/v1` prefix of every hashed string.
+//!
+//! # Failure modes
+//!
+//! `synchronous=FULL` makes every committed transaction durable before the command
+//! reports success. A process killed mid-append leaves either the whole transaction
+//! (entries, payloads, projections, checkpoint) or none of it. Triggers refuse
+//! `UPDATE` and `DELETE` on entries and checkpoints, and anything but erasure on
+//! payloads; someone who drops the triggers can still edit the file, which
+//! [`Ledger::verify`] detects, and a deleted tail or an old copy restored is caught
+//! by verifying against a head kept outside the machine.
+
+mod schema;
+mod verify;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, ToSql, Transaction, TransactionBehavior, params};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub use verify::{HeadBlock, VerifyReport};
+
+use crate::clock;
+use crate::error::{Error, Result};
+use crate::keys::StationKey;
+
+/// How long a writer waits for another process's transaction before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The `prev_hash` of the first entry.
+pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// A record id such as `CO-12`: a kind prefix and a number, unique in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct RecordId(String);
+
+impl RecordId {
+    /// Parses an id typed by a person, accepting lower case (`co-12` → `CO-12`).
+    pub fn parse(text: &str) -> Result<RecordId> {
+        let upper = text.trim().to_ascii_uppercase();
+        let valid = upper.split_once('-').is_some_and(|(prefix, number)| {
+            (2..=3).contains(&prefix.len())
+                && prefix.bytes().all(|b| b.is_ascii_uppercase())
+                && !number.is_empty()
+                && number.bytes().all(|b| b.is_ascii_digit())
+                && !number.starts_with('0')
+        });
+        if valid {
+            Ok(RecordId(upper))
+        } else {
+            Err(Error::Invalid(format!(
+                "{text:?} is not a record id; ids look like CO-12 or TX-4"
+            )))
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The kind prefix (`CO` of `CO-12`).
+    pub fn prefix(&self) -> &str {
+        self.0.split_once('-').map_or("", |(p, _)| p)
+    }
+}
+
+impl std::fmt::Display for RecordId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl ToSql for RecordId {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        self.0.to_sql()
+    }
+}
+
+impl FromSql for RecordId {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        String::column_result(value).map(RecordId)
+    }
+}
+
+/// One ledger entry, with its payload when it has not been erased.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    /// UTC time of the append.
+    pub at: String,
+    /// Who did it.
+    pub actor: String,
+    /// Which station recorded it.
+    pub station: String,
+    /// What kind of event (`note`, `send`, `wipe`, …).
+    pub kind: String,
+    /// The record it concerns (`CO-12`), or empty.
+    pub subject: String,
+    /// SHA-256 of salt and payload, hex.
+    pub commitment: String,
+    /// Hash of the previous entry, hex.
+    pub prev_hash: String,
+    /// Hash of this entry, hex.
+    pub hash: String,
+    /// The payload, or `None` once erased.
+    pub payload: Option<Value>,
+    /// When the payload was erased, if it was.
+    pub erased: Option<String>,
+}
+
+/// What an append produced.
+#[derive(Debug, Clone)]
+pub struct Appended {
+    /// The new entry's sequence number.
+    pub seq: i64,
+    /// The new entry's hash.
+    pub hash: String,
+    /// The new entry's time.
+    pub at: String,
+}
+
+/// A signed checkpoint over the chain's head.
+#[derive(Debug, Clone, Serialize)]
+pub struct Checkpoint {
+    /// How many entries the chain had.
+    pub size: i64,
+    /// The hash of entry `size`.
+    pub head: String,
+    /// When it was signed.
+    pub at: String,
+    /// minisign signature over [`checkpoint_message`].
+    pub signature: String,
+}
+
+/// Which entries `log` lists.
+#[derive(Debug, Default, Clone)]
+pub struct LogFilter {
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// Only entries at or after this time.
+    pub since: Option<String>,
+    /// Only this actor.
+    pub actor: Option<String>,
+    /// Only entries about this record.
+    pub subject: Option<String>,
+}
+
+/// The byte string an entry's hash is computed over (see docs/ledger-format.md).
+#[allow(clippy::too_many_arguments)]
+pub fn hash_input(
+    buf: &mut Vec<u8>,
+    seq: i64,
+    at: &str,
+    actor: &str,
+    station: &str,
+    kind: &str,
+    subject: &str,
+    commitment: &str,
+    prev_hash: &str,
+) {
+    buf.clear();
+    buf.extend_from_slice(b"custody-ledger/v1\n");
+    buf.extend_from_slice(seq.to_string().as_bytes());
+    for field in [at, actor, station, kind, subject, commitment, prev_hash] {
+        buf.push(b'\n');
+        buf.extend_from_slice(field.as_bytes());
+    }
+}
+
+/// SHA-256 of the salt's hex text followed by the payload text, as hex.
+pub fn commitment(salt_hex: &str, body: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(salt_hex.as_bytes());
+    h.update(body.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// The text a checkpoint signature covers.
+pub fn checkpoint_message(station: &str, size: i64, head: &str, at: &str) -> String {
+    format!("custody-checkpoint/v1\nstation: {station}\nsize: {size}\nhead: {head}\nat: {at}\n")
+}
+
+/// Refuses text that would make the hashed byte string ambiguous.
+pub(crate) fn check_field(what: &str, value: &str) -> Result<()> {
+    if value.chars().any(char::is_control) {
+        return Err(Error::Invalid(format!(
+            "{what} {value:?} contains a control character (such as a line break)"
+        )));
+    }
+    Ok(())
+}
+
+/// The ledger file, open.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger").field("path", &self.path).finish()
+    }
+}
+
+impl Ledger {
+    /// Creates a new ledger file, which must not exist yet.
+    pub fn create(path: &Path) -> Result<Ledger> {
+        if path.exists() {
+            return Err(Error::HomeExists(path.to_path_buf()));
+        }
+        let ledger = Ledger::open_inner(path, rusqlite::OpenFlags::default())?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // The WAL and shared-memory files SQLite creates later copy this mode.
+            fs_err::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+        Ok(ledger)
+    }
+
+    /// Opens an existing ledger, applying any migrations it lacks.
+    pub fn open(path: &Path) -> Result<Ledger> {
+        if !path.is_file() {
+            return Err(Error::NoHome(path.parent().unwrap_or(path).to_path_buf()));
+        }
+        Ledger::open_inner(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+        )
+    }
+
+    fn open_inner(path: &Path, flags: rusqlite::OpenFlags) -> Result<Ledger> {
+        let err = Error::sqlite(path);
+        let conn = Connection::open_with_flags(path, flags).map_err(err)?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(Error::sqlite(path))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+        )
+        .map_err(Error::sqlite(path))?;
+        let mut ledger = Ledger {
+            conn,
+            path: path.to_path_buf(),
+        };
+        ledger.migrate()?;
+        Ok(ledger)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let latest = schema::MIGRATIONS.len() as i64;
+        let path = self.path.clone();
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(Error::sqlite(&path))?;
+        if version > latest {
+            return Err(Error::DatabaseTooNew {
+                path,
+                found: version,
+                supported: latest,
+            });
+        }
+        if version == latest {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Exclusive)
+            .map_err(Error::sqlite(&path))?;
+        // Another process may have migrated while we waited for the lock.
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(Error::sqlite(&path))?;
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql).map_err(Error::sqlite(&path))?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)
+                .map_err(Error::sqlite(&path))?;
+        }
+        tx.commit().map_err(Error::sqlite(&path))
+    }
+
+    /// The ledger file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The connection, for reading projections (domain tables).
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs `f` in one write transaction; if it appended anything, signs a checkpoint
+    /// over the new head in the same transaction, then commits. Nothing is written if
+    /// `f` fails.
+    pub fn write<T>(
+        &mut self,
+        station: &str,
+        key: &StationKey,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Error::sqlite(&path))?;
+        let last: Option<(i64, String, String)> = tx
+            .query_row(
+                "SELECT seq, at, hash FROM entries ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(Error::sqlite(&path))?;
+        let (size, last_at, head) = match last {
+            Some((seq, at, hash)) => (seq, Some(at), hash),
+            None => (0, None, GENESIS_PREV.to_string()),
+        };
+        let mut writer = Writer {
+            tx,
+            path: &path,
+            station,
+            size,
+            last_at,
+            head,
+            appended: false,
+            buf: Vec::new(),
+        };
+        let value = f(&mut writer)?;
+        if writer.appended {
+            let at = writer.next_time()?;
+            let message = checkpoint_message(station, writer.size, &writer.head, &at);
+            let comment = format!(
+                "custody checkpoint station={station} size={} head={}",
+                writer.size, writer.head
+            );
+            let signature = key.sign(message.as_bytes(), &comment)?;
+            writer
+                .tx
+                .execute(
+                    "INSERT INTO checkpoints(size, head, at, signature) VALUES (?1, ?2, ?3, ?4)",
+                    params![writer.size, writer.head, at, signature],
+                )
+                .map_err(Error::sqlite(&path))?;
+        }
+        writer.tx.commit().map_err(Error::sqlite(&path))?;
+        Ok(value)
+    }
+
+    /// The latest signed checkpoint.
+    pub fn latest_checkpoint(&self) -> Result<Option<Checkpoint>> {
+        self.conn
+            .query_row(
+                "SELECT size, head, at, signature FROM checkpoints ORDER BY size DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(Checkpoint {
+                        size: r.get(0)?,
+                        head: r.get(1)?,
+                        at: r.get(2)?,
+                        signature: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(Error::sqlite(&self.path))
+    }
+
+    /// Entries matching `filter`, oldest first.
+    pub fn entries(&self, filter: &LogFilter) -> Result<Vec<Entry>> {
+        let mut sql = String::from(
+            "SELECT e.seq, e.at, e.actor, e.station, e.kind, e.subject, e.commitment, e.prev_hash, \
+             e.hash, p.body, p.erased FROM entries e LEFT JOIN payloads p ON p.seq = e.seq WHERE 1=1",
+        );
+        let mut args: Vec<&dyn ToSql> = Vec::new();
+        if let Some(kind) = &filter.kind {
+            sql.push_str(" AND e.kind = ?");
+            args.push(kind);
+        }
+        if let Some(since) = &filter.since {
+            sql.push_str(" AND e.at >= ?");
+            args.push(since);
+        }
+        if let Some(actor) = &filter.actor {
+            sql.push_str(" AND e.actor = ?");
+            args.push(actor);
+        }
+        if let Some(subject) = &filter.subject {
+            sql.push_str(" AND e.subject = ?");
+            args.push(subject);
+        }
+        sql.push_str(" ORDER BY e.seq");
+        let mut stmt = self.conn.prepare(&sql).map_err(Error::sqlite(&self.path))?;
+        let rows = stmt
+            .query_map(args.as_slice(), entry_from_row)
+            .map_err(Error::sqlite(&self.path))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(Error::sqlite(&self.path))
+    }
+
+    /// Writes every entry with its payload as one JSON object per line; returns how
+    /// many were written.
+    pub fn export_jsonl(&self, out: &mut dyn Write) -> Result<u64> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT e.seq, e.at, e.actor, e.station, e.kind, e.subject, e.commitment, \
+                 e.prev_hash, e.hash, p.body, p.erased, p.salt FROM entries e \
+                 LEFT JOIN payloads p ON p.seq = e.seq ORDER BY e.seq",
+            )
+            .map_err(Error::sqlite(&self.path))?;
+        let mut rows = stmt.query([]).map_err(Error::sqlite(&self.path))?;
+        let mut count = 0;
+        while let Some(row) = rows.next().map_err(Error::sqlite(&self.path))? {
+            let entry = entry_from_row(row).map_err(Error::sqlite(&self.path))?;
+            let salt: Option<String> = row.get(11).map_err(Error::sqlite(&self.path))?;
+            let mut object = serde_json::to_value(&entry)
+                .map_err(|e| Error::Invalid(format!("cannot export entry {}: {e}", entry.seq)))?;
+            object["salt"] = salt.map_or(Value::Null, Value::String);
+            serde_json::to_writer(&mut *out, &object)
+                .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+            out.write_all(b"\n")?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Looks up which entry created a record and what kind of record it is.
+    pub fn record(&self, id: &RecordId) -> Result<(String, i64)> {
+        self.conn
+            .query_row("SELECT kind, seq FROM records WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(Error::sqlite(&self.path))?
+            .ok_or_else(|| Error::NoSuchRecord(id.to_string()))
+    }
+
+    /// Number of entries in the chain.
+    pub fn size(&self) -> Result<i64> {
+        self.conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM entries", [], |r| {
+                r.get(0)
+            })
+            .map_err(Error::sqlite(&self.path))
+    }
+}
+
+fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    let body: Option<String> = r.get(9)?;
+    Ok(Entry {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        station: r.get(3)?,
+        kind: r.get(4)?,
+        subject: r.get(5)?,
+        commitment: r.get(6)?,
+        prev_hash: r.get(7)?,
+        hash: r.get(8)?,
+        payload: body.and_then(|b| serde_json::from_str(&b).ok()),
+        erased: r.get(10)?,
+    })
+}
+
+/// An open write transaction on the ledger.
+pub struct Writer<'a> {
+    tx: Transaction<'a>,
+    path: &'a Path,
+    station: &'a str,
+    size: i64,
+    last_at: Option<String>,
+    head: String,
+    appended: bool,
+    buf: Vec<u8>,
+}
+
+impl Writer<'_> {
+    /// The transaction, for writing projections in the same commit as their entry.
+    pub fn tx(&self) -> &Transaction<'_> {
+        &self.tx
+    }
+
+    /// Maps a SQLite error to the crate error, naming the ledger.
+    pub fn sql_err(&self) -> impl FnOnce(rusqlite::Error) -> Error + '_ {
+        Error::sqlite(self.path)
+    }
+
+    fn next_time(&mut self) -> Result<String> {
+        let now = clock::stamp(clock::now());
+        if let Some(last) = &self.last_at
+            && now < *last
+        {
+            return Err(Error::ClockBehind {
+                now,
+                last: last.clone(),
+            });
+        }
+        self.last_at = Some(now.clone());
+        Ok(now)
+    }
+
+    /// Appends one entry with its payload.
+    pub fn append(
+        &mut self,
+        actor: &str,
+        kind: &str,
+        subject: &str,
+        payload: &Value,
+    ) -> Result<Appended> {
+        check_field("actor", actor)?;
+        check_field("station", self.station)?;
+        check_field("kind", kind)?;
+        check_field("subject", subject)?;
+        let body = crate::canon::to_string(payload)?;
+        let mut salt = [0u8; 32];
+        getrandom::fill(&mut salt).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+        let salt = hex::encode(salt);
+        let commitment = commitment(&salt, &body);
+        let at = self.next_time()?;
+        let seq = self.size + 1;
+        hash_input(
+            &mut self.buf,
+            seq,
+            &at,
+            actor,
+            self.station,
+            kind,
+            subject,
+            &commitment,
+            &self.head,
+        );
+        let hash = hex::encode(Sha256::digest(&self.buf));
+        let err = Error::sqlite(self.path);
+        self.tx
+            .prepare_cached(
+                "INSERT INTO entries(seq, at, actor, station, kind, subject, commitment, prev_hash, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    seq, at, actor, self.station, kind, subject, commitment, self.head, hash
+                ])
+            })
+            .map_err(err)?;
+        self.tx
+            .prepare_cached("INSERT INTO payloads(seq, salt, body) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![seq, salt, body]))
+            .map_err(Error::sqlite(self.path))?;
+        self.size = seq;
+        self.head = hash.clone();
+        self.appended = true;
+        Ok(Appended { seq, hash, at })
+    }
+
+    /// Allocates the next id with `prefix` (`CO` → `CO-13`).
+    pub fn next_id(&mut self, prefix: &str) -> Result<RecordId> {
+        let next: i64 = self
+            .tx
+            .query_row(
+                "INSERT INTO counters(prefix, last) VALUES (?1, 1) \
+                 ON CONFLICT(prefix) DO UPDATE SET last = last + 1 RETURNING last",
+                [prefix],
+                |r| r.get(0),
+            )
+            .map_err(Error::sqlite(self.path))?;
+        RecordId::parse(&format!("{prefix}-{next}"))
+    }
+
+    /// Creates a record: allocates an id with `prefix`, appends an entry of `kind`
+    /// whose subject is that id and whose payload is `payload` plus an `id` field, and
+    /// registers the id. Returns the id and the entry.
+    pub fn create_record(
+        &mut self,
+        actor: &str,
+        kind: &str,
+        prefix: &str,
+        mut payload: Value,
+    ) -> Result<(RecordId, Appended)> {
+        let id = self.next_id(prefix)?;
+        if let Value::Object(map) = &mut payload {
+            map.insert("id".into(), Value::String(id.to_string()));
+        }
+        let appended = self.append(actor, kind, id.as_str(), &payload)?;
+        self.tx
+            .execute(
+                "INSERT INTO records(id, kind, seq) VALUES (?1, ?2, ?3)",
+                params![id, kind, appended.seq],
+            )
+            .map_err(Error::sqlite(self.path))?;
+        Ok((id, appended))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_ids_parse_and_normalise() {
+        assert_eq!(RecordId::parse(" co-12 ").unwrap().as_str(), "CO-12");
+        assert_eq!(RecordId::parse("TX-4").unwrap().prefix(), "TX");
+        for bad in ["CO", "CO-", "C-1", "CO-01", "CO-1a", "12"] {
+            assert!(RecordId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hash_input_is_line_separated() {
+        let mut buf = Vec::new();
+        hash_input(&mut buf, 7, "T", "sato", "st", "note", "NT-1", "c", "p");
+        assert_eq!(buf, b"custody-ledger/v1\n7\nT\nsato\nst\nnote\nNT-1\nc\np");
+    }
+}

@@ -1,0 +1,459 @@
+//! Recomputing the chain: every hash, every commitment whose payload is present,
+//! every checkpoint signature, and optionally a head kept outside the machine.
+
+use std::sync::mpsc;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{GENESIS_PREV, Ledger, checkpoint_message, hash_input};
+use crate::error::{Error, Result};
+use crate::keys::StationPublicKey;
+
+/// Rows are read in batches of this many and hashed in parallel while the next batch
+/// is read.
+const BATCH: usize = 16_384;
+
+/// The text block `custody ledger head` prints: the signed checkpoint message followed
+/// by its minisign signature, meant to be kept outside the machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadBlock {
+    /// Station name in the message.
+    pub station: String,
+    /// Chain size at the checkpoint.
+    pub size: i64,
+    /// Hash of entry `size`.
+    pub head: String,
+    /// When the checkpoint was signed.
+    pub at: String,
+    /// The minisign signature text.
+    pub signature: String,
+}
+
+impl HeadBlock {
+    /// The signed message (the block's first five lines).
+    pub fn message(&self) -> String {
+        checkpoint_message(&self.station, self.size, &self.head, &self.at)
+    }
+
+    /// The whole block: message, then signature.
+    pub fn to_text(&self) -> String {
+        let mut text = self.message();
+        text.push_str(&self.signature);
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text
+    }
+
+    /// Parses a block written by [`HeadBlock::to_text`].
+    pub fn parse(text: &str) -> Result<HeadBlock> {
+        let bad = |why: &str| {
+            Error::Invalid(format!(
+                "not a custody ledger head ({why}); use the text printed by `custody ledger head`"
+            ))
+        };
+        let text = text.replace("\r\n", "\n");
+        let mut lines = text.lines();
+        if lines.next() != Some("custody-checkpoint/v1") {
+            return Err(bad("first line is not custody-checkpoint/v1"));
+        }
+        let mut field = |name: &str| -> Result<String> {
+            lines
+                .next()
+                .and_then(|l| l.strip_prefix(name))
+                .and_then(|l| l.strip_prefix(": "))
+                .map(str::to_string)
+                .ok_or_else(|| bad(&format!("missing {name} line")))
+        };
+        let station = field("station")?;
+        let size = field("size")?
+            .parse()
+            .map_err(|_| bad("size is not a number"))?;
+        let head = field("head")?;
+        let at = field("at")?;
+        let signature: Vec<&str> = lines.collect();
+        if signature.len() < 4 {
+            return Err(bad("the signature lines are missing"));
+        }
+        Ok(HeadBlock {
+            station,
+            size,
+            head,
+            at,
+            signature: signature.join("\n") + "\n",
+        })
+    }
+}
+
+/// What a successful verification found.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    /// Entries in the chain.
+    pub entries: i64,
+    /// Payloads whose commitment was recomputed.
+    pub payloads_checked: i64,
+    /// Payloads erased for retention (their commitments stand in for them).
+    pub payloads_erased: i64,
+    /// Checkpoint signatures checked.
+    pub checkpoints: i64,
+    /// Hash of the last entry.
+    pub head: String,
+    /// Key id that signed the checkpoints.
+    pub key_id: String,
+    /// The size of the external head that the chain was shown to extend.
+    pub extends: Option<i64>,
+}
+
+struct Row {
+    seq: i64,
+    at: String,
+    actor: String,
+    station: String,
+    kind: String,
+    subject: String,
+    commitment: String,
+    prev_hash: String,
+    hash: String,
+    salt: Option<String>,
+    body: Option<String>,
+    erased: bool,
+    has_payload: bool,
+}
+
+fn hex_eq(digest: &[u8], hex_text: &str) -> bool {
+    let mut out = [0u8; 64];
+    hex::encode_to_slice(digest, &mut out).expect("32 bytes fit 64 hex digits");
+    out == hex_text.as_bytes()
+}
+
+/// The problems one row can have on its own, without its neighbours.
+fn check_row(row: &Row, buf: &mut Vec<u8>) -> Option<String> {
+    hash_input(
+        buf,
+        row.seq,
+        &row.at,
+        &row.actor,
+        &row.station,
+        &row.kind,
+        &row.subject,
+        &row.commitment,
+        &row.prev_hash,
+    );
+    if !hex_eq(&Sha256::digest(&buf[..]), &row.hash) {
+        return Some("the entry's hash does not match its fields (an entry was changed)".into());
+    }
+    if !row.has_payload {
+        return Some("the entry's payload row is missing (a payload was deleted)".into());
+    }
+    match (&row.salt, &row.body) {
+        (Some(salt), Some(body)) => {
+            let mut h = Sha256::new();
+            h.update(salt.as_bytes());
+            h.update(body.as_bytes());
+            if !hex_eq(&h.finalize(), &row.commitment) {
+                return Some(
+                    "the payload does not match the entry's commitment (a payload was changed)"
+                        .into(),
+                );
+            }
+        }
+        (None, None) if row.erased => {}
+        _ => return Some("the payload row is half erased (a payload was changed)".into()),
+    }
+    None
+}
+
+impl Ledger {
+    /// Recomputes the whole chain and checks every checkpoint with `key`; with
+    /// `against`, also proves that the chain still extends that earlier head.
+    pub fn verify(
+        &self,
+        key: &StationPublicKey,
+        against: Option<&HeadBlock>,
+    ) -> Result<VerifyReport> {
+        let sql = Error::sqlite(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT e.seq, e.at, e.actor, e.station, e.kind, e.subject, e.commitment, \
+                 e.prev_hash, e.hash, p.salt, p.body, p.erased IS NOT NULL, p.seq IS NOT NULL \
+                 FROM entries e LEFT JOIN payloads p ON p.seq = e.seq ORDER BY e.seq",
+            )
+            .map_err(sql)?;
+        let mut rows = stmt.query([]).map_err(Error::sqlite(&self.path))?;
+
+        let (tx, rx) = mpsc::sync_channel::<Vec<Row>>(2);
+        let initial = ChainState {
+            expected_seq: 1,
+            prev_hash: GENESIS_PREV.to_string(),
+            prev_at: String::new(),
+            checked: 0,
+            erased: 0,
+        };
+        let state = std::thread::scope(|scope| -> Result<ChainState> {
+            let worker = scope.spawn(move || -> Result<ChainState> {
+                let mut state = initial;
+                for batch in rx {
+                    state.check_batch(&batch)?;
+                }
+                Ok(state)
+            });
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut read_error = None;
+            loop {
+                match rows.next() {
+                    Ok(Some(r)) => match read_row(r) {
+                        Ok(row) => batch.push(row),
+                        Err(e) => {
+                            read_error = Some(e);
+                            break;
+                        }
+                    },
+                    Ok(None) => break,
+                    Err(e) => {
+                        read_error = Some(e);
+                        break;
+                    }
+                }
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if tx.send(full).is_err() {
+                        break; // the worker stopped at a problem
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
+            }
+            drop(tx);
+            let final_state = worker.join().expect("the verify worker does not panic")?;
+            if let Some(e) = read_error {
+                return Err(Error::sqlite(&self.path)(e));
+            }
+            Ok(final_state)
+        })?;
+        let size = state.expected_seq - 1;
+        let head = state.prev_hash.clone();
+
+        let orphan: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT MIN(p.seq) FROM payloads p LEFT JOIN entries e ON e.seq = p.seq WHERE e.seq IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(Error::sqlite(&self.path))?;
+        if let Some(seq) = orphan {
+            return Err(Error::Tampered {
+                seq,
+                problem: "a payload exists for an entry that is missing (an entry was deleted)"
+                    .into(),
+            });
+        }
+
+        let checkpoints = self.verify_checkpoints(key, size)?;
+
+        let extends = match against {
+            None => None,
+            Some(block) => {
+                key.verify(block.message().as_bytes(), &block.signature)
+                    .map_err(|why| Error::Tampered {
+                        seq: block.size,
+                        problem: format!("the external head's signature is not valid: {why}"),
+                    })?;
+                if block.size > size {
+                    return Err(Error::Tampered {
+                        seq: size + 1,
+                        problem: format!(
+                            "the ledger has {size} entries but the external head from {} covers {}: entries were removed (a deleted tail or an older copy)",
+                            block.at, block.size
+                        ),
+                    });
+                }
+                let hash: String = self
+                    .conn
+                    .query_row(
+                        "SELECT hash FROM entries WHERE seq = ?1",
+                        [block.size],
+                        |r| r.get(0),
+                    )
+                    .map_err(Error::sqlite(&self.path))?;
+                if hash != block.head {
+                    return Err(Error::Tampered {
+                        seq: block.size,
+                        problem: format!(
+                            "entry {} is not the one the external head from {} signed: the ledger was rewritten",
+                            block.size, block.at
+                        ),
+                    });
+                }
+                Some(block.size)
+            }
+        };
+
+        Ok(VerifyReport {
+            entries: size,
+            payloads_checked: state.checked,
+            payloads_erased: state.erased,
+            checkpoints,
+            head,
+            key_id: key.key_id(),
+            extends,
+        })
+    }
+
+    fn verify_checkpoints(&self, key: &StationPublicKey, size: i64) -> Result<i64> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT c.size, c.head, c.at, c.signature, e.hash, e.station \
+                 FROM checkpoints c LEFT JOIN entries e ON e.seq = c.size ORDER BY c.size",
+            )
+            .map_err(Error::sqlite(&self.path))?;
+        let mut rows = stmt.query([]).map_err(Error::sqlite(&self.path))?;
+        let mut count = 0;
+        let mut last = 0;
+        while let Some(r) = rows.next().map_err(Error::sqlite(&self.path))? {
+            let get = |i| -> Result<String> { r.get(i).map_err(Error::sqlite(&self.path)) };
+            let at_size: i64 = r.get(0).map_err(Error::sqlite(&self.path))?;
+            let head = get(1)?;
+            let at = get(2)?;
+            let signature = get(3)?;
+            let entry_hash: Option<String> = r.get(4).map_err(Error::sqlite(&self.path))?;
+            let station: Option<String> = r.get(5).map_err(Error::sqlite(&self.path))?;
+            let (Some(entry_hash), Some(station)) = (entry_hash, station) else {
+                return Err(Error::Tampered {
+                    seq: size + 1,
+                    problem: format!(
+                        "a signed checkpoint covers {at_size} entries but the ledger has {size}: entries were removed from the end"
+                    ),
+                });
+            };
+            if entry_hash != head {
+                return Err(Error::Tampered {
+                    seq: at_size,
+                    problem: format!(
+                        "the checkpoint signed at {at} names a different entry {at_size}"
+                    ),
+                });
+            }
+            let message = checkpoint_message(&station, at_size, &head, &at);
+            key.verify(message.as_bytes(), &signature)
+                .map_err(|why| Error::Tampered {
+                    seq: at_size,
+                    problem: format!("checkpoint signature: {why}"),
+                })?;
+            count += 1;
+            last = at_size;
+        }
+        if last != size {
+            return Err(Error::Tampered {
+                seq: last + 1,
+                problem: format!(
+                    "entries {}..{size} are not covered by a signed checkpoint (appended without the station key)",
+                    last + 1
+                ),
+            });
+        }
+        Ok(count)
+    }
+}
+
+fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok(Row {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        station: r.get(3)?,
+        kind: r.get(4)?,
+        subject: r.get(5)?,
+        commitment: r.get(6)?,
+        prev_hash: r.get(7)?,
+        hash: r.get(8)?,
+        salt: r.get(9)?,
+        body: r.get(10)?,
+        erased: r.get::<_, Option<bool>>(11)?.unwrap_or(false),
+        has_payload: r.get(12)?,
+    })
+}
+
+struct ChainState {
+    expected_seq: i64,
+    prev_hash: String,
+    prev_at: String,
+    checked: i64,
+    erased: i64,
+}
+
+impl ChainState {
+    fn check_batch(&mut self, batch: &[Row]) -> Result<()> {
+        let problems: Vec<Option<String>> = batch
+            .par_iter()
+            .map_init(Vec::new, |buf, row| check_row(row, buf))
+            .collect();
+        for (row, problem) in batch.iter().zip(problems) {
+            if row.seq != self.expected_seq {
+                let problem = if row.seq > self.expected_seq {
+                    format!(
+                        "entries {}..{} are missing (deleted)",
+                        self.expected_seq,
+                        row.seq - 1
+                    )
+                } else {
+                    "entries are out of order".to_string()
+                };
+                return Err(Error::Tampered {
+                    seq: self.expected_seq,
+                    problem,
+                });
+            }
+            if row.prev_hash != self.prev_hash {
+                return Err(Error::Tampered {
+                    seq: row.seq,
+                    problem: "the entry does not link to the one before it (entries were removed, inserted or reordered)".into(),
+                });
+            }
+            if let Some(problem) = problem {
+                return Err(Error::Tampered {
+                    seq: row.seq,
+                    problem,
+                });
+            }
+            if row.at < self.prev_at {
+                return Err(Error::Tampered {
+                    seq: row.seq,
+                    problem: format!("its time {} is earlier than the entry before it", row.at),
+                });
+            }
+            if row.erased {
+                self.erased += 1;
+            } else {
+                self.checked += 1;
+            }
+            self.expected_seq += 1;
+            self.prev_hash.clone_from(&row.hash);
+            self.prev_at.clone_from(&row.at);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_block_round_trips() {
+        let block = HeadBlock {
+            station: "窓口 1".into(),
+            size: 42,
+            head: "ab".repeat(32),
+            at: "2026-11-22T09:00:00.000000Z".into(),
+            signature: "untrusted comment: x\nRW\ntrusted comment: y\nZZ\n".into(),
+        };
+        assert_eq!(HeadBlock::parse(&block.to_text()).unwrap(), block);
+        assert!(HeadBlock::parse("hello").is_err());
+    }
+}

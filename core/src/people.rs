@@ -1,0 +1,210 @@
+//! People, their roles, and the rules every workflow shares: who may write, who may
+//! approve, and the two-person rule.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// What a person does in the office.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// 事務取扱担当者: handles personal data, sends and records.
+    Clerk,
+    /// システム管理: wipes media, runs the station.
+    It,
+    /// 保護責任者: approves carry-outs and disposals, checks certificates.
+    Manager,
+    /// 監査責任者: reads everything, writes nothing.
+    Auditor,
+}
+
+impl Role {
+    /// The role's name as typed on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Clerk => "clerk",
+            Role::It => "it",
+            Role::Manager => "manager",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    /// Parses `clerk`, `it`, `manager` or `auditor`.
+    pub fn parse(text: &str) -> Result<Role> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "clerk" => Ok(Role::Clerk),
+            "it" => Ok(Role::It),
+            "manager" => Ok(Role::Manager),
+            "auditor" => Ok(Role::Auditor),
+            _ => Err(Error::Invalid(format!(
+                "{text:?} is not a role; use clerk, it, manager or auditor"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A registered person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Person {
+    /// Their name.
+    pub name: String,
+    /// Their role.
+    pub role: Role,
+    /// The record id of their registration (`PE-3`).
+    pub id: String,
+    /// When they were registered.
+    pub since: String,
+}
+
+/// Who is running this command, and what the ledger knows of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// Their name: `$CUSTODY_ACTOR`, else the login name.
+    pub name: String,
+    /// Their role, when registered.
+    pub role: Option<Role>,
+}
+
+/// Checks a person's name: not empty, at most 64 characters, no control characters.
+pub fn check_name(name: &str) -> Result<()> {
+    let len = name.chars().count();
+    if name.trim().is_empty()
+        || len > 64
+        || name.chars().any(char::is_control)
+        || name != name.trim()
+    {
+        return Err(Error::Invalid(format!(
+            "{name:?} is not a usable name: use 1 to 64 characters, without line breaks or surrounding spaces"
+        )));
+    }
+    Ok(())
+}
+
+/// The actor's name from `$CUSTODY_ACTOR`, else the operating system's login name.
+pub fn actor_name() -> Result<String> {
+    if let Ok(name) = std::env::var("CUSTODY_ACTOR")
+        && !name.is_empty()
+    {
+        check_name(&name)?;
+        return Ok(name);
+    }
+    let uid = nix::unistd::getuid();
+    match nix::unistd::User::from_uid(uid) {
+        Ok(Some(user)) => Ok(user.name),
+        _ => Err(Error::Invalid(format!(
+            "cannot tell who you are (uid {uid} has no login name); set CUSTODY_ACTOR to your name"
+        ))),
+    }
+}
+
+impl Actor {
+    /// Refuses unless the actor is registered with a role that may write records
+    /// (everyone but auditors).
+    pub fn require_writer(&self, action: &str) -> Result<Role> {
+        match self.role {
+            None => Err(Error::NotAllowed {
+                actor: self.name.clone(),
+                action: action.to_string(),
+                reason: format!(
+                    "{} is not registered at this station; a manager adds people with `custody people add {} --role clerk|it|manager|auditor`",
+                    self.name, self.name
+                ),
+            }),
+            Some(Role::Auditor) => Err(Error::NotAllowed {
+                actor: self.name.clone(),
+                action: action.to_string(),
+                reason: "auditors read the ledger; they do not write to it".into(),
+            }),
+            Some(role) => Ok(role),
+        }
+    }
+
+    /// Refuses unless the actor has one of `roles`.
+    pub fn require_role(&self, roles: &[Role], action: &str) -> Result<Role> {
+        let role = self.require_writer(action)?;
+        if roles.contains(&role) {
+            return Ok(role);
+        }
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        Err(Error::NotAllowed {
+            actor: self.name.clone(),
+            action: action.to_string(),
+            reason: format!(
+                "this needs the role {} and {} is {}",
+                names.join(" or "),
+                self.name,
+                role
+            ),
+        })
+    }
+
+    /// The two-person rule: refuses unless the actor is a manager and not `requester`.
+    pub fn require_approver(&self, requester: &str, action: &str) -> Result<()> {
+        self.require_role(&[Role::Manager], action)?;
+        if self.name == requester {
+            return Err(Error::NotAllowed {
+                actor: self.name.clone(),
+                action: action.to_string(),
+                reason: "an approval is always by a different person than the requester (two-person rule); ask another manager".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(name: &str, role: Option<Role>) -> Actor {
+        Actor {
+            name: name.into(),
+            role,
+        }
+    }
+
+    #[test]
+    fn unknown_people_and_auditors_cannot_write() {
+        assert!(actor("x", None).require_writer("note").is_err());
+        assert!(
+            actor("x", Some(Role::Auditor))
+                .require_writer("note")
+                .is_err()
+        );
+        assert!(actor("x", Some(Role::Clerk)).require_writer("note").is_ok());
+    }
+
+    #[test]
+    fn approver_is_a_manager_and_not_the_requester() {
+        assert!(
+            actor("a", Some(Role::Manager))
+                .require_approver("a", "approve")
+                .is_err()
+        );
+        assert!(
+            actor("a", Some(Role::Clerk))
+                .require_approver("b", "approve")
+                .is_err()
+        );
+        assert!(
+            actor("a", Some(Role::Manager))
+                .require_approver("b", "approve")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert!(check_name("佐藤 花子").is_ok());
+        for bad in ["", " sato", "sa\nto", &"x".repeat(65)] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,428 @@
+//! The data home of a station, opened: configuration, signing key, ledger and the
+//! person at the keyboard. Every workflow starts from a [`Station`].
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::config::{Config, PersonEntry};
+use crate::error::{Error, Result};
+use crate::keys::{StationKey, StationPublicKey};
+use crate::ledger::{Entry, HeadBlock, Ledger, LogFilter, RecordId, VerifyReport, Writer};
+use crate::people::{Actor, Person, Role, check_name};
+
+/// The data home: `$CUSTODY_HOME`, else `~/.local/share/custody`.
+pub fn default_home() -> Result<PathBuf> {
+    if let Some(home) = std::env::var_os("CUSTODY_HOME").filter(|h| !h.is_empty()) {
+        return Ok(PathBuf::from(home));
+    }
+    if let Some(data) = std::env::var_os("XDG_DATA_HOME").filter(|h| !h.is_empty()) {
+        return Ok(PathBuf::from(data).join("custody"));
+    }
+    match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        Some(home) => Ok(PathBuf::from(home).join(".local/share/custody")),
+        None => Err(Error::Invalid(
+            "cannot find a place for the data home: set CUSTODY_HOME".into(),
+        )),
+    }
+}
+
+/// What `custody init` created.
+#[derive(Debug, Clone, Serialize)]
+pub struct InitReport {
+    /// The data home.
+    pub home: PathBuf,
+    /// Organisation name.
+    pub organisation: String,
+    /// Station name.
+    pub station: String,
+    /// The first manager.
+    pub manager: String,
+    /// The station key's id.
+    pub key_id: String,
+    /// The station public key file.
+    pub public_key: PathBuf,
+    /// The record id of the first manager.
+    pub id: RecordId,
+}
+
+/// An opened data home.
+pub struct Station {
+    home: PathBuf,
+    config: Config,
+    key: StationKey,
+    ledger: Ledger,
+    actor: Actor,
+}
+
+impl std::fmt::Debug for Station {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Station")
+            .field("home", &self.home)
+            .field("actor", &self.actor)
+            .finish_non_exhaustive()
+    }
+}
+
+fn hostname() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "station".into())
+}
+
+impl Station {
+    /// Creates a data home at `home` (which must not exist, or be an empty folder):
+    /// key pair, config, ledger with its first entries. The actor becomes the first
+    /// manager. Everything is built in a temporary folder beside `home` and renamed
+    /// into place, so a failure leaves nothing behind.
+    pub fn init(
+        home: &Path,
+        manager: &str,
+        organisation: Option<&str>,
+        station: Option<&str>,
+    ) -> Result<InitReport> {
+        check_name(manager)?;
+        let manager = manager.to_string();
+        let organisation = organisation
+            .unwrap_or("(organisation not set)")
+            .trim()
+            .to_string();
+        let station = station.map(str::to_string).unwrap_or_else(hostname);
+        check_name(&station)?;
+        if organisation.is_empty() || organisation.chars().any(char::is_control) {
+            return Err(Error::Invalid(
+                "the organisation name must be one line of text".into(),
+            ));
+        }
+        if home.exists() {
+            let empty = home.is_dir() && fs_err::read_dir(home)?.next().is_none();
+            if !empty {
+                return Err(Error::HomeExists(home.to_path_buf()));
+            }
+        }
+        let parent = match home.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs_err::create_dir_all(&parent)?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".custody-init-")
+            .tempdir_in(&parent)
+            .map_err(|e| {
+                Error::Io(std::io::Error::new(
+                    e.kind(),
+                    format!("{}: {e}", parent.display()),
+                ))
+            })?;
+        let keys = tmp.path().join("keys");
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&keys)
+                .map_err(|e| {
+                    Error::Io(std::io::Error::new(
+                        e.kind(),
+                        format!("{}: {e}", keys.display()),
+                    ))
+                })?;
+        }
+        let key = StationKey::generate(&keys, &station)?;
+        let config = Config::new(&organisation, &station, &manager);
+        fs_err::write(tmp.path().join("config.toml"), config.to_template()?)?;
+        let mut ledger = Ledger::create(&tmp.path().join("ledger.db"))?;
+        let public = key.public().clone();
+        let id = ledger.write(&station, &key, |w| {
+            w.append(
+                &manager,
+                "init",
+                "",
+                &json!({
+                    "organisation": organisation,
+                    "station": station,
+                    "key_id": public.key_id(),
+                    "public_key": public.to_base64(),
+                    "custody_version": crate::VERSION,
+                }),
+            )?;
+            add_person_in(w, &manager, &manager, Role::Manager)
+        })?;
+        drop(ledger);
+        let dir = tmp.keep();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs_err::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        if let Err(e) = std::fs::rename(&dir, home) {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(if home.exists() {
+                Error::HomeExists(home.to_path_buf())
+            } else {
+                Error::Io(std::io::Error::new(
+                    e.kind(),
+                    format!("{}: {e}", home.display()),
+                ))
+            });
+        }
+        Ok(InitReport {
+            home: home.to_path_buf(),
+            organisation,
+            station,
+            manager,
+            key_id: public.key_id(),
+            public_key: home.join("keys/station.pub"),
+            id,
+        })
+    }
+
+    /// Opens the data home at `home` for the person named `actor` (usually
+    /// [`crate::people::actor_name`]).
+    pub fn open(home: &Path, actor: &str) -> Result<Station> {
+        check_name(actor)?;
+        let config_path = home.join("config.toml");
+        if !config_path.is_file() {
+            return Err(Error::NoHome(home.to_path_buf()));
+        }
+        let config = Config::load(&config_path)?;
+        let key = StationKey::load(&home.join("keys"))?;
+        let ledger = Ledger::open(&home.join("ledger.db"))?;
+        let mut station = Station {
+            home: home.to_path_buf(),
+            config,
+            key,
+            ledger,
+            actor: Actor {
+                name: actor.to_string(),
+                role: None,
+            },
+        };
+        station.actor.role = station.role_of(&station.actor.name)?;
+        station.check_people_mirror()?;
+        Ok(station)
+    }
+
+    fn check_people_mirror(&mut self) -> Result<()> {
+        let ledger: Vec<PersonEntry> = self
+            .people()?
+            .into_iter()
+            .map(|p| PersonEntry {
+                name: p.name,
+                role: p.role,
+            })
+            .collect();
+        for person in &self.config.people {
+            if !ledger.contains(person) {
+                return Err(Error::Config {
+                    path: self.home.join("config.toml"),
+                    message: format!(
+                        "it lists {} as {} but the ledger does not; people are changed with `custody people add`, not by editing config.toml (remove that entry)",
+                        person.name, person.role
+                    ),
+                });
+            }
+        }
+        if ledger.len() != self.config.people.len() {
+            // A crash between the ledger commit and the mirror's rewrite: repair.
+            Config::write_people(&self.home.join("config.toml"), &ledger)?;
+            self.config.people = ledger;
+        }
+        Ok(())
+    }
+
+    /// The data home.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Who is running this command.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// The ledger, for reading.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The station's signing key.
+    pub fn key(&self) -> &StationKey {
+        &self.key
+    }
+
+    /// Runs `f` in one ledger transaction, signing a checkpoint when it appended.
+    pub fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
+        self.ledger.write(&self.config.station, &self.key, f)
+    }
+
+    /// The role of `name`, if registered.
+    pub fn role_of(&self, name: &str) -> Result<Option<Role>> {
+        let role: Option<String> = self
+            .ledger
+            .conn()
+            .query_row("SELECT role FROM people WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(Error::sqlite(self.ledger.path()))?;
+        role.map(|r| Role::parse(&r)).transpose()
+    }
+
+    /// Everyone registered, in order of registration.
+    pub fn people(&self) -> Result<Vec<Person>> {
+        let mut stmt = self
+            .ledger
+            .conn()
+            .prepare(
+                "SELECT p.name, p.role, p.id, e.at FROM people p JOIN entries e ON e.seq = p.seq ORDER BY p.seq",
+            )
+            .map_err(Error::sqlite(self.ledger.path()))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                ))
+            })
+            .map_err(Error::sqlite(self.ledger.path()))?;
+        let mut people = Vec::new();
+        for row in rows {
+            let (name, role, id, since) = row.map_err(Error::sqlite(self.ledger.path()))?;
+            people.push(Person {
+                name,
+                role: Role::parse(&role)?,
+                id,
+                since,
+            });
+        }
+        Ok(people)
+    }
+
+    /// Registers a person (managers only); returns their record id.
+    pub fn add_person(&mut self, name: &str, role: Role) -> Result<RecordId> {
+        self.actor.require_role(&[Role::Manager], "add people")?;
+        check_name(name)?;
+        if let Some(existing) = self.role_of(name)? {
+            return Err(Error::Invalid(format!(
+                "{name} is already registered as {existing}"
+            )));
+        }
+        let actor = self.actor.name.clone();
+        let id = self.write(|w| add_person_in(w, &actor, name, role))?;
+        let mirror: Vec<PersonEntry> = self
+            .people()?
+            .into_iter()
+            .map(|p| PersonEntry {
+                name: p.name,
+                role: p.role,
+            })
+            .collect();
+        Config::write_people(&self.home.join("config.toml"), &mirror)?;
+        self.config.people = mirror;
+        Ok(id)
+    }
+
+    /// Appends an operation record (運用状況記録); returns its id.
+    pub fn note(&mut self, text: &str) -> Result<RecordId> {
+        self.actor.require_writer("record a note")?;
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > 4000 {
+            return Err(Error::Invalid(
+                "a note needs 1 to 4000 characters of text".into(),
+            ));
+        }
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            let (id, _) = w.create_record(&actor, "note", "NT", json!({ "text": text }))?;
+            Ok(id)
+        })
+    }
+
+    /// Appends many operation records in one transaction (transcribing a paper
+    /// register, importing a day's notes); returns their ids. All or none are recorded.
+    pub fn notes(&mut self, texts: &[String]) -> Result<Vec<RecordId>> {
+        self.actor.require_writer("record notes")?;
+        for (line, text) in texts.iter().enumerate() {
+            if text.trim().is_empty() || text.chars().count() > 4000 {
+                return Err(Error::Invalid(format!(
+                    "note {} is empty or longer than 4000 characters; nothing was recorded",
+                    line + 1
+                )));
+            }
+        }
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            texts
+                .iter()
+                .map(|text| {
+                    w.create_record(&actor, "note", "NT", json!({ "text": text.trim() }))
+                        .map(|(id, _)| id)
+                })
+                .collect()
+        })
+    }
+
+    /// Entries matching `filter`.
+    pub fn log(&self, filter: &LogFilter) -> Result<Vec<Entry>> {
+        self.ledger.entries(filter)
+    }
+
+    /// The latest signed checkpoint as a block to keep outside the machine.
+    pub fn head(&self) -> Result<HeadBlock> {
+        let checkpoint = self
+            .ledger
+            .latest_checkpoint()?
+            .ok_or_else(|| Error::Tampered {
+                seq: 0,
+                problem: "the ledger has no signed checkpoint".into(),
+            })?;
+        Ok(HeadBlock {
+            station: self.config.station.clone(),
+            size: checkpoint.size,
+            head: checkpoint.head,
+            at: checkpoint.at,
+            signature: checkpoint.signature,
+        })
+    }
+
+    /// Verifies the whole ledger against the station key, and against an earlier head
+    /// block read from `against`.
+    pub fn verify(&self, against: Option<&Path>) -> Result<VerifyReport> {
+        let block = match against {
+            Some(path) => Some(HeadBlock::parse(&fs_err::read_to_string(path)?)?),
+            None => None,
+        };
+        self.ledger.verify(self.key.public(), block.as_ref())
+    }
+
+    /// The station's public key.
+    pub fn public_key(&self) -> &StationPublicKey {
+        self.key.public()
+    }
+}
+
+fn add_person_in(w: &mut Writer<'_>, actor: &str, name: &str, role: Role) -> Result<RecordId> {
+    let (id, appended) = w.create_record(
+        actor,
+        "person-add",
+        "PE",
+        json!({ "name": name, "role": role.as_str() }),
+    )?;
+    w.tx()
+        .execute(
+            "INSERT INTO people(name, role, id, seq) VALUES (?1, ?2, ?3, ?4)",
+            params![name, role.as_str(), id, appended.seq],
+        )
+        .map_err(w.sql_err())?;
+    Ok(id)
+}
