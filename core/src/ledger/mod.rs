@@ -586,12 +586,11 @@ impl Writer<'_> {
     pub fn next_id(&mut self, prefix: &str) -> Result<RecordId> {
         let next: i64 = self
             .tx
-            .query_row(
+            .prepare_cached(
                 "INSERT INTO counters(prefix, last) VALUES (?1, 1) \
                  ON CONFLICT(prefix) DO UPDATE SET last = last + 1 RETURNING last",
-                [prefix],
-                |r| r.get(0),
             )
+            .and_then(|mut s| s.query_row([prefix], |r| r.get(0)))
             .map_err(Error::sqlite(self.path))?;
         RecordId::parse(&format!("{prefix}-{next}"))
     }
@@ -612,10 +611,8 @@ impl Writer<'_> {
         }
         let appended = self.append(actor, kind, id.as_str(), &payload)?;
         self.tx
-            .execute(
-                "INSERT INTO records(id, kind, seq) VALUES (?1, ?2, ?3)",
-                params![id, kind, appended.seq],
-            )
+            .prepare_cached("INSERT INTO records(id, kind, seq) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![id, kind, appended.seq]))
             .map_err(Error::sqlite(self.path))?;
         Ok((id, appended))
     }
