@@ -62,3 +62,13 @@ pub use shred::{ShredReport, shred_file};
 
 /// The version of the engine, recorded in certificates as the tool version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Fills `buf` with a random pass's bytes at `offset`, under a fresh key: for the
+/// `csprng` example, which measures the generator. Not part of the stable API.
+#[doc(hidden)]
+pub fn bench_keystream(offset: u64, buf: &mut [u8]) {
+    match stream::Source::for_pattern(&Pattern::Random) {
+        Ok(source) => source.fill(offset, buf),
+        Err(_) => buf.fill(0),
+    }
+}

@@ -17,7 +17,7 @@ pub enum Method {
     Zero,
     /// One pass of 0xFF (nwipe `one`).
     One,
-    /// `passes` passes of a ChaCha20 keystream (nwipe `random`, the PRNG stream).
+    /// `passes` passes of an AES-128-CTR keystream (nwipe `random`, the PRNG stream).
     Random {
         /// How many passes, at least 1.
         passes: u32,

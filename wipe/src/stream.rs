@@ -1,11 +1,12 @@
-//! The byte streams that passes write: a repeated pattern or a ChaCha keystream.
+//! The byte streams that passes write: a repeated pattern or an AES-CTR keystream.
 //!
 //! Both are pure functions of the byte offset, so a pass can be generated in chunks of
 //! any size, in any order, and regenerated for verification without keeping what was
 //! written.
 
-use chacha20::ChaCha20;
-use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
+use aes::Aes128;
+use ctr::Ctr64BE;
+use ctr::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -13,31 +14,32 @@ use crate::method::Pattern;
 
 /// Bytes per keystream segment; each segment uses its own nonce.
 ///
-/// The IETF ChaCha counter is 32 bits of 64-byte blocks, so one nonce covers 256 GiB.
-/// Disks are larger than that, so the offset's segment number becomes the nonce and
-/// the stream never wraps, whatever the size of the device.
+/// Giving every GiB its own nonce (the segment number, with a 64-bit block counter
+/// under it) keeps seeking cheap and makes wrap-around impossible for any device size.
 const SEGMENT: u64 = 1 << 30;
 
-/// A ChaCha20 keystream under a key drawn from the operating system.
+/// An AES-128-CTR keystream under a key drawn from the operating system.
 ///
-/// ChaCha20 (RFC 8439) with runtime-selected SIMD gives over 2 GB/s per core here (see
-/// the `csprng` example); the key lives only in memory, only for one pass, and is
-/// wiped when dropped.
+/// AES-CTR with AES-NI runs at about 9.5 GB/s per core on the development machine
+/// (ChaCha20 from the `chacha20` crate managed 1.5 GB/s, ChaCha8 2.8 GB/s; see the
+/// `csprng` example), so the generator outruns any disk and the writer never waits.
+/// A 128-bit key is far beyond what is needed to make the overwrite unpredictable.
+/// The key lives only in memory, only for one pass, and is wiped when dropped.
 pub(crate) struct Keystream {
-    key: Zeroizing<[u8; 32]>,
+    key: Zeroizing<[u8; 16]>,
 }
 
 impl Keystream {
     /// Draws a fresh key from the operating system.
     pub(crate) fn from_os() -> Result<Self> {
-        let mut key = Zeroizing::new([0_u8; 32]);
+        let mut key = Zeroizing::new([0_u8; 16]);
         getrandom::fill(key.as_mut_slice()).map_err(Error::Seed)?;
         Ok(Self { key })
     }
 
     /// A keystream under a given key, for tests and benchmarks.
     #[cfg(test)]
-    pub(crate) fn from_key(key: [u8; 32]) -> Self {
+    pub(crate) fn from_key(key: [u8; 16]) -> Self {
         Self {
             key: Zeroizing::new(key),
         }
@@ -53,9 +55,11 @@ impl Keystream {
             let within = at % SEGMENT;
             let room = usize::try_from(SEGMENT - within).unwrap_or(usize::MAX);
             let n = room.min(buf.len() - done);
-            let mut nonce = [0_u8; 12];
-            nonce[4..].copy_from_slice(&segment.to_le_bytes());
-            let mut cipher = ChaCha20::new(self.key.as_ref().into(), &nonce.into());
+            // The high half of the counter block is the segment, the low half counts
+            // 16-byte blocks within it.
+            let mut iv = [0_u8; 16];
+            iv[..8].copy_from_slice(&segment.to_be_bytes());
+            let mut cipher = Ctr64BE::<Aes128>::new(self.key.as_ref().into(), &iv.into());
             cipher.seek(within);
             cipher.apply_keystream(&mut buf[done..done + n]);
             done += n;
@@ -138,7 +142,7 @@ mod tests {
 
     #[test]
     fn keystream_crosses_segments_without_repeating() {
-        let stream = Keystream::from_key([7; 32]);
+        let stream = Keystream::from_key([7; 16]);
         let mut across = vec![0; 128];
         stream.fill(SEGMENT - 64, &mut across);
         let mut tail = vec![0; 64];
@@ -179,7 +183,7 @@ mod tests {
 
         #[test]
         fn keystream_is_the_same_in_any_chunking(
-            key in any::<[u8; 32]>(),
+            key in any::<[u8; 16]>(),
             offset in 0_u64..(3 * SEGMENT),
             len in 1_usize..20_000,
             split in 0_usize..20_000,
