@@ -1,12 +1,74 @@
 //! The overwrite engine of custody: block devices, wipe methods and their passes,
 //! the parallel overwrite with verification, and file shredding.
 //!
-//! This crate knows nothing of SQLite, age, clap or indicatif: it takes devices and a
-//! plan and reports bytes and errors.
+//! This crate knows nothing of SQLite, age, clap or indicatif: it takes targets and a
+//! [`Plan`] and reports bytes, statuses and I/O errors through a [`Reporter`].
+//!
+//! The flow a caller follows:
+//!
+//! 1. [`device::list`] describes the block devices, each with the reasons it may not
+//!    be wiped ([`device::Refusal`]).
+//! 2. [`device::check_all`] turns the paths the user named into [`Target`]s, or refuses
+//!    the whole list when any one of them is mounted, holds the running system, is in
+//!    use or is read-only: then nothing is touched.
+//! 3. [`engine::run`] wipes every target at the same time, one worker per target, and
+//!    returns one [`TargetReport`] per target: `erased`, `failed` or `interrupted`.
+//!
+//! [`shred::shred_file`] overwrites a single file in place and removes it; read
+//! `docs/shred-limits.md` before relying on it.
 //!
 //! ```
-//! assert!(!custody_wipe::VERSION.is_empty());
+//! use std::sync::atomic::AtomicBool;
+//! use custody_wipe::{check_all, run, Method, NoReport, Plan, Status, VerifyMode};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let image = dir.path().join("disk.img");
+//! std::fs::write(&image, vec![0x5a_u8; 100_000])?;
+//!
+//! let targets = check_all(&[&image])?;
+//! let mut plan = Plan::new(Method::parse("hmg-is5", None)?);
+//! plan.verify = VerifyMode::Last;
+//! plan.blank = true;
+//! let stop = AtomicBool::new(false);
+//! let reports = run(targets, &plan, &NoReport, &stop);
+//!
+//! assert_eq!(reports[0].status, Status::Erased);
+//! assert_eq!(reports[0].passes.len(), 4); // 0x00, 0xFF, random, then the blanking zeros
+//! assert!(std::fs::read(&image)?.iter().all(|&b| b == 0));
+//! # Ok(())
+//! # }
 //! ```
+
+#![deny(missing_docs)]
+
+pub mod device;
+pub mod engine;
+mod error;
+pub mod method;
+mod pass;
+pub mod shred;
+mod stream;
+mod usage;
+
+pub use device::{Device, Refusal, Target, check_all, check_target};
+pub use engine::{
+    IoFault, IoOp, NoReport, PassReport, Plan, Reporter, Status, TargetReport, VerifyMode,
+    VerifyReport, VerifyResult, run,
+};
+pub use error::{Error, Result};
+pub use method::{Method, Pattern};
+pub use shred::{ShredReport, shred_file};
 
 /// The version of the engine, recorded in certificates as the tool version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Fills `buf` with a random pass's bytes at `offset`, under a fresh key: for the
+/// `csprng` example, which measures the generator. Not part of the stable API.
+#[doc(hidden)]
+pub fn bench_keystream(offset: u64, buf: &mut [u8]) {
+    match stream::Source::for_pattern(&Pattern::Random) {
+        Ok(source) => source.fill(offset, buf),
+        Err(_) => buf.fill(0),
+    }
+}
