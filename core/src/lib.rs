@@ -27,7 +27,9 @@ pub mod config;
 mod error;
 pub mod keys;
 pub mod ledger;
+pub mod media;
 pub mod people;
+pub mod requests;
 mod station;
 
 pub use error::{Error, Result};

@@ -50,11 +50,11 @@ pub struct InitReport {
 
 /// An opened data home.
 pub struct Station {
-    home: PathBuf,
-    config: Config,
-    key: StationKey,
-    ledger: Ledger,
-    actor: Actor,
+    pub(crate) home: PathBuf,
+    pub(crate) config: Config,
+    pub(crate) key: StationKey,
+    pub(crate) ledger: Ledger,
+    pub(crate) actor: Actor,
 }
 
 impl std::fmt::Debug for Station {

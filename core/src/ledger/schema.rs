@@ -68,4 +68,78 @@ pub(crate) const MIGRATIONS: &[&str] = &[
               AND OLD.body IS NOT NULL)
     BEGIN SELECT RAISE(ABORT, 'a ledger payload can only be erased, never changed'); END;
     "#,
+    // 2: requests and approvals; the registers (media, carry-outs, handovers,
+    // downloads). All are projections of ledger entries.
+    r#"
+    CREATE TABLE requests (
+        id             TEXT PRIMARY KEY REFERENCES records(id),
+        kind           TEXT NOT NULL,
+        requester      TEXT NOT NULL,
+        summary        TEXT NOT NULL,
+        requested_at   TEXT NOT NULL,
+        status         TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+        decided_by     TEXT,
+        decided_at     TEXT,
+        decision_note  TEXT,
+        used_by        TEXT
+    ) STRICT;
+    CREATE INDEX requests_status ON requests(status);
+
+    CREATE TABLE media (
+        id              TEXT PRIMARY KEY REFERENCES records(id),
+        kind            TEXT NOT NULL,
+        serial          TEXT NOT NULL,
+        label           TEXT,
+        model           TEXT,
+        owner           TEXT,
+        location        TEXT,
+        encrypted       INTEGER NOT NULL,
+        status          TEXT NOT NULL,
+        added_at        TEXT NOT NULL,
+        certificate     TEXT,
+        retired_reason  TEXT
+    ) STRICT;
+    CREATE INDEX media_serial ON media(serial);
+
+    CREATE TABLE carryouts (
+        id             TEXT PRIMARY KEY REFERENCES requests(id),
+        what           TEXT NOT NULL,
+        reason         TEXT NOT NULL,
+        destination    TEXT NOT NULL,
+        return_by      TEXT NOT NULL,
+        transport      TEXT NOT NULL,
+        media          TEXT REFERENCES media(id),
+        transfer       TEXT,
+        personal_data  INTEGER NOT NULL,
+        records        INTEGER,
+        encrypted      TEXT NOT NULL,
+        out_at         TEXT,
+        out_by         TEXT,
+        returned_at    TEXT,
+        returned_by    TEXT,
+        condition      TEXT
+    ) STRICT;
+
+    CREATE TABLE handovers (
+        id            TEXT PRIMARY KEY REFERENCES records(id),
+        media         TEXT NOT NULL REFERENCES media(id),
+        direction     TEXT NOT NULL CHECK (direction IN ('send', 'receive')),
+        counterparty  TEXT NOT NULL,
+        purpose       TEXT NOT NULL,
+        method        TEXT NOT NULL,
+        count         INTEGER NOT NULL,
+        at            TEXT NOT NULL,
+        by            TEXT NOT NULL,
+        confirmed_by  TEXT,
+        confirmed_at  TEXT
+    ) STRICT;
+
+    CREATE TABLE downloads (
+        id          TEXT PRIMARY KEY REFERENCES requests(id),
+        content     TEXT NOT NULL,
+        system      TEXT NOT NULL,
+        deleted_at  TEXT,
+        deleted_by  TEXT
+    ) STRICT;
+    "#,
 ];

@@ -1,0 +1,278 @@
+//! The media register (approved removable media, kept in a locked cabinet): each
+//! medium's identity, where it is, and its status through carry-outs, handovers,
+//! wipes and retirement.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::ledger::{Entry, RecordId, Writer};
+use crate::people::Role;
+use crate::requests::one_line;
+use crate::station::Station;
+
+/// The kinds of medium the register knows.
+pub const MEDIA_KINDS: &[&str] = &["usb", "hdd", "ssd", "optical", "tape", "pc", "other"];
+/// The statuses a medium can have.
+pub const MEDIA_STATUSES: &[&str] = &["in-stock", "out", "wiped", "destroyed", "lost", "returned"];
+/// Why a medium leaves the register.
+pub const RETIRE_REASONS: &[&str] = &["lost", "destroyed", "wiped", "returned"];
+
+/// What `custody media add` registers.
+#[derive(Debug, Clone, Default)]
+pub struct NewMedium {
+    /// usb, hdd, ssd, optical, tape, pc or other.
+    pub kind: String,
+    /// The serial number printed on or read from the medium.
+    pub serial: String,
+    /// The label stuck on it.
+    pub label: Option<String>,
+    /// Make and model.
+    pub model: Option<String>,
+    /// The department that owns it.
+    pub owner: Option<String>,
+    /// Where it is kept (e.g. the cabinet).
+    pub location: Option<String>,
+    /// Whether it encrypts what it holds (a hardware-encrypted stick, an encrypted disk).
+    pub encrypted: bool,
+}
+
+/// A medium as the register shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Medium {
+    /// `MD-3`.
+    pub id: String,
+    /// usb, hdd, …
+    pub kind: String,
+    /// Serial number.
+    pub serial: String,
+    /// Label.
+    pub label: Option<String>,
+    /// Make and model.
+    pub model: Option<String>,
+    /// Owning department.
+    pub owner: Option<String>,
+    /// Where it is kept.
+    pub location: Option<String>,
+    /// Whether it encrypts its contents.
+    pub encrypted: bool,
+    /// in-stock, out, wiped, destroyed, lost or returned.
+    pub status: String,
+    /// When it was registered.
+    pub added_at: String,
+    /// The erasure certificate that wiped it, if any.
+    pub certificate: Option<String>,
+    /// Why it was retired, if it was.
+    pub retired_reason: Option<String>,
+}
+
+/// A medium and every ledger entry about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MediumHistory {
+    /// The medium.
+    #[serde(flatten)]
+    pub medium: Medium,
+    /// Entries about it or about carry-outs and handovers of it, oldest first.
+    pub history: Vec<Entry>,
+}
+
+const SELECT: &str = "SELECT id, kind, serial, label, model, owner, location, encrypted, status, added_at, \
+                      certificate, retired_reason FROM media";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Medium> {
+    Ok(Medium {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        serial: r.get(2)?,
+        label: r.get(3)?,
+        model: r.get(4)?,
+        owner: r.get(5)?,
+        location: r.get(6)?,
+        encrypted: r.get(7)?,
+        status: r.get(8)?,
+        added_at: r.get(9)?,
+        certificate: r.get(10)?,
+        retired_reason: r.get(11)?,
+    })
+}
+
+fn optional(what: &str, value: Option<&str>) -> Result<Option<String>> {
+    value.map(|v| one_line(what, v, 200)).transpose()
+}
+
+/// Reads a medium inside a write transaction.
+pub(crate) fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Medium> {
+    w.tx()
+        .query_row(&format!("{SELECT} WHERE id = ?1"), [id], from_row)
+        .optional()
+        .map_err(w.sql_err())?
+        .ok_or_else(|| {
+            Error::NoSuchRecord(format!(
+                "{id} (no medium with that id; see `custody media list`)"
+            ))
+        })
+}
+
+/// Sets a medium's status inside a write transaction.
+pub(crate) fn set_status_in(w: &Writer<'_>, id: &RecordId, status: &str) -> Result<()> {
+    w.tx()
+        .execute(
+            "UPDATE media SET status = ?2 WHERE id = ?1",
+            params![id, status],
+        )
+        .map_err(w.sql_err())?;
+    Ok(())
+}
+
+/// The medium registered with `serial` that is still in use, if any.
+pub(crate) fn by_serial_in(w: &Writer<'_>, serial: &str) -> Result<Option<Medium>> {
+    w.tx()
+        .query_row(
+            &format!("{SELECT} WHERE serial = ?1 AND retired_reason IS NULL ORDER BY added_at DESC LIMIT 1"),
+            [serial],
+            from_row,
+        )
+        .optional()
+        .map_err(w.sql_err())
+}
+
+impl Station {
+    /// Registers a medium; returns its id (`MD-…`).
+    pub fn add_medium(&mut self, new: &NewMedium) -> Result<RecordId> {
+        self.actor.require_writer("register media")?;
+        if !MEDIA_KINDS.contains(&new.kind.as_str()) {
+            return Err(Error::Invalid(format!(
+                "{:?} is not a kind of medium; use one of {}",
+                new.kind,
+                MEDIA_KINDS.join(", ")
+            )));
+        }
+        let serial = one_line("the serial number", &new.serial, 200)?;
+        let label = optional("the label", new.label.as_deref())?;
+        let model = optional("the model", new.model.as_deref())?;
+        let owner = optional("the owner", new.owner.as_deref())?;
+        let location = optional("the location", new.location.as_deref())?;
+        let actor = self.actor.name.clone();
+        let kind = new.kind.clone();
+        let encrypted = new.encrypted;
+        self.write(|w| {
+            if let Some(existing) = by_serial_in(w, &serial)? {
+                return Err(Error::Invalid(format!(
+                    "serial {serial} is already registered as {} ({})",
+                    existing.id, existing.status
+                )));
+            }
+            let (id, appended) = w.create_record(
+                &actor,
+                "media-add",
+                "MD",
+                json!({
+                    "kind": kind, "serial": serial, "label": label, "model": model,
+                    "owner": owner, "location": location, "encrypted": encrypted,
+                }),
+            )?;
+            w.tx()
+                .execute(
+                    "INSERT INTO media(id, kind, serial, label, model, owner, location, encrypted, status, added_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'in-stock', ?9)",
+                    params![id, kind, serial, label, model, owner, location, encrypted, appended.at],
+                )
+                .map_err(w.sql_err())?;
+            Ok(id)
+        })
+    }
+
+    /// The register, optionally only media with `status`.
+    pub fn media(&self, status: Option<&str>) -> Result<Vec<Medium>> {
+        if let Some(status) = status
+            && !MEDIA_STATUSES.contains(&status)
+        {
+            return Err(Error::Invalid(format!(
+                "{status:?} is not a media status; use one of {}",
+                MEDIA_STATUSES.join(", ")
+            )));
+        }
+        let conn = self.ledger.conn();
+        let err = Error::sqlite(self.ledger.path());
+        let mut stmt = conn
+            .prepare(&format!(
+                "{SELECT} WHERE ?1 IS NULL OR status = ?1 ORDER BY added_at"
+            ))
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([status], from_row)
+            .map_err(Error::sqlite(self.ledger.path()))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(Error::sqlite(self.ledger.path()))
+    }
+
+    /// One medium with its whole history.
+    pub fn medium(&self, id: &RecordId) -> Result<MediumHistory> {
+        let conn = self.ledger.conn();
+        let medium = conn
+            .query_row(&format!("{SELECT} WHERE id = ?1"), [id], from_row)
+            .optional()
+            .map_err(Error::sqlite(self.ledger.path()))?
+            .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no medium with that id)")))?;
+        let mut subjects: Vec<String> = vec![id.to_string()];
+        for sql in [
+            "SELECT id FROM carryouts WHERE media = ?1",
+            "SELECT id FROM handovers WHERE media = ?1",
+        ] {
+            let mut stmt = conn
+                .prepare(sql)
+                .map_err(Error::sqlite(self.ledger.path()))?;
+            let ids = stmt
+                .query_map([id], |r| r.get::<_, String>(0))
+                .map_err(Error::sqlite(self.ledger.path()))?;
+            for linked in ids {
+                subjects.push(linked.map_err(Error::sqlite(self.ledger.path()))?);
+            }
+        }
+        if let Some(cert) = &medium.certificate {
+            subjects.push(cert.clone());
+        }
+        let mut history = Vec::new();
+        for subject in subjects {
+            history.extend(self.ledger.entries(&crate::ledger::LogFilter {
+                subject: Some(subject),
+                ..Default::default()
+            })?);
+        }
+        history.sort_by_key(|e| e.seq);
+        Ok(MediumHistory { medium, history })
+    }
+
+    /// Takes a medium out of service: lost, destroyed, wiped or returned to its owner.
+    pub fn retire_medium(&mut self, id: &RecordId, reason: &str) -> Result<()> {
+        self.actor
+            .require_role(&[Role::Manager, Role::It], "retire media")?;
+        if !RETIRE_REASONS.contains(&reason) {
+            return Err(Error::Invalid(format!(
+                "{reason:?} is not a reason; use one of {}",
+                RETIRE_REASONS.join(", ")
+            )));
+        }
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            let medium = load_in(w, id)?;
+            if let Some(previous) = medium.retired_reason {
+                return Err(Error::Invalid(format!("{id} was already retired ({previous})")));
+            }
+            w.append(
+                &actor,
+                "media-retire",
+                id.as_str(),
+                &json!({ "reason": reason, "serial": medium.serial, "previous_status": medium.status }),
+            )?;
+            w.tx()
+                .execute(
+                    "UPDATE media SET status = ?2, retired_reason = ?2 WHERE id = ?1",
+                    params![id, reason],
+                )
+                .map_err(w.sql_err())?;
+            Ok(())
+        })
+    }
+}
