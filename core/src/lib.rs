@@ -1,1 +1,3 @@
-//! placeholder
+//! custody-core: the workflows of custody.
+
+pub mod seal;
