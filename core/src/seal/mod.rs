@@ -65,6 +65,7 @@ mod error;
 mod manifest;
 mod open;
 pub mod recipients;
+mod strict;
 pub mod words;
 
 pub use encrypt::{Mode, SendInput, SendReport, default_output_name, send};

@@ -26,6 +26,7 @@ use secrecy::SecretString;
 use zeroize::Zeroizing;
 
 use super::manifest;
+use super::strict::{HeaderCheck, SkipLeadingSpace};
 use super::{
     CHUNK, CountingReader, Error, FileDigest, HashingWriter, MANIFEST_NAME, MAX_SCRYPT_WORK_FACTOR,
     Progress, ProgressGuard,
@@ -96,9 +97,12 @@ pub fn open(input: OpenInput, progress: &dyn Progress) -> Result<OpenReport, Err
         progress.start(size);
         let _finish = ProgressGuard(progress);
 
-        let armored = age::armor::ArmoredReader::new(CountingReader::new(source, progress));
+        let armored = age::armor::ArmoredReader::new(SkipLeadingSpace::new(CountingReader::new(
+            source, progress,
+        )));
+        let checked = io::BufReader::with_capacity(CHUNK, HeaderCheck::new(armored));
         let decryptor =
-            age::Decryptor::new_buffered(armored).map_err(|e| header_error(&file, e))?;
+            age::Decryptor::new_buffered(checked).map_err(|e| header_error(&file, e))?;
         let scrypt = decryptor.is_scrypt();
         if scrypt {
             let Some(passphrase) = passphrase else {
@@ -113,7 +117,9 @@ pub fn open(input: OpenInput, progress: &dyn Progress) -> Result<OpenReport, Err
         let reader = decryptor
             .decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
             .map_err(|e| match e {
-                age::DecryptError::NoMatchingKeys | age::DecryptError::KeyDecryptionFailed => {
+                age::DecryptError::NoMatchingKeys
+                | age::DecryptError::KeyDecryptionFailed
+                | age::DecryptError::DecryptionFailed => {
                     if scrypt {
                         Error::WrongPassphrase { path: file.clone() }
                     } else {
