@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -17,6 +17,7 @@ use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 
 use super::manifest;
+use super::pipe::{self, ChunkWriter, chunk_channel};
 use super::{
     CHUNK, Error, FileDigest, HashingWriter, MANIFEST_NAME, Progress, ProgressGuard, Recipient,
     SCRYPT_WORK_FACTOR, Ticker,
@@ -132,26 +133,8 @@ pub fn send(input: SendInput, progress: &dyn Progress) -> Result<SendReport, Err
 
     progress.start(plan.total_bytes);
     let _finish = ProgressGuard(progress);
-    let mut ticker = Ticker::new(progress);
-
-    let sink = HashingWriter::new(temp.as_file_mut());
-    let buffered = BufWriter::with_capacity(CHUNK, sink);
-    let stream = encryptor
-        .wrap_output(buffered)
-        .map_err(Error::io(&output))?;
-    let (stream, files) = if plan.archive {
-        write_archive(&plan, stream, &output, &mut ticker)?
-    } else {
-        write_single(&plan, stream, &output, &mut ticker)?
-    };
-    ticker.flush();
-    let buffered = stream.finish().map_err(Error::io(&output))?;
-    let sink = buffered.into_inner().map_err(|e| Error::Io {
-        path: output.clone(),
-        source: e.into_error(),
-    })?;
-    let (file, output_size, output_sha256) = sink.finish();
-    file.sync_all().map_err(Error::io(&output))?;
+    let (files, output_size, output_sha256) =
+        pipeline(&plan, encryptor, temp.as_file_mut(), &output, progress)?;
 
     temp.persist_noclobber(&output).map_err(|e| {
         if e.error.kind() == io::ErrorKind::AlreadyExists {
@@ -178,6 +161,78 @@ pub fn send(input: SendInput, progress: &dyn Progress) -> Result<SendReport, Err
         archive: plan.archive,
         recipients,
         passphrase_mode,
+    })
+}
+
+/// Runs the three stages of [`super::pipe`]: this thread encrypts, one thread reads and
+/// hashes the input (as a tar stream or a single file), one hashes and writes the output.
+/// Returns the file digests and the output's size and SHA-256; the output is synced.
+fn pipeline(
+    plan: &Plan,
+    encryptor: age::Encryptor,
+    file: &mut std::fs::File,
+    output: &Path,
+    progress: &dyn Progress,
+) -> Result<(Vec<FileDigest>, u64, String), Error> {
+    let (plain_tx, plain_rx) = chunk_channel();
+    let (cipher_tx, cipher_rx) = chunk_channel();
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || {
+            let mut out = plain_tx;
+            let mut ticker = Ticker::new(progress);
+            let (_, files) = if plan.archive {
+                write_archive(plan, &mut out, output, &mut ticker)?
+            } else {
+                write_single(plan, &mut out, output, &mut ticker)?
+            };
+            ticker.flush();
+            out.finish().map_err(Error::io(output))?;
+            Ok::<_, Error>(files)
+        });
+        let writer = scope.spawn(move || {
+            let mut sink = HashingWriter::new(file);
+            cipher_rx.for_each(|buf| sink.write_all(buf))?;
+            let (file, size, sha256) = sink.finish();
+            file.sync_all()?;
+            Ok::<_, io::Error>((size, sha256))
+        });
+
+        let encrypted = (|| {
+            let mut stream = encryptor.wrap_output(cipher_tx)?;
+            plain_rx.for_each(|buf| stream.write_all(buf))?;
+            Ok::<_, io::Error>(stream)
+        })();
+        let files = producer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // Finish the age stream only when the input was read completely: a final chunk
+        // after a failed read would make a valid-looking truncated file.
+        let finished = match (&files, encrypted) {
+            (Ok(_), Ok(stream)) => stream.finish().and_then(ChunkWriter::finish),
+            (_, Ok(stream)) => {
+                drop(stream);
+                Ok(())
+            }
+            (_, Err(e)) => Err(e),
+        };
+        let written = writer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let io_error = |source| Error::Io {
+            path: output.to_path_buf(),
+            source,
+        };
+        match (files, finished, written) {
+            (Ok(files), Ok(()), Ok((size, sha256))) => Ok((files, size, sha256)),
+            // A stage that stopped because a later one failed reports the later failure.
+            (Err(Error::Io { source, .. }), _, Err(e)) if pipe::is_gone(&source) => {
+                Err(io_error(e))
+            }
+            (Err(e), _, _) => Err(e),
+            (Ok(_), Err(e), Err(w)) if pipe::is_gone(&e) => Err(io_error(w)),
+            (Ok(_), Err(e), _) => Err(io_error(e)),
+            (Ok(_), Ok(()), Err(w)) => Err(io_error(w)),
+        }
     })
 }
 

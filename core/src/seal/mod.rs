@@ -64,6 +64,7 @@ mod encrypt;
 mod error;
 mod manifest;
 mod open;
+mod pipe;
 pub mod recipients;
 mod strict;
 pub mod words;
