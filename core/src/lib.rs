@@ -30,6 +30,7 @@ pub mod ledger;
 pub mod media;
 pub mod people;
 pub mod requests;
+pub mod seal;
 mod station;
 
 pub use error::{Error, Result};
