@@ -21,6 +21,14 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Note(args) => note(args),
         Command::Log(args) => log(args),
         Command::Ledger(cmd) => ledger(cmd),
+        Command::Approve(args) => crate::registers::approve(args),
+        Command::Reject(args) => crate::registers::reject(args),
+        Command::Requests(args) => crate::registers::requests(args),
+        Command::Media(cmd) => crate::registers::media(cmd),
+        Command::Carryout(cmd) => crate::registers::carryout(cmd),
+        Command::Handover(cmd) => crate::registers::handover(cmd),
+        Command::Download(cmd) => crate::registers::download(cmd),
+        Command::Report(args) => crate::registers::report(args),
         Command::Demo => crate::demo::run(),
     }
 }
