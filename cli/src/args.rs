@@ -58,6 +58,12 @@ pub enum Command {
     Download(crate::registers::DownloadCommand),
     /// Registers as CSV or JSON for audits, or `report audit`: what needs attention.
     Report(crate::registers::ReportArgs),
+    /// Retention: register items with a class, holds, and approved disposal.
+    #[command(subcommand)]
+    Retain(crate::retain::RetainCommand),
+    /// Signed certificates (erasure, disposal): list, show, export.
+    #[command(subcommand)]
+    Cert(crate::retain::CertCommand),
     /// Walk through what custody does, in a throwaway data home.
     Demo,
 }
@@ -162,6 +168,13 @@ pub enum LedgerCommand {
         /// Print as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Erase the personal parts (paths, names) of the payloads of disposed items; the
+    /// commitments keep the chain verifiable (managers).
+    ErasePayloads {
+        /// Erase the payloads of every entry about a disposed item.
+        #[arg(long, required = true)]
+        disposed: bool,
     },
     /// Write every entry with its payload, for auditors.
     Export {

@@ -29,6 +29,8 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Handover(cmd) => crate::registers::handover(cmd),
         Command::Download(cmd) => crate::registers::download(cmd),
         Command::Report(args) => crate::registers::report(args),
+        Command::Retain(cmd) => crate::retain::retain(cmd),
+        Command::Cert(cmd) => crate::retain::cert(cmd),
         Command::Demo => crate::demo::run(),
     }
 }
@@ -216,8 +218,14 @@ fn log(args: LogArgs) -> Result<ExitCode> {
 }
 
 fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
-    let station = open_station()?;
+    let mut station = open_station()?;
     match cmd {
+        LedgerCommand::ErasePayloads { disposed: _ } => {
+            let erased = station.erase_disposed_payloads()?;
+            output::text(&format!(
+                "erased {erased} payloads of disposed items; their commitments keep the ledger verifiable"
+            ))?;
+        }
         LedgerCommand::Head { json } => {
             let head = station.head()?;
             if json {

@@ -7,6 +7,7 @@ use custody_core::Station;
 use custody_core::carryout::NewCarryout;
 use custody_core::media::NewMedium;
 use custody_core::people::Role;
+use custody_core::retention::NewRetained;
 
 use crate::output;
 
@@ -87,13 +88,43 @@ pub fn run() -> Result<ExitCode> {
         back.state, back.encrypted
     ))?;
 
-    step("5. The ledger's signed head, to keep outside the machine")?;
+    step("5. Retention: an old export past its 5 years is disposed of after approval")?;
+    let old = dir.path().join("旧システム抽出 2019");
+    fs_err::create_dir_all(&old)?;
+    fs_err::write(old.join("組合員一覧.csv"), "番号,氏名\n1,山田 花子\n")?;
+    let item = clerk.retain_add(&NewRetained {
+        paths: vec![old.clone()],
+        class: "system-data".into(),
+        since: Some("2019-04-01".into()),
+        note: Some("旧システムからの抽出データ".into()),
+        ..NewRetained::default()
+    })?;
+    let registered = clerk.retained(&item)?;
+    output::text(&format!(
+        "{item} registered under class {}: {}; may be disposed of from {}",
+        registered.class,
+        registered.basis,
+        registered.due.as_deref().unwrap_or("?")
+    ))?;
+    let request = clerk.request_disposal(&item)?;
+    let mut manager = Station::open(&home, MANAGER)?;
+    manager.approve(&request, Some("保存期間経過を確認"))?;
+    let mut clerk = Station::open(&home, CLERK)?;
+    let disposal = clerk.dispose(&item, None)?;
+    output::text(&format!(
+        "disposal request {request} approved by {MANAGER}; {} files shredded, folder gone: {}; disposal certificate {}",
+        disposal.files.len(),
+        !old.exists(),
+        disposal.certificate.id
+    ))?;
+
+    step("6. The ledger's signed head, to keep outside the machine")?;
     let head = clerk.head()?;
     output::text(&head.to_text())?;
     let head_file = dir.path().join("head.txt");
     fs_err::write(&head_file, head.to_text())?;
 
-    step("6. An auditor verifies the whole ledger against that head")?;
+    step("7. An auditor verifies the whole ledger against that head")?;
     clerk.note("demo finished")?;
     let verified = clerk.verify(Some(&head_file))?;
     output::text(&format!(

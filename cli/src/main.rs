@@ -10,6 +10,7 @@ mod commands;
 mod demo;
 mod output;
 mod registers;
+mod retain;
 
 use std::process::ExitCode;
 

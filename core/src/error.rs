@@ -89,6 +89,10 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
+    /// An operation was attempted and did not complete (exit code 1).
+    #[error("{0}")]
+    Failed(String),
+
     /// A record id does not exist.
     #[error("no record {0} in the ledger")]
     NoSuchRecord(String),

@@ -23,6 +23,7 @@
 
 pub mod canon;
 pub mod carryout;
+pub mod certificate;
 pub mod clock;
 pub mod config;
 pub mod download;
@@ -34,6 +35,7 @@ pub mod media;
 pub mod people;
 pub mod report;
 pub mod requests;
+pub mod retention;
 pub mod seal;
 mod station;
 

@@ -146,6 +146,24 @@ pub(crate) fn register_in(
     Ok(())
 }
 
+/// Files an `RQ-…` request inside a write transaction.
+pub(crate) fn file_request_in(
+    w: &mut Writer<'_>,
+    actor: &str,
+    kind: RequestKind,
+    summary: &str,
+    details: Value,
+) -> Result<RecordId> {
+    let (id, appended) = w.create_record(
+        actor,
+        "request",
+        "RQ",
+        json!({ "request_kind": kind.as_str(), "summary": summary, "details": details }),
+    )?;
+    register_in(w, &id, kind, actor, summary, &appended.at)?;
+    Ok(id)
+}
+
 /// Refuses unless `id` is a request of `kind` approved by someone other than
 /// `user`, not yet used; returns it.
 pub(crate) fn require_approved(
@@ -197,7 +215,6 @@ pub(crate) fn require_approved(
 }
 
 /// Records that `by` used the approval of `id`.
-#[allow(dead_code, reason = "the send workflow uses it once it lands")]
 pub(crate) fn mark_used(w: &Writer<'_>, id: &RecordId, by: &str) -> Result<()> {
     w.tx()
         .execute(
@@ -226,16 +243,7 @@ impl Station {
         }
         let summary = one_line("the request's summary", summary, 500)?;
         let actor = self.actor.name.clone();
-        self.write(|w| {
-            let (id, appended) = w.create_record(
-                &actor,
-                "request",
-                "RQ",
-                json!({ "request_kind": kind.as_str(), "summary": summary, "details": details }),
-            )?;
-            register_in(w, &id, kind, &actor, &summary, &appended.at)?;
-            Ok(id)
-        })
+        self.write(|w| file_request_in(w, &actor, kind, &summary, details))
     }
 
     /// Approves a pending request (a manager who is not the requester).

@@ -263,6 +263,21 @@ impl Station {
         self.ledger.write(&self.config.station, &self.key, f)
     }
 
+    /// Like [`Station::write`], also handing the station key to `f` (for signing
+    /// certificates in the same transaction).
+    pub(crate) fn write_signed<T>(
+        &mut self,
+        f: impl FnOnce(&mut Writer<'_>, &StationKey) -> Result<T>,
+    ) -> Result<T> {
+        let Station {
+            ledger,
+            config,
+            key,
+            ..
+        } = self;
+        ledger.write(&config.station, key, |w| f(w, key))
+    }
+
     /// The role of `name`, if registered.
     pub fn role_of(&self, name: &str) -> Result<Option<Role>> {
         let role: Option<String> = self

@@ -142,4 +142,50 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         deleted_by  TEXT
     ) STRICT;
     "#,
+    // 3: signed certificates (erasure, disposal), retained items and their files.
+    r#"
+    CREATE TABLE certificates (
+        id         TEXT PRIMARY KEY REFERENCES records(id),
+        kind       TEXT NOT NULL,
+        subject    TEXT NOT NULL,
+        serial     TEXT,
+        status     TEXT NOT NULL,
+        issued_at  TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        signature  TEXT NOT NULL,
+        sha256     TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX certificates_serial ON certificates(serial);
+
+    CREATE TABLE retained (
+        id                TEXT PRIMARY KEY REFERENCES records(id),
+        class             TEXT NOT NULL,
+        basis             TEXT NOT NULL,
+        years             INTEGER NOT NULL,
+        trigger           TEXT NOT NULL,
+        since             TEXT NOT NULL,
+        event_date        TEXT,
+        due               TEXT,
+        media             TEXT REFERENCES media(id),
+        folders           TEXT NOT NULL,
+        note              TEXT,
+        added_at          TEXT NOT NULL,
+        added_by          TEXT NOT NULL,
+        hold_reason       TEXT,
+        held_by           TEXT,
+        held_at           TEXT,
+        disposal_request  TEXT REFERENCES requests(id),
+        disposed_at       TEXT,
+        disposed_by       TEXT,
+        certificate       TEXT
+    ) STRICT;
+
+    CREATE TABLE retained_files (
+        item    TEXT NOT NULL REFERENCES retained(id),
+        path    TEXT NOT NULL,
+        size    INTEGER NOT NULL,
+        sha256  TEXT NOT NULL,
+        PRIMARY KEY (item, path)
+    ) STRICT;
+    "#,
 ];

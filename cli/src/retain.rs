@@ -1,0 +1,320 @@
+//! The retention commands, certificates, and payload erasure.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Subcommand, ValueEnum};
+use custody_core::RecordId;
+use custody_core::retention::{Destruction, NewRetained, Retained};
+use serde_json::json;
+
+use crate::commands::{open_station, print_created};
+use crate::output;
+
+/// `custody retain …`.
+#[derive(Debug, Subcommand)]
+pub enum RetainCommand {
+    /// Register files or folders (or a medium) with a retention class.
+    Add(RetainAddArgs),
+    /// List retained items.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List items whose retention date has passed.
+    Due {
+        /// As of this date instead of today.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record the event that starts an event-class period (e.g. loss of eligibility).
+    Event {
+        /// The item (RT-…).
+        id: String,
+        /// The event's date.
+        #[arg(long)]
+        date: String,
+    },
+    /// Put an item on hold: it is never disposed of while held (managers).
+    Hold {
+        /// The item (RT-…).
+        id: String,
+        /// Why (an investigation, a request for disclosure, litigation …).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Release a hold (managers).
+    Release {
+        /// The item (RT-…).
+        id: String,
+    },
+    /// Dispose of an item after its date, with an approved request; or file that request.
+    Dispose(DisposeArgs),
+}
+
+/// `custody retain add`.
+#[derive(Debug, Args)]
+pub struct RetainAddArgs {
+    /// Files and folders to retain.
+    #[arg(required_unless_present = "media", conflicts_with = "media")]
+    pub paths: Vec<PathBuf>,
+    /// Retain a registered medium (MD-…) instead of files.
+    #[arg(long)]
+    pub media: Option<String>,
+    /// The retention class (see config.toml: system-data, media-data, backup, my-number, records, disclosure).
+    #[arg(long)]
+    pub class: String,
+    /// For classes that run from registration: the date the period started, if earlier.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// For classes that run from an event: the event date, if already known.
+    #[arg(long, value_name = "DATE")]
+    pub event_date: Option<String>,
+    /// A note.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `custody retain dispose`.
+#[derive(Debug, Args)]
+pub struct DisposeArgs {
+    /// The item (RT-…).
+    pub id: String,
+    /// File a disposal request (a manager other than you approves it) instead of disposing.
+    #[arg(long)]
+    pub request: bool,
+    /// For a medium that was physically destroyed: who destroyed it.
+    #[arg(long, requires = "method")]
+    pub destroyed_by: Option<String>,
+    /// For a medium that was physically destroyed: how.
+    #[arg(long, requires = "destroyed_by")]
+    pub method: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `custody cert …`.
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// List certificates.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one certificate's document.
+    Show {
+        /// The certificate (EC-… or DC-…).
+        id: String,
+    },
+    /// Write a certificate to a file (and FILE.minisig).
+    Export {
+        /// The certificate.
+        id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: CertFormat,
+        /// The file to write.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+/// Certificate export formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CertFormat {
+    /// The signed JSON document, with FILE.minisig beside it.
+    Json,
+}
+
+fn id(text: &str) -> Result<RecordId> {
+    Ok(RecordId::parse(text)?)
+}
+
+fn rows(items: &[Retained]) -> String {
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|i| {
+            vec![
+                i.id.clone(),
+                i.class.clone(),
+                i.due.clone().unwrap_or_else(|| "(after event)".into()),
+                i.status.clone(),
+                match &i.media {
+                    Some(m) => format!("medium {m}"),
+                    None => format!("{} files", i.files.len()),
+                },
+                i.hold_reason.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    output::table(&["ID", "CLASS", "DUE", "STATUS", "WHAT", "HOLD"], &rows)
+}
+
+/// `custody retain …`.
+pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
+    let mut station = open_station()?;
+    match cmd {
+        RetainCommand::Add(args) => {
+            let new = NewRetained {
+                paths: args.paths,
+                media: args.media.as_deref().map(id).transpose()?,
+                class: args.class,
+                since: args.since,
+                event_date: args.event_date,
+                note: args.note,
+            };
+            let created = station.retain_add(&new)?;
+            let item = station.retained(&created)?;
+            if !args.json {
+                eprintln!(
+                    "kept under class {} ({}); may be disposed of from {}",
+                    item.class,
+                    item.basis,
+                    item.due
+                        .as_deref()
+                        .unwrap_or("its event date plus the period")
+                );
+            }
+            print_created(&created, "retained item", args.json)?;
+        }
+        RetainCommand::List { json } => {
+            let list = station.retained_list()?;
+            if json {
+                output::json(&list)?
+            } else {
+                output::text(&rows(&list))?
+            }
+        }
+        RetainCommand::Due { as_of, json } => {
+            let list = station.retained_due(as_of.as_deref())?;
+            if json {
+                output::json(&list)?
+            } else {
+                output::text(&rows(&list))?
+            }
+        }
+        RetainCommand::Event { id: text, date } => {
+            let item = station.retain_event(&id(&text)?, &date)?;
+            output::text(&format!(
+                "{} event {}; may be disposed of from {}",
+                item.id,
+                date,
+                item.due.unwrap_or_default()
+            ))?;
+        }
+        RetainCommand::Hold { id: text, reason } => {
+            station.retain_hold(&id(&text)?, &reason)?;
+            output::text(&format!("{text} is on hold: {reason}"))?;
+        }
+        RetainCommand::Release { id: text } => {
+            station.retain_release(&id(&text)?)?;
+            output::text(&format!("{text} released from hold"))?;
+        }
+        RetainCommand::Dispose(args) => {
+            let item = id(&args.id)?;
+            if args.request {
+                let request = station.request_disposal(&item)?;
+                print_created(&request, "disposal request", args.json)?;
+                if !args.json {
+                    eprintln!(
+                        "a manager other than you approves it with `custody approve {request}`"
+                    );
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let destruction = match (args.destroyed_by, args.method) {
+                (Some(by), Some(method)) => Some(Destruction { by, method }),
+                _ => None,
+            };
+            let done = station.dispose(&item, destruction.as_ref())?;
+            if args.json {
+                output::json(&json!({
+                    "id": done.certificate.id,
+                    "item": done.item,
+                    "files": done.files,
+                    "certificate": done.certificate.id,
+                    "sha256": done.certificate.sha256,
+                }))?;
+            } else {
+                output::text(&format!(
+                    "{} disposed of: {} files shredded; disposal certificate {} (export it with `custody cert export {} -o FILE`)",
+                    done.item,
+                    done.files.len(),
+                    done.certificate.id,
+                    done.certificate.id
+                ))?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `custody cert …`.
+pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
+    let station = open_station()?;
+    match cmd {
+        CertCommand::List { json } => {
+            let list = station.certificates()?;
+            if json {
+                let items: Vec<_> = list
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "id": c.id, "kind": c.kind, "subject": c.subject, "serial": c.serial,
+                            "status": c.status, "date": c.issued_at, "sha256": c.sha256,
+                        })
+                    })
+                    .collect();
+                output::json(&json!({ "certificates": items }))?;
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            c.id.clone(),
+                            c.kind.clone(),
+                            c.subject.clone(),
+                            c.serial.clone().unwrap_or_default(),
+                            c.status.clone(),
+                            c.issued_at[..19].replace('T', " "),
+                        ]
+                    })
+                    .collect();
+                output::text(&output::table(
+                    &["ID", "KIND", "FOR", "SERIAL", "STATUS", "ISSUED (UTC)"],
+                    &rows,
+                ))?;
+            }
+        }
+        CertCommand::Show { id: text } => {
+            let cert = station.certificate(&id(&text)?)?;
+            let value: serde_json::Value = serde_json::from_str(&cert.body)?;
+            output::json(&value)?;
+        }
+        CertCommand::Export {
+            id: text,
+            format: CertFormat::Json,
+            output: path,
+        } => {
+            station.export_certificate_json(&id(&text)?, &path)?;
+            eprintln!(
+                "wrote {} and {}.minisig; check it with: minisign -V -p {} -m {}",
+                path.display(),
+                path.display(),
+                station.home().join("keys/station.pub").display(),
+                path.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,464 @@
+//! Retention through the binary: nothing is disposed of before its date, on hold, or
+//! without an approval by another manager; disposal shreds, records and certifies;
+//! payload erasure keeps the ledger verifiable.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use custody_tests::{Home, require_tool};
+
+struct Files {
+    dir: PathBuf,
+}
+
+fn sample(home: &Home, name: &str) -> Files {
+    let dir = home.path(name);
+    std::fs::create_dir_all(dir.join("明細")).unwrap();
+    std::fs::write(dir.join("組合員.csv"), "番号,氏名\n1,田中 太郎\n").unwrap();
+    std::fs::write(dir.join("明細/2019.csv"), vec![b'x'; 300_000]).unwrap();
+    Files { dir }
+}
+
+fn add(home: &Home, args: &[&str]) -> String {
+    let mut all = vec!["retain", "add"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    home.run("suzuki", all).ok().json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn request_and_approve(home: &Home, item: &str) -> String {
+    let rq = home
+        .run("suzuki", ["retain", "dispose", item, "--request", "--json"])
+        .ok()
+        .json();
+    let rq = rq["id"].as_str().unwrap().to_string();
+    home.run("sato", ["approve", &rq]).ok();
+    rq
+}
+
+fn intact(dir: &Path) {
+    assert_eq!(
+        std::fs::read_to_string(dir.join("組合員.csv")).unwrap(),
+        "番号,氏名\n1,田中 太郎\n"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("明細/2019.csv")).unwrap().len(),
+        300_000
+    );
+}
+
+fn due_ids(home: &Home, as_of: &str) -> Vec<String> {
+    let due = home
+        .run("kato", ["retain", "due", "--as-of", as_of, "--json"])
+        .ok()
+        .json();
+    due.as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_due_item_is_disposed_of_after_approval_with_a_signed_certificate() {
+    let home = Home::with_people();
+    let files = sample(&home, "old-export");
+    let item = add(
+        &home,
+        &[
+            files.dir.to_str().unwrap(),
+            "--class",
+            "system-data",
+            "--since",
+            "2019-04-01",
+        ],
+    );
+    assert_eq!(item, "RT-1");
+    let listed = home.run("kato", ["retain", "list", "--json"]).ok().json();
+    assert_eq!(listed[0]["due"], "2024-04-01");
+    assert_eq!(listed[0]["files"].as_array().unwrap().len(), 2);
+    assert_eq!(due_ids(&home, "2024-03-31"), Vec::<String>::new());
+    assert_eq!(due_ids(&home, "2024-04-01"), ["RT-1"]);
+
+    // Without a request, and with the request still pending: refused, intact.
+    let out = home
+        .run("suzuki", ["retain", "dispose", &item])
+        .expect_code(2);
+    assert!(out.stderr.contains("no disposal request"), "{}", out.stderr);
+    let rq = home
+        .run(
+            "suzuki",
+            ["retain", "dispose", &item, "--request", "--json"],
+        )
+        .ok()
+        .json();
+    let rq = rq["id"].as_str().unwrap().to_string();
+    let out = home
+        .run("suzuki", ["retain", "dispose", &item])
+        .expect_code(2);
+    assert!(out.stderr.contains("not approved"), "{}", out.stderr);
+    intact(&files.dir);
+
+    home.run("sato", ["approve", &rq]).ok();
+    let done = home
+        .run("ito", ["retain", "dispose", &item, "--json"])
+        .ok()
+        .json();
+    assert!(!files.dir.exists(), "the registered folder is gone");
+    assert!(
+        files.dir.parent().unwrap().exists(),
+        "its parent is not touched"
+    );
+    let cert = done["certificate"].as_str().unwrap().to_string();
+    assert_eq!(cert, "DC-1");
+
+    let log = home
+        .run("kato", ["log", "--kind", "disposal", "--json"])
+        .ok()
+        .json();
+    let entry = &log[0]["payload"];
+    assert_eq!(entry["what"]["count"], 2);
+    assert_eq!(entry["class"], "system-data");
+    assert!(entry["basis"].as_str().unwrap().contains("第20条"));
+    assert_eq!(entry["requester"], "suzuki");
+    assert_eq!(entry["approver"], "sato");
+    assert_eq!(entry["executor"], "ito");
+    assert_eq!(entry["method"]["name"], "random");
+    assert_eq!(entry["method"]["verified"], true);
+
+    // The certificate verifies with minisign, and names the disposal entry.
+    if require_tool("minisign") {
+        let file = home.path("dc1.json");
+        home.run(
+            "kato",
+            ["cert", "export", &cert, "-o", file.to_str().unwrap()],
+        )
+        .ok();
+        let status = Command::new("minisign")
+            .args(["-V", "-p"])
+            .arg(home.home.join("keys/station.pub"))
+            .arg("-m")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(doc["schema"], "custody.disposal-certificate/v1");
+        assert_eq!(doc["ledger"]["seq"], log[0]["seq"]);
+        assert_eq!(doc["ledger"]["hash"], log[0]["hash"]);
+        assert_eq!(doc["what"]["count"], 2);
+    }
+    // An approval is used once.
+    home.run("ito", ["retain", "dispose", &item]).expect_code(2);
+    home.run("kato", ["ledger", "verify"]).ok();
+}
+
+#[test]
+fn an_item_not_yet_due_is_refused_and_intact() {
+    let home = Home::with_people();
+    let files = sample(&home, "recent");
+    let item = add(&home, &[files.dir.to_str().unwrap(), "--class", "records"]);
+    request_and_approve(&home, &item);
+    let out = home
+        .run("suzuki", ["retain", "dispose", &item])
+        .expect_code(2);
+    assert!(out.stderr.contains("must be kept until"), "{}", out.stderr);
+    intact(&files.dir);
+}
+
+#[test]
+fn a_held_item_is_refused_and_intact_until_released() {
+    let home = Home::with_people();
+    let files = sample(&home, "held");
+    let item = add(
+        &home,
+        &[
+            files.dir.to_str().unwrap(),
+            "--class",
+            "backup",
+            "--since",
+            "2001-01-01",
+        ],
+    );
+    request_and_approve(&home, &item);
+    home.run("suzuki", ["retain", "hold", &item, "--reason", "x"])
+        .expect_code(2); // managers only
+    home.run(
+        "tanaka",
+        ["retain", "hold", &item, "--reason", "開示請求の対応中"],
+    )
+    .ok();
+    let out = home
+        .run("suzuki", ["retain", "dispose", &item])
+        .expect_code(2);
+    assert!(
+        out.stderr.contains("on hold") && out.stderr.contains("開示請求"),
+        "{}",
+        out.stderr
+    );
+    intact(&files.dir);
+    assert_eq!(
+        home.run("kato", ["retain", "list", "--json"]).ok().json()[0]["status"],
+        "held"
+    );
+    home.run("tanaka", ["retain", "release", &item]).ok();
+    home.run("suzuki", ["retain", "dispose", &item]).ok();
+    assert!(!files.dir.exists());
+}
+
+#[test]
+fn an_event_class_item_without_its_event_is_never_due() {
+    let home = Home::with_people();
+    let files = sample(&home, "mynumber");
+    let item = add(
+        &home,
+        &[files.dir.to_str().unwrap(), "--class", "my-number"],
+    );
+    add(
+        &home,
+        &[
+            files.dir.to_str().unwrap(),
+            "--class",
+            "my-number",
+            "--event-date",
+            "2020-03-31",
+        ],
+    );
+    assert_eq!(due_ids(&home, "2999-12-31"), ["RT-2"]);
+    request_and_approve(&home, &item);
+    let out = home
+        .run("suzuki", ["retain", "dispose", &item])
+        .expect_code(2);
+    assert!(out.stderr.contains("event date"), "{}", out.stderr);
+    intact(&files.dir);
+    // The event starts the three years.
+    home.run("suzuki", ["retain", "event", &item, "--date", "2021-06-30"])
+        .ok();
+    assert_eq!(due_ids(&home, "2024-06-30"), [item.as_str(), "RT-2"]);
+    assert_eq!(due_ids(&home, "2024-06-29"), ["RT-2"]);
+    // A created-class item takes no event date.
+    home.run(
+        "suzuki",
+        [
+            "retain",
+            "add",
+            files.dir.to_str().unwrap(),
+            "--class",
+            "records",
+            "--event-date",
+            "2020-01-01",
+        ],
+    )
+    .expect_code(2);
+}
+
+#[test]
+fn self_approval_of_a_disposal_is_refused() {
+    let home = Home::with_people();
+    let files = sample(&home, "self");
+    let item = home
+        .run(
+            "tanaka",
+            [
+                "retain",
+                "add",
+                files.dir.to_str().unwrap(),
+                "--class",
+                "backup",
+                "--since",
+                "2000-01-01",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rq = home
+        .run(
+            "tanaka",
+            ["retain", "dispose", &item, "--request", "--json"],
+        )
+        .ok()
+        .json();
+    let out = home
+        .run("tanaka", ["approve", rq["id"].as_str().unwrap()])
+        .expect_code(2);
+    assert!(out.stderr.contains("two-person rule"), "{}", out.stderr);
+    home.run("tanaka", ["retain", "dispose", &item])
+        .expect_code(2);
+    intact(&files.dir);
+}
+
+#[test]
+fn a_changed_file_and_a_backwards_clock_are_refused_before_anything_is_shredded() {
+    let home = Home::with_people();
+    let files = sample(&home, "changed");
+    let item = add(
+        &home,
+        &[
+            files.dir.to_str().unwrap(),
+            "--class",
+            "backup",
+            "--since",
+            "2000-01-01",
+        ],
+    );
+    request_and_approve(&home, &item);
+    let out = home
+        .cmd("suzuki")
+        .env("CUSTODY_TEST_NOW", "2020-01-01T00:00:00Z")
+        .args(["retain", "dispose", &item])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("clock"));
+    intact(&files.dir);
+
+    std::fs::write(
+        files.dir.join("組合員.csv"),
+        "番号,氏名\n1,田中 太郎\n2,追加\n",
+    )
+    .unwrap();
+    let out = home
+        .run("suzuki", ["retain", "dispose", &item])
+        .expect_code(2);
+    assert!(
+        out.stderr.contains("changed since it was registered"),
+        "{}",
+        out.stderr
+    );
+    assert!(files.dir.join("明細/2019.csv").exists());
+}
+
+#[test]
+fn a_single_files_folder_is_kept_and_a_medium_needs_proof_of_erasure() {
+    let home = Home::with_people();
+    let dir = home.path("desk");
+    std::fs::create_dir(&dir).unwrap();
+    let file = dir.join("only.csv");
+    std::fs::write(&file, "one").unwrap();
+    let item = add(
+        &home,
+        &[
+            file.to_str().unwrap(),
+            "--class",
+            "backup",
+            "--since",
+            "2000-01-01",
+        ],
+    );
+    request_and_approve(&home, &item);
+    home.run("suzuki", ["retain", "dispose", &item]).ok();
+    assert!(!file.exists());
+    assert!(
+        dir.is_dir(),
+        "the folder of a single registered file is not removed"
+    );
+
+    home.run(
+        "suzuki",
+        ["media", "add", "--kind", "hdd", "--serial", "HD-9"],
+    )
+    .ok();
+    let medium = add(
+        &home,
+        &[
+            "--media",
+            "MD-1",
+            "--class",
+            "media-data",
+            "--since",
+            "2010-01-01",
+        ],
+    );
+    request_and_approve(&home, &medium);
+    let out = home
+        .run("suzuki", ["retain", "dispose", &medium])
+        .expect_code(2);
+    assert!(out.stderr.contains("erasure certificate"), "{}", out.stderr);
+    home.run(
+        "suzuki",
+        [
+            "retain",
+            "dispose",
+            &medium,
+            "--destroyed-by",
+            "株式会社破砕",
+            "--method",
+            "物理破砕",
+        ],
+    )
+    .ok();
+    let shown = home
+        .run("kato", ["media", "show", "MD-1", "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["status"], "destroyed");
+    home.run("kato", ["ledger", "verify"]).ok();
+}
+
+#[test]
+fn erasing_payloads_of_disposed_items_keeps_the_ledger_verifiable() {
+    let home = Home::with_people();
+    let files = sample(&home, "erase-me");
+    let item = add(
+        &home,
+        &[
+            files.dir.to_str().unwrap(),
+            "--class",
+            "backup",
+            "--since",
+            "2000-01-01",
+        ],
+    );
+    let kept = sample(&home, "kept");
+    add(&home, &[kept.dir.to_str().unwrap(), "--class", "records"]);
+    request_and_approve(&home, &item);
+    home.run("suzuki", ["retain", "dispose", &item]).ok();
+
+    home.run("suzuki", ["ledger", "erase-payloads", "--disposed"])
+        .expect_code(2); // managers only
+    let out = home
+        .run("sato", ["ledger", "erase-payloads", "--disposed"])
+        .ok();
+    assert!(out.stdout.contains("erased 3 payloads"), "{}", out.stdout);
+    let report = home.run("kato", ["ledger", "verify", "--json"]).ok().json();
+    assert_eq!(report["payloads_erased"], 3);
+    // The paths of the disposed item are gone from the ledger file; the kept item's remain.
+    let export = home
+        .run("kato", ["ledger", "export", "--format", "jsonl"])
+        .ok()
+        .stdout;
+    assert!(
+        !export.contains("erase-me"),
+        "a disposed path survived in the ledger"
+    );
+    assert!(export.contains("kept"));
+    let log = home
+        .run("kato", ["log", "--kind", "disposal", "--json"])
+        .ok()
+        .json();
+    assert!(log[0]["payload"].is_null() && log[0]["erased"].is_string());
+    // Nothing left to erase the second time.
+    let again = home
+        .run("sato", ["ledger", "erase-payloads", "--disposed"])
+        .ok();
+    assert!(again.stdout.contains("erased 0"), "{}", again.stdout);
+}
