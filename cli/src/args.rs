@@ -61,9 +61,12 @@ pub enum Command {
     /// Retention: register items with a class, holds, and approved disposal.
     #[command(subcommand)]
     Retain(crate::retain::RetainCommand),
-    /// Signed certificates (erasure, disposal): list, show, export.
+    /// Signed certificates (erasure, disposal, vendors'): list, show, export, verify, sign off.
     #[command(subcommand)]
-    Cert(crate::retain::CertCommand),
+    Cert(crate::cert::CertCommand),
+    /// The station's signing key and the keys it trusts.
+    #[command(subcommand)]
+    Keys(crate::cert::KeysCommand),
     /// Walk through what custody does, in a throwaway data home.
     Demo,
 }

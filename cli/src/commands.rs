@@ -30,7 +30,8 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Download(cmd) => crate::registers::download(cmd),
         Command::Report(args) => crate::registers::report(args),
         Command::Retain(cmd) => crate::retain::retain(cmd),
-        Command::Cert(cmd) => crate::retain::cert(cmd),
+        Command::Cert(cmd) => crate::cert::cert(cmd),
+        Command::Keys(cmd) => crate::cert::keys(cmd),
         Command::Demo => crate::demo::run(),
     }
 }

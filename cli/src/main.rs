@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod cert;
 mod commands;
 mod demo;
 mod output;

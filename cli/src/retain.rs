@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use custody_core::RecordId;
 use custody_core::retention::{Destruction, NewRetained, Retained};
 use serde_json::json;
@@ -100,40 +100,6 @@ pub struct DisposeArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-/// `custody cert …`.
-#[derive(Debug, Subcommand)]
-pub enum CertCommand {
-    /// List certificates.
-    List {
-        /// Print as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show one certificate's document.
-    Show {
-        /// The certificate (EC-… or DC-…).
-        id: String,
-    },
-    /// Write a certificate to a file (and FILE.minisig).
-    Export {
-        /// The certificate.
-        id: String,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "json")]
-        format: CertFormat,
-        /// The file to write.
-        #[arg(short = 'o', long, value_name = "FILE")]
-        output: PathBuf,
-    },
-}
-
-/// Certificate export formats.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum CertFormat {
-    /// The signed JSON document, with FILE.minisig beside it.
-    Json,
 }
 
 fn id(text: &str) -> Result<RecordId> {
@@ -254,66 +220,6 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
                     done.certificate.id
                 ))?;
             }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `custody cert …`.
-pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
-    let station = open_station()?;
-    match cmd {
-        CertCommand::List { json } => {
-            let list = station.certificates()?;
-            if json {
-                let items: Vec<_> = list
-                    .iter()
-                    .map(|c| {
-                        json!({
-                            "id": c.id, "kind": c.kind, "subject": c.subject, "serial": c.serial,
-                            "status": c.status, "date": c.issued_at, "sha256": c.sha256,
-                        })
-                    })
-                    .collect();
-                output::json(&json!({ "certificates": items }))?;
-            } else {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|c| {
-                        vec![
-                            c.id.clone(),
-                            c.kind.clone(),
-                            c.subject.clone(),
-                            c.serial.clone().unwrap_or_default(),
-                            c.status.clone(),
-                            c.issued_at[..19].replace('T', " "),
-                        ]
-                    })
-                    .collect();
-                output::text(&output::table(
-                    &["ID", "KIND", "FOR", "SERIAL", "STATUS", "ISSUED (UTC)"],
-                    &rows,
-                ))?;
-            }
-        }
-        CertCommand::Show { id: text } => {
-            let cert = station.certificate(&id(&text)?)?;
-            let value: serde_json::Value = serde_json::from_str(&cert.body)?;
-            output::json(&value)?;
-        }
-        CertCommand::Export {
-            id: text,
-            format: CertFormat::Json,
-            output: path,
-        } => {
-            station.export_certificate_json(&id(&text)?, &path)?;
-            eprintln!(
-                "wrote {} and {}.minisig; check it with: minisign -V -p {} -m {}",
-                path.display(),
-                path.display(),
-                station.home().join("keys/station.pub").display(),
-                path.display()
-            );
         }
     }
     Ok(ExitCode::SUCCESS)

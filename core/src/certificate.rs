@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::clock;
 use crate::error::{Error, Result};
 use crate::keys::StationKey;
 use crate::ledger::{RecordId, Writer};
@@ -169,5 +170,486 @@ impl Station {
         crate::config::write_atomic(path, cert.body.as_bytes())?;
         crate::config::write_atomic(&sig_path, cert.signature.as_bytes())?;
         Ok(())
+    }
+}
+
+/// The outcome of checking a certificate file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    /// True when everything checked out.
+    pub valid: bool,
+    /// The certificate id in the document, if readable.
+    pub id: Option<String>,
+    /// The document's schema, if readable.
+    pub schema: Option<String>,
+    /// SHA-256 of the file.
+    pub sha256: String,
+    /// The key that signed it.
+    pub key_id: Option<String>,
+    /// Whose key that is: `station`, a trusted key's name, or none.
+    pub signer: Option<String>,
+    /// The ledger sequence number of the entry that recorded this exact document, when
+    /// checked on the issuing station.
+    pub ledger_seq: Option<i64>,
+    /// Each check and its result, in order.
+    pub checks: Vec<Check>,
+}
+
+/// One check of a verification.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// What was checked.
+    pub name: String,
+    /// Whether it passed.
+    pub ok: bool,
+    /// Details.
+    pub detail: String,
+}
+
+/// The fields each schema requires, as dotted paths.
+fn required_fields(schema: &str) -> Option<&'static [&'static str]> {
+    match schema {
+        "custody.erasure-certificate/v1" => Some(&[
+            "certificate_id",
+            "issued_at",
+            "organisation",
+            "station",
+            "operator.name",
+            "operator.role",
+            "medium.type",
+            "medium.serial",
+            "medium.size_bytes",
+            "medium.source",
+            "sanitization.category",
+            "sanitization.method",
+            "sanitization.passes",
+            "sanitization.tool.name",
+            "sanitization.tool.version",
+            "sanitization.verification.mode",
+            "sanitization.verification.result",
+            "sanitization.errors",
+            "status",
+            "ledger.seq",
+            "ledger.hash",
+            "validator",
+        ]),
+        "custody.disposal-certificate/v1" => Some(&[
+            "certificate_id",
+            "issued_at",
+            "organisation",
+            "station",
+            "item",
+            "retention.class",
+            "retention.basis",
+            "what.count",
+            "requester",
+            "approver",
+            "executor",
+            "disposed_at",
+            "ledger.seq",
+            "ledger.hash",
+        ]),
+        "custody.vendor-certificate-receipt/v1" => Some(&[
+            "certificate_id",
+            "issued_at",
+            "vendor",
+            "serial",
+            "file.sha256",
+            "file.size",
+        ]),
+        _ => None,
+    }
+}
+
+fn lookup<'a>(value: &'a Value, dotted: &str) -> Option<&'a Value> {
+    dotted
+        .split('.')
+        .try_fold(value, |v, key| v.get(key))
+        .filter(|v| !v.is_null() || dotted == "validator")
+}
+
+/// The path of the signature beside a certificate file.
+pub fn signature_path(file: &Path) -> std::path::PathBuf {
+    let mut p = file.as_os_str().to_owned();
+    p.push(".minisig");
+    std::path::PathBuf::from(p)
+}
+
+impl Station {
+    /// Checks a certificate file and its `.minisig`: the signature against the station
+    /// key and trusted keys, the schema, and that this ledger recorded this exact
+    /// document (for certificates issued here).
+    pub fn verify_certificate(&self, file: &Path) -> Result<Verdict> {
+        let bytes = fs_err::read(file)?;
+        let sig_path = signature_path(file);
+        let signature = fs_err::read_to_string(&sig_path)?;
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        let mut verdict = Verdict {
+            valid: false,
+            id: None,
+            schema: None,
+            sha256: sha256.clone(),
+            key_id: None,
+            signer: None,
+            ledger_seq: None,
+            checks: Vec::new(),
+        };
+        let mut check = |name: &str, ok: bool, detail: String| {
+            verdict.checks.push(Check {
+                name: name.into(),
+                ok,
+                detail,
+            });
+            ok
+        };
+
+        // 1. The signature, by a key this station trusts.
+        let key_id = crate::keys::signature_key_id(&signature).ok();
+        let mut keys = vec![("station".to_string(), self.key.public().clone())];
+        keys.extend(self.trusted_keys()?);
+        let signer = key_id
+            .as_ref()
+            .and_then(|id| keys.iter().find(|(_, k)| &k.key_id() == id));
+        let signed = match (key_id.as_ref(), signer) {
+            (None, _) => check(
+                "signature",
+                false,
+                format!("{} is not a minisign signature", sig_path.display()),
+            ),
+            (Some(id), None) => check(
+                "signature",
+                false,
+                format!(
+                    "signed by key {id}, which is neither this station's key nor a trusted one (`custody keys trust`)"
+                ),
+            ),
+            (Some(id), Some((name, key))) => match key.verify(&bytes, &signature) {
+                Ok(_) => check(
+                    "signature",
+                    true,
+                    format!("valid signature by key {id} ({name})"),
+                ),
+                Err(why) => check("signature", false, why),
+            },
+        };
+        let signer_name = signer.map(|(name, _)| name.clone());
+
+        // 2. The schema.
+        let document: Option<Value> = serde_json::from_slice(&bytes).ok();
+        let schema_ok = match &document {
+            None => check("schema", false, "the file is not JSON".into()),
+            Some(doc) => {
+                let schema = doc
+                    .get("schema")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let canonical = std::str::from_utf8(&bytes).is_ok_and(crate::canon::is_canonical);
+                match required_fields(&schema) {
+                    None => check("schema", false, format!("unknown schema {schema:?}")),
+                    Some(fields) => {
+                        let missing: Vec<&str> = fields
+                            .iter()
+                            .copied()
+                            .filter(|f| lookup(doc, f).is_none())
+                            .collect();
+                        if !missing.is_empty() {
+                            check(
+                                "schema",
+                                false,
+                                format!("{schema}: missing {}", missing.join(", ")),
+                            )
+                        } else if !canonical {
+                            check(
+                                "schema",
+                                false,
+                                format!(
+                                    "{schema}: not in canonical form (the file was re-formatted or edited)"
+                                ),
+                            )
+                        } else {
+                            check("schema", true, schema)
+                        }
+                    }
+                }
+            }
+        };
+
+        // 3. On the issuing station, the ledger recorded exactly this document.
+        let id: Option<String> = document
+            .as_ref()
+            .and_then(|d| d.get("certificate_id"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let ledger_ok = if signer_name.as_deref() == Some("station") {
+            let seq: Option<i64> = self
+                .ledger
+                .conn()
+                .query_row(
+                    "SELECT e.seq FROM entries e JOIN payloads p ON p.seq = e.seq \
+                     WHERE e.kind IN ('certificate', 'cert-sign-off') AND json_extract(p.body, '$.sha256') = ?1 \
+                     ORDER BY e.seq LIMIT 1",
+                    [&sha256],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(Error::sqlite(self.ledger.path()))?;
+            verdict.ledger_seq = seq;
+            let current: Option<String> = match &id {
+                Some(id) => self
+                    .ledger
+                    .conn()
+                    .query_row("SELECT sha256 FROM certificates WHERE id = ?1", [id], |r| {
+                        r.get(0)
+                    })
+                    .optional()
+                    .map_err(Error::sqlite(self.ledger.path()))?,
+                None => None,
+            };
+            let superseded = match &current {
+                Some(current) if current != &sha256 => {
+                    format!("; a later version (signed off, SHA-256 {current}) supersedes this one")
+                }
+                _ => String::new(),
+            };
+            match seq {
+                Some(seq) => check(
+                    "ledger",
+                    true,
+                    format!("recorded at ledger entry {seq}{superseded}"),
+                ),
+                None => check(
+                    "ledger",
+                    false,
+                    format!(
+                        "no ledger entry records a document with SHA-256 {sha256}: it was not issued here, or it was altered"
+                    ),
+                ),
+            }
+        } else {
+            check(
+                "ledger",
+                signer_name.is_some(),
+                "issued by another station; its own ledger holds it".into(),
+            )
+        };
+        verdict.valid = signed && schema_ok && ledger_ok;
+        verdict.id = id;
+        verdict.schema = document
+            .as_ref()
+            .and_then(|d| d.get("schema"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        verdict.key_id = key_id;
+        verdict.signer = signer_name;
+        Ok(verdict)
+    }
+
+    /// Keys trusted besides the station's own, with their names.
+    pub fn trusted_keys(&self) -> Result<Vec<(String, crate::keys::StationPublicKey)>> {
+        let mut stmt = self
+            .ledger
+            .conn()
+            .prepare(
+                "SELECT json_extract(p.body, '$.name'), json_extract(p.body, '$.public_key') FROM entries e \
+                 JOIN payloads p ON p.seq = e.seq WHERE e.kind = 'key-trust' AND p.body IS NOT NULL ORDER BY e.seq",
+            )
+            .map_err(Error::sqlite(self.ledger.path()))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(Error::sqlite(self.ledger.path()))?;
+        let mut keys = Vec::new();
+        for row in rows {
+            let (name, key) = row.map_err(Error::sqlite(self.ledger.path()))?;
+            let key = crate::keys::StationPublicKey::parse(&key).map_err(Error::Invalid)?;
+            keys.push((name, key));
+        }
+        Ok(keys)
+    }
+
+    /// Trusts another station's (or a vendor's) minisign public key for verifying
+    /// certificates (managers); returns its key id.
+    pub fn trust_key(&mut self, file: &Path, name: Option<&str>) -> Result<String> {
+        self.actor
+            .require_role(&[crate::people::Role::Manager], "trust keys")?;
+        let key = crate::keys::StationPublicKey::load(file)?;
+        let key_id = key.key_id();
+        if key_id == self.key.public().key_id() {
+            return Err(Error::Invalid(
+                "that is this station's own key; it is always trusted".into(),
+            ));
+        }
+        if self
+            .trusted_keys()?
+            .iter()
+            .any(|(_, k)| k.key_id() == key_id)
+        {
+            return Err(Error::Invalid(format!("key {key_id} is already trusted")));
+        }
+        let name = match name {
+            Some(n) => crate::requests::one_line("--name", n, 100)?,
+            None => file
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("trusted key")
+                .to_string(),
+        };
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            w.append(
+                &actor,
+                "key-trust",
+                "",
+                &json!({ "name": name, "key_id": key_id, "public_key": key.to_base64() }),
+            )
+        })?;
+        Ok(key_id)
+    }
+
+    /// A manager who is not the operator confirms a certificate (000 art.18-5): the
+    /// document is re-issued with its validator block filled, signed again, and the
+    /// sign-off is recorded in the ledger.
+    pub fn sign_off(&mut self, id: &RecordId, comment: Option<&str>) -> Result<Certificate> {
+        self.actor
+            .require_role(&[crate::people::Role::Manager], &format!("sign off {id}"))?;
+        let comment = comment
+            .map(|c| crate::requests::one_line("--comment", c, 500))
+            .transpose()?;
+        let cert = self.certificate(id)?;
+        let mut document: Value = serde_json::from_str(&cert.body)
+            .map_err(|e| Error::Invalid(format!("certificate {id} is unreadable: {e}")))?;
+        let operator = match cert.kind.as_str() {
+            "erasure" => lookup(&document, "operator.name"),
+            "disposal" => lookup(&document, "executor.name"),
+            _ => {
+                return Err(Error::Invalid(format!("{id} is a {} certificate; only erasure and disposal certificates are signed off", cert.kind)));
+            }
+        }
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+        if document
+            .get("validator")
+            .is_some_and(|v| v.as_object().is_some_and(|m| !m.is_empty()))
+        {
+            return Err(Error::Invalid(format!("{id} was already signed off")));
+        }
+        let actor = self.actor.clone();
+        if actor.name == operator {
+            return Err(Error::NotAllowed {
+                actor: actor.name.clone(),
+                action: format!("sign off {id}"),
+                reason: "you performed this work; a manager who did not must confirm it".into(),
+            });
+        }
+        self.write_signed(|w, key| {
+            let at = clock::stamp(clock::now());
+            document["validator"] = json!({
+                "name": actor.name,
+                "role": "manager",
+                "at": at,
+                "comment": comment,
+            });
+            let body = crate::canon::to_string(&document)?;
+            let sha256 = hex::encode(Sha256::digest(body.as_bytes()));
+            let signature = key.sign(
+                body.as_bytes(),
+                &format!("custody {} certificate {id} signed off by {} sha256={sha256}", cert.kind, actor.name),
+            )?;
+            w.append(
+                &actor.name,
+                "cert-sign-off",
+                id.as_str(),
+                &json!({ "comment": comment, "sha256_before": cert.sha256, "sha256": sha256, "operator": operator }),
+            )?;
+            w.tx()
+                .execute(
+                    "UPDATE certificates SET body = ?2, signature = ?3, sha256 = ?4 WHERE id = ?1",
+                    params![id, body, signature, sha256],
+                )
+                .map_err(w.sql_err())?;
+            Ok(())
+        })?;
+        self.certificate(id)
+    }
+
+    /// Stores a vendor's erasure certificate (any format) under its SHA-256 in the data
+    /// home, records it, and issues a signed receipt (`VC-…`) listed with the others.
+    pub fn import_vendor_certificate(
+        &mut self,
+        file: &Path,
+        vendor: &str,
+        serial: &str,
+        date: Option<&str>,
+        method: Option<&str>,
+    ) -> Result<Certificate> {
+        self.actor.require_writer("import vendor certificates")?;
+        let vendor = crate::requests::one_line("--vendor", vendor, 200)?;
+        let serial = crate::requests::one_line("--serial", serial, 200)?;
+        let date = date
+            .map(|d| clock::parse_date(d).map(|d| d.to_string()))
+            .transpose()?;
+        let method = method
+            .map(|m| crate::requests::one_line("--method", m, 200))
+            .transpose()?;
+        let bytes = fs_err::read(file)?;
+        if bytes.is_empty() {
+            return Err(Error::Invalid(format!("{} is empty", file.display())));
+        }
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("certificate")
+            .to_string();
+        let ext = file
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| format!(".{e}"))
+            .unwrap_or_default();
+        let dir = self.home.join("vendor-certificates");
+        fs_err::create_dir_all(&dir)?;
+        let stored = dir.join(format!("{sha256}{ext}"));
+        if !stored.exists() {
+            crate::config::write_atomic(&stored, &bytes)?;
+        }
+        let actor = self.actor.name.clone();
+        let organisation = self.config.organisation.clone();
+        let station = self.config.station.clone();
+        let stored_name = stored
+            .strip_prefix(&self.home)
+            .unwrap_or(&stored)
+            .display()
+            .to_string();
+        self.write_signed(|w, key| {
+            let medium = crate::media::by_serial_in(w, &serial)?;
+            let document = json!({
+                "schema": "custody.vendor-certificate-receipt/v1",
+                "organisation": organisation,
+                "station": station,
+                "vendor": vendor,
+                "serial": serial,
+                "date": date,
+                "method": method,
+                "file": { "name": name, "sha256": sha256, "size": bytes.len(), "stored_as": stored_name },
+                "received_by": actor,
+                "media_record": medium.as_ref().map(|m| m.id.clone()),
+            });
+            let cert = issue_in(
+                w,
+                key,
+                Issue { actor: &actor, kind: "vendor", prefix: "VC", subject: &vendor, serial: Some(&serial), status: "erased-by-vendor" },
+                document,
+            )?;
+            if let Some(m) = medium {
+                w.tx()
+                    .execute(
+                        "UPDATE media SET status = 'wiped', certificate = ?2 WHERE id = ?1",
+                        params![m.id, cert.id],
+                    )
+                    .map_err(w.sql_err())?;
+            }
+            Ok(cert)
+        })
     }
 }

@@ -189,6 +189,17 @@ impl StationPublicKey {
     }
 }
 
+/// The key id (16 upper-case hex digits) that made a minisign signature.
+pub fn signature_key_id(signature: &str) -> std::result::Result<String, String> {
+    let signature = SignatureBox::from_string(signature)
+        .map_err(|e| format!("not a minisign signature: {e}"))?;
+    let bytes: [u8; 8] = signature
+        .keynum()
+        .try_into()
+        .map_err(|_| "the signature's key id is malformed".to_string())?;
+    Ok(format!("{:016X}", u64::from_le_bytes(bytes)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -829,7 +829,7 @@ fn medium_proof_in(
     let cert: Option<String> = w
         .tx()
         .query_row(
-            "SELECT id FROM certificates WHERE kind = 'erasure' AND serial = ?1 AND status = 'erased' \
+            "SELECT id FROM certificates WHERE serial = ?1 AND ((kind = 'erasure' AND status = 'erased') OR kind = 'vendor') \
              ORDER BY issued_at DESC LIMIT 1",
             [&medium.serial],
             |r| r.get(0),

@@ -1,0 +1,298 @@
+//! Certificates and trusted keys: list, show, export (JSON or PDF), verify, sign off,
+//! import a vendor's certificate.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Subcommand, ValueEnum};
+use custody_core::RecordId;
+use serde_json::json;
+
+use crate::commands::open_station;
+use crate::output;
+
+/// `custody cert …`.
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// List certificates (erasure EC-…, disposal DC-…, vendor receipts VC-…).
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one certificate's document.
+    Show {
+        /// The certificate.
+        id: String,
+    },
+    /// Write a certificate to a file: JSON (and FILE.minisig) or a PDF for people.
+    Export {
+        /// The certificate.
+        id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: CertFormat,
+        /// Language of the PDF.
+        #[arg(long, value_enum, default_value = "ja")]
+        lang: Lang,
+        /// The file to write.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Check a certificate file (with FILE.minisig beside it): signature, schema, ledger.
+    Verify {
+        /// The certificate's JSON file.
+        file: PathBuf,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Confirm a certificate as a manager who did not do the work.
+    SignOff {
+        /// The certificate.
+        id: String,
+        /// A comment for the record.
+        #[arg(long)]
+        comment: Option<String>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keep a vendor's erasure certificate (any file format) with the others.
+    Import {
+        /// The vendor's certificate file.
+        file: PathBuf,
+        /// The vendor that erased the medium.
+        #[arg(long)]
+        vendor: String,
+        /// The medium's serial number.
+        #[arg(long)]
+        serial: String,
+        /// The date of the erasure.
+        #[arg(long)]
+        date: Option<String>,
+        /// The vendor's method.
+        #[arg(long)]
+        method: Option<String>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Certificate export formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CertFormat {
+    /// The signed JSON document, with FILE.minisig beside it.
+    Json,
+    /// A one-page A4 form for people.
+    Pdf,
+}
+
+/// PDF languages.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Lang {
+    /// Japanese.
+    Ja,
+    /// English.
+    En,
+}
+
+/// `custody keys …`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Trust another station's minisign public key for verifying its certificates.
+    Trust {
+        /// The public key file (minisign format).
+        file: PathBuf,
+        /// A name for it.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List this station's key and the trusted ones.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn id(text: &str) -> Result<RecordId> {
+    Ok(RecordId::parse(text)?)
+}
+
+/// `custody cert …`.
+pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
+    let mut station = open_station()?;
+    match cmd {
+        CertCommand::List { json } => {
+            let list = station.certificates()?;
+            if json {
+                let items: Vec<_> = list
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "id": c.id, "kind": c.kind, "subject": c.subject, "serial": c.serial,
+                            "status": c.status, "date": c.issued_at, "sha256": c.sha256,
+                        })
+                    })
+                    .collect();
+                output::json(&json!({ "certificates": items }))?;
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            c.id.clone(),
+                            c.kind.clone(),
+                            c.subject.clone(),
+                            c.serial.clone().unwrap_or_default(),
+                            c.status.clone(),
+                            c.issued_at[..19].replace('T', " "),
+                        ]
+                    })
+                    .collect();
+                output::text(&output::table(
+                    &["ID", "KIND", "FOR", "SERIAL", "STATUS", "ISSUED (UTC)"],
+                    &rows,
+                ))?;
+            }
+        }
+        CertCommand::Show { id: text } => {
+            let cert = station.certificate(&id(&text)?)?;
+            let value: serde_json::Value = serde_json::from_str(&cert.body)?;
+            output::json(&value)?;
+        }
+        CertCommand::Export {
+            id: text,
+            format,
+            lang,
+            output: path,
+        } => {
+            let cert = id(&text)?;
+            match format {
+                CertFormat::Json => {
+                    station.export_certificate_json(&cert, &path)?;
+                    eprintln!(
+                        "wrote {} and {}.minisig; anyone can check it with: minisign -V -p station.pub -m {}",
+                        path.display(),
+                        path.display(),
+                        path.display()
+                    );
+                }
+                CertFormat::Pdf => {
+                    let _ = lang;
+                    anyhow::bail!(custody_core::Error::Invalid(
+                        "PDF export is not available in this build yet; export JSON".into()
+                    ));
+                }
+            }
+        }
+        CertCommand::Verify { file, json } => {
+            let verdict = station.verify_certificate(&file)?;
+            if json {
+                output::json(&verdict)?;
+            } else {
+                let mut text = String::new();
+                for check in &verdict.checks {
+                    text.push_str(&format!(
+                        "{} {:<10} {}\n",
+                        if check.ok { "ok  " } else { "FAIL" },
+                        check.name,
+                        check.detail
+                    ));
+                }
+                text.push_str(&if verdict.valid {
+                    format!(
+                        "VALID: {} ({}) is authentic and unaltered",
+                        verdict.id.as_deref().unwrap_or("?"),
+                        verdict.schema.as_deref().unwrap_or("?")
+                    )
+                } else {
+                    "INVALID: do not rely on this certificate".to_string()
+                });
+                output::text(&text)?;
+            }
+            if !verdict.valid {
+                return Ok(ExitCode::from(crate::EXIT_FAILED));
+            }
+        }
+        CertCommand::SignOff {
+            id: text,
+            comment,
+            json,
+        } => {
+            let cert = station.sign_off(&id(&text)?, comment.as_deref())?;
+            if json {
+                output::json(
+                    &json!({ "id": cert.id, "sha256": cert.sha256, "signed_off_by": station.actor().name }),
+                )?;
+            } else {
+                output::text(&format!(
+                    "{} signed off by {}; new document hash {}",
+                    cert.id,
+                    station.actor().name,
+                    cert.sha256
+                ))?;
+            }
+        }
+        CertCommand::Import {
+            file,
+            vendor,
+            serial,
+            date,
+            method,
+            json,
+        } => {
+            let cert = station.import_vendor_certificate(
+                &file,
+                &vendor,
+                &serial,
+                date.as_deref(),
+                method.as_deref(),
+            )?;
+            if json {
+                output::json(&json!({ "id": cert.id, "sha256": cert.sha256, "serial": serial }))?;
+            } else {
+                eprintln!(
+                    "stored {} from {vendor} for serial {serial}",
+                    file.display()
+                );
+                output::text(&cert.id)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `custody keys …`.
+pub fn keys(cmd: KeysCommand) -> Result<ExitCode> {
+    let mut station = open_station()?;
+    match cmd {
+        KeysCommand::Trust { file, name } => {
+            let key_id = station.trust_key(&file, name.as_deref())?;
+            output::text(&format!(
+                "key {key_id} is now trusted for verifying certificates"
+            ))?;
+        }
+        KeysCommand::List { json } => {
+            let mut keys = vec![("station".to_string(), station.public_key().clone())];
+            keys.extend(station.trusted_keys()?);
+            if json {
+                let list: Vec<_> = keys
+                    .iter()
+                    .map(|(name, k)| json!({ "name": name, "key_id": k.key_id(), "public_key": k.to_base64() }))
+                    .collect();
+                output::json(&list)?;
+            } else {
+                let rows: Vec<Vec<String>> = keys
+                    .iter()
+                    .map(|(n, k)| vec![k.key_id(), n.clone(), k.to_base64()])
+                    .collect();
+                output::text(&output::table(&["KEY ID", "NAME", "PUBLIC KEY"], &rows))?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
