@@ -69,6 +69,13 @@ pub enum Command {
     Keys(crate::cert::KeysCommand),
     /// Walk through what custody does, in a throwaway data home.
     Demo,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `custody man | man -l -`.
+    Man,
 }
 
 /// `custody init`.

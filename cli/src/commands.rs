@@ -33,6 +33,16 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Cert(cmd) => crate::cert::cert(cmd),
         Command::Keys(cmd) => crate::cert::keys(cmd),
         Command::Demo => crate::demo::run(),
+        Command::Completions { shell } => {
+            let mut cmd = <crate::args::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "custody", &mut std::io::stdout().lock());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let cmd = <crate::args::Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

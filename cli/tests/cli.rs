@@ -30,3 +30,18 @@ fn usage_errors_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn man_page_and_completions_come_from_the_same_definitions() {
+    let man = custody().arg("man").output().unwrap();
+    assert!(man.status.success());
+    let man = String::from_utf8(man.stdout).unwrap();
+    assert!(
+        man.contains(".TH custody 1") && man.contains("ledger"),
+        "{man}"
+    );
+    let bash = custody().args(["completions", "bash"]).output().unwrap();
+    assert!(bash.status.success());
+    let bash = String::from_utf8(bash.stdout).unwrap();
+    assert!(bash.contains("carryout") && bash.contains("retain"));
+}
