@@ -321,17 +321,12 @@ impl Station {
 
     /// The carry-out register, oldest first.
     pub fn carryouts(&self, filter: CarryoutFilter) -> Result<Vec<Carryout>> {
-        let conn = self.ledger.conn();
-        let mut stmt = conn
-            .prepare(&format!("{SELECT} ORDER BY r.requested_at"))
-            .map_err(Error::sqlite(self.ledger.path()))?;
-        let rows = stmt
-            .query_map([], from_row)
-            .map_err(Error::sqlite(self.ledger.path()))?;
         let now = clock::stamp(now());
         let mut list = Vec::new();
-        for row in rows {
-            let mut c = row.map_err(Error::sqlite(self.ledger.path()))?;
+        for mut c in
+            self.ledger
+                .query_all(&format!("{SELECT} ORDER BY r.requested_at"), [], from_row)?
+        {
             c.overdue = c.state == "out" && c.return_by < now;
             let keep = match filter {
                 CarryoutFilter::All => true,

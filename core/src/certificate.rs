@@ -125,15 +125,8 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Certificate> {
 impl Station {
     /// Every certificate, oldest first.
     pub fn certificates(&self) -> Result<Vec<Certificate>> {
-        let conn = self.ledger.conn();
-        let mut stmt = conn
-            .prepare(&format!("{SELECT} ORDER BY issued_at"))
-            .map_err(Error::sqlite(self.ledger.path()))?;
-        let rows = stmt
-            .query_map([], from_row)
-            .map_err(Error::sqlite(self.ledger.path()))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(Error::sqlite(self.ledger.path()))
+        self.ledger
+            .query_all(&format!("{SELECT} ORDER BY issued_at"), [], from_row)
     }
 
     /// One certificate.

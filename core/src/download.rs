@@ -124,14 +124,7 @@ impl Station {
 
     /// The download register, oldest first.
     pub fn downloads(&self) -> Result<Vec<Download>> {
-        let conn = self.ledger.conn();
-        let mut stmt = conn
-            .prepare(&format!("{SELECT} ORDER BY r.requested_at"))
-            .map_err(Error::sqlite(self.ledger.path()))?;
-        let rows = stmt
-            .query_map([], from_row)
-            .map_err(Error::sqlite(self.ledger.path()))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(Error::sqlite(self.ledger.path()))
+        self.ledger
+            .query_all(&format!("{SELECT} ORDER BY r.requested_at"), [], from_row)
     }
 }

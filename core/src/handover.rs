@@ -167,14 +167,7 @@ impl Station {
 
     /// The handover register, oldest first.
     pub fn handovers(&self) -> Result<Vec<Handover>> {
-        let conn = self.ledger.conn();
-        let mut stmt = conn
-            .prepare(&format!("{SELECT} ORDER BY h.at"))
-            .map_err(Error::sqlite(self.ledger.path()))?;
-        let rows = stmt
-            .query_map([], from_row)
-            .map_err(Error::sqlite(self.ledger.path()))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(Error::sqlite(self.ledger.path()))
+        self.ledger
+            .query_all(&format!("{SELECT} ORDER BY h.at"), [], from_row)
     }
 }

@@ -193,18 +193,11 @@ impl Station {
                 MEDIA_STATUSES.join(", ")
             )));
         }
-        let conn = self.ledger.conn();
-        let err = Error::sqlite(self.ledger.path());
-        let mut stmt = conn
-            .prepare(&format!(
-                "{SELECT} WHERE ?1 IS NULL OR status = ?1 ORDER BY added_at"
-            ))
-            .map_err(err)?;
-        let rows = stmt
-            .query_map([status], from_row)
-            .map_err(Error::sqlite(self.ledger.path()))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(Error::sqlite(self.ledger.path()))
+        self.ledger.query_all(
+            &format!("{SELECT} WHERE ?1 IS NULL OR status = ?1 ORDER BY added_at"),
+            [status],
+            from_row,
+        )
     }
 
     /// One medium with its whole history.

@@ -301,18 +301,11 @@ impl Station {
         } else {
             format!("{SELECT} ORDER BY requested_at")
         };
-        let conn = self.ledger.conn();
-        let mut stmt = conn
-            .prepare(&sql)
-            .map_err(Error::sqlite(self.ledger.path()))?;
-        let rows = stmt
-            .query_map([], from_row)
-            .map_err(Error::sqlite(self.ledger.path()))?;
-        rows.map(|r| {
-            r.map_err(Error::sqlite(self.ledger.path()))
-                .and_then(finish)
-        })
-        .collect()
+        self.ledger
+            .query_all(&sql, [], from_row)?
+            .into_iter()
+            .map(finish)
+            .collect()
     }
 
     /// One request by id.

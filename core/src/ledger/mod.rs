@@ -465,6 +465,24 @@ impl Ledger {
             .ok_or_else(|| Error::NoSuchRecord(id.to_string()))
     }
 
+    /// Runs a query over projections and collects its rows.
+    pub fn query_all<T, P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql)
+            .map_err(Error::sqlite(&self.path))?;
+        let rows = stmt
+            .query_map(params, row)
+            .map_err(Error::sqlite(&self.path))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(Error::sqlite(&self.path))
+    }
+
     /// Number of entries in the chain.
     pub fn size(&self) -> Result<i64> {
         self.conn
