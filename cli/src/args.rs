@@ -40,6 +40,11 @@ pub enum Command {
     Ledger(LedgerCommand),
     /// Walk through what custody does, in a throwaway data home.
     Demo,
+    /// List block devices and whether each may be wiped (and why not).
+    Devices(crate::wipe::DevicesArgs),
+    /// Overwrite disks, USB media or disk images, several at once, and record each
+    /// result in the ledger (IT staff and managers).
+    Wipe(crate::wipe::WipeArgs),
 }
 
 /// `custody init`.

@@ -22,6 +22,8 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Log(args) => log(args),
         Command::Ledger(cmd) => ledger(cmd),
         Command::Demo => crate::demo::run(),
+        Command::Devices(args) => crate::wipe::devices(args),
+        Command::Wipe(args) => crate::wipe::wipe(args),
     }
 }
 

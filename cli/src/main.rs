@@ -9,6 +9,7 @@ mod args;
 mod commands;
 mod demo;
 mod output;
+mod wipe;
 
 use std::process::ExitCode;
 

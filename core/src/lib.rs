@@ -24,6 +24,7 @@
 pub mod canon;
 pub mod clock;
 pub mod config;
+pub mod erasure;
 mod error;
 pub mod keys;
 pub mod ledger;
