@@ -38,6 +38,26 @@ pub enum Command {
     /// Check, print the head of, or export the ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Approve a request, carry-out or download (a manager other than the requester).
+    Approve(crate::registers::ApproveArgs),
+    /// Reject a request, carry-out or download, with a reason.
+    Reject(crate::registers::RejectArgs),
+    /// List requests and their decisions.
+    Requests(crate::registers::RequestsArgs),
+    /// The register of approved removable media.
+    #[command(subcommand)]
+    Media(crate::registers::MediaCommand),
+    /// Carry-outs of data or media: request, approval, out, return.
+    #[command(subcommand)]
+    Carryout(crate::registers::CarryoutCommand),
+    /// The media handover register (情報記録媒体授受簿).
+    #[command(subcommand)]
+    Handover(crate::registers::HandoverCommand),
+    /// The download register (個人データダウンロード等管理簿).
+    #[command(subcommand)]
+    Download(crate::registers::DownloadCommand),
+    /// Registers as CSV or JSON for audits, or `report audit`: what needs attention.
+    Report(crate::registers::ReportArgs),
     /// Walk through what custody does, in a throwaway data home.
     Demo,
     /// List block devices and whether each may be wiped (and why not).

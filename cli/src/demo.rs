@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use custody_core::Station;
+use custody_core::carryout::NewCarryout;
+use custody_core::media::NewMedium;
 use custody_core::people::Role;
 
 use crate::output;
@@ -50,13 +52,48 @@ pub fn run() -> Result<ExitCode> {
     let id = clerk.note("個人データ抽出作業を開始 (export of member data started)")?;
     output::text(&format!("note recorded: {id}"))?;
 
-    step("4. The ledger's signed head, to keep outside the machine")?;
+    step("4. A carry-out: requested by the clerk, approved by the manager, out and back")?;
+    let medium = clerk.add_medium(&NewMedium {
+        kind: "usb".into(),
+        serial: "DEMO-USB-0001".into(),
+        label: Some("持出し用USB 1".into()),
+        encrypted: true,
+        ..NewMedium::default()
+    })?;
+    let carryout = clerk.new_carryout(&NewCarryout {
+        what: "組合員名簿 2026年度 (encrypted USB)".into(),
+        reason: "本部での年次監査".into(),
+        destination: "本部 監査室".into(),
+        return_by: "2099-12-31T17:00:00+09:00".into(),
+        transport: "施錠した鞄で職員が手持ち".into(),
+        media: Some(medium.clone()),
+        personal_data: true,
+        records: Some(1200),
+        ..NewCarryout::default()
+    })?;
+    output::text(&format!(
+        "{CLERK} registered medium {medium} and requested carry-out {carryout}"
+    ))?;
+    if let Err(e) = clerk.carryout_out(&carryout) {
+        output::text(&format!("carrying out before approval is refused: {e}"))?;
+    }
+    let mut manager = Station::open(&home, MANAGER)?;
+    manager.approve(&carryout, Some("施錠・暗号化を確認"))?;
+    let mut clerk = Station::open(&home, CLERK)?;
+    clerk.carryout_out(&carryout)?;
+    let back = clerk.carryout_return(&carryout, Some("異常なし"))?;
+    output::text(&format!(
+        "{carryout} approved by {MANAGER}, carried out and {}; encrypted: {}",
+        back.state, back.encrypted
+    ))?;
+
+    step("5. The ledger's signed head, to keep outside the machine")?;
     let head = clerk.head()?;
     output::text(&head.to_text())?;
     let head_file = dir.path().join("head.txt");
     fs_err::write(&head_file, head.to_text())?;
 
-    step("5. An auditor verifies the whole ledger against that head")?;
+    step("6. An auditor verifies the whole ledger against that head")?;
     clerk.note("demo finished")?;
     let verified = clerk.verify(Some(&head_file))?;
     output::text(&format!(

@@ -9,6 +9,7 @@ mod args;
 mod commands;
 mod demo;
 mod output;
+mod registers;
 mod wipe;
 
 use std::process::ExitCode;

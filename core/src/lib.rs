@@ -22,15 +22,20 @@
 #![forbid(unsafe_code)]
 
 pub mod canon;
+pub mod carryout;
 pub mod clock;
 pub mod config;
+pub mod download;
 pub mod erasure;
 mod error;
+pub mod handover;
 pub mod keys;
 pub mod ledger;
 pub mod media;
 pub mod people;
+pub mod report;
 pub mod requests;
+pub mod seal;
 mod station;
 
 pub use error::{Error, Result};

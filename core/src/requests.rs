@@ -197,6 +197,7 @@ pub(crate) fn require_approved(
 }
 
 /// Records that `by` used the approval of `id`.
+#[allow(dead_code, reason = "the send workflow uses it once it lands")]
 pub(crate) fn mark_used(w: &Writer<'_>, id: &RecordId, by: &str) -> Result<()> {
     w.tx()
         .execute(

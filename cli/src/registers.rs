@@ -1,0 +1,797 @@
+//! The registers' commands: approvals, media, carry-outs, handovers, downloads and
+//! reports.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use custody_core::RecordId;
+use custody_core::carryout::{Carryout, CarryoutFilter, NewCarryout};
+use custody_core::handover::NewHandover;
+use custody_core::media::NewMedium;
+use custody_core::report::ReportKind;
+use serde_json::json;
+
+use crate::commands::{open_station, print_created};
+use crate::output;
+
+/// `custody approve`.
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The request (RQ-…), carry-out (CO-…) or download (DL-…) to approve.
+    pub id: String,
+    /// A comment for the record.
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `custody reject`.
+#[derive(Debug, Args)]
+pub struct RejectArgs {
+    /// The request to reject.
+    pub id: String,
+    /// Why (recorded, and shown to the requester).
+    #[arg(long)]
+    pub reason: String,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `custody requests`.
+#[derive(Debug, Args)]
+pub struct RequestsArgs {
+    /// Only requests still waiting for a decision.
+    #[arg(long)]
+    pub pending: bool,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Kinds of media.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MediaKindArg {
+    /// USB stick.
+    Usb,
+    /// Hard disk.
+    Hdd,
+    /// Solid-state disk.
+    Ssd,
+    /// CD, DVD, Blu-ray.
+    Optical,
+    /// Backup tape.
+    Tape,
+    /// A whole PC.
+    Pc,
+    /// Anything else.
+    Other,
+}
+
+/// `custody media …`.
+#[derive(Debug, Subcommand)]
+pub enum MediaCommand {
+    /// Register an approved removable medium.
+    Add {
+        /// What kind of medium.
+        #[arg(long, value_enum)]
+        kind: MediaKindArg,
+        /// Its serial number.
+        #[arg(long)]
+        serial: String,
+        /// The label stuck on it.
+        #[arg(long)]
+        label: Option<String>,
+        /// Make and model.
+        #[arg(long)]
+        model: Option<String>,
+        /// The department that owns it.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Where it is kept (e.g. "cabinet B, shelf 2").
+        #[arg(long)]
+        location: Option<String>,
+        /// It encrypts what it holds (hardware-encrypted stick, encrypted disk).
+        #[arg(long)]
+        encrypted: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List registered media.
+    List {
+        /// Only media with this status.
+        #[arg(long, value_parser = ["in-stock", "out", "wiped", "destroyed", "lost", "returned"])]
+        status: Option<String>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one medium with its whole history.
+    Show {
+        /// The medium (MD-…).
+        id: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take a medium out of service.
+    Retire {
+        /// The medium (MD-…).
+        id: String,
+        /// Why.
+        #[arg(long, value_parser = ["lost", "destroyed", "wiped", "returned"])]
+        reason: String,
+    },
+}
+
+/// `custody carryout …`.
+#[derive(Debug, Subcommand)]
+pub enum CarryoutCommand {
+    /// Request permission to take data or media out of the office.
+    New {
+        /// What is taken out.
+        #[arg(long)]
+        what: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// Where to.
+        #[arg(long = "to")]
+        destination: String,
+        /// When it will be back: a date (2026-12-01) or a time (2026-12-01T17:00:00+09:00).
+        #[arg(long)]
+        return_by: String,
+        /// How it travels (in person in a locked bag, registered mail, courier with tracking …).
+        #[arg(long)]
+        transport: String,
+        /// The registered medium it travels on (MD-…).
+        #[arg(long)]
+        media: Option<String>,
+        /// The encrypted transfer that holds the data (TX-…).
+        #[arg(long)]
+        transfer: Option<String>,
+        /// It holds personal data.
+        #[arg(long)]
+        personal_data: bool,
+        /// How many records it holds.
+        #[arg(long)]
+        records: Option<u64>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a carry-out (a manager other than the requester).
+    Approve(ApproveArgs),
+    /// Record that an approved carry-out has left the office.
+    Out {
+        /// The carry-out (CO-…).
+        id: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record that it is back.
+    Return {
+        /// The carry-out (CO-…).
+        id: String,
+        /// Its condition on return.
+        #[arg(long)]
+        condition: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List carry-outs.
+    List {
+        /// Only those not yet returned.
+        #[arg(long, conflicts_with = "overdue")]
+        open: bool,
+        /// Only those out past their return time.
+        #[arg(long)]
+        overdue: bool,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one carry-out.
+    Show {
+        /// The carry-out (CO-…).
+        id: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `custody handover …`.
+#[derive(Debug, Subcommand)]
+pub enum HandoverCommand {
+    /// Record a handover of a medium to or from an outside party.
+    New {
+        /// The registered medium (MD-…).
+        #[arg(long)]
+        media: String,
+        /// send (we hand it over) or receive (we receive it).
+        #[arg(long, value_parser = ["send", "receive"])]
+        direction: String,
+        /// The other party.
+        #[arg(long)]
+        counterparty: String,
+        /// Why.
+        #[arg(long)]
+        purpose: String,
+        /// How (by hand, registered mail, courier with tracking …).
+        #[arg(long)]
+        method: String,
+        /// How many media or items.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record the receiving side's confirmation of receipt.
+    Confirm {
+        /// The handover (HO-…).
+        id: String,
+        /// Who confirmed receipt.
+        #[arg(long)]
+        by: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List handovers.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `custody download …`.
+#[derive(Debug, Subcommand)]
+pub enum DownloadCommand {
+    /// Request permission to download personal data from a business system.
+    New {
+        /// What data.
+        #[arg(long)]
+        content: String,
+        /// From which system.
+        #[arg(long)]
+        system: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record that the downloaded copy was deleted.
+    Deleted {
+        /// The download (DL-…).
+        id: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List downloads.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    /// CSV for Excel (UTF-8 with BOM).
+    Csv,
+    /// JSON.
+    Json,
+}
+
+/// Header languages.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Lang {
+    /// Japanese: the office forms' own words.
+    Ja,
+    /// English.
+    En,
+}
+
+/// `custody report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// carryouts, handovers, downloads, media, wipes, or audit (what needs attention).
+    #[arg(value_parser = ["carryouts", "handovers", "downloads", "media", "wipes", "audit"])]
+    pub kind: String,
+    /// First day (2026-04-01); required except for `audit`.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day, inclusive; required except for `audit`.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: ReportFormat,
+    /// Header language.
+    #[arg(long, value_enum, default_value = "ja")]
+    pub lang: Lang,
+    /// Write to this file instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// For `report audit`: print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn id(text: &str) -> Result<RecordId> {
+    Ok(RecordId::parse(text)?)
+}
+
+/// `custody approve`.
+pub fn approve(args: ApproveArgs) -> Result<ExitCode> {
+    let mut station = open_station()?;
+    let request = station.approve(&id(&args.id)?, args.comment.as_deref())?;
+    if args.json {
+        output::json(&request)?;
+    } else {
+        output::text(&format!(
+            "{} approved by {}: {}",
+            request.id,
+            station.actor().name,
+            request.summary
+        ))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `custody reject`.
+pub fn reject(args: RejectArgs) -> Result<ExitCode> {
+    let mut station = open_station()?;
+    let request = station.reject(&id(&args.id)?, &args.reason)?;
+    if args.json {
+        output::json(&request)?;
+    } else {
+        output::text(&format!(
+            "{} rejected by {}: {}",
+            request.id,
+            station.actor().name,
+            args.reason
+        ))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `custody requests`.
+pub fn requests(args: RequestsArgs) -> Result<ExitCode> {
+    let station = open_station()?;
+    let list = station.requests(args.pending)?;
+    if args.json {
+        return output::json(&list).map(|()| ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.clone(),
+                r.kind.as_str().into(),
+                r.requester.clone(),
+                r.requested_at[..16].replace('T', " "),
+                r.status.clone(),
+                r.decided_by.clone().unwrap_or_default(),
+                r.summary.clone(),
+            ]
+        })
+        .collect();
+    output::text(&output::table(
+        &[
+            "ID",
+            "KIND",
+            "REQUESTER",
+            "FILED (UTC)",
+            "STATUS",
+            "BY",
+            "WHAT",
+        ],
+        &rows,
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `custody media …`.
+pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
+    let mut station = open_station()?;
+    match cmd {
+        MediaCommand::Add {
+            kind,
+            serial,
+            label,
+            model,
+            owner,
+            location,
+            encrypted,
+            json,
+        } => {
+            let kind = format!("{kind:?}").to_lowercase();
+            let new = NewMedium {
+                kind,
+                serial,
+                label,
+                model,
+                owner,
+                location,
+                encrypted,
+            };
+            let created = station.add_medium(&new)?;
+            print_created(&created, "medium", json)?;
+        }
+        MediaCommand::List { status, json } => {
+            let list = station.media(status.as_deref())?;
+            if json {
+                output::json(&list)?;
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|m| {
+                        vec![
+                            m.id.clone(),
+                            m.kind.clone(),
+                            m.serial.clone(),
+                            m.label.clone().unwrap_or_default(),
+                            m.status.clone(),
+                            m.location.clone().unwrap_or_default(),
+                            if m.encrypted {
+                                "yes".into()
+                            } else {
+                                "no".into()
+                            },
+                        ]
+                    })
+                    .collect();
+                output::text(&output::table(
+                    &[
+                        "ID",
+                        "KIND",
+                        "SERIAL",
+                        "LABEL",
+                        "STATUS",
+                        "LOCATION",
+                        "ENCRYPTED",
+                    ],
+                    &rows,
+                ))?;
+            }
+        }
+        MediaCommand::Show { id: text, json } => {
+            let shown = station.medium(&id(&text)?)?;
+            if json {
+                output::json(&shown)?;
+            } else {
+                let m = &shown.medium;
+                let mut text = format!(
+                    "{}  {} serial {}\nstatus:    {}\nlabel:     {}\nmodel:     {}\nowner:     {}\nlocation:  {}\nencrypted: {}\nregistered {}\n",
+                    m.id,
+                    m.kind,
+                    m.serial,
+                    m.status,
+                    m.label.as_deref().unwrap_or("-"),
+                    m.model.as_deref().unwrap_or("-"),
+                    m.owner.as_deref().unwrap_or("-"),
+                    m.location.as_deref().unwrap_or("-"),
+                    if m.encrypted { "yes" } else { "no" },
+                    m.added_at
+                );
+                if let Some(cert) = &m.certificate {
+                    text.push_str(&format!("erasure certificate: {cert}\n"));
+                }
+                text.push_str("\nhistory:\n");
+                for e in &shown.history {
+                    text.push_str(&format!(
+                        "  {}  {:<18} {:<6} {}\n",
+                        &e.at[..19].replace('T', " "),
+                        e.kind,
+                        e.subject,
+                        e.actor
+                    ));
+                }
+                output::text(&text)?;
+            }
+        }
+        MediaCommand::Retire { id: text, reason } => {
+            let target = id(&text)?;
+            station.retire_medium(&target, &reason)?;
+            output::text(&format!("{target} retired ({reason})"))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn carryout_line(c: &Carryout) -> String {
+    format!(
+        "{}  {}  {} → {}  return by {}  [{}{}]  encrypted: {}",
+        c.id,
+        c.state,
+        c.what,
+        c.destination,
+        c.return_by,
+        c.approval,
+        if c.overdue { ", OVERDUE" } else { "" },
+        c.encrypted
+    )
+}
+
+/// `custody carryout …`.
+pub fn carryout(cmd: CarryoutCommand) -> Result<ExitCode> {
+    if let CarryoutCommand::Approve(args) = cmd {
+        return approve(args);
+    }
+    let mut station = open_station()?;
+    match cmd {
+        CarryoutCommand::Approve(_) => unreachable!("handled above"),
+        CarryoutCommand::New {
+            what,
+            reason,
+            destination,
+            return_by,
+            transport,
+            media,
+            transfer,
+            personal_data,
+            records,
+            json,
+        } => {
+            let new = NewCarryout {
+                what,
+                reason,
+                destination,
+                return_by,
+                transport,
+                media: media.as_deref().map(id).transpose()?,
+                transfer: transfer.as_deref().map(id).transpose()?,
+                personal_data,
+                records,
+            };
+            let created = station.new_carryout(&new)?;
+            let shown = station.carryout(&created)?;
+            if personal_data && shown.encrypted == "no" && !json {
+                eprintln!(
+                    "warning: {created} holds personal data that is not encrypted; link the encrypted transfer (--transfer TX-…) or an encrypted medium"
+                );
+            }
+            print_created(&created, "carry-out request", json)?;
+            if !json {
+                eprintln!("a manager other than you approves it with `custody approve {created}`");
+            }
+        }
+        CarryoutCommand::Out { id: text, json } => {
+            let c = station.carryout_out(&id(&text)?)?;
+            if json {
+                output::json(&c)?
+            } else {
+                output::text(&carryout_line(&c))?
+            }
+        }
+        CarryoutCommand::Return {
+            id: text,
+            condition,
+            json,
+        } => {
+            let c = station.carryout_return(&id(&text)?, condition.as_deref())?;
+            if json {
+                output::json(&c)?
+            } else {
+                output::text(&carryout_line(&c))?
+            }
+        }
+        CarryoutCommand::List {
+            open,
+            overdue,
+            json,
+        } => {
+            let filter = if overdue {
+                CarryoutFilter::Overdue
+            } else if open {
+                CarryoutFilter::Open
+            } else {
+                CarryoutFilter::All
+            };
+            let list = station.carryouts(filter)?;
+            if json {
+                output::json(&list)?;
+            } else {
+                let text: Vec<String> = list.iter().map(carryout_line).collect();
+                output::text(&if text.is_empty() {
+                    "no carry-outs".to_string()
+                } else {
+                    text.join("\n")
+                })?;
+            }
+        }
+        CarryoutCommand::Show { id: text, json } => {
+            let c = station.carryout(&id(&text)?)?;
+            if json {
+                output::json(&c)?
+            } else {
+                output::text(&serde_json::to_string_pretty(&c)?)?
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `custody handover …`.
+pub fn handover(cmd: HandoverCommand) -> Result<ExitCode> {
+    let mut station = open_station()?;
+    match cmd {
+        HandoverCommand::New {
+            media,
+            direction,
+            counterparty,
+            purpose,
+            method,
+            count,
+            json,
+        } => {
+            let new = NewHandover {
+                media: id(&media)?,
+                direction,
+                counterparty,
+                purpose,
+                method,
+                count,
+            };
+            let created = station.new_handover(&new)?;
+            print_created(&created, "handover", json)?;
+        }
+        HandoverCommand::Confirm { id: text, by, json } => {
+            let h = station.confirm_handover(&id(&text)?, &by)?;
+            if json {
+                output::json(&h)?;
+            } else {
+                output::text(&format!("{} receipt confirmed by {}", h.id, by))?;
+            }
+        }
+        HandoverCommand::List { json } => {
+            let list = station.handovers()?;
+            if json {
+                output::json(&list)?;
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|h| {
+                        vec![
+                            h.id.clone(),
+                            h.at[..10].to_string(),
+                            h.direction.clone(),
+                            h.counterparty.clone(),
+                            format!("{} ({})", h.media, h.serial),
+                            h.count.to_string(),
+                            h.confirmed_by
+                                .clone()
+                                .unwrap_or_else(|| "(not confirmed)".into()),
+                        ]
+                    })
+                    .collect();
+                output::text(&output::table(
+                    &[
+                        "ID",
+                        "DATE",
+                        "DIRECTION",
+                        "COUNTERPARTY",
+                        "MEDIUM",
+                        "COUNT",
+                        "RECEIPT",
+                    ],
+                    &rows,
+                ))?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `custody download …`.
+pub fn download(cmd: DownloadCommand) -> Result<ExitCode> {
+    let mut station = open_station()?;
+    match cmd {
+        DownloadCommand::New {
+            content,
+            system,
+            json,
+        } => {
+            let created = station.new_download(&content, &system)?;
+            print_created(&created, "download request", json)?;
+        }
+        DownloadCommand::Deleted { id: text, json } => {
+            let d = station.download_deleted(&id(&text)?)?;
+            if json {
+                output::json(&d)?;
+            } else {
+                output::text(&format!(
+                    "{} copy deleted at {}",
+                    d.id,
+                    d.deleted_at.as_deref().unwrap_or("")
+                ))?;
+            }
+        }
+        DownloadCommand::List { json } => {
+            let list = station.downloads()?;
+            if json {
+                output::json(&list)?;
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|d| {
+                        vec![
+                            d.id.clone(),
+                            d.requested_at[..10].to_string(),
+                            d.content.clone(),
+                            d.system.clone(),
+                            d.approval.clone(),
+                            d.deleted_at
+                                .as_deref()
+                                .map(|t| t[..10].to_string())
+                                .unwrap_or_default(),
+                        ]
+                    })
+                    .collect();
+                output::text(&output::table(
+                    &["ID", "DATE", "CONTENT", "SYSTEM", "APPROVAL", "DELETED"],
+                    &rows,
+                ))?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `custody report …`.
+pub fn report(args: ReportArgs) -> Result<ExitCode> {
+    let station = open_station()?;
+    if args.kind == "audit" {
+        let findings = station.audit()?;
+        if args.json || matches!(args.format, ReportFormat::Json) {
+            output::json(&json!({ "findings": findings, "count": findings.len() }))?;
+        } else if findings.is_empty() {
+            output::text("nothing needs attention")?;
+        } else {
+            let rows: Vec<Vec<String>> = findings
+                .iter()
+                .map(|f| vec![f.kind.clone(), f.id.clone(), f.detail.clone()])
+                .collect();
+            output::text(&output::table(&["FINDING", "RECORD", "DETAIL"], &rows))?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (Some(from), Some(to)) = (args.from, args.to) else {
+        anyhow::bail!(custody_core::Error::Invalid(
+            "--from and --to are required for this report".into()
+        ));
+    };
+    let kind = ReportKind::parse(&args.kind)?;
+    let report = station.report(kind, &from, &to)?;
+    let japanese = matches!(args.lang, Lang::Ja);
+    let text = match args.format {
+        ReportFormat::Csv => report.to_csv(japanese),
+        ReportFormat::Json => serde_json::to_string_pretty(&report.to_json(japanese))? + "\n",
+    };
+    match args.output {
+        Some(path) => {
+            custody_core::config::write_atomic(&path, text.as_bytes())
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+            eprintln!("{} rows written to {}", report.rows.len(), path.display());
+        }
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

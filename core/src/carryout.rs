@@ -1,0 +1,357 @@
+//! Carry-outs (持出し): taking personal data or media out of the office. Each one is a
+//! request (`CO-…`) approved by a manager who is not the requester, then carried out,
+//! then returned; the medium's status follows.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::clock;
+use crate::error::{Error, Result};
+use crate::ledger::{RecordId, Writer};
+use crate::media;
+use crate::requests::{self, RequestKind, one_line};
+use crate::station::Station;
+
+/// What `custody carryout new` records.
+#[derive(Debug, Clone, Default)]
+pub struct NewCarryout {
+    /// What is taken out (対象物).
+    pub what: String,
+    /// Why (理由).
+    pub reason: String,
+    /// Where to (持出し先).
+    pub destination: String,
+    /// When it must be back (返却予定日時): a date or an RFC 3339 time.
+    pub return_by: String,
+    /// How it travels (移送手段).
+    pub transport: String,
+    /// The registered medium it travels on.
+    pub media: Option<RecordId>,
+    /// The encrypted transfer (`TX-…`) that holds the data.
+    pub transfer: Option<RecordId>,
+    /// Whether it holds personal data.
+    pub personal_data: bool,
+    /// How many records (件数), when known.
+    pub records: Option<u64>,
+}
+
+/// A carry-out as the register shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Carryout {
+    /// `CO-3`.
+    pub id: String,
+    /// What is taken out.
+    pub what: String,
+    /// Why.
+    pub reason: String,
+    /// Where to.
+    pub destination: String,
+    /// When it must be back (UTC).
+    pub return_by: String,
+    /// How it travels.
+    pub transport: String,
+    /// The medium, if any.
+    pub media: Option<String>,
+    /// The transfer, if any.
+    pub transfer: Option<String>,
+    /// Whether it holds personal data.
+    pub personal_data: bool,
+    /// Number of records.
+    pub records: Option<i64>,
+    /// How it is protected, as established from the transfer or medium.
+    pub encrypted: String,
+    /// Who asked.
+    pub requester: String,
+    /// When it was filed.
+    pub requested_at: String,
+    /// pending, approved or rejected.
+    pub approval: String,
+    /// Who approved or rejected.
+    pub approver: Option<String>,
+    /// When.
+    pub decided_at: Option<String>,
+    /// When it left.
+    pub out_at: Option<String>,
+    /// Who took it.
+    pub out_by: Option<String>,
+    /// When it came back.
+    pub returned_at: Option<String>,
+    /// Who brought it back.
+    pub returned_by: Option<String>,
+    /// Its condition on return.
+    pub condition: Option<String>,
+    /// requested, approved, rejected, out or returned.
+    pub state: String,
+    /// Out past its return time.
+    pub overdue: bool,
+}
+
+/// Which carry-outs `list` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CarryoutFilter {
+    /// All of them.
+    All,
+    /// Not yet returned and not rejected.
+    Open,
+    /// Out past the return time.
+    Overdue,
+}
+
+const SELECT: &str = "SELECT c.id, c.what, c.reason, c.destination, c.return_by, c.transport, c.media, c.transfer, \
+     c.personal_data, c.records, c.encrypted, r.requester, r.requested_at, r.status, r.decided_by, r.decided_at, \
+     c.out_at, c.out_by, c.returned_at, c.returned_by, c.condition \
+     FROM carryouts c JOIN requests r ON r.id = c.id";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Carryout> {
+    let approval: String = r.get(13)?;
+    let out_at: Option<String> = r.get(16)?;
+    let returned_at: Option<String> = r.get(18)?;
+    let state = if returned_at.is_some() {
+        "returned"
+    } else if out_at.is_some() {
+        "out"
+    } else if approval == "approved" {
+        "approved"
+    } else if approval == "rejected" {
+        "rejected"
+    } else {
+        "requested"
+    };
+    Ok(Carryout {
+        id: r.get(0)?,
+        what: r.get(1)?,
+        reason: r.get(2)?,
+        destination: r.get(3)?,
+        return_by: r.get(4)?,
+        transport: r.get(5)?,
+        media: r.get(6)?,
+        transfer: r.get(7)?,
+        personal_data: r.get(8)?,
+        records: r.get(9)?,
+        encrypted: r.get(10)?,
+        requester: r.get(11)?,
+        requested_at: r.get(12)?,
+        approval,
+        approver: r.get(14)?,
+        decided_at: r.get(15)?,
+        out_at,
+        out_by: r.get(17)?,
+        returned_at,
+        returned_by: r.get(19)?,
+        condition: r.get(20)?,
+        state: state.to_string(),
+        overdue: false,
+    })
+}
+
+fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Carryout> {
+    w.tx()
+        .query_row(&format!("{SELECT} WHERE c.id = ?1"), [id], from_row)
+        .optional()
+        .map_err(w.sql_err())?
+        .ok_or_else(|| {
+            Error::NoSuchRecord(format!(
+                "{id} (no carry-out with that id; see `custody carryout list`)"
+            ))
+        })
+}
+
+/// How the data is protected, established from what is linked rather than typed.
+fn protection(
+    w: &Writer<'_>,
+    media: Option<&media::Medium>,
+    transfer: Option<&RecordId>,
+) -> Result<String> {
+    if let Some(transfer) = transfer {
+        let kind: Option<String> = w
+            .tx()
+            .query_row("SELECT kind FROM records WHERE id = ?1", [transfer], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(w.sql_err())?;
+        match kind.as_deref() {
+            Some("send") => return Ok(format!("yes: age-encrypted transfer {transfer}")),
+            _ => {
+                return Err(Error::NoSuchRecord(format!(
+                    "{transfer} (no encrypted transfer with that id; transfers are made with `custody send`)"
+                )));
+            }
+        }
+    }
+    if let Some(medium) = media
+        && medium.encrypted
+    {
+        return Ok(format!("yes: encrypted medium {}", medium.id));
+    }
+    Ok("no".to_string())
+}
+
+/// The current time for comparisons with return times.
+fn now() -> DateTime<Utc> {
+    clock::now()
+}
+
+impl Station {
+    /// Files a carry-out request; returns its id (`CO-…`).
+    pub fn new_carryout(&mut self, new: &NewCarryout) -> Result<RecordId> {
+        self.actor.require_writer("request a carry-out")?;
+        let what = one_line("--what", &new.what, 500)?;
+        let reason = one_line("--reason", &new.reason, 500)?;
+        let destination = one_line("--to", &new.destination, 200)?;
+        let transport = one_line("--transport", &new.transport, 200)?;
+        let return_by = clock::stamp(clock::parse_date_or_time(&new.return_by)?);
+        let actor = self.actor.name.clone();
+        let new = new.clone();
+        self.write(|w| {
+            let medium = new.media.as_ref().map(|id| media::load_in(w, id)).transpose()?;
+            if let Some(m) = &medium
+                && m.status != "in-stock"
+            {
+                return Err(Error::Invalid(format!(
+                    "{} is {}, not in stock; it cannot be carried out",
+                    m.id, m.status
+                )));
+            }
+            let encrypted = protection(w, medium.as_ref(), new.transfer.as_ref())?;
+            let summary = format!("carry out {what} to {destination}");
+            let (id, appended) = w.create_record(
+                &actor,
+                "carryout-request",
+                "CO",
+                json!({
+                    "what": what, "reason": reason, "destination": destination,
+                    "return_by": return_by, "transport": transport,
+                    "media": new.media, "transfer": new.transfer,
+                    "personal_data": new.personal_data, "records": new.records,
+                    "encrypted": encrypted,
+                }),
+            )?;
+            requests::register_in(w, &id, RequestKind::Carryout, &actor, &summary, &appended.at)?;
+            w.tx()
+                .execute(
+                    "INSERT INTO carryouts(id, what, reason, destination, return_by, transport, media, transfer, \
+                     personal_data, records, encrypted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    params![
+                        id, what, reason, destination, return_by, transport, new.media, new.transfer,
+                        new.personal_data, new.records.map(|n| n as i64), encrypted
+                    ],
+                )
+                .map_err(w.sql_err())?;
+            Ok(id)
+        })
+    }
+
+    /// Records that an approved carry-out has left the office.
+    pub fn carryout_out(&mut self, id: &RecordId) -> Result<Carryout> {
+        self.actor.require_writer("carry out")?;
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            let carryout = load_in(w, id)?;
+            requests::require_approved(w, id, RequestKind::Carryout, &format!("carry out {id}"))
+                .map_err(|e| match e {
+                    Error::NotAllowed { reason, .. } => Error::NotAllowed {
+                        actor: actor.clone(),
+                        action: format!("carry out {id}"),
+                        reason,
+                    },
+                    other => other,
+                })?;
+            if let Some(at) = &carryout.out_at {
+                return Err(Error::Invalid(format!(
+                    "{id} was already carried out at {at}"
+                )));
+            }
+            let appended = w.append(
+                &actor,
+                "carryout-out",
+                id.as_str(),
+                &json!({ "media": carryout.media, "return_by": carryout.return_by }),
+            )?;
+            w.tx()
+                .execute(
+                    "UPDATE carryouts SET out_at = ?2, out_by = ?3 WHERE id = ?1",
+                    params![id, appended.at, actor],
+                )
+                .map_err(w.sql_err())?;
+            if let Some(media) = &carryout.media {
+                media::set_status_in(w, &RecordId::parse(media)?, "out")?;
+            }
+            load_in(w, id)
+        })
+    }
+
+    /// Records that a carried-out item is back.
+    pub fn carryout_return(&mut self, id: &RecordId, condition: Option<&str>) -> Result<Carryout> {
+        self.actor.require_writer("record a return")?;
+        let condition = condition
+            .map(|c| one_line("--condition", c, 500))
+            .transpose()?;
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            let carryout = load_in(w, id)?;
+            if carryout.out_at.is_none() {
+                return Err(Error::Invalid(format!(
+                    "{id} was never carried out; record `custody carryout out {id}` first"
+                )));
+            }
+            if let Some(at) = &carryout.returned_at {
+                return Err(Error::Invalid(format!("{id} was already returned at {at}")));
+            }
+            let appended = w.append(
+                &actor,
+                "carryout-return",
+                id.as_str(),
+                &json!({ "media": carryout.media, "condition": condition }),
+            )?;
+            w.tx()
+                .execute(
+                    "UPDATE carryouts SET returned_at = ?2, returned_by = ?3, condition = ?4 WHERE id = ?1",
+                    params![id, appended.at, actor, condition],
+                )
+                .map_err(w.sql_err())?;
+            if let Some(media) = &carryout.media {
+                media::set_status_in(w, &RecordId::parse(media)?, "in-stock")?;
+            }
+            load_in(w, id)
+        })
+    }
+
+    /// The carry-out register, oldest first.
+    pub fn carryouts(&self, filter: CarryoutFilter) -> Result<Vec<Carryout>> {
+        let conn = self.ledger.conn();
+        let mut stmt = conn
+            .prepare(&format!("{SELECT} ORDER BY r.requested_at"))
+            .map_err(Error::sqlite(self.ledger.path()))?;
+        let rows = stmt
+            .query_map([], from_row)
+            .map_err(Error::sqlite(self.ledger.path()))?;
+        let now = clock::stamp(now());
+        let mut list = Vec::new();
+        for row in rows {
+            let mut c = row.map_err(Error::sqlite(self.ledger.path()))?;
+            c.overdue = c.state == "out" && c.return_by < now;
+            let keep = match filter {
+                CarryoutFilter::All => true,
+                CarryoutFilter::Open => {
+                    matches!(c.state.as_str(), "requested" | "approved" | "out")
+                }
+                CarryoutFilter::Overdue => c.overdue,
+            };
+            if keep {
+                list.push(c);
+            }
+        }
+        Ok(list)
+    }
+
+    /// One carry-out.
+    pub fn carryout(&self, id: &RecordId) -> Result<Carryout> {
+        let mut list = self.carryouts(CarryoutFilter::All)?;
+        list.retain(|c| c.id == id.as_str());
+        list.pop()
+            .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no carry-out with that id)")))
+    }
+}

@@ -1,0 +1,137 @@
+//! The download register (個人データダウンロード等管理簿): each download of personal
+//! data from a business system is requested and approved (`DL-…`), and the date its
+//! copy was deleted is recorded later.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::ledger::RecordId;
+use crate::requests::{self, RequestKind, one_line};
+use crate::station::Station;
+
+/// A download as the register shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Download {
+    /// `DL-2`.
+    pub id: String,
+    /// What data (対象データの内容).
+    pub content: String,
+    /// From which system (業務処理システム名).
+    pub system: String,
+    /// Who asked.
+    pub requester: String,
+    /// When (実施年月日).
+    pub requested_at: String,
+    /// pending, approved or rejected.
+    pub approval: String,
+    /// Who approved.
+    pub approver: Option<String>,
+    /// When the copy was deleted (削除年月日).
+    pub deleted_at: Option<String>,
+    /// Who deleted it.
+    pub deleted_by: Option<String>,
+}
+
+const SELECT: &str = "SELECT d.id, d.content, d.system, r.requester, r.requested_at, r.status, r.decided_by, \
+     d.deleted_at, d.deleted_by FROM downloads d JOIN requests r ON r.id = d.id";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Download> {
+    Ok(Download {
+        id: r.get(0)?,
+        content: r.get(1)?,
+        system: r.get(2)?,
+        requester: r.get(3)?,
+        requested_at: r.get(4)?,
+        approval: r.get(5)?,
+        approver: r.get(6)?,
+        deleted_at: r.get(7)?,
+        deleted_by: r.get(8)?,
+    })
+}
+
+impl Station {
+    /// Requests a download of personal data; returns its id (`DL-…`).
+    pub fn new_download(&mut self, content: &str, system: &str) -> Result<RecordId> {
+        self.actor.require_writer("request a download")?;
+        let content = one_line("--content", content, 500)?;
+        let system = one_line("--system", system, 200)?;
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            let (id, appended) = w.create_record(
+                &actor,
+                "download-request",
+                "DL",
+                json!({ "content": content, "system": system }),
+            )?;
+            let summary = format!("download {content} from {system}");
+            requests::register_in(
+                w,
+                &id,
+                RequestKind::Download,
+                &actor,
+                &summary,
+                &appended.at,
+            )?;
+            w.tx()
+                .execute(
+                    "INSERT INTO downloads(id, content, system) VALUES (?1, ?2, ?3)",
+                    params![id, content, system],
+                )
+                .map_err(w.sql_err())?;
+            Ok(id)
+        })
+    }
+
+    /// Records that the downloaded copy was deleted (and reported).
+    pub fn download_deleted(&mut self, id: &RecordId) -> Result<Download> {
+        self.actor.require_writer("record a deletion")?;
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            let download = w
+                .tx()
+                .query_row(&format!("{SELECT} WHERE d.id = ?1"), [id], from_row)
+                .optional()
+                .map_err(w.sql_err())?
+                .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no download with that id)")))?;
+            if let Some(at) = &download.deleted_at {
+                return Err(Error::Invalid(format!("{id} was already recorded as deleted at {at}")));
+            }
+            if download.approval != "approved" {
+                return Err(Error::Invalid(format!(
+                    "{id} was never approved ({}); a download that was not approved must not exist — record what happened with `custody note` and tell the manager",
+                    download.approval
+                )));
+            }
+            let appended = w.append(
+                &actor,
+                "download-deleted",
+                id.as_str(),
+                &json!({ "content": download.content, "system": download.system }),
+            )?;
+            w.tx()
+                .execute(
+                    "UPDATE downloads SET deleted_at = ?2, deleted_by = ?3 WHERE id = ?1",
+                    params![id, appended.at, actor],
+                )
+                .map_err(w.sql_err())?;
+            w.tx()
+                .query_row(&format!("{SELECT} WHERE d.id = ?1"), [id], from_row)
+                .map_err(w.sql_err())
+        })
+    }
+
+    /// The download register, oldest first.
+    pub fn downloads(&self) -> Result<Vec<Download>> {
+        let conn = self.ledger.conn();
+        let mut stmt = conn
+            .prepare(&format!("{SELECT} ORDER BY r.requested_at"))
+            .map_err(Error::sqlite(self.ledger.path()))?;
+        let rows = stmt
+            .query_map([], from_row)
+            .map_err(Error::sqlite(self.ledger.path()))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(Error::sqlite(self.ledger.path()))
+    }
+}

@@ -1,0 +1,465 @@
+//! Reports for audits: the registers as CSV (UTF-8 with BOM, so Excel keeps Japanese
+//! intact) or JSON, with the office forms' own column names in Japanese, and the
+//! audit list of what needs attention.
+
+use chrono::Duration;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::carryout::CarryoutFilter;
+use crate::clock;
+use crate::error::{Error, Result};
+use crate::ledger::LogFilter;
+use crate::station::Station;
+
+/// Which register a report covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    /// 個人情報等取扱記録台帳 (carry-outs).
+    Carryouts,
+    /// 情報記録媒体授受簿 (media handovers).
+    Handovers,
+    /// 個人データダウンロード等管理簿 (downloads).
+    Downloads,
+    /// The media register.
+    Media,
+    /// Wipes and their results.
+    Wipes,
+}
+
+impl ReportKind {
+    /// Parses the report name.
+    pub fn parse(text: &str) -> Result<ReportKind> {
+        Ok(match text {
+            "carryouts" => ReportKind::Carryouts,
+            "handovers" => ReportKind::Handovers,
+            "downloads" => ReportKind::Downloads,
+            "media" => ReportKind::Media,
+            "wipes" => ReportKind::Wipes,
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "{text:?} is not a report; use carryouts, handovers, downloads, media, wipes or audit"
+                )));
+            }
+        })
+    }
+
+    /// The form's title.
+    pub fn title(self, japanese: bool) -> &'static str {
+        match (self, japanese) {
+            (ReportKind::Carryouts, true) => "個人情報等持出し記録台帳",
+            (ReportKind::Carryouts, false) => "Carry-out register",
+            (ReportKind::Handovers, true) => "情報記録媒体授受簿",
+            (ReportKind::Handovers, false) => "Media handover register",
+            (ReportKind::Downloads, true) => "個人データダウンロード等管理簿",
+            (ReportKind::Downloads, false) => "Download register",
+            (ReportKind::Media, true) => "外部記録媒体管理台帳",
+            (ReportKind::Media, false) => "Media register",
+            (ReportKind::Wipes, true) => "データ消去記録",
+            (ReportKind::Wipes, false) => "Wipe records",
+        }
+    }
+}
+
+/// One column: the JSON key, the English header and the form's Japanese header.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// Key in JSON output.
+    pub key: &'static str,
+    /// English header.
+    pub en: &'static str,
+    /// Japanese header, as on the paper form.
+    pub ja: &'static str,
+}
+
+const fn col(key: &'static str, en: &'static str, ja: &'static str) -> Column {
+    Column { key, en, ja }
+}
+
+/// A register's rows in a date window.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Which register.
+    pub kind: ReportKind,
+    /// The columns.
+    pub columns: &'static [Column],
+    /// One row per record, one cell per column.
+    pub rows: Vec<Vec<String>>,
+}
+
+const CARRYOUTS: &[Column] = &[
+    col("id", "ID", "管理番号"),
+    col("requested_at", "Requested", "申請日時"),
+    col("requester", "Requester", "申請者"),
+    col("what", "Item", "持出し対象"),
+    col("reason", "Reason", "持出し理由"),
+    col("destination", "Destination", "持出し先"),
+    col("out_at", "Taken out", "持出し日時"),
+    col("return_by", "Return by", "返却予定日時"),
+    col("returned_at", "Returned", "返却日時"),
+    col("transport", "Transport", "移送手段"),
+    col("media", "Medium", "媒体"),
+    col("personal_data", "Personal data", "個人情報"),
+    col("records", "Records", "件数"),
+    col("encrypted", "Encrypted", "暗号化"),
+    col("approver", "Approver", "承認者"),
+    col("decided_at", "Approved", "承認日時"),
+    col("state", "State", "状態"),
+    col("condition", "Condition on return", "返却時の状態"),
+];
+
+const HANDOVERS: &[Column] = &[
+    col("id", "ID", "管理番号"),
+    col("at", "Date", "授受年月日"),
+    col("direction", "Direction", "区分"),
+    col("counterparty", "Counterparty", "相手先"),
+    col("media", "Medium", "媒体"),
+    col("serial", "Serial number", "シリアル番号"),
+    col("count", "Count", "数量"),
+    col("purpose", "Purpose", "目的"),
+    col("method", "Method", "授受方法"),
+    col("by", "Handled by", "担当者"),
+    col("confirmed_by", "Receipt confirmed by", "受領確認者"),
+    col("confirmed_at", "Receipt confirmed", "受領確認日"),
+];
+
+const DOWNLOADS: &[Column] = &[
+    col("id", "ID", "管理番号"),
+    col("requested_at", "Date", "実施年月日"),
+    col("content", "Content", "対象データの内容"),
+    col("system", "System", "業務処理システム名"),
+    col("requester", "Requester", "実施者"),
+    col("approver", "Approver", "許可者"),
+    col("approval", "Approval", "許可"),
+    col("deleted_at", "Deleted", "削除年月日"),
+    col("deleted_by", "Deleted by", "削除者"),
+];
+
+const MEDIA: &[Column] = &[
+    col("id", "ID", "管理番号"),
+    col("added_at", "Registered", "登録日"),
+    col("kind", "Kind", "種別"),
+    col("serial", "Serial number", "シリアル番号"),
+    col("label", "Label", "ラベル"),
+    col("model", "Model", "型番"),
+    col("owner", "Owner", "管理部署"),
+    col("location", "Location", "保管場所"),
+    col("encrypted", "Encrypted", "暗号化"),
+    col("status", "Status", "状態"),
+    col("certificate", "Erasure certificate", "消去証明書"),
+];
+
+const WIPES: &[Column] = &[
+    col("id", "ID", "管理番号"),
+    col("at", "Date", "消去日時"),
+    col("actor", "Operator", "作業者"),
+    col("target", "Target", "対象"),
+    col("model", "Model", "型番"),
+    col("serial", "Serial number", "シリアル番号"),
+    col("method", "Method", "消去方式"),
+    col("status", "Result", "結果"),
+    col("verify", "Verification", "検証"),
+    col("errors", "I/O errors", "エラー数"),
+];
+
+fn cell(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => String::new(),
+        // Ledger times to the second: what a register shows and Excel reads as a date.
+        Some(Value::String(s)) if s.len() == 27 && s.ends_with('Z') && s.as_bytes()[19] == b'.' => {
+            format!("{}Z", &s[..19])
+        }
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Bool(true)) => "yes".into(),
+        Some(Value::Bool(false)) => "no".into(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn rows_from<T: Serialize>(
+    items: &[T],
+    columns: &[Column],
+    date_key: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<Vec<String>>> {
+    let mut rows = Vec::new();
+    for item in items {
+        let value =
+            serde_json::to_value(item).map_err(|e| Error::Invalid(format!("report: {e}")))?;
+        let date = value
+            .get(date_key)
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if date < from || date >= to {
+            continue;
+        }
+        rows.push(columns.iter().map(|c| cell(value.get(c.key))).collect());
+    }
+    Ok(rows)
+}
+
+/// Quotes a CSV field when it needs it (RFC 4180).
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+impl Report {
+    /// CSV with a UTF-8 byte-order mark and CRLF line ends, as Excel expects.
+    pub fn to_csv(&self, japanese: bool) -> String {
+        let mut out = String::from("\u{feff}");
+        let header: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| csv_field(if japanese { c.ja } else { c.en }))
+            .collect();
+        out.push_str(&header.join(","));
+        out.push_str("\r\n");
+        for row in &self.rows {
+            let cells: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
+            out.push_str(&cells.join(","));
+            out.push_str("\r\n");
+        }
+        out
+    }
+
+    /// JSON: an object with the title and the rows as objects keyed by column.
+    pub fn to_json(&self, japanese: bool) -> Value {
+        let rows: Vec<Value> = self
+            .rows
+            .iter()
+            .map(|row| {
+                let mut map = Map::new();
+                for (c, v) in self.columns.iter().zip(row) {
+                    map.insert(c.key.to_string(), Value::String(v.clone()));
+                }
+                Value::Object(map)
+            })
+            .collect();
+        let headers: Map<String, Value> = self
+            .columns
+            .iter()
+            .map(|c| {
+                (
+                    c.key.to_string(),
+                    Value::String(if japanese { c.ja } else { c.en }.to_string()),
+                )
+            })
+            .collect();
+        serde_json::json!({ "title": self.kind.title(japanese), "headers": headers, "rows": rows })
+    }
+}
+
+/// One thing the audit found that needs attention.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// What kind of problem (`overdue-carryout`, `pending-request`, …).
+    pub kind: String,
+    /// The record concerned.
+    pub id: String,
+    /// What is wrong, in words.
+    pub detail: String,
+}
+
+impl Station {
+    /// A register's rows whose date falls between `from` and `to` (inclusive dates).
+    pub fn report(&self, kind: ReportKind, from: &str, to: &str) -> Result<Report> {
+        let from_at = clock::stamp(clock::parse_date_or_time(from)?);
+        let to_date = clock::parse_date(to)?;
+        let to_at = clock::stamp(
+            (to_date + Duration::days(1))
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight exists")
+                .and_utc(),
+        );
+        if to_at <= from_at {
+            return Err(Error::Invalid("--to is before --from".into()));
+        }
+        let (columns, rows) = match kind {
+            ReportKind::Carryouts => (
+                CARRYOUTS,
+                rows_from(
+                    &self.carryouts(CarryoutFilter::All)?,
+                    CARRYOUTS,
+                    "requested_at",
+                    &from_at,
+                    &to_at,
+                )?,
+            ),
+            ReportKind::Handovers => (
+                HANDOVERS,
+                rows_from(&self.handovers()?, HANDOVERS, "at", &from_at, &to_at)?,
+            ),
+            ReportKind::Downloads => (
+                DOWNLOADS,
+                rows_from(
+                    &self.downloads()?,
+                    DOWNLOADS,
+                    "requested_at",
+                    &from_at,
+                    &to_at,
+                )?,
+            ),
+            ReportKind::Media => (
+                MEDIA,
+                rows_from(&self.media(None)?, MEDIA, "added_at", &from_at, &to_at)?,
+            ),
+            ReportKind::Wipes => (
+                WIPES,
+                rows_from(&self.wipe_rows()?, WIPES, "at", &from_at, &to_at)?,
+            ),
+        };
+        Ok(Report {
+            kind,
+            columns,
+            rows,
+        })
+    }
+
+    /// Wipe results from the ledger, flattened for the report.
+    fn wipe_rows(&self) -> Result<Vec<Value>> {
+        let entries = self.ledger.entries(&LogFilter {
+            kind: Some("wipe".into()),
+            ..Default::default()
+        })?;
+        Ok(entries
+            .into_iter()
+            .map(|e| {
+                let p = e.payload.unwrap_or(Value::Null);
+                let identity = p.get("identity").cloned().unwrap_or(Value::Null);
+                serde_json::json!({
+                    "id": e.subject,
+                    "at": e.at,
+                    "actor": e.actor,
+                    "target": p.get("target"),
+                    "model": identity.get("model"),
+                    "serial": identity.get("serial"),
+                    "method": p.get("method"),
+                    "status": p.get("status"),
+                    "verify": p.get("verify").and_then(|v| v.get("result")),
+                    "errors": p.get("errors").and_then(Value::as_array).map(Vec::len),
+                })
+            })
+            .collect())
+    }
+
+    /// What needs attention: overdue or never-returned carry-outs, requests pending
+    /// over a week, handovers without receipt, media whose whereabouts are unknown,
+    /// failed wipes, downloads never marked deleted.
+    pub fn audit(&self) -> Result<Vec<Finding>> {
+        let now = clock::now();
+        let now_at = clock::stamp(now);
+        let week_ago = clock::stamp(now - Duration::days(7));
+        let mut findings = Vec::new();
+        let mut add = |kind: &str, id: &str, detail: String| {
+            findings.push(Finding {
+                kind: kind.into(),
+                id: id.into(),
+                detail,
+            });
+        };
+        for c in self.carryouts(CarryoutFilter::All)? {
+            if c.state == "out" && c.return_by < now_at {
+                add(
+                    "overdue-carryout",
+                    &c.id,
+                    format!(
+                        "{} taken to {} was due back {} and is not returned",
+                        c.what, c.destination, c.return_by
+                    ),
+                );
+            }
+            if c.personal_data && c.encrypted == "no" && c.state != "rejected" {
+                add(
+                    "unencrypted-carryout",
+                    &c.id,
+                    format!("{} holds personal data and is not encrypted", c.what),
+                );
+            }
+        }
+        for r in self.requests(true)? {
+            if r.requested_at < week_ago {
+                add(
+                    "pending-request",
+                    &r.id,
+                    format!(
+                        "{} by {} has waited since {}",
+                        r.summary, r.requester, r.requested_at
+                    ),
+                );
+            }
+        }
+        let handovers = self.handovers()?;
+        for h in &handovers {
+            if h.direction == "send" && h.confirmed_at.is_none() {
+                add(
+                    "unconfirmed-handover",
+                    &h.id,
+                    format!(
+                        "{} sent to {} on {} has no confirmed receipt",
+                        h.media, h.counterparty, h.at
+                    ),
+                );
+            }
+        }
+        let carryouts = self.carryouts(CarryoutFilter::Open)?;
+        for m in self.media(Some("out"))? {
+            let explained = carryouts
+                .iter()
+                .any(|c| c.media.as_deref() == Some(&m.id) && c.state == "out")
+                || handovers
+                    .iter()
+                    .any(|h| h.media == m.id && h.direction == "send");
+            if !explained {
+                add(
+                    "media-whereabouts-unknown",
+                    &m.id,
+                    format!(
+                        "{} (serial {}) is marked out with no open carry-out or handover",
+                        m.kind, m.serial
+                    ),
+                );
+            }
+        }
+        for w in self.wipe_rows()? {
+            let status = cell(w.get("status"));
+            if status != "erased" {
+                add(
+                    "failed-wipe",
+                    &cell(w.get("id")),
+                    format!(
+                        "the wipe of {} ({}) ended {status}",
+                        cell(w.get("target")),
+                        cell(w.get("serial"))
+                    ),
+                );
+            }
+        }
+        for d in self.downloads()? {
+            if d.approval == "approved" && d.deleted_at.is_none() {
+                add(
+                    "download-not-deleted",
+                    &d.id,
+                    format!("{} from {} has no recorded deletion", d.content, d.system),
+                );
+            }
+        }
+        Ok(findings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_only_what_needs_it() {
+        assert_eq!(csv_field("plain 日本"), "plain 日本");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

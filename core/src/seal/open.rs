@@ -1,0 +1,732 @@
+//! `open`: decrypting an age file and, when it holds a tar archive, extracting it safely.
+//!
+//! Nothing reaches the target folder until everything checked out:
+//! - a single file is decrypted into a temporary file inside the target folder and renamed
+//!   only after the whole age stream authenticated (age authenticates each 64 KiB chunk and
+//!   marks the last one, so truncation is detected at the end);
+//! - an archive is extracted into a temporary folder `.custody-open-*` inside the target
+//!   folder. Every entry is checked first: absolute paths, `..`, symbolic links, devices,
+//!   FIFOs and sparse files are refused; hard links may only point to an earlier regular
+//!   file of the same archive. Every file is hashed while written, the rest of the stream is
+//!   read and authenticated, `MANIFEST.sha256` is checked (every listed file present with
+//!   that hash, no unlisted file), and only then are the top-level entries moved into the
+//!   target folder, refusing any that exists unless `force`.
+//!
+//! On any error the temporary file or folder is removed: nothing is left behind.
+//! The manifest itself is checked and not extracted (its content is in the report).
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, BufWriter, Read};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use secrecy::SecretString;
+use zeroize::Zeroizing;
+
+use super::manifest;
+use super::strict::{HeaderCheck, SkipLeadingSpace};
+use super::{
+    CHUNK, CountingReader, Error, FileDigest, HashingWriter, MANIFEST_NAME, MAX_SCRYPT_WORK_FACTOR,
+    Progress, ProgressGuard,
+};
+
+/// Identity and passphrase files larger than this are refused.
+const KEY_FILE_LIMIT: u64 = 16 << 20;
+
+/// Prefix of the temporary files and folders made inside the target folder.
+const TEMP_PREFIX: &str = ".custody-open-";
+
+/// What to open, with which keys, and where to put the result.
+#[derive(Debug)]
+pub struct OpenInput {
+    /// The age file (binary or ASCII-armored).
+    pub file: PathBuf,
+    /// The folder to put the decrypted file or the archive's contents in. It is created if
+    /// its parent exists (and removed again on failure).
+    pub out_dir: PathBuf,
+    /// Identity files: age identities (`AGE-SECRET-KEY-1…`) or unencrypted OpenSSH
+    /// ed25519/rsa private keys.
+    pub identity_files: Vec<PathBuf>,
+    /// The passphrase, for passphrase-encrypted files.
+    pub passphrase: Option<SecretString>,
+    /// Replace existing files of the same name (folders are merged).
+    pub force: bool,
+}
+
+/// What the payload of an age file was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum PayloadKind {
+    /// An ordinary file, written as the age file's name without `.age`.
+    SingleFile,
+    /// A tar archive, extracted.
+    Archive,
+}
+
+/// What was opened, for the record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OpenReport {
+    /// Single file or archive.
+    pub kind: PayloadKind,
+    /// Every regular file written (hard links included), with its path relative to the
+    /// archive root (or its file name), size and SHA-256.
+    pub files: Vec<FileDigest>,
+    /// Whether a `MANIFEST.sha256` was present and matched; `false` for single files and
+    /// for archives made by other tools without a manifest.
+    pub manifest_checked: bool,
+    /// The paths created in the target folder (top-level entries only).
+    pub outputs: Vec<PathBuf>,
+}
+
+/// Decrypts `input.file` into `input.out_dir`.
+pub fn open(input: OpenInput, progress: &dyn Progress) -> Result<OpenReport, Error> {
+    let OpenInput {
+        file,
+        out_dir,
+        identity_files,
+        passphrase,
+        force,
+    } = input;
+    let mut identities = load_identities(&identity_files)?;
+
+    let created_dir = ensure_dir(&out_dir)?;
+    let result = (|| {
+        let source = fs_err::File::open(&file).map_err(Error::io(&file))?;
+        let size = source.metadata().map_err(Error::io(&file))?.len();
+        progress.start(size);
+        let _finish = ProgressGuard(progress);
+
+        let armored = age::armor::ArmoredReader::new(SkipLeadingSpace::new(CountingReader::new(
+            source, progress,
+        )));
+        let checked = io::BufReader::with_capacity(CHUNK, HeaderCheck::new(armored));
+        let decryptor =
+            age::Decryptor::new_buffered(checked).map_err(|e| header_error(&file, e))?;
+        let scrypt = decryptor.is_scrypt();
+        if scrypt {
+            let Some(passphrase) = passphrase else {
+                return Err(Error::PassphraseRequired { path: file.clone() });
+            };
+            let mut identity = age::scrypt::Identity::new(passphrase);
+            identity.set_max_work_factor(MAX_SCRYPT_WORK_FACTOR);
+            identities.push(Box::new(identity));
+        } else if identities.is_empty() {
+            return Err(Error::IdentityRequired { path: file.clone() });
+        }
+        let reader = decryptor
+            .decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
+            .map_err(|e| match e {
+                age::DecryptError::NoMatchingKeys
+                | age::DecryptError::KeyDecryptionFailed
+                | age::DecryptError::DecryptionFailed => {
+                    if scrypt {
+                        Error::WrongPassphrase { path: file.clone() }
+                    } else {
+                        Error::WrongKey { path: file.clone() }
+                    }
+                }
+                other => header_error(&file, other),
+            })?;
+        drop(identities);
+
+        let failed = Rc::new(Cell::new(None));
+        let mut reader = Watched {
+            inner: reader,
+            failed: Rc::clone(&failed),
+        };
+        let payload = Payload {
+            file: &file,
+            failed: &failed,
+        };
+        let mut head = [0u8; 512];
+        let head_len = read_full(&mut reader, &mut head).map_err(|e| payload.error(e, &file))?;
+        let head = &head[..head_len];
+        let reader = io::Cursor::new(head).chain(reader);
+        if looks_like_tar(head) {
+            extract_archive(reader, &out_dir, force, &payload)
+        } else {
+            write_single(reader, &out_dir, force, &payload)
+        }
+    })();
+    if result.is_err() && created_dir {
+        // Only ever an empty folder that this call made: its temporary contents are gone.
+        let _ = std::fs::remove_dir(&out_dir);
+    }
+    result
+}
+
+/// Reads a passphrase from a file: the first line, without its line ending.
+pub fn read_passphrase_file(path: &Path) -> Result<SecretString, Error> {
+    let bad = |reason: &str| Error::InvalidIdentity {
+        path: path.to_path_buf(),
+        reason: reason.to_owned(),
+    };
+    let size = fs_err::metadata(path).map_err(Error::io(path))?.len();
+    if size > KEY_FILE_LIMIT {
+        return Err(bad("passphrase file is larger than 16 MiB"));
+    }
+    let bytes = Zeroizing::new(fs_err::read(path).map_err(Error::io(path))?);
+    let text = std::str::from_utf8(&bytes).map_err(|_| bad("passphrase file is not UTF-8"))?;
+    let line = text.lines().next().unwrap_or_default();
+    if line.is_empty() {
+        return Err(bad("passphrase file is empty"));
+    }
+    Ok(SecretString::from(line))
+}
+
+fn load_identities(paths: &[PathBuf]) -> Result<Vec<Box<dyn age::Identity + Send + Sync>>, Error> {
+    let mut out: Vec<Box<dyn age::Identity + Send + Sync>> = Vec::new();
+    for path in paths {
+        let bad = |reason: String| Error::InvalidIdentity {
+            path: path.clone(),
+            reason,
+        };
+        let size = fs_err::metadata(path).map_err(Error::io(path))?.len();
+        if size > KEY_FILE_LIMIT {
+            return Err(bad("file is larger than 16 MiB".to_owned()));
+        }
+        let bytes = Zeroizing::new(fs_err::read(path).map_err(Error::io(path))?);
+        if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+            let identity = age::ssh::Identity::from_buffer(&bytes[..], None)
+                .map_err(|_| bad("not a valid OpenSSH private key".to_owned()))?;
+            match identity {
+                age::ssh::Identity::Unencrypted(_) => out.push(Box::new(identity)),
+                age::ssh::Identity::Encrypted(_) => {
+                    return Err(bad(
+                        "passphrase-protected ssh keys are not supported; use an unencrypted copy or an age identity"
+                            .to_owned(),
+                    ));
+                }
+                age::ssh::Identity::Unsupported(_) => {
+                    return Err(bad(
+                        "unsupported ssh key type (use ed25519 or rsa)".to_owned()
+                    ));
+                }
+            }
+        } else {
+            // age's parser names the offending line number, never its content.
+            let file =
+                age::IdentityFile::from_buffer(&bytes[..]).map_err(|e| bad(e.to_string()))?;
+            let identities = file.into_identities().map_err(|e| bad(e.to_string()))?;
+            if identities.is_empty() {
+                return Err(bad("file contains no identities".to_owned()));
+            }
+            out.extend(identities);
+        }
+    }
+    Ok(out)
+}
+
+/// Creates `dir` if it is missing (one level only); returns whether it did.
+fn ensure_dir(dir: &Path) -> Result<bool, Error> {
+    match fs_err::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(false),
+        Ok(_) => Err(Error::Io {
+            path: dir.to_path_buf(),
+            source: io::Error::new(io::ErrorKind::NotADirectory, "not a folder"),
+        }),
+        Err(_) => {
+            fs_err::create_dir(dir).map_err(Error::io(dir))?;
+            Ok(true)
+        }
+    }
+}
+
+fn header_error(file: &Path, e: age::DecryptError) -> Error {
+    let invalid = |detail: &str| Error::InvalidFile {
+        path: file.to_path_buf(),
+        detail: detail.to_owned(),
+    };
+    match e {
+        age::DecryptError::ExcessiveWork { required, .. } => Error::ExcessiveWork {
+            path: file.to_path_buf(),
+            required,
+            max: MAX_SCRYPT_WORK_FACTOR,
+        },
+        age::DecryptError::InvalidHeader => invalid("invalid header"),
+        age::DecryptError::InvalidMac => invalid("header MAC mismatch: the header was altered"),
+        age::DecryptError::UnknownFormat => invalid("unknown age version"),
+        age::DecryptError::DecryptionFailed => invalid("header decryption failed"),
+        age::DecryptError::NoMatchingKeys | age::DecryptError::KeyDecryptionFailed => {
+            Error::WrongKey {
+                path: file.to_path_buf(),
+            }
+        }
+        age::DecryptError::Io(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
+            ) =>
+        {
+            invalid("truncated or malformed header or armor")
+        }
+        age::DecryptError::Io(source) => Error::Io {
+            path: file.to_path_buf(),
+            source,
+        },
+        _ => invalid("unsupported"),
+    }
+}
+
+/// Remembers the kind of the first error raised by the decrypting reader, so that a
+/// failure inside tar parsing can be told apart from a failure of the age stream.
+struct Watched<R> {
+    inner: R,
+    failed: Rc<Cell<Option<io::ErrorKind>>>,
+}
+
+impl<R: Read> Read for Watched<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            if self.failed.get().is_none() {
+                self.failed.set(Some(e.kind()));
+            }
+        })
+    }
+}
+
+/// Context for classifying errors while the payload is read.
+struct Payload<'a> {
+    file: &'a Path,
+    failed: &'a Rc<Cell<Option<io::ErrorKind>>>,
+}
+
+impl Payload<'_> {
+    /// Classifies an error: from the age stream it is corruption (or reading the file
+    /// failed); otherwise it concerns `other` (the archive or the output).
+    fn error(&self, e: io::Error, other: &Path) -> Error {
+        match self.failed.get() {
+            Some(io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof) => Error::Corrupted {
+                path: self.file.to_path_buf(),
+                source: e,
+            },
+            Some(_) => Error::Io {
+                path: self.file.to_path_buf(),
+                source: e,
+            },
+            None => Error::Io {
+                path: other.to_path_buf(),
+                source: e,
+            },
+        }
+    }
+
+    /// Like [`Self::error`] for errors raised while parsing tar.
+    fn archive_error(&self, e: io::Error) -> Error {
+        if self.failed.get().is_some() {
+            return self.error(e, self.file);
+        }
+        Error::UnsafeEntry {
+            entry: "(archive)".to_owned(),
+            reason: format!("malformed tar archive: {e}"),
+        }
+    }
+}
+
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Whether the first 512 bytes are a tar header: `ustar` magic and a valid checksum.
+fn looks_like_tar(head: &[u8]) -> bool {
+    if head.len() < 512 || &head[257..262] != b"ustar" {
+        return false;
+    }
+    let header = tar::Header::from_byte_slice(&head[..512]);
+    let Ok(stored) = header.cksum() else {
+        return false;
+    };
+    let sum: u32 = head[..512]
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(*b)
+            }
+        })
+        .sum();
+    sum == stored
+}
+
+fn single_name(file: &Path) -> String {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match name.strip_suffix(".age") {
+        Some(stem) if !stem.is_empty() && !stem.starts_with('.') => stem.to_owned(),
+        _ => format!("{name}.decrypted"),
+    }
+}
+
+fn write_single(
+    mut reader: impl Read,
+    out_dir: &Path,
+    force: bool,
+    payload: &Payload<'_>,
+) -> Result<OpenReport, Error> {
+    let name = single_name(payload.file);
+    let dest = out_dir.join(&name);
+    if !force && fs_err::symlink_metadata(&dest).is_ok() {
+        return Err(Error::OutputExists { path: dest });
+    }
+    let mut temp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(out_dir)
+        .map_err(Error::io(out_dir))?;
+    let mut writer = BufWriter::with_capacity(CHUNK, HashingWriter::new(temp.as_file_mut()));
+    io::copy(&mut reader, &mut writer).map_err(|e| payload.error(e, &dest))?;
+    let (file, size, sha256) = writer
+        .into_inner()
+        .map_err(|e| Error::Io {
+            path: dest.clone(),
+            source: e.into_error(),
+        })?
+        .finish();
+    file.sync_all().map_err(Error::io(&dest))?;
+    let persisted = if force {
+        temp.persist(&dest)
+    } else {
+        temp.persist_noclobber(&dest)
+    };
+    persisted.map_err(|e| {
+        if e.error.kind() == io::ErrorKind::AlreadyExists {
+            Error::OutputExists { path: dest.clone() }
+        } else {
+            Error::Io {
+                path: dest.clone(),
+                source: e.error,
+            }
+        }
+    })?;
+    Ok(OpenReport {
+        kind: PayloadKind::SingleFile,
+        files: vec![FileDigest {
+            path: name,
+            size,
+            sha256,
+        }],
+        manifest_checked: false,
+        outputs: vec![dest],
+    })
+}
+
+/// Checks an archive path and returns it normalised (`/`-separated, no `.` parts).
+fn safe_path(raw: &[u8]) -> Result<String, Error> {
+    let shown = String::from_utf8_lossy(raw).into_owned();
+    let unsafe_entry = |reason: &str| Error::UnsafeEntry {
+        entry: shown.clone(),
+        reason: reason.to_owned(),
+    };
+    let text = std::str::from_utf8(raw).map_err(|_| unsafe_entry("name is not UTF-8"))?;
+    if text.starts_with('/') {
+        return Err(unsafe_entry("absolute path"));
+    }
+    let mut parts = Vec::new();
+    for part in text.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return Err(unsafe_entry("path contains `..`")),
+            _ if part.contains('\0') => return Err(unsafe_entry("name contains NUL")),
+            #[cfg(windows)]
+            _ if part.contains(['\\', ':']) => {
+                return Err(unsafe_entry("name contains `\\` or `:`"));
+            }
+            _ => parts.push(part),
+        }
+    }
+    if parts.is_empty() {
+        return Err(unsafe_entry("empty path"));
+    }
+    Ok(parts.join("/"))
+}
+
+fn extract_archive(
+    reader: impl Read,
+    out_dir: &Path,
+    force: bool,
+    payload: &Payload<'_>,
+) -> Result<OpenReport, Error> {
+    let temp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempdir_in(out_dir)
+        .map_err(Error::io(out_dir))?;
+    let root = temp.path().to_path_buf();
+    let root = root.as_path();
+    let mut archive = tar::Archive::new(reader);
+    let mut files: Vec<FileDigest> = Vec::new();
+    let mut regular: HashMap<String, usize> = HashMap::new();
+    let mut manifest: Option<BTreeMap<String, String>> = None;
+
+    let entries = archive.entries().map_err(|e| payload.archive_error(e))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| payload.archive_error(e))?;
+        let kind = entry.header().entry_type();
+        if kind == tar::EntryType::XGlobalHeader {
+            continue;
+        }
+        let rel = safe_path(&entry.path_bytes())?;
+        let unsafe_entry = |reason: &str| Error::UnsafeEntry {
+            entry: rel.clone(),
+            reason: reason.to_owned(),
+        };
+        let dest = root.join(&rel);
+        match kind {
+            tar::EntryType::Regular | tar::EntryType::Continuous if rel == MANIFEST_NAME => {
+                if manifest.is_some() {
+                    return Err(unsafe_entry("the manifest appears twice"));
+                }
+                let mut text = Vec::new();
+                (&mut entry)
+                    .take(manifest::MANIFEST_LIMIT + 1)
+                    .read_to_end(&mut text)
+                    .map_err(|e| payload.archive_error(e))?;
+                if text.len() as u64 > manifest::MANIFEST_LIMIT {
+                    return Err(unsafe_entry("the manifest is too large"));
+                }
+                manifest = Some(manifest::parse(&text)?);
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                if let Some(parent) = dest.parent() {
+                    fs_err::create_dir_all(parent)
+                        .map_err(|_| unsafe_entry("its folder clashes with a file"))?;
+                }
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&dest)
+                    .map_err(|e| {
+                        if e.kind() == io::ErrorKind::AlreadyExists {
+                            unsafe_entry("the path appears twice")
+                        } else {
+                            Error::Io {
+                                path: dest.clone(),
+                                source: e,
+                            }
+                        }
+                    })?;
+                let mut writer = BufWriter::with_capacity(CHUNK, HashingWriter::new(file));
+                io::copy(&mut entry, &mut writer).map_err(|e| payload.error(e, &dest))?;
+                let (file, size, sha256) = writer
+                    .into_inner()
+                    .map_err(|e| Error::Io {
+                        path: dest.clone(),
+                        source: e.into_error(),
+                    })?
+                    .finish();
+                let header = entry.header();
+                if let Ok(mtime) = header.mtime() {
+                    let _ = file.set_modified(UNIX_EPOCH + Duration::from_secs(mtime));
+                }
+                #[cfg(unix)]
+                if let Ok(mode) = header.mode() {
+                    use std::os::unix::fs::PermissionsExt;
+                    // Only permission bits; the owner keeps read and write access.
+                    let perms = std::fs::Permissions::from_mode((mode & 0o777) | 0o600);
+                    file.set_permissions(perms).map_err(Error::io(&dest))?;
+                }
+                regular.insert(rel.clone(), files.len());
+                files.push(FileDigest {
+                    path: rel,
+                    size,
+                    sha256,
+                });
+            }
+            tar::EntryType::Directory => {
+                fs_err::create_dir_all(&dest)
+                    .map_err(|_| unsafe_entry("the folder clashes with a file"))?;
+            }
+            tar::EntryType::Link => {
+                let target = entry
+                    .link_name_bytes()
+                    .ok_or_else(|| unsafe_entry("hard link without a target"))?;
+                let target = safe_path(&target)
+                    .map_err(|_| unsafe_entry("hard link points outside the archive"))?;
+                let Some(&index) = regular.get(&target) else {
+                    return Err(unsafe_entry(
+                        "hard link does not point to an earlier file of the archive",
+                    ));
+                };
+                if let Some(parent) = dest.parent() {
+                    fs_err::create_dir_all(parent)
+                        .map_err(|_| unsafe_entry("its folder clashes with a file"))?;
+                }
+                fs_err::hard_link(root.join(&target), &dest)
+                    .map_err(|_| unsafe_entry("the path appears twice"))?;
+                let digest = FileDigest {
+                    path: rel.clone(),
+                    ..files[index].clone()
+                };
+                regular.insert(rel, files.len());
+                files.push(digest);
+            }
+            tar::EntryType::Symlink => {
+                return Err(unsafe_entry(
+                    "symbolic links are not extracted (they could point outside the folder)",
+                ));
+            }
+            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
+                return Err(unsafe_entry("device files and FIFOs are not extracted"));
+            }
+            _ => return Err(unsafe_entry("unsupported entry type")),
+        }
+    }
+    // Authenticate the rest of the age stream (tar stops at its end marker).
+    let mut rest = archive.into_inner();
+    io::copy(&mut rest, &mut io::sink()).map_err(|e| payload.error(e, payload.file))?;
+
+    let manifest_checked = match manifest {
+        Some(listed) => {
+            check_manifest(&listed, &files)?;
+            true
+        }
+        None => false,
+    };
+
+    let mut tops: Vec<PathBuf> = fs_err::read_dir(root)
+        .map_err(Error::io(root))?
+        .map(|e| e.map(|e| e.path()).map_err(Error::io(root)))
+        .collect::<Result<_, _>>()?;
+    tops.sort();
+    for top in &tops {
+        check_place(
+            top,
+            &out_dir.join(top.file_name().expect("read_dir names entries")),
+            force,
+        )?;
+    }
+    let mut outputs = Vec::with_capacity(tops.len());
+    for top in &tops {
+        let dest = out_dir.join(top.file_name().expect("read_dir names entries"));
+        place(top, &dest)?;
+        outputs.push(dest);
+    }
+    temp.close().map_err(Error::io(root))?;
+    Ok(OpenReport {
+        kind: PayloadKind::Archive,
+        files,
+        manifest_checked,
+        outputs,
+    })
+}
+
+fn check_manifest(listed: &BTreeMap<String, String>, files: &[FileDigest]) -> Result<(), Error> {
+    let mismatch = |entry: &str, reason: &str| Error::ManifestMismatch {
+        entry: entry.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for file in files {
+        seen.insert(&file.path, &file.sha256);
+        match listed.get(&file.path) {
+            None => return Err(mismatch(&file.path, "not listed in the manifest")),
+            Some(hash) if *hash != file.sha256 => {
+                return Err(mismatch(&file.path, "SHA-256 differs from the manifest"));
+            }
+            Some(_) => {}
+        }
+    }
+    for path in listed.keys() {
+        if !seen.contains_key(path.as_str()) {
+            return Err(mismatch(
+                path,
+                "listed in the manifest but missing from the archive",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `src` can be moved to `dest`: `dest` must not exist, unless `force`, and
+/// then a file may replace a file and a folder is merged into a folder.
+fn check_place(src: &Path, dest: &Path, force: bool) -> Result<(), Error> {
+    let Ok(existing) = fs_err::symlink_metadata(dest) else {
+        return Ok(());
+    };
+    let exists = || Error::OutputExists {
+        path: dest.to_path_buf(),
+    };
+    if !force {
+        return Err(exists());
+    }
+    let src_is_dir = fs_err::symlink_metadata(src)
+        .map_err(Error::io(src))?
+        .is_dir();
+    match (src_is_dir, existing.is_dir()) {
+        (true, true) => {
+            for child in fs_err::read_dir(src).map_err(Error::io(src))? {
+                let child = child.map_err(Error::io(src))?.path();
+                check_place(&child, &dest.join(child.file_name().expect("named")), force)?;
+            }
+            Ok(())
+        }
+        (false, false) => Ok(()),
+        _ => Err(exists()),
+    }
+}
+
+/// Moves `src` to `dest` as [`check_place`] allowed.
+fn place(src: &Path, dest: &Path) -> Result<(), Error> {
+    let merge = fs_err::symlink_metadata(dest).is_ok_and(|m| m.is_dir())
+        && fs_err::symlink_metadata(src).is_ok_and(|m| m.is_dir());
+    if merge {
+        for child in fs_err::read_dir(src).map_err(Error::io(src))? {
+            let child = child.map_err(Error::io(src))?.path();
+            place(&child, &dest.join(child.file_name().expect("named")))?;
+        }
+        Ok(())
+    } else {
+        fs_err::rename(src, dest).map_err(Error::io(dest))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_path_refuses_escapes() {
+        assert!(safe_path(b"/etc/passwd").is_err());
+        assert!(safe_path(b"a/../../x").is_err());
+        assert!(safe_path(b"..").is_err());
+        assert!(safe_path(b"./").is_err());
+        assert!(safe_path(b"\xff").is_err());
+        assert_eq!(safe_path(b"./a//b/").expect("ok"), "a/b");
+        assert_eq!(
+            safe_path("フォルダ/報告.csv".as_bytes()).expect("ok"),
+            "フォルダ/報告.csv"
+        );
+    }
+
+    #[test]
+    fn single_names() {
+        assert_eq!(single_name(Path::new("/x/report.csv.age")), "report.csv");
+        assert_eq!(single_name(Path::new("vector")), "vector.decrypted");
+        assert_eq!(single_name(Path::new(".age")), ".age.decrypted");
+    }
+
+    #[test]
+    fn tar_sniffing() {
+        let mut header = tar::Header::new_gnu();
+        header.set_path("a").expect("path");
+        header.set_size(0);
+        header.set_cksum();
+        assert!(looks_like_tar(header.as_bytes()));
+        let mut bytes = *header.as_bytes();
+        bytes[0] ^= 1;
+        assert!(!looks_like_tar(&bytes));
+        assert!(!looks_like_tar(b"hello"));
+    }
+}

@@ -1,0 +1,524 @@
+//! The registers through the binary: approvals and the two-person rule, media,
+//! carry-outs, handovers, downloads, reports and the audit list.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use custody_tests::Home;
+
+fn verify(home: &Home) {
+    home.run("kato", ["ledger", "verify"]).ok();
+}
+
+fn entries(home: &Home) -> usize {
+    home.run("kato", ["log", "--json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+fn medium_status(home: &Home, id: &str) -> String {
+    home.run("kato", ["media", "show", id, "--json"])
+        .ok()
+        .json()["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn carryout(home: &Home, extra: &[&str]) -> String {
+    let mut args = vec![
+        "carryout",
+        "new",
+        "--what",
+        "組合員名簿 (USB)",
+        "--reason",
+        "年次監査",
+        "--to",
+        "本部監査室",
+        "--transport",
+        "施錠鞄で手持ち",
+        "--personal-data",
+        "--records",
+        "1200",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    home.run("suzuki", args).ok().json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn carrying_out_needs_an_approval_by_another_manager() {
+    let home = Home::with_people();
+    let md = home
+        .run(
+            "suzuki",
+            [
+                "media",
+                "add",
+                "--kind",
+                "usb",
+                "--serial",
+                "SN-001",
+                "--encrypted",
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    let md = md["id"].as_str().unwrap().to_string();
+    assert_eq!(md, "MD-1");
+    let co = carryout(&home, &["--return-by", "2099-01-01", "--media", &md]);
+    assert_eq!(co, "CO-1");
+
+    let before = entries(&home);
+    let out = home.run("suzuki", ["carryout", "out", &co]).expect_code(2);
+    assert!(out.stderr.contains("not approved"), "{}", out.stderr);
+    assert_eq!(entries(&home), before, "a refusal records nothing");
+    assert_eq!(medium_status(&home, &md), "in-stock");
+
+    // A clerk cannot approve; a manager cannot approve their own request.
+    home.run("suzuki", ["approve", &co]).expect_code(2);
+    let own = home
+        .run(
+            "tanaka",
+            [
+                "download",
+                "new",
+                "--content",
+                "x",
+                "--system",
+                "y",
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    let own = own["id"].as_str().unwrap();
+    let out = home.run("tanaka", ["approve", own]).expect_code(2);
+    assert!(out.stderr.contains("two-person rule"), "{}", out.stderr);
+
+    let approved = home
+        .run(
+            "tanaka",
+            [
+                "carryout",
+                "approve",
+                &co,
+                "--comment",
+                "施錠を確認",
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["decided_by"], "tanaka");
+    home.run("sato", ["approve", &co]).expect_code(2); // already decided
+
+    let shown = home
+        .run("suzuki", ["carryout", "out", &co, "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["state"], "out");
+    assert_eq!(
+        shown["encrypted"], "yes: encrypted medium MD-1",
+        "taken from the medium, not typed"
+    );
+    assert_eq!(medium_status(&home, &md), "out");
+    home.run("suzuki", ["carryout", "out", &co]).expect_code(2); // not twice
+
+    let back = home
+        .run(
+            "suzuki",
+            [
+                "carryout",
+                "return",
+                &co,
+                "--condition",
+                "異常なし",
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(back["state"], "returned");
+    assert_eq!(medium_status(&home, &md), "in-stock");
+
+    let history = home
+        .run("kato", ["media", "show", &md, "--json"])
+        .ok()
+        .json();
+    let kinds: Vec<&str> = history["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "media-add",
+            "carryout-request",
+            "approve",
+            "carryout-out",
+            "carryout-return"
+        ]
+    );
+    verify(&home);
+}
+
+#[test]
+fn an_overdue_carryout_shows_until_it_is_returned() {
+    let home = Home::with_people();
+    let late = carryout(&home, &["--return-by", "2020-04-01T17:00:00+09:00"]);
+    let on_time = carryout(&home, &["--return-by", "2099-04-01"]);
+    for id in [&late, &on_time] {
+        home.run("sato", ["approve", id]).ok();
+        home.run("suzuki", ["carryout", "out", id]).ok();
+    }
+    let overdue = home
+        .run("kato", ["carryout", "list", "--overdue", "--json"])
+        .ok()
+        .json();
+    let ids: Vec<&str> = overdue
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [late.as_str()]);
+    assert_eq!(overdue[0]["return_by"], "2020-04-01T08:00:00.000000Z");
+    let audit = home.run("kato", ["report", "audit", "--json"]).ok().json();
+    assert!(
+        audit["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "overdue-carryout" && f["id"] == late.as_str())
+    );
+    // Personal data without a linked transfer or encrypted medium is flagged.
+    assert!(
+        audit["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "unencrypted-carryout")
+    );
+
+    home.run("suzuki", ["carryout", "return", &late]).ok();
+    let overdue = home
+        .run("kato", ["carryout", "list", "--overdue", "--json"])
+        .ok()
+        .json();
+    assert!(overdue.as_array().unwrap().is_empty());
+    let open = home
+        .run("kato", ["carryout", "list", "--open", "--json"])
+        .ok()
+        .json();
+    assert_eq!(open.as_array().unwrap().len(), 1);
+    verify(&home);
+}
+
+#[test]
+fn a_rejected_carryout_cannot_leave() {
+    let home = Home::with_people();
+    let co = carryout(&home, &["--return-by", "2099-01-01"]);
+    home.run("sato", ["reject", &co]).expect_code(2); // a reason is required
+    home.run("sato", ["reject", &co, "--reason", "暗号化されていない"])
+        .ok();
+    let out = home.run("suzuki", ["carryout", "out", &co]).expect_code(2);
+    assert!(
+        out.stderr.contains("rejected") && out.stderr.contains("暗号化されていない"),
+        "{}",
+        out.stderr
+    );
+    let pending = home
+        .run("kato", ["requests", "--pending", "--json"])
+        .ok()
+        .json();
+    assert!(pending.as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_handover_is_recorded_and_confirmed() {
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        [
+            "media", "add", "--kind", "hdd", "--serial", "WD-77", "--label", "backup-3",
+        ],
+    )
+    .ok();
+    let ho = home
+        .run(
+            "suzuki",
+            [
+                "handover",
+                "new",
+                "--media",
+                "MD-1",
+                "--direction",
+                "send",
+                "--counterparty",
+                "株式会社データ保守",
+                "--purpose",
+                "故障解析",
+                "--method",
+                "書留",
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    let ho = ho["id"].as_str().unwrap().to_string();
+    assert_eq!(medium_status(&home, "MD-1"), "out");
+    let audit = home.run("kato", ["report", "audit", "--json"]).ok().json();
+    assert!(
+        audit["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "unconfirmed-handover" && f["id"] == ho.as_str())
+    );
+
+    let confirmed = home
+        .run(
+            "suzuki",
+            [
+                "handover",
+                "confirm",
+                &ho,
+                "--by",
+                "山田 (株式会社データ保守)",
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(confirmed["confirmed_by"], "山田 (株式会社データ保守)");
+    home.run("suzuki", ["handover", "confirm", &ho, "--by", "again"])
+        .expect_code(2);
+    let list = home.run("kato", ["handover", "list", "--json"]).ok().json();
+    assert_eq!(list[0]["serial"], "WD-77");
+    // A medium that is out cannot be handed over again.
+    home.run(
+        "suzuki",
+        [
+            "handover",
+            "new",
+            "--media",
+            "MD-1",
+            "--direction",
+            "send",
+            "--counterparty",
+            "x",
+            "--purpose",
+            "y",
+            "--method",
+            "z",
+        ],
+    )
+    .expect_code(2);
+    verify(&home);
+}
+
+#[test]
+fn a_download_is_approved_and_marked_deleted() {
+    let home = Home::with_people();
+    let dl = home
+        .run(
+            "suzuki",
+            [
+                "download",
+                "new",
+                "--content",
+                "被扶養者データ 2026年度",
+                "--system",
+                "適用システム",
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    let dl = dl["id"].as_str().unwrap().to_string();
+    assert_eq!(dl, "DL-1");
+    home.run("suzuki", ["download", "deleted", &dl])
+        .expect_code(2); // never approved
+    home.run("sato", ["approve", &dl]).ok();
+    let audit = home.run("kato", ["report", "audit", "--json"]).ok().json();
+    assert!(
+        audit["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "download-not-deleted")
+    );
+    let deleted = home
+        .run("suzuki", ["download", "deleted", &dl, "--json"])
+        .ok()
+        .json();
+    assert!(deleted["deleted_at"].as_str().unwrap().starts_with("20"));
+    let audit = home.run("kato", ["report", "audit", "--json"]).ok().json();
+    assert_eq!(audit["count"], 0, "{audit}");
+    verify(&home);
+}
+
+#[test]
+fn requests_pending_over_a_week_are_flagged() {
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        ["download", "new", "--content", "c", "--system", "s"],
+    )
+    .ok();
+    let now = home.run("kato", ["report", "audit", "--json"]).ok().json();
+    assert_eq!(now["count"], 0);
+    // Reading needs no append, so a later clock can be simulated for the audit.
+    let out = home
+        .cmd("kato")
+        .env("CUSTODY_TEST_NOW", "2099-01-01T00:00:00Z")
+        .args(["report", "audit", "--json"])
+        .output()
+        .unwrap();
+    let later: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        later["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "pending-request" && f["id"] == "DL-1")
+    );
+}
+
+#[test]
+fn csv_reports_open_in_excel_with_the_forms_japanese_headers() {
+    let home = Home::with_people();
+    let co = carryout(&home, &["--return-by", "2099-01-01"]);
+    home.run("sato", ["approve", &co]).ok();
+    home.run("suzuki", ["carryout", "out", &co]).ok();
+    let file = home.path("carryouts.csv");
+    home.run(
+        "kato",
+        [
+            "report",
+            "carryouts",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2099-12-31",
+            "--format",
+            "csv",
+            "--lang",
+            "ja",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "UTF-8 BOM first");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let header = text.lines().next().unwrap();
+    for word in [
+        "持出し日時",
+        "持出し先",
+        "返却予定日時",
+        "移送手段",
+        "承認者",
+    ] {
+        assert!(header.contains(word), "{word} missing from {header}");
+    }
+    let row = text.lines().nth(1).unwrap();
+    assert!(
+        row.contains("組合員名簿 (USB)") && row.contains("sato") && row.contains("本部監査室"),
+        "{row}"
+    );
+    assert_eq!(text.lines().count(), 2);
+
+    let en = home
+        .run(
+            "kato",
+            [
+                "report",
+                "carryouts",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2099-12-31",
+                "--lang",
+                "en",
+            ],
+        )
+        .ok();
+    assert!(
+        en.stdout.starts_with("\u{feff}ID,Requested"),
+        "{}",
+        en.stdout
+    );
+    let none = home
+        .run(
+            "kato",
+            [
+                "report",
+                "carryouts",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2000-12-31",
+                "--format",
+                "json",
+            ],
+        )
+        .ok();
+    assert!(none.json()["rows"].as_array().unwrap().is_empty());
+    for kind in ["handovers", "downloads", "media", "wipes"] {
+        home.run(
+            "kato",
+            [
+                "report",
+                kind,
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2099-12-31",
+                "--format",
+                "json",
+            ],
+        )
+        .ok();
+    }
+    home.run("kato", ["report", "carryouts", "--from", "2026-01-01"])
+        .expect_code(2);
+}
+
+#[test]
+fn media_cannot_be_registered_twice_and_retire_needs_it_or_a_manager() {
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        ["media", "add", "--kind", "ssd", "--serial", "S-1"],
+    )
+    .ok();
+    home.run(
+        "suzuki",
+        ["media", "add", "--kind", "ssd", "--serial", "S-1"],
+    )
+    .expect_code(2);
+    home.run("suzuki", ["media", "retire", "MD-1", "--reason", "lost"])
+        .expect_code(2);
+    home.run("ito", ["media", "retire", "MD-1", "--reason", "lost"])
+        .ok();
+    let lost = home
+        .run("kato", ["media", "list", "--status", "lost", "--json"])
+        .ok()
+        .json();
+    assert_eq!(lost.as_array().unwrap().len(), 1);
+    home.run("ito", ["media", "retire", "MD-1", "--reason", "destroyed"])
+        .expect_code(2);
+    verify(&home);
+}
