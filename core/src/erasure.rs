@@ -315,7 +315,8 @@ impl WipeJob {
 /// The result for one target, recorded in the ledger as a `wipe` entry.
 #[derive(Debug, Clone, Serialize)]
 pub struct WipeResult {
-    /// The record id, `WP-…`.
+    /// The record id, `WP-…` (serialized as the payload's `id`).
+    #[serde(skip)]
     pub id: RecordId,
     /// The ledger sequence number of the `wipe` entry.
     pub seq: i64,
