@@ -325,7 +325,8 @@ struct TargetBar {
 impl Bars {
     fn new(job: &WipeJob, quiet: bool) -> Bars {
         let terminal = std::io::stderr().is_terminal();
-        let target = if quiet || !terminal {
+        let drawn = terminal && !quiet;
+        let target = if !drawn {
             ProgressDrawTarget::hidden()
         } else {
             ProgressDrawTarget::stderr()
@@ -355,7 +356,10 @@ impl Bars {
                 bar.set_style(style.clone());
                 bar.set_prefix(format!("{name:width$}"));
                 bar.set_message("starting");
-                bar.enable_steady_tick(Duration::from_millis(500));
+                if drawn {
+                    // Redraws the speed and ETA while a slow device has not finished a chunk.
+                    bar.enable_steady_tick(Duration::from_millis(500));
+                }
                 TargetBar {
                     bar,
                     name,

@@ -435,7 +435,7 @@ fn a_device_failing_part_way_ends_failed_with_its_error_offsets() {
     for error in errors {
         assert_eq!(error["pass"], 1);
         let offset = error["offset"].as_u64().unwrap();
-        assert!(offset >= 4 * MIB && offset < 32 * MIB, "{error}");
+        assert!((4 * MIB..32 * MIB).contains(&offset), "{error}");
         assert!(error["length"].as_u64().unwrap() > 0);
         assert!(error["errno"].as_i64().is_some(), "{error}");
     }
@@ -566,4 +566,63 @@ fn devices_lists_a_loop_device_and_refuses_a_mounted_one() {
         line.contains("no: ") && line.contains("is mounted on"),
         "{line}"
     );
+}
+
+/// Runs `custody wipe IMAGE --method zero` as ito on a pseudo-terminal (`script`),
+/// typing `answer`; returns the exit code and what the terminal showed.
+fn wipe_on_a_terminal(home: &Home, image: &std::path::Path, answer: &str) -> (i32, String) {
+    use std::io::Write;
+    let line = format!(
+        "{} wipe {} --method zero",
+        custody_tests::custody_bin().display(),
+        image.display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qefc", &line, "/dev/null"])
+        .env("CUSTODY_HOME", &home.home)
+        .env("CUSTODY_ACTOR", "ito")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Typed after the prompt is up; the terminal buffers it either way.
+    std::thread::sleep(Duration::from_millis(300));
+    stdin.write_all(answer.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn on_a_terminal_only_the_typed_confirmation_wipes() {
+    if !custody_tests::require_tool("script") {
+        return;
+    }
+    let home = Home::with_people();
+    let image = home.path("disk.img");
+    std::fs::write(&image, vec![PREFILL; 100_000]).unwrap();
+    let (code, shown) = wipe_on_a_terminal(&home, &image, "yes\n");
+    assert_eq!(code, 2, "{shown}");
+    assert!(shown.contains("type \"erase 1\""), "{shown}");
+    assert!(
+        shown.contains("100000 bytes") && shown.contains("SERIAL"),
+        "{shown}"
+    );
+    assert!(shown.contains("nothing was touched"), "{shown}");
+    assert!(std::fs::read(&image).unwrap().iter().all(|&b| b == PREFILL));
+    assert_nothing_recorded(&home);
+    let (code, shown) = wipe_on_a_terminal(&home, &image, "erase 1\n");
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        shown.contains("WP-1  ") && shown.contains("ERASED"),
+        "{shown}"
+    );
+    assert!(std::fs::read(&image).unwrap().iter().all(|&b| b == 0));
 }
