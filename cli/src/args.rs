@@ -76,6 +76,11 @@ pub enum Command {
     },
     /// Print the manual page (roff), e.g. `custody man | man -l -`.
     Man,
+    /// List block devices and whether each may be wiped (and why not).
+    Devices(crate::wipe::DevicesArgs),
+    /// Overwrite disks, USB media or disk images, several at once, and record each
+    /// result in the ledger (IT staff and managers).
+    Wipe(crate::wipe::WipeArgs),
 }
 
 /// `custody init`.

@@ -43,6 +43,8 @@ pub fn run(command: Command) -> Result<ExitCode> {
             clap_mangen::Man::new(cmd).render(&mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Devices(args) => crate::wipe::devices(args),
+        Command::Wipe(args) => crate::wipe::wipe(args),
     }
 }
 

@@ -97,6 +97,11 @@ pub enum Error {
     #[error("no record {0} in the ledger")]
     NoSuchRecord(String),
 
+    /// The wipe engine refused a method or a target, or could not read the system's
+    /// description of its devices.
+    #[error(transparent)]
+    Wipe(#[from] custody_wipe::Error),
+
     /// The ledger does not verify.
     #[error("ledger verification failed at entry {seq}: {problem}")]
     Tampered {
@@ -111,6 +116,22 @@ impl Error {
     /// True when the failure is bad usage or a refusal by policy (exit code 2), false
     /// when an operation was attempted and failed (exit code 1).
     pub fn is_refusal(&self) -> bool {
+        if let Error::Wipe(e) = self {
+            // A target or method refused before anything was touched; reading /sys
+            // or /proc failing is an operation that failed.
+            return matches!(
+                e,
+                custody_wipe::Error::Refused { .. }
+                    | custody_wipe::Error::TargetsRefused { .. }
+                    | custody_wipe::Error::UnknownMethod { .. }
+                    | custody_wipe::Error::PassesNotAllowed { .. }
+                    | custody_wipe::Error::BadPassCount { .. }
+                    | custody_wipe::Error::Io {
+                        action: "resolve" | "examine",
+                        ..
+                    }
+            );
+        }
         matches!(
             self,
             Error::NoHome(_)

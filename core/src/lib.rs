@@ -27,6 +27,7 @@ pub mod certificate;
 pub mod clock;
 pub mod config;
 pub mod download;
+pub mod erasure;
 mod error;
 pub mod handover;
 pub mod keys;

@@ -205,3 +205,111 @@ impl Home {
         self.dir.path().join(name)
     }
 }
+
+/// Runs `program` with `args`; panics with its stderr unless it succeeds.
+pub fn sh(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Whether the test can use loop devices (root and `losetup`, plus `tools`); skips
+/// locally and fails under `CI=true` like [`require_tool`].
+pub fn require_loop(tools: &[&str]) -> bool {
+    require_root() && require_tool("losetup") && tools.iter().all(|t| require_tool(t))
+}
+
+/// A loop device over a file in its own temporary folder, detached on drop
+/// (stratisd's pattern). Its path is asserted to be `/dev/loop*`, so a test can never
+/// point a wipe at anything else.
+pub struct LoopDevice {
+    /// The device node, `/dev/loopN`.
+    pub path: PathBuf,
+    /// The file behind it: read it to check the device with an independent reader.
+    pub backing: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl LoopDevice {
+    /// A loop device of `size` bytes (a multiple of 512) whose every byte is `fill`.
+    pub fn new(size: u64, fill: u8) -> LoopDevice {
+        let dir = tempfile::tempdir().unwrap();
+        let backing = dir.path().join("backing.img");
+        std::fs::write(&backing, vec![fill; size as usize]).unwrap();
+        LoopDevice::attach(backing, &[], Some(dir))
+    }
+
+    /// Attaches an existing file, with extra `losetup` arguments.
+    pub fn attach(
+        backing: PathBuf,
+        losetup_args: &[&str],
+        dir: Option<tempfile::TempDir>,
+    ) -> LoopDevice {
+        let mut args = vec!["--find", "--show"];
+        args.extend_from_slice(losetup_args);
+        args.push(backing.to_str().expect("utf-8 temp path"));
+        let path = PathBuf::from(sh("losetup", &args));
+        assert!(
+            path.to_string_lossy().starts_with("/dev/loop"),
+            "losetup gave {}",
+            path.display()
+        );
+        LoopDevice {
+            path,
+            backing,
+            _dir: dir,
+        }
+    }
+
+    /// The device's bytes, read from the backing file (not through custody).
+    pub fn content(&self) -> Vec<u8> {
+        std::fs::read(&self.backing).unwrap()
+    }
+
+    /// The device node as a string, for command lines.
+    pub fn arg(&self) -> &str {
+        self.path.to_str().expect("utf-8 device path")
+    }
+}
+
+impl Drop for LoopDevice {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").arg("-d").arg(&self.path).status();
+    }
+}
+
+/// A filesystem mounted on a temporary folder, unmounted on drop.
+pub struct MountPoint {
+    pub dir: tempfile::TempDir,
+}
+
+impl MountPoint {
+    /// Mounts `source` with `args` (e.g. `["-t", "tmpfs", "-o", "size=8M"]`).
+    pub fn new(source: &Path, args: &[&str]) -> MountPoint {
+        let dir = tempfile::tempdir().unwrap();
+        let mut all: Vec<&str> = args.to_vec();
+        all.push(source.to_str().expect("utf-8"));
+        all.push(dir.path().to_str().expect("utf-8"));
+        sh("mount", &all);
+        MountPoint { dir }
+    }
+
+    /// Makes an ext4 filesystem on `dev` and mounts it.
+    pub fn ext4(dev: &LoopDevice) -> MountPoint {
+        sh("mkfs.ext4", &["-q", dev.arg()]);
+        MountPoint::new(&dev.path, &[])
+    }
+}
+
+impl Drop for MountPoint {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
