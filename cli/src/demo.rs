@@ -3,11 +3,11 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use custody_core::Station;
 use custody_core::carryout::NewCarryout;
 use custody_core::media::NewMedium;
 use custody_core::people::Role;
 use custody_core::retention::NewRetained;
+use custody_core::{RecordId, Station};
 
 use crate::output;
 
@@ -118,23 +118,7 @@ pub fn run() -> Result<ExitCode> {
         disposal.certificate.id
     ))?;
 
-    step("6. The ledger's signed head, to keep outside the machine")?;
-    let head = clerk.head()?;
-    output::text(&head.to_text())?;
-    let head_file = dir.path().join("head.txt");
-    fs_err::write(&head_file, head.to_text())?;
-
-    step("7. An auditor verifies the whole ledger against that head")?;
-    clerk.note("demo finished")?;
-    let verified = clerk.verify(Some(&head_file))?;
-    output::text(&format!(
-        "OK: {} entries, {} signed checkpoints, extends the kept head of {} entries",
-        verified.entries,
-        verified.checkpoints,
-        verified.extends.unwrap_or(0)
-    ))?;
-
-    step("7. IT staff wipe a retired disk's image; the result is recorded for its certificate")?;
+    step("6. IT staff wipe a retired disk's image and get a signed erasure certificate")?;
     {
         use custody_core::erasure::{NoReport, VerifyMode, WipeOptions};
         const IT: &str = "ito";
@@ -153,10 +137,14 @@ pub fn run() -> Result<ExitCode> {
                 passes: None,
                 verify: VerifyMode::Last,
                 blank: true,
+                serial: Some("DEMO-HDD-0042".into()),
+                asset_tag: Some("PC-2019-017".into()),
+                destination: Some("disposal".into()),
             },
         )?;
         let stop = std::sync::atomic::AtomicBool::new(false);
-        for r in it.run_wipe(job, &NoReport, &stop)? {
+        let results = it.run_wipe(job, &NoReport, &stop)?;
+        for r in &results {
             output::text(&format!(
                 "{} ({} bytes) {} with {} (passes {}), verify {}; recorded as {} (ledger entry {}, hash {}…)",
                 r.identity.path.display(),
@@ -175,7 +163,49 @@ pub fn run() -> Result<ExitCode> {
                 &r.hash[..16]
             ))?;
         }
+        let manager = Station::open(&home, MANAGER)?;
+        for r in &results {
+            let cert = RecordId::parse(&r.certificate)?;
+            let file = dir.path().join(format!("{}.json", r.certificate));
+            manager.export_certificate_json(&cert, &file)?;
+            let verdict = manager.verify_certificate(&file)?;
+            output::text(&format!(
+                "erasure certificate {} written to {} (+ .minisig); check it with `minisign -V -p {} -m {}`",
+                r.certificate,
+                file.display(),
+                home.join("keys/station.pub").display(),
+                file.display()
+            ))?;
+            for check in &verdict.checks {
+                output::text(&format!(
+                    "  {} {}: {}",
+                    if check.ok { "ok" } else { "FAIL" },
+                    check.name,
+                    check.detail
+                ))?;
+            }
+            if !verdict.valid {
+                anyhow::bail!("the demo's own certificate did not verify");
+            }
+        }
     }
+
+    step("7. The ledger's signed head, to keep outside the machine")?;
+    let head = clerk.head()?;
+    output::text(&head.to_text())?;
+    let head_file = dir.path().join("head.txt");
+    fs_err::write(&head_file, head.to_text())?;
+
+    step("8. An auditor verifies the whole ledger against that head")?;
+    clerk.note("demo finished")?;
+    let verified = clerk.verify(Some(&head_file))?;
+    output::text(&format!(
+        "OK: {} entries, {} signed checkpoints, extends the kept head of {} entries",
+        verified.entries,
+        verified.checkpoints,
+        verified.extends.unwrap_or(0)
+    ))?;
+
     output::text("\ndemo finished; the throwaway data home is removed.")?;
     Ok(ExitCode::SUCCESS)
 }

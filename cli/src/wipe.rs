@@ -56,6 +56,16 @@ pub struct WipeArgs {
     /// No progress bars.
     #[arg(short, long)]
     pub quiet: bool,
+    /// The medium's serial number, when it cannot be read from the device (one
+    /// target only). A serial the device reports wins; a different one is refused.
+    #[arg(long)]
+    pub serial: Option<String>,
+    /// The property number or asset tag, printed on the certificate.
+    #[arg(long)]
+    pub asset_tag: Option<String>,
+    /// What happens to the medium afterwards, printed on the certificate.
+    #[arg(long, value_parser = ["reuse", "disposal", "return-to-lessor", "recycling"])]
+    pub destination: Option<String>,
 }
 
 /// `--verify` on the command line.
@@ -135,6 +145,9 @@ pub fn wipe(args: WipeArgs) -> Result<ExitCode> {
             VerifyArg::All => VerifyMode::All,
         },
         blank: args.blank,
+        serial: args.serial.clone(),
+        asset_tag: args.asset_tag.clone(),
+        destination: args.destination.clone(),
     };
     let job = station.prepare_wipe(&args.targets, &options)?;
     if !args.yes {
@@ -278,6 +291,10 @@ fn render(results: &[WipeResult]) -> String {
                 report.errors.len()
             ));
         }
+        out.push_str(&format!(
+            "    erasure certificate {} (custody cert export {} --format pdf -o {}.pdf)\n",
+            r.certificate, r.certificate, r.certificate
+        ));
         if let Some(why) = &report.aborted {
             out.push_str(&format!("    stopped: {why}\n"));
         }

@@ -42,6 +42,7 @@ use serde_json::{Value, json};
 pub use custody_wipe::method::METHOD_NAMES;
 pub use custody_wipe::{NoReport, Reporter, Status, VerifyMode, VerifyResult};
 
+use crate::certificate::{Issue, issue_in};
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::ledger::RecordId;
@@ -191,7 +192,17 @@ pub struct WipeOptions {
     pub verify: VerifyMode,
     /// Whether to add a final 0x00 pass.
     pub blank: bool,
+    /// The serial number, for a medium whose serial cannot be read (one target only);
+    /// a serial the device reports wins, and a different one given here is refused.
+    pub serial: Option<String>,
+    /// The property number or asset tag, printed on the certificate.
+    pub asset_tag: Option<String>,
+    /// What happens to the medium next: reuse, disposal, return-to-lessor, recycling.
+    pub destination: Option<String>,
 }
+
+/// Where a sanitized medium may go next.
+pub const DESTINATIONS: &[&str] = &["reuse", "disposal", "return-to-lessor", "recycling"];
 
 /// Who a target is: what the certificate names and the confirmation shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -210,6 +221,8 @@ pub struct TargetIdentity {
     pub vendor: Option<String>,
     /// Serial number.
     pub serial: Option<String>,
+    /// Where the serial came from: `device` (read), `operator` (`--serial`) or `none`.
+    pub serial_source: &'static str,
     /// Size in bytes.
     pub size: u64,
     /// How it is attached (`usb`, `sata`, `nvme`, `loop`, …); `file` for an image.
@@ -238,7 +251,12 @@ impl TargetIdentity {
                 name: Some(d.name.clone()),
                 model: d.model.clone(),
                 vendor: d.vendor.clone(),
-                serial: d.serial.clone(),
+                serial: d.serial.clone().filter(|s| !s.trim().is_empty()),
+                serial_source: if d.serial.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+                    "device"
+                } else {
+                    "none"
+                },
                 size: target.size,
                 transport: d.transport.as_str(),
                 rotational: Some(d.rotational),
@@ -259,6 +277,7 @@ impl TargetIdentity {
                 model: None,
                 vendor: None,
                 serial: None,
+                serial_source: "none",
                 size: target.size,
                 transport: "file",
                 rotational: None,
@@ -279,6 +298,8 @@ pub struct WipeJob {
     identities: Vec<TargetIdentity>,
     plan: Plan,
     patterns: Vec<String>,
+    asset_tag: Option<String>,
+    destination: Option<String>,
 }
 
 impl WipeJob {
@@ -318,6 +339,8 @@ pub struct WipeResult {
     /// The record id, `WP-…` (serialized as the payload's `id`).
     #[serde(skip)]
     pub id: RecordId,
+    /// The erasure certificate issued for it (`EC-…`).
+    pub certificate: String,
     /// The ledger sequence number of the `wipe` entry.
     pub seq: i64,
     /// The hash of the `wipe` entry, which a certificate cites.
@@ -371,13 +394,54 @@ impl Station {
             .iter()
             .map(|p| p.label())
             .collect();
+        if let Some(d) = &options.destination
+            && !DESTINATIONS.contains(&d.as_str())
+        {
+            return Err(Error::Invalid(format!(
+                "{d:?} is not a destination; use one of {}",
+                DESTINATIONS.join(", ")
+            )));
+        }
+        let given_serial = options
+            .serial
+            .as_deref()
+            .map(|s| crate::requests::one_line("--serial", s, 200))
+            .transpose()?;
+        let asset_tag = options
+            .asset_tag
+            .as_deref()
+            .map(|s| crate::requests::one_line("--asset-tag", s, 200))
+            .transpose()?;
+        if given_serial.is_some() && paths.len() != 1 {
+            return Err(Error::Invalid(
+                "--serial names one medium; wipe media whose serial cannot be read one at a time"
+                    .into(),
+            ));
+        }
         let targets = custody_wipe::check_all(paths)?;
-        let identities = targets.iter().map(TargetIdentity::of).collect();
+        let mut identities: Vec<TargetIdentity> = targets.iter().map(TargetIdentity::of).collect();
+        if let (Some(given), Some(identity)) = (&given_serial, identities.first_mut()) {
+            match &identity.serial {
+                Some(read) if read != given => {
+                    return Err(Error::Invalid(format!(
+                        "{} reports serial {read}, not {given}; check that this is the right medium (the serial read from the device is what the certificate records)",
+                        identity.path.display()
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    identity.serial = Some(given.clone());
+                    identity.serial_source = "operator";
+                }
+            }
+        }
         Ok(WipeJob {
             targets,
             identities,
             plan,
             patterns,
+            asset_tag,
+            destination: options.destination.clone(),
         })
     }
 
@@ -407,6 +471,8 @@ impl Station {
             identities,
             plan,
             patterns,
+            asset_tag,
+            destination,
         } = job;
 
         let start = self.write(|w| {
@@ -436,7 +502,9 @@ impl Station {
         let reports = custody_wipe::run(targets, &plan, reporter, stop);
 
         let ended = clock::stamp(clock::now());
-        self.write(|w| {
+        let organisation = self.config.organisation.clone();
+        let station_name = self.config.station.clone();
+        self.write_signed(|w, key| {
             let mut results = Vec::with_capacity(reports.len());
             for (report, identity) in reports.into_iter().zip(identities) {
                 let medium = medium_of(w, &identity)?;
@@ -473,8 +541,42 @@ impl Station {
                 if let Value::Object(map) = &mut payload {
                     map.insert("id".into(), Value::String(id.to_string()));
                 }
+                let document = certificate_document(
+                    &payload,
+                    &identity,
+                    &organisation,
+                    &station_name,
+                    asset_tag.as_deref(),
+                    destination.as_deref(),
+                    (appended.seq, &appended.hash),
+                );
+                let status = report.status.as_str();
+                let cert = issue_in(
+                    w,
+                    key,
+                    Issue {
+                        actor: &actor,
+                        kind: "erasure",
+                        prefix: "EC",
+                        subject: id.as_str(),
+                        serial: identity.serial.as_deref(),
+                        status,
+                    },
+                    document,
+                )?;
+                if report.status == Status::Erased
+                    && let Some(medium) = &medium
+                {
+                    w.tx()
+                        .execute(
+                            "UPDATE media SET status = 'wiped', certificate = ?2 WHERE id = ?1",
+                            rusqlite::params![medium, cert.id],
+                        )
+                        .map_err(w.sql_err())?;
+                }
                 results.push(WipeResult {
                     id,
+                    certificate: cert.id,
                     seq: appended.seq,
                     hash: appended.hash,
                     status: report.status,
@@ -486,6 +588,88 @@ impl Station {
             Ok(results)
         })
     }
+}
+
+/// The `custody.erasure-certificate/v1` document for one wipe result (see
+/// docs/certificate-format.md); the certificate id and issue time are added when it is
+/// issued.
+fn certificate_document(
+    payload: &Value,
+    identity: &TargetIdentity,
+    organisation: &str,
+    station: &str,
+    asset_tag: Option<&str>,
+    destination: Option<&str>,
+    (seq, hash): (i64, &str),
+) -> Value {
+    let medium_type = if identity.kind == "image-file" {
+        "other"
+    } else if identity.flash {
+        "flash"
+    } else if identity.rotational == Some(true) {
+        "magnetic"
+    } else {
+        "other"
+    };
+    let passes: Vec<Value> = payload["passes"]
+        .as_array()
+        .map(|passes| {
+            passes
+                .iter()
+                .map(|p| json!({ "pattern": p["pattern"], "bytes": p["bytes"], "start": p["start"], "end": p["end"] }))
+                .collect()
+        })
+        .unwrap_or_default();
+    let errors: Vec<Value> = payload["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| json!({ "pass": e["pass"], "op": e["op"], "offset": e["offset"], "length": e["length"], "errno": e["errno"] }))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "schema": "custody.erasure-certificate/v1",
+        "organisation": organisation,
+        "station": station,
+        "operator": payload["operator"],
+        "medium": {
+            "type": medium_type,
+            "manufacturer": identity.vendor,
+            "model": identity.model,
+            "serial": identity.serial.clone().unwrap_or_default(),
+            "serial_source": identity.serial_source,
+            "size_bytes": identity.size,
+            "transport": identity.transport,
+            "asset_tag": asset_tag,
+            "source": identity.source.as_ref().unwrap_or(&identity.resolved).display().to_string(),
+            "device": identity.resolved.display().to_string(),
+            "rotational": identity.rotational,
+            "removable": identity.removable,
+            "media_record": payload["media"],
+        },
+        "sanitization": {
+            "category": CATEGORY,
+            "method": payload["method"],
+            "blank": payload["blank"],
+            "passes": passes,
+            "tool": payload["tool"],
+            "verification": {
+                "mode": payload["verify"]["mode"],
+                "result": payload["verify"]["result"],
+                "mismatches": payload["verify"]["mismatches"],
+            },
+            "errors": errors,
+            "flash_note": payload["flash_note"],
+            "started": payload["started"],
+            "ended": payload["ended"],
+        },
+        "status": payload["status"],
+        "destination": destination,
+        "ledger": { "seq": seq, "hash": hash },
+        "validator": {},
+    })
 }
 
 /// The id of the registered medium with the target's serial, if any.
@@ -576,6 +760,9 @@ mod tests {
             passes: None,
             verify: VerifyMode::Last,
             blank: false,
+            serial: None,
+            asset_tag: None,
+            destination: None,
         }
     }
 

@@ -330,7 +330,7 @@ impl Station {
             .into_iter()
             .map(|e| {
                 let p = e.payload.unwrap_or(Value::Null);
-                let identity = p.get("identity").cloned().unwrap_or(Value::Null);
+                let identity = p.get("device").cloned().unwrap_or(Value::Null);
                 serde_json::json!({
                     "id": e.subject,
                     "at": e.at,

@@ -112,6 +112,11 @@ fn check_recorded(home: &Home, result: &Value, size: u64, passes: usize) {
     let map = payload.as_object_mut().unwrap();
     map.remove("seq");
     map.remove("hash");
+    let certificate = map.remove("certificate").unwrap();
+    assert!(
+        certificate.as_str().unwrap().starts_with("EC-"),
+        "{certificate}"
+    );
     assert_eq!(
         entry["payload"], payload,
         "the printed result is the recorded one"
@@ -443,6 +448,15 @@ fn a_device_failing_part_way_ends_failed_with_its_error_offsets() {
     let recorded = entries(&home, "wipe");
     assert_eq!(recorded[0]["payload"]["status"], "failed");
     assert_eq!(recorded[0]["payload"]["errors"], result["errors"]);
+    // Its certificate says failed, never erased.
+    let cert = result["certificate"].as_str().unwrap();
+    let doc = home.run("kato", ["cert", "show", cert]).ok().json();
+    assert_eq!(doc["status"], "failed");
+    assert!(!doc.to_string().contains("\"erased\""), "{doc:#}");
+    assert_eq!(
+        doc["sanitization"]["errors"].as_array().unwrap().len(),
+        errors.len()
+    );
     ledger_verifies(&home);
     drop(dev);
 }
