@@ -869,6 +869,7 @@ mod tests {
             model: None,
             vendor: None,
             serial: Some("SN-0042".into()),
+            serial_source: "device",
             size: 1,
             transport: "usb",
             rotational: Some(false),
