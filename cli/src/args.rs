@@ -38,6 +38,17 @@ pub enum Command {
     /// Check, print the head of, or export the ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Encrypt files for sending: to the recipient's key, or to a passphrase that
+    /// travels by another channel. Recorded as a transfer (TX-…).
+    Send(crate::send::SendArgs),
+    /// Decrypt a received .age file safely into a folder. Recorded (RX-…).
+    Open(crate::send::OpenArgs),
+    /// The address book of recipients' public keys.
+    #[command(subcommand)]
+    Contacts(crate::send::ContactsCommand),
+    /// File a request for permission (sending, when policy requires it).
+    #[command(subcommand)]
+    Request(crate::send::RequestCommand),
     /// Approve a request, carry-out or download (a manager other than the requester).
     Approve(crate::registers::ApproveArgs),
     /// Reject a request, carry-out or download, with a reason.

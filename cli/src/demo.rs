@@ -53,7 +53,59 @@ pub fn run() -> Result<ExitCode> {
     let id = clerk.note("個人データ抽出作業を開始 (export of member data started)")?;
     output::text(&format!("note recorded: {id}"))?;
 
-    step("4. A carry-out: requested by the clerk, approved by the manager, out and back")?;
+    step("4. The clerk sends a folder of member data; the passphrase goes by phone")?;
+    {
+        use custody_core::transfer::{ReceiveOptions, SendOptions};
+        use secrecy::ExposeSecret;
+        let folder = dir.path().join("会員データ");
+        fs_err::create_dir_all(folder.join("明細"))?;
+        fs_err::write(
+            folder.join("名簿.csv"),
+            "番号,氏名\n1,山田 花子\n2,佐藤 一郎\n",
+        )?;
+        fs_err::write(folder.join("明細/2026年度.csv"), "番号,金額\n1,12000\n")?;
+        let sent = clerk.send(
+            SendOptions {
+                paths: vec![folder],
+                output: Some(dir.path().join("会員データ.tar.age")),
+                to: "本部 総務課 田中様".into(),
+                password_via: Some("phone".into()),
+                can_show_passphrase: true,
+                ..SendOptions::default()
+            },
+            &custody_core::seal::NoProgress,
+        )?;
+        let passphrase = sent
+            .passphrase
+            .as_ref()
+            .map(|p| p.expose_secret().to_string())
+            .unwrap_or_default();
+        output::text(&format!(
+            "{}: {} files encrypted into {} (a standard age file: `age -d` opens it)\npassphrase, read out by phone, never emailed with the file: {passphrase}",
+            sent.id,
+            sent.report.files.len(),
+            sent.report.output.display()
+        ))?;
+        let received = dir.path().join("受信");
+        let (id, opened) = clerk.receive(
+            ReceiveOptions {
+                file: sent.report.output.clone(),
+                out_dir: received.clone(),
+                identities: Vec::new(),
+                passphrase: sent.passphrase,
+                force: false,
+            },
+            &custody_core::seal::NoProgress,
+        )?;
+        output::text(&format!(
+            "{id}: the recipient's side opened {} files into {}; MANIFEST.sha256 matched: {}",
+            opened.files.len(),
+            received.display(),
+            opened.manifest_checked
+        ))?;
+    }
+
+    step("5. A carry-out: requested by the clerk, approved by the manager, out and back")?;
     let medium = clerk.add_medium(&NewMedium {
         kind: "usb".into(),
         serial: "DEMO-USB-0001".into(),
@@ -88,7 +140,7 @@ pub fn run() -> Result<ExitCode> {
         back.state, back.encrypted
     ))?;
 
-    step("5. Retention: an old export past its 5 years is disposed of after approval")?;
+    step("6. Retention: an old export past its 5 years is disposed of after approval")?;
     let old = dir.path().join("旧システム抽出 2019");
     fs_err::create_dir_all(&old)?;
     fs_err::write(old.join("組合員一覧.csv"), "番号,氏名\n1,山田 花子\n")?;
@@ -118,7 +170,7 @@ pub fn run() -> Result<ExitCode> {
         disposal.certificate.id
     ))?;
 
-    step("6. IT staff wipe a retired disk's image and get a signed erasure certificate")?;
+    step("7. IT staff wipe a retired disk's image and get a signed erasure certificate")?;
     {
         use custody_core::erasure::{NoReport, VerifyMode, WipeOptions};
         const IT: &str = "ito";
@@ -190,13 +242,13 @@ pub fn run() -> Result<ExitCode> {
         }
     }
 
-    step("7. The ledger's signed head, to keep outside the machine")?;
+    step("8. The ledger's signed head, to keep outside the machine")?;
     let head = clerk.head()?;
     output::text(&head.to_text())?;
     let head_file = dir.path().join("head.txt");
     fs_err::write(&head_file, head.to_text())?;
 
-    step("8. An auditor verifies the whole ledger against that head")?;
+    step("9. An auditor verifies the whole ledger against that head")?;
     clerk.note("demo finished")?;
     let verified = clerk.verify(Some(&head_file))?;
     output::text(&format!(

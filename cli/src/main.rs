@@ -12,6 +12,7 @@ mod demo;
 mod output;
 mod registers;
 mod retain;
+mod send;
 mod wipe;
 
 use std::process::ExitCode;

@@ -93,6 +93,10 @@ pub enum Error {
     #[error("{0}")]
     Failed(String),
 
+    /// Encrypting or opening a file failed or was refused.
+    #[error(transparent)]
+    Seal(#[from] crate::seal::Error),
+
     /// A record id does not exist.
     #[error("no record {0} in the ledger")]
     NoSuchRecord(String),
@@ -142,6 +146,20 @@ impl Error {
                 | Error::ClockBehind { .. }
                 | Error::Invalid(_)
                 | Error::NoSuchRecord(_)
+        ) || matches!(
+            self,
+            Error::Seal(
+                crate::seal::Error::OutputExists { .. }
+                    | crate::seal::Error::NoInput
+                    | crate::seal::Error::UnsupportedInput { .. }
+                    | crate::seal::Error::DuplicateName { .. }
+                    | crate::seal::Error::OutputInsideInput { .. }
+                    | crate::seal::Error::InvalidRecipient { .. }
+                    | crate::seal::Error::NoRecipients
+                    | crate::seal::Error::PassphraseRequired { .. }
+                    | crate::seal::Error::IdentityRequired { .. }
+                    | crate::seal::Error::InvalidIdentity { .. }
+            )
         )
     }
 

@@ -39,6 +39,7 @@ pub mod requests;
 pub mod retention;
 pub mod seal;
 mod station;
+pub mod transfer;
 
 pub use error::{Error, Result};
 pub use ledger::RecordId;

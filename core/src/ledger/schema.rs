@@ -188,4 +188,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (item, path)
     ) STRICT;
     "#,
+    // 4: the address book of recipients' public keys.
+    r#"
+    CREATE TABLE contacts (
+        name         TEXT PRIMARY KEY,
+        key          TEXT NOT NULL,
+        fingerprint  TEXT NOT NULL,
+        seq          INTEGER NOT NULL REFERENCES entries(seq)
+    ) STRICT;
+    "#,
 ];

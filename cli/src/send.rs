@@ -1,0 +1,349 @@
+//! `custody send`, `custody open`, the address book and requests: arguments, the
+//! passphrase shown once, the prompt, and the progress bar.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::{Args, Subcommand, ValueEnum};
+use custody_core::RecordId;
+use custody_core::requests::RequestKind;
+use custody_core::seal::{self, Progress};
+use custody_core::transfer::{ReceiveOptions, SendOptions};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+use crate::commands::{open_station, print_created};
+use crate::output;
+
+/// `custody send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Files and folders to send: one file becomes NAME.age, a folder or several paths
+    /// NAME.tar.age (with MANIFEST.sha256 inside).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Who receives it: a contact's name (its key is used), or the person's name.
+    #[arg(long)]
+    pub to: String,
+    /// The recipient's public key (age1…, "ssh-ed25519 …", "ssh-rsa …"); repeatable.
+    #[arg(long = "recipient", value_name = "KEY")]
+    pub recipients: Vec<String>,
+    /// A file of recipients' public keys, one per line.
+    #[arg(long = "recipients-file", value_name = "FILE")]
+    pub recipients_files: Vec<PathBuf>,
+    /// Without a key: how the passphrase travels (never with the file).
+    #[arg(long, value_enum)]
+    pub password_via: Option<Channel>,
+    /// The approved request, when this station requires one for sending.
+    #[arg(long, value_name = "RQ-…")]
+    pub request: Option<String>,
+    /// The output file.
+    #[arg(short = 'o', long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Print the result (and the passphrase) as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Channels for the passphrase.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Channel {
+    /// Read it out over the phone.
+    Phone,
+    /// A text message to the recipient's phone.
+    Sms,
+    /// A letter by post.
+    Letter,
+    /// Hand it over in person.
+    InPerson,
+    /// A separate email (not a reply to the one with the file).
+    #[value(alias = "email")]
+    SeparateEmail,
+}
+
+impl Channel {
+    fn as_str(self) -> &'static str {
+        match self {
+            Channel::Phone => "phone",
+            Channel::Sms => "sms",
+            Channel::Letter => "letter",
+            Channel::InPerson => "in-person",
+            Channel::SeparateEmail => "separate-email",
+        }
+    }
+}
+
+/// `custody open`.
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// The encrypted file (.age).
+    pub file: PathBuf,
+    /// The folder to put its contents in (default: the current folder).
+    #[arg(short = 'o', long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// A private key file (age identity or OpenSSH key); repeatable.
+    #[arg(short = 'i', long = "identity", value_name = "IDENTITY")]
+    pub identities: Vec<PathBuf>,
+    /// Read the passphrase from the first line of this file instead of asking.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Replace files that already exist.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `custody contacts …`.
+#[derive(Debug, Subcommand)]
+pub enum ContactsCommand {
+    /// Add a recipient's public key, so that `send --to NAME` needs no passphrase.
+    Add {
+        /// The contact's name.
+        name: String,
+        /// Their public key: age1…, "ssh-ed25519 …" or "ssh-rsa …".
+        key: String,
+    },
+    /// List the address book.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `custody request …`.
+#[derive(Debug, Subcommand)]
+pub enum RequestCommand {
+    /// Ask a manager's permission to send personal data (when policy requires it).
+    New {
+        /// What the request is for.
+        #[arg(long, value_parser = ["send"])]
+        kind: String,
+        /// What will be sent, to whom, and why.
+        #[arg(long)]
+        summary: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A progress bar for sends and opens over a few MiB, on a terminal only.
+struct Bar {
+    bar: ProgressBar,
+}
+
+impl Bar {
+    fn new(quiet: bool) -> Bar {
+        let bar = if quiet || !std::io::stderr().is_terminal() {
+            ProgressBar::hidden()
+        } else {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:30} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+                )
+                .expect("the template is valid")
+                .progress_chars("##-"),
+            );
+            bar
+        };
+        Bar { bar }
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, total_bytes: u64) {
+        const FEW_MB: u64 = 4 << 20;
+        if total_bytes < FEW_MB {
+            self.bar.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        self.bar.set_length(total_bytes);
+        self.bar.enable_steady_tick(Duration::from_millis(200));
+    }
+    fn advance(&self, bytes: u64) {
+        self.bar.inc(bytes);
+    }
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// `custody send`.
+pub fn send(args: SendArgs) -> Result<ExitCode> {
+    let mut station = open_station()?;
+    let can_show =
+        args.json || (std::io::stdout().is_terminal() && std::io::stderr().is_terminal());
+    let options = SendOptions {
+        paths: args.paths,
+        output: args.output,
+        to: args.to,
+        recipients: args.recipients,
+        recipients_files: args.recipients_files,
+        password_via: args.password_via.map(|c| c.as_str().to_string()),
+        request: args.request.as_deref().map(RecordId::parse).transpose()?,
+        can_show_passphrase: can_show,
+    };
+    let bar = Bar::new(args.quiet);
+    let outcome = station.send(options, &bar)?;
+    let report = &outcome.report;
+    if args.json {
+        let mut value = json!({
+            "id": outcome.id,
+            "recipient": outcome.recipient,
+            "mode": if report.passphrase_mode { "passphrase" } else { "recipients" },
+            "recipients": report.recipients,
+            "password_via": outcome.password_via,
+            "files": report.files,
+            "output": { "path": report.output, "name": report.output_name, "size": report.output_size, "sha256": report.output_sha256 },
+        });
+        if let Some(p) = &outcome.passphrase {
+            value["passphrase"] = serde_json::Value::String(p.expose_secret().to_string());
+        }
+        output::json(&value)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut text = format!(
+        "{}: {} file{} encrypted into {} ({} bytes, SHA-256 {})\n",
+        outcome.id,
+        report.files.len(),
+        if report.files.len() == 1 { "" } else { "s" },
+        report.output.display(),
+        report.output_size,
+        report.output_sha256
+    );
+    match &outcome.passphrase {
+        None => text.push_str(&format!(
+            "Encrypted to {}'s public key ({}): there is no password to send. Only their private key opens it.\n",
+            outcome.recipient,
+            report.recipients.join(", ")
+        )),
+        Some(passphrase) => {
+            let via = outcome.password_via.as_deref().unwrap_or("another channel");
+            text.push_str(&format!(
+                "\nThe passphrase, shown only this once (custody does not keep it):\n\n    {}\n\n\
+                 Give it to {} by {via}, never in the same email or parcel as the file. Say:\n\
+                 \"The password for transfer {} is: …\" — do not name the files or what they contain.\n",
+                passphrase.expose_secret(),
+                outcome.recipient,
+                outcome.id
+            ));
+        }
+    }
+    output::text(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `custody open`.
+pub fn open(args: OpenArgs) -> Result<ExitCode> {
+    let mut station = open_station()?;
+    let passphrase: Option<SecretString> = match (&args.passphrase_file, args.identities.is_empty())
+    {
+        (Some(file), _) => Some(seal::read_passphrase_file(file)?),
+        (None, false) => None,
+        (None, true) => {
+            if !std::io::stdin().is_terminal() {
+                anyhow::bail!(custody_core::Error::Invalid(
+                    "give the recipient's key with -i IDENTITY, or the passphrase with --passphrase-file FILE (there is no terminal to ask on)".into()
+                ));
+            }
+            let typed = rpassword::prompt_password("passphrase (not shown): ")?;
+            Some(SecretString::from(typed))
+        }
+    };
+    let out_dir = match args.output {
+        Some(dir) => dir,
+        None => std::env::current_dir()?,
+    };
+    let bar = Bar::new(args.quiet);
+    let (id, report) = station.receive(
+        ReceiveOptions {
+            file: args.file,
+            out_dir,
+            identities: args.identities,
+            passphrase,
+            force: args.force,
+        },
+        &bar,
+    )?;
+    if args.json {
+        output::json(&json!({
+            "id": id,
+            "kind": report.kind,
+            "files": report.files,
+            "manifest_checked": report.manifest_checked,
+            "outputs": report.outputs,
+        }))?;
+    } else {
+        let mut text = format!(
+            "{id}: {} file{} opened{}\n",
+            report.files.len(),
+            if report.files.len() == 1 { "" } else { "s" },
+            if report.manifest_checked {
+                ", every one matching MANIFEST.sha256"
+            } else {
+                ""
+            }
+        );
+        for path in &report.outputs {
+            text.push_str(&format!("  {}\n", path.display()));
+        }
+        output::text(&text)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `custody contacts …`.
+pub fn contacts(cmd: ContactsCommand) -> Result<ExitCode> {
+    let mut station = open_station()?;
+    match cmd {
+        ContactsCommand::Add { name, key } => {
+            let contact = station.add_contact(&name, &key)?;
+            output::text(&format!("{} added ({})", contact.name, contact.fingerprint))?;
+        }
+        ContactsCommand::List { json } => {
+            let list = station.contacts()?;
+            if json {
+                output::json(&list)?;
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|c| vec![c.name.clone(), c.fingerprint.clone()])
+                    .collect();
+                output::text(&output::table(&["NAME", "KEY"], &rows))?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `custody request …`.
+pub fn request(cmd: RequestCommand) -> Result<ExitCode> {
+    let mut station = open_station()?;
+    match cmd {
+        RequestCommand::New {
+            kind: _,
+            summary,
+            json,
+        } => {
+            let id = station.file_request(RequestKind::Send, &summary, json!({}))?;
+            print_created(&id, "request", json)?;
+            if !json {
+                eprintln!("a manager other than you approves it with `custody approve {id}`");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,357 @@
+//! Sending and receiving: the `seal` library made into recorded workflows, with the
+//! address book of recipients' keys and the approval policy for sending.
+//!
+//! A send encrypts to the recipient's public keys when custody has them (from the
+//! command line, a recipients file, or the address book), and otherwise to a passphrase
+//! that custody generates and shows once, to be given through another channel. The
+//! passphrase is never stored: not in the ledger, not in a file, not in an error.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{OptionalExtension, params};
+use secrecy::SecretString;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::config::SendApproval;
+use crate::error::{Error, Result};
+use crate::ledger::RecordId;
+use crate::requests::{self, RequestKind, one_line};
+use crate::seal::{self, Mode, OpenInput, OpenReport, Progress, Recipient, SendInput, SendReport};
+use crate::station::Station;
+
+/// The channels a passphrase may travel by; never the one the file travels by.
+pub const CHANNELS: &[&str] = &["phone", "sms", "letter", "in-person", "separate-email"];
+
+/// What `custody send` is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct SendOptions {
+    /// Files and folders to send.
+    pub paths: Vec<PathBuf>,
+    /// The output file (default: `NAME.age` / `NAME.tar.age` in the current folder).
+    pub output: Option<PathBuf>,
+    /// Who receives it: a contact's name, or any name for the record.
+    pub to: String,
+    /// Public keys given on the command line.
+    pub recipients: Vec<String>,
+    /// Recipients files.
+    pub recipients_files: Vec<PathBuf>,
+    /// How the passphrase travels, in passphrase mode.
+    pub password_via: Option<String>,
+    /// The approved request, when policy requires one.
+    pub request: Option<RecordId>,
+    /// Whether the caller can show a passphrase to the person (a terminal, or JSON
+    /// output they asked for); passphrase mode is refused otherwise.
+    pub can_show_passphrase: bool,
+}
+
+/// What a send did.
+#[derive(Debug)]
+pub struct SendOutcome {
+    /// The transfer id (`TX-…`).
+    pub id: RecordId,
+    /// The recipient as recorded.
+    pub recipient: String,
+    /// The channel the passphrase must travel by, in passphrase mode.
+    pub password_via: Option<String>,
+    /// What was written.
+    pub report: SendReport,
+    /// The passphrase, in passphrase mode: show it once, then drop it.
+    pub passphrase: Option<SecretString>,
+}
+
+/// What `custody open` is asked to do.
+#[derive(Debug)]
+pub struct ReceiveOptions {
+    /// The age file.
+    pub file: PathBuf,
+    /// Where to put what it holds.
+    pub out_dir: PathBuf,
+    /// Identity (private key) files.
+    pub identities: Vec<PathBuf>,
+    /// The passphrase, for passphrase-encrypted files.
+    pub passphrase: Option<SecretString>,
+    /// Replace existing files.
+    pub force: bool,
+}
+
+/// A contact in the address book.
+#[derive(Debug, Clone, Serialize)]
+pub struct Contact {
+    /// Name.
+    pub name: String,
+    /// Public key (age1…, ssh-ed25519 …, ssh-rsa …).
+    pub key: String,
+    /// The key's fingerprint.
+    pub fingerprint: String,
+}
+
+fn channel(value: &str) -> Result<String> {
+    let value = if value == "email" {
+        "separate-email"
+    } else {
+        value
+    };
+    if CHANNELS.contains(&value) {
+        Ok(value.to_string())
+    } else {
+        Err(Error::Invalid(format!(
+            "{value:?} is not a channel for the passphrase; use one of {}",
+            CHANNELS.join(", ")
+        )))
+    }
+}
+
+fn file_sha256(path: &Path) -> Result<(u64, String)> {
+    let mut file = fs_err::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let size = std::io::copy(&mut file, &mut hasher)?;
+    Ok((size, hex::encode(hasher.finalize())))
+}
+
+impl Station {
+    /// Adds a recipient's public key to the address book.
+    pub fn add_contact(&mut self, name: &str, key: &str) -> Result<Contact> {
+        self.actor.require_writer("add contacts")?;
+        let name = one_line("the contact's name", name, 100)?;
+        let recipient = seal::recipients::parse_recipient(key.trim(), "argument")?;
+        let fingerprint = recipient.fingerprint().to_string();
+        let key = key.trim().to_string();
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            let exists: Option<String> = w
+                .tx()
+                .query_row("SELECT name FROM contacts WHERE name = ?1", [&name], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(w.sql_err())?;
+            if exists.is_some() {
+                return Err(Error::Invalid(format!(
+                    "{name} is already in the address book"
+                )));
+            }
+            let appended = w.append(
+                &actor,
+                "contact-add",
+                "",
+                &json!({ "name": name, "key": key, "fingerprint": fingerprint }),
+            )?;
+            w.tx()
+                .execute(
+                    "INSERT INTO contacts(name, key, fingerprint, seq) VALUES (?1, ?2, ?3, ?4)",
+                    params![name, key, fingerprint, appended.seq],
+                )
+                .map_err(w.sql_err())?;
+            Ok(())
+        })?;
+        Ok(Contact {
+            name,
+            key,
+            fingerprint,
+        })
+    }
+
+    /// The address book.
+    pub fn contacts(&self) -> Result<Vec<Contact>> {
+        self.ledger.query_all(
+            "SELECT name, key, fingerprint FROM contacts ORDER BY name",
+            [],
+            |r| {
+                Ok(Contact {
+                    name: r.get(0)?,
+                    key: r.get(1)?,
+                    fingerprint: r.get(2)?,
+                })
+            },
+        )
+    }
+
+    fn contact(&self, name: &str) -> Result<Option<Contact>> {
+        Ok(self.contacts()?.into_iter().find(|c| c.name == name))
+    }
+
+    /// Encrypts files for a recipient and records the transfer (`TX-…`). Everything is
+    /// checked before anything is written; if recording fails, the output is removed.
+    pub fn send(&mut self, options: SendOptions, progress: &dyn Progress) -> Result<SendOutcome> {
+        self.actor.require_writer("send personal data")?;
+        let to = one_line("--to", &options.to, 200)?;
+        let password_via = options.password_via.as_deref().map(channel).transpose()?;
+
+        let mut recipients: Vec<Recipient> = Vec::new();
+        for key in &options.recipients {
+            recipients.push(seal::recipients::parse_recipient(key, "--recipient")?);
+        }
+        for file in &options.recipients_files {
+            recipients.extend(seal::recipients::parse_recipients_file(file)?);
+        }
+        if recipients.is_empty()
+            && let Some(contact) = self.contact(&to)?
+        {
+            recipients.push(seal::recipients::parse_recipient(
+                &contact.key,
+                &format!("contact {to}"),
+            )?);
+        }
+        let passphrase_mode = recipients.is_empty();
+        if passphrase_mode {
+            if password_via.is_none() {
+                return Err(Error::Invalid(format!(
+                    "custody has no public key for {to}, so the file will be protected by a passphrase that must travel by another channel: add --password-via {} (or give the recipient's key with --recipient, or `custody contacts add {to} KEY`)",
+                    CHANNELS.join("|")
+                )));
+            }
+            if !options.can_show_passphrase {
+                return Err(Error::Invalid(
+                    "the passphrase is shown once on the terminal; run this on a terminal, or ask for it with --json".into(),
+                ));
+            }
+        } else if password_via.is_some() {
+            return Err(Error::Invalid(format!(
+                "{to}'s public key is used, so there is no passphrase to send; drop --password-via"
+            )));
+        }
+
+        let policy = self.config.send.approval;
+        let request = match (policy, &options.request) {
+            (SendApproval::Required, None) => {
+                return Err(Error::NotAllowed {
+                    actor: self.actor.name.clone(),
+                    action: "send personal data".into(),
+                    reason: "this station requires an approved request for every sending: file one with `custody request new --kind send --summary TEXT`, have a manager other than you approve it, then pass --request RQ-…".into(),
+                });
+            }
+            (_, Some(id)) => Some(id.clone()),
+            (SendApproval::None, None) => None,
+        };
+        if let Some(id) = &request {
+            // Checked now so that nothing is encrypted for an unapproved request; checked
+            // again when recording, in the same transaction that uses it.
+            let actor = self.actor.name.clone();
+            self.write(|w| {
+                let r = requests::require_approved(w, id, RequestKind::Send, "send personal data")?;
+                if r.requester != actor {
+                    return Err(Error::Invalid(format!(
+                        "{id} was requested by {}, not by you",
+                        r.requester
+                    )));
+                }
+                Ok(())
+            })?;
+        }
+
+        let passphrase = passphrase_mode.then(seal::generate_passphrase);
+        let mode = match &passphrase {
+            Some(p) => Mode::Passphrase(p.clone()),
+            None => Mode::Recipients(recipients),
+        };
+        let report = seal::send(
+            SendInput {
+                paths: options.paths.clone(),
+                output: options.output.clone(),
+                mode,
+            },
+            progress,
+        )?;
+
+        let actor = self.actor.name.clone();
+        let recorded = self.write(|w| {
+            if let Some(id) = &request {
+                requests::require_approved(w, id, RequestKind::Send, "send personal data")?;
+            }
+            let (id, _) = w.create_record(
+                &actor,
+                "send",
+                "TX",
+                json!({
+                    "recipient": to,
+                    "mode": if report.passphrase_mode { "passphrase" } else { "recipients" },
+                    "recipients": report.recipients,
+                    "password_via": password_via,
+                    "files": report.files,
+                    "count": report.files.len(),
+                    "archive": report.archive,
+                    "output": {
+                        "name": report.output_name,
+                        "size": report.output_size,
+                        "sha256": report.output_sha256,
+                    },
+                    "request": request,
+                }),
+            )?;
+            if let Some(request) = &request {
+                requests::mark_used(w, request, id.as_str())?;
+            }
+            Ok(id)
+        });
+        let id = match recorded {
+            Ok(id) => id,
+            Err(e) => {
+                // Nothing unrecorded leaves the station.
+                let _ = std::fs::remove_file(&report.output);
+                return Err(e);
+            }
+        };
+        Ok(SendOutcome {
+            id,
+            recipient: to,
+            password_via,
+            report,
+            passphrase,
+        })
+    }
+
+    /// Decrypts an age file (verifying an archive's manifest) and records the receipt
+    /// (`RX-…`). Nothing is left behind and nothing recorded when it fails.
+    pub fn receive(
+        &mut self,
+        options: ReceiveOptions,
+        progress: &dyn Progress,
+    ) -> Result<(RecordId, OpenReport)> {
+        self.actor.require_writer("open received data")?;
+        let (size, sha256) = file_sha256(&options.file)?;
+        let mode = if options.passphrase.is_some() {
+            "passphrase"
+        } else {
+            "identity"
+        };
+        let name = options
+            .file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
+        let report = seal::open(
+            OpenInput {
+                file: options.file.clone(),
+                out_dir: options.out_dir.clone(),
+                identity_files: options.identities.clone(),
+                passphrase: options.passphrase,
+                force: options.force,
+            },
+            progress,
+        )?;
+        let actor = self.actor.name.clone();
+        let id = self.write(|w| {
+            let (id, _) = w.create_record(
+                &actor,
+                "receive",
+                "RX",
+                json!({
+                    "input": { "name": name, "size": size, "sha256": sha256 },
+                    "mode": mode,
+                    "kind": match report.kind {
+                        seal::PayloadKind::SingleFile => "file",
+                        seal::PayloadKind::Archive => "archive",
+                    },
+                    "files": report.files,
+                    "count": report.files.len(),
+                    "manifest_checked": report.manifest_checked,
+                }),
+            )?;
+            Ok(id)
+        })?;
+        Ok((id, report))
+    }
+}

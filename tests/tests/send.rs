@@ -1,0 +1,590 @@
+//! `custody send` and `custody open` through the binary, against the real `age` CLI:
+//! our files decrypt with `age -d` (key and passphrase), age's files open with custody,
+//! bad files leave nothing behind, the passphrase is nowhere in the data home, and the
+//! approval policy holds.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use custody_tests::{Home, require_tool};
+use serde_json::Value;
+
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A folder with Japanese names, an empty file and an empty folder.
+fn export_folder(home: &Home) -> PathBuf {
+    let dir = home.path("会員データ");
+    std::fs::create_dir_all(dir.join("明細/空のフォルダ")).unwrap();
+    std::fs::write(dir.join("名簿.csv"), "番号,氏名\n1,山田 花子\n").unwrap();
+    std::fs::write(dir.join("明細/2026.csv"), vec![b'7'; 200_000]).unwrap();
+    std::fs::write(dir.join("empty.txt"), "").unwrap();
+    dir
+}
+
+/// An age key pair made by age-keygen: (identity file, public key).
+fn keypair(home: &Home, name: &str) -> (PathBuf, String) {
+    let key = home.path(name);
+    run_ok(Command::new("age-keygen").arg("-o").arg(&key));
+    let text = std::fs::read_to_string(&key).unwrap();
+    let public = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_string();
+    (key, public)
+}
+
+fn expect_script(home: &Home, body: &str) -> PathBuf {
+    let path = home.path("drive.exp");
+    std::fs::write(
+        &path,
+        format!(
+            "set timeout 120\n{body}\nexpect eof\ncatch wait result\nexit [lindex $result 3]\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn send(home: &Home, args: &[&str]) -> Value {
+    let mut all = vec!["send"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    home.run("suzuki", all).ok().json()
+}
+
+#[test]
+fn our_archive_decrypts_with_age_and_checks_with_tar_and_sha256sum() {
+    if !(require_tool("age") && require_tool("age-keygen")) {
+        return;
+    }
+    let home = Home::with_people();
+    let dir = export_folder(&home);
+    let (key, public) = keypair(&home, "yamada.key");
+    let sent = send(
+        &home,
+        &[
+            dir.to_str().unwrap(),
+            "--to",
+            "山田",
+            "--recipient",
+            &public,
+        ],
+    );
+    assert_eq!(sent["mode"], "recipients");
+    assert!(sent.get("passphrase").is_none());
+    let output = PathBuf::from(sent["output"]["path"].as_str().unwrap());
+    assert!(output.ends_with("会員データ.tar.age"));
+
+    let tar = home.path("plain.tar");
+    run_ok(
+        Command::new("age")
+            .arg("-d")
+            .arg("-i")
+            .arg(&key)
+            .arg("-o")
+            .arg(&tar)
+            .arg(&output),
+    );
+    let out = home.path("extracted");
+    std::fs::create_dir(&out).unwrap();
+    run_ok(Command::new("tar").arg("-xf").arg(&tar).arg("-C").arg(&out));
+    let check = run_ok(
+        Command::new("sha256sum")
+            .arg("-c")
+            .arg("MANIFEST.sha256")
+            .current_dir(&out),
+    );
+    assert!(check.contains("会員データ/名簿.csv: OK"), "{check}");
+    assert!(
+        out.join("会員データ/明細/空のフォルダ").is_dir(),
+        "empty folders are kept"
+    );
+    assert_eq!(
+        std::fs::metadata(out.join("会員データ/empty.txt"))
+            .unwrap()
+            .len(),
+        0
+    );
+
+    // The ledger entry records every file and the output, matching sha256sum.
+    let log = home
+        .run("kato", ["log", "--kind", "send", "--json"])
+        .ok()
+        .json();
+    let entry = &log[0]["payload"];
+    assert_eq!(log[0]["subject"], sent["id"]);
+    assert_eq!(entry["recipient"], "山田");
+    assert_eq!(entry["recipients"][0], public.as_str());
+    let sums = run_ok(Command::new("sha256sum").arg(&output));
+    assert_eq!(entry["output"]["sha256"], &sums[..64]);
+    let names = entry["files"].as_array().unwrap();
+    assert_eq!(names.len(), 3);
+    let roster = names
+        .iter()
+        .find(|f| f["path"] == "会員データ/名簿.csv")
+        .unwrap();
+    let roster_sum = run_ok(Command::new("sha256sum").arg(dir.join("名簿.csv")));
+    assert_eq!(roster["sha256"], &roster_sum[..64]);
+    home.run("kato", ["ledger", "verify"]).ok();
+}
+
+#[test]
+fn a_passphrase_send_decrypts_with_age_and_the_passphrase_is_nowhere_in_the_data_home() {
+    if !(require_tool("age") && require_tool("expect")) {
+        return;
+    }
+    let home = Home::with_people();
+    let file = home.path("給与.csv");
+    std::fs::write(&file, "secret payroll\n").unwrap();
+    let sent = send(
+        &home,
+        &[
+            file.to_str().unwrap(),
+            "--to",
+            "税理士 佐々木",
+            "--password-via",
+            "phone",
+        ],
+    );
+    assert_eq!(sent["mode"], "passphrase");
+    assert_eq!(sent["password_via"], "phone");
+    let passphrase = sent["passphrase"].as_str().unwrap().to_string();
+    assert!(passphrase.split('-').count() >= 8, "{passphrase}");
+    let output = sent["output"]["path"].as_str().unwrap();
+
+    let plain = home.path("plain.csv");
+    let script = expect_script(
+        &home,
+        "spawn age -d -o $env(OUT) $env(IN)\nexpect \"passphrase\"\nsend -- \"$env(PASS)\\r\"",
+    );
+    run_ok(
+        Command::new("expect")
+            .arg(&script)
+            .env("OUT", &plain)
+            .env("IN", output)
+            .env("PASS", &passphrase),
+    );
+    assert_eq!(std::fs::read_to_string(&plain).unwrap(), "secret payroll\n");
+
+    // Nowhere in the data home: ledger (and its WAL), config, keys, and the export.
+    let export = home
+        .run("kato", ["ledger", "export", "--format", "jsonl"])
+        .ok()
+        .stdout;
+    assert!(!export.contains(&passphrase));
+    let log = home.run("kato", ["log", "--json"]).ok().stdout;
+    assert!(!log.contains(&passphrase));
+    for entry in walk(&home.home) {
+        let bytes = std::fs::read(&entry).unwrap();
+        let words: Vec<&str> = passphrase.split('-').collect();
+        assert!(
+            !contains(&bytes, passphrase.as_bytes())
+                && !contains(&bytes, words.join(" ").as_bytes()),
+            "the passphrase is in {}",
+            entry.display()
+        );
+    }
+    // The receiver's side: custody opens it with the passphrase from a file.
+    let pass_file = home.path("pass.txt");
+    std::fs::write(&pass_file, format!("{passphrase}\n")).unwrap();
+    let out = home.path("received");
+    let opened = home
+        .run(
+            "suzuki",
+            [
+                "open",
+                output,
+                "-o",
+                out.to_str().unwrap(),
+                "--passphrase-file",
+                pass_file.to_str().unwrap(),
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    assert!(opened["id"].as_str().unwrap().starts_with("RX-"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("給与.csv")).unwrap(),
+        "secret payroll\n"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn without_a_key_or_a_channel_nothing_is_written() {
+    let home = Home::with_people();
+    let file = home.path("a.csv");
+    std::fs::write(&file, "x").unwrap();
+    let out = home
+        .run("suzuki", ["send", file.to_str().unwrap(), "--to", "誰か"])
+        .expect_code(2);
+    assert!(out.stderr.contains("--password-via"), "{}", out.stderr);
+    // Without --json and without a terminal, the passphrase cannot be shown: refused too.
+    let out = home
+        .run(
+            "suzuki",
+            [
+                "send",
+                file.to_str().unwrap(),
+                "--to",
+                "誰か",
+                "--password-via",
+                "sms",
+            ],
+        )
+        .expect_code(2);
+    assert!(out.stderr.contains("terminal"), "{}", out.stderr);
+    let left: Vec<_> = std::fs::read_dir(home.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        !left.iter().any(|n| n.to_string_lossy().ends_with(".age")),
+        "{left:?}"
+    );
+    assert!(
+        home.run("kato", ["log", "--kind", "send", "--json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // Auditors and strangers may not send.
+    home.run(
+        "kato",
+        [
+            "send",
+            file.to_str().unwrap(),
+            "--to",
+            "x",
+            "--password-via",
+            "sms",
+            "--json",
+        ],
+    )
+    .expect_code(2);
+}
+
+#[test]
+fn a_contact_key_is_used_by_name() {
+    if !(require_tool("age") && require_tool("age-keygen")) {
+        return;
+    }
+    let home = Home::with_people();
+    let (key, public) = keypair(&home, "office.key");
+    home.run("suzuki", ["contacts", "add", "本部 総務課", &public])
+        .ok();
+    home.run("suzuki", ["contacts", "add", "bad", "age1notakey"])
+        .expect_code(2);
+    let list = home.run("kato", ["contacts", "list", "--json"]).ok().json();
+    assert_eq!(list[0]["name"], "本部 総務課");
+    let file = home.path("report.pdf");
+    std::fs::write(&file, "quarterly").unwrap();
+    let sent = send(&home, &[file.to_str().unwrap(), "--to", "本部 総務課"]);
+    assert_eq!(sent["mode"], "recipients");
+    let plain = home.path("plain");
+    run_ok(
+        Command::new("age")
+            .arg("-d")
+            .arg("-i")
+            .arg(&key)
+            .arg("-o")
+            .arg(&plain)
+            .arg(sent["output"]["path"].as_str().unwrap()),
+    );
+    assert_eq!(std::fs::read_to_string(plain).unwrap(), "quarterly");
+    // With a key there is no passphrase, and none may be asked for.
+    home.run(
+        "suzuki",
+        [
+            "send",
+            file.to_str().unwrap(),
+            "--to",
+            "本部 総務課",
+            "--password-via",
+            "phone",
+            "-o",
+            "x.age",
+        ],
+    )
+    .expect_code(2);
+}
+
+#[test]
+fn files_made_by_age_open_with_custody() {
+    if !(require_tool("age") && require_tool("age-keygen") && require_tool("expect")) {
+        return;
+    }
+    let home = Home::with_people();
+    let (key, public) = keypair(&home, "me.key");
+    let dir = export_folder(&home);
+    let tar = home.path("from-age.tar");
+    run_ok(
+        Command::new("tar")
+            .arg("-cf")
+            .arg(&tar)
+            .arg("-C")
+            .arg(home.dir.path())
+            .arg("会員データ"),
+    );
+    let enc = home.path("from-age.tar.age");
+    run_ok(
+        Command::new("age")
+            .args(["-r", &public, "-o"])
+            .arg(&enc)
+            .arg(&tar),
+    );
+    let out = home.path("opened");
+    let opened = home
+        .run(
+            "suzuki",
+            [
+                "open",
+                enc.to_str().unwrap(),
+                "-i",
+                key.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(opened["kind"], "Archive");
+    assert_eq!(
+        std::fs::read(out.join("会員データ/名簿.csv")).unwrap(),
+        std::fs::read(dir.join("名簿.csv")).unwrap()
+    );
+
+    let file = home.path("memo.txt");
+    std::fs::write(&file, "from go age").unwrap();
+    let enc = home.path("memo.txt.age");
+    let script = expect_script(
+        &home,
+        "spawn age -p -o $env(OUT) $env(IN)\nexpect \"passphrase\"\nsend -- \"$env(PASS)\\r\"\nexpect \"onfirm\"\nsend -- \"$env(PASS)\\r\"",
+    );
+    run_ok(
+        Command::new("expect")
+            .arg(&script)
+            .env("OUT", &enc)
+            .env("IN", &file)
+            .env("PASS", "correct horse battery staple"),
+    );
+    let pass = home.path("pass");
+    std::fs::write(&pass, "correct horse battery staple\n").unwrap();
+    let out = home.path("memo-out");
+    home.run(
+        "suzuki",
+        [
+            "open",
+            enc.to_str().unwrap(),
+            "--passphrase-file",
+            pass.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(out.join("memo.txt")).unwrap(),
+        "from go age"
+    );
+    let log = home
+        .run("kato", ["log", "--kind", "receive", "--json"])
+        .ok()
+        .json();
+    assert_eq!(log.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn truncated_altered_and_malicious_files_are_refused_with_nothing_left() {
+    if !(require_tool("age") && require_tool("age-keygen") && require_tool("python3")) {
+        return;
+    }
+    let home = Home::with_people();
+    let (key, public) = keypair(&home, "k.key");
+    let dir = export_folder(&home);
+    let sent = send(
+        &home,
+        &[dir.to_str().unwrap(), "--to", "x", "--recipient", &public],
+    );
+    let good = std::fs::read(sent["output"]["path"].as_str().unwrap()).unwrap();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("truncated", good[..good.len() - 100].to_vec()),
+        ("flipped", {
+            let mut b = good.clone();
+            let at = b.len() / 2;
+            b[at] ^= 0x01;
+            b
+        }),
+    ];
+    for (name, bytes) in cases {
+        let enc = home.path(&format!("{name}.tar.age"));
+        std::fs::write(&enc, bytes).unwrap();
+        let out = home.path(&format!("{name}-out"));
+        std::fs::create_dir(&out).unwrap();
+        let run = home.run(
+            "suzuki",
+            [
+                "open",
+                enc.to_str().unwrap(),
+                "-i",
+                key.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(run.code, 1, "{name}: {}", run.stderr);
+        assert_eq!(
+            std::fs::read_dir(&out).unwrap().count(),
+            0,
+            "{name}: something was left behind"
+        );
+    }
+    // A tar whose entry climbs out of the target folder.
+    let evil_tar = home.path("evil.tar");
+    run_ok(Command::new("python3").arg("-c").arg(
+        "import tarfile,io,sys\nt=tarfile.open(sys.argv[1],'w')\nd=b'pwned'\ni=tarfile.TarInfo('../escaped.txt');i.size=len(d)\nt.addfile(i,io.BytesIO(d))\nt.close()",
+    ).arg(&evil_tar));
+    let evil = home.path("evil.tar.age");
+    run_ok(
+        Command::new("age")
+            .args(["-r", &public, "-o"])
+            .arg(&evil)
+            .arg(&evil_tar),
+    );
+    let target = home.path("inside/target");
+    std::fs::create_dir_all(&target).unwrap();
+    let run = home.run(
+        "suzuki",
+        [
+            "open",
+            evil.to_str().unwrap(),
+            "-i",
+            key.to_str().unwrap(),
+            "-o",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!home.path("inside/escaped.txt").exists());
+    assert_eq!(std::fs::read_dir(&target).unwrap().count(), 0);
+    // Nothing of the failures was recorded.
+    assert!(
+        home.run("kato", ["log", "--kind", "receive", "--json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn when_policy_requires_it_a_send_needs_an_approval_by_another_manager_used_once() {
+    let home = Home::with_people();
+    let config = home.home.join("config.toml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("approval = \"none\"", "approval = \"required\"");
+    std::fs::write(&config, text).unwrap();
+    let file = home.path("list.csv");
+    std::fs::write(&file, "a").unwrap();
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "send",
+            file.to_str().unwrap(),
+            "--to",
+            "x",
+            "--password-via",
+            "phone",
+            "--json",
+        ];
+        a.extend_from_slice(extra);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let out = home.run("suzuki", args(&[])).expect_code(2);
+    assert!(out.stderr.contains("approved request"), "{}", out.stderr);
+    let rq = home
+        .run(
+            "suzuki",
+            [
+                "request",
+                "new",
+                "--kind",
+                "send",
+                "--summary",
+                "名簿を本部へ",
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    let rq = rq["id"].as_str().unwrap().to_string();
+    home.run("suzuki", args(&["--request", &rq, "-o", "a.age"]))
+        .expect_code(2); // pending
+    home.run("suzuki", ["approve", &rq]).expect_code(2); // not a manager
+    let own = home
+        .run(
+            "tanaka",
+            [
+                "request",
+                "new",
+                "--kind",
+                "send",
+                "--summary",
+                "own",
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    home.run("tanaka", ["approve", own["id"].as_str().unwrap()])
+        .expect_code(2); // self-approval
+    home.run("sato", ["approve", &rq]).ok();
+    let sent = home
+        .run("suzuki", args(&["--request", &rq, "-o", "b.age"]))
+        .ok()
+        .json();
+    let reqs = home.run("kato", ["requests", "--json"]).ok().json();
+    let used = reqs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == rq.as_str())
+        .unwrap();
+    assert_eq!(used["used_by"], sent["id"]);
+    home.run("suzuki", args(&["--request", &rq, "-o", "c.age"]))
+        .expect_code(2); // used once
+    assert!(!home.path("a.age").exists() && !home.path("c.age").exists());
+    home.run("kato", ["ledger", "verify"]).ok();
+}
