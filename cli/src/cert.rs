@@ -182,10 +182,12 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
                     );
                 }
                 CertFormat::Pdf => {
-                    let _ = lang;
-                    anyhow::bail!(custody_core::Error::Invalid(
-                        "PDF export is not available in this build yet; export JSON".into()
-                    ));
+                    let lang = match lang {
+                        Lang::Ja => custody_core::pdf::Lang::Ja,
+                        Lang::En => custody_core::pdf::Lang::En,
+                    };
+                    station.export_certificate_pdf(&cert, lang, &path)?;
+                    eprintln!("wrote {}", path.display());
                 }
             }
         }

@@ -143,6 +143,41 @@ impl Station {
             })
     }
 
+    /// Renders a certificate as a one-page A4 PDF at `path` (which must not exist).
+    pub fn export_certificate_pdf(
+        &self,
+        id: &RecordId,
+        lang: crate::pdf::Lang,
+        path: &Path,
+    ) -> Result<()> {
+        let cert = self.certificate(id)?;
+        if path.exists() {
+            return Err(Error::Invalid(format!(
+                "{} exists already; choose another name",
+                path.display()
+            )));
+        }
+        let document: Value = serde_json::from_str(&cert.body)
+            .map_err(|e| Error::Invalid(format!("certificate {id} is unreadable: {e}")))?;
+        if cert.kind == "vendor" {
+            return Err(Error::Invalid(format!(
+                "{id} is the receipt of a vendor's certificate; the vendor's own file is kept in {}",
+                self.home.join("vendor-certificates").display()
+            )));
+        }
+        let key_id = crate::keys::signature_key_id(&cert.signature).map_err(Error::Invalid)?;
+        let pdf = crate::pdf::render_certificate(
+            &document,
+            &crate::pdf::Seal {
+                key_id: &key_id,
+                sha256: &cert.sha256,
+                certificate_id: &cert.id,
+            },
+            lang,
+        )?;
+        crate::config::write_atomic(path, &pdf)
+    }
+
     /// Writes a certificate's document to `path` and its signature to
     /// `path.minisig`; neither may exist yet.
     pub fn export_certificate_json(&self, id: &RecordId, path: &Path) -> Result<()> {

@@ -33,6 +33,7 @@ pub mod handover;
 pub mod keys;
 pub mod ledger;
 pub mod media;
+pub mod pdf;
 pub mod people;
 pub mod report;
 pub mod requests;

@@ -1,0 +1,817 @@
+//! Certificates rendered for people: one A4 page laid out as a form, in Japanese or
+//! English, with the signing key id, the document hash and how to verify it.
+//!
+//! The signed JSON is the record; this page is a rendering of it. Japanese text is set
+//! in a real font found on the system at run time (Debian's `fonts-ipaexfont` or
+//! `fonts-noto-cjk`) and embedded (subset) by krilla, so `pdftotext` gives the text back.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate};
+use krilla::Document;
+use krilla::color::rgb;
+use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::num::NormalizedF32;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, Stroke};
+use krilla::surface::Surface;
+use krilla::text::{Font, TextDirection};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// The language of the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// Japanese labels, dates with the era name.
+    Ja,
+    /// English labels.
+    En,
+}
+
+/// What the page says about the signature.
+#[derive(Debug, Clone, Copy)]
+pub struct Seal<'a> {
+    /// The station key's id.
+    pub key_id: &'a str,
+    /// SHA-256 of the signed JSON document.
+    pub sha256: &'a str,
+    /// The certificate id (names the files in the verification commands).
+    pub certificate_id: &'a str,
+}
+
+/// Font files tried in order after `$CUSTODY_FONT`: (path, face index).
+const FONTS: &[(&str, u32)] = &[
+    ("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf", 0),
+    ("/usr/share/fonts/truetype/fonts-japanese-gothic.ttf", 0),
+    ("/usr/share/fonts/opentype/ipafont-gothic/ipagp.ttf", 0),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 0),
+    (
+        "/usr/share/fonts/opentype/noto/NotoSansCJKjp-Regular.otf",
+        0,
+    ),
+];
+
+/// Finds a font with Japanese glyphs: `$CUSTODY_FONT`, then the files of Debian's
+/// fonts-ipaexfont, fonts-ipafont and fonts-noto-cjk.
+pub fn find_font() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("CUSTODY_FONT").map(PathBuf::from) {
+        if path.is_file() {
+            return Ok(path);
+        }
+        return Err(Error::Invalid(format!(
+            "CUSTODY_FONT names {}, which does not exist",
+            path.display()
+        )));
+    }
+    FONTS
+        .iter()
+        .map(|(p, _)| PathBuf::from(p))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            Error::Invalid(
+                "no Japanese font is installed for PDF certificates: install one with `apt-get install fonts-ipaexfont` (or fonts-noto-cjk), or set CUSTODY_FONT to a .ttf/.otf file".into(),
+            )
+        })
+}
+
+fn load_font(path: &Path) -> Result<Font> {
+    let bytes = fs_err::read(path)?;
+    Font::new(Arc::new(bytes).into(), 0)
+        .ok_or_else(|| Error::Invalid(format!("{} is not a usable font", path.display())))
+}
+
+/// A date in the Japanese era calendar: `令和8年11月22日`.
+pub fn wareki(date: NaiveDate) -> String {
+    let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("era start dates are valid");
+    let (era, first) = if date >= ymd(2019, 5, 1) {
+        ("令和", 2019)
+    } else if date >= ymd(1989, 1, 8) {
+        ("平成", 1989)
+    } else if date >= ymd(1926, 12, 25) {
+        ("昭和", 1926)
+    } else {
+        return format!("{}年{}月{}日", date.year(), date.month(), date.day());
+    };
+    let year = date.year() - first + 1;
+    let year = if year == 1 {
+        "元".to_string()
+    } else {
+        year.to_string()
+    };
+    format!("{era}{year}年{}月{}日", date.month(), date.day())
+}
+
+/// A UTC timestamp as people read it: `2026-11-22 09:30:00 UTC`, plus the era date in
+/// Japanese.
+fn when(text: &str, lang: Lang) -> String {
+    match crate::clock::parse_stamp(text) {
+        Ok(at) => {
+            let iso = at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+            match lang {
+                Lang::Ja => format!("{iso}（{}）", wareki(at.date_naive())),
+                Lang::En => iso,
+            }
+        }
+        Err(_) => text.to_string(),
+    }
+}
+
+/// Width of `text` in ems, as the fonts used here set it: CJK characters one em, the
+/// rest about half (a slight overestimate, so wrapped lines never run off the page).
+fn ems(text: &str) -> f32 {
+    text.chars()
+        .map(|c| {
+            if (c as u32) >= 0x2E80 {
+                1.0
+            } else if c.is_ascii_uppercase() || c == 'W' || c == 'M' {
+                0.68
+            } else {
+                0.56
+            }
+        })
+        .sum()
+}
+
+/// Breaks `text` into lines no wider than `width` points at `size`, preferring spaces
+/// and breaking anywhere when a word (a hash, a path) is longer than a line.
+fn wrap(text: &str, size: f32, width: f32) -> Vec<String> {
+    let max = width / size;
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split_inclusive(' ') {
+            if ems(&line) + ems(word) <= max {
+                line.push_str(word);
+                continue;
+            }
+            if !line.trim().is_empty() {
+                lines.push(line.trim_end().to_string());
+                line.clear();
+            }
+            for c in word.chars() {
+                if ems(&line) + ems(&c.to_string()) > max {
+                    lines.push(std::mem::take(&mut line));
+                }
+                line.push(c);
+            }
+        }
+        lines.push(line.trim_end().to_string());
+    }
+    lines
+}
+
+struct Section {
+    title: String,
+    rows: Vec<(String, String)>,
+}
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::Null => "—".into(),
+        Value::String(s) if s.is_empty() => "—".into(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
+    path.split('.')
+        .fold(v, |v, k| v.get(k).unwrap_or(&Value::Null))
+}
+
+fn bytes(v: &Value, lang: Lang) -> String {
+    match v.as_u64() {
+        Some(n) => {
+            let grouped = n
+                .to_string()
+                .as_bytes()
+                .rchunks(3)
+                .rev()
+                .map(|c| std::str::from_utf8(c).expect("digits are ASCII"))
+                .collect::<Vec<_>>()
+                .join(",");
+            let gb = n as f64 / 1e9;
+            match lang {
+                Lang::Ja => format!("{grouped} バイト（{gb:.2} GB）"),
+                Lang::En => format!("{grouped} bytes ({gb:.2} GB)"),
+            }
+        }
+        None => s(v),
+    }
+}
+
+fn status_word(status: &str, lang: Lang) -> String {
+    match (status, lang) {
+        ("erased", Lang::Ja) => "消去完了 (erased)".into(),
+        ("failed", Lang::Ja) => "失敗 (failed) — 消去は完了していません".into(),
+        ("interrupted", Lang::Ja) => "中断 (interrupted) — 消去は完了していません".into(),
+        ("disposed", Lang::Ja) => "廃棄完了 (disposed)".into(),
+        ("erased", Lang::En) => "ERASED".into(),
+        ("failed", Lang::En) => "FAILED — the medium was not completely erased".into(),
+        ("interrupted", Lang::En) => "INTERRUPTED — the medium was not completely erased".into(),
+        ("disposed", Lang::En) => "DISPOSED".into(),
+        (other, _) => other.to_string(),
+    }
+}
+
+fn erasure_sections(doc: &Value, lang: Lang) -> Vec<Section> {
+    let t = |ja: &str, en: &str| match lang {
+        Lang::Ja => ja.to_string(),
+        Lang::En => en.to_string(),
+    };
+    let serial = format!(
+        "{} ({})",
+        s(at(doc, "medium.serial")),
+        match (at(doc, "medium.serial_source").as_str(), lang) {
+            (Some("device"), Lang::Ja) => "装置から読取",
+            (Some("device"), Lang::En) => "read from the device",
+            (Some("operator"), Lang::Ja) => "作業者が入力",
+            (Some("operator"), Lang::En) => "entered by the operator",
+            (_, Lang::Ja) => "読取不可",
+            (_, Lang::En) => "not readable",
+        }
+    );
+    let mut passes = Vec::new();
+    let list = at(doc, "sanitization.passes")
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let line = |i: usize, p: &Value| {
+        format!(
+            "{}: {}  {}  {} → {}",
+            i + 1,
+            s(&p["pattern"]),
+            bytes(&p["bytes"], lang),
+            when(p["start"].as_str().unwrap_or(""), Lang::En),
+            when(p["end"].as_str().unwrap_or(""), Lang::En)
+                .get(11..)
+                .unwrap_or("")
+        )
+    };
+    if list.len() <= 12 {
+        for (i, p) in list.iter().enumerate() {
+            passes.push(line(i, p));
+        }
+    } else {
+        for (i, p) in list.iter().enumerate().take(4) {
+            passes.push(line(i, p));
+        }
+        let middle = &list[4..list.len() - 4];
+        let total: u64 = middle.iter().filter_map(|p| p["bytes"].as_u64()).sum();
+        passes.push(match lang {
+            Lang::Ja => format!(
+                "5–{}: {} パス（各パターンの記録は JSON 証明書に全て記載）合計 {}",
+                list.len() - 4,
+                middle.len(),
+                bytes(&Value::from(total), lang)
+            ),
+            Lang::En => format!(
+                "5–{}: {} passes (each one is listed in the JSON certificate), {} in all",
+                list.len() - 4,
+                middle.len(),
+                bytes(&Value::from(total), lang)
+            ),
+        });
+        for (i, p) in list.iter().enumerate().skip(list.len() - 4) {
+            passes.push(line(i, p));
+        }
+    }
+    if passes.is_empty() {
+        passes.push("—".into());
+    }
+    let errors = at(doc, "sanitization.errors")
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let errors_text = if errors.is_empty() {
+        t("なし", "none")
+    } else {
+        let first: Vec<String> = errors
+            .iter()
+            .take(4)
+            .map(|e| {
+                format!(
+                    "{} @ {} ({} B, errno {})",
+                    s(&e["op"]),
+                    s(&e["offset"]),
+                    s(&e["length"]),
+                    s(&e["errno"])
+                )
+            })
+            .collect();
+        format!("{} — {}", errors.len(), first.join("; "))
+    };
+    let validator = at(doc, "validator");
+    let validator_text = if validator.as_object().is_some_and(|m| !m.is_empty()) {
+        format!(
+            "{} ({}) {}{}",
+            s(&validator["name"]),
+            s(&validator["role"]),
+            when(validator["at"].as_str().unwrap_or(""), lang),
+            validator["comment"]
+                .as_str()
+                .map(|c| format!(" — {c}"))
+                .unwrap_or_default()
+        )
+    } else {
+        t("未確認", "not yet signed off")
+    };
+    let mut sections = vec![
+        Section {
+            title: t("作業者", "Performed by"),
+            rows: vec![(
+                t("氏名・役割", "Name, role"),
+                format!(
+                    "{} ({})",
+                    s(at(doc, "operator.name")),
+                    s(at(doc, "operator.role"))
+                ),
+            )],
+        },
+        Section {
+            title: t("媒体", "Medium"),
+            rows: vec![
+                (t("種類", "Type"), s(at(doc, "medium.type"))),
+                (
+                    t("製造者", "Manufacturer"),
+                    s(at(doc, "medium.manufacturer")),
+                ),
+                (t("型番", "Model"), s(at(doc, "medium.model"))),
+                (t("シリアル番号", "Serial number"), serial),
+                (t("容量", "Size"), bytes(at(doc, "medium.size_bytes"), lang)),
+                (t("接続", "Transport"), s(at(doc, "medium.transport"))),
+                (t("資産番号", "Asset tag"), s(at(doc, "medium.asset_tag"))),
+                (t("対象", "Source"), s(at(doc, "medium.source"))),
+                (
+                    t("媒体台帳", "Media register"),
+                    s(at(doc, "medium.media_record")),
+                ),
+            ],
+        },
+        Section {
+            title: t("消去", "Sanitization"),
+            rows: vec![
+                (
+                    t("区分 (NIST SP 800-88)", "Category (NIST SP 800-88)"),
+                    s(at(doc, "sanitization.category")).to_uppercase(),
+                ),
+                (t("方式", "Method"), s(at(doc, "sanitization.method"))),
+                (t("パス", "Passes"), passes.join("\n")),
+                (
+                    t("ツール", "Tool"),
+                    format!(
+                        "{} {}",
+                        s(at(doc, "sanitization.tool.name")),
+                        s(at(doc, "sanitization.tool.version"))
+                    ),
+                ),
+                (
+                    t("検証", "Verification"),
+                    format!(
+                        "{} / {} / {} {}",
+                        s(at(doc, "sanitization.verification.mode")),
+                        s(at(doc, "sanitization.verification.result")),
+                        s(at(doc, "sanitization.verification.mismatches")),
+                        t("件の不一致", "mismatches")
+                    ),
+                ),
+                (t("入出力エラー", "I/O errors"), errors_text),
+            ],
+        },
+        Section {
+            title: t("結果", "Result"),
+            rows: vec![
+                (t("消去後の処置", "Destination"), s(at(doc, "destination"))),
+                (
+                    t("台帳", "Ledger"),
+                    format!(
+                        "{} {} / {}",
+                        t("記録番号", "entry"),
+                        s(at(doc, "ledger.seq")),
+                        s(at(doc, "ledger.hash"))
+                    ),
+                ),
+                (t("確認者", "Validated by"), validator_text),
+            ],
+        },
+    ];
+    if let Some(note) = at(doc, "sanitization.flash_note").as_str() {
+        sections[2]
+            .rows
+            .push((t("フラッシュ媒体", "Flash media"), note.to_string()));
+    }
+    sections
+}
+
+fn disposal_sections(doc: &Value, lang: Lang) -> Vec<Section> {
+    let t = |ja: &str, en: &str| match lang {
+        Lang::Ja => ja.to_string(),
+        Lang::En => en.to_string(),
+    };
+    let files = at(doc, "what.files")
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut listed: Vec<String> = files
+        .iter()
+        .take(10)
+        .map(|f| format!("{} ({})", s(&f["path"]), bytes(&f["size"], lang)))
+        .collect();
+    if files.len() > 10 {
+        listed.push(match lang {
+            Lang::Ja => format!("ほか {} 件（JSON 証明書に全て記載）", files.len() - 10),
+            Lang::En => format!(
+                "and {} more (all listed in the JSON certificate)",
+                files.len() - 10
+            ),
+        });
+    }
+    let media = at(doc, "what.media");
+    let mut what = vec![(t("件数", "Count"), s(at(doc, "what.count")))];
+    if !listed.is_empty() {
+        what.push((t("ファイル", "Files"), listed.join("\n")));
+    }
+    if !media.is_null() {
+        what.push((
+            t("媒体", "Medium"),
+            format!("{} serial {}", s(&media["id"]), s(&media["serial"])),
+        ));
+        if let Some(cert) = media["erasure_certificate"].as_str() {
+            what.push((t("消去証明書", "Erasure certificate"), cert.to_string()));
+        }
+        if let Some(by) = media["destroyed_by"].as_str() {
+            what.push((
+                t("物理破壊", "Destroyed by"),
+                format!("{by}: {}", s(&media["destruction_method"])),
+            ));
+        }
+    }
+    vec![
+        Section {
+            title: t("対象", "Item"),
+            rows: {
+                let mut rows = vec![(t("保存記録", "Retained item"), s(at(doc, "item")))];
+                rows.extend(what);
+                rows
+            },
+        },
+        Section {
+            title: t("保存期間", "Retention"),
+            rows: vec![
+                (t("区分", "Class"), s(at(doc, "retention.class"))),
+                (t("根拠", "Basis"), s(at(doc, "retention.basis"))),
+                (t("起算日", "Since"), s(at(doc, "retention.since"))),
+                (
+                    t("事由発生日", "Event date"),
+                    s(at(doc, "retention.event_date")),
+                ),
+                (t("廃棄可能日", "Due"), s(at(doc, "retention.due"))),
+            ],
+        },
+        Section {
+            title: t("廃棄", "Disposal"),
+            rows: vec![
+                (
+                    t("方法", "Method"),
+                    if at(doc, "method").is_null() {
+                        "—".into()
+                    } else {
+                        let passes: Vec<String> = at(doc, "method.passes")
+                            .as_array()
+                            .map(|p| p.iter().map(s).collect())
+                            .unwrap_or_default();
+                        format!(
+                            "{} ({}), {} {}",
+                            s(at(doc, "method.name")),
+                            passes.join(", "),
+                            s(at(doc, "method.tool")),
+                            s(at(doc, "method.version"))
+                        )
+                    },
+                ),
+                (t("申請者", "Requested by"), s(at(doc, "requester"))),
+                (
+                    t("承認者", "Approved by"),
+                    format!(
+                        "{} {}",
+                        s(at(doc, "approver.name")),
+                        when(at(doc, "approver.at").as_str().unwrap_or(""), lang)
+                    ),
+                ),
+                (
+                    t("実施者", "Carried out by"),
+                    format!(
+                        "{} ({})",
+                        s(at(doc, "executor.name")),
+                        s(at(doc, "executor.role"))
+                    ),
+                ),
+                (
+                    t("廃棄日時", "Disposed at"),
+                    when(at(doc, "disposed_at").as_str().unwrap_or(""), lang),
+                ),
+                (
+                    t("台帳", "Ledger"),
+                    format!(
+                        "{} {} / {}",
+                        t("記録番号", "entry"),
+                        s(at(doc, "ledger.seq")),
+                        s(at(doc, "ledger.hash"))
+                    ),
+                ),
+                (t("保存期限", "Keep until"), s(at(doc, "keep_until"))),
+            ],
+        },
+    ]
+}
+
+struct Page<'a, 'b> {
+    surface: &'a mut Surface<'b>,
+    font: Font,
+}
+
+impl Page<'_, '_> {
+    fn text(&mut self, x: f32, y: f32, size: f32, text: &str, color: rgb::Color) {
+        self.surface.set_stroke(None);
+        self.surface.set_fill(Some(Fill {
+            paint: color.into(),
+            ..Default::default()
+        }));
+        self.surface.draw_text(
+            Point::from_xy(x, y),
+            self.font.clone(),
+            size,
+            text,
+            false,
+            TextDirection::Auto,
+        );
+    }
+
+    fn rect(&mut self, rect: Rect, fill: Option<rgb::Color>, stroke: Option<(rgb::Color, f32)>) {
+        let mut pb = PathBuilder::new();
+        pb.push_rect(rect);
+        let Some(path) = pb.finish() else { return };
+        self.surface.set_fill(fill.map(|c| Fill {
+            paint: c.into(),
+            ..Default::default()
+        }));
+        self.surface.set_stroke(stroke.map(|(c, width)| Stroke {
+            paint: c.into(),
+            width,
+            opacity: NormalizedF32::ONE,
+            ..Default::default()
+        }));
+        self.surface.draw_path(&path);
+    }
+}
+
+const W: f32 = 595.28;
+const H: f32 = 841.89;
+const MARGIN: f32 = 36.0;
+const LABEL_W: f32 = 128.0;
+const SIZE: f32 = 8.0;
+const LEADING: f32 = 10.6;
+
+/// Renders a certificate document (erasure or disposal schema) as a one-page A4 PDF.
+pub fn render_certificate(document: &Value, seal: &Seal<'_>, lang: Lang) -> Result<Vec<u8>> {
+    let font = load_font(&find_font()?)?;
+    let schema = document["schema"].as_str().unwrap_or("");
+    let (title, sections, status) = match schema {
+        "custody.erasure-certificate/v1" => (
+            match lang {
+                Lang::Ja => "データ消去証明書",
+                Lang::En => "Certificate of Data Erasure",
+            },
+            erasure_sections(document, lang),
+            document["status"].as_str().unwrap_or("").to_string(),
+        ),
+        "custody.disposal-certificate/v1" => (
+            match lang {
+                Lang::Ja => "データ廃棄証明書",
+                Lang::En => "Certificate of Data Disposal",
+            },
+            disposal_sections(document, lang),
+            "disposed".to_string(),
+        ),
+        other => {
+            return Err(Error::Invalid(format!(
+                "no PDF layout for certificate schema {other:?}"
+            )));
+        }
+    };
+    let black = rgb::Color::new(0, 0, 0);
+    let grey = rgb::Color::new(90, 90, 90);
+    let rule = rgb::Color::new(160, 160, 160);
+    let band = rgb::Color::new(232, 236, 242);
+    let bad = status != "erased" && status != "disposed";
+    let status_color = if bad {
+        rgb::Color::new(190, 20, 20)
+    } else {
+        rgb::Color::new(20, 110, 40)
+    };
+
+    let mut pdf = Document::new();
+    let mut page = pdf.start_page_with(PageSettings::from_wh(W, H).expect("A4 is a valid size"));
+    let mut surface = page.surface();
+    let mut p = Page {
+        surface: &mut surface,
+        font: font.clone(),
+    };
+    p.rect(
+        Rect::from_xywh(
+            MARGIN - 12.0,
+            MARGIN - 12.0,
+            W - 2.0 * MARGIN + 24.0,
+            H - 2.0 * MARGIN + 24.0,
+        )
+        .expect("positive"),
+        None,
+        Some((black, 1.2)),
+    );
+
+    let title_size = 20.0;
+    p.text(
+        (W - ems(title) * title_size) / 2.0,
+        MARGIN + 22.0,
+        title_size,
+        title,
+        black,
+    );
+    let mut y = MARGIN + 46.0;
+    let id_line = match lang {
+        Lang::Ja => format!(
+            "証明書番号 {}　発行 {}",
+            s(&document["certificate_id"]),
+            when(document["issued_at"].as_str().unwrap_or(""), lang)
+        ),
+        Lang::En => format!(
+            "Certificate {}   issued {}",
+            s(&document["certificate_id"]),
+            when(document["issued_at"].as_str().unwrap_or(""), lang)
+        ),
+    };
+    p.text((W - ems(&id_line) * 9.0) / 2.0, y, 9.0, &id_line, grey);
+    y += 14.0;
+    let org_line = match lang {
+        Lang::Ja => format!(
+            "{}　端末 {}",
+            s(&document["organisation"]),
+            s(&document["station"])
+        ),
+        Lang::En => format!(
+            "{}, station {}",
+            s(&document["organisation"]),
+            s(&document["station"])
+        ),
+    };
+    p.text((W - ems(&org_line) * 10.0) / 2.0, y, 10.0, &org_line, black);
+    y += 14.0;
+
+    // The outcome, boxed, before any detail: a failed wipe must be impossible to miss.
+    let status_text = status_word(&status, lang);
+    let status_size = 13.0;
+    let box_w = (ems(&status_text) * status_size + 28.0).min(W - 2.0 * MARGIN);
+    p.rect(
+        Rect::from_xywh((W - box_w) / 2.0, y, box_w, 24.0).expect("positive"),
+        None,
+        Some((status_color, if bad { 2.0 } else { 1.2 })),
+    );
+    p.text(
+        (W - ems(&status_text) * status_size) / 2.0,
+        y + 17.0,
+        status_size,
+        &status_text,
+        status_color,
+    );
+    y += 36.0;
+
+    let value_x = MARGIN + LABEL_W + 8.0;
+    let value_w = W - MARGIN - value_x - 4.0;
+    for section in &sections {
+        p.rect(
+            Rect::from_xywh(MARGIN, y, W - 2.0 * MARGIN, 15.0).expect("positive"),
+            Some(band),
+            None,
+        );
+        p.text(MARGIN + 6.0, y + 11.0, 9.5, &section.title, black);
+        y += 19.0;
+        for (label, value) in &section.rows {
+            let lines = wrap(value, SIZE, value_w);
+            let label_lines = wrap(label, SIZE, LABEL_W - 8.0);
+            let height = lines.len().max(label_lines.len()) as f32 * LEADING;
+            for (i, l) in label_lines.iter().enumerate() {
+                p.text(MARGIN + 6.0, y + 8.0 + i as f32 * LEADING, SIZE, l, grey);
+            }
+            for (i, l) in lines.iter().enumerate() {
+                p.text(value_x, y + 8.0 + i as f32 * LEADING, SIZE, l, black);
+            }
+            y += height + 2.0;
+            p.rect(
+                Rect::from_xywh(MARGIN, y, W - 2.0 * MARGIN, 0.3).expect("positive"),
+                Some(rule),
+                None,
+            );
+            y += 2.0;
+        }
+        y += 6.0;
+    }
+
+    // The seal and how to check it, at the foot of the page.
+    let file = format!("{}.json", seal.certificate_id);
+    let foot: Vec<(String, String)> = vec![
+        (
+            match lang {
+                Lang::Ja => "署名鍵ID",
+                Lang::En => "Signing key id",
+            }
+            .into(),
+            format!("{} (Ed25519, minisign)", seal.key_id),
+        ),
+        (
+            match lang {
+                Lang::Ja => "文書ハッシュ (SHA-256)",
+                Lang::En => "Document hash (SHA-256)",
+            }
+            .into(),
+            seal.sha256.to_string(),
+        ),
+        (
+            match lang {
+                Lang::Ja => "検証方法",
+                Lang::En => "How to verify",
+            }
+            .into(),
+            match lang {
+                Lang::Ja => format!(
+                    "この用紙は署名付き JSON 証明書の写しです。原本の検証: custody cert export {id} --format json -o {file} の後、minisign -V -p station.pub -m {file} と sha256sum {file}（上記ハッシュと一致すること）。",
+                    id = seal.certificate_id
+                ),
+                Lang::En => format!(
+                    "This page renders the signed JSON certificate. To verify the original: custody cert export {id} --format json -o {file}, then minisign -V -p station.pub -m {file} and sha256sum {file} (it must equal the hash above).",
+                    id = seal.certificate_id
+                ),
+            },
+        ),
+    ];
+    let mut foot_h = 8.0;
+    for (label, value) in &foot {
+        foot_h += wrap(value, SIZE, value_w)
+            .len()
+            .max(wrap(label, SIZE, LABEL_W - 8.0).len()) as f32
+            * LEADING
+            + 4.0;
+    }
+    let mut fy = (H - MARGIN - foot_h).max(y + 4.0);
+    p.rect(
+        Rect::from_xywh(MARGIN, fy - 6.0, W - 2.0 * MARGIN, 0.8).expect("positive"),
+        Some(black),
+        None,
+    );
+    for (label, value) in &foot {
+        let lines = wrap(value, SIZE, value_w);
+        p.text(MARGIN + 6.0, fy + 8.0, SIZE, label, grey);
+        for (i, l) in lines.iter().enumerate() {
+            p.text(value_x, fy + 8.0 + i as f32 * LEADING, SIZE, l, black);
+        }
+        fy += lines.len() as f32 * LEADING + 4.0;
+    }
+    if fy > H - MARGIN + 10.0 {
+        return Err(Error::Invalid(
+            "the certificate does not fit on one page".into(),
+        ));
+    }
+    surface.finish();
+    page.finish();
+    pdf.finish()
+        .map_err(|e| Error::Invalid(format!("cannot write the PDF: {e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn era_dates() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(wareki(d(2026, 11, 22)), "令和8年11月22日");
+        assert_eq!(wareki(d(2019, 5, 1)), "令和元年5月1日");
+        assert_eq!(wareki(d(2019, 4, 30)), "平成31年4月30日");
+        assert_eq!(wareki(d(1989, 1, 8)), "平成元年1月8日");
+        assert_eq!(wareki(d(1989, 1, 7)), "昭和64年1月7日");
+    }
+
+    #[test]
+    fn long_words_wrap_within_the_width() {
+        let hash = "ab".repeat(32);
+        let lines = wrap(&format!("hash {hash} end"), 8.0, 120.0);
+        assert!(lines.len() > 2, "{lines:?}");
+        for line in &lines {
+            assert!(ems(line) * 8.0 <= 120.0 + 0.01, "{line}");
+        }
+        assert_eq!(lines.concat().replace(' ', ""), format!("hash{hash}end"));
+        assert_eq!(wrap("一行目\n二行目", 8.0, 500.0), ["一行目", "二行目"]);
+    }
+}

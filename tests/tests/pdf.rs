@@ -1,0 +1,201 @@
+//! PDF certificates through the binary: one A4 page per certificate, in Japanese and
+//! English, whose text comes back out with `pdftotext`.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::path::Path;
+use std::process::Command;
+
+use custody_tests::{Home, LoopDevice, MountPoint, require_loop, require_tool};
+
+fn pdf_text(file: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .arg("-layout")
+        .arg(file)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn pages(file: &Path) -> String {
+    let out = Command::new("pdfinfo").arg(file).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.lines()
+        .find(|l| l.starts_with("Pages:"))
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string()
+}
+
+fn export_pdf(home: &Home, id: &str, lang: &str) -> std::path::PathBuf {
+    let file = home.path(&format!("{id}-{lang}.pdf"));
+    home.run(
+        "kato",
+        [
+            "cert",
+            "export",
+            id,
+            "--format",
+            "pdf",
+            "--lang",
+            lang,
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    file
+}
+
+#[test]
+fn an_erasure_certificate_reads_back_in_japanese_and_english() {
+    if !require_tool("pdftotext") {
+        return;
+    }
+    let home = Home::with_people();
+    let img = home.path("disk.img");
+    std::fs::write(&img, vec![1u8; 2 << 20]).unwrap();
+    home.run(
+        "ito",
+        [
+            "wipe",
+            img.to_str().unwrap(),
+            "--method",
+            "gutmann",
+            "--yes",
+            "--quiet",
+            "--serial",
+            "WD-WX1234567",
+        ],
+    )
+    .ok();
+    let cert = home.run("kato", ["cert", "show", "EC-1"]).ok().json();
+    let sha = home.run("kato", ["cert", "list", "--json"]).ok().json()["certificates"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let ja = export_pdf(&home, "EC-1", "ja");
+    assert_eq!(pages(&ja), "1", "35 passes still fit one page");
+    let text = pdf_text(&ja);
+    for needle in [
+        "データ消去証明書",
+        "WD-WX1234567",
+        "gutmann",
+        "消去完了",
+        "令和",
+        &sha,
+        "minisign -V",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+    let en = export_pdf(&home, "EC-1", "en");
+    let text = pdf_text(&en);
+    for needle in [
+        "Certificate of Data Erasure",
+        "WD-WX1234567",
+        "gutmann",
+        "ERASED",
+        "CLEAR",
+        &sha,
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+    assert_eq!(cert["status"], "erased");
+    // An existing file is not overwritten.
+    home.run(
+        "kato",
+        [
+            "cert",
+            "export",
+            "EC-1",
+            "--format",
+            "pdf",
+            "-o",
+            en.to_str().unwrap(),
+        ],
+    )
+    .expect_code(2);
+}
+
+#[test]
+fn a_failed_wipe_prints_failed_and_never_erased() {
+    if !(require_tool("pdftotext") && require_loop(&["mount"])) {
+        return;
+    }
+    let home = Home::with_people();
+    let tmpfs = MountPoint::new(Path::new("tmpfs"), &["-t", "tmpfs", "-o", "size=4M"]);
+    let backing = tmpfs.dir.path().join("backing.img");
+    std::fs::File::create(&backing)
+        .unwrap()
+        .set_len(16 << 20)
+        .unwrap();
+    let dev = LoopDevice::attach(backing, &[], None);
+    home.run(
+        "ito",
+        [
+            "wipe",
+            dev.arg(),
+            "--method",
+            "zero",
+            "--verify",
+            "off",
+            "--yes",
+            "--quiet",
+            "--serial",
+            "FAIL-1",
+        ],
+    )
+    .expect_code(1);
+    drop(dev);
+    for (lang, failed, erased) in [("ja", "失敗", "消去完了"), ("en", "FAILED", "ERASED")] {
+        let text = pdf_text(&export_pdf(&home, "EC-1", lang));
+        assert!(text.contains(failed), "{lang}: {text}");
+        assert!(!text.contains(erased), "{lang} says {erased}:\n{text}");
+        assert!(text.contains("FAIL-1"));
+    }
+}
+
+#[test]
+fn a_disposal_certificate_renders_too() {
+    if !require_tool("pdftotext") {
+        return;
+    }
+    let home = Home::with_people();
+    let file = home.path("old.csv");
+    std::fs::write(&file, "x").unwrap();
+    home.run(
+        "suzuki",
+        [
+            "retain",
+            "add",
+            file.to_str().unwrap(),
+            "--class",
+            "backup",
+            "--since",
+            "2001-01-01",
+        ],
+    )
+    .ok();
+    home.run("suzuki", ["retain", "dispose", "RT-1", "--request"])
+        .ok();
+    home.run("sato", ["approve", "RQ-1"]).ok();
+    home.run("suzuki", ["retain", "dispose", "RT-1"]).ok();
+    let text = pdf_text(&export_pdf(&home, "DC-1", "ja"));
+    for needle in [
+        "データ廃棄証明書",
+        "RT-1",
+        "backup",
+        "old.csv",
+        "suzuki",
+        "sato",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+    let text = pdf_text(&export_pdf(&home, "DC-1", "en"));
+    assert!(text.contains("Certificate of Data Disposal"), "{text}");
+}
