@@ -6,13 +6,12 @@
 //! that custody generates and shows once, to be given through another channel. The
 //! passphrase is never stored: not in the ledger, not in a file, not in an error.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rusqlite::{OptionalExtension, params};
 use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::config::SendApproval;
 use crate::error::{Error, Result};
@@ -101,13 +100,6 @@ fn channel(value: &str) -> Result<String> {
             CHANNELS.join(", ")
         )))
     }
-}
-
-fn file_sha256(path: &Path) -> Result<(u64, String)> {
-    let mut file = fs_err::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let size = std::io::copy(&mut file, &mut hasher)?;
-    Ok((size, hex::encode(hasher.finalize())))
 }
 
 impl Station {
@@ -310,7 +302,6 @@ impl Station {
         progress: &dyn Progress,
     ) -> Result<(RecordId, OpenReport)> {
         self.actor.require_writer("open received data")?;
-        let (size, sha256) = file_sha256(&options.file)?;
         let mode = if options.passphrase.is_some() {
             "passphrase"
         } else {
@@ -339,7 +330,7 @@ impl Station {
                 "receive",
                 "RX",
                 json!({
-                    "input": { "name": name, "size": size, "sha256": sha256 },
+                    "input": { "name": name, "size": report.input_size, "sha256": report.input_sha256 },
                     "mode": mode,
                     "kind": match report.kind {
                         seal::PayloadKind::SingleFile => "file",

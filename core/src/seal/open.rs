@@ -15,9 +15,10 @@
 //! On any error the temporary file or folder is removed: nothing is left behind.
 //! The manifest itself is checked and not extracted (its content is in the report).
 
-use std::cell::Cell;
+use sha2::{Digest, Sha256};
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, BufWriter, Read};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
@@ -25,7 +26,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use super::manifest;
+use super::{manifest, pipe};
 use super::strict::{HeaderCheck, SkipLeadingSpace};
 use super::{
     CHUNK, CountingReader, Error, FileDigest, HashingWriter, MANIFEST_NAME, MAX_SCRYPT_WORK_FACTOR,
@@ -64,9 +65,29 @@ pub enum PayloadKind {
     Archive,
 }
 
+/// Hashes the encrypted input as it is read, so the record's digest costs no second pass.
+struct InputHasher<'a, R> {
+    inner: R,
+    state: &'a RefCell<(Sha256, u64)>,
+}
+
+impl<R: Read> Read for InputHasher<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut state = self.state.borrow_mut();
+        state.0.update(&buf[..n]);
+        state.1 += n as u64;
+        Ok(n)
+    }
+}
+
 /// What was opened, for the record.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OpenReport {
+    /// Size of the encrypted input in bytes.
+    pub input_size: u64,
+    /// SHA-256 of the encrypted input, lower-case hex.
+    pub input_sha256: String,
     /// Single file or archive.
     pub kind: PayloadKind,
     /// Every regular file written (hard links included), with its path relative to the
@@ -91,6 +112,7 @@ pub fn open(input: OpenInput, progress: &dyn Progress) -> Result<OpenReport, Err
     let mut identities = load_identities(&identity_files)?;
 
     let created_dir = ensure_dir(&out_dir)?;
+    let input_hash = RefCell::new((Sha256::new(), 0u64));
     let result = (|| {
         let source = fs_err::File::open(&file).map_err(Error::io(&file))?;
         let size = source.metadata().map_err(Error::io(&file))?.len();
@@ -98,7 +120,11 @@ pub fn open(input: OpenInput, progress: &dyn Progress) -> Result<OpenReport, Err
         let _finish = ProgressGuard(progress);
 
         let armored = age::armor::ArmoredReader::new(SkipLeadingSpace::new(CountingReader::new(
-            source, progress,
+            InputHasher {
+                inner: source,
+                state: &input_hash,
+            },
+            progress,
         )));
         let checked = io::BufReader::with_capacity(CHUNK, HeaderCheck::new(armored));
         let decryptor =
@@ -143,11 +169,25 @@ pub fn open(input: OpenInput, progress: &dyn Progress) -> Result<OpenReport, Err
         let head_len = read_full(&mut reader, &mut head).map_err(|e| payload.error(e, &file))?;
         let head = &head[..head_len];
         let reader = io::Cursor::new(head).chain(reader);
-        if looks_like_tar(head) {
+        let mut report = if looks_like_tar(head) {
             extract_archive(reader, &out_dir, force, &payload)
         } else {
             write_single(reader, &out_dir, force, &payload)
-        }
+        }?;
+        // The input was hashed as it was decrypted; should the reader chain ever stop
+        // short of the end of the file, hash the file itself rather than report a
+        // digest of part of it.
+        let (hasher, read) = input_hash.replace((Sha256::new(), 0));
+        report.input_size = size;
+        report.input_sha256 = if read == size {
+            hex::encode(hasher.finalize())
+        } else {
+            let mut again = fs_err::File::open(&file).map_err(Error::io(&file))?;
+            let mut hasher = Sha256::new();
+            io::copy(&mut again, &mut hasher).map_err(Error::io(&file))?;
+            hex::encode(hasher.finalize())
+        };
+        Ok(report)
     })();
     if result.is_err() && created_dir {
         // Only ever an empty folder that this call made: its temporary contents are gone.
@@ -386,16 +426,28 @@ fn write_single(
         .prefix(TEMP_PREFIX)
         .tempfile_in(out_dir)
         .map_err(Error::io(out_dir))?;
-    let mut writer = BufWriter::with_capacity(CHUNK, HashingWriter::new(temp.as_file_mut()));
-    io::copy(&mut reader, &mut writer).map_err(|e| payload.error(e, &dest))?;
-    let (file, size, sha256) = writer
-        .into_inner()
-        .map_err(|e| Error::Io {
-            path: dest.clone(),
-            source: e.into_error(),
-        })?
-        .finish();
-    file.sync_all().map_err(Error::io(&dest))?;
+    // Decrypting here and hashing and writing on another core: on one core the
+    // SHA-256 of the output and the kernel's copy into the page cache cost more than
+    // the decryption itself.
+    let (mut chunks, receiver) = pipe::chunk_channel();
+    let file = temp.as_file_mut();
+    let (decrypted, written) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> io::Result<(u64, String)> {
+            let mut out = HashingWriter::new(&mut *file);
+            receiver.for_each(|buf| out.write_all(buf))?;
+            let (file, size, sha256) = out.finish();
+            file.sync_all()?;
+            Ok((size, sha256))
+        });
+        let decrypted = io::copy(&mut reader, &mut chunks).and_then(|_| chunks.finish());
+        (decrypted, writer.join().expect("the writer thread does not panic"))
+    });
+    let (size, sha256) = match (decrypted, written) {
+        (Ok(()), Ok(done)) => done,
+        (Err(e), _) if !pipe::is_gone(&e) => return Err(payload.error(e, &dest)),
+        (_, Err(e)) => return Err(Error::io(&dest)(e)),
+        (Err(e), Ok(_)) => return Err(payload.error(e, &dest)),
+    };
     let persisted = if force {
         temp.persist(&dest)
     } else {
@@ -412,6 +464,8 @@ fn write_single(
         }
     })?;
     Ok(OpenReport {
+        input_size: 0,
+        input_sha256: String::new(),
         kind: PayloadKind::SingleFile,
         files: vec![FileDigest {
             path: name,
@@ -615,6 +669,8 @@ fn extract_archive(
     }
     temp.close().map_err(Error::io(root))?;
     Ok(OpenReport {
+        input_size: 0,
+        input_sha256: String::new(),
         kind: PayloadKind::Archive,
         files,
         manifest_checked,

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Send/open benchmark: custody against the age CLI in the same run, on a 1 GiB file and
+# on a folder of 20,000 small files (~500 MB). Prints wall seconds, peak RSS and the
+# time ratio custody/peer (best of ROUNDS each), for docs/benchmarks.md.
+#
+# Usage: tests/bench/send.sh [FILE_MIB] [FILES] [ROUNDS]   (default 1024 20000 3)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+file_mib=${1:-1024}
+files=${2:-20000}
+rounds=${3:-3}
+
+for tool in age age-keygen tar; do
+  command -v "$tool" >/dev/null || { echo "send.sh: needs $tool (apt-get install age tar)" >&2; exit 2; }
+done
+[ -x /usr/bin/time ] || { echo "send.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+
+cargo build --release --locked -q -p custody
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release/custody
+
+work=$(mktemp -d /var/tmp/custody-send-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT INT TERM
+export CUSTODY_HOME=$work/home CUSTODY_ACTOR=bench
+$bin init --org bench --station bench >/dev/null
+age-keygen -o "$work/key.txt" 2>/dev/null
+recipient=$(sed -n 's/^# public key: //p' "$work/key.txt")
+
+echo "preparing: one ${file_mib} MiB file, a folder of $files files" >&2
+head -c "$((file_mib * 1024 * 1024))" /dev/urandom >"$work/big.bin"
+mkdir -p "$work/many"
+per=$((500 * 1024 * 1024 / files))
+python3 - "$work/many" "$files" "$per" <<'PY'
+import os, sys
+root, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+block = os.urandom(size)
+for i in range(n):
+    d = os.path.join(root, f"dir{i // 1000:03d}")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"file{i:05d}.dat"), "wb") as f:
+        f.write(block[i % 97:] + block[:i % 97])
+PY
+sync
+
+# best WALL_SECONDS PEAK_KIB of ROUNDS runs of a shell command (output files removed first)
+best() {
+  local cmd=$1 clean=$2 bw="" bm=""
+  for ((r = 0; r < rounds; r++)); do
+    eval "$clean"
+    sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+    /usr/bin/time -f '%e %M' -o "$work/t" bash -c "$cmd" >/dev/null 2>&1
+    read -r w m <"$work/t"
+    if [ -z "$bw" ] || awk -v a="$w" -v b="$bw" 'BEGIN{exit !(a<b)}'; then bw=$w; bm=$m; fi
+  done
+  echo "$bw $bm"
+}
+
+row() { # label custody_result peer_label peer_result
+  local cw cm pw pm
+  read -r cw cm <<<"$2"; read -r pw pm <<<"$4"
+  printf '%-34s custody %7.2fs %6d MiB | %-22s %7.2fs %6d MiB | ratio %.2f\n' \
+    "$1" "$cw" $((cm / 1024)) "$3" "$pw" $((pm / 1024)) "$(awk -v a="$cw" -v b="$pw" 'BEGIN{print a/b}')"
+}
+
+c_send_big=$(best "$bin send $work/big.bin --to bench --recipient $recipient -o $work/c.age --quiet" "rm -f $work/c.age")
+a_send_big=$(best "age -r $recipient -o $work/a.age $work/big.bin" "rm -f $work/a.age")
+row "send 1 file (${file_mib} MiB)" "$c_send_big" "age -r" "$a_send_big"
+
+c_send_many=$(best "$bin send $work/many --to bench --recipient $recipient -o $work/cm.tar.age --quiet" "rm -f $work/cm.tar.age")
+a_send_many=$(best "tar -cf - -C $work many | age -r $recipient -o $work/am.tar.age" "rm -f $work/am.tar.age")
+row "send folder ($files files)" "$c_send_many" "tar -c | age -r" "$a_send_many"
+
+c_open_big=$(best "$bin open $work/c.age -i $work/key.txt -o $work/co --quiet" "rm -rf $work/co; mkdir $work/co")
+a_open_big=$(best "age -d -i $work/key.txt -o $work/ao.bin $work/a.age" "rm -f $work/ao.bin")
+row "open 1 file (${file_mib} MiB)" "$c_open_big" "age -d" "$a_open_big"
+
+c_open_many=$(best "$bin open $work/cm.tar.age -i $work/key.txt -o $work/cmo --quiet" "rm -rf $work/cmo; mkdir $work/cmo")
+a_open_many=$(best "age -d -i $work/key.txt $work/am.tar.age | tar -xf - -C $work/amo" "rm -rf $work/amo; mkdir $work/amo")
+row "open folder ($files files)" "$c_open_many" "age -d | tar -x" "$a_open_many"
