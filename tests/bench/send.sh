@@ -3,6 +3,10 @@
 # on a folder of 20,000 small files (~500 MB). Prints wall seconds, peak RSS and the
 # time ratio custody/peer (best of ROUNDS each), for docs/benchmarks.md.
 #
+# custody makes its output durable (fsync before the rename) before it records the
+# transfer; age does not. Each peer is therefore timed twice: as it is, and followed by
+# `sync` of what it wrote, which is what the same durability costs it.
+#
 # Usage: tests/bench/send.sh [FILE_MIB] [FILES] [ROUNDS]   (default 1024 20000 3)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -63,16 +67,24 @@ row() { # label custody_result peer_label peer_result
 
 c_send_big=$(best "$bin send $work/big.bin --to bench --recipient $recipient -o $work/c.age --quiet" "rm -f $work/c.age")
 a_send_big=$(best "age -r $recipient -o $work/a.age $work/big.bin" "rm -f $work/a.age")
+s_send_big=$(best "age -r $recipient -o $work/a.age $work/big.bin && sync $work/a.age" "rm -f $work/a.age")
 row "send 1 file (${file_mib} MiB)" "$c_send_big" "age -r" "$a_send_big"
+row "" "$c_send_big" "age -r; sync" "$s_send_big"
 
 c_send_many=$(best "$bin send $work/many --to bench --recipient $recipient -o $work/cm.tar.age --quiet" "rm -f $work/cm.tar.age")
 a_send_many=$(best "tar -cf - -C $work many | age -r $recipient -o $work/am.tar.age" "rm -f $work/am.tar.age")
+s_send_many=$(best "tar -cf - -C $work many | age -r $recipient -o $work/am.tar.age && sync $work/am.tar.age" "rm -f $work/am.tar.age")
 row "send folder ($files files)" "$c_send_many" "tar -c | age -r" "$a_send_many"
+row "" "$c_send_many" "tar -c | age -r; sync" "$s_send_many"
 
 c_open_big=$(best "$bin open $work/c.age -i $work/key.txt -o $work/co --quiet" "rm -rf $work/co; mkdir $work/co")
 a_open_big=$(best "age -d -i $work/key.txt -o $work/ao.bin $work/a.age" "rm -f $work/ao.bin")
+s_open_big=$(best "age -d -i $work/key.txt -o $work/ao.bin $work/a.age && sync $work/ao.bin" "rm -f $work/ao.bin")
 row "open 1 file (${file_mib} MiB)" "$c_open_big" "age -d" "$a_open_big"
+row "" "$c_open_big" "age -d; sync" "$s_open_big"
 
 c_open_many=$(best "$bin open $work/cm.tar.age -i $work/key.txt -o $work/cmo --quiet" "rm -rf $work/cmo; mkdir $work/cmo")
 a_open_many=$(best "age -d -i $work/key.txt $work/am.tar.age | tar -xf - -C $work/amo" "rm -rf $work/amo; mkdir $work/amo")
+s_open_many=$(best "age -d -i $work/key.txt $work/am.tar.age | tar -xf - -C $work/amo && sync -f $work/amo" "rm -rf $work/amo; mkdir $work/amo")
 row "open folder ($files files)" "$c_open_many" "age -d | tar -x" "$a_open_many"
+row "" "$c_open_many" "age -d | tar -x; sync" "$s_open_many"
