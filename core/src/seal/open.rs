@@ -26,12 +26,12 @@ use std::time::{Duration, UNIX_EPOCH};
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use super::{manifest, pipe};
 use super::strict::{HeaderCheck, SkipLeadingSpace};
 use super::{
     CHUNK, CountingReader, Error, FileDigest, HashingWriter, MANIFEST_NAME, MAX_SCRYPT_WORK_FACTOR,
     Progress, ProgressGuard,
 };
+use super::{manifest, pipe};
 
 /// Identity and passphrase files larger than this are refused.
 const KEY_FILE_LIMIT: u64 = 16 << 20;
@@ -440,7 +440,10 @@ fn write_single(
             Ok((size, sha256))
         });
         let decrypted = io::copy(&mut reader, &mut chunks).and_then(|_| chunks.finish());
-        (decrypted, writer.join().expect("the writer thread does not panic"))
+        (
+            decrypted,
+            writer.join().expect("the writer thread does not panic"),
+        )
     });
     let (size, sha256) = match (decrypted, written) {
         (Ok(()), Ok(done)) => done,
