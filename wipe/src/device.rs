@@ -263,7 +263,30 @@ fn describe(name: &str, usage: &Usage) -> Option<Device> {
     let read_only = number(&dir, "ro") == Some(1);
     let mut members = vec![name.to_owned()];
     members.extend(partitions.iter().map(|p| p.name.clone()));
-    let refusals = refusals(&members, read_only, usage);
+    let mut refusals = refusals(&members, read_only, usage);
+    // A partition of the disk that holds the running system is refused too: wiping
+    // an unmounted partition there (an EFI or recovery partition, a spare root) can
+    // still leave the machine unbootable, and it is never what a retired-media wipe
+    // means.
+    if let Some(disk) = &disk {
+        let mut siblings = vec![disk.clone()];
+        siblings.extend(
+            list_dir(&disk_dir)
+                .into_iter()
+                .filter(|p| disk_dir.join(p).join("partition").exists()),
+        );
+        for (mountpoint, beneath) in &usage.system {
+            let on_disk = siblings.iter().any(|m| beneath.contains(m));
+            let already = refusals
+                .iter()
+                .any(|r| matches!(r, Refusal::HoldsRunningSystem { .. }));
+            if on_disk && !already {
+                refusals.push(Refusal::HoldsRunningSystem {
+                    mountpoint: mountpoint.clone(),
+                });
+            }
+        }
+    }
     let serial = attr(&disk_dir, "device/serial")
         .or_else(|| attr(&disk_dir, "device/wwid"))
         .or_else(|| attr(&disk_dir, "serial"));
@@ -586,6 +609,30 @@ mod tests {
                     "{name} holds {mountpoint} but is not refused: {:?}",
                     device.refusals
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn every_partition_of_the_system_disk_is_refused() {
+        let usage = Usage::gather().unwrap();
+        for (_, beneath) in &usage.system {
+            for name in beneath {
+                let disk = usage::disk_of_partition(name).unwrap_or_else(|| name.clone());
+                let dir = Path::new(SYS_BLOCK).join(&disk);
+                for part in list_dir(&dir)
+                    .into_iter()
+                    .filter(|p| dir.join(p).join("partition").exists())
+                {
+                    let device = describe(&part, &usage).unwrap();
+                    assert!(
+                        device
+                            .refusals
+                            .iter()
+                            .any(|r| matches!(r, Refusal::HoldsRunningSystem { .. })),
+                        "{part} is on the system disk {disk} but is not refused"
+                    );
+                }
             }
         }
     }
