@@ -56,6 +56,20 @@ fn expect_script(home: &Home, body: &str) -> PathBuf {
     path
 }
 
+fn open_with_key(home: &Home, file: &Path, key: &Path, out: &Path) -> custody_tests::Run {
+    home.run(
+        "suzuki",
+        [
+            "open".as_ref(),
+            file.as_os_str(),
+            "-i".as_ref(),
+            key.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ],
+    )
+}
+
 fn send(home: &Home, args: &[&str]) -> Value {
     let mut all = vec!["send"];
     all.extend_from_slice(args);
@@ -452,17 +466,7 @@ fn truncated_altered_and_malicious_files_are_refused_with_nothing_left() {
         std::fs::write(&enc, bytes).unwrap();
         let out = home.path(&format!("{name}-out"));
         std::fs::create_dir(&out).unwrap();
-        let run = home.run(
-            "suzuki",
-            [
-                "open",
-                enc.to_str().unwrap(),
-                "-i",
-                key.to_str().unwrap(),
-                "-o",
-                out.to_str().unwrap(),
-            ],
-        );
+        let run = open_with_key(&home, &enc, &key, &out);
         assert_eq!(run.code, 1, "{name}: {}", run.stderr);
         assert_eq!(
             std::fs::read_dir(&out).unwrap().count(),
@@ -470,34 +474,71 @@ fn truncated_altered_and_malicious_files_are_refused_with_nothing_left() {
             "{name}: something was left behind"
         );
     }
-    // A tar whose entry climbs out of the target folder.
-    let evil_tar = home.path("evil.tar");
-    run_ok(Command::new("python3").arg("-c").arg(
-        "import tarfile,io,sys\nt=tarfile.open(sys.argv[1],'w')\nd=b'pwned'\ni=tarfile.TarInfo('../escaped.txt');i.size=len(d)\nt.addfile(i,io.BytesIO(d))\nt.close()",
-    ).arg(&evil_tar));
-    let evil = home.path("evil.tar.age");
-    run_ok(
-        Command::new("age")
-            .args(["-r", &public, "-o"])
-            .arg(&evil)
-            .arg(&evil_tar),
-    );
-    let target = home.path("inside/target");
-    std::fs::create_dir_all(&target).unwrap();
-    let run = home.run(
-        "suzuki",
-        [
-            "open",
-            evil.to_str().unwrap(),
-            "-i",
-            key.to_str().unwrap(),
-            "-o",
-            target.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(!home.path("inside/escaped.txt").exists());
-    assert_eq!(std::fs::read_dir(&target).unwrap().count(), 0);
+    // Archives that try to write outside the target folder, built with Python's tarfile
+    // (an independent tar writer) and encrypted with the age CLI.
+    let outside = home.path("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let absolute = outside.join("absolute.txt");
+    let escapes: [(&str, String); 4] = [
+        (
+            "traversal",
+            "i=tarfile.TarInfo('../escaped.txt');i.size=len(d);t.addfile(i,io.BytesIO(d))".into(),
+        ),
+        (
+            "absolute",
+            format!(
+                "i=tarfile.TarInfo('{}');i.size=len(d);t.addfile(i,io.BytesIO(d))",
+                absolute.display()
+            ),
+        ),
+        (
+            "symlink",
+            format!(
+                "l=tarfile.TarInfo('link');l.type=tarfile.SYMTYPE;l.linkname='{}';t.addfile(l)\n\
+                 i=tarfile.TarInfo('link/escaped.txt');i.size=len(d);t.addfile(i,io.BytesIO(d))",
+                outside.display()
+            ),
+        ),
+        (
+            "hardlink",
+            format!(
+                "l=tarfile.TarInfo('hard');l.type=tarfile.LNKTYPE;l.linkname='{}';t.addfile(l)",
+                absolute.display()
+            ),
+        ),
+    ];
+    for (name, entries) in escapes {
+        let tar = home.path(&format!("{name}.tar"));
+        let script = format!(
+            "import tarfile,io,sys\nt=tarfile.open(sys.argv[1],'w')\nd=b'pwned'\n{entries}\nt.close()"
+        );
+        run_ok(Command::new("python3").arg("-c").arg(script).arg(&tar));
+        let enc = home.path(&format!("{name}.tar.age"));
+        run_ok(
+            Command::new("age")
+                .args(["-r", &public, "-o"])
+                .arg(&enc)
+                .arg(&tar),
+        );
+        let target = home.path(&format!("inside-{name}/target"));
+        std::fs::create_dir_all(&target).unwrap();
+        let run = open_with_key(&home, &enc, &key, &target);
+        assert_eq!(run.code, 1, "{name}: {}", run.stderr);
+        assert!(
+            !home.path(&format!("inside-{name}/escaped.txt")).exists(),
+            "{name}"
+        );
+        assert_eq!(
+            std::fs::read_dir(&outside).unwrap().count(),
+            0,
+            "{name} wrote outside"
+        );
+        assert_eq!(
+            std::fs::read_dir(&target).unwrap().count(),
+            0,
+            "{name} left something behind"
+        );
+    }
     // Nothing of the failures was recorded.
     assert!(
         home.run("kato", ["log", "--kind", "receive", "--json"])
