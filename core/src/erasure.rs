@@ -418,6 +418,7 @@ impl Station {
                     .into(),
             ));
         }
+        self.refuse_data_home(paths)?;
         let targets = custody_wipe::check_all(paths)?;
         let mut identities: Vec<TargetIdentity> = targets.iter().map(TargetIdentity::of).collect();
         if let (Some(given), Some(identity)) = (&given_serial, identities.first_mut()) {

@@ -325,6 +325,7 @@ impl Station {
             .as_deref()
             .map(|n| one_line("--note", n, 500))
             .transpose()?;
+        self.refuse_data_home(&new.paths)?;
         let mut files = Vec::new();
         let (paths, folders) = collect_files(&new.paths)?;
         let folders: Vec<String> = folders.iter().map(|f| f.display().to_string()).collect();

@@ -278,6 +278,24 @@ impl Station {
         ledger.write(&config.station, key, |w| f(w, key))
     }
 
+    /// Refuses paths inside the data home: its ledger, keys and certificates are never
+    /// wiped, shredded or retained as ordinary files.
+    pub(crate) fn refuse_data_home<P: AsRef<Path>>(&self, paths: &[P]) -> Result<()> {
+        let home = fs_err::canonicalize(&self.home)?;
+        for path in paths {
+            let path = path.as_ref();
+            let resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            if resolved.starts_with(&home) || home.starts_with(&resolved) {
+                return Err(Error::Invalid(format!(
+                    "{} is (or holds) custody's data home {}; the ledger and the station key are never wiped, shredded or retained as files",
+                    path.display(),
+                    home.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// The role of `name`, if registered.
     pub fn role_of(&self, name: &str) -> Result<Option<Role>> {
         let role: Option<String> = self

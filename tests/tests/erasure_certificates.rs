@@ -253,3 +253,42 @@ fn the_operator_cannot_sign_off_their_own_wipe() {
     assert_eq!(doc["validator"]["comment"], "消去後に確認");
     home.run("kato", ["ledger", "verify"]).ok();
 }
+
+#[test]
+fn the_data_home_itself_is_never_a_wipe_or_retention_target() {
+    let home = Home::with_people();
+    let ledger = home.ledger();
+    let before = std::fs::read(&ledger).unwrap();
+    let out = home
+        .run(
+            "ito",
+            [
+                "wipe",
+                ledger.to_str().unwrap(),
+                "--method",
+                "zero",
+                "--yes",
+            ],
+        )
+        .expect_code(2);
+    assert!(out.stderr.contains("data home"), "{}", out.stderr);
+    assert_eq!(std::fs::read(&ledger).unwrap(), before);
+    let key = home.home.join("keys/station.key");
+    home.run(
+        "suzuki",
+        ["retain", "add", key.to_str().unwrap(), "--class", "backup"],
+    )
+    .expect_code(2);
+    home.run(
+        "suzuki",
+        [
+            "retain",
+            "add",
+            home.dir.path().to_str().unwrap(),
+            "--class",
+            "backup",
+        ],
+    )
+    .expect_code(2);
+    home.run("kato", ["ledger", "verify"]).ok();
+}
