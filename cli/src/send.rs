@@ -212,10 +212,17 @@ pub fn send(args: SendArgs) -> Result<ExitCode> {
         if let Some(p) = &outcome.passphrase {
             value["passphrase"] = serde_json::Value::String(p.expose_secret().to_string());
         }
-        output::json(&value)?;
+        let printed = output::json(&value);
+        // The copy made for printing is wiped like the secret it came from.
+        if let Some(serde_json::Value::String(mut copy)) =
+            value.get_mut("passphrase").map(serde_json::Value::take)
+        {
+            zeroize::Zeroize::zeroize(&mut copy);
+        }
+        printed?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut text = format!(
+    let mut text = zeroize::Zeroizing::new(format!(
         "{}: {} file{} encrypted into {} ({} bytes, SHA-256 {})\n",
         outcome.id,
         report.files.len(),
@@ -223,7 +230,7 @@ pub fn send(args: SendArgs) -> Result<ExitCode> {
         report.output.display(),
         report.output_size,
         report.output_sha256
-    );
+    ));
     match &outcome.passphrase {
         None => text.push_str(&format!(
             "Encrypted to {}'s public key ({}): there is no password to send. Only their private key opens it.\n",
