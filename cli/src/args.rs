@@ -67,6 +67,11 @@ pub enum Command {
     /// The download register (個人データダウンロード等管理簿).
     #[command(subcommand)]
     Download(crate::registers::DownloadCommand),
+    /// List block devices and whether each may be wiped (and why not).
+    Devices(crate::wipe::DevicesArgs),
+    /// Overwrite disks, USB media or disk images, several at once, and record each
+    /// result in the ledger (IT staff and managers).
+    Wipe(crate::wipe::WipeArgs),
     /// Registers as CSV or JSON for audits, or `report audit`: what needs attention.
     Report(crate::registers::ReportArgs),
     /// Retention: register items with a class, holds, and approved disposal.
@@ -87,11 +92,6 @@ pub enum Command {
     },
     /// Print the manual page (roff), e.g. `custody man | man -l -`.
     Man,
-    /// List block devices and whether each may be wiped (and why not).
-    Devices(crate::wipe::DevicesArgs),
-    /// Overwrite disks, USB media or disk images, several at once, and record each
-    /// result in the ledger (IT staff and managers).
-    Wipe(crate::wipe::WipeArgs),
 }
 
 /// `custody init`.
