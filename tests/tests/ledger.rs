@@ -377,9 +377,11 @@ fn four_processes_appending_at_once_lose_nothing() {
 
 #[test]
 fn writers_killed_part_way_leave_a_ledger_that_verifies() {
+    // Large enough that a batch takes far longer than the longest wait before the kill.
+    const BATCH: usize = 20_000;
     let home = Arc::new(Home::with_people());
     let batch = home.path("batch.txt");
-    let lines: String = (0..3000).map(|i| format!("batch line {i}\n")).collect();
+    let lines: String = (0..BATCH).map(|i| format!("batch line {i}\n")).collect();
     std::fs::write(&batch, lines).unwrap();
     let committed = Arc::new(AtomicUsize::new(0));
 
@@ -394,7 +396,7 @@ fn writers_killed_part_way_leave_a_ledger_that_verifies() {
             }
         })
     };
-    // Batches of 3000 notes in one transaction, killed with SIGKILL part-way.
+    // Batches of BATCH notes in one transaction, killed with SIGKILL part-way.
     let mut killed = 0;
     for round in 0..12u64 {
         let mut child = home
@@ -431,7 +433,7 @@ fn writers_killed_part_way_leave_a_ledger_that_verifies() {
     assert_eq!(steady_count, committed.load(Ordering::SeqCst));
     let batch_count = notes.iter().filter(|n| n["actor"] == "ito").count();
     assert_eq!(
-        batch_count % 3000,
+        batch_count % BATCH,
         0,
         "a killed batch left part of itself: {batch_count}"
     );
