@@ -222,11 +222,10 @@ pub fn run() -> Result<ExitCode> {
             manager.export_certificate_json(&cert, &file)?;
             let verdict = manager.verify_certificate(&file)?;
             output::text(&format!(
-                "erasure certificate {} written to {} (+ .minisig); check it with `minisign -V -p {} -m {}`",
+                "erasure certificate {} exported to {} (+ .minisig); anyone can check it with `minisign -V -p station.pub -m {}.json`, and the manager's check follows:",
                 r.certificate,
                 file.display(),
-                home.join("keys/station.pub").display(),
-                file.display()
+                r.certificate
             ))?;
             for check in &verdict.checks {
                 output::text(&format!(
