@@ -444,6 +444,27 @@ fn malicious_archives_are_refused_with_nothing_written() {
             "traversal in a folder",
             vec![(raw_header(b"d/../../outside/", Directory, 0, None), b"")],
         ),
+        (
+            "file inside a file",
+            vec![
+                (ok.clone(), b"ok"),
+                (raw_header(b"fine.txt/evil", Regular, 4, None), b"evil"),
+            ],
+        ),
+        (
+            "folder over a file",
+            vec![
+                (ok.clone(), b"ok"),
+                (raw_header(b"fine.txt/", Directory, 0, None), b""),
+            ],
+        ),
+        (
+            "file over a folder",
+            vec![
+                (raw_header(b"d/", Directory, 0, None), b""),
+                (raw_header(b"d", Regular, 4, None), b"evil"),
+            ],
+        ),
     ];
     let before_outside = snapshot(&outside);
     for (name, entries) in cases {
@@ -462,6 +483,56 @@ fn malicious_archives_are_refused_with_nothing_written() {
         std::fs::remove_dir(&out).unwrap();
         std::fs::remove_file(&enc).unwrap();
     }
+}
+
+#[test]
+fn hard_links_and_files_of_several_mebibytes_are_extracted_with_their_digests() {
+    use tar::EntryType::{Directory, Link, Regular};
+    let tmp = tempfile::tempdir().unwrap();
+    let (key, public) = keypair(tmp.path());
+    // Larger than the 1 MiB buffers the extraction hands between its threads.
+    let big: Vec<u8> = (0..(2 * 1024 * 1024 + 777))
+        .map(|i| (i % 251) as u8)
+        .collect();
+    let enc = tmp.path().join("links.tar.age");
+    malicious(
+        &enc,
+        &public,
+        &[
+            (
+                raw_header(b"big.bin", Regular, big.len() as u64, None),
+                &big,
+            ),
+            (raw_header(b"sub/", Directory, 0, None), b""),
+            (raw_header(b"sub/same.bin", Link, 0, Some(b"big.bin")), b""),
+            (raw_header(b"empty", Regular, 0, None), b""),
+        ],
+    );
+    let out = tmp.path().join("out");
+    let report = open_with_key(&enc, &out, &key).unwrap();
+    let listed: Vec<(&str, u64, &str)> = report
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.size, f.sha256.as_str()))
+        .collect();
+    let big_sha = hex_sha(&big);
+    let empty_sha = hex_sha(b"");
+    assert_eq!(
+        listed,
+        vec![
+            ("big.bin", big.len() as u64, big_sha.as_str()),
+            ("sub/same.bin", big.len() as u64, big_sha.as_str()),
+            ("empty", 0, empty_sha.as_str()),
+        ]
+    );
+    assert_eq!(std::fs::read(out.join("big.bin")).unwrap(), big);
+    assert_eq!(std::fs::read(out.join("empty")).unwrap(), b"");
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        std::fs::metadata(out.join("sub/same.bin")).unwrap().ino(),
+        std::fs::metadata(out.join("big.bin")).unwrap().ino(),
+        "a hard link stays a hard link"
+    );
 }
 
 #[test]

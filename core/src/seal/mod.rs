@@ -62,6 +62,7 @@ use sha2::{Digest, Sha256};
 
 mod encrypt;
 mod error;
+mod extract;
 mod manifest;
 mod open;
 mod pipe;

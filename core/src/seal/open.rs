@@ -16,12 +16,11 @@
 //! The manifest itself is checked and not extracted (its content is in the report).
 
 use sha2::{Digest, Sha256};
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::time::{Duration, UNIX_EPOCH};
 
 use secrecy::SecretString;
 use zeroize::Zeroizing;
@@ -31,7 +30,7 @@ use super::{
     CHUNK, CountingReader, Error, FileDigest, HashingWriter, MANIFEST_NAME, MAX_SCRYPT_WORK_FACTOR,
     Progress, ProgressGuard,
 };
-use super::{manifest, pipe};
+use super::{extract, manifest, pipe};
 
 /// Identity and passphrase files larger than this are refused.
 const KEY_FILE_LIMIT: u64 = 16 << 20;
@@ -65,22 +64,6 @@ pub enum PayloadKind {
     Archive,
 }
 
-/// Hashes the encrypted input as it is read, so the record's digest costs no second pass.
-struct InputHasher<'a, R> {
-    inner: R,
-    state: &'a RefCell<(Sha256, u64)>,
-}
-
-impl<R: Read> Read for InputHasher<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let mut state = self.state.borrow_mut();
-        state.0.update(&buf[..n]);
-        state.1 += n as u64;
-        Ok(n)
-    }
-}
-
 /// What was opened, for the record.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OpenReport {
@@ -109,75 +92,27 @@ pub fn open(input: OpenInput, progress: &dyn Progress) -> Result<OpenReport, Err
         passphrase,
         force,
     } = input;
-    let mut identities = load_identities(&identity_files)?;
+    let identities = load_identities(&identity_files)?;
 
     let created_dir = ensure_dir(&out_dir)?;
-    let input_hash = RefCell::new((Sha256::new(), 0u64));
-    let result = (|| {
+    let result = std::thread::scope(|scope| {
         let source = fs_err::File::open(&file).map_err(Error::io(&file))?;
         let size = source.metadata().map_err(Error::io(&file))?.len();
         progress.start(size);
         let _finish = ProgressGuard(progress);
-
-        let armored = age::armor::ArmoredReader::new(SkipLeadingSpace::new(CountingReader::new(
-            InputHasher {
-                inner: source,
-                state: &input_hash,
-            },
-            progress,
-        )));
-        let checked = io::BufReader::with_capacity(CHUNK, HeaderCheck::new(armored));
-        let decryptor =
-            age::Decryptor::new_buffered(checked).map_err(|e| header_error(&file, e))?;
-        let scrypt = decryptor.is_scrypt();
-        if scrypt {
-            let Some(passphrase) = passphrase else {
-                return Err(Error::PassphraseRequired { path: file.clone() });
-            };
-            let mut identity = age::scrypt::Identity::new(passphrase);
-            identity.set_max_work_factor(MAX_SCRYPT_WORK_FACTOR);
-            identities.push(Box::new(identity));
-        } else if identities.is_empty() {
-            return Err(Error::IdentityRequired { path: file.clone() });
-        }
-        let reader = decryptor
-            .decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
-            .map_err(|e| match e {
-                age::DecryptError::NoMatchingKeys
-                | age::DecryptError::KeyDecryptionFailed
-                | age::DecryptError::DecryptionFailed => {
-                    if scrypt {
-                        Error::WrongPassphrase { path: file.clone() }
-                    } else {
-                        Error::WrongKey { path: file.clone() }
-                    }
-                }
-                other => header_error(&file, other),
-            })?;
-        drop(identities);
-
-        let failed = Rc::new(Cell::new(None));
-        let mut reader = Watched {
-            inner: reader,
-            failed: Rc::clone(&failed),
-        };
-        let payload = Payload {
-            file: &file,
-            failed: &failed,
-        };
-        let mut head = [0u8; 512];
-        let head_len = read_full(&mut reader, &mut head).map_err(|e| payload.error(e, &file))?;
-        let head = &head[..head_len];
-        let reader = io::Cursor::new(head).chain(reader);
-        let mut report = if looks_like_tar(head) {
-            extract_archive(reader, &out_dir, force, &payload)
-        } else {
-            write_single(reader, &out_dir, force, &payload)
-        }?;
-        // The input was hashed as it was decrypted; should the reader chain ever stop
-        // short of the end of the file, hash the file itself rather than report a
-        // digest of part of it.
-        let (hasher, read) = input_hash.replace((Sha256::new(), 0));
+        // Another thread reads and hashes the encrypted input, so that this one only
+        // decrypts (and a third hashes and writes the output).
+        let (ahead, input_digest) = pipe::read_ahead(scope, source);
+        let opened = decrypt_into(
+            ahead, &file, &out_dir, identities, passphrase, force, progress,
+        );
+        // The reader went with `opened`'s stages, so the reading thread has stopped.
+        let (hasher, read) = input_digest
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let mut report = opened?;
+        // Should the decryption ever stop short of the end of the file, hash the file
+        // itself rather than report a digest of part of it.
         report.input_size = size;
         report.input_sha256 = if read == size {
             hex::encode(hasher.finalize())
@@ -188,12 +123,82 @@ pub fn open(input: OpenInput, progress: &dyn Progress) -> Result<OpenReport, Err
             hex::encode(hasher.finalize())
         };
         Ok(report)
-    })();
+    });
     if result.is_err() && created_dir {
         // Only ever an empty folder that this call made: its temporary contents are gone.
         let _ = std::fs::remove_dir(&out_dir);
     }
     result
+}
+
+/// Decrypts the age file read from `input` into `out_dir`: the part of [`open`] between
+/// reading the input and recording its digest.
+fn decrypt_into(
+    input: pipe::AheadReader,
+    file: &Path,
+    out_dir: &Path,
+    mut identities: Vec<Box<dyn age::Identity + Send + Sync>>,
+    passphrase: Option<SecretString>,
+    force: bool,
+    progress: &dyn Progress,
+) -> Result<OpenReport, Error> {
+    let armored =
+        age::armor::ArmoredReader::new(SkipLeadingSpace::new(CountingReader::new(input, progress)));
+    let checked = io::BufReader::with_capacity(CHUNK, HeaderCheck::new(armored));
+    let decryptor = age::Decryptor::new_buffered(checked).map_err(|e| header_error(file, e))?;
+    let scrypt = decryptor.is_scrypt();
+    if scrypt {
+        let Some(passphrase) = passphrase else {
+            return Err(Error::PassphraseRequired {
+                path: file.to_path_buf(),
+            });
+        };
+        let mut identity = age::scrypt::Identity::new(passphrase);
+        identity.set_max_work_factor(MAX_SCRYPT_WORK_FACTOR);
+        identities.push(Box::new(identity));
+    } else if identities.is_empty() {
+        return Err(Error::IdentityRequired {
+            path: file.to_path_buf(),
+        });
+    }
+    let reader = decryptor
+        .decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
+        .map_err(|e| match e {
+            age::DecryptError::NoMatchingKeys
+            | age::DecryptError::KeyDecryptionFailed
+            | age::DecryptError::DecryptionFailed => {
+                if scrypt {
+                    Error::WrongPassphrase {
+                        path: file.to_path_buf(),
+                    }
+                } else {
+                    Error::WrongKey {
+                        path: file.to_path_buf(),
+                    }
+                }
+            }
+            other => header_error(file, other),
+        })?;
+    drop(identities);
+
+    let failed = Rc::new(Cell::new(None));
+    let mut reader = Watched {
+        inner: reader,
+        failed: Rc::clone(&failed),
+    };
+    let payload = Payload {
+        file,
+        failed: &failed,
+    };
+    let mut head = [0u8; 512];
+    let head_len = read_full(&mut reader, &mut head).map_err(|e| payload.error(e, file))?;
+    let head = &head[..head_len];
+    let reader = io::Cursor::new(head).chain(reader);
+    if looks_like_tar(head) {
+        extract_archive(reader, out_dir, force, &payload)
+    } else {
+        write_single(reader, out_dir, force, &payload)
+    }
 }
 
 /// Reads a passphrase from a file: the first line, without its line ending.
@@ -523,123 +528,30 @@ fn extract_archive(
     let root = temp.path().to_path_buf();
     let root = root.as_path();
     let mut archive = tar::Archive::new(reader);
-    let mut files: Vec<FileDigest> = Vec::new();
-    let mut regular: HashMap<String, usize> = HashMap::new();
-    let mut manifest: Option<BTreeMap<String, String>> = None;
-
-    let entries = archive.entries().map_err(|e| payload.archive_error(e))?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| payload.archive_error(e))?;
-        let kind = entry.header().entry_type();
-        if kind == tar::EntryType::XGlobalHeader {
-            continue;
+    // This thread decrypts and parses; another creates, hashes and writes the files. The
+    // scope ends with that thread, before `temp` can be removed.
+    let (parsed, written) = std::thread::scope(|scope| {
+        let (extractor, writer) = extract::spawn(scope);
+        let parsed = parse_entries(&mut archive, root, &extractor, payload);
+        drop(extractor);
+        let written = writer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (parsed, written)
+    });
+    let (manifest, files) = match (parsed, written) {
+        (Ok(manifest), Ok(files)) => (manifest, files),
+        // The writer's failure is why parsing stopped, or the earlier of the two.
+        (Err(Parse::Stopped) | Ok(_), Err(e)) => return Err(e),
+        (Err(Parse::Failed(e)), _) => return Err(e),
+        // Cannot happen: the writer ends well only after this side hung up.
+        (Err(Parse::Stopped), Ok(_)) => {
+            return Err(Error::Io {
+                path: root.to_path_buf(),
+                source: io::Error::other("extraction stopped without a reason"),
+            });
         }
-        let rel = safe_path(&entry.path_bytes())?;
-        let unsafe_entry = |reason: &str| Error::UnsafeEntry {
-            entry: rel.clone(),
-            reason: reason.to_owned(),
-        };
-        let dest = root.join(&rel);
-        match kind {
-            tar::EntryType::Regular | tar::EntryType::Continuous if rel == MANIFEST_NAME => {
-                if manifest.is_some() {
-                    return Err(unsafe_entry("the manifest appears twice"));
-                }
-                let mut text = Vec::new();
-                (&mut entry)
-                    .take(manifest::MANIFEST_LIMIT + 1)
-                    .read_to_end(&mut text)
-                    .map_err(|e| payload.archive_error(e))?;
-                if text.len() as u64 > manifest::MANIFEST_LIMIT {
-                    return Err(unsafe_entry("the manifest is too large"));
-                }
-                manifest = Some(manifest::parse(&text)?);
-            }
-            tar::EntryType::Regular | tar::EntryType::Continuous => {
-                if let Some(parent) = dest.parent() {
-                    fs_err::create_dir_all(parent)
-                        .map_err(|_| unsafe_entry("its folder clashes with a file"))?;
-                }
-                let file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&dest)
-                    .map_err(|e| {
-                        if e.kind() == io::ErrorKind::AlreadyExists {
-                            unsafe_entry("the path appears twice")
-                        } else {
-                            Error::Io {
-                                path: dest.clone(),
-                                source: e,
-                            }
-                        }
-                    })?;
-                let mut writer = BufWriter::with_capacity(CHUNK, HashingWriter::new(file));
-                io::copy(&mut entry, &mut writer).map_err(|e| payload.error(e, &dest))?;
-                let (file, size, sha256) = writer
-                    .into_inner()
-                    .map_err(|e| Error::Io {
-                        path: dest.clone(),
-                        source: e.into_error(),
-                    })?
-                    .finish();
-                let header = entry.header();
-                if let Ok(mtime) = header.mtime() {
-                    let _ = file.set_modified(UNIX_EPOCH + Duration::from_secs(mtime));
-                }
-                #[cfg(unix)]
-                if let Ok(mode) = header.mode() {
-                    use std::os::unix::fs::PermissionsExt;
-                    // Only permission bits; the owner keeps read and write access.
-                    let perms = std::fs::Permissions::from_mode((mode & 0o777) | 0o600);
-                    file.set_permissions(perms).map_err(Error::io(&dest))?;
-                }
-                regular.insert(rel.clone(), files.len());
-                files.push(FileDigest {
-                    path: rel,
-                    size,
-                    sha256,
-                });
-            }
-            tar::EntryType::Directory => {
-                fs_err::create_dir_all(&dest)
-                    .map_err(|_| unsafe_entry("the folder clashes with a file"))?;
-            }
-            tar::EntryType::Link => {
-                let target = entry
-                    .link_name_bytes()
-                    .ok_or_else(|| unsafe_entry("hard link without a target"))?;
-                let target = safe_path(&target)
-                    .map_err(|_| unsafe_entry("hard link points outside the archive"))?;
-                let Some(&index) = regular.get(&target) else {
-                    return Err(unsafe_entry(
-                        "hard link does not point to an earlier file of the archive",
-                    ));
-                };
-                if let Some(parent) = dest.parent() {
-                    fs_err::create_dir_all(parent)
-                        .map_err(|_| unsafe_entry("its folder clashes with a file"))?;
-                }
-                fs_err::hard_link(root.join(&target), &dest)
-                    .map_err(|_| unsafe_entry("the path appears twice"))?;
-                let digest = FileDigest {
-                    path: rel.clone(),
-                    ..files[index].clone()
-                };
-                regular.insert(rel, files.len());
-                files.push(digest);
-            }
-            tar::EntryType::Symlink => {
-                return Err(unsafe_entry(
-                    "symbolic links are not extracted (they could point outside the folder)",
-                ));
-            }
-            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
-                return Err(unsafe_entry("device files and FIFOs are not extracted"));
-            }
-            _ => return Err(unsafe_entry("unsupported entry type")),
-        }
-    }
+    };
     // Authenticate the rest of the age stream (tar stops at its end marker).
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(|e| payload.error(e, payload.file))?;
@@ -679,6 +591,131 @@ fn extract_archive(
         manifest_checked,
         outputs,
     })
+}
+
+/// Why [`parse_entries`] stopped early.
+enum Parse {
+    /// An unsafe entry or a decryption failure, found while parsing.
+    Failed(Error),
+    /// The writing thread stopped; its result says why.
+    Stopped,
+}
+
+impl From<Error> for Parse {
+    fn from(e: Error) -> Self {
+        Parse::Failed(e)
+    }
+}
+
+impl From<extract::Stopped> for Parse {
+    fn from(_: extract::Stopped) -> Self {
+        Parse::Stopped
+    }
+}
+
+/// Reads every tar entry, refuses the unsafe ones, keeps the manifest, and hands the rest
+/// to the writing thread. Returns the manifest, if there was one.
+fn parse_entries(
+    archive: &mut tar::Archive<impl Read>,
+    root: &Path,
+    extractor: &extract::Extractor,
+    payload: &Payload<'_>,
+) -> Result<Option<BTreeMap<String, String>>, Parse> {
+    // Regular files (and hard links) sent so far, with their position in the digests.
+    let mut regular: HashMap<String, usize> = HashMap::new();
+    let mut digests = 0usize;
+    let mut manifest: Option<BTreeMap<String, String>> = None;
+
+    let entries = archive.entries().map_err(|e| payload.archive_error(e))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| payload.archive_error(e))?;
+        let kind = entry.header().entry_type();
+        if kind == tar::EntryType::XGlobalHeader {
+            continue;
+        }
+        let rel = safe_path(&entry.path_bytes())?;
+        let unsafe_entry = |reason: &str| Error::UnsafeEntry {
+            entry: rel.clone(),
+            reason: reason.to_owned(),
+        };
+        let dest = root.join(&rel);
+        match kind {
+            tar::EntryType::Regular | tar::EntryType::Continuous if rel == MANIFEST_NAME => {
+                if manifest.is_some() {
+                    return Err(unsafe_entry("the manifest appears twice").into());
+                }
+                let mut text = Vec::new();
+                (&mut entry)
+                    .take(manifest::MANIFEST_LIMIT + 1)
+                    .read_to_end(&mut text)
+                    .map_err(|e| payload.archive_error(e))?;
+                if text.len() as u64 > manifest::MANIFEST_LIMIT {
+                    return Err(unsafe_entry("the manifest is too large").into());
+                }
+                manifest = Some(manifest::parse(&text)?);
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                let header = entry.header();
+                extractor.send(extract::Op::File {
+                    rel: rel.clone(),
+                    dest: dest.clone(),
+                    mtime: header.mtime().ok(),
+                    mode: header.mode().ok(),
+                })?;
+                let mut left = entry.size();
+                while left > 0 {
+                    let want = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
+                    let mut buf = extractor.buffer(want);
+                    let n = read_full(&mut entry, &mut buf[..want])
+                        .map_err(|e| payload.error(e, &dest))?;
+                    if n == 0 {
+                        break;
+                    }
+                    left -= n as u64;
+                    extractor.send(extract::Op::Data(buf, n))?;
+                }
+                // A short entry is the tar reader's to report, at the next entry.
+                extractor.send(extract::Op::Close)?;
+                regular.insert(rel, digests);
+                digests += 1;
+            }
+            tar::EntryType::Directory => {
+                extractor.send(extract::Op::Dir { rel, dest })?;
+            }
+            tar::EntryType::Link => {
+                let target = entry
+                    .link_name_bytes()
+                    .ok_or_else(|| unsafe_entry("hard link without a target"))?;
+                let target = safe_path(&target)
+                    .map_err(|_| unsafe_entry("hard link points outside the archive"))?;
+                let Some(&index) = regular.get(&target) else {
+                    return Err(unsafe_entry(
+                        "hard link does not point to an earlier file of the archive",
+                    )
+                    .into());
+                };
+                extractor.send(extract::Op::Link {
+                    rel: rel.clone(),
+                    dest,
+                    target: root.join(&target),
+                    index,
+                })?;
+                regular.insert(rel, digests);
+                digests += 1;
+            }
+            tar::EntryType::Symlink => {
+                return Err(unsafe_entry(
+                    "symbolic links are not extracted (they could point outside the folder)",
+                )
+                .into());
+            }
+            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
+                return Err(unsafe_entry("device files and FIFOs are not extracted").into());
+            }
+            _ => return Err(unsafe_entry("unsupported entry type").into()),
+        }
+    }
+    Ok(manifest)
 }
 
 fn check_manifest(listed: &BTreeMap<String, String>, files: &[FileDigest]) -> Result<(), Error> {

@@ -1,0 +1,228 @@
+//! The writing side of archive extraction, on its own thread.
+//!
+//! `open` parses the tar stream and decides what is safe on the thread that decrypts;
+//! everything that touches the file system (creating folders and files, hashing and
+//! writing their contents, hard links, times and permissions) happens here, in the
+//! order it was asked for, so that decryption and writing use two cores. The thread
+//! stops at the first failure; the parsing side then sees [`Stopped`] and the failure
+//! comes out of the thread's result.
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::thread::{Scope, ScopedJoinHandle};
+use std::time::{Duration, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+
+use super::{Error, FileDigest};
+
+/// Operations queued ahead of the writing thread.
+const QUEUE: usize = 16;
+
+/// One thing to do in the temporary folder.
+pub(crate) enum Op {
+    /// Start a new regular file; [`Op::Data`] follows, then [`Op::Close`].
+    File {
+        /// The path inside the archive, for messages and the digest.
+        rel: String,
+        /// Where to create it (it must not exist).
+        dest: PathBuf,
+        /// Modification time from the tar header, seconds since the epoch.
+        mtime: Option<u64>,
+        /// Permission bits from the tar header.
+        mode: Option<u32>,
+    },
+    /// The next bytes of the open file: the first `.1` bytes of the buffer.
+    Data(Vec<u8>, usize),
+    /// The open file is complete.
+    Close,
+    /// A folder (and its parents).
+    Dir {
+        /// The path inside the archive.
+        rel: String,
+        /// Where to create it.
+        dest: PathBuf,
+    },
+    /// A hard link to the `index`-th file written before, at `target`.
+    Link {
+        /// The path inside the archive.
+        rel: String,
+        /// Where to create the link.
+        dest: PathBuf,
+        /// The earlier file it links to.
+        target: PathBuf,
+        /// That file's position in the digests.
+        index: usize,
+    },
+}
+
+/// The writing thread stopped; its result says why.
+#[derive(Debug)]
+pub(crate) struct Stopped;
+
+/// The parsing side's handle on the writing thread.
+pub(crate) struct Extractor {
+    tx: SyncSender<Op>,
+    pool: Receiver<Vec<u8>>,
+}
+
+impl Extractor {
+    /// Queues `op`.
+    pub(crate) fn send(&self, op: Op) -> Result<(), Stopped> {
+        self.tx.send(op).map_err(|_| Stopped)
+    }
+
+    /// A buffer of at least `len` bytes for [`Op::Data`], reused when one came back.
+    pub(crate) fn buffer(&self, len: usize) -> Vec<u8> {
+        let mut buf = self.pool.try_recv().unwrap_or_default();
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        buf
+    }
+}
+
+/// Starts the writing thread in `scope`. It returns the digest of every regular file and
+/// hard link, in the order they were sent, once the [`Extractor`] is dropped.
+pub(crate) fn spawn<'scope>(
+    scope: &'scope Scope<'scope, '_>,
+) -> (
+    Extractor,
+    ScopedJoinHandle<'scope, Result<Vec<FileDigest>, Error>>,
+) {
+    let (tx, rx) = sync_channel(QUEUE);
+    let (pool_tx, pool_rx) = channel();
+    let handle = scope.spawn(move || run(rx, pool_tx));
+    (Extractor { tx, pool: pool_rx }, handle)
+}
+
+/// The regular file being written.
+struct Open {
+    rel: String,
+    dest: PathBuf,
+    file: std::fs::File,
+    hasher: Sha256,
+    size: u64,
+    mtime: Option<u64>,
+    mode: Option<u32>,
+}
+
+fn unsafe_entry(rel: &str, reason: &str) -> Error {
+    Error::UnsafeEntry {
+        entry: rel.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn make_parent(made: &mut HashSet<PathBuf>, dest: &Path, rel: &str) -> Result<(), Error> {
+    if let Some(parent) = dest.parent()
+        && !made.contains(parent)
+    {
+        std::fs::create_dir_all(parent)
+            .map_err(|_| unsafe_entry(rel, "its folder clashes with a file"))?;
+        made.insert(parent.to_path_buf());
+    }
+    Ok(())
+}
+
+fn run(rx: Receiver<Op>, pool: Sender<Vec<u8>>) -> Result<Vec<FileDigest>, Error> {
+    let mut files: Vec<FileDigest> = Vec::new();
+    let mut open: Option<Open> = None;
+    // Folders known to exist, so that 1,000 files in one folder cost one `mkdir -p`.
+    // Nothing is ever removed here, so a folder stays a folder.
+    let mut made: HashSet<PathBuf> = HashSet::new();
+    for op in rx {
+        match op {
+            Op::File {
+                rel,
+                dest,
+                mtime,
+                mode,
+            } => {
+                make_parent(&mut made, &dest, &rel)?;
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&dest)
+                    .map_err(|e| {
+                        if e.kind() == io::ErrorKind::AlreadyExists {
+                            unsafe_entry(&rel, "the path appears twice")
+                        } else {
+                            Error::Io {
+                                path: dest.clone(),
+                                source: e,
+                            }
+                        }
+                    })?;
+                open = Some(Open {
+                    rel,
+                    dest,
+                    file,
+                    hasher: Sha256::new(),
+                    size: 0,
+                    mtime,
+                    mode,
+                });
+            }
+            Op::Data(buf, len) => {
+                let current = open.as_mut().expect("Data follows File");
+                let bytes = &buf[..len];
+                current.hasher.update(bytes);
+                current.size += len as u64;
+                current
+                    .file
+                    .write_all(bytes)
+                    .map_err(Error::io(&current.dest))?;
+                // The parsing side may be gone already; then the buffer is freed.
+                let _ = pool.send(buf);
+            }
+            Op::Close => {
+                let done = open.take().expect("Close follows File");
+                if let Some(mtime) = done.mtime {
+                    let _ = done
+                        .file
+                        .set_modified(UNIX_EPOCH + Duration::from_secs(mtime));
+                }
+                #[cfg(unix)]
+                if let Some(mode) = done.mode {
+                    use std::os::unix::fs::PermissionsExt;
+                    // Only permission bits; the owner keeps read and write access.
+                    let perms = std::fs::Permissions::from_mode((mode & 0o777) | 0o600);
+                    done.file
+                        .set_permissions(perms)
+                        .map_err(Error::io(&done.dest))?;
+                }
+                files.push(FileDigest {
+                    path: done.rel,
+                    size: done.size,
+                    sha256: hex::encode(done.hasher.finalize()),
+                });
+            }
+            Op::Dir { rel, dest } => {
+                if !made.contains(&dest) {
+                    std::fs::create_dir_all(&dest)
+                        .map_err(|_| unsafe_entry(&rel, "the folder clashes with a file"))?;
+                    made.insert(dest);
+                }
+            }
+            Op::Link {
+                rel,
+                dest,
+                target,
+                index,
+            } => {
+                make_parent(&mut made, &dest, &rel)?;
+                std::fs::hard_link(&target, &dest)
+                    .map_err(|_| unsafe_entry(&rel, "the path appears twice"))?;
+                let digest = FileDigest {
+                    path: rel,
+                    ..files[index].clone()
+                };
+                files.push(digest);
+            }
+        }
+    }
+    Ok(files)
+}
