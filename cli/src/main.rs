@@ -42,10 +42,24 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {err:#}");
+            if disk_full(&err) {
+                eprintln!(
+                    "hint: the disk is full; nothing was kept. Free some space, or write to another disk (-o)."
+                );
+            }
             match err.downcast_ref::<custody_core::Error>() {
                 Some(e) if e.is_refusal() => ExitCode::from(EXIT_REFUSED),
                 _ => ExitCode::from(EXIT_FAILED),
             }
         }
     }
+}
+
+/// Whether the failure was a full disk somewhere along its chain of causes.
+fn disk_full(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::StorageFull)
+    })
 }

@@ -629,3 +629,154 @@ fn when_policy_requires_it_a_send_needs_an_approval_by_another_manager_used_once
     assert!(!home.path("a.age").exists() && !home.path("c.age").exists());
     home.run("kato", ["ledger", "verify"]).ok();
 }
+
+/// A small tmpfs, unmounted when dropped.
+struct SmallDisk {
+    dir: PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(dir: PathBuf, size: &str) -> SmallDisk {
+        std::fs::create_dir(&dir).unwrap();
+        custody_tests::sh(
+            "mount",
+            &[
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size}"),
+                "tmpfs",
+                dir.to_str().unwrap(),
+            ],
+        );
+        SmallDisk { dir }
+    }
+
+    /// Every file and folder on it.
+    fn contents(&self) -> Vec<String> {
+        fn all(dir: &Path, into: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    all(&path, into);
+                }
+                into.push(path);
+            }
+        }
+        let mut found = Vec::new();
+        all(&self.dir, &mut found);
+        found
+            .iter()
+            .map(|p| p.strip_prefix(&self.dir).unwrap().display().to_string())
+            .collect()
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.dir).status();
+    }
+}
+
+/// Bytes that do not compress, from a simple generator.
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+fn count_entries(home: &Home, kind: &str) -> usize {
+    home.run("kato", ["log", "--kind", kind, "--json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+#[test]
+fn a_full_disk_fails_send_and_open_with_nothing_left_and_nothing_recorded() {
+    if !(require_tool("age-keygen") && custody_tests::require_root()) {
+        return;
+    }
+    let home = Home::with_people();
+    let (key, public) = keypair(&home, "key.txt");
+    let big = home.path("big.bin");
+    std::fs::write(&big, noise(6 << 20, 1)).unwrap();
+    let folder = home.path("export");
+    std::fs::create_dir_all(folder.join("sub")).unwrap();
+    for i in 0..6 {
+        std::fs::write(
+            folder.join(format!("sub/part{i}.bin")),
+            noise(1 << 20, i + 2),
+        )
+        .unwrap();
+    }
+    let small = SmallDisk::mount(home.path("small"), "2m");
+
+    // send: the output does not fit.
+    let out = home
+        .run(
+            "suzuki",
+            [
+                "send",
+                big.to_str().unwrap(),
+                "--to",
+                "bob",
+                "--recipient",
+                &public,
+                "-o",
+                small.dir.join("big.bin.age").to_str().unwrap(),
+            ],
+        )
+        .expect_code(1);
+    assert!(
+        out.stderr.contains("No space left") && out.stderr.contains("hint: the disk is full"),
+        "says why: {}",
+        out.stderr
+    );
+    assert_eq!(small.contents(), Vec::<String>::new(), "nothing left");
+    assert_eq!(count_entries(&home, "send"), 0, "nothing recorded");
+
+    // open: a single file and a folder that do not fit.
+    let file_age = home.path("big.bin.age");
+    let folder_age = home.path("export.tar.age");
+    for (input, output) in [(&big, &file_age), (&folder, &folder_age)] {
+        send(
+            &home,
+            &[
+                input.to_str().unwrap(),
+                "--to",
+                "bob",
+                "--recipient",
+                &public,
+                "-o",
+                output.to_str().unwrap(),
+            ],
+        );
+    }
+    for sealed in [&file_age, &folder_age] {
+        let out = open_with_key(&home, sealed, &key, &small.dir.join("out")).expect_code(1);
+        assert!(
+            out.stderr.contains("No space left") && out.stderr.contains("hint: the disk is full"),
+            "says why: {}",
+            out.stderr
+        );
+        assert_eq!(small.contents(), Vec::<String>::new(), "nothing left");
+    }
+    assert_eq!(count_entries(&home, "receive"), 0, "nothing recorded");
+
+    // With room, the same files open.
+    open_with_key(&home, &folder_age, &key, &home.path("roomy")).ok();
+    assert_eq!(
+        std::fs::read(home.path("roomy/export/sub/part3.bin")).unwrap(),
+        noise(1 << 20, 5)
+    );
+    assert_eq!(count_entries(&home, "receive"), 1);
+}
