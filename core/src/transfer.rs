@@ -323,8 +323,9 @@ impl Station {
             },
             progress,
         )?;
+        let force = options.force;
         let actor = self.actor.name.clone();
-        let id = self.write(|w| {
+        let recorded = self.write(|w| {
             let (id, _) = w.create_record(
                 &actor,
                 "receive",
@@ -342,7 +343,26 @@ impl Station {
                 }),
             )?;
             Ok(id)
-        })?;
-        Ok((id, report))
+        });
+        match recorded {
+            Ok(id) => Ok((id, report)),
+            Err(e) => {
+                // Nothing decrypted stays unrecorded. Without --force every output is new
+                // (open refuses to replace anything), so removing it loses nothing; with
+                // --force it may have merged into folders that were there before, so it
+                // stays where it was put.
+                if !force {
+                    for output in &report.outputs {
+                        let is_dir = std::fs::symlink_metadata(output).is_ok_and(|m| m.is_dir());
+                        let _ = if is_dir {
+                            std::fs::remove_dir_all(output)
+                        } else {
+                            std::fs::remove_file(output)
+                        };
+                    }
+                }
+                Err(e)
+            }
+        }
     }
 }

@@ -780,3 +780,75 @@ fn a_full_disk_fails_send_and_open_with_nothing_left_and_nothing_recorded() {
     );
     assert_eq!(count_entries(&home, "receive"), 1);
 }
+
+#[test]
+fn when_the_ledger_refuses_the_record_no_output_stays_behind() {
+    if !require_tool("age-keygen") {
+        return;
+    }
+    let home = Home::with_people();
+    let (key, public) = keypair(&home, "key.txt");
+    let folder = export_folder(&home);
+    let sealed = home.path("export.tar.age");
+    send(
+        &home,
+        &[
+            folder.to_str().unwrap(),
+            "--to",
+            "bob",
+            "--recipient",
+            &public,
+            "-o",
+            sealed.to_str().unwrap(),
+        ],
+    );
+    // A clock earlier than the last entry: the ledger refuses to append (exit 2).
+    let backdated = |args: &[&str]| {
+        let out = home
+            .cmd("suzuki")
+            .env("CUSTODY_TEST_NOW", "2001-01-01T00:00:00Z")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("clock"));
+    };
+    let unsent = home.path("unsent.tar.age");
+    backdated(&[
+        "send",
+        folder.to_str().unwrap(),
+        "--to",
+        "bob",
+        "--recipient",
+        &public,
+        "-o",
+        unsent.to_str().unwrap(),
+    ]);
+    assert!(!unsent.exists(), "an unrecorded send leaves no file");
+    let out = home.path("received");
+    std::fs::create_dir(&out).unwrap();
+    backdated(&[
+        "open",
+        sealed.to_str().unwrap(),
+        "-i",
+        key.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        0,
+        "an unrecorded receive leaves no files"
+    );
+    assert_eq!(count_entries(&home, "send"), 1);
+    assert_eq!(count_entries(&home, "receive"), 0);
+    // With the clock right, the same open works and is recorded.
+    open_with_key(&home, &sealed, &key, &out).ok();
+    assert!(out.join("会員データ/名簿.csv").is_file());
+    assert_eq!(count_entries(&home, "receive"), 1);
+}
