@@ -7,12 +7,19 @@
 # transfer; age does not. Each peer is therefore timed twice: as it is, and followed by
 # `sync` of what it wrote, which is what the same durability costs it.
 #
-# Usage: tests/bench/send.sh [FILE_MIB] [FILES] [ROUNDS]   (default 1024 20000 3)
+# Extracting 20,000 files is timed into a new folder each round, never into one just
+# emptied: ext4 skips inodes freed in the last minute or so when it allocates new ones,
+# which made a round after an `rm -rf` of 20,000 files several times slower, for custody
+# and tar alike.
+#
+# Usage: tests/bench/send.sh [FILE_MIB] [FILES] [ROUNDS] [DIR]   (default 1024 20000 3
+# /var/tmp). DIR=/dev/shm runs everything in memory, which leaves only the CPU work.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 file_mib=${1:-1024}
 files=${2:-20000}
 rounds=${3:-3}
+base=${4:-/var/tmp}
 
 for tool in age age-keygen tar; do
   command -v "$tool" >/dev/null || { echo "send.sh: needs $tool (apt-get install age tar)" >&2; exit 2; }
@@ -22,7 +29,7 @@ done
 cargo build --release --locked -q -p custody
 bin=${CARGO_TARGET_DIR:-$PWD/target}/release/custody
 
-work=$(mktemp -d /var/tmp/custody-send-bench.XXXXXX)
+work=$(mktemp -d "$base/custody-send-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 export CUSTODY_HOME=$work/home CUSTODY_ACTOR=bench
 $bin init --org bench --station bench >/dev/null
@@ -45,24 +52,29 @@ for i in range(n):
 PY
 sync
 
-# best WALL_SECONDS PEAK_KIB of ROUNDS runs of a shell command (output files removed first)
+# best "WALL_SECONDS PEAK_KIB CPU_SECONDS" of ROUNDS runs of a shell command (output files
+# removed first); CPU is user + system time of the best run, over all its processes.
 best() {
-  local cmd=$1 clean=$2 bw="" bm=""
+  local cmd=$1 clean=$2 bw="" bm="" bc=""
   for ((r = 0; r < rounds; r++)); do
     eval "$clean"
     sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
-    /usr/bin/time -f '%e %M' -o "$work/t" bash -c "$cmd" >/dev/null 2>&1
-    read -r w m <"$work/t"
-    if [ -z "$bw" ] || awk -v a="$w" -v b="$bw" 'BEGIN{exit !(a<b)}'; then bw=$w; bm=$m; fi
+    export ROUND=$r
+    /usr/bin/time -f '%e %M %U %S' -o "$work/t" bash -c "$cmd" >/dev/null 2>&1
+    read -r w m u s <"$work/t"
+    if [ -z "$bw" ] || awk -v a="$w" -v b="$bw" 'BEGIN{exit !(a<b)}'; then
+      bw=$w; bm=$m; bc=$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')
+    fi
   done
-  echo "$bw $bm"
+  echo "$bw $bm $bc"
 }
 
 row() { # label custody_result peer_label peer_result
-  local cw cm pw pm
-  read -r cw cm <<<"$2"; read -r pw pm <<<"$4"
-  printf '%-34s custody %7.2fs %6d MiB | %-22s %7.2fs %6d MiB | ratio %.2f\n' \
-    "$1" "$cw" $((cm / 1024)) "$3" "$pw" $((pm / 1024)) "$(awk -v a="$cw" -v b="$pw" 'BEGIN{print a/b}')"
+  local cw cm cc pw pm pc
+  read -r cw cm cc <<<"$2"; read -r pw pm pc <<<"$4"
+  printf '%-30s custody %6.2fs %4d MiB cpu %5.2fs | %-24s %6.2fs %4d MiB cpu %5.2fs | ratio %.2f\n' \
+    "$1" "$cw" $((cm / 1024)) "$cc" "$3" "$pw" $((pm / 1024)) "$pc" \
+    "$(awk -v a="$cw" -v b="$pw" 'BEGIN{print a/b}')"
 }
 
 c_send_big=$(best "$bin send $work/big.bin --to bench --recipient $recipient -o $work/c.age --quiet" "rm -f $work/c.age")
@@ -70,6 +82,12 @@ a_send_big=$(best "age -r $recipient -o $work/a.age $work/big.bin" "rm -f $work/
 s_send_big=$(best "age -r $recipient -o $work/a.age $work/big.bin && sync $work/a.age" "rm -f $work/a.age")
 row "send 1 file (${file_mib} MiB)" "$c_send_big" "age -r" "$a_send_big"
 row "" "$c_send_big" "age -r; sync" "$s_send_big"
+# The same result as custody's: the ciphertext on disk and the SHA-256 of the input and
+# of the output for the record (openssl uses SHA-NI, as custody does).
+if command -v openssl >/dev/null; then
+  e_send_big=$(best "age -r $recipient -o $work/a.age $work/big.bin && openssl dgst -sha256 $work/big.bin $work/a.age && sync $work/a.age" "rm -f $work/a.age")
+  row "" "$c_send_big" "age -r; sha256 x2; sync" "$e_send_big"
+fi
 
 c_send_many=$(best "$bin send $work/many --to bench --recipient $recipient -o $work/cm.tar.age --quiet" "rm -f $work/cm.tar.age")
 a_send_many=$(best "tar -cf - -C $work many | age -r $recipient -o $work/am.tar.age" "rm -f $work/am.tar.age")
@@ -82,9 +100,15 @@ a_open_big=$(best "age -d -i $work/key.txt -o $work/ao.bin $work/a.age" "rm -f $
 s_open_big=$(best "age -d -i $work/key.txt -o $work/ao.bin $work/a.age && sync $work/ao.bin" "rm -f $work/ao.bin")
 row "open 1 file (${file_mib} MiB)" "$c_open_big" "age -d" "$a_open_big"
 row "" "$c_open_big" "age -d; sync" "$s_open_big"
+if command -v openssl >/dev/null; then
+  e_open_big=$(best "age -d -i $work/key.txt -o $work/ao.bin $work/a.age && openssl dgst -sha256 $work/a.age $work/ao.bin && sync $work/ao.bin" "rm -f $work/ao.bin")
+  row "" "$c_open_big" "age -d; sha256 x2; sync" "$e_open_big"
+fi
 
-c_open_many=$(best "$bin open $work/cm.tar.age -i $work/key.txt -o $work/cmo --quiet" "rm -rf $work/cmo; mkdir $work/cmo")
-a_open_many=$(best "age -d -i $work/key.txt $work/am.tar.age | tar -xf - -C $work/amo" "rm -rf $work/amo; mkdir $work/amo")
-s_open_many=$(best "age -d -i $work/key.txt $work/am.tar.age | tar -xf - -C $work/amo && sync -f $work/amo" "rm -rf $work/amo; mkdir $work/amo")
+# A new output folder every round (see the top); all removed after the three series.
+c_open_many=$(best "$bin open $work/cm.tar.age -i $work/key.txt -o $work/cmo.\$ROUND --quiet" "")
+a_open_many=$(best "mkdir $work/amo.\$ROUND && age -d -i $work/key.txt $work/am.tar.age | tar -xf - -C $work/amo.\$ROUND" "")
+s_open_many=$(best "mkdir $work/smo.\$ROUND && age -d -i $work/key.txt $work/am.tar.age | tar -xf - -C $work/smo.\$ROUND && sync -f $work/smo.\$ROUND" "")
+rm -rf "$work"/cmo.* "$work"/amo.* "$work"/smo.*
 row "open folder ($files files)" "$c_open_many" "age -d | tar -x" "$a_open_many"
 row "" "$c_open_many" "age -d | tar -x; sync" "$s_open_many"
