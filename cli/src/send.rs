@@ -114,6 +114,15 @@ pub enum ContactsCommand {
         name: String,
         /// Their public key: age1…, "ssh-ed25519 …" or "ssh-rsa …".
         key: String,
+        /// Replace the key of a contact already in the address book (the old key's
+        /// fingerprint is recorded).
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Remove a contact from the address book (the ledger keeps the history).
+    Remove {
+        /// The contact's name.
+        name: String,
     },
     /// List the address book.
     List {
@@ -316,9 +325,17 @@ pub fn open(args: OpenArgs) -> Result<ExitCode> {
 pub fn contacts(cmd: ContactsCommand) -> Result<ExitCode> {
     let mut station = open_station()?;
     match cmd {
-        ContactsCommand::Add { name, key } => {
-            let contact = station.add_contact(&name, &key)?;
-            output::text(&format!("{} added ({})", contact.name, contact.fingerprint))?;
+        ContactsCommand::Add { name, key, replace } => {
+            let contact = station.add_contact(&name, &key, replace)?;
+            let done = if replace { "key replaced" } else { "added" };
+            output::text(&format!(
+                "{} {done} ({})",
+                contact.name, contact.fingerprint
+            ))?;
+        }
+        ContactsCommand::Remove { name } => {
+            station.remove_contact(&name)?;
+            output::text(&format!("{name} removed from the address book"))?;
         }
         ContactsCommand::List { json } => {
             let list = station.contacts()?;

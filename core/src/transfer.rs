@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::config::SendApproval;
 use crate::error::{Error, Result};
-use crate::ledger::RecordId;
+use crate::ledger::{RecordId, Writer};
 use crate::requests::{self, RequestKind, one_line};
 use crate::seal::{self, Mode, OpenInput, OpenReport, Progress, Recipient, SendInput, SendReport};
 use crate::station::Station;
@@ -102,9 +102,23 @@ fn channel(value: &str) -> Result<String> {
     }
 }
 
+/// The fingerprint of the key the address book holds for `name`, if any.
+fn contact_fingerprint(w: &Writer<'_>, name: &str) -> Result<Option<String>> {
+    w.tx()
+        .query_row(
+            "SELECT fingerprint FROM contacts WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(w.sql_err())
+}
+
 impl Station {
-    /// Adds a recipient's public key to the address book.
-    pub fn add_contact(&mut self, name: &str, key: &str) -> Result<Contact> {
+    /// Adds a recipient's public key to the address book. A name already there is
+    /// refused unless `replace`, which records the old key's fingerprint beside the new
+    /// one (a colleague's new laptop, a key typed wrongly).
+    pub fn add_contact(&mut self, name: &str, key: &str, replace: bool) -> Result<Contact> {
         self.actor.require_writer("add contacts")?;
         let name = one_line("the contact's name", name, 100)?;
         let recipient = seal::recipients::parse_recipient(key.trim(), "argument")?;
@@ -112,27 +126,35 @@ impl Station {
         let key = key.trim().to_string();
         let actor = self.actor.name.clone();
         self.write(|w| {
-            let exists: Option<String> = w
-                .tx()
-                .query_row("SELECT name FROM contacts WHERE name = ?1", [&name], |r| {
-                    r.get(0)
-                })
-                .optional()
-                .map_err(w.sql_err())?;
-            if exists.is_some() {
-                return Err(Error::Invalid(format!(
-                    "{name} is already in the address book"
-                )));
+            let previous = contact_fingerprint(w, &name)?;
+            match (&previous, replace) {
+                (Some(_), false) => {
+                    return Err(Error::Invalid(format!(
+                        "{name} is already in the address book; to change their key, add it again with --replace"
+                    )));
+                }
+                (None, true) => {
+                    return Err(Error::Invalid(format!(
+                        "{name} is not in the address book, so there is nothing to replace; add them without --replace"
+                    )));
+                }
+                _ => {}
             }
-            let appended = w.append(
-                &actor,
-                "contact-add",
-                "",
-                &json!({ "name": name, "key": key, "fingerprint": fingerprint }),
-            )?;
+            let (kind, body) = match &previous {
+                Some(old) => (
+                    "contact-replace",
+                    json!({ "name": name, "key": key, "fingerprint": fingerprint, "previous_fingerprint": old }),
+                ),
+                None => (
+                    "contact-add",
+                    json!({ "name": name, "key": key, "fingerprint": fingerprint }),
+                ),
+            };
+            let appended = w.append(&actor, kind, "", &body)?;
             w.tx()
                 .execute(
-                    "INSERT INTO contacts(name, key, fingerprint, seq) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO contacts(name, key, fingerprint, seq) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(name) DO UPDATE SET key = ?2, fingerprint = ?3, seq = ?4",
                     params![name, key, fingerprint, appended.seq],
                 )
                 .map_err(w.sql_err())?;
@@ -142,6 +164,30 @@ impl Station {
             name,
             key,
             fingerprint,
+        })
+    }
+
+    /// Removes a contact from the address book; the ledger keeps when they were added
+    /// and removed, and by whom.
+    pub fn remove_contact(&mut self, name: &str) -> Result<()> {
+        self.actor.require_writer("remove contacts")?;
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            let Some(fingerprint) = contact_fingerprint(w, name)? else {
+                return Err(Error::Invalid(format!(
+                    "{name} is not in the address book (see `custody contacts list`)"
+                )));
+            };
+            w.append(
+                &actor,
+                "contact-remove",
+                "",
+                &json!({ "name": name, "fingerprint": fingerprint }),
+            )?;
+            w.tx()
+                .execute("DELETE FROM contacts WHERE name = ?1", [name])
+                .map_err(w.sql_err())?;
+            Ok(())
         })
     }
 

@@ -351,6 +351,87 @@ fn a_contact_key_is_used_by_name() {
         ],
     )
     .expect_code(2);
+
+    // A new key for the same office: refused without --replace, then replaced, and the
+    // next sending opens only with the new key.
+    let (new_key, new_public) = keypair(&home, "office-new.key");
+    let out = home
+        .run("suzuki", ["contacts", "add", "本部 総務課", &new_public])
+        .expect_code(2);
+    assert!(out.stderr.contains("--replace"), "{}", out.stderr);
+    home.run(
+        "suzuki",
+        ["contacts", "add", "本部 総務課", &new_public, "--replace"],
+    )
+    .ok();
+    home.run(
+        "suzuki",
+        ["contacts", "add", "nobody", &new_public, "--replace"],
+    )
+    .expect_code(2);
+    let again_path = home.path("again.age");
+    send(
+        &home,
+        &[
+            file.to_str().unwrap(),
+            "--to",
+            "本部 総務課",
+            "-o",
+            again_path.to_str().unwrap(),
+        ],
+    );
+    let with_old = Command::new("age")
+        .args(["-d", "-i"])
+        .arg(&key)
+        .arg(&again_path)
+        .output()
+        .unwrap();
+    assert!(!with_old.status.success(), "the old key no longer opens it");
+    run_ok(
+        Command::new("age")
+            .args(["-d", "-i"])
+            .arg(&new_key)
+            .arg(again_path),
+    );
+    let replaced = home
+        .run("kato", ["log", "--kind", "contact-replace", "--json"])
+        .ok()
+        .json();
+    let body = &replaced[0]["payload"];
+    assert_eq!(body["name"], "本部 総務課");
+    assert_eq!(body["previous_fingerprint"], sent["recipients"][0]);
+    assert_ne!(body["fingerprint"], body["previous_fingerprint"]);
+
+    // Removed: sending by name now needs a key or a passphrase again.
+    home.run("suzuki", ["contacts", "remove", "本部 総務課"])
+        .ok();
+    home.run("suzuki", ["contacts", "remove", "本部 総務課"])
+        .expect_code(2);
+    assert_eq!(
+        home.run("kato", ["contacts", "list", "--json"]).ok().json(),
+        serde_json::json!([])
+    );
+    home.run(
+        "suzuki",
+        [
+            "send",
+            file.to_str().unwrap(),
+            "--to",
+            "本部 総務課",
+            "-o",
+            "y.age",
+        ],
+    )
+    .expect_code(2);
+    assert_eq!(
+        home.run("kato", ["log", "--kind", "contact-remove", "--json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
