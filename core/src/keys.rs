@@ -9,7 +9,7 @@ use fs_err::os::unix::fs::OpenOptionsExt;
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 
-use minisign::{KeyPair, PublicKey, PublicKeyBox, SecretKey, SecretKeyBox, SignatureBox};
+use minisign::{KeyPair, PublicKey, PublicKeyBox, SecretKey, SignatureBox};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -55,11 +55,7 @@ impl StationKey {
             .map_err(|e| key_error(dir, format!("cannot generate a key: {e}")))?;
         let secret_path = dir.join("station.key");
         let public_path = dir.join("station.pub");
-        let secret_text = Zeroizing::new(
-            sk.to_box(Some(&format!("custody station key of {station}")))
-                .map_err(|e| key_error(&secret_path, e))?
-                .into_string(),
-        );
+        let secret_text = secret_key_file_text(&sk, &format!("custody station key of {station}"));
         let mut file = fs_err::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -82,24 +78,31 @@ impl StationKey {
     pub fn load(dir: &Path) -> Result<StationKey> {
         let secret_path = dir.join("station.key");
         let text = Zeroizing::new(fs_err::read_to_string(&secret_path)?);
-        let secret = SecretKeyBox::from_string(&text)
-            .and_then(SecretKeyBox::into_unencrypted_secret_key)
-            .map_err(|e| {
-                key_error(
-                    &secret_path,
-                    format!("not a usable minisign secret key: {e}"),
-                )
-            })?;
+        let secret = parse_secret_key(&text).map_err(|message| {
+            key_error(
+                &secret_path,
+                format!("not a usable minisign secret key: {message}"),
+            )
+        })?;
         let public = StationPublicKey::load(&dir.join("station.pub"))?;
+        let key = StationKey { secret, public };
         let derived =
-            PublicKey::from_secret_key(&secret).map_err(|e| key_error(&secret_path, e))?;
-        if derived.to_base64() != public.key.to_base64() {
+            PublicKey::from_secret_key(&key.secret).map_err(|e| key_error(&secret_path, e))?;
+        // The public half inside the secret key must be station.pub, and the secret half
+        // must make signatures that station.pub verifies (a damaged file fails here).
+        let mismatch = derived.to_base64() != key.public.key.to_base64()
+            || key
+                .sign(b"custody key check", "key check")
+                .ok()
+                .and_then(|sig| key.public.verify(b"custody key check", &sig).ok())
+                .is_none();
+        if mismatch {
             return Err(key_error(
                 &secret_path,
                 "the secret key does not match station.pub; restore both files from the same backup",
             ));
         }
-        Ok(StationKey { secret, public })
+        Ok(key)
     }
 
     /// The public half.
@@ -123,6 +126,70 @@ impl StationKey {
         })?;
         Ok(signature.into_string())
     }
+}
+
+/// The length of a minisign secret key in bytes: algorithm ids, KDF parameters, key id,
+/// the Ed25519 secret and public halves, and a checksum.
+const SECRET_KEY_BYTES: usize = 2 + 2 + 2 + 32 + 8 + 8 + 8 + 64 + 32;
+
+impl Drop for StationKey {
+    fn drop(&mut self) {
+        // minisign's SecretKey does not wipe itself: overwrite it in place with zeros,
+        // and keep the compiler from dropping the overwrite as a dead store.
+        if let Ok(blank) = SecretKey::from_bytes(&[0u8; SECRET_KEY_BYTES]) {
+            self.secret = blank;
+            std::hint::black_box(&self.secret);
+        }
+    }
+}
+
+/// The text of an unencrypted minisign secret key file, built in buffers that are wiped
+/// when dropped (minisign's own `to_box` leaves copies of the key in freed memory).
+fn secret_key_file_text(sk: &SecretKey, comment: &str) -> Zeroizing<String> {
+    use base64::Engine as _;
+    let bytes = Zeroizing::new(sk.to_bytes());
+    let prefix = format!("untrusted comment: {comment}\n");
+    // Reserved up front so that the text is never moved to a larger buffer.
+    let mut text = Zeroizing::new(String::with_capacity(
+        prefix.len() + bytes.len().div_ceil(3) * 4 + 1,
+    ));
+    text.push_str(&prefix);
+    base64::engine::general_purpose::STANDARD.encode_string(bytes.as_slice(), &mut text);
+    text.push('\n');
+    text
+}
+
+/// Reads an unencrypted minisign secret key file's text without leaving copies of the key
+/// in freed memory.
+fn parse_secret_key(text: &str) -> std::result::Result<SecretKey, String> {
+    use base64::Engine as _;
+    let mut lines = text.lines();
+    if !lines
+        .next()
+        .is_some_and(|l| l.starts_with("untrusted comment:"))
+    {
+        return Err("the first line is not an `untrusted comment:`".into());
+    }
+    let encoded = lines.next().map(str::trim).unwrap_or_default();
+    let mut bytes = Zeroizing::new(Vec::with_capacity(encoded.len().div_ceil(4) * 3));
+    base64::engine::general_purpose::STANDARD
+        .decode_vec(encoded, &mut bytes)
+        .map_err(|_| "the key line is not base64".to_string())?;
+    if bytes.len() != SECRET_KEY_BYTES {
+        return Err(format!(
+            "the key is {} bytes, not {SECRET_KEY_BYTES}",
+            bytes.len()
+        ));
+    }
+    if bytes[..2] != *b"Ed" {
+        return Err("not an Ed25519 key".into());
+    }
+    if bytes[2..4] != [0, 0] {
+        return Err(
+            "the key is encrypted with a password; custody needs an unencrypted key".into(),
+        );
+    }
+    SecretKey::from_bytes(&bytes).map_err(|e| e.to_string())
 }
 
 impl StationPublicKey {
@@ -219,5 +286,67 @@ mod tests {
         let mode = std::fs::metadata(dir.path().join("station.key")).unwrap();
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(mode.permissions().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn the_key_file_is_what_minisign_itself_writes() {
+        let KeyPair { sk, .. } = KeyPair::generate_unencrypted_keypair().unwrap();
+        let ours = secret_key_file_text(&sk, "a comment");
+        let theirs = sk.to_box(Some("a comment")).unwrap().into_string();
+        assert_eq!(ours.as_str(), theirs);
+        let parsed = parse_secret_key(&ours).unwrap();
+        assert_eq!(parsed.to_bytes(), sk.to_bytes());
+    }
+
+    fn load_error(dir: &Path) -> String {
+        StationKey::load(dir).expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn damaged_or_mismatched_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(StationKey::generate(dir.path(), "test").unwrap());
+        let key_path = dir.path().join("station.key");
+        let good = std::fs::read_to_string(&key_path).unwrap();
+        let (comment, encoded) = good.split_once('\n').unwrap();
+        use base64::Engine as _;
+        let engine = base64::engine::general_purpose::STANDARD;
+        let bytes = engine.decode(encoded.trim()).unwrap();
+
+        // One bit of the Ed25519 seed flipped: the public half still matches, but the
+        // signatures no longer verify.
+        let mut seed = bytes.clone();
+        seed[2 + 2 + 2 + 32 + 8 + 8 + 8] ^= 1;
+        std::fs::write(&key_path, format!("{comment}\n{}\n", engine.encode(&seed))).unwrap();
+        assert!(load_error(dir.path()).contains("does not match"));
+
+        // Encrypted with a password (kdf "Sc"), truncated, not base64, no comment.
+        let mut encrypted = bytes.clone();
+        encrypted[2..4].copy_from_slice(b"Sc");
+        for (text, expected) in [
+            (
+                format!("{comment}\n{}\n", engine.encode(&encrypted)),
+                "password",
+            ),
+            (
+                format!("{comment}\n{}\n", engine.encode(&bytes[..100])),
+                "bytes",
+            ),
+            (format!("{comment}\n!!!\n"), "base64"),
+            (format!("{}\n", engine.encode(&bytes)), "untrusted comment"),
+        ] {
+            std::fs::write(&key_path, text).unwrap();
+            let error = load_error(dir.path());
+            assert!(error.contains(expected), "{expected}: {error}");
+        }
+
+        // Another station's key beside this station.pub.
+        let other = tempfile::tempdir().unwrap();
+        drop(StationKey::generate(other.path(), "other").unwrap());
+        std::fs::copy(other.path().join("station.key"), &key_path).unwrap();
+        assert!(load_error(dir.path()).contains("does not match"));
+
+        std::fs::write(&key_path, good).unwrap();
+        StationKey::load(dir.path()).unwrap();
     }
 }
