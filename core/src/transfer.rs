@@ -379,10 +379,7 @@ impl Station {
                 json!({
                     "input": { "name": name, "size": report.input_size, "sha256": report.input_sha256 },
                     "mode": mode,
-                    "kind": match report.kind {
-                        seal::PayloadKind::SingleFile => "file",
-                        seal::PayloadKind::Archive => "archive",
-                    },
+                    "kind": report.kind,
                     "files": report.files,
                     "count": report.files.len(),
                     "manifest_checked": report.manifest_checked,

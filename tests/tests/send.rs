@@ -474,7 +474,7 @@ fn files_made_by_age_open_with_custody() {
         )
         .ok()
         .json();
-    assert_eq!(opened["kind"], "Archive");
+    assert_eq!(opened["kind"], "archive", "as in the receive entry");
     assert_eq!(
         std::fs::read(out.join("会員データ/名簿.csv")).unwrap(),
         std::fs::read(dir.join("名簿.csv")).unwrap()

@@ -59,8 +59,10 @@ pub struct OpenInput {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum PayloadKind {
     /// An ordinary file, written as the age file's name without `.age`.
+    #[serde(rename = "file")]
     SingleFile,
     /// A tar archive, extracted.
+    #[serde(rename = "archive")]
     Archive,
 }
 
