@@ -164,7 +164,7 @@ pub struct LogArgs {
     /// Only entries of this kind (note, person-add, send, …).
     #[arg(long)]
     pub kind: Option<String>,
-    /// Only entries on or after this date (2026-04-01) or time (UTC).
+    /// Only entries on or after this local date (2026-04-01) or time (2026-04-01 09:00).
     #[arg(long)]
     pub since: Option<String>,
     /// Only entries by this person.

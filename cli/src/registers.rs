@@ -143,7 +143,8 @@ pub enum CarryoutCommand {
         /// Where to.
         #[arg(long = "to")]
         destination: String,
-        /// When it will be back: a date (2026-12-01) or a time (2026-12-01T17:00:00+09:00).
+        /// When it will be back: a date (2026-12-01, by the end of that day) or a local
+        /// time (2026-12-01 17:00, or with an offset: 2026-12-01T17:00+09:00).
         #[arg(long)]
         return_by: String,
         /// How it travels (in person in a locked bag, registered mail, courier with tracking …).
@@ -309,7 +310,7 @@ pub struct ReportArgs {
     /// carryouts, handovers, downloads, media, wipes, or audit (what needs attention).
     #[arg(value_parser = ["carryouts", "handovers", "downloads", "media", "wipes", "audit"])]
     pub kind: String,
-    /// First day (2026-04-01); required except for `audit`.
+    /// First day, local time (2026-04-01); required except for `audit`.
     #[arg(long)]
     pub from: Option<String>,
     /// Last day, inclusive; required except for `audit`.

@@ -202,7 +202,7 @@ impl Station {
         let reason = one_line("--reason", &new.reason, 500)?;
         let destination = one_line("--to", &new.destination, 200)?;
         let transport = one_line("--transport", &new.transport, 200)?;
-        let return_by = clock::stamp(clock::parse_date_or_time(&new.return_by)?);
+        let return_by = clock::stamp(clock::parse_deadline(&new.return_by)?);
         let actor = self.actor.name.clone();
         let new = new.clone();
         self.write(|w| {

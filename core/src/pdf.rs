@@ -103,12 +103,14 @@ pub fn wareki(date: NaiveDate) -> String {
     format!("{era}{year}年{}月{}日", date.month(), date.day())
 }
 
-/// A UTC timestamp as people read it: `2026-11-22 09:30:00 UTC`, plus the era date in
+/// A ledger timestamp as people read it, in the station's local time with its offset
+/// from UTC: `2026-11-23 08:30:00 (UTC+09:00)`, plus the era date of that local day in
 /// Japanese.
 fn when(text: &str, lang: Lang) -> String {
     match crate::clock::parse_stamp(text) {
         Ok(at) => {
-            let iso = at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+            let at = crate::clock::local(at);
+            let iso = at.format("%Y-%m-%d %H:%M:%S (UTC%:z)").to_string();
             match lang {
                 Lang::Ja => format!("{iso}（{}）", wareki(at.date_naive())),
                 Lang::En => iso,
@@ -116,6 +118,15 @@ fn when(text: &str, lang: Lang) -> String {
         }
         Err(_) => text.to_string(),
     }
+}
+
+/// A ledger timestamp in the station's local time, formatted with `format` (the offset
+/// is given once, in the issue date).
+fn local_time(text: &str, format: &str) -> String {
+    crate::clock::parse_stamp(text).map_or_else(
+        |_| text.to_string(),
+        |at| crate::clock::local(at).format(format).to_string(),
+    )
 }
 
 /// Width of `text` in ems, as the fonts used here set it: CJK characters one em, the
@@ -245,10 +256,8 @@ fn erasure_sections(doc: &Value, lang: Lang) -> Vec<Section> {
             i + 1,
             s(&p["pattern"]),
             bytes(&p["bytes"], lang),
-            when(p["start"].as_str().unwrap_or(""), Lang::En),
-            when(p["end"].as_str().unwrap_or(""), Lang::En)
-                .get(11..)
-                .unwrap_or("")
+            local_time(p["start"].as_str().unwrap_or(""), "%Y-%m-%d %H:%M:%S"),
+            local_time(p["end"].as_str().unwrap_or(""), "%H:%M:%S"),
         )
     };
     if list.len() <= 12 {

@@ -165,9 +165,13 @@ const WIPES: &[Column] = &[
 fn cell(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => String::new(),
-        // Ledger times to the second: what a register shows and Excel reads as a date.
+        // Ledger times in the station's local time, to the second: what a register
+        // shows and Excel reads as a date and time.
         Some(Value::String(s)) if s.len() == 27 && s.ends_with('Z') && s.as_bytes()[19] == b'.' => {
-            format!("{}Z", &s[..19])
+            clock::parse_stamp(s).map_or_else(
+                |_| s.clone(),
+                |at| clock::local(at).format("%Y-%m-%d %H:%M:%S").to_string(),
+            )
         }
         Some(Value::String(s)) => s.clone(),
         Some(Value::Bool(true)) => "yes".into(),
@@ -270,12 +274,7 @@ impl Station {
     pub fn report(&self, kind: ReportKind, from: &str, to: &str) -> Result<Report> {
         let from_at = clock::stamp(clock::parse_date_or_time(from)?);
         let to_date = clock::parse_date(to)?;
-        let to_at = clock::stamp(
-            (to_date + Duration::days(1))
-                .and_hms_opt(0, 0, 0)
-                .expect("midnight exists")
-                .and_utc(),
-        );
+        let to_at = clock::stamp(clock::start_of_local_day(to_date + Duration::days(1)));
         if to_at <= from_at {
             return Err(Error::Invalid("--to is before --from".into()));
         }

@@ -281,7 +281,7 @@ impl Station {
                 "name files or folders to retain, or --media ID, not both".into(),
             ));
         }
-        let today = clock::now().date_naive();
+        let today = clock::today();
         let (since, event_date) = match class.trigger {
             Trigger::Created => {
                 if new.event_date.is_some() {
@@ -382,7 +382,7 @@ impl Station {
 
     /// The retention register, oldest first, with statuses as of today.
     pub fn retained_list(&self) -> Result<Vec<Retained>> {
-        self.retained_as_of(&clock::now().date_naive().to_string())
+        self.retained_as_of(&clock::today().to_string())
     }
 
     fn retained_as_of(&self, today: &str) -> Result<Vec<Retained>> {
@@ -415,7 +415,7 @@ impl Station {
     pub fn retained_due(&self, as_of: Option<&str>) -> Result<Vec<Retained>> {
         let today = match as_of {
             Some(date) => clock::parse_date(date)?.to_string(),
-            None => clock::now().date_naive().to_string(),
+            None => clock::today().to_string(),
         };
         Ok(self
             .retained_as_of(&today)?
@@ -557,7 +557,7 @@ impl Station {
         destruction: Option<&Destruction>,
     ) -> Result<Disposal> {
         self.actor.require_writer("dispose of items")?;
-        let today = clock::now().date_naive().to_string();
+        let today = clock::today().to_string();
         let item = self.retained(id)?;
         if let Some(at) = &item.disposed_at {
             return Err(Error::Invalid(format!(
@@ -725,7 +725,7 @@ impl Station {
                 "executor": { "name": actor, "role": role },
                 "disposed_at": appended.at,
                 "ledger": { "seq": appended.seq, "hash": appended.hash },
-                "keep_until": due_date(clock::now().date_naive(), 7).to_string(),
+                "keep_until": due_date(clock::today(), 7).to_string(),
                 "tool": { "name": "custody", "version": crate::VERSION },
             });
             let serial = medium_proof.as_ref().and_then(|m| m.get("serial")).and_then(Value::as_str).map(str::to_string);
