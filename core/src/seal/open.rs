@@ -193,7 +193,7 @@ fn decrypt_into(
         failed: &failed,
     };
     let mut head = [0u8; 512];
-    let head_len = read_full(&mut reader, &mut head).map_err(|e| payload.error(e, file))?;
+    let head_len = pipe::read_full(&mut reader, &mut head).map_err(|e| payload.error(e, file))?;
     let head = &head[..head_len];
     let reader = io::Cursor::new(head).chain(reader);
     if looks_like_tar(head) {
@@ -369,19 +369,6 @@ impl Payload<'_> {
             reason: format!("malformed tar archive: {e}"),
         }
     }
-}
-
-fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// Whether the first 512 bytes are a tar header: `ustar` magic and a valid checksum.
@@ -668,7 +655,7 @@ fn parse_entries(
                 while left > 0 {
                     let want = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
                     let mut buf = extractor.buffer(want);
-                    let n = read_full(&mut entry, &mut buf[..want])
+                    let n = pipe::read_full(&mut entry, &mut buf[..want])
                         .map_err(|e| payload.error(e, &dest))?;
                     if n == 0 {
                         break;

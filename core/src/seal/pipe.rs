@@ -173,6 +173,14 @@ pub(crate) fn read_ahead<'scope, R: Read + Send + 'scope>(
     (reader, handle)
 }
 
+/// Reads until `buf` is full or the end of `source`; returns how many bytes it read.
+pub(crate) fn read_full(source: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    match fill(source, buf) {
+        (n, None) => Ok(n),
+        (_, Some(e)) => Err(e),
+    }
+}
+
 /// Reads until `buf` is full, the end of `source` or an error; returns how many bytes
 /// were read before it stopped, and the error if one stopped it.
 fn fill(source: &mut impl Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
