@@ -298,6 +298,7 @@ pub fn open(args: OpenArgs) -> Result<ExitCode> {
         output::json(&json!({
             "id": id,
             "kind": report.kind,
+            "keys": report.keys,
             "files": report.files,
             "manifest_checked": report.manifest_checked,
             "outputs": report.outputs,

@@ -379,6 +379,7 @@ impl Station {
                 json!({
                     "input": { "name": name, "size": report.input_size, "sha256": report.input_sha256 },
                     "mode": mode,
+                    "keys": report.keys,
                     "kind": report.kind,
                     "files": report.files,
                     "count": report.files.len(),

@@ -194,6 +194,7 @@ fn age_cli_decrypts_our_single_file_sent_to_an_ssh_key() {
         String::from_utf8_lossy(&fingerprint.stdout).contains(recipient.fingerprint()),
         "fingerprint differs from ssh-keygen -l"
     );
+    let expected_fingerprint = recipient.fingerprint().to_owned();
     let file = tmp.path().join("名簿.xlsx");
     std::fs::write(&file, vec![42u8; 100_000]).unwrap();
     let report = seal::send(
@@ -218,6 +219,9 @@ fn age_cli_decrypts_our_single_file_sent_to_an_ssh_key() {
         std::fs::read(&plain).unwrap(),
         std::fs::read(&file).unwrap()
     );
+    // custody opens it with the same private key and names that key by its fingerprint.
+    let opened = open_with_key(&report.output, &tmp.path().join("out"), &ssh_key).unwrap();
+    assert_eq!(opened.keys, vec![expected_fingerprint]);
 }
 
 #[test]

@@ -475,6 +475,19 @@ fn files_made_by_age_open_with_custody() {
         .ok()
         .json();
     assert_eq!(opened["kind"], "archive", "as in the receive entry");
+    // The record names the key that opened it (its public half), never the secret.
+    assert_eq!(opened["keys"], serde_json::json!([public]));
+    let received = home
+        .run("kato", ["log", "--kind", "receive", "--json"])
+        .ok()
+        .json();
+    assert_eq!(received[0]["payload"]["keys"], serde_json::json!([public]));
+    let secret = std::fs::read_to_string(&key).unwrap();
+    let secret = secret
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap();
+    assert!(!received.to_string().contains(secret));
     assert_eq!(
         std::fs::read(out.join("会員データ/名簿.csv")).unwrap(),
         std::fs::read(dir.join("名簿.csv")).unwrap()

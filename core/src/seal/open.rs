@@ -83,6 +83,10 @@ pub struct OpenReport {
     pub manifest_checked: bool,
     /// The paths created in the target folder (top-level entries only).
     pub outputs: Vec<PathBuf>,
+    /// Fingerprints of the public halves of the keys offered to open it (`age1…`, or
+    /// `SHA256:…` for ssh keys); empty for a passphrase. With one key, the key that
+    /// opened it.
+    pub keys: Vec<String>,
 }
 
 /// Decrypts `input.file` into `input.out_dir`.
@@ -94,7 +98,7 @@ pub fn open(input: OpenInput, progress: &dyn Progress) -> Result<OpenReport, Err
         passphrase,
         force,
     } = input;
-    let identities = load_identities(&identity_files)?;
+    let (identities, keys) = load_identities(&identity_files)?;
 
     let created_dir = ensure_dir(&out_dir)?;
     let result = std::thread::scope(|scope| {
@@ -115,6 +119,7 @@ pub fn open(input: OpenInput, progress: &dyn Progress) -> Result<OpenReport, Err
         let mut report = opened?;
         // Should the decryption ever stop short of the end of the file, hash the file
         // itself rather than report a digest of part of it.
+        report.keys = keys;
         report.input_size = size;
         report.input_sha256 = if read == size {
             hex::encode(hasher.finalize())
@@ -139,7 +144,7 @@ fn decrypt_into(
     input: pipe::AheadReader,
     file: &Path,
     out_dir: &Path,
-    mut identities: Vec<Box<dyn age::Identity + Send + Sync>>,
+    mut identities: Identities,
     passphrase: Option<SecretString>,
     force: bool,
     progress: &dyn Progress,
@@ -222,8 +227,17 @@ pub fn read_passphrase_file(path: &Path) -> Result<SecretString, Error> {
     Ok(SecretString::from(line))
 }
 
-fn load_identities(paths: &[PathBuf]) -> Result<Vec<Box<dyn age::Identity + Send + Sync>>, Error> {
-    let mut out: Vec<Box<dyn age::Identity + Send + Sync>> = Vec::new();
+/// Private keys to try, as the age crate takes them.
+type Identities = Vec<Box<dyn age::Identity + Send + Sync>>;
+
+/// The identities in `paths`, and the fingerprint of each one's public key (as
+/// [`super::Recipient::fingerprint`] gives it), for the record.
+fn load_identities(paths: &[PathBuf]) -> Result<(Identities, Vec<String>), Error> {
+    let mut out: Identities = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
+    let public = |text: &str| {
+        super::recipients::parse_recipient(text, "identity").map(|r| r.fingerprint().to_owned())
+    };
     for path in paths {
         let bad = |reason: String| Error::InvalidIdentity {
             path: path.clone(),
@@ -238,7 +252,14 @@ fn load_identities(paths: &[PathBuf]) -> Result<Vec<Box<dyn age::Identity + Send
             let identity = age::ssh::Identity::from_buffer(&bytes[..], None)
                 .map_err(|_| bad("not a valid OpenSSH private key".to_owned()))?;
             match identity {
-                age::ssh::Identity::Unencrypted(_) => out.push(Box::new(identity)),
+                age::ssh::Identity::Unencrypted(_) => {
+                    let recipient =
+                        age::ssh::Recipient::try_from(identity.clone()).map_err(|_| {
+                            bad("cannot derive the public key of this ssh key".to_owned())
+                        })?;
+                    keys.push(public(&recipient.to_string())?);
+                    out.push(Box::new(identity));
+                }
                 age::ssh::Identity::Encrypted(_) => {
                     return Err(bad(
                         "passphrase-protected ssh keys are not supported; use an unencrypted copy or an age identity"
@@ -255,14 +276,17 @@ fn load_identities(paths: &[PathBuf]) -> Result<Vec<Box<dyn age::Identity + Send
             // age's parser names the offending line number, never its content.
             let file =
                 age::IdentityFile::from_buffer(&bytes[..]).map_err(|e| bad(e.to_string()))?;
-            let identities = file.into_identities().map_err(|e| bad(e.to_string()))?;
-            if identities.is_empty() {
-                return Err(bad("file contains no identities".to_owned()));
+            let mut publics = Vec::new();
+            file.write_recipients_file(&mut publics)
+                .map_err(|_| bad("file contains no identities".to_owned()))?;
+            for line in String::from_utf8_lossy(&publics).lines() {
+                keys.push(public(line)?);
             }
+            let identities = file.into_identities().map_err(|e| bad(e.to_string()))?;
             out.extend(identities);
         }
     }
-    Ok(out)
+    Ok((out, keys))
 }
 
 /// Creates `dir` if it is missing (one level only); returns whether it did.
@@ -471,6 +495,7 @@ fn write_single(
         }],
         manifest_checked: false,
         outputs: vec![dest],
+        keys: Vec::new(),
     })
 }
 
@@ -579,6 +604,7 @@ fn extract_archive(
         files,
         manifest_checked,
         outputs,
+        keys: Vec::new(),
     })
 }
 
