@@ -16,6 +16,7 @@ use std::time::UNIX_EPOCH;
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 
+use super::direct::OutputFile;
 use super::manifest;
 use super::pipe::{self, ChunkWriter, chunk_channel};
 use super::{
@@ -190,10 +191,10 @@ fn pipeline(
             Ok::<_, Error>(files)
         });
         let writer = scope.spawn(move || {
-            let mut sink = HashingWriter::new(file);
+            let mut sink = HashingWriter::new(OutputFile::new(file)?);
             cipher_rx.for_each(|buf| sink.write_all(buf))?;
             let (file, size, sha256) = sink.finish();
-            file.sync_all()?;
+            file.finish()?;
             Ok::<_, io::Error>((size, sha256))
         });
 

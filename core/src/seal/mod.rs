@@ -60,6 +60,7 @@ use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
+mod direct;
 mod encrypt;
 mod error;
 mod extract;

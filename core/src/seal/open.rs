@@ -25,6 +25,7 @@ use std::rc::Rc;
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
+use super::direct::OutputFile;
 use super::strict::{HeaderCheck, SkipLeadingSpace};
 use super::{
     CHUNK, CountingReader, Error, FileDigest, HashingWriter, MANIFEST_NAME, MAX_SCRYPT_WORK_FACTOR,
@@ -451,10 +452,10 @@ fn write_single(
     let file = temp.as_file_mut();
     let (decrypted, written) = std::thread::scope(|scope| {
         let writer = scope.spawn(move || -> io::Result<(u64, String)> {
-            let mut out = HashingWriter::new(&mut *file);
+            let mut out = HashingWriter::new(OutputFile::new(file)?);
             receiver.for_each(|buf| out.write_all(buf))?;
             let (file, size, sha256) = out.finish();
-            file.sync_all()?;
+            file.finish()?;
             Ok((size, sha256))
         });
         let decrypted = io::copy(&mut reader, &mut chunks).and_then(|_| chunks.finish());
