@@ -814,28 +814,42 @@ fn a_full_disk_fails_send_and_open_with_nothing_left_and_nothing_recorded() {
     }
     let small = SmallDisk::mount(home.path("small"), "2m");
 
-    // send: the output does not fit.
-    let out = home
-        .run(
-            "suzuki",
-            [
-                "send",
-                big.to_str().unwrap(),
-                "--to",
-                "bob",
-                "--recipient",
-                &public,
-                "-o",
-                small.dir.join("big.bin.age").to_str().unwrap(),
-            ],
-        )
-        .expect_code(1);
-    assert!(
-        out.stderr.contains("No space left") && out.stderr.contains("hint: the disk is full"),
-        "says why: {}",
-        out.stderr
-    );
-    assert_eq!(small.contents(), Vec::<String>::new(), "nothing left");
+    // send: the output does not fit, running out in the middle (6 MiB) or in the last
+    // part written (2.3 MiB and 3.5 MiB on a 2 MiB disk).
+    for (name, size) in [
+        ("big.bin", 0),
+        ("tail-a.bin", 2_300_000),
+        ("tail-b.bin", 3_500_000),
+    ] {
+        let input = if size == 0 {
+            big.clone()
+        } else {
+            let path = home.path(name);
+            std::fs::write(&path, noise(size, size as u64)).unwrap();
+            path
+        };
+        let out = home
+            .run(
+                "suzuki",
+                [
+                    "send",
+                    input.to_str().unwrap(),
+                    "--to",
+                    "bob",
+                    "--recipient",
+                    &public,
+                    "-o",
+                    small.dir.join(format!("{name}.age")).to_str().unwrap(),
+                ],
+            )
+            .expect_code(1);
+        assert!(
+            out.stderr.contains("No space left") && out.stderr.contains("hint: the disk is full"),
+            "{name} says why: {}",
+            out.stderr
+        );
+        assert_eq!(small.contents(), Vec::<String>::new(), "nothing left");
+    }
     assert_eq!(count_entries(&home, "send"), 0, "nothing recorded");
 
     // open: a single file and a folder that do not fit.

@@ -163,7 +163,7 @@ impl<'f> OutputFile<'f> {
     /// Writes what is left and waits until the whole file is on disk.
     pub(crate) fn finish(mut self) -> io::Result<()> {
         let real = self.filled;
-        let result = (|| {
+        let result = (|| -> io::Result<()> {
             if real > 0 {
                 // A direct write must be whole blocks: pad with zeros, then cut the file
                 // back to its real length.
@@ -179,8 +179,10 @@ impl<'f> OutputFile<'f> {
             }
             Ok(())
         })();
-        let stopped = self.stop();
-        result.and(stopped)?;
+        // The disk thread's own failure (a full disk, say) is the one to report; the
+        // tail's hand-over only fails because of it.
+        self.stop()?;
+        result?;
         if real > 0 {
             self.file.set_len(self.offset + real as u64)?;
         }
