@@ -58,6 +58,14 @@ pub fn local(at: DateTime<Utc>) -> DateTime<FixedOffset> {
     at.with_timezone(&Local).fixed_offset()
 }
 
+/// A ledger timestamp (or any RFC 3339 time) formatted with `format` in the station's
+/// local time zone; `None` when `text` is not a time.
+pub fn format_local(text: &str, format: &str) -> Option<String> {
+    parse_stamp(text)
+        .ok()
+        .map(|at| local(at).format(format).to_string())
+}
+
 /// The start of `date` in the station's local time zone. (Where a clock change skips
 /// midnight, the earliest time of that day.)
 pub fn start_of_local_day(date: NaiveDate) -> DateTime<Utc> {

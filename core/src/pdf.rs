@@ -123,10 +123,7 @@ fn when(text: &str, lang: Lang) -> String {
 /// A ledger timestamp in the station's local time, formatted with `format` (the offset
 /// is given once, in the issue date).
 fn local_time(text: &str, format: &str) -> String {
-    crate::clock::parse_stamp(text).map_or_else(
-        |_| text.to_string(),
-        |at| crate::clock::local(at).format(format).to_string(),
-    )
+    crate::clock::format_local(text, format).unwrap_or_else(|| text.to_string())
 }
 
 /// Width of `text` in ems, as the fonts used here set it: CJK characters one em, the

@@ -168,10 +168,7 @@ fn cell(value: Option<&Value>) -> String {
         // Ledger times in the station's local time, to the second: what a register
         // shows and Excel reads as a date and time.
         Some(Value::String(s)) if s.len() == 27 && s.ends_with('Z') && s.as_bytes()[19] == b'.' => {
-            clock::parse_stamp(s).map_or_else(
-                |_| s.clone(),
-                |at| clock::local(at).format("%Y-%m-%d %H:%M:%S").to_string(),
-            )
+            clock::format_local(s, "%Y-%m-%d %H:%M:%S").unwrap_or_else(|| s.clone())
         }
         Some(Value::String(s)) => s.clone(),
         Some(Value::Bool(true)) => "yes".into(),

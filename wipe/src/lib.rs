@@ -58,6 +58,7 @@ pub use engine::{
 };
 pub use error::{Error, Result};
 pub use method::{Method, Pattern};
+pub use pass::{ALIGN, AlignedBuf};
 pub use shred::{ShredReport, shred_file};
 
 /// The version of the engine, recorded in certificates as the tool version.

@@ -15,10 +15,10 @@ use crate::device::Target;
 use crate::stream::Source;
 
 /// Buffers are aligned to this many bytes, enough for any logical sector size.
-pub(crate) const ALIGN: usize = 4096;
+pub const ALIGN: usize = 4096;
 
 /// A heap buffer whose start is aligned for O_DIRECT, made safely by over-allocating.
-pub(crate) struct AlignedBuf {
+pub struct AlignedBuf {
     raw: Vec<u8>,
     start: usize,
     len: usize,
@@ -26,18 +26,20 @@ pub(crate) struct AlignedBuf {
 
 impl AlignedBuf {
     /// A zeroed buffer of `len` bytes starting on an [`ALIGN`] boundary.
-    pub(crate) fn new(len: usize) -> Self {
+    pub fn new(len: usize) -> Self {
         let raw = vec![0_u8; len + ALIGN];
         let start = raw.as_ptr().align_offset(ALIGN);
         assert!(start < ALIGN, "a byte pointer can always be aligned");
         Self { raw, start, len }
     }
 
-    pub(crate) fn as_slice(&self) -> &[u8] {
+    /// The buffer's bytes.
+    pub fn as_slice(&self) -> &[u8] {
         &self.raw[self.start..self.start + self.len]
     }
 
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+    /// The buffer's bytes, to fill.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
         &mut self.raw[self.start..self.start + self.len]
     }
 }

@@ -15,42 +15,16 @@ use std::thread::JoinHandle;
 
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 
-use super::CHUNK;
+use custody_wipe::{ALIGN, AlignedBuf};
 
-/// Buffer addresses, lengths and file offsets of direct writes are multiples of this,
-/// enough for any logical sector size.
-const ALIGN: usize = 4096;
+use super::CHUNK;
 
 /// Staging buffers in flight between the hashing thread and the disk.
 const BUFFERS: usize = 3;
 
-/// A heap buffer of [`CHUNK`] bytes starting on an [`ALIGN`] boundary, made safely by
-/// over-allocating.
-struct Aligned {
-    raw: Vec<u8>,
-    start: usize,
-}
-
-impl Aligned {
-    fn new() -> Self {
-        let raw = vec![0u8; CHUNK + ALIGN];
-        let start = raw.as_ptr().align_offset(ALIGN);
-        assert!(start < ALIGN, "a byte pointer can always be aligned");
-        Self { raw, start }
-    }
-
-    fn bytes(&self, len: usize) -> &[u8] {
-        &self.raw[self.start..self.start + len]
-    }
-
-    fn bytes_mut(&mut self) -> &mut [u8] {
-        &mut self.raw[self.start..self.start + CHUNK]
-    }
-}
-
 /// One write for the disk thread: the first `len` bytes of `buf` at `offset`.
 struct Block {
-    buf: Aligned,
+    buf: AlignedBuf,
     len: usize,
     offset: u64,
 }
@@ -61,11 +35,11 @@ struct Block {
 pub(crate) struct OutputFile<'f> {
     file: &'f File,
     direct: bool,
-    current: Option<Aligned>,
+    current: Option<AlignedBuf>,
     filled: usize,
     offset: u64,
     tx: Option<SyncSender<Block>>,
-    pool: Receiver<Aligned>,
+    pool: Receiver<AlignedBuf>,
     disk: Option<JoinHandle<io::Result<()>>>,
 }
 
@@ -87,10 +61,10 @@ fn disk_thread(
     file: File,
     mut direct: bool,
     blocks: Receiver<Block>,
-    pool: Sender<Aligned>,
+    pool: Sender<AlignedBuf>,
 ) -> io::Result<()> {
     for block in blocks {
-        let bytes = block.buf.bytes(block.len);
+        let bytes = &block.buf.as_slice()[..block.len];
         match file.write_all_at(bytes, block.offset) {
             Err(e) if direct && e.raw_os_error() == Some(nix::errno::Errno::EINVAL as i32) => {
                 set_direct(&file, false)?;
@@ -121,14 +95,14 @@ impl<'f> OutputFile<'f> {
         let (tx, blocks) = sync_channel(BUFFERS);
         let (pool_tx, pool) = channel();
         for _ in 1..BUFFERS {
-            let _ = pool_tx.send(Aligned::new());
+            let _ = pool_tx.send(AlignedBuf::new(CHUNK));
         }
         let handle = file.try_clone()?;
         let disk = std::thread::spawn(move || disk_thread(handle, direct, blocks, pool_tx));
         Ok(Self {
             file,
             direct,
-            current: Some(Aligned::new()),
+            current: Some(AlignedBuf::new(CHUNK)),
             filled: 0,
             offset: 0,
             tx: Some(tx),
@@ -170,7 +144,7 @@ impl<'f> OutputFile<'f> {
                 let len = if self.direct {
                     let padded = real.div_ceil(ALIGN) * ALIGN;
                     let buf = self.current.as_mut().expect("a buffer between writes");
-                    buf.bytes_mut()[real..padded].fill(0);
+                    buf.as_mut_slice()[real..padded].fill(0);
                     padded
                 } else {
                     real
@@ -208,7 +182,7 @@ impl Write for OutputFile<'_> {
         let n = data.len().min(CHUNK - self.filled);
         let at = self.filled;
         let buf = self.current.as_mut().expect("just made sure");
-        buf.bytes_mut()[at..at + n].copy_from_slice(&data[..n]);
+        buf.as_mut_slice()[at..at + n].copy_from_slice(&data[..n]);
         self.filled += n;
         if self.filled == CHUNK {
             // The disk thread's own failure is the one to report.
