@@ -81,7 +81,9 @@ pub enum VerifyArg {
 
 /// Lists block devices and whether each may be wiped.
 pub fn devices(args: DevicesArgs) -> Result<ExitCode> {
-    let devices = erasure::devices()?;
+    // With a data home here, a device that reaches its files is shown as refused.
+    let home = custody_core::default_home().ok();
+    let devices = erasure::devices(home.as_deref())?;
     if args.json {
         output::json(&devices)?;
         return Ok(ExitCode::SUCCESS);

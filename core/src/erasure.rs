@@ -35,7 +35,7 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 use custody_wipe::device::TargetKind;
-use custody_wipe::{Device, IoOp, Method, Plan, Refusal, Target, TargetReport};
+use custody_wipe::{Device, IoOp, Method, Plan, Protected, Refusal, Target, TargetReport};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -60,8 +60,8 @@ pub const FLASH_NOTE: &str = "flash media (non-rotational, NVMe or a USB stick):
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RefusalInfo {
     /// A stable code: `mounted`, `running-system`, `swap`, `held`, `read-only`,
-    /// `busy`, `cannot-open`, `not-block-device`, `unknown`, `empty`, `duplicate` or
-    /// `other`.
+    /// `busy`, `cannot-open`, `not-block-device`, `unknown`, `empty`, `duplicate`,
+    /// `overlaps`, `data-home`, `open-for-writing`, `changed` or `other`.
     pub reason: &'static str,
     /// The reason in words, e.g. "/dev/sdb1 is mounted on /media/stick".
     pub message: String,
@@ -81,6 +81,10 @@ impl From<&Refusal> for RefusalInfo {
             Refusal::Unknown => "unknown",
             Refusal::Empty => "empty",
             Refusal::Duplicate { .. } => "duplicate",
+            Refusal::Overlaps { .. } => "overlaps",
+            Refusal::DataHome { .. } => "data-home",
+            Refusal::OpenForWriting { .. } => "open-for-writing",
+            Refusal::Changed => "changed",
             _ => "other",
         };
         RefusalInfo {
@@ -173,12 +177,31 @@ impl From<&Device> for DeviceInfo {
 }
 
 /// Lists the block devices (whole disks and attached loop devices) with whether each
-/// may be wiped. Needs no data home: it only reads /sys and /proc.
-pub fn devices() -> Result<Vec<DeviceInfo>> {
-    Ok(custody_wipe::device::list()?
+/// may be wiped. Needs no data home: it only reads /sys and /proc; when `home` holds
+/// one, a device that reaches any of its files (a loop device over the ledger) is
+/// refused.
+pub fn devices(home: Option<&Path>) -> Result<Vec<DeviceInfo>> {
+    let protected = match home {
+        Some(home) if home.join("ledger.db").exists() => protected_home(home)?,
+        _ => Protected::none(),
+    };
+    Ok(custody_wipe::device::list(&protected)?
         .iter()
         .map(DeviceInfo::from)
         .collect())
+}
+
+/// Every file and folder of the data home at `home`, by identity: never wiped,
+/// shredded or retained, whatever name or loop device reaches them.
+pub(crate) fn protected_home(home: &Path) -> Result<Protected> {
+    let mut protected = Protected::none();
+    protected.add_tree(home).map_err(|e| {
+        Error::Io(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", home.display()),
+        ))
+    })?;
+    Ok(protected)
 }
 
 /// What to do to every target of one `custody wipe`.
@@ -419,7 +442,7 @@ impl Station {
             ));
         }
         self.refuse_data_home(paths)?;
-        let targets = custody_wipe::check_all(paths)?;
+        let targets = custody_wipe::check_all(paths, &protected_home(&self.home)?)?;
         let mut identities: Vec<TargetIdentity> = targets.iter().map(TargetIdentity::of).collect();
         if let (Some(given), Some(identity)) = (&given_serial, identities.first_mut()) {
             match &identity.serial {

@@ -343,9 +343,67 @@ impl Station {
             .collect())
     }
 
+    /// Every `wipe-start` entry that no `wipe` result names: a wipe killed (SIGKILL, a
+    /// power cut, a crash) after it began, whose targets are partly overwritten. Each
+    /// with its sequence number and a description naming its targets.
+    pub fn unfinished_wipes(&self) -> Result<Vec<(i64, String)>> {
+        let finished: std::collections::BTreeSet<i64> = self
+            .ledger
+            .entries(&LogFilter {
+                kind: Some("wipe".into()),
+                ..Default::default()
+            })?
+            .iter()
+            .filter_map(|e| e.payload.as_ref()?.get("start_seq")?.as_i64())
+            .collect();
+        let started = self.ledger.entries(&LogFilter {
+            kind: Some("wipe-start".into()),
+            ..Default::default()
+        })?;
+        Ok(started
+            .into_iter()
+            .filter(|e| !finished.contains(&e.seq))
+            .map(|e| {
+                let targets: Vec<String> = e
+                    .payload
+                    .as_ref()
+                    .and_then(|p| p.get("targets"))
+                    .and_then(Value::as_array)
+                    .map(|list| {
+                        list.iter()
+                            .map(|t| {
+                                let device = &t["device"];
+                                let path = device["path"].as_str().unwrap_or("?");
+                                match device["serial"].as_str() {
+                                    Some(serial) => format!("{path} (serial {serial})"),
+                                    None => path.to_string(),
+                                }
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (
+                    e.seq,
+                    format!(
+                        "the wipe {} began at {} ({}) never recorded a result: {} may be partly overwritten",
+                        e.payload
+                            .as_ref()
+                            .and_then(|p| p.get("method"))
+                            .and_then(Value::as_str)
+                            .unwrap_or("?"),
+                        e.at,
+                        e.actor,
+                        targets.join(", ")
+                    ),
+                )
+            })
+            .collect())
+    }
+
     /// What needs attention: overdue or never-returned carry-outs, requests pending
     /// over a week, handovers without receipt, media whose whereabouts are unknown,
-    /// failed wipes, downloads never marked deleted.
+    /// failed wipes, wipes that never recorded a result, downloads never marked
+    /// deleted.
     pub fn audit(&self) -> Result<Vec<Finding>> {
         let now = clock::now();
         let now_at = clock::stamp(now);
@@ -434,6 +492,9 @@ impl Station {
                     ),
                 );
             }
+        }
+        for (seq, detail) in self.unfinished_wipes()? {
+            add("unfinished-wipe", &format!("seq {seq}"), detail);
         }
         for d in self.downloads()? {
             if d.approval == "approved" && d.deleted_at.is_none() {

@@ -328,6 +328,7 @@ impl Station {
         self.refuse_data_home(&new.paths)?;
         let mut files = Vec::new();
         let (paths, folders) = collect_files(&new.paths)?;
+        self.refuse_data_home_files(&paths)?;
         let folders: Vec<String> = folders.iter().map(|f| f.display().to_string()).collect();
         for path in paths {
             let (size, sha256) = hash_file(&path)?;

@@ -279,7 +279,9 @@ impl Station {
     }
 
     /// Refuses paths inside the data home: its ledger, keys and certificates are never
-    /// wiped, shredded or retained as ordinary files.
+    /// wiped, shredded or retained as ordinary files. By name here (a folder holding
+    /// the home, a path inside it); by device and inode (a hard link to the ledger)
+    /// in [`Station::refuse_data_home_files`] and the wipe checks.
     pub(crate) fn refuse_data_home<P: AsRef<Path>>(&self, paths: &[P]) -> Result<()> {
         let home = fs_err::canonicalize(&self.home)?;
         for path in paths {
@@ -290,6 +292,24 @@ impl Station {
                     "{} is (or holds) custody's data home {}; the ledger and the station key are never wiped, shredded or retained as files",
                     path.display(),
                     home.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses any of `files` that is a file of the data home under another name (a
+    /// hard link), by device and inode number.
+    pub(crate) fn refuse_data_home_files<P: AsRef<Path>>(&self, files: &[P]) -> Result<()> {
+        let protected = crate::erasure::protected_home(&self.home)?;
+        for file in files {
+            let file = file.as_ref();
+            let meta = fs_err::metadata(file)?;
+            if let Some(inside) = protected.find(custody_wipe::Identity::of(&meta)) {
+                return Err(Error::Invalid(format!(
+                    "{} is custody's data home file {} under another name; the ledger and the station key are never wiped, shredded or retained as files",
+                    file.display(),
+                    inside.display()
                 )));
             }
         }

@@ -2,8 +2,11 @@
 //!
 //! [`list`] reads /sys/class/block; [`check_target`] and [`check_all`] turn user-named
 //! paths into [`Target`]s, refusing anything mounted, holding the running system, used
-//! as swap, held by a stacked device (LVM, md, dm), read-only, or that the kernel will
-//! not open exclusively.
+//! as swap, held by a stacked device (LVM, md, dm), read-only, open for writing by
+//! another process, protected (custody's data home), or that the kernel will not open
+//! exclusively — the target itself or anything a wipe of it would reach
+//! ([`crate::reach`]). Targets are identified by device and inode number: two names
+//! for one target are one target, and targets that share bytes are refused together.
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -12,7 +15,8 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::usage::{self, DevNum, Usage, dev_of, list_dir};
+use crate::reach::{Identity, Protected, Topology};
+use crate::usage::{self, DevNum, dev_of, list_dir};
 
 const SYS_BLOCK: &str = "/sys/class/block";
 
@@ -113,11 +117,36 @@ pub enum Refusal {
     Unknown,
     /// The target has no bytes (an empty file, a drive without a medium).
     Empty,
-    /// The same device or file was named twice.
+    /// The same device or file was named twice (by another name, a hard link, a
+    /// symbolic link).
     Duplicate {
         /// The earlier name of it.
         of: PathBuf,
     },
+    /// Another named target shares bytes with this one (a loop device and its
+    /// backing file, a disk and its partition, stacked loop devices).
+    Overlaps {
+        /// The other target, as named.
+        of: PathBuf,
+    },
+    /// It is, or reaches, a file of custody's data home (the ledger, the keys).
+    DataHome {
+        /// What was reached, and through what.
+        what: String,
+        /// The data home's file.
+        file: PathBuf,
+    },
+    /// It, or something it reaches, is open for writing by another process.
+    OpenForWriting {
+        /// What was reached, and through what.
+        what: String,
+        /// The process.
+        pid: u32,
+        /// Its command name.
+        command: String,
+    },
+    /// The path named something else when it was opened than when it was checked.
+    Changed,
 }
 
 impl fmt::Display for Refusal {
@@ -142,6 +171,20 @@ impl fmt::Display for Refusal {
             Refusal::Unknown => f.write_str("the kernel does not describe it in /sys"),
             Refusal::Empty => f.write_str("it has no bytes"),
             Refusal::Duplicate { of } => write!(f, "it is the same as {}", of.display()),
+            Refusal::Overlaps { of } => {
+                write!(f, "it shares bytes with {}, also named", of.display())
+            }
+            Refusal::DataHome { what, file } => write!(
+                f,
+                "{what} is custody's data home ({}); the ledger and keys are never wiped",
+                file.display()
+            ),
+            Refusal::OpenForWriting { what, pid, command } => {
+                write!(f, "{what} is open for writing by process {pid} ({command})")
+            }
+            Refusal::Changed => {
+                f.write_str("it changed between the check and the open; check again")
+            }
         }
     }
 }
@@ -209,9 +252,10 @@ impl Device {
     }
 }
 
-/// Lists whole disks and attached loop devices, each with its partitions and refusals.
-pub fn list() -> Result<Vec<Device>> {
-    let usage = Usage::gather()?;
+/// Lists whole disks and attached loop devices, each with its partitions and refusals;
+/// `protected` names files (custody's data home) that no wipe may reach.
+pub fn list(protected: &Protected) -> Result<Vec<Device>> {
+    let topology = Topology::gather(protected)?;
     let entries = fs_err::read_dir(SYS_BLOCK).map_err(|source| Error::System {
         what: "block devices",
         source,
@@ -230,7 +274,7 @@ pub fn list() -> Result<Vec<Device>> {
         if name.starts_with("loop") && !dir.join("loop/backing_file").exists() {
             continue; // an unattached loop device
         }
-        if let Some(device) = describe(&name, &usage) {
+        if let Some(device) = describe(&name, &topology) {
             devices.push(device);
         }
     }
@@ -238,7 +282,7 @@ pub fn list() -> Result<Vec<Device>> {
 }
 
 /// Describes one block device (a disk or a partition) by kernel name.
-fn describe(name: &str, usage: &Usage) -> Option<Device> {
+fn describe(name: &str, topology: &Topology) -> Option<Device> {
     let dir = Path::new(SYS_BLOCK).join(name);
     let dev = usage::parse_devnum(&attr(&dir, "dev")?)?;
     // A partition shares its disk's queue and identity.
@@ -263,7 +307,8 @@ fn describe(name: &str, usage: &Usage) -> Option<Device> {
     let read_only = number(&dir, "ro") == Some(1);
     let mut members = vec![name.to_owned()];
     members.extend(partitions.iter().map(|p| p.name.clone()));
-    let mut refusals = refusals(&members, read_only, usage);
+    let mut refusals = topology.refusals(Identity::Block(dev.0, dev.1), &format!("/dev/{name}"));
+    refusals.extend(held_or_read_only(&members, read_only));
     // A partition of the disk that holds the running system is refused too: wiping
     // an unmounted partition there (an EFI or recovery partition, a spare root) can
     // still leave the machine unbootable, and it is never what a retired-media wipe
@@ -275,7 +320,7 @@ fn describe(name: &str, usage: &Usage) -> Option<Device> {
                 .into_iter()
                 .filter(|p| disk_dir.join(p).join("partition").exists()),
         );
-        for (mountpoint, beneath) in &usage.system {
+        for (mountpoint, beneath) in &topology.usage.system {
             let on_disk = siblings.iter().any(|m| beneath.contains(m));
             let already = refusals
                 .iter()
@@ -310,35 +355,10 @@ fn describe(name: &str, usage: &Usage) -> Option<Device> {
     })
 }
 
-/// Every reason found against wiping the device whose own name and partition names are
-/// `members`.
-fn refusals(members: &[String], read_only: bool, usage: &Usage) -> Vec<Refusal> {
-    let touches =
-        |names: &std::collections::BTreeSet<String>| members.iter().any(|m| names.contains(m));
-    let nodes: Vec<PathBuf> = members.iter().map(|m| Path::new("/dev").join(m)).collect();
+/// Stacked devices claiming the device or its partitions (`members`), and the
+/// read-only flag: the reasons not found by walking what a wipe reaches.
+fn held_or_read_only(members: &[String], read_only: bool) -> Vec<Refusal> {
     let mut out = Vec::new();
-    for (mount, beneath) in &usage.mounts {
-        let by_source = mount.source.starts_with("/dev/")
-            && std::fs::canonicalize(&mount.source).is_ok_and(|s| nodes.contains(&s));
-        if touches(beneath) || by_source {
-            out.push(Refusal::Mounted {
-                what: mount.source.clone(),
-                mountpoint: mount.mountpoint.clone(),
-            });
-        }
-    }
-    for (mountpoint, beneath) in &usage.system {
-        if touches(beneath) {
-            out.push(Refusal::HoldsRunningSystem {
-                mountpoint: mountpoint.clone(),
-            });
-        }
-    }
-    for (what, beneath) in &usage.swaps {
-        if touches(beneath) {
-            out.push(Refusal::Swap { what: what.clone() });
-        }
-    }
     let holders: Vec<String> = members
         .iter()
         .flat_map(|m| list_dir(&Path::new(SYS_BLOCK).join(m).join("holders")))
@@ -425,46 +445,62 @@ pub struct Target {
     /// Whether the target is flash (or, for an image file, lies on flash): an overwrite
     /// is then NIST SP 800-88 Clear, not Purge.
     pub flash: bool,
+    /// What the target is, by number: the device's major:minor, or the file's device
+    /// and inode, taken from the open handle.
+    pub identity: Identity,
     /// The open handle whose exclusive claim keeps others off the device.
     pub(crate) file: File,
 }
 
-/// Checks one path and opens it for wiping, or refuses it with every reason found.
-pub fn check_target(path: impl AsRef<Path>) -> Result<Target> {
-    let usage = Usage::gather()?;
+/// Checks one path and opens it for wiping, or refuses it with every reason found;
+/// nothing a wipe of it would reach may be mounted, in use or `protected`.
+pub fn check_target(path: impl AsRef<Path>, protected: &Protected) -> Result<Target> {
+    let topology = Topology::gather(protected)?;
     let path = path.as_ref();
-    check_with(path, &usage)?.map_err(|reasons| Error::Refused {
+    check_with(path, &topology)?.map_err(|reasons| Error::Refused {
         path: path.to_owned(),
         reasons,
     })
 }
 
 /// Checks every path; if any is refused, returns every refusal and keeps none open,
-/// so that nothing is touched.
-pub fn check_all<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Target>> {
-    let usage = Usage::gather()?;
-    let mut targets: Vec<Target> = Vec::new();
+/// so that nothing is touched. Two names for one target (a hard link, a symbolic
+/// link, `/dev/disk/by-id/…`) are refused as a duplicate, and targets that share
+/// bytes (a loop device and its backing file, a disk and its partition) as overlaps.
+pub fn check_all<P: AsRef<Path>>(paths: &[P], protected: &Protected) -> Result<Vec<Target>> {
+    let topology = Topology::gather(protected)?;
+    let mut targets: Vec<(Target, std::collections::BTreeSet<Identity>)> = Vec::new();
     let mut refused = Vec::new();
     for path in paths {
         let path = path.as_ref();
-        match check_with(path, &usage)? {
+        match check_with(path, &topology)? {
             Ok(target) => {
-                if let Some(earlier) = targets.iter().find(|t| t.resolved == target.resolved) {
-                    refused.push((
+                let reached = topology.reached_ids(target.identity, &path.display().to_string());
+                let same = targets.iter().find(|(t, _)| t.identity == target.identity);
+                let shared = targets.iter().find(|(t, earlier)| {
+                    earlier.contains(&target.identity) || reached.contains(&t.identity)
+                });
+                match (same, shared) {
+                    (Some((earlier, _)), _) => refused.push((
                         path.to_owned(),
                         vec![Refusal::Duplicate {
                             of: earlier.path.clone(),
                         }],
-                    ));
-                } else {
-                    targets.push(target);
+                    )),
+                    (None, Some((earlier, _))) => refused.push((
+                        path.to_owned(),
+                        vec![Refusal::Overlaps {
+                            of: earlier.path.clone(),
+                        }],
+                    )),
+                    (None, None) => targets.push((target, reached)),
                 }
             }
             Err(reasons) => refused.push((path.to_owned(), reasons)),
         }
     }
     if refused.is_empty() {
-        Ok(targets)
+        Ok(targets.into_iter().map(|(t, _)| t).collect())
     } else {
         Err(Error::TargetsRefused {
             refused,
@@ -473,7 +509,7 @@ pub fn check_all<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Target>> {
     }
 }
 
-fn check_with(path: &Path, usage: &Usage) -> Result<Result<Target, Vec<Refusal>>> {
+fn check_with(path: &Path, topology: &Topology) -> Result<Result<Target, Vec<Refusal>>> {
     let io_err = |action, source| Error::Io {
         action,
         path: path.to_owned(),
@@ -482,11 +518,12 @@ fn check_with(path: &Path, usage: &Usage) -> Result<Result<Target, Vec<Refusal>>
     let resolved = std::fs::canonicalize(path).map_err(|e| io_err("resolve", e))?;
     let meta = std::fs::metadata(&resolved).map_err(|e| io_err("examine", e))?;
     let kind = meta.file_type();
+    let label = path.display().to_string();
     if kind.is_block_device() {
         let Some(name) = usage::name_of(dev_of(meta.rdev())) else {
             return Ok(Err(vec![Refusal::Unknown]));
         };
-        let Some(device) = describe(&name, usage) else {
+        let Some(device) = describe(&name, topology) else {
             return Ok(Err(vec![Refusal::Unknown]));
         };
         if !device.refusals.is_empty() {
@@ -499,6 +536,11 @@ fn check_with(path: &Path, usage: &Usage) -> Result<Result<Target, Vec<Refusal>>
             Ok(file) => file,
             Err(reason) => return Ok(Err(vec![reason])),
         };
+        // What was opened must be what was checked: the same device number.
+        let identity = Identity::of(&file.metadata().map_err(|e| io_err("examine", e))?);
+        if identity != Identity::Block(device.dev.0, device.dev.1) {
+            return Ok(Err(vec![Refusal::Changed]));
+        }
         let size = size_of(&file).map_err(|e| io_err("measure", e))?;
         if size == 0 {
             return Ok(Err(vec![Refusal::Empty]));
@@ -511,16 +553,29 @@ fn check_with(path: &Path, usage: &Usage) -> Result<Result<Target, Vec<Refusal>>
             sector: device.logical_sector,
             flash: device.is_flash(),
             device: Some(device),
+            identity,
             file,
         }))
     } else if kind.is_file() {
         if meta.len() == 0 {
             return Ok(Err(vec![Refusal::Empty]));
         }
-        let file = match open(&resolved, 0) {
+        let file = match open(&resolved, libc::O_NOFOLLOW) {
             Ok(file) => file,
             Err(reason) => return Ok(Err(vec![reason])),
         };
+        // Checked by what was opened (device and inode), not by the name: a hard link
+        // to the ledger, or a file backing a mounted loop device, is refused however
+        // it is called.
+        let opened = file.metadata().map_err(|e| io_err("examine", e))?;
+        let identity = Identity::of(&opened);
+        if !opened.is_file() || identity != Identity::of(&meta) {
+            return Ok(Err(vec![Refusal::Changed]));
+        }
+        let refusals = topology.refusals(identity, &label);
+        if !refusals.is_empty() {
+            return Ok(Err(refusals));
+        }
         let size = size_of(&file).map_err(|e| io_err("measure", e))?;
         Ok(Ok(Target {
             path: path.to_owned(),
@@ -530,6 +585,7 @@ fn check_with(path: &Path, usage: &Usage) -> Result<Result<Target, Vec<Refusal>>
             sector: 4096,
             device: None,
             flash: lies_on_flash(dev_of(meta.dev())),
+            identity,
             file,
         }))
     } else {
@@ -586,7 +642,7 @@ mod tests {
 
     #[test]
     fn list_describes_devices_with_sane_sectors() {
-        let devices = list().unwrap();
+        let devices = list(&Protected::none()).unwrap();
         for d in &devices {
             assert!(d.logical_sector.is_power_of_two() && d.logical_sector >= 512);
             assert!(d.physical_sector >= d.logical_sector || d.physical_sector == 512);
@@ -597,10 +653,10 @@ mod tests {
 
     #[test]
     fn the_root_filesystem_device_is_refused() {
-        let usage = Usage::gather().unwrap();
-        for (mountpoint, beneath) in &usage.system {
+        let topology = Topology::gather(&Protected::none()).unwrap();
+        for (mountpoint, beneath) in &topology.usage.system {
             for name in beneath {
-                let device = describe(name, &usage).unwrap();
+                let device = describe(name, &topology).unwrap();
                 assert!(
                     device.refusals.iter().any(|r| matches!(
                         r,
@@ -615,8 +671,8 @@ mod tests {
 
     #[test]
     fn every_partition_of_the_system_disk_is_refused() {
-        let usage = Usage::gather().unwrap();
-        for (_, beneath) in &usage.system {
+        let topology = Topology::gather(&Protected::none()).unwrap();
+        for (_, beneath) in &topology.usage.system {
             for name in beneath {
                 let disk = usage::disk_of_partition(name).unwrap_or_else(|| name.clone());
                 let dir = Path::new(SYS_BLOCK).join(&disk);
@@ -624,7 +680,7 @@ mod tests {
                     .into_iter()
                     .filter(|p| dir.join(p).join("partition").exists())
                 {
-                    let device = describe(&part, &usage).unwrap();
+                    let device = describe(&part, &topology).unwrap();
                     assert!(
                         device
                             .refusals
@@ -644,7 +700,7 @@ mod tests {
             (dir.path(), "directory"),
             (Path::new("/dev/null"), "character device"),
         ] {
-            match check_target(path) {
+            match check_target(path, &Protected::none()) {
                 Err(Error::Refused { reasons, .. }) => {
                     assert_eq!(reasons, [Refusal::NotBlockDevice { kind }]);
                 }
@@ -659,21 +715,21 @@ mod tests {
         let empty = dir.path().join("empty.img");
         std::fs::write(&empty, b"").unwrap();
         assert!(matches!(
-            check_target(&empty),
+            check_target(&empty, &Protected::none()),
             Err(Error::Refused { reasons, .. }) if reasons == [Refusal::Empty]
         ));
         let image = dir.path().join("disk.img");
         std::fs::write(&image, [1_u8; 4096]).unwrap();
         let link = dir.path().join("link.img");
         std::os::unix::fs::symlink(&image, &link).unwrap();
-        match check_all(&[&image, &link]) {
+        match check_all(&[&image, &link], &Protected::none()) {
             Err(Error::TargetsRefused { refused, total }) => {
                 assert_eq!(total, 2);
                 assert_eq!(refused[0].0, link);
             }
             other => panic!("duplicate accepted: {other:?}"),
         }
-        let target = check_target(&link).unwrap();
+        let target = check_target(&link, &Protected::none()).unwrap();
         assert_eq!(target.resolved, std::fs::canonicalize(&image).unwrap());
         assert_eq!(target.size, 4096);
         assert_eq!(target.kind, TargetKind::ImageFile);

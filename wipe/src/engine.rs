@@ -530,6 +530,7 @@ impl<'a> Worker<'a> {
 mod tests {
     use super::*;
     use crate::device::check_target;
+    use crate::reach::Protected;
 
     fn image(len: usize, byte: u8) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
@@ -545,7 +546,7 @@ mod tests {
         plan.chunk_size = 8192;
         plan.verify = VerifyMode::All;
         let report = run(
-            vec![check_target(&path).unwrap()],
+            vec![check_target(&path, &Protected::none()).unwrap()],
             &plan,
             &NoReport,
             &AtomicBool::new(false),
@@ -569,7 +570,7 @@ mod tests {
     fn a_stop_before_the_start_interrupts() {
         let (_dir, path) = image(10_000, 0x11);
         let report = run(
-            vec![check_target(&path).unwrap()],
+            vec![check_target(&path, &Protected::none()).unwrap()],
             &Plan::new(Method::Zero),
             &NoReport,
             &AtomicBool::new(true),
@@ -582,7 +583,7 @@ mod tests {
     #[test]
     fn mismatches_are_counted_per_block_with_offsets() {
         let (_dir, path) = image(4096, 0);
-        let target = check_target(&path).unwrap();
+        let target = check_target(&path, &Protected::none()).unwrap();
         let plan = Plan::new(Method::Zero);
         let stop = AtomicBool::new(false);
         let mut worker = Worker::new(0, &target, &plan, &NoReport, &stop);

@@ -9,8 +9,9 @@
 //! 1. [`device::list`] describes the block devices, each with the reasons it may not
 //!    be wiped ([`device::Refusal`]).
 //! 2. [`device::check_all`] turns the paths the user named into [`Target`]s, or refuses
-//!    the whole list when any one of them is mounted, holds the running system, is in
-//!    use or is read-only: then nothing is touched.
+//!    the whole list when any one of them — or anything a wipe of it would reach
+//!    ([`reach`]) — is mounted, holds the running system, is in use, is read-only or
+//!    is [`Protected`]: then nothing is touched.
 //! 3. [`engine::run`] wipes every target at the same time, one worker per target, and
 //!    returns one [`TargetReport`] per target: `erased`, `failed` or `interrupted`.
 //!
@@ -19,14 +20,14 @@
 //!
 //! ```
 //! use std::sync::atomic::AtomicBool;
-//! use custody_wipe::{check_all, run, Method, NoReport, Plan, Status, VerifyMode};
+//! use custody_wipe::{check_all, run, Method, NoReport, Plan, Protected, Status, VerifyMode};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
 //! let image = dir.path().join("disk.img");
 //! std::fs::write(&image, vec![0x5a_u8; 100_000])?;
 //!
-//! let targets = check_all(&[&image])?;
+//! let targets = check_all(&[&image], &Protected::none())?;
 //! let mut plan = Plan::new(Method::parse("hmg-is5", None)?);
 //! plan.verify = VerifyMode::Last;
 //! plan.blank = true;
@@ -47,6 +48,7 @@ pub mod engine;
 mod error;
 pub mod method;
 mod pass;
+pub mod reach;
 pub mod shred;
 mod stream;
 mod usage;
@@ -59,6 +61,7 @@ pub use engine::{
 pub use error::{Error, Result};
 pub use method::{Method, Pattern};
 pub use pass::{ALIGN, AlignedBuf};
+pub use reach::{Identity, Protected};
 pub use shred::{ShredReport, shred_file};
 
 /// The version of the engine, recorded in certificates as the tool version.

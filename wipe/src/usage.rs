@@ -190,6 +190,13 @@ fn collect_beneath(name: &str, names: &mut BTreeSet<String>, depth: usize) {
     }
 }
 
+/// The device number of a kernel name (sda, loop3), from /sys/class/block/NAME/dev.
+pub(crate) fn dev_of_name(name: &str) -> Option<DevNum> {
+    let text =
+        std::fs::read_to_string(Path::new("/sys/class/block").join(name).join("dev")).ok()?;
+    parse_devnum(&text)
+}
+
 /// For a partition name (sda1, nvme0n1p2), the name of its disk.
 pub(crate) fn disk_of_partition(name: &str) -> Option<String> {
     let dir = Path::new("/sys/class/block").join(name);

@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use custody_wipe::device::Refusal;
 use custody_wipe::{
-    Error, IoOp, Method, NoReport, Pattern, Plan, Reporter, Status, VerifyMode, VerifyResult,
-    check_all, check_target, run,
+    Error, IoOp, Method, NoReport, Pattern, Plan, Protected, Reporter, Status, VerifyMode,
+    VerifyResult, check_all, check_target, run,
 };
 
 const MIB: u64 = 1 << 20;
@@ -182,7 +182,8 @@ fn check_method(method: Method, blank: bool) {
     let dev = LoopDevice::new(ODD_SIZE);
     let mut plan = Plan::new(method);
     plan.blank = blank;
-    let target = check_target(&dev.path).expect("a fresh loop device is wipeable");
+    let target =
+        check_target(&dev.path, &Protected::none()).expect("a fresh loop device is wipeable");
     assert_eq!(target.size, ODD_SIZE);
     let reports = run(vec![target], &plan, &NoReport, &AtomicBool::new(false));
     let report = &reports[0];
@@ -288,7 +289,7 @@ fn three_targets_are_wiped_at_the_same_time() {
     let links = tempfile::tempdir().expect("tempdir");
     let link = links.path().join("usb-Stick_0001");
     std::os::unix::fs::symlink(&c.path, &link).expect("symlink");
-    let targets = check_all(&[&a.path, &b.path, &link]).expect("all wipeable");
+    let targets = check_all(&[&a.path, &b.path, &link], &Protected::none()).expect("all wipeable");
     assert_eq!(targets[1].sector, 4096);
     assert_eq!(targets[2].resolved, c.path);
     let events = Events::default();
@@ -333,7 +334,7 @@ fn a_mounted_loop_device_is_refused_and_untouched() {
     std::fs::write(mount.dir.path().join("record.txt"), b"personal data").expect("write");
     sh("sync", &[]);
     let before = dev.content();
-    match check_target(&dev.path) {
+    match check_target(&dev.path, &Protected::none()) {
         Err(Error::Refused { reasons, .. }) => assert!(
             reasons
                 .iter()
@@ -343,7 +344,7 @@ fn a_mounted_loop_device_is_refused_and_untouched() {
         ),
         other => panic!("a mounted device was accepted: {other:?}"),
     }
-    let listed = custody_wipe::device::list().expect("list");
+    let listed = custody_wipe::device::list(&Protected::none()).expect("list");
     let listed = listed.iter().find(|d| d.path == dev.path).expect("listed");
     assert!(!listed.wipeable());
     assert_eq!(dev.content(), before);
@@ -363,7 +364,7 @@ fn a_good_and_a_mounted_device_together_touch_neither() {
     let _mount = mounted_ext4(&bad);
     sh("sync", &[]);
     let bad_before = bad.content();
-    match check_all(&[&good.path, &bad.path]) {
+    match check_all(&[&good.path, &bad.path], &Protected::none()) {
         Err(Error::TargetsRefused { refused, total }) => {
             assert_eq!(total, 2);
             assert_eq!(refused.len(), 1);
@@ -374,7 +375,7 @@ fn a_good_and_a_mounted_device_together_touch_neither() {
     assert!(good.content().iter().all(|&b| b == PREFILL));
     assert_eq!(bad.content(), bad_before);
     // The refusal released the good device: it can be claimed exclusively again.
-    check_target(&good.path).expect("good device released");
+    check_target(&good.path, &Protected::none()).expect("good device released");
 }
 
 #[test]
@@ -388,7 +389,7 @@ fn a_device_failing_part_way_ends_failed_with_offsets() {
     let dev = LoopDevice::attach_file(backing, 32 * MIB, &[], false, Some(dir));
     let mut plan = Plan::new(Method::Zero);
     plan.verify = VerifyMode::Off;
-    let target = check_target(&dev.path).expect("wipeable");
+    let target = check_target(&dev.path, &Protected::none()).expect("wipeable");
     let reports = run(vec![target], &plan, &NoReport, &AtomicBool::new(false));
     let report = &reports[0];
     assert_eq!(report.status, Status::Failed, "{report:#?}");
@@ -427,7 +428,7 @@ fn the_stop_flag_interrupts_mid_pass() {
     let dev = LoopDevice::new(ODD_SIZE);
     let stop = AtomicBool::new(false);
     let plan = Plan::new(Method::Dod);
-    let target = check_target(&dev.path).expect("wipeable");
+    let target = check_target(&dev.path, &Protected::none()).expect("wipeable");
     let reports = run(vec![target], &plan, &StopAtFirstChunk(&stop), &stop);
     let report = &reports[0];
     assert_eq!(report.status, Status::Interrupted, "{report:#?}");
@@ -452,7 +453,7 @@ fn an_image_file_of_odd_size_is_wiped_to_the_last_byte() {
     plan.verify = VerifyMode::All;
     plan.blank = true;
     let reports = run(
-        vec![check_target(&path).expect("wipeable")],
+        vec![check_target(&path, &Protected::none()).expect("wipeable")],
         &plan,
         &NoReport,
         &AtomicBool::new(false),
@@ -483,7 +484,7 @@ fn list_shows_a_loop_device_with_its_backing_file() {
         return;
     }
     let dev = LoopDevice::new(ODD_SIZE);
-    let devices = custody_wipe::device::list().expect("list");
+    let devices = custody_wipe::device::list(&Protected::none()).expect("list");
     let found = devices.iter().find(|d| d.path == dev.path).expect("listed");
     assert_eq!(found.transport.as_str(), "loop");
     assert_eq!(found.size, ODD_SIZE);
