@@ -83,6 +83,9 @@ pub enum Command {
     /// The station's signing key and the keys it trusts.
     #[command(subcommand)]
     Keys(crate::cert::KeysCommand),
+    /// Find and remove what interrupted commands left behind: temporary output of a
+    /// killed send or open, stale agent sockets; list wipes that never finished.
+    Doctor(DoctorArgs),
     /// Walk through what custody does, in a throwaway data home.
     Demo,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -104,6 +107,21 @@ pub struct InitArgs {
     #[arg(long)]
     pub station: Option<String>,
     /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `custody doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// More folders to search for leftovers of interrupted sends and opens (the
+    /// folders of runs this data home knows of are always searched).
+    #[arg(value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Only list what would be removed.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print as JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -9,7 +9,8 @@ use custody_core::{Station, clock, default_home};
 use serde_json::{Value, json};
 
 use crate::args::{
-    Command, ExportFormat, InitArgs, LedgerCommand, LogArgs, NoteArgs, PeopleCommand, RoleArg,
+    Command, DoctorArgs, ExportFormat, InitArgs, LedgerCommand, LogArgs, NoteArgs, PeopleCommand,
+    RoleArg,
 };
 use crate::output;
 
@@ -36,6 +37,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Retain(cmd) => crate::retain::retain(cmd),
         Command::Cert(cmd) => crate::cert::cert(cmd),
         Command::Keys(cmd) => crate::cert::keys(cmd),
+        Command::Doctor(args) => doctor(args),
         Command::Demo => crate::demo::run(),
         Command::Completions { shell } => {
             let mut cmd = <crate::args::Cli as clap::CommandFactory>::command();
@@ -141,6 +143,49 @@ fn people(cmd: PeopleCommand) -> Result<ExitCode> {
             }
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn doctor(args: DoctorArgs) -> Result<ExitCode> {
+    let station = open_station()?;
+    let report = station.doctor(&args.dirs, args.dry_run)?;
+    if args.json {
+        output::json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let verb = if report.cleaned {
+        "removed"
+    } else {
+        "would remove"
+    };
+    let mut text = String::new();
+    for path in &report.leftovers {
+        text.push_str(&format!(
+            "{verb} the leftover of an interrupted send or open: {}\n",
+            path.display()
+        ));
+    }
+    for path in &report.stale_sockets {
+        text.push_str(&format!(
+            "{verb} a stale agent socket: {}\n",
+            path.display()
+        ));
+    }
+    for dir in &report.running {
+        text.push_str(&format!(
+            "left alone: a send or open is still running in {}\n",
+            dir.display()
+        ));
+    }
+    for (seq, detail) in &report.unfinished_wipes {
+        text.push_str(&format!(
+            "unfinished wipe (ledger entry {seq}): {detail}; wipe those targets again\n"
+        ));
+    }
+    if text.is_empty() {
+        text.push_str("nothing was left behind\n");
+    }
+    output::text(text.trim_end())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -190,6 +190,73 @@ impl Progress for Bar {
     }
 }
 
+/// Exit code after a signal stopped a send or open (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// While alive, SIGINT, SIGTERM and SIGHUP ask a running send or open to stop; it then
+/// removes what it wrote. A second signal ends the process at once (what is left is
+/// found by the next run or by `custody doctor`).
+struct StopOnSignal(Vec<signal_hook::SigId>);
+
+impl StopOnSignal {
+    fn install() -> Result<StopOnSignal> {
+        let flag = seal::stop_flag();
+        let mut ids = Vec::new();
+        for signal in [
+            signal_hook::consts::SIGINT,
+            signal_hook::consts::SIGTERM,
+            signal_hook::consts::SIGHUP,
+        ] {
+            ids.push(signal_hook::flag::register_conditional_shutdown(
+                signal,
+                i32::from(EXIT_INTERRUPTED),
+                std::sync::Arc::clone(&flag),
+            )?);
+            ids.push(signal_hook::flag::register(
+                signal,
+                std::sync::Arc::clone(&flag),
+            )?);
+        }
+        Ok(StopOnSignal(ids))
+    }
+}
+
+impl Drop for StopOnSignal {
+    fn drop(&mut self) {
+        for id in self.0.drain(..) {
+            signal_hook::low_level::unregister(id);
+        }
+    }
+}
+
+/// For a send or open stopped by a signal: says so and gives exit code 130.
+fn interrupted<T>(result: custody_core::Result<T>, what: &str) -> Result<Result<T, ExitCode>> {
+    match result {
+        Err(custody_core::Error::Seal(seal::Error::Interrupted)) => {
+            eprintln!(
+                "interrupted: the {what} was stopped by a signal; what it had written was removed{}, and nothing was recorded",
+                if what == "open" {
+                    " (decrypted data overwritten first)"
+                } else {
+                    ""
+                }
+            );
+            Ok(Err(ExitCode::from(EXIT_INTERRUPTED)))
+        }
+        other => Ok(Ok(other?)),
+    }
+}
+
+/// Tells the person about leftovers of interrupted runs that were removed.
+fn say_removed(what: &str, removed: &[PathBuf]) {
+    for path in removed {
+        eprintln!(
+            "removed what an interrupted {what} had left: {}",
+            path.display()
+        );
+    }
+}
+
 /// `custody send`.
 pub fn send(args: SendArgs) -> Result<ExitCode> {
     let mut station = open_station()?;
@@ -206,8 +273,14 @@ pub fn send(args: SendArgs) -> Result<ExitCode> {
         can_show_passphrase: can_show,
     };
     let bar = Bar::new(args.quiet);
-    let outcome = station.send(options, &bar)?;
+    let signals = StopOnSignal::install()?;
+    let outcome = match interrupted(station.send(options, &bar), "send")? {
+        Ok(outcome) => outcome,
+        Err(code) => return Ok(code),
+    };
+    drop(signals);
     let report = &outcome.report;
+    say_removed("send", &report.leftovers_removed);
     if args.json {
         let mut value = json!({
             "id": outcome.id,
@@ -284,7 +357,9 @@ pub fn open(args: OpenArgs) -> Result<ExitCode> {
         None => std::env::current_dir()?,
     };
     let bar = Bar::new(args.quiet);
-    let (id, report) = station.receive(
+    // Installed after the passphrase prompt, so that Ctrl-C there still quits at once.
+    let signals = StopOnSignal::install()?;
+    let received = station.receive(
         ReceiveOptions {
             file: args.file,
             out_dir,
@@ -293,7 +368,13 @@ pub fn open(args: OpenArgs) -> Result<ExitCode> {
             force: args.force,
         },
         &bar,
-    )?;
+    );
+    let (id, report) = match interrupted(received, "open")? {
+        Ok(done) => done,
+        Err(code) => return Ok(code),
+    };
+    drop(signals);
+    say_removed("open", &report.leftovers_removed);
     if args.json {
         output::json(&json!({
             "id": id,

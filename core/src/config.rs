@@ -65,6 +65,28 @@ pub struct SendPolicy {
     pub approval: SendApproval,
 }
 
+/// `[open]` limits on what opening a received file may cost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenPolicy {
+    /// The most memory a passphrase file's scrypt may ask for, in MiB (1024 by
+    /// default: work factor 20). A file asking for more is refused before any work.
+    #[serde(default = "default_scrypt_memory")]
+    pub max_scrypt_memory_mib: u64,
+}
+
+impl Default for OpenPolicy {
+    fn default() -> Self {
+        OpenPolicy {
+            max_scrypt_memory_mib: default_scrypt_memory(),
+        }
+    }
+}
+
+fn default_scrypt_memory() -> u64 {
+    crate::seal::scrypt_memory_mib(crate::seal::DEFAULT_MAX_WORK_FACTOR)
+}
+
 /// `[retention]` settings besides the classes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,6 +124,9 @@ pub struct Config {
     /// Sending policy.
     #[serde(default)]
     pub send: SendPolicy,
+    /// Limits on opening received files.
+    #[serde(default)]
+    pub open: OpenPolicy,
     /// Retention classes and disposal settings.
     pub retention: RetentionPolicy,
 }
@@ -178,6 +203,7 @@ impl Config {
                 role: Role::Manager,
             }],
             send: SendPolicy::default(),
+            open: OpenPolicy::default(),
             retention: RetentionPolicy {
                 shred_method: default_shred_method(),
                 shred_verify: true,
@@ -251,6 +277,8 @@ impl Config {
              # `custody people add NAME --role clerk|it|manager|auditor`, not here.\n\
              # [send] approval = \"none\" | \"required\": whether sending personal data needs\n\
              # an approved request.\n\
+             # [open] max_scrypt_memory_mib: the most memory a passphrase-protected file\n\
+             # may make scrypt use when opened; a file asking for more is refused.\n\
              # [retention.classes.*] may be lengthened; shortening one below its legal\n\
              # basis is refused.\n\n{body}"
         ))

@@ -26,6 +26,7 @@ pub mod carryout;
 pub mod certificate;
 pub mod clock;
 pub mod config;
+pub mod doctor;
 pub mod download;
 pub mod erasure;
 mod error;

@@ -279,6 +279,15 @@ impl Station {
             })?;
         }
 
+        // While it runs, the data home knows where a killed send would leave its
+        // temporary output (`custody doctor` looks there).
+        let out_dir = options
+            .output
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
+        let _marker = crate::doctor::mark(&self.home, crate::doctor::RunKind::Send, &out_dir)?;
         let passphrase = passphrase_mode.then(seal::generate_passphrase);
         let mode = match &passphrase {
             Some(p) => Mode::Passphrase(p.clone()),
@@ -359,6 +368,8 @@ impl Station {
             .and_then(|n| n.to_str())
             .unwrap_or("")
             .to_string();
+        let _marker =
+            crate::doctor::mark(&self.home, crate::doctor::RunKind::Open, &options.out_dir)?;
         let report = seal::open(
             OpenInput {
                 file: options.file.clone(),
@@ -366,6 +377,9 @@ impl Station {
                 identity_files: options.identities.clone(),
                 passphrase: options.passphrase,
                 force: options.force,
+                max_work_factor: seal::work_factor_for_memory(
+                    self.config.open.max_scrypt_memory_mib,
+                ),
             },
             progress,
         )?;

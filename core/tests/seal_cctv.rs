@@ -131,6 +131,7 @@ fn run(v: &Vector, identities: &[String]) -> Result<seal::OpenReport, Error> {
                 .first()
                 .map(|p| SecretString::from(p.as_str())),
             force: false,
+            max_work_factor: custody_core::seal::DEFAULT_MAX_WORK_FACTOR,
         },
         &NoProgress,
     );

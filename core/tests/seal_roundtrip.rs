@@ -92,6 +92,7 @@ proptest! {
                 identity_files: vec![key],
                 passphrase: None,
                 force: false,
+                max_work_factor: custody_core::seal::DEFAULT_MAX_WORK_FACTOR,
             },
             &NoProgress,
         )

@@ -17,6 +17,7 @@ use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 
 use super::direct::OutputFile;
+use super::leftover::{self, SEND_PREFIX};
 use super::manifest;
 use super::pipe::{self, ChunkWriter, chunk_channel};
 use super::{
@@ -77,6 +78,8 @@ pub struct SendReport {
     pub recipients: Vec<String>,
     /// Whether the file is protected by a passphrase instead of keys.
     pub passphrase_mode: bool,
+    /// Leftovers of interrupted sends found beside the output and removed first.
+    pub leftovers_removed: Vec<PathBuf>,
 }
 
 /// The output name `send` picks for `paths`: `NAME.age` for one regular file,
@@ -126,16 +129,23 @@ pub fn send(input: SendInput, progress: &dyn Progress) -> Result<SendReport, Err
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // What a send killed earlier left here: never a valid file, only in the way.
+    let leftovers_removed = leftover::clean(&parent, SEND_PREFIX).map_err(Error::io(&parent))?;
     let mut temp = tempfile::Builder::new()
-        .prefix(".custody-send-")
+        .prefix(&leftover::own_prefix(SEND_PREFIX))
         .suffix(".tmp")
         .tempfile_in(&parent)
         .map_err(Error::io(&parent))?;
+    leftover::hold(temp.as_file());
 
     progress.start(plan.total_bytes);
     let _finish = ProgressGuard(progress);
     let (files, output_size, output_sha256) =
-        pipeline(&plan, encryptor, temp.as_file_mut(), &output, progress)?;
+        match pipeline(&plan, encryptor, temp.as_file_mut(), &output, progress) {
+            Ok(done) => done,
+            Err(_) if leftover::stopped() => return Err(Error::Interrupted),
+            Err(e) => return Err(e),
+        };
 
     temp.persist_noclobber(&output).map_err(|e| {
         if e.error.kind() == io::ErrorKind::AlreadyExists {
@@ -162,6 +172,7 @@ pub fn send(input: SendInput, progress: &dyn Progress) -> Result<SendReport, Err
         archive: plan.archive,
         recipients,
         passphrase_mode,
+        leftovers_removed,
     })
 }
 

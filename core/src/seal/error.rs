@@ -116,9 +116,9 @@ pub enum Error {
         path: PathBuf,
     },
 
-    /// The passphrase file asks for more scrypt work than we accept.
+    /// The passphrase file asks for more scrypt work than this station accepts.
     #[error(
-        "{path} needs scrypt work factor {required}, above the accepted maximum {max}; refusing"
+        "{path} asks for scrypt work factor {required} ({memory_mib} MiB of memory), more than this station accepts (work factor {max}, {max_memory_mib} MiB); refused before any work was done"
     )]
     ExcessiveWork {
         /// The encrypted file.
@@ -127,6 +127,22 @@ pub enum Error {
         required: u8,
         /// The highest accepted.
         max: u8,
+        /// The memory the file's work factor needs, in MiB.
+        memory_mib: u64,
+        /// The memory the highest accepted work factor needs, in MiB.
+        max_memory_mib: u64,
+    },
+
+    /// The header is larger than custody reads: a crafted file meant to stall the
+    /// station.
+    #[error(
+        "{path} has an age header of more than {limit}; refused without parsing it or trying any key"
+    )]
+    HeaderTooLarge {
+        /// The encrypted file.
+        path: PathBuf,
+        /// The limit it went over, in words.
+        limit: String,
     },
 
     /// The file is not a valid age file (bad header, header MAC, armor, or unknown version).
@@ -156,6 +172,11 @@ pub enum Error {
         /// Why it is refused.
         reason: String,
     },
+
+    /// A signal stopped the operation; what it had written was removed (and, when it
+    /// was decrypted data, overwritten first).
+    #[error("interrupted by a signal; the partly written output was removed")]
+    Interrupted,
 
     /// The archive's contents do not match its `MANIFEST.sha256`.
     #[error("manifest check failed for {entry:?}: {reason}; nothing was extracted")]

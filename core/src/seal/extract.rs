@@ -71,6 +71,9 @@ pub(crate) struct Extractor {
 impl Extractor {
     /// Queues `op`.
     pub(crate) fn send(&self, op: Op) -> Result<(), Stopped> {
+        if super::leftover::stopped() {
+            return Err(Stopped);
+        }
         self.tx.send(op).map_err(|_| Stopped)
     }
 
@@ -127,7 +130,28 @@ fn make_parent(made: &mut HashSet<PathBuf>, dest: &Path, rel: &str) -> Result<()
     Ok(())
 }
 
+/// The process's file-creation mask, from /proc/self/status (reading it with umask(2)
+/// would change it, and core has no unsafe code); the strictest mask when unknown.
+pub(crate) fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|m| u32::from_str_radix(m.trim(), 8).ok())
+        })
+        .unwrap_or(0o077)
+}
+
+/// The mode an extracted file gets: the archive's permission bits without setuid,
+/// setgid and sticky, less the umask, and always readable and writable by its owner.
+pub(crate) fn file_mode(archived: u32, umask: u32) -> u32 {
+    (archived & 0o777 & !umask) | 0o600
+}
+
 fn run(rx: Receiver<Op>, pool: Sender<Vec<u8>>) -> Result<Vec<FileDigest>, Error> {
+    let umask = umask();
     let mut files: Vec<FileDigest> = Vec::new();
     let mut open: Option<Open> = None;
     // Folders known to exist, so that 1,000 files in one folder cost one `mkdir -p`.
@@ -188,8 +212,9 @@ fn run(rx: Receiver<Op>, pool: Sender<Vec<u8>>) -> Result<Vec<FileDigest>, Error
                 #[cfg(unix)]
                 if let Some(mode) = done.mode {
                     use std::os::unix::fs::PermissionsExt;
-                    // Only permission bits; the owner keeps read and write access.
-                    let perms = std::fs::Permissions::from_mode((mode & 0o777) | 0o600);
+                    // Only permission bits, as the umask allows; the owner keeps read and
+                    // write access. (A 06777 entry once became a world-writable file.)
+                    let perms = std::fs::Permissions::from_mode(file_mode(mode, umask));
                     done.file
                         .set_permissions(perms)
                         .map_err(Error::io(&done.dest))?;
@@ -225,4 +250,19 @@ fn run(rx: Receiver<Op>, pool: Sender<Vec<u8>>) -> Result<Vec<FileDigest>, Error
         }
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_lose_special_bits_and_follow_the_umask() {
+        assert_eq!(file_mode(0o6777, 0o022), 0o755);
+        assert_eq!(file_mode(0o1666, 0o022), 0o644);
+        assert_eq!(file_mode(0o444, 0o077), 0o600);
+        assert_eq!(file_mode(0o777, 0o002), 0o775);
+        let mask = umask();
+        assert!(mask <= 0o777, "{mask:o}");
+    }
 }

@@ -46,6 +46,7 @@
 //!         identity_files: vec![key],
 //!         passphrase: None,
 //!         force: false,
+//!         max_work_factor: seal::DEFAULT_MAX_WORK_FACTOR,
 //!     },
 //!     &NoProgress,
 //! )?;
@@ -64,6 +65,7 @@ mod direct;
 mod encrypt;
 mod error;
 mod extract;
+pub mod leftover;
 mod manifest;
 mod open;
 mod pipe;
@@ -73,16 +75,33 @@ pub mod words;
 
 pub use encrypt::{Mode, SendInput, SendReport, default_output_name, send};
 pub use error::Error;
+pub use leftover::stop_flag;
 pub use open::{OpenInput, OpenReport, PayloadKind, open, read_passphrase_file};
 pub use recipients::Recipient;
+pub use strict::{MAX_HEADER_BYTES, MAX_STANZAS};
 pub use words::generate_passphrase;
 
 /// The scrypt work factor (log2 N) used for passphrase files, the same as Go age's default.
 pub const SCRYPT_WORK_FACTOR: u8 = 18;
 
-/// The highest scrypt work factor accepted when opening, as in Go age: 2^22 needs 4 GiB
-/// of memory, and anything higher lets a crafted file tie up the machine.
-pub const MAX_SCRYPT_WORK_FACTOR: u8 = 22;
+/// The highest scrypt work factor accepted when opening unless the station's config
+/// says otherwise: 2^20 needs 1 GiB of memory (scrypt with r = 8 uses 1 KiB × N), and
+/// a crafted file asking for more would tie up the machine before any key is tried.
+pub const DEFAULT_MAX_WORK_FACTOR: u8 = 20;
+
+/// The memory scrypt needs at work factor `log_n` (N = 2^log_n, r = 8), in MiB.
+pub fn scrypt_memory_mib(log_n: u8) -> u64 {
+    (1u64 << log_n.min(62)) >> 10
+}
+
+/// The highest work factor whose scrypt fits in `mib` MiB of memory.
+pub fn work_factor_for_memory(mib: u64) -> u8 {
+    let mut log_n = 1u8;
+    while log_n < 62 && scrypt_memory_mib(log_n + 1) <= mib {
+        log_n += 1;
+    }
+    log_n
+}
 
 /// The name of the manifest stored at the root of every archive that custody writes.
 pub const MANIFEST_NAME: &str = "MANIFEST.sha256";

@@ -26,18 +26,15 @@ use secrecy::SecretString;
 use zeroize::Zeroizing;
 
 use super::direct::OutputFile;
-use super::strict::{HeaderCheck, SkipLeadingSpace};
+use super::leftover::{self, OPEN_PREFIX};
+use super::strict::{HeaderProblem, SkipLeadingSpace, WholeHeader};
 use super::{
-    CHUNK, CountingReader, Error, FileDigest, HashingWriter, MANIFEST_NAME, MAX_SCRYPT_WORK_FACTOR,
-    Progress, ProgressGuard,
+    CHUNK, CountingReader, Error, FileDigest, HashingWriter, MANIFEST_NAME, Progress, ProgressGuard,
 };
 use super::{extract, manifest, pipe};
 
 /// Identity and passphrase files larger than this are refused.
 const KEY_FILE_LIMIT: u64 = 16 << 20;
-
-/// Prefix of the temporary files and folders made inside the target folder.
-const TEMP_PREFIX: &str = ".custody-open-";
 
 /// What to open, with which keys, and where to put the result.
 #[derive(Debug)]
@@ -54,6 +51,10 @@ pub struct OpenInput {
     pub passphrase: Option<SecretString>,
     /// Replace existing files of the same name (folders are merged).
     pub force: bool,
+    /// The highest scrypt work factor to accept for a passphrase file
+    /// ([`super::DEFAULT_MAX_WORK_FACTOR`] unless the station says otherwise); a file
+    /// asking for more is refused before any work.
+    pub max_work_factor: u8,
 }
 
 /// What the payload of an age file was.
@@ -88,9 +89,14 @@ pub struct OpenReport {
     /// `SHA256:…` for ssh keys); empty for a passphrase. With one key, the key that
     /// opened it.
     pub keys: Vec<String>,
+    /// Leftovers of interrupted opens found in the target folder and removed first.
+    pub leftovers_removed: Vec<PathBuf>,
 }
 
 /// Decrypts `input.file` into `input.out_dir`.
+///
+/// A signal ([`leftover::stop_flag`]) stops it at the next chunk with
+/// [`Error::Interrupted`], after the decrypted part is overwritten and removed.
 pub fn open(input: OpenInput, progress: &dyn Progress) -> Result<OpenReport, Error> {
     let OpenInput {
         file,
@@ -98,10 +104,13 @@ pub fn open(input: OpenInput, progress: &dyn Progress) -> Result<OpenReport, Err
         identity_files,
         passphrase,
         force,
+        max_work_factor,
     } = input;
     let (identities, keys) = load_identities(&identity_files)?;
 
     let created_dir = ensure_dir(&out_dir)?;
+    // What an open killed earlier left here is decrypted data nobody recorded.
+    let leftovers_removed = leftover::clean(&out_dir, OPEN_PREFIX).map_err(Error::io(&out_dir))?;
     let result = std::thread::scope(|scope| {
         let source = fs_err::File::open(&file).map_err(Error::io(&file))?;
         let size = source.metadata().map_err(Error::io(&file))?.len();
@@ -110,9 +119,12 @@ pub fn open(input: OpenInput, progress: &dyn Progress) -> Result<OpenReport, Err
         // Another thread reads and hashes the encrypted input, so that this one only
         // decrypts (and a third hashes and writes the output).
         let (ahead, input_digest) = pipe::read_ahead(scope, source);
-        let opened = decrypt_into(
-            ahead, &file, &out_dir, identities, passphrase, force, progress,
-        );
+        let keys_in = Keys {
+            identities,
+            passphrase,
+            max_work_factor,
+        };
+        let opened = decrypt_into(ahead, &file, &out_dir, keys_in, force, progress);
         // The reader went with `opened`'s stages, so the reading thread has stopped.
         let (hasher, read) = input_digest
             .join()
@@ -121,6 +133,7 @@ pub fn open(input: OpenInput, progress: &dyn Progress) -> Result<OpenReport, Err
         // Should the decryption ever stop short of the end of the file, hash the file
         // itself rather than report a digest of part of it.
         report.keys = keys;
+        report.leftovers_removed = leftovers_removed;
         report.input_size = size;
         report.input_sha256 = if read == size {
             hex::encode(hasher.finalize())
@@ -136,7 +149,17 @@ pub fn open(input: OpenInput, progress: &dyn Progress) -> Result<OpenReport, Err
         // Only ever an empty folder that this call made: its temporary contents are gone.
         let _ = std::fs::remove_dir(&out_dir);
     }
-    result
+    match result {
+        Err(_) if leftover::stopped() => Err(Error::Interrupted),
+        other => other,
+    }
+}
+
+/// What may open a file: identities, or a passphrase and the work it may cost.
+struct Keys {
+    identities: Identities,
+    passphrase: Option<SecretString>,
+    max_work_factor: u8,
 }
 
 /// Decrypts the age file read from `input` into `out_dir`: the part of [`open`] between
@@ -145,15 +168,21 @@ fn decrypt_into(
     input: pipe::AheadReader,
     file: &Path,
     out_dir: &Path,
-    mut identities: Identities,
-    passphrase: Option<SecretString>,
+    keys: Keys,
     force: bool,
     progress: &dyn Progress,
 ) -> Result<OpenReport, Error> {
+    let Keys {
+        mut identities,
+        passphrase,
+        max_work_factor,
+    } = keys;
     let armored =
         age::armor::ArmoredReader::new(SkipLeadingSpace::new(CountingReader::new(input, progress)));
-    let checked = io::BufReader::with_capacity(CHUNK, HeaderCheck::new(armored));
-    let decryptor = age::Decryptor::new_buffered(checked).map_err(|e| header_error(file, e))?;
+    // The header is read whole and bounded here, so that age parses it once.
+    let checked = WholeHeader::read(armored, CHUNK).map_err(|p| header_problem(file, p))?;
+    let decryptor = age::Decryptor::new_buffered(checked)
+        .map_err(|e| header_error(file, e, max_work_factor))?;
     let scrypt = decryptor.is_scrypt();
     if scrypt {
         let Some(passphrase) = passphrase else {
@@ -162,7 +191,7 @@ fn decrypt_into(
             });
         };
         let mut identity = age::scrypt::Identity::new(passphrase);
-        identity.set_max_work_factor(MAX_SCRYPT_WORK_FACTOR);
+        identity.set_max_work_factor(max_work_factor);
         identities.push(Box::new(identity));
     } else if identities.is_empty() {
         return Err(Error::IdentityRequired {
@@ -185,7 +214,7 @@ fn decrypt_into(
                     }
                 }
             }
-            other => header_error(file, other),
+            other => header_error(file, other, max_work_factor),
         })?;
     drop(identities);
 
@@ -305,7 +334,26 @@ fn ensure_dir(dir: &Path) -> Result<bool, Error> {
     }
 }
 
-fn header_error(file: &Path, e: age::DecryptError) -> Error {
+/// The error for a header refused before age parsed it.
+fn header_problem(file: &Path, problem: HeaderProblem) -> Error {
+    match problem {
+        HeaderProblem::TooManyStanzas => Error::HeaderTooLarge {
+            path: file.to_path_buf(),
+            limit: format!("{} recipient stanzas", super::MAX_STANZAS),
+        },
+        HeaderProblem::TooLarge => Error::HeaderTooLarge {
+            path: file.to_path_buf(),
+            limit: format!("{} MiB", super::MAX_HEADER_BYTES >> 20),
+        },
+        HeaderProblem::Malformed(detail) => Error::InvalidFile {
+            path: file.to_path_buf(),
+            detail: detail.to_owned(),
+        },
+        HeaderProblem::Io(e) => header_error(file, age::DecryptError::Io(e), 0),
+    }
+}
+
+fn header_error(file: &Path, e: age::DecryptError, max_work_factor: u8) -> Error {
     let invalid = |detail: &str| Error::InvalidFile {
         path: file.to_path_buf(),
         detail: detail.to_owned(),
@@ -314,7 +362,9 @@ fn header_error(file: &Path, e: age::DecryptError) -> Error {
         age::DecryptError::ExcessiveWork { required, .. } => Error::ExcessiveWork {
             path: file.to_path_buf(),
             required,
-            max: MAX_SCRYPT_WORK_FACTOR,
+            max: max_work_factor,
+            memory_mib: super::scrypt_memory_mib(required),
+            max_memory_mib: super::scrypt_memory_mib(max_work_factor),
         },
         age::DecryptError::InvalidHeader => invalid("invalid header"),
         age::DecryptError::InvalidMac => invalid("header MAC mismatch: the header was altered"),
@@ -431,7 +481,7 @@ fn single_name(file: &Path) -> String {
 }
 
 fn write_single(
-    mut reader: impl Read,
+    reader: impl Read,
     out_dir: &Path,
     force: bool,
     payload: &Payload<'_>,
@@ -442,33 +492,17 @@ fn write_single(
         return Err(Error::OutputExists { path: dest });
     }
     let mut temp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
+        .prefix(&leftover::own_prefix(OPEN_PREFIX))
         .tempfile_in(out_dir)
         .map_err(Error::io(out_dir))?;
-    // Decrypting here and hashing and writing on another core: on one core the
-    // SHA-256 of the output and the kernel's copy into the page cache cost more than
-    // the decryption itself.
-    let (mut chunks, receiver) = pipe::chunk_channel();
-    let file = temp.as_file_mut();
-    let (decrypted, written) = std::thread::scope(|scope| {
-        let writer = scope.spawn(move || -> io::Result<(u64, String)> {
-            let mut out = HashingWriter::new(OutputFile::new(file)?);
-            receiver.for_each(|buf| out.write_all(buf))?;
-            let (file, size, sha256) = out.finish();
-            file.finish()?;
-            Ok((size, sha256))
-        });
-        let decrypted = io::copy(&mut reader, &mut chunks).and_then(|_| chunks.finish());
-        (
-            decrypted,
-            writer.join().expect("the writer thread does not panic"),
-        )
-    });
-    let (size, sha256) = match (decrypted, written) {
-        (Ok(()), Ok(done)) => done,
-        (Err(e), _) if !pipe::is_gone(&e) => return Err(payload.error(e, &dest)),
-        (_, Err(e)) => return Err(Error::io(&dest)(e)),
-        (Err(e), Ok(_)) => return Err(payload.error(e, &dest)),
+    leftover::hold(temp.as_file());
+    let (size, sha256) = match decrypt_to(reader, temp.as_file_mut(), &dest, payload) {
+        Ok(done) => done,
+        Err(e) => {
+            // Decrypted bytes are overwritten before the name goes.
+            let _ = leftover::scrub(temp.path());
+            return Err(e);
+        }
     };
     let persisted = if force {
         temp.persist(&dest)
@@ -476,6 +510,7 @@ fn write_single(
         temp.persist_noclobber(&dest)
     };
     persisted.map_err(|e| {
+        let _ = leftover::scrub(e.file.path());
         if e.error.kind() == io::ErrorKind::AlreadyExists {
             Error::OutputExists { path: dest.clone() }
         } else {
@@ -497,7 +532,41 @@ fn write_single(
         manifest_checked: false,
         outputs: vec![dest],
         keys: Vec::new(),
+        leftovers_removed: Vec::new(),
     })
+}
+
+/// Decrypts `reader` into `file` (on its way to `dest`); returns its size and SHA-256.
+fn decrypt_to(
+    mut reader: impl Read,
+    file: &mut std::fs::File,
+    dest: &Path,
+    payload: &Payload<'_>,
+) -> Result<(u64, String), Error> {
+    // Decrypting here and hashing and writing on another core: on one core the
+    // SHA-256 of the output and the kernel's copy into the page cache cost more than
+    // the decryption itself.
+    let (mut chunks, receiver) = pipe::chunk_channel();
+    let (decrypted, written) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> io::Result<(u64, String)> {
+            let mut out = HashingWriter::new(OutputFile::new(file)?);
+            receiver.for_each(|buf| out.write_all(buf))?;
+            let (file, size, sha256) = out.finish();
+            file.finish()?;
+            Ok((size, sha256))
+        });
+        let decrypted = io::copy(&mut reader, &mut chunks).and_then(|_| chunks.finish());
+        (
+            decrypted,
+            writer.join().expect("the writer thread does not panic"),
+        )
+    });
+    match (decrypted, written) {
+        (Ok(()), Ok(done)) => Ok(done),
+        (Err(e), _) if !pipe::is_gone(&e) => Err(payload.error(e, dest)),
+        (_, Err(e)) => Err(Error::io(dest)(e)),
+        (Err(e), Ok(_)) => Err(payload.error(e, dest)),
+    }
 }
 
 /// Checks an archive path and returns it normalised (`/`-separated, no `.` parts).
@@ -537,11 +606,35 @@ fn extract_archive(
     payload: &Payload<'_>,
 ) -> Result<OpenReport, Error> {
     let temp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
+        .prefix(&leftover::own_prefix(OPEN_PREFIX))
         .tempdir_in(out_dir)
         .map_err(Error::io(out_dir))?;
     let root = temp.path().to_path_buf();
-    let root = root.as_path();
+    // Held until the end, so that another custody's cleaning leaves it alone.
+    let lock = std::fs::File::open(&root).map_err(Error::io(&root))?;
+    leftover::hold(&lock);
+    match extract_into(reader, &root, out_dir, force, payload) {
+        Ok(report) => {
+            temp.close().map_err(Error::io(&root))?;
+            Ok(report)
+        }
+        Err(e) => {
+            // Decrypted files are overwritten before their names go.
+            let _ = leftover::scrub(&root);
+            Err(e)
+        }
+    }
+}
+
+/// Extracts the archive in `reader` into the temporary folder `root`, checks it, and
+/// moves its top-level entries into `out_dir`.
+fn extract_into(
+    reader: impl Read,
+    root: &Path,
+    out_dir: &Path,
+    force: bool,
+    payload: &Payload<'_>,
+) -> Result<OpenReport, Error> {
     let mut archive = tar::Archive::new(reader);
     // This thread decrypts and parses; another creates, hashes and writes the files. The
     // scope ends with that thread, before `temp` can be removed.
@@ -597,7 +690,6 @@ fn extract_archive(
         place(top, &dest)?;
         outputs.push(dest);
     }
-    temp.close().map_err(Error::io(root))?;
     Ok(OpenReport {
         input_size: 0,
         input_sha256: String::new(),
@@ -606,6 +698,7 @@ fn extract_archive(
         manifest_checked,
         outputs,
         keys: Vec::new(),
+        leftovers_removed: Vec::new(),
     })
 }
 
@@ -639,6 +732,10 @@ fn parse_entries(
 ) -> Result<Option<BTreeMap<String, String>>, Parse> {
     // Regular files (and hard links) sent so far, with their position in the digests.
     let mut regular: HashMap<String, usize> = HashMap::new();
+    // Every path and folder so far, by its NFC form: two names that are one name after
+    // Unicode normalisation (é as one code point or as e and a combining accent) would
+    // be two files here and one on another system, or overwrite each other there.
+    let mut normalised: HashMap<String, String> = HashMap::new();
     let mut digests = 0usize;
     let mut manifest: Option<BTreeMap<String, String>> = None;
 
@@ -654,6 +751,12 @@ fn parse_entries(
             entry: rel.clone(),
             reason: reason.to_owned(),
         };
+        if let Some(other) = normalisation_clash(&mut normalised, &rel) {
+            return Err(unsafe_entry(&format!(
+                "its name and {other:?} are the same after Unicode normalisation"
+            ))
+            .into());
+        }
         let dest = root.join(&rel);
         match kind {
             tar::EntryType::Regular | tar::EntryType::Continuous if rel == MANIFEST_NAME => {
@@ -732,6 +835,28 @@ fn parse_entries(
         }
     }
     Ok(manifest)
+}
+
+/// Records every prefix of `rel` by its NFC form; returns an earlier, differently
+/// spelled path that is the same after normalisation, if any.
+fn normalisation_clash(seen: &mut HashMap<String, String>, rel: &str) -> Option<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let mut end = 0;
+    let parts: Vec<&str> = rel.split('/').collect();
+    for part in parts {
+        end += part.len();
+        let prefix = &rel[..end];
+        let nfc: String = prefix.nfc().collect();
+        match seen.get(&nfc) {
+            Some(earlier) if earlier != prefix => return Some(earlier.clone()),
+            Some(_) => {}
+            None => {
+                seen.insert(nfc, prefix.to_owned());
+            }
+        }
+        end += 1; // the separator
+    }
+    None
 }
 
 fn check_manifest(listed: &BTreeMap<String, String>, files: &[FileDigest]) -> Result<(), Error> {
@@ -820,6 +945,19 @@ mod tests {
             safe_path("フォルダ/報告.csv".as_bytes()).expect("ok"),
             "フォルダ/報告.csv"
         );
+    }
+
+    #[test]
+    fn names_equal_after_normalisation_clash() {
+        let mut seen = HashMap::new();
+        assert_eq!(normalisation_clash(&mut seen, "caf\u{e9}/a.csv"), None);
+        assert_eq!(normalisation_clash(&mut seen, "caf\u{e9}/b.csv"), None);
+        // The same folder spelled with a combining accent.
+        assert_eq!(
+            normalisation_clash(&mut seen, "cafe\u{301}/c.csv").as_deref(),
+            Some("caf\u{e9}")
+        );
+        assert_eq!(normalisation_clash(&mut seen, "cafe/c.csv"), None);
     }
 
     #[test]

@@ -48,6 +48,10 @@ fn gone() -> io::Error {
 
 impl ChunkWriter {
     fn ship(&mut self) -> io::Result<()> {
+        // Once per MiB: a signal stops the pipeline here.
+        if super::leftover::stopped() {
+            return Err(super::leftover::stop_error());
+        }
         let mut next = self
             .pool
             .try_recv()
@@ -106,6 +110,9 @@ pub(crate) struct AheadReader {
 impl Read for AheadReader {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         while self.pos == self.current.len() {
+            if super::leftover::stopped() {
+                return Err(super::leftover::stop_error());
+            }
             let Ok(next) = self.rx.recv() else {
                 return Ok(0);
             };
