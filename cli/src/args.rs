@@ -209,6 +209,11 @@ pub enum LedgerCommand {
         /// still extends it, so that a deleted tail or a restored old copy is caught.
         #[arg(long, value_name = "FILE")]
         against: Option<PathBuf>,
+        /// The station's public key as kept outside this machine (station.pub): the
+        /// checkpoints must carry its signature, and the ledger must have been created
+        /// with it. Without it, the key in the data home is used.
+        #[arg(long, value_name = "station.pub")]
+        key: Option<PathBuf>,
         /// Print as JSON.
         #[arg(long)]
         json: bool,

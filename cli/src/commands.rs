@@ -303,42 +303,67 @@ fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
                 output::text(&head.to_text())?;
             }
         }
-        LedgerCommand::Verify { against, json } => match station.verify(against.as_deref()) {
-            Ok(report) => {
-                if json {
-                    let mut value = serde_json::to_value(&report)?;
-                    value["ok"] = Value::Bool(true);
-                    output::json(&value)?;
-                } else {
-                    let mut line = format!(
-                        "OK: {} entries, {} payloads checked, {} payloads erased, {} signed checkpoints; head {} (key {})",
-                        report.entries,
-                        report.payloads_checked,
-                        report.payloads_erased,
-                        report.checkpoints,
-                        report.head,
-                        report.key_id
-                    );
-                    if let Some(size) = report.extends {
-                        line.push_str(&format!(
-                            "\nthe ledger extends the external head of {size} entries"
+        LedgerCommand::Verify { against, key, json } => {
+            match station.verify(against.as_deref(), key.as_deref()) {
+                Ok(report) => {
+                    if json {
+                        let mut value = serde_json::to_value(&report)?;
+                        value["ok"] = Value::Bool(true);
+                        output::json(&value)?;
+                    } else {
+                        let mut line = format!(
+                            "OK: {} entries, {} payloads checked, {} payloads erased, {} signed checkpoints; head {} (key {})\n\
+                         {} table rows rebuilt from the entries, every one as recorded",
+                            report.entries,
+                            report.payloads_checked,
+                            report.payloads_erased,
+                            report.checkpoints,
+                            report.head,
+                            report.key_id,
+                            report.projection_rows
+                        );
+                        if let Some(size) = report.witnessed {
+                            line.push_str(&format!(
+                            "\nthe ledger extends the head of {size} entries this station verified last"
                         ));
+                        }
+                        if let Some(size) = report.extends {
+                            line.push_str(&format!(
+                                "\nthe ledger extends the external head of {size} entries"
+                            ));
+                        }
+                        output::text(&line)?;
                     }
-                    output::text(&line)?;
                 }
-            }
-            Err(custody_core::Error::Tampered { seq, problem }) => {
-                if json {
-                    output::json(&json!({ "ok": false, "seq": seq, "problem": problem }))?;
+                Err(custody_core::Error::ProjectionsDiffer { rows }) => {
+                    if json {
+                        output::json(&json!({ "ok": false, "projections": rows }))?;
+                    }
+                    eprintln!(
+                        "TAMPERED: the chain verifies, but {} table rows are not what its entries make:",
+                        rows.len()
+                    );
+                    for row in &rows {
+                        eprintln!("  {row}");
+                    }
+                    eprintln!(
+                        "hint: someone edited the tables behind custody's back; keep this ledger file as evidence and tell your auditor."
+                    );
+                    return Ok(ExitCode::from(crate::EXIT_FAILED));
                 }
-                eprintln!("TAMPERED: ledger verification failed at entry {seq}: {problem}");
-                eprintln!(
-                    "hint: keep this ledger file as evidence and tell your auditor; do not record anything more."
-                );
-                return Ok(ExitCode::from(crate::EXIT_FAILED));
+                Err(custody_core::Error::Tampered { seq, problem }) => {
+                    if json {
+                        output::json(&json!({ "ok": false, "seq": seq, "problem": problem }))?;
+                    }
+                    eprintln!("TAMPERED: ledger verification failed at entry {seq}: {problem}");
+                    eprintln!(
+                        "hint: keep this ledger file as evidence and tell your auditor; do not record anything more."
+                    );
+                    return Ok(ExitCode::from(crate::EXIT_FAILED));
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
-        },
+        }
         LedgerCommand::Export {
             format: ExportFormat::Jsonl,
             output,

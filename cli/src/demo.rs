@@ -249,7 +249,7 @@ pub fn run() -> Result<ExitCode> {
 
     step("9. An auditor verifies the whole ledger against that head")?;
     clerk.note("demo finished")?;
-    let verified = clerk.verify(Some(&head_file))?;
+    let verified = clerk.verify(Some(&head_file), None)?;
     output::text(&format!(
         "OK: {} entries, {} signed checkpoints, extends the kept head of {} entries",
         verified.entries,

@@ -42,6 +42,14 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {err:#}");
+            if matches!(
+                err.downcast_ref::<custody_core::Error>(),
+                Some(custody_core::Error::WontWrite { .. })
+            ) {
+                eprintln!(
+                    "hint: custody signs only a ledger it has checked. Run `custody ledger verify` to see what is wrong, keep the ledger file as evidence and tell your auditor."
+                );
+            }
             if disk_full(&err) {
                 eprintln!(
                     "hint: the disk is full; nothing was kept. Free some space, or write to another disk (-o)."

@@ -3,7 +3,7 @@
 //! then returned; the medium's status follows.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 
@@ -206,7 +206,11 @@ impl Station {
         let actor = self.actor.name.clone();
         let new = new.clone();
         self.write(|w| {
-            let medium = new.media.as_ref().map(|id| media::load_in(w, id)).transpose()?;
+            let medium = new
+                .media
+                .as_ref()
+                .map(|id| media::load_in(w, id))
+                .transpose()?;
             if let Some(m) = &medium
                 && m.status != "in-stock"
             {
@@ -216,8 +220,7 @@ impl Station {
                 )));
             }
             let encrypted = protection(w, medium.as_ref(), new.transfer.as_ref())?;
-            let summary = format!("carry out {what} to {destination}");
-            let (id, appended) = w.create_record(
+            let (id, _) = w.create_record(
                 &actor,
                 "carryout-request",
                 "CO",
@@ -229,17 +232,6 @@ impl Station {
                     "encrypted": encrypted,
                 }),
             )?;
-            requests::register_in(w, &id, RequestKind::Carryout, &actor, &summary, &appended.at)?;
-            w.tx()
-                .execute(
-                    "INSERT INTO carryouts(id, what, reason, destination, return_by, transport, media, transfer, \
-                     personal_data, records, encrypted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                    params![
-                        id, what, reason, destination, return_by, transport, new.media, new.transfer,
-                        new.personal_data, new.records.map(|n| n as i64), encrypted
-                    ],
-                )
-                .map_err(w.sql_err())?;
             Ok(id)
         })
     }
@@ -264,21 +256,12 @@ impl Station {
                     "{id} was already carried out at {at}"
                 )));
             }
-            let appended = w.append(
+            w.append(
                 &actor,
                 "carryout-out",
                 id.as_str(),
                 &json!({ "media": carryout.media, "return_by": carryout.return_by }),
             )?;
-            w.tx()
-                .execute(
-                    "UPDATE carryouts SET out_at = ?2, out_by = ?3 WHERE id = ?1",
-                    params![id, appended.at, actor],
-                )
-                .map_err(w.sql_err())?;
-            if let Some(media) = &carryout.media {
-                media::set_status_in(w, &RecordId::parse(media)?, "out")?;
-            }
             load_in(w, id)
         })
     }
@@ -300,21 +283,12 @@ impl Station {
             if let Some(at) = &carryout.returned_at {
                 return Err(Error::Invalid(format!("{id} was already returned at {at}")));
             }
-            let appended = w.append(
+            w.append(
                 &actor,
                 "carryout-return",
                 id.as_str(),
                 &json!({ "media": carryout.media, "condition": condition }),
             )?;
-            w.tx()
-                .execute(
-                    "UPDATE carryouts SET returned_at = ?2, returned_by = ?3, condition = ?4 WHERE id = ?1",
-                    params![id, appended.at, actor, condition],
-                )
-                .map_err(w.sql_err())?;
-            if let Some(media) = &carryout.media {
-                media::set_status_in(w, &RecordId::parse(media)?, "in-stock")?;
-            }
             load_in(w, id)
         })
     }

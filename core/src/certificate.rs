@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::keys::StationKey;
+use crate::ledger::project::Attachment;
 use crate::ledger::{RecordId, Writer};
 use crate::station::Station;
 
@@ -71,7 +72,7 @@ pub(crate) fn issue_in(
         body.as_bytes(),
         &format!("custody {} certificate {id} sha256={sha256}", issue.kind),
     )?;
-    let appended = w.append(
+    w.append_attached(
         issue.actor,
         "certificate",
         id.as_str(),
@@ -79,20 +80,12 @@ pub(crate) fn issue_in(
             "certificate_kind": issue.kind, "subject": issue.subject, "serial": issue.serial,
             "status": issue.status, "sha256": sha256, "key_id": key.public().key_id(),
         }),
+        Some(&Attachment {
+            body: body.clone(),
+            signature: signature.clone(),
+            issued_at: Some(issued_at.clone()),
+        }),
     )?;
-    w.tx()
-        .execute(
-            "INSERT INTO records(id, kind, seq) VALUES (?1, 'certificate', ?2)",
-            params![id, appended.seq],
-        )
-        .map_err(w.sql_err())?;
-    w.tx()
-        .execute(
-            "INSERT INTO certificates(id, kind, subject, serial, status, issued_at, body, signature, sha256) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![id, issue.kind, issue.subject, issue.serial, issue.status, issued_at, body, signature, sha256],
-        )
-        .map_err(w.sql_err())?;
     Ok(Certificate {
         id: id.to_string(),
         kind: issue.kind.to_string(),
@@ -584,18 +577,13 @@ impl Station {
                 body.as_bytes(),
                 &format!("custody {} certificate {id} signed off by {} sha256={sha256}", cert.kind, actor.name),
             )?;
-            w.append(
+            w.append_attached(
                 &actor.name,
                 "cert-sign-off",
                 id.as_str(),
                 &json!({ "comment": comment, "sha256_before": cert.sha256, "sha256": sha256, "operator": operator }),
+                Some(&Attachment { body, signature, issued_at: None }),
             )?;
-            w.tx()
-                .execute(
-                    "UPDATE certificates SET body = ?2, signature = ?3, sha256 = ?4 WHERE id = ?1",
-                    params![id, body, signature, sha256],
-                )
-                .map_err(w.sql_err())?;
             Ok(())
         })?;
         self.certificate(id)
@@ -663,21 +651,12 @@ impl Station {
                 "received_by": actor,
                 "media_record": medium.as_ref().map(|m| m.id.clone()),
             });
-            let cert = issue_in(
+            issue_in(
                 w,
                 key,
                 Issue { actor: &actor, kind: "vendor", prefix: "VC", subject: &vendor, serial: Some(&serial), status: "erased-by-vendor" },
                 document,
-            )?;
-            if let Some(m) = medium {
-                w.tx()
-                    .execute(
-                        "UPDATE media SET status = 'wiped', certificate = ?2 WHERE id = ?1",
-                        params![m.id, cert.id],
-                    )
-                    .map_err(w.sql_err())?;
-            }
-            Ok(cert)
+            )
         })
     }
 }

@@ -2,13 +2,13 @@
 //! data from a business system is requested and approved (`DL-…`), and the date its
 //! copy was deleted is recorded later.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::ledger::RecordId;
-use crate::requests::{self, RequestKind, one_line};
+use crate::requests::one_line;
 use crate::station::Station;
 
 /// A download as the register shows it.
@@ -59,27 +59,12 @@ impl Station {
         let system = one_line("--system", system, 200)?;
         let actor = self.actor.name.clone();
         self.write(|w| {
-            let (id, appended) = w.create_record(
+            let (id, _) = w.create_record(
                 &actor,
                 "download-request",
                 "DL",
                 json!({ "content": content, "system": system }),
             )?;
-            let summary = format!("download {content} from {system}");
-            requests::register_in(
-                w,
-                &id,
-                RequestKind::Download,
-                &actor,
-                &summary,
-                &appended.at,
-            )?;
-            w.tx()
-                .execute(
-                    "INSERT INTO downloads(id, content, system) VALUES (?1, ?2, ?3)",
-                    params![id, content, system],
-                )
-                .map_err(w.sql_err())?;
             Ok(id)
         })
     }
@@ -104,18 +89,12 @@ impl Station {
                     download.approval
                 )));
             }
-            let appended = w.append(
+            w.append(
                 &actor,
                 "download-deleted",
                 id.as_str(),
                 &json!({ "content": download.content, "system": download.system }),
             )?;
-            w.tx()
-                .execute(
-                    "UPDATE downloads SET deleted_at = ?2, deleted_by = ?3 WHERE id = ?1",
-                    params![id, appended.at, actor],
-                )
-                .map_err(w.sql_err())?;
             w.tx()
                 .query_row(&format!("{SELECT} WHERE d.id = ?1"), [id], from_row)
                 .map_err(w.sql_err())

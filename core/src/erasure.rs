@@ -588,16 +588,6 @@ impl Station {
                     },
                     document,
                 )?;
-                if report.status == Status::Erased
-                    && let Some(medium) = &medium
-                {
-                    w.tx()
-                        .execute(
-                            "UPDATE media SET status = 'wiped', certificate = ?2 WHERE id = ?1",
-                            rusqlite::params![medium, cert.id],
-                        )
-                        .map_err(w.sql_err())?;
-                }
                 results.push(WipeResult {
                     id,
                     certificate: cert.id,
@@ -843,7 +833,7 @@ mod tests {
         assert_eq!(start.len(), 1);
         assert_eq!(p["start_seq"], start[0].seq);
         assert!(start[0].seq < r.seq);
-        st.verify(None).unwrap();
+        st.verify(None, None).unwrap();
     }
 
     #[test]

@@ -106,6 +106,23 @@ pub enum Error {
     #[error(transparent)]
     Wipe(#[from] custody_wipe::Error),
 
+    /// Projection rows (the tables workflows read) differ from what the entries make:
+    /// someone edited a table behind custody's back.
+    #[error("{} projection rows are not backed by the ledger's entries: {}", rows.len(), rows.iter().map(ToString::to_string).collect::<Vec<_>>().join(" | "))]
+    ProjectionsDiffer {
+        /// Each differing row.
+        rows: Vec<crate::ledger::RowMismatch>,
+    },
+
+    /// custody refuses to append to a chain it cannot vouch for (exit code 1).
+    #[error("refusing to write to this ledger: at entry {seq}, {problem}; nothing was written")]
+    WontWrite {
+        /// The first entry found wrong.
+        seq: i64,
+        /// What was found.
+        problem: String,
+    },
+
     /// The ledger does not verify.
     #[error("ledger verification failed at entry {seq}: {problem}")]
     Tampered {

@@ -1,7 +1,7 @@
 //! The media handover register (情報記録媒体授受簿): every handover of a removable
 //! medium to or from an outside party, and the other side's confirmation of receipt.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 
@@ -107,7 +107,7 @@ impl Station {
                     medium.id, medium.status
                 )));
             }
-            let (id, appended) = w.create_record(
+            let (id, _) = w.create_record(
                 &actor,
                 "handover",
                 "HO",
@@ -116,15 +116,6 @@ impl Station {
                     "counterparty": counterparty, "purpose": purpose, "method": method, "count": new.count,
                 }),
             )?;
-            w.tx()
-                .execute(
-                    "INSERT INTO handovers(id, media, direction, counterparty, purpose, method, count, at, by) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    params![id, new.media, new.direction, counterparty, purpose, method, new.count, appended.at, actor],
-                )
-                .map_err(w.sql_err())?;
-            let status = if new.direction == "send" { "out" } else { "in-stock" };
-            media::set_status_in(w, &new.media, status)?;
             Ok(id)
         })
     }
@@ -147,18 +138,12 @@ impl Station {
                     handover.confirmed_by.as_deref().unwrap_or("?")
                 )));
             }
-            let appended = w.append(
+            w.append(
                 &actor,
                 "handover-confirm",
                 id.as_str(),
                 &json!({ "by": by }),
             )?;
-            w.tx()
-                .execute(
-                    "UPDATE handovers SET confirmed_by = ?2, confirmed_at = ?3 WHERE id = ?1",
-                    params![id, by, appended.at],
-                )
-                .map_err(w.sql_err())?;
             w.tx()
                 .query_row(&format!("{SELECT} WHERE h.id = ?1"), [id], from_row)
                 .map_err(w.sql_err())

@@ -13,7 +13,7 @@
 //! let mut station = custody_core::Station::open(&home, "sato")?;
 //! let id = station.note("cabinet key handed to the night guard")?;
 //! assert_eq!(id.as_str(), "NT-1");
-//! let report = station.verify(None)?;
+//! let report = station.verify(None, None)?;
 //! assert_eq!(report.entries, 3);
 //! # Ok(())
 //! # }

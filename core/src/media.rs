@@ -2,7 +2,7 @@
 //! medium's identity, where it is, and its status through carry-outs, handovers,
 //! wipes and retirement.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 
@@ -114,17 +114,6 @@ pub(crate) fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Medium> {
         })
 }
 
-/// Sets a medium's status inside a write transaction.
-pub(crate) fn set_status_in(w: &Writer<'_>, id: &RecordId, status: &str) -> Result<()> {
-    w.tx()
-        .execute(
-            "UPDATE media SET status = ?2 WHERE id = ?1",
-            params![id, status],
-        )
-        .map_err(w.sql_err())?;
-    Ok(())
-}
-
 /// The medium registered with `serial` that is still in use, if any.
 pub(crate) fn by_serial_in(w: &Writer<'_>, serial: &str) -> Result<Option<Medium>> {
     w.tx()
@@ -163,7 +152,7 @@ impl Station {
                     existing.id, existing.status
                 )));
             }
-            let (id, appended) = w.create_record(
+            let (id, _) = w.create_record(
                 &actor,
                 "media-add",
                 "MD",
@@ -172,13 +161,6 @@ impl Station {
                     "owner": owner, "location": location, "encrypted": encrypted,
                 }),
             )?;
-            w.tx()
-                .execute(
-                    "INSERT INTO media(id, kind, serial, label, model, owner, location, encrypted, status, added_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'in-stock', ?9)",
-                    params![id, kind, serial, label, model, owner, location, encrypted, appended.at],
-                )
-                .map_err(w.sql_err())?;
             Ok(id)
         })
     }
@@ -259,12 +241,6 @@ impl Station {
                 id.as_str(),
                 &json!({ "reason": reason, "serial": medium.serial, "previous_status": medium.status }),
             )?;
-            w.tx()
-                .execute(
-                    "UPDATE media SET status = ?2, retired_reason = ?2 WHERE id = ?1",
-                    params![id, reason],
-                )
-                .map_err(w.sql_err())?;
             Ok(())
         })
     }

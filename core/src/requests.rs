@@ -6,7 +6,7 @@
 //! A record that is itself a request (a carry-out `CO-…`, a download `DL-…`) is
 //! approved by its own id; other requests get `RQ-…` ids.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -126,26 +126,6 @@ pub(crate) fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Request> {
     finish(row.ok_or_else(|| Error::NoSuchRecord(format!("{id} (no request with that id)")))?)
 }
 
-/// Files a request in the same transaction as the record that carries it: registers
-/// the projection row for an id the caller has just created.
-pub(crate) fn register_in(
-    w: &mut Writer<'_>,
-    id: &RecordId,
-    kind: RequestKind,
-    requester: &str,
-    summary: &str,
-    at: &str,
-) -> Result<()> {
-    w.tx()
-        .prepare_cached(
-            "INSERT INTO requests(id, kind, requester, summary, requested_at, status) \
-             VALUES (?1, ?2, ?3, ?4, ?5, 'pending')",
-        )
-        .and_then(|mut s| s.execute(params![id, kind.as_str(), requester, summary, at]))
-        .map_err(w.sql_err())?;
-    Ok(())
-}
-
 /// Files an `RQ-…` request inside a write transaction.
 pub(crate) fn file_request_in(
     w: &mut Writer<'_>,
@@ -154,13 +134,12 @@ pub(crate) fn file_request_in(
     summary: &str,
     details: Value,
 ) -> Result<RecordId> {
-    let (id, appended) = w.create_record(
+    let (id, _) = w.create_record(
         actor,
         "request",
         "RQ",
         json!({ "request_kind": kind.as_str(), "summary": summary, "details": details }),
     )?;
-    register_in(w, &id, kind, actor, summary, &appended.at)?;
     Ok(id)
 }
 
@@ -214,17 +193,6 @@ pub(crate) fn require_approved(
     Ok(request)
 }
 
-/// Records that `by` used the approval of `id`.
-pub(crate) fn mark_used(w: &Writer<'_>, id: &RecordId, by: &str) -> Result<()> {
-    w.tx()
-        .execute(
-            "UPDATE requests SET used_by = ?2 WHERE id = ?1",
-            params![id, by],
-        )
-        .map_err(w.sql_err())?;
-    Ok(())
-}
-
 impl Station {
     /// Files a request for permission to send or dispose (`RQ-…`).
     pub fn file_request(
@@ -273,23 +241,12 @@ impl Station {
                     request.decided_at.as_deref().unwrap_or("?")
                 )));
             }
-            let mut payload = json!({ "request_kind": request.kind.as_str(), "requester": request.requester });
+            let mut payload =
+                json!({ "request_kind": request.kind.as_str(), "requester": request.requester });
             if let Some(note) = &note {
                 payload[if approve { "comment" } else { "reason" }] = Value::String(note.clone());
             }
-            let appended = w.append(&actor.name, verb, id.as_str(), &payload)?;
-            w.tx()
-                .execute(
-                    "UPDATE requests SET status = ?2, decided_by = ?3, decided_at = ?4, decision_note = ?5 WHERE id = ?1",
-                    params![
-                        id,
-                        if approve { "approved" } else { "rejected" },
-                        actor.name,
-                        appended.at,
-                        note
-                    ],
-                )
-                .map_err(w.sql_err())?;
+            w.append(&actor.name, verb, id.as_str(), &payload)?;
             load_in(w, id)
         })
     }

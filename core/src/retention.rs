@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{Months, NaiveDate};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -347,7 +347,7 @@ impl Station {
             if let Some(m) = &new.media {
                 media::load_in(w, m)?;
             }
-            let (id, appended) = w.create_record(
+            let (id, _) = w.create_record(
                 &actor,
                 "retain",
                 "RT",
@@ -359,24 +359,6 @@ impl Station {
                     "files": files, "count": files.len(), "folders": folders,
                 }),
             )?;
-            w.tx()
-                .execute(
-                    "INSERT INTO retained(id, class, basis, years, trigger, since, event_date, due, media, folders, note, added_at, added_by) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                    params![
-                        id, new.class, class.basis, class.years, trigger_name(class.trigger), since.to_string(),
-                        event_date.map(|d| d.to_string()), due.map(|d| d.to_string()), new.media,
-                        serde_json::to_string(&folders).map_err(|e| Error::Invalid(e.to_string()))?, note,
-                        appended.at, actor
-                    ],
-                )
-                .map_err(w.sql_err())?;
-            for f in &files {
-                w.tx()
-                    .prepare_cached("INSERT INTO retained_files(item, path, size, sha256) VALUES (?1, ?2, ?3, ?4)")
-                    .and_then(|mut s| s.execute(params![id, f.path, f.size as i64, f.sha256]))
-                    .map_err(w.sql_err())?;
-            }
             Ok(id)
         })
     }
@@ -452,12 +434,6 @@ impl Station {
                 id.as_str(),
                 &json!({ "event_date": date.to_string(), "due": due }),
             )?;
-            w.tx()
-                .execute(
-                    "UPDATE retained SET event_date = ?2, due = ?3 WHERE id = ?1",
-                    params![id, date.to_string(), due],
-                )
-                .map_err(w.sql_err())?;
             Ok(())
         })?;
         self.retained(id)
@@ -475,15 +451,16 @@ impl Station {
                 return Err(Error::Invalid(format!("{id} was already disposed of")));
             }
             if let Some(existing) = &item.hold_reason {
-                return Err(Error::Invalid(format!("{id} is already on hold: {existing}")));
+                return Err(Error::Invalid(format!(
+                    "{id} is already on hold: {existing}"
+                )));
             }
-            let appended = w.append(&actor, "retain-hold", id.as_str(), &json!({ "reason": reason }))?;
-            w.tx()
-                .execute(
-                    "UPDATE retained SET hold_reason = ?2, held_by = ?3, held_at = ?4 WHERE id = ?1",
-                    params![id, reason, actor, appended.at],
-                )
-                .map_err(w.sql_err())?;
+            w.append(
+                &actor,
+                "retain-hold",
+                id.as_str(),
+                &json!({ "reason": reason }),
+            )?;
             Ok(())
         })
     }
@@ -497,13 +474,12 @@ impl Station {
             let Some(reason) = item.hold_reason else {
                 return Err(Error::Invalid(format!("{id} is not on hold")));
             };
-            w.append(&actor, "retain-release", id.as_str(), &json!({ "held_for": reason }))?;
-            w.tx()
-                .execute(
-                    "UPDATE retained SET hold_reason = NULL, held_by = NULL, held_at = NULL WHERE id = ?1",
-                    [id],
-                )
-                .map_err(w.sql_err())?;
+            w.append(
+                &actor,
+                "retain-release",
+                id.as_str(),
+                &json!({ "held_for": reason }),
+            )?;
             Ok(())
         })
     }
@@ -538,12 +514,6 @@ impl Station {
                 &summary,
                 json!({ "item": id, "class": item.class, "due": item.due }),
             )?;
-            w.tx()
-                .execute(
-                    "UPDATE retained SET disposal_request = ?2 WHERE id = ?1",
-                    params![id, request],
-                )
-                .map_err(w.sql_err())?;
             Ok(request)
         })
     }
@@ -709,7 +679,6 @@ impl Station {
                     "request": request.id,
                 }),
             )?;
-            requests::mark_used(w, &request_id, id.as_str())?;
             let document = json!({
                 "schema": "custody.disposal-certificate/v1",
                 "organisation": organisation,
@@ -743,21 +712,6 @@ impl Station {
                 },
                 document,
             )?;
-            w.tx()
-                .execute(
-                    "UPDATE retained SET disposed_at = ?2, disposed_by = ?3, certificate = ?4 WHERE id = ?1",
-                    params![id, appended.at, actor, cert.id],
-                )
-                .map_err(w.sql_err())?;
-            if let (Some(m), Some(proof)) = (&item.media, &medium_proof) {
-                let status = if proof.get("destroyed_by").is_some() { "destroyed" } else { "wiped" };
-                w.tx()
-                    .execute(
-                        "UPDATE media SET status = ?2, retired_reason = ?2 WHERE id = ?1",
-                        params![m, status],
-                    )
-                    .map_err(w.sql_err())?;
-            }
             Ok(cert)
         })?;
         Ok(Disposal {
@@ -774,34 +728,9 @@ impl Station {
             .require_role(&[Role::Manager], "erase ledger payloads")?;
         let actor = self.actor.name.clone();
         self.write(|w| {
-            let err = w.sql_err();
-            let items: Vec<String> = {
-                let mut stmt = w
-                    .tx()
-                    .prepare("SELECT id FROM retained WHERE disposed_at IS NOT NULL ORDER BY id")
-                    .map_err(err)?;
-                let rows = stmt.query_map([], |r| r.get(0)).map_err(w.sql_err())?;
-                rows.collect::<rusqlite::Result<_>>().map_err(w.sql_err())?
-            };
-            let now = clock::stamp(clock::now());
-            let mut erased = 0u64;
-            for item in &items {
-                erased += w
-                    .tx()
-                    .execute(
-                        "UPDATE payloads SET salt = NULL, body = NULL, erased = ?2 \
-                         WHERE body IS NOT NULL AND seq IN (SELECT seq FROM entries WHERE subject = ?1)",
-                        params![item, now],
-                    )
-                    .map_err(w.sql_err())? as u64;
-                w.tx()
-                    .execute("DELETE FROM retained_files WHERE item = ?1", [item])
-                    .map_err(w.sql_err())?;
-            }
-            if erased > 0 {
-                w.append(&actor, "payloads-erased", "", &json!({ "items": items, "count": erased }))?;
-            }
-            Ok(erased)
+            // Disposed of by the ledger's own word: a disposal entry about the item.
+            let items = w.disposed_items()?;
+            w.erase_payloads(&actor, &items)
         })
     }
 }

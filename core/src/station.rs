@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 
@@ -448,14 +448,37 @@ impl Station {
         })
     }
 
-    /// Verifies the whole ledger against the station key, and against an earlier head
-    /// block read from `against`.
-    pub fn verify(&self, against: Option<&Path>) -> Result<VerifyReport> {
+    /// Verifies the whole ledger: against the station key (or the public key in
+    /// `key_file`, one kept outside the machine), which must be the key the `init`
+    /// entry registered; against the last head this station verified; and against an
+    /// earlier head block read from `against`. A successful check becomes this
+    /// station's witness.
+    pub fn verify(&self, against: Option<&Path>, key_file: Option<&Path>) -> Result<VerifyReport> {
         let block = match against {
             Some(path) => Some(HeadBlock::parse(&fs_err::read_to_string(path)?)?),
             None => None,
         };
-        self.ledger.verify(self.key.public(), block.as_ref())
+        let outside = key_file.map(StationPublicKey::load).transpose()?;
+        let key = outside.as_ref().unwrap_or(self.key.public());
+        if let Some(outside) = &outside
+            && outside.key_id() != self.key.public().key_id()
+        {
+            return Err(Error::Tampered {
+                seq: 0,
+                problem: format!(
+                    "the data home's station key ({}) is not the key you gave ({}): its key pair was replaced, or this is another station",
+                    self.key.public().key_id(),
+                    outside.key_id()
+                ),
+            });
+        }
+        crate::ledger::check_registered_key(self.ledger.conn(), key)
+            .map_err(|problem| Error::Tampered { seq: 1, problem })?;
+        let witnessed = self.ledger.check_witness()?;
+        let mut report = self.ledger.verify(key, block.as_ref())?;
+        report.witnessed = witnessed;
+        self.ledger.witness(report.entries, &report.head);
+        Ok(report)
     }
 
     /// The station's public key.
@@ -465,17 +488,11 @@ impl Station {
 }
 
 fn add_person_in(w: &mut Writer<'_>, actor: &str, name: &str, role: Role) -> Result<RecordId> {
-    let (id, appended) = w.create_record(
+    let (id, _) = w.create_record(
         actor,
         "person-add",
         "PE",
         json!({ "name": name, "role": role.as_str() }),
     )?;
-    w.tx()
-        .execute(
-            "INSERT INTO people(name, role, id, seq) VALUES (?1, ?2, ?3, ?4)",
-            params![name, role.as_str(), id, appended.seq],
-        )
-        .map_err(w.sql_err())?;
     Ok(id)
 }

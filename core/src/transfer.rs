@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::json;
@@ -150,14 +150,7 @@ impl Station {
                     json!({ "name": name, "key": key, "fingerprint": fingerprint }),
                 ),
             };
-            let appended = w.append(&actor, kind, "", &body)?;
-            w.tx()
-                .execute(
-                    "INSERT INTO contacts(name, key, fingerprint, seq) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT(name) DO UPDATE SET key = ?2, fingerprint = ?3, seq = ?4",
-                    params![name, key, fingerprint, appended.seq],
-                )
-                .map_err(w.sql_err())?;
+            w.append(&actor, kind, "", &body)?;
             Ok(())
         })?;
         Ok(Contact {
@@ -184,9 +177,6 @@ impl Station {
                 "",
                 &json!({ "name": name, "fingerprint": fingerprint }),
             )?;
-            w.tx()
-                .execute("DELETE FROM contacts WHERE name = ?1", [name])
-                .map_err(w.sql_err())?;
             Ok(())
         })
     }
@@ -327,9 +317,6 @@ impl Station {
                     "request": request,
                 }),
             )?;
-            if let Some(request) = &request {
-                requests::mark_used(w, request, id.as_str())?;
-            }
             Ok(id)
         });
         let id = match recorded {

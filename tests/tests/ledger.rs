@@ -133,10 +133,15 @@ fn a_deleted_tail_is_caught_by_the_checkpoints_or_an_external_head() {
     ));
     assert_tamper_found(&home, 11, &[]);
 
-    // Deleting the checkpoints too leaves a chain that is consistent in itself …
+    // Deleting the checkpoints too leaves a chain that is consistent in itself, but
+    // not with the head this station verified last (its witness) …
     home.sql("DELETE FROM checkpoints WHERE size > 10;");
+    assert_tamper_found(&home, 11, &[]);
+    // … and with the witness gone and the counters set back, only the head kept
+    // outside the machine still catches it.
+    std::fs::remove_file(home.home.join("witness")).unwrap();
+    home.sql("UPDATE counters SET last = last - 2 WHERE prefix = 'NT';");
     verify(&home, &[]).ok();
-    // … which the head kept outside the machine still catches.
     let out = verify(&home, &["--against", head_arg]).expect_code(1);
     assert!(out.stderr.contains("removed"), "{}", out.stderr);
 }
@@ -155,6 +160,10 @@ fn a_restored_old_copy_is_caught_by_a_later_head() {
         let _ = std::fs::remove_file(format!("{}{suffix}", home.ledger().display()));
     }
     std::fs::copy(&copy, home.ledger()).unwrap();
+    // The station remembers the head it verified last …
+    assert_tamper_found(&home, 13, &[]);
+    // … and so does the head kept outside the machine, witness or not.
+    std::fs::remove_file(home.home.join("witness")).unwrap();
     verify(&home, &[]).ok();
     assert_tamper_found(&home, 13, &["--against", head.to_str().unwrap()]);
 }

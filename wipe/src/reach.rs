@@ -412,7 +412,7 @@ impl Topology {
     }
 
     fn writers(&self) -> &HashMap<Identity, Vec<Writer>> {
-        self.writers.get_or_init(scan_writers)
+        self.writers.get_or_init(steady_writers)
     }
 }
 
@@ -510,6 +510,29 @@ fn kernel_backing(name: &str) -> Option<Identity> {
         dev: info.lo_device,
         ino: info.lo_inode,
     })
+}
+
+/// The writers that stay: a process holding something open for writing in three scans
+/// 150 ms apart. Tools that open a device for a moment (`losetup` looking for a free
+/// loop device, udev's probes) are not holders; a virtual machine or a database is.
+fn steady_writers() -> HashMap<Identity, Vec<Writer>> {
+    let mut steady = scan_writers();
+    for _ in 0..2 {
+        if steady.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        let again = scan_writers();
+        steady.retain(|id, writers| {
+            writers.retain(|w| {
+                again
+                    .get(id)
+                    .is_some_and(|now| now.iter().any(|n| n.pid == w.pid))
+            });
+            !writers.is_empty()
+        });
+    }
+    steady
 }
 
 /// Every object some other process holds open for writing, with who holds it.

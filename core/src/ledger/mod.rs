@@ -31,8 +31,11 @@
 //! [`Ledger::verify`] detects, and a deleted tail or an old copy restored is caught
 //! by verifying against a head kept outside the machine.
 
+pub(crate) mod project;
+mod rebuild;
 mod schema;
 mod verify;
+mod witness;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -44,11 +47,12 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+pub use rebuild::RowMismatch;
 pub use verify::{HeadBlock, VerifyReport};
 
 use crate::clock;
 use crate::error::{Error, Result};
-use crate::keys::StationKey;
+use crate::keys::{StationKey, StationPublicKey};
 
 /// How long a writer waits for another process's transaction before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -223,6 +227,8 @@ pub(crate) fn check_field(what: &str, value: &str) -> Result<()> {
 pub struct Ledger {
     conn: Connection,
     path: PathBuf,
+    /// The last head this station verified ([`witness`]).
+    witness: PathBuf,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -264,13 +270,17 @@ impl Ledger {
         let conn = Connection::open_with_flags(path, flags).map_err(err)?;
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(Error::sqlite(path))?;
+        // `rebuilt` holds the copy of the projections that `verify` rebuilds; attached
+        // here because SQLite refuses ATTACH inside a transaction.
         conn.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; \
+             ATTACH DATABASE ':memory:' AS rebuilt;",
         )
         .map_err(Error::sqlite(path))?;
         let mut ledger = Ledger {
             conn,
             path: path.to_path_buf(),
+            witness: witness::path_for(path),
         };
         ledger.migrate()?;
         Ok(ledger)
@@ -345,6 +355,8 @@ impl Ledger {
             Some((seq, at, hash)) => (seq, Some(at), hash),
             None => (0, None, GENESIS_PREV.to_string()),
         };
+        // Never sign over a chain this station has not checked.
+        check_before_append(&tx, &path, &self.witness, key.public(), size, &head)?;
         let mut writer = Writer {
             tx,
             path: &path,
@@ -372,8 +384,61 @@ impl Ledger {
                 )
                 .map_err(Error::sqlite(&path))?;
         }
+        let witnessed = witness::Witness {
+            size: writer.size,
+            head: writer.head.clone(),
+        };
         writer.tx.commit().map_err(Error::sqlite(&path))?;
+        if witnessed.size > 0 {
+            witness::advance(&self.witness, &witnessed);
+        }
         Ok(value)
+    }
+
+    /// Checks that the chain still holds the last head this station verified, when it
+    /// has one.
+    pub fn check_witness(&self) -> Result<Option<i64>> {
+        let Some(w) = witness::read(&self.witness) else {
+            return Ok(None);
+        };
+        let hash: Option<String> = self
+            .conn
+            .query_row("SELECT hash FROM entries WHERE seq = ?1", [w.size], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(Error::sqlite(&self.path))?;
+        match hash {
+            None => {
+                let size = self.size()?;
+                Err(Error::Tampered {
+                    seq: size + 1,
+                    problem: format!(
+                        "this station saw {} entries, but the ledger has {size}: entries were removed (or an older copy was restored)",
+                        w.size
+                    ),
+                })
+            }
+            Some(hash) if hash != w.head => Err(Error::Tampered {
+                seq: w.size,
+                problem: "this entry is not the one this station saw: the ledger was rewritten"
+                    .into(),
+            }),
+            Some(_) => Ok(Some(w.size)),
+        }
+    }
+
+    /// Records a head that was just verified in full as this station's witness.
+    pub(crate) fn witness(&self, size: i64, head: &str) {
+        if size > 0 {
+            witness::advance(
+                &self.witness,
+                &witness::Witness {
+                    size,
+                    head: head.to_owned(),
+                },
+            );
+        }
     }
 
     /// The latest signed checkpoint.
@@ -493,6 +558,120 @@ impl Ledger {
     }
 }
 
+/// Before anything is appended (inside the write transaction): the newest
+/// checkpoint must cover the last entry and carry a valid signature by `key`, `key`
+/// must be the station key the `init` entry registered, and every entry after the
+/// last head this station verified must chain correctly from it. Otherwise nothing
+/// is written. The cost is one signature and the entries added since the last
+/// check; without a witness (the first write after an upgrade), the whole chain
+/// once.
+fn check_before_append(
+    tx: &Connection,
+    path: &Path,
+    witness_path: &Path,
+    key: &StationPublicKey,
+    size: i64,
+    head: &str,
+) -> Result<()> {
+    if size == 0 {
+        return Ok(());
+    }
+    let refuse = |seq: i64, problem: String| Error::WontWrite { seq, problem };
+    let sqlerr = Error::sqlite(path);
+    let checkpoint: Option<(i64, String, String, String)> = tx
+        .query_row(
+            "SELECT size, head, at, signature FROM checkpoints ORDER BY size DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()
+        .map_err(sqlerr)?;
+    let Some((covered, covered_head, at, signature)) = checkpoint else {
+        return Err(refuse(1, "the ledger has no signed checkpoint".into()));
+    };
+    if covered > size {
+        return Err(refuse(
+            size + 1,
+            format!(
+                "a signed checkpoint covers {covered} entries but the ledger has {size}: entries were removed"
+            ),
+        ));
+    }
+    if covered < size {
+        return Err(refuse(
+            covered + 1,
+            format!(
+                "entries {}..{size} are not covered by a signed checkpoint: they were added without the station key",
+                covered + 1
+            ),
+        ));
+    }
+    if covered_head != head {
+        return Err(refuse(
+            size,
+            "the newest checkpoint signs a different last entry: the entry was replaced".into(),
+        ));
+    }
+    let station: String = tx
+        .query_row("SELECT station FROM entries WHERE seq = ?1", [size], |r| {
+            r.get(0)
+        })
+        .map_err(Error::sqlite(path))?;
+    key.verify(
+        checkpoint_message(&station, size, head, &at).as_bytes(),
+        &signature,
+    )
+    .map_err(|why| {
+        refuse(
+            size,
+            format!("the newest checkpoint is not signed by this station's key: {why}"),
+        )
+    })?;
+    check_registered_key(tx, key).map_err(|problem| refuse(1, problem))?;
+    let (from, from_hash) = match witness::read(witness_path) {
+        Some(w) => (w.size, w.head),
+        None => (0, GENESIS_PREV.to_string()),
+    };
+    verify::check_tail(tx, path, from, &from_hash).map_err(|e| match e {
+        Error::Tampered { seq, problem } => refuse(seq, problem),
+        other => other,
+    })?;
+    Ok(())
+}
+
+/// Checks that `key` is the station key the ledger's `init` entry registered; says
+/// what is wrong otherwise.
+pub(crate) fn check_registered_key(
+    conn: &Connection,
+    key: &StationPublicKey,
+) -> std::result::Result<(), String> {
+    let body: Option<String> = conn
+        .query_row(
+            "SELECT p.body FROM entries e JOIN payloads p ON p.seq = e.seq \
+             WHERE e.seq = 1 AND e.kind = 'init'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| e.to_string())?
+        .flatten();
+    let registered = body
+        .and_then(|b| serde_json::from_str::<Value>(&b).ok())
+        .and_then(|v| {
+            v.get("public_key")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .ok_or("the ledger's first entry does not register a station key")?;
+    if registered != key.to_base64() {
+        return Err(format!(
+            "the station key ({}) is not the one this ledger was created with: the key pair was replaced, or this is another station's data home",
+            key.key_id()
+        ));
+    }
+    Ok(())
+}
+
 fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     let body: Option<String> = r.get(9)?;
     Ok(Entry {
@@ -547,13 +726,26 @@ impl Writer<'_> {
         Ok(now)
     }
 
-    /// Appends one entry with its payload.
+    /// Appends one entry with its payload, and applies it to the projections in the
+    /// same transaction ([`project::apply`]).
     pub fn append(
         &mut self,
         actor: &str,
         kind: &str,
         subject: &str,
         payload: &Value,
+    ) -> Result<Appended> {
+        self.append_attached(actor, kind, subject, payload, None)
+    }
+
+    /// Like [`Writer::append`], with a certificate's signed document beside the entry.
+    pub(crate) fn append_attached(
+        &mut self,
+        actor: &str,
+        kind: &str,
+        subject: &str,
+        payload: &Value,
+        attachment: Option<&project::Attachment>,
     ) -> Result<Appended> {
         check_field("actor", actor)?;
         check_field("station", self.station)?;
@@ -594,28 +786,117 @@ impl Writer<'_> {
             .prepare_cached("INSERT INTO payloads(seq, salt, body) VALUES (?1, ?2, ?3)")
             .and_then(|mut s| s.execute(params![seq, salt, body]))
             .map_err(Error::sqlite(self.path))?;
+        let fact = project::Fact {
+            seq,
+            at: &at,
+            actor,
+            kind,
+            subject,
+        };
+        project::apply(&self.tx, "main", fact, payload, attachment)
+            .map_err(Error::sqlite(self.path))?;
         self.size = seq;
         self.head = hash.clone();
         self.appended = true;
         Ok(Appended { seq, hash, at })
     }
 
-    /// Allocates the next id with `prefix` (`CO` → `CO-13`).
+    /// The next id with `prefix` (`CO` → `CO-13`); it is taken when an entry with it
+    /// as subject is appended.
     pub fn next_id(&mut self, prefix: &str) -> Result<RecordId> {
-        let next: i64 = self
+        let last: i64 = self
             .tx
-            .prepare_cached(
-                "INSERT INTO counters(prefix, last) VALUES (?1, 1) \
-                 ON CONFLICT(prefix) DO UPDATE SET last = last + 1 RETURNING last",
-            )
+            .prepare_cached("SELECT COALESCE(MAX(last), 0) FROM counters WHERE prefix = ?1")
             .and_then(|mut s| s.query_row([prefix], |r| r.get(0)))
             .map_err(Error::sqlite(self.path))?;
-        RecordId::parse(&format!("{prefix}-{next}"))
+        RecordId::parse(&format!("{prefix}-{}", last + 1))
+    }
+
+    /// The subjects of every `disposal` entry: the retained items disposed of.
+    pub(crate) fn disposed_items(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT DISTINCT subject FROM entries WHERE kind = 'disposal' ORDER BY subject",
+            )
+            .map_err(Error::sqlite(self.path))?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(Error::sqlite(self.path))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(Error::sqlite(self.path))
+    }
+
+    /// Erases the payloads of every entry about `items` that still has one: first
+    /// appends a `payloads-erased` entry naming each erased entry by its sequence
+    /// number and keeping the facts the projections need of it ([`project::facts`]),
+    /// then erases them in the same transaction. Returns how many were erased.
+    pub(crate) fn erase_payloads(&mut self, actor: &str, items: &[String]) -> Result<u64> {
+        let mut erasable: Vec<(i64, String, String, Value)> = Vec::new();
+        {
+            let mut stmt = self
+                .tx
+                .prepare_cached(
+                    "SELECT e.seq, e.kind, e.subject, p.body FROM entries e JOIN payloads p ON p.seq = e.seq \
+                     WHERE e.subject = ?1 AND p.body IS NOT NULL ORDER BY e.seq",
+                )
+                .map_err(Error::sqlite(self.path))?;
+            for item in items {
+                let rows = stmt
+                    .query_map([item], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
+                    })
+                    .map_err(Error::sqlite(self.path))?;
+                for row in rows {
+                    let (seq, kind, subject, body) = row.map_err(Error::sqlite(self.path))?;
+                    let payload: Value =
+                        serde_json::from_str(&body).map_err(|e| Error::Tampered {
+                            seq,
+                            problem: format!("its payload is not JSON: {e}"),
+                        })?;
+                    erasable.push((seq, kind, subject, payload));
+                }
+            }
+        }
+        if erasable.is_empty() {
+            return Ok(0);
+        }
+        let seqs: Vec<i64> = erasable.iter().map(|(seq, ..)| *seq).collect();
+        let mut facts = serde_json::Map::new();
+        let mut erased_items: Vec<&str> = Vec::new();
+        for (seq, kind, subject, payload) in &erasable {
+            if let Some(kept) = project::facts(kind, payload) {
+                facts.insert(seq.to_string(), kept);
+            }
+            if !erased_items.contains(&subject.as_str()) {
+                erased_items.push(subject);
+            }
+        }
+        self.append(
+            actor,
+            "payloads-erased",
+            "",
+            &serde_json::json!({
+                "items": erased_items, "count": seqs.len(), "seqs": seqs, "facts": facts,
+            }),
+        )?;
+        let now = clock::stamp(clock::now());
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "UPDATE payloads SET salt = NULL, body = NULL, erased = ?2 WHERE seq = ?1 AND body IS NOT NULL",
+            )
+            .map_err(Error::sqlite(self.path))?;
+        for seq in &seqs {
+            stmt.execute(params![seq, now])
+                .map_err(Error::sqlite(self.path))?;
+        }
+        Ok(seqs.len() as u64)
     }
 
     /// Creates a record: allocates an id with `prefix`, appends an entry of `kind`
-    /// whose subject is that id and whose payload is `payload` plus an `id` field, and
-    /// registers the id. Returns the id and the entry.
+    /// whose subject is that id and whose payload is `payload` plus an `id` field (the
+    /// projections register the id). Returns the id and the entry.
     pub fn create_record(
         &mut self,
         actor: &str,
@@ -623,15 +904,15 @@ impl Writer<'_> {
         prefix: &str,
         mut payload: Value,
     ) -> Result<(RecordId, Appended)> {
+        debug_assert!(
+            project::RECORD_KINDS.contains(&kind),
+            "{kind} creates no record"
+        );
         let id = self.next_id(prefix)?;
         if let Value::Object(map) = &mut payload {
             map.insert("id".into(), Value::String(id.to_string()));
         }
         let appended = self.append(actor, kind, id.as_str(), &payload)?;
-        self.tx
-            .prepare_cached("INSERT INTO records(id, kind, seq) VALUES (?1, ?2, ?3)")
-            .and_then(|mut s| s.execute(params![id, kind, appended.seq]))
-            .map_err(Error::sqlite(self.path))?;
         Ok((id, appended))
     }
 }

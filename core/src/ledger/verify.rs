@@ -104,6 +104,11 @@ pub struct VerifyReport {
     pub key_id: String,
     /// The size of the external head that the chain was shown to extend.
     pub extends: Option<i64>,
+    /// Projection rows rebuilt from the entries and found equal to the tables.
+    pub projection_rows: i64,
+    /// The size of the last head this station had verified, which the chain was
+    /// shown to extend.
+    pub witnessed: Option<i64>,
 }
 
 struct Row {
@@ -167,8 +172,25 @@ fn check_row(row: &Row, buf: &mut Vec<u8>) -> Option<String> {
 
 impl Ledger {
     /// Recomputes the whole chain and checks every checkpoint with `key`; with
-    /// `against`, also proves that the chain still extends that earlier head.
+    /// `against`, also proves that the chain still extends that earlier head; then
+    /// rebuilds every projection from the entries and compares it with the tables.
+    /// Everything is read from one snapshot of the file, so that a command appending
+    /// meanwhile changes nothing here.
     pub fn verify(
+        &self,
+        key: &StationPublicKey,
+        against: Option<&HeadBlock>,
+    ) -> Result<VerifyReport> {
+        let snapshot = self
+            .conn
+            .unchecked_transaction()
+            .map_err(Error::sqlite(&self.path))?;
+        let report = self.verify_in_snapshot(key, against)?;
+        snapshot.commit().map_err(Error::sqlite(&self.path))?;
+        Ok(report)
+    }
+
+    fn verify_in_snapshot(
         &self,
         key: &StationPublicKey,
         against: Option<&HeadBlock>,
@@ -185,13 +207,7 @@ impl Ledger {
         let mut rows = stmt.query([]).map_err(Error::sqlite(&self.path))?;
 
         let (tx, rx) = mpsc::sync_channel::<Vec<Row>>(2);
-        let initial = ChainState {
-            expected_seq: 1,
-            prev_hash: GENESIS_PREV.to_string(),
-            prev_at: String::new(),
-            checked: 0,
-            erased: 0,
-        };
+        let initial = ChainState::new(0, GENESIS_PREV.to_string(), String::new());
         let state = std::thread::scope(|scope| -> Result<ChainState> {
             let worker = scope.spawn(move || -> Result<ChainState> {
                 let mut state = initial;
@@ -236,6 +252,7 @@ impl Ledger {
         })?;
         let size = state.expected_seq - 1;
         let head = state.prev_hash.clone();
+        state.check_erasures()?;
 
         let orphan: Option<i64> = self
             .conn
@@ -293,7 +310,14 @@ impl Ledger {
             }
         };
 
+        let (differ, projection_rows) = super::rebuild::compare(&self.conn, key)?;
+        if !differ.is_empty() {
+            return Err(Error::ProjectionsDiffer { rows: differ });
+        }
+
         Ok(VerifyReport {
+            witnessed: None,
+            projection_rows,
             entries: size,
             payloads_checked: state.checked,
             payloads_erased: state.erased,
@@ -385,6 +409,124 @@ struct ChainState {
     prev_at: String,
     checked: i64,
     erased: i64,
+    /// Every erased payload: its sequence number and subject.
+    erased_rows: Vec<(i64, String)>,
+    /// Every erasure entry with its payload.
+    erasures: Vec<(i64, serde_json::Value)>,
+    /// The sequence number of the first `disposal` entry of each item.
+    disposals: std::collections::HashMap<String, i64>,
+}
+
+impl ChainState {
+    fn new(after: i64, prev_hash: String, prev_at: String) -> ChainState {
+        ChainState {
+            expected_seq: after + 1,
+            prev_hash,
+            prev_at,
+            checked: 0,
+            erased: 0,
+            erased_rows: Vec::new(),
+            erasures: Vec::new(),
+            disposals: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Every erased payload must be named by an erasure entry after it, as an entry
+    /// about an item whose disposal that erasure follows: nobody erases a payload
+    /// without a signed, recorded reason.
+    fn check_erasures(&self) -> Result<()> {
+        for (seq, subject) in &self.erased_rows {
+            let disposed = self.disposals.get(subject);
+            let named = self.erasures.iter().any(|(at, payload)| {
+                let after_disposal = disposed.is_some_and(|d| d < at);
+                let listed = match payload.get("seqs").and_then(serde_json::Value::as_array) {
+                    Some(seqs) => seqs.iter().any(|s| s.as_i64() == Some(*seq)),
+                    // Erasures of the first version named their items only.
+                    None => payload
+                        .get("items")
+                        .and_then(serde_json::Value::as_array)
+                        .is_some_and(|items| items.iter().any(|i| i.as_str() == Some(subject))),
+                };
+                seq < at && after_disposal && listed
+            });
+            if !named {
+                return Err(Error::Tampered {
+                    seq: *seq,
+                    problem: format!(
+                        "its payload was erased, but no erasure entry names it as part of a disposed item ({})",
+                        if subject.is_empty() {
+                            "it concerns no item"
+                        } else {
+                            subject
+                        }
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks the chain from the entry after `after` to the end: every hash, payload
+/// commitment and link, and that entry `after` still has the hash `after_hash` (a
+/// head this station saw). Returns the new size and head. The cost is the number of
+/// entries after `after`.
+pub(crate) fn check_tail(
+    conn: &rusqlite::Connection,
+    path: &std::path::Path,
+    after: i64,
+    after_hash: &str,
+) -> Result<(i64, String)> {
+    let sqlerr = Error::sqlite(path);
+    let prev_at = if after == 0 {
+        String::new()
+    } else {
+        let found: Option<(String, String)> =
+            rusqlite::OptionalExtension::optional(conn.query_row(
+                "SELECT hash, at FROM entries WHERE seq = ?1",
+                [after],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            ))
+            .map_err(sqlerr)?;
+        match found {
+            None => {
+                return Err(Error::Tampered {
+                    seq: after,
+                    problem: format!(
+                        "this station has seen {after} entries, but the ledger has fewer: entries were removed"
+                    ),
+                });
+            }
+            Some((hash, _)) if hash != after_hash => {
+                return Err(Error::Tampered {
+                    seq: after,
+                    problem:
+                        "this entry is not the one this station saw last: the ledger was rewritten"
+                            .into(),
+                });
+            }
+            Some((_, at)) => at,
+        }
+    };
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT e.seq, e.at, e.actor, e.station, e.kind, e.subject, e.commitment, \
+             e.prev_hash, e.hash, p.salt, p.body, p.erased IS NOT NULL, p.seq IS NOT NULL \
+             FROM entries e LEFT JOIN payloads p ON p.seq = e.seq WHERE e.seq > ?1 ORDER BY e.seq",
+        )
+        .map_err(Error::sqlite(path))?;
+    let mut rows = stmt.query([after]).map_err(Error::sqlite(path))?;
+    let mut state = ChainState::new(after, after_hash.to_string(), prev_at);
+    let mut batch = Vec::new();
+    while let Some(r) = rows.next().map_err(Error::sqlite(path))? {
+        batch.push(read_row(r).map_err(Error::sqlite(path))?);
+        if batch.len() == BATCH {
+            state.check_batch(&batch)?;
+            batch.clear();
+        }
+    }
+    state.check_batch(&batch)?;
+    Ok((state.expected_seq - 1, state.prev_hash))
 }
 
 impl ChainState {
@@ -429,8 +571,24 @@ impl ChainState {
             }
             if row.erased {
                 self.erased += 1;
+                self.erased_rows.push((row.seq, row.subject.clone()));
             } else {
                 self.checked += 1;
+            }
+            match row.kind.as_str() {
+                "disposal" => {
+                    self.disposals.entry(row.subject.clone()).or_insert(row.seq);
+                }
+                "payloads-erased" => {
+                    if let Some(payload) = row
+                        .body
+                        .as_deref()
+                        .and_then(|b| serde_json::from_str(b).ok())
+                    {
+                        self.erasures.push((row.seq, payload));
+                    }
+                }
+                _ => {}
             }
             self.expected_seq += 1;
             self.prev_hash.clone_from(&row.hash);

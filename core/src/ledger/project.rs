@@ -1,0 +1,543 @@
+//! The projections: the tables workflows read (people, requests, media, registers,
+//! certificates, retained items, contacts, record ids), each row a function of the
+//! ledger's entries. [`apply`] is the only code that writes them: the writer calls it
+//! for every entry it appends, in the same transaction, and `ledger verify` calls it
+//! for every entry of the chain into an empty copy of the tables, then compares the
+//! copy with what the file holds, row by row ([`super::rebuild`]).
+//!
+//! A payload erased for retention is replayed from the facts the erasure entry kept of
+//! it ([`facts`]): the parts the projections need, without the personal ones.
+
+use rusqlite::{Connection, params};
+use serde_json::{Value, json};
+
+/// The entry kinds that create a record (`records` row, id = subject).
+pub(crate) const RECORD_KINDS: &[&str] = &[
+    "person-add",
+    "note",
+    "request",
+    "carryout-request",
+    "download-request",
+    "send",
+    "receive",
+    "media-add",
+    "handover",
+    "wipe",
+    "retain",
+    "certificate",
+];
+
+/// The projection tables, in the order they are compared, with the columns that
+/// identify a row.
+pub(crate) const TABLES: &[(&str, &str)] = &[
+    ("records", "id"),
+    ("counters", "prefix"),
+    ("people", "name"),
+    ("requests", "id"),
+    ("media", "id"),
+    ("carryouts", "id"),
+    ("handovers", "id"),
+    ("downloads", "id"),
+    ("certificates", "id"),
+    ("retained", "id"),
+    ("retained_files", "item, path"),
+    ("contacts", "name"),
+];
+
+/// One entry as the projections see it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fact<'a> {
+    pub(crate) seq: i64,
+    pub(crate) at: &'a str,
+    pub(crate) actor: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) subject: &'a str,
+}
+
+/// What a certificate entry carries beside its payload: the signed document, its
+/// signature and issue time (the entry commits to the document's SHA-256).
+#[derive(Debug, Clone)]
+pub(crate) struct Attachment {
+    pub(crate) body: String,
+    pub(crate) signature: String,
+    pub(crate) issued_at: Option<String>,
+}
+
+fn text<'a>(p: &'a Value, key: &str) -> Option<&'a str> {
+    p.get(key).and_then(Value::as_str)
+}
+
+/// Applies one entry with payload `p` to the projection tables of `schema` (`main`,
+/// or the copy `verify` rebuilds). Entries of other records are read from `main`.
+pub(crate) fn apply(
+    conn: &Connection,
+    schema: &str,
+    e: Fact<'_>,
+    p: &Value,
+    attachment: Option<&Attachment>,
+) -> rusqlite::Result<()> {
+    let run = |statement: &str, args: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<usize> {
+        conn.prepare_cached(&statement.replace("{s}", schema))?
+            .execute(args)
+    };
+    if RECORD_KINDS.contains(&e.kind) {
+        run(
+            "INSERT INTO {s}.records(id, kind, seq) VALUES (?1, ?2, ?3)",
+            &[&e.subject, &e.kind, &e.seq],
+        )?;
+        if let Some((prefix, number)) = e.subject.split_once('-')
+            && let Ok(number) = number.parse::<i64>()
+        {
+            let bumped = run(
+                "UPDATE {s}.counters SET last = MAX(last, ?2) WHERE prefix = ?1",
+                &[&prefix, &number],
+            )?;
+            if bumped == 0 {
+                run(
+                    "INSERT INTO {s}.counters(prefix, last) VALUES (?1, ?2)",
+                    &[&prefix, &number],
+                )?;
+            }
+        }
+    }
+    apply_effects(conn, schema, e, p, attachment)
+}
+
+/// What [`apply`] does besides registering record ids: every projection but `records`
+/// and `counters` (which a rebuild derives from the entries in bulk).
+pub(crate) fn apply_effects(
+    conn: &Connection,
+    schema: &str,
+    e: Fact<'_>,
+    p: &Value,
+    attachment: Option<&Attachment>,
+) -> rusqlite::Result<()> {
+    let run = |statement: &str, args: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<usize> {
+        conn.prepare_cached(&statement.replace("{s}", schema))?
+            .execute(args)
+    };
+    let set_media = |id: &str, status: &str| {
+        run(
+            "UPDATE {s}.media SET status = ?2 WHERE id = ?1",
+            &[&id, &status],
+        )
+    };
+    match e.kind {
+        "person-add" => {
+            run(
+                "INSERT INTO {s}.people(name, role, id, seq) VALUES (?1, ?2, ?3, ?4)",
+                &[&text(p, "name"), &text(p, "role"), &e.subject, &e.seq],
+            )?;
+        }
+        "request" => {
+            let kind = text(p, "request_kind");
+            request(conn, schema, e, kind.unwrap_or(""), text(p, "summary"))?;
+            if kind == Some("disposal")
+                && let Some(item) = p.get("details").and_then(|d| text(d, "item"))
+            {
+                run(
+                    "UPDATE {s}.retained SET disposal_request = ?2 WHERE id = ?1",
+                    &[&item, &e.subject],
+                )?;
+            }
+        }
+        "carryout-request" => {
+            let summary = format!(
+                "carry out {} to {}",
+                text(p, "what").unwrap_or(""),
+                text(p, "destination").unwrap_or("")
+            );
+            request(conn, schema, e, "carryout", Some(&summary))?;
+            run(
+                "INSERT INTO {s}.carryouts(id, what, reason, destination, return_by, transport, media, \
+                 transfer, personal_data, records, encrypted) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                &[
+                    &e.subject,
+                    &text(p, "what"),
+                    &text(p, "reason"),
+                    &text(p, "destination"),
+                    &text(p, "return_by"),
+                    &text(p, "transport"),
+                    &text(p, "media"),
+                    &text(p, "transfer"),
+                    &p.get("personal_data")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                    &p.get("records").and_then(Value::as_i64),
+                    &text(p, "encrypted"),
+                ],
+            )?;
+        }
+        "download-request" => {
+            let summary = format!(
+                "download {} from {}",
+                text(p, "content").unwrap_or(""),
+                text(p, "system").unwrap_or("")
+            );
+            request(conn, schema, e, "download", Some(&summary))?;
+            run(
+                "INSERT INTO {s}.downloads(id, content, system) VALUES (?1, ?2, ?3)",
+                &[&e.subject, &text(p, "content"), &text(p, "system")],
+            )?;
+        }
+        "approve" | "reject" => {
+            let (status, note) = if e.kind == "approve" {
+                ("approved", text(p, "comment"))
+            } else {
+                ("rejected", text(p, "reason"))
+            };
+            run(
+                "UPDATE {s}.requests SET status = ?2, decided_by = ?3, decided_at = ?4, \
+                 decision_note = ?5 WHERE id = ?1",
+                &[&e.subject, &status, &e.actor, &e.at, &note],
+            )?;
+        }
+        "send" => {
+            if let Some(request) = text(p, "request") {
+                run(
+                    "UPDATE {s}.requests SET used_by = ?2 WHERE id = ?1",
+                    &[&request, &e.subject],
+                )?;
+            }
+        }
+        "contact-add" | "contact-replace" => {
+            run(
+                "DELETE FROM {s}.contacts WHERE name = ?1",
+                &[&text(p, "name")],
+            )?;
+            run(
+                "INSERT INTO {s}.contacts(name, key, fingerprint, seq) VALUES (?1, ?2, ?3, ?4)",
+                &[
+                    &text(p, "name"),
+                    &text(p, "key"),
+                    &text(p, "fingerprint"),
+                    &e.seq,
+                ],
+            )?;
+        }
+        "contact-remove" => {
+            run(
+                "DELETE FROM {s}.contacts WHERE name = ?1",
+                &[&text(p, "name")],
+            )?;
+        }
+        "media-add" => {
+            run(
+                "INSERT INTO {s}.media(id, kind, serial, label, model, owner, location, encrypted, \
+                 status, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'in-stock', ?9)",
+                &[
+                    &e.subject,
+                    &text(p, "kind"),
+                    &text(p, "serial"),
+                    &text(p, "label"),
+                    &text(p, "model"),
+                    &text(p, "owner"),
+                    &text(p, "location"),
+                    &p.get("encrypted").and_then(Value::as_bool).unwrap_or(false),
+                    &e.at,
+                ],
+            )?;
+        }
+        "media-retire" => {
+            let reason = text(p, "reason");
+            run(
+                "UPDATE {s}.media SET status = ?2, retired_reason = ?2 WHERE id = ?1",
+                &[&e.subject, &reason],
+            )?;
+        }
+        "carryout-out" => {
+            run(
+                "UPDATE {s}.carryouts SET out_at = ?2, out_by = ?3 WHERE id = ?1",
+                &[&e.subject, &e.at, &e.actor],
+            )?;
+            if let Some(media) = text(p, "media") {
+                set_media(media, "out")?;
+            }
+        }
+        "carryout-return" => {
+            run(
+                "UPDATE {s}.carryouts SET returned_at = ?2, returned_by = ?3, condition = ?4 \
+                 WHERE id = ?1",
+                &[&e.subject, &e.at, &e.actor, &text(p, "condition")],
+            )?;
+            if let Some(media) = text(p, "media") {
+                set_media(media, "in-stock")?;
+            }
+        }
+        "handover" => {
+            run(
+                "INSERT INTO {s}.handovers(id, media, direction, counterparty, purpose, method, \
+                 count, at, by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                &[
+                    &e.subject,
+                    &text(p, "media"),
+                    &text(p, "direction"),
+                    &text(p, "counterparty"),
+                    &text(p, "purpose"),
+                    &text(p, "method"),
+                    &p.get("count").and_then(Value::as_i64),
+                    &e.at,
+                    &e.actor,
+                ],
+            )?;
+            if let Some(media) = text(p, "media") {
+                let status = if text(p, "direction") == Some("send") {
+                    "out"
+                } else {
+                    "in-stock"
+                };
+                set_media(media, status)?;
+            }
+        }
+        "handover-confirm" => {
+            run(
+                "UPDATE {s}.handovers SET confirmed_by = ?2, confirmed_at = ?3 WHERE id = ?1",
+                &[&e.subject, &text(p, "by"), &e.at],
+            )?;
+        }
+        "download-deleted" => {
+            run(
+                "UPDATE {s}.downloads SET deleted_at = ?2, deleted_by = ?3 WHERE id = ?1",
+                &[&e.subject, &e.at, &e.actor],
+            )?;
+        }
+        "certificate" => certificate(conn, schema, e, p, attachment)?,
+        "cert-sign-off" => {
+            run(
+                "UPDATE {s}.certificates SET body = ?2, signature = ?3, sha256 = ?4 WHERE id = ?1",
+                &[
+                    &e.subject,
+                    &attachment.map(|a| a.body.as_str()),
+                    &attachment.map(|a| a.signature.as_str()),
+                    &text(p, "sha256"),
+                ],
+            )?;
+        }
+        "retain" => {
+            let folders = p.get("folders").cloned().unwrap_or_else(|| json!([]));
+            run(
+                "INSERT INTO {s}.retained(id, class, basis, years, trigger, since, event_date, due, \
+                 media, folders, note, added_at, added_by) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                &[
+                    &e.subject,
+                    &text(p, "class"),
+                    &text(p, "basis"),
+                    &p.get("years").and_then(Value::as_i64),
+                    &text(p, "trigger"),
+                    &text(p, "since"),
+                    &text(p, "event_date"),
+                    &text(p, "due"),
+                    &text(p, "media"),
+                    &folders.to_string(),
+                    &text(p, "note"),
+                    &e.at,
+                    &e.actor,
+                ],
+            )?;
+            for file in p
+                .get("files")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                run(
+                    "INSERT INTO {s}.retained_files(item, path, size, sha256) VALUES (?1, ?2, ?3, ?4)",
+                    &[
+                        &e.subject,
+                        &text(file, "path"),
+                        &file.get("size").and_then(Value::as_i64),
+                        &text(file, "sha256"),
+                    ],
+                )?;
+            }
+        }
+        "retain-event" => {
+            run(
+                "UPDATE {s}.retained SET event_date = ?2, due = ?3 WHERE id = ?1",
+                &[&e.subject, &text(p, "event_date"), &text(p, "due")],
+            )?;
+        }
+        "retain-hold" => {
+            run(
+                "UPDATE {s}.retained SET hold_reason = ?2, held_by = ?3, held_at = ?4 WHERE id = ?1",
+                &[&e.subject, &text(p, "reason"), &e.actor, &e.at],
+            )?;
+        }
+        "retain-release" => {
+            run(
+                "UPDATE {s}.retained SET hold_reason = NULL, held_by = NULL, held_at = NULL \
+                 WHERE id = ?1",
+                &[&e.subject],
+            )?;
+        }
+        "disposal" => {
+            run(
+                "UPDATE {s}.retained SET disposed_at = ?2, disposed_by = ?3 WHERE id = ?1",
+                &[&e.subject, &e.at, &e.actor],
+            )?;
+            if let Some(request) = text(p, "request") {
+                run(
+                    "UPDATE {s}.requests SET used_by = ?2 WHERE id = ?1",
+                    &[&request, &e.subject],
+                )?;
+            }
+            if let Some(medium) = p.get("what").and_then(|w| w.get("media"))
+                && let Some(id) = text(medium, "id")
+            {
+                let status = if medium.get("destroyed_by").is_some() {
+                    "destroyed"
+                } else {
+                    "wiped"
+                };
+                run(
+                    "UPDATE {s}.media SET status = ?2, retired_reason = ?2 WHERE id = ?1",
+                    &[&id, &status],
+                )?;
+            }
+        }
+        "payloads-erased" => {
+            for item in p
+                .get("items")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let item = item.as_str();
+                run("DELETE FROM {s}.retained_files WHERE item = ?1", &[&item])?;
+                // The personal parts of the register row go with the payloads (only
+                // erasures recorded with their facts, as every erasure now is).
+                if p.get("facts").is_some() {
+                    run(
+                        "UPDATE {s}.retained SET folders = '[]', note = NULL WHERE id = ?1",
+                        &[&item],
+                    )?;
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Files a request row: requested by the entry's actor, at its time, pending.
+fn request(
+    conn: &Connection,
+    schema: &str,
+    e: Fact<'_>,
+    kind: &str,
+    summary: Option<&str>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO {schema}.requests(id, kind, requester, summary, requested_at, status) \
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending')"
+    ))?
+    .execute(params![e.subject, kind, e.actor, summary, e.at])?;
+    Ok(())
+}
+
+/// A certificate row, and what it proves about a medium or a retained item.
+fn certificate(
+    conn: &Connection,
+    schema: &str,
+    e: Fact<'_>,
+    p: &Value,
+    attachment: Option<&Attachment>,
+) -> rusqlite::Result<()> {
+    let kind = text(p, "certificate_kind");
+    conn.prepare_cached(&format!(
+        "INSERT INTO {schema}.certificates(id, kind, subject, serial, status, issued_at, body, \
+         signature, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    ))?
+    .execute(params![
+        e.subject,
+        kind,
+        text(p, "subject"),
+        text(p, "serial"),
+        text(p, "status"),
+        attachment.and_then(|a| a.issued_at.as_deref()),
+        attachment.map(|a| a.body.as_str()),
+        attachment.map(|a| a.signature.as_str()),
+        text(p, "sha256"),
+    ])?;
+    let wiped = |medium: &str| -> rusqlite::Result<()> {
+        conn.prepare_cached(&format!(
+            "UPDATE {schema}.media SET status = 'wiped', certificate = ?2 WHERE id = ?1"
+        ))?
+        .execute(params![medium, e.subject])?;
+        Ok(())
+    };
+    match kind {
+        Some("erasure") if text(p, "status") == Some("erased") => {
+            // The medium the wipe found by its serial, from the wipe entry itself.
+            let medium = match text(p, "media") {
+                Some(m) => Some(m.to_owned()),
+                None => wipe_medium(conn, text(p, "subject").unwrap_or(""))?,
+            };
+            if let Some(medium) = medium {
+                wiped(&medium)?;
+            }
+        }
+        Some("vendor") => {
+            let body: Option<Value> = attachment.and_then(|a| serde_json::from_str(&a.body).ok());
+            if let Some(medium) = body.as_ref().and_then(|b| text(b, "media_record")) {
+                wiped(medium)?;
+            }
+        }
+        Some("disposal") => {
+            conn.prepare_cached(&format!(
+                "UPDATE {schema}.retained SET certificate = ?2 WHERE id = ?1"
+            ))?
+            .execute(params![text(p, "subject"), e.subject])?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The medium a wipe record names, from its entry's payload.
+fn wipe_medium(conn: &Connection, wipe: &str) -> rusqlite::Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    let body: Option<Option<String>> = conn
+        .prepare_cached(
+            "SELECT p.body FROM main.entries e JOIN main.payloads p ON p.seq = e.seq \
+             WHERE e.subject = ?1 AND e.kind = 'wipe'",
+        )?
+        .query_row([wipe], |r| r.get(0))
+        .optional()?;
+    Ok(body
+        .flatten()
+        .and_then(|b| serde_json::from_str::<Value>(&b).ok())
+        .and_then(|v| text(&v, "media").map(str::to_owned)))
+}
+
+/// What an erasure keeps of an entry's payload: what the projections need, without
+/// file names, folders, notes or reasons (which may name people).
+pub(crate) fn facts(kind: &str, payload: &Value) -> Option<Value> {
+    let mut kept = payload.clone();
+    let map = kept.as_object_mut()?;
+    match kind {
+        "retain" => {
+            map.insert("files".into(), json!([]));
+            map.insert("folders".into(), json!([]));
+            map.insert("note".into(), Value::Null);
+        }
+        "retain-hold" => {
+            map.insert("reason".into(), json!("(erased)"));
+        }
+        "retain-release" => {
+            map.insert("held_for".into(), json!("(erased)"));
+        }
+        "retain-event" => {}
+        "disposal" => {
+            if let Some(what) = map.get_mut("what").and_then(Value::as_object_mut) {
+                what.insert("files".into(), json!([]));
+                what.insert("folders_removed".into(), json!([]));
+            }
+        }
+        // disposal-start and disposal-failed change no projection.
+        _ => return None,
+    }
+    Some(kept)
+}
