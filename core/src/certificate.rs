@@ -466,24 +466,20 @@ impl Station {
         Ok(verdict)
     }
 
-    /// Keys trusted besides the station's own, with their names.
+    /// Keys trusted besides the station's own, with their names, from the proven
+    /// `key-trust` entries.
     pub fn trusted_keys(&self) -> Result<Vec<(String, crate::keys::StationPublicKey)>> {
-        let mut stmt = self
-            .ledger
-            .conn()
-            .prepare(
-                "SELECT json_extract(p.body, '$.name'), json_extract(p.body, '$.public_key') FROM entries e \
-                 JOIN payloads p ON p.seq = e.seq WHERE e.kind = 'key-trust' AND p.body IS NOT NULL ORDER BY e.seq",
-            )
-            .map_err(Error::sqlite(self.ledger.path()))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-            .map_err(Error::sqlite(self.ledger.path()))?;
         let mut keys = Vec::new();
-        for row in rows {
-            let (name, key) = row.map_err(Error::sqlite(self.ledger.path()))?;
-            let key = crate::keys::StationPublicKey::parse(&key).map_err(Error::Invalid)?;
-            keys.push((name, key));
+        let mut prover = self.ledger.prover(self.key.public());
+        for entry in prover.of_kind("key-trust")? {
+            let (Some(name), Some(key)) = (
+                crate::ledger::prove::field(&entry, "name"),
+                crate::ledger::prove::field(&entry, "public_key"),
+            ) else {
+                continue;
+            };
+            let key = crate::keys::StationPublicKey::parse(key).map_err(Error::Invalid)?;
+            keys.push((name.to_owned(), key));
         }
         Ok(keys)
     }

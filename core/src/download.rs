@@ -83,10 +83,11 @@ impl Station {
             if let Some(at) = &download.deleted_at {
                 return Err(Error::Invalid(format!("{id} was already recorded as deleted at {at}")));
             }
-            if download.approval != "approved" {
+            // Approved by the ledger's word, not the table's.
+            let approval = crate::requests::authentic_in(w, id)?.status;
+            if approval != "approved" {
                 return Err(Error::Invalid(format!(
-                    "{id} was never approved ({}); a download that was not approved must not exist — record what happened with `custody note` and tell the manager",
-                    download.approval
+                    "{id} was never approved ({approval}); a download that was not approved must not exist — record what happened with `custody note` and tell the manager"
                 )));
             }
             w.append(

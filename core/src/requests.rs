@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::ledger::{RecordId, Writer};
+use crate::ledger::{RecordId, Writer, prove};
 use crate::people::Role;
 use crate::station::Station;
 
@@ -126,6 +126,97 @@ pub(crate) fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Request> {
     finish(row.ok_or_else(|| Error::NoSuchRecord(format!("{id} (no request with that id)")))?)
 }
 
+/// A request as its proven entries make it: the entry that filed it, the decisions
+/// about it, and the send or disposal that used it. Refused as tampering when the
+/// `requests` row says otherwise (an approval set in the table, a requester changed,
+/// a used approval made unused).
+pub(crate) fn authentic_in(w: &Writer<'_>, id: &RecordId) -> Result<Request> {
+    let row = load_in(w, id)?;
+    let mut prover = w.prover();
+    let mut derived: Option<Request> = None;
+    for e in prover.about(id.as_str())? {
+        let filed = |kind: &str, summary: String| Request {
+            id: id.to_string(),
+            kind: RequestKind::parse(kind).unwrap_or(RequestKind::Send),
+            requester: e.actor.clone(),
+            summary,
+            requested_at: e.at.clone(),
+            status: "pending".into(),
+            decided_by: None,
+            decided_at: None,
+            decision_note: None,
+            used_by: None,
+        };
+        let text = |key: &str| prove::field(&e, key).unwrap_or("").to_owned();
+        match e.kind.as_str() {
+            "request" => derived = Some(filed(&text("request_kind"), text("summary"))),
+            "carryout-request" => {
+                let summary = format!("carry out {} to {}", text("what"), text("destination"));
+                derived = Some(filed("carryout", summary));
+            }
+            "download-request" => {
+                let summary = format!("download {} from {}", text("content"), text("system"));
+                derived = Some(filed("download", summary));
+            }
+            "approve" | "reject" => {
+                if let Some(r) = derived.as_mut() {
+                    let approved = e.kind == "approve";
+                    r.status = if approved { "approved" } else { "rejected" }.into();
+                    r.decided_by = Some(e.actor.clone());
+                    r.decided_at = Some(e.at.clone());
+                    r.decision_note = prove::field(&e, if approved { "comment" } else { "reason" })
+                        .map(str::to_owned);
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(mut derived) = derived else {
+        return Err(Error::ProjectionsDiffer {
+            rows: vec![crate::ledger::RowMismatch {
+                table: "requests".into(),
+                key: id.to_string(),
+                problem: "the row is in the table but no entry filed it".into(),
+            }],
+        });
+    };
+    derived.used_by = used_by_in(w, id)?;
+    let s = |v: &str| Some(v.to_owned());
+    prove::backed(
+        "requests",
+        id.as_str(),
+        &[
+            ("kind", s(row.kind.as_str()), s(derived.kind.as_str())),
+            ("requester", s(&row.requester), s(&derived.requester)),
+            ("status", s(&row.status), s(&derived.status)),
+            (
+                "decided_by",
+                row.decided_by.clone(),
+                derived.decided_by.clone(),
+            ),
+            (
+                "decided_at",
+                row.decided_at.clone(),
+                derived.decided_at.clone(),
+            ),
+            ("used_by", row.used_by.clone(), derived.used_by.clone()),
+        ],
+    )?;
+    Ok(derived)
+}
+
+/// The record that used the approval `id`: the first send or disposal naming it.
+fn used_by_in(w: &Writer<'_>, id: &RecordId) -> Result<Option<String>> {
+    w.tx()
+        .prepare_cached(
+            "SELECT e.subject FROM entries e JOIN payloads p ON p.seq = e.seq \
+             WHERE e.kind IN ('send', 'disposal') AND json_extract(p.body, '$.request') = ?1 \
+             ORDER BY e.seq LIMIT 1",
+        )
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+        .map_err(w.sql_err())
+}
+
 /// Files an `RQ-…` request inside a write transaction.
 pub(crate) fn file_request_in(
     w: &mut Writer<'_>,
@@ -151,7 +242,7 @@ pub(crate) fn require_approved(
     kind: RequestKind,
     action: &str,
 ) -> Result<Request> {
-    let request = load_in(w, id)?;
+    let request = authentic_in(w, id)?;
     if request.kind != kind {
         return Err(Error::Invalid(format!(
             "{id} is a {} request, not a {} request",
@@ -231,7 +322,7 @@ impl Station {
         let note = note.map(|n| one_line("the comment", n, 1000)).transpose()?;
         let actor = self.actor.clone();
         self.write(|w| {
-            let request = load_in(w, id)?;
+            let request = authentic_in(w, id)?;
             actor.require_approver(&request.requester, &format!("{verb} {id}"))?;
             if request.status != "pending" {
                 return Err(Error::Invalid(format!(

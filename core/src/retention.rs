@@ -15,7 +15,7 @@ use crate::certificate::{Certificate, Issue, issue_in};
 use crate::clock;
 use crate::config::Trigger;
 use crate::error::{Error, Result};
-use crate::ledger::{RecordId, Writer};
+use crate::ledger::{RecordId, Writer, prove};
 use crate::media;
 use crate::people::Role;
 use crate::requests::{self, RequestKind, one_line};
@@ -30,7 +30,7 @@ pub fn due_date(start: NaiveDate, years: u32) -> NaiveDate {
 }
 
 /// A file registered for retention.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RetainedFile {
     /// Absolute path.
     pub path: String,
@@ -178,6 +178,174 @@ fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Retained> {
                 "{id} (no retained item with that id; see `custody retain list`)"
             ))
         })
+}
+
+/// A retained item as its proven entries make it: registration (class, period, dates,
+/// files), event date, holds, disposal request and disposal. Refused as tampering when
+/// the `retained` row or its files say otherwise.
+fn authentic_item_in(w: &Writer<'_>, id: &RecordId) -> Result<Retained> {
+    let row = load_in(w, id)?;
+    let row_files = files_of(w.tx(), id.as_str()).map_err(w.sql_err())?;
+    let mut prover = w.prover();
+    let mut item: Option<Retained> = None;
+    for e in prover.about(id.as_str())? {
+        let text = |key: &str| prove::field(&e, key).map(str::to_owned);
+        match (e.kind.as_str(), item.as_mut()) {
+            ("retain", _) => {
+                let Some(p) = &e.payload else {
+                    // Erased: only ever after its disposal; the row is all there is.
+                    item = Some(row.clone());
+                    continue;
+                };
+                let files: Vec<RetainedFile> = p
+                    .get("files")
+                    .cloned()
+                    .and_then(|f| serde_json::from_value(f).ok())
+                    .unwrap_or_default();
+                item = Some(Retained {
+                    id: id.to_string(),
+                    class: text("class").unwrap_or_default(),
+                    basis: text("basis").unwrap_or_default(),
+                    years: p.get("years").and_then(Value::as_u64).unwrap_or(0) as u32,
+                    trigger: text("trigger").unwrap_or_default(),
+                    since: text("since").unwrap_or_default(),
+                    event_date: text("event_date"),
+                    due: text("due"),
+                    media: text("media"),
+                    folders: p
+                        .get("folders")
+                        .cloned()
+                        .and_then(|f| serde_json::from_value(f).ok())
+                        .unwrap_or_default(),
+                    note: text("note"),
+                    added_at: e.at.clone(),
+                    added_by: e.actor.clone(),
+                    hold_reason: None,
+                    held_by: None,
+                    disposal_request: None,
+                    disposed_at: None,
+                    disposed_by: None,
+                    certificate: row.certificate.clone(),
+                    status: String::new(),
+                    files,
+                });
+            }
+            ("retain-event", Some(i)) if e.payload.is_some() => {
+                i.event_date = text("event_date");
+                i.due = text("due");
+            }
+            ("retain-hold", Some(i)) => {
+                i.hold_reason = text("reason").or(Some("(erased)".into()));
+                i.held_by = Some(e.actor.clone());
+            }
+            ("retain-release", Some(i)) => {
+                i.hold_reason = None;
+                i.held_by = None;
+            }
+            ("disposal", Some(i)) => {
+                i.disposed_at = Some(e.at.clone());
+                i.disposed_by = Some(e.actor.clone());
+            }
+            _ => {}
+        }
+    }
+    let Some(mut item) = item else {
+        return Err(Error::ProjectionsDiffer {
+            rows: vec![crate::ledger::RowMismatch {
+                table: "retained".into(),
+                key: id.to_string(),
+                problem: "the row is in the table but no entry registered it".into(),
+            }],
+        });
+    };
+    if item.disposed_at.is_none() {
+        item.disposal_request = disposal_request_in(w, &mut prover, id)?;
+    } else {
+        item.disposal_request = row.disposal_request.clone();
+    }
+    let s = |v: &str| Some(v.to_owned());
+    let listing = |files: &[RetainedFile]| {
+        let mut lines: Vec<String> = files
+            .iter()
+            .map(|f| format!("{} {} {}", f.path, f.size, f.sha256))
+            .collect();
+        lines.sort();
+        Some(lines.join("\n"))
+    };
+    prove::backed(
+        "retained",
+        id.as_str(),
+        &[
+            ("class", s(&row.class), s(&item.class)),
+            (
+                "years",
+                s(&row.years.to_string()),
+                s(&item.years.to_string()),
+            ),
+            ("since", s(&row.since), s(&item.since)),
+            (
+                "event_date",
+                row.event_date.clone(),
+                item.event_date.clone(),
+            ),
+            ("due", row.due.clone(), item.due.clone()),
+            ("media", row.media.clone(), item.media.clone()),
+            (
+                "hold_reason",
+                row.hold_reason.clone(),
+                item.hold_reason.clone(),
+            ),
+            (
+                "disposal_request",
+                row.disposal_request.clone(),
+                item.disposal_request.clone(),
+            ),
+            (
+                "disposed_at",
+                row.disposed_at.clone(),
+                item.disposed_at.clone(),
+            ),
+            (
+                "files",
+                if item.disposed_at.is_some() {
+                    None
+                } else {
+                    listing(&row_files)
+                },
+                if item.disposed_at.is_some() {
+                    None
+                } else {
+                    listing(&item.files)
+                },
+            ),
+        ],
+    )?;
+    item.status = status_of(&item, &clock::today().to_string());
+    Ok(item)
+}
+
+/// The latest disposal request filed for item `id`, from the proven entries.
+fn disposal_request_in(
+    w: &Writer<'_>,
+    prover: &mut crate::ledger::prove::Prover<'_>,
+    id: &RecordId,
+) -> Result<Option<String>> {
+    let seqs: Vec<i64> = {
+        let mut stmt = w
+            .tx()
+            .prepare_cached(
+                "SELECT e.seq FROM entries e JOIN payloads p ON p.seq = e.seq \
+                 WHERE e.kind = 'request' AND json_extract(p.body, '$.details.item') = ?1 ORDER BY e.seq",
+            )
+            .map_err(w.sql_err())?;
+        let rows = stmt.query_map([id], |r| r.get(0)).map_err(w.sql_err())?;
+        rows.collect::<rusqlite::Result<_>>().map_err(w.sql_err())?
+    };
+    let mut latest = None;
+    for seq in seqs {
+        latest = Some(prover.entry(seq)?.subject);
+    }
+    Ok(latest)
 }
 
 fn files_of(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Vec<RetainedFile>> {
@@ -415,7 +583,7 @@ impl Station {
         let date = clock::parse_date(date)?;
         let actor = self.actor.name.clone();
         self.write(|w| {
-            let item = load_in(w, id)?;
+            let item = authentic_item_in(w, id)?;
             if item.trigger != "event" {
                 return Err(Error::Invalid(format!(
                     "{id} is of class {}, which runs from its registration date, not an event",
@@ -446,7 +614,7 @@ impl Station {
         let reason = one_line("--reason", reason, 500)?;
         let actor = self.actor.name.clone();
         self.write(|w| {
-            let item = load_in(w, id)?;
+            let item = authentic_item_in(w, id)?;
             if item.disposed_at.is_some() {
                 return Err(Error::Invalid(format!("{id} was already disposed of")));
             }
@@ -470,7 +638,7 @@ impl Station {
         self.actor.require_role(&[Role::Manager], "release holds")?;
         let actor = self.actor.name.clone();
         self.write(|w| {
-            let item = load_in(w, id)?;
+            let item = authentic_item_in(w, id)?;
             let Some(reason) = item.hold_reason else {
                 return Err(Error::Invalid(format!("{id} is not on hold")));
             };
@@ -489,7 +657,7 @@ impl Station {
         self.actor.require_writer("request a disposal")?;
         let actor = self.actor.name.clone();
         self.write(|w| {
-            let item = load_in(w, id)?;
+            let item = authentic_item_in(w, id)?;
             if item.disposed_at.is_some() {
                 return Err(Error::Invalid(format!("{id} was already disposed of")));
             }
@@ -529,7 +697,9 @@ impl Station {
     ) -> Result<Disposal> {
         self.actor.require_writer("dispose of items")?;
         let today = clock::today().to_string();
-        let item = self.retained(id)?;
+        // The item as its proven entries make it, not as the table says: a due date
+        // or a hold edited into the table decides nothing.
+        let item = self.write(|w| authentic_item_in(w, id))?;
         if let Some(at) = &item.disposed_at {
             return Err(Error::Invalid(format!(
                 "{id} was already disposed of at {at}"
@@ -590,6 +760,13 @@ impl Station {
         // Everything is checked, and a disposal-start entry written, before the first
         // byte is overwritten.
         let medium_proof = self.write(|w| {
+            // Unchanged since the checks above (no hold placed meanwhile).
+            let now = authentic_item_in(w, id)?;
+            if now.hold_reason.is_some() || now.disposed_at.is_some() {
+                return Err(Error::Invalid(format!(
+                    "{id} was put on hold or disposed of meanwhile; nothing was disposed of"
+                )));
+            }
             let request = requests::require_approved(w, &request_id, RequestKind::Disposal, &format!("dispose of {id}"))?;
             let medium_proof = match &item.media {
                 Some(m) => Some(medium_proof_in(w, &RecordId::parse(m)?, destruction)?),

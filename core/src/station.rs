@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::config::{Config, PersonEntry};
 use crate::error::{Error, Result};
 use crate::keys::{StationKey, StationPublicKey};
-use crate::ledger::{Entry, HeadBlock, Ledger, LogFilter, RecordId, VerifyReport, Writer};
+use crate::ledger::{Entry, HeadBlock, Ledger, LogFilter, RecordId, VerifyReport, Writer, prove};
 use crate::people::{Actor, Person, Role, check_name};
 
 /// The data home: `$CUSTODY_HOME`, else `~/.local/share/custody`.
@@ -316,17 +316,30 @@ impl Station {
         Ok(())
     }
 
-    /// The role of `name`, if registered.
+    /// The role of `name`, if registered: taken from the proven entries that
+    /// registered them, never from the table alone (a role edited into the table is
+    /// refused as tampering).
     pub fn role_of(&self, name: &str) -> Result<Option<Role>> {
-        let role: Option<String> = self
+        let row: Option<(String, String)> = self
             .ledger
             .conn()
-            .query_row("SELECT role FROM people WHERE name = ?1", [name], |r| {
-                r.get(0)
+            .query_row("SELECT role, id FROM people WHERE name = ?1", [name], |r| {
+                Ok((r.get(0)?, r.get(1)?))
             })
             .optional()
             .map_err(Error::sqlite(self.ledger.path()))?;
-        role.map(|r| Role::parse(&r)).transpose()
+        let Some((role, id)) = row else {
+            return Ok(None);
+        };
+        let mut prover = self.ledger.prover(self.key.public());
+        let derived = prover
+            .about(&id)?
+            .iter()
+            .filter(|e| e.kind == "person-add" && prove::field(e, "name") == Some(name))
+            .filter_map(|e| prove::field(e, "role").map(str::to_owned))
+            .next_back();
+        prove::backed("people", name, &[("role", Some(role.clone()), derived)])?;
+        Role::parse(&role).map(Some)
     }
 
     /// Everyone registered, in order of registration.

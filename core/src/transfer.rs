@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::config::SendApproval;
 use crate::error::{Error, Result};
-use crate::ledger::{RecordId, Writer};
+use crate::ledger::{RecordId, Writer, prove};
 use crate::requests::{self, RequestKind, one_line};
 use crate::seal::{self, Mode, OpenInput, OpenReport, Progress, Recipient, SendInput, SendReport};
 use crate::station::Station;
@@ -196,8 +196,42 @@ impl Station {
         )
     }
 
+    /// The contact `name`, with the key its proven entry recorded (a key edited into
+    /// the table would send personal data to whoever holds it: refused as tampering).
     fn contact(&self, name: &str) -> Result<Option<Contact>> {
-        Ok(self.contacts()?.into_iter().find(|c| c.name == name))
+        let row: Option<(Contact, i64)> = self
+            .ledger
+            .conn()
+            .query_row(
+                "SELECT name, key, fingerprint, seq FROM contacts WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok((
+                        Contact {
+                            name: r.get(0)?,
+                            key: r.get(1)?,
+                            fingerprint: r.get(2)?,
+                        },
+                        r.get(3)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(Error::sqlite(self.ledger.path()))?;
+        let Some((contact, seq)) = row else {
+            return Ok(None);
+        };
+        let entry = self.ledger.prover(self.key.public()).entry(seq)?;
+        let recorded = (matches!(entry.kind.as_str(), "contact-add" | "contact-replace")
+            && prove::field(&entry, "name") == Some(name))
+        .then(|| prove::field(&entry, "key").map(str::to_owned))
+        .flatten();
+        prove::backed(
+            "contacts",
+            name,
+            &[("key", Some(contact.key.clone()), recorded)],
+        )?;
+        Ok(Some(contact))
     }
 
     /// Encrypts files for a recipient and records the transfer (`TX-…`). Everything is

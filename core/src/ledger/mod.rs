@@ -32,6 +32,7 @@
 //! by verifying against a head kept outside the machine.
 
 pub(crate) mod project;
+pub(crate) mod prove;
 mod rebuild;
 mod schema;
 mod verify;
@@ -319,6 +320,11 @@ impl Ledger {
         tx.commit().map_err(Error::sqlite(&path))
     }
 
+    /// Proves entries of this ledger against `key` ([`prove`]).
+    pub(crate) fn prover<'a>(&'a self, key: &'a StationPublicKey) -> prove::Prover<'a> {
+        prove::Prover::new(&self.conn, &self.path, key)
+    }
+
     /// The ledger file's path.
     pub fn path(&self) -> &Path {
         &self.path
@@ -360,6 +366,7 @@ impl Ledger {
         let mut writer = Writer {
             tx,
             path: &path,
+            key: key.public(),
             station,
             size,
             last_at,
@@ -693,6 +700,8 @@ fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
 pub struct Writer<'a> {
     tx: Transaction<'a>,
     path: &'a Path,
+    /// The station key's public half, to prove entries with.
+    key: &'a StationPublicKey,
     station: &'a str,
     size: i64,
     last_at: Option<String>,
@@ -702,6 +711,11 @@ pub struct Writer<'a> {
 }
 
 impl Writer<'_> {
+    /// Proves entries read inside this transaction ([`prove`]).
+    pub(crate) fn prover(&self) -> prove::Prover<'_> {
+        prove::Prover::new(&self.tx, self.path, self.key)
+    }
+
     /// The transaction, for writing projections in the same commit as their entry.
     pub fn tx(&self) -> &Transaction<'_> {
         &self.tx

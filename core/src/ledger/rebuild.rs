@@ -241,7 +241,10 @@ fn compare_table(
     let key_of = |values: &[Value]| -> String {
         keys.iter()
             .filter_map(|k| columns.iter().position(|c| c == k))
-            .map(|i| show(&values[i]))
+            .map(|i| match &values[i] {
+                Value::String(s) => s.clone(),
+                other => show(other),
+            })
             .collect::<Vec<_>>()
             .join(" ")
     };

@@ -1,0 +1,291 @@
+//! Proving single entries authentic, for decisions taken from them.
+//!
+//! A decision (may this person act, is this approved, is this due, is this held) must
+//! not rest on a table row that anyone with the file can edit. It rests on the entries
+//! that made the row, each proven here: its hash recomputed from its fields, its
+//! payload from its commitment, and the chain followed from it to the first signed
+//! checkpoint at or after it, whose signature by the station key is checked. Changing
+//! the entry, or any entry up to that checkpoint, breaks the proof; forging the
+//! checkpoint needs the station key. The cost is the entries of one transaction and
+//! one signature, not the ledger's size.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::{Entry, checkpoint_message, commitment, hash_input};
+use crate::error::{Error, Result};
+use crate::keys::StationPublicKey;
+
+/// Proves entries of one ledger, remembering which stretches of the chain it has
+/// already followed to a signed checkpoint.
+pub(crate) struct Prover<'a> {
+    conn: &'a Connection,
+    path: &'a Path,
+    key: &'a StationPublicKey,
+    /// Sequence numbers whose link to a signed checkpoint was followed.
+    linked: BTreeSet<i64>,
+    buf: Vec<u8>,
+}
+
+fn tampered(seq: i64, problem: impl Into<String>) -> Error {
+    Error::Tampered {
+        seq,
+        problem: problem.into(),
+    }
+}
+
+impl<'a> Prover<'a> {
+    pub(crate) fn new(conn: &'a Connection, path: &'a Path, key: &'a StationPublicKey) -> Self {
+        Prover {
+            conn,
+            path,
+            key,
+            linked: BTreeSet::new(),
+            buf: Vec::new(),
+        }
+    }
+
+    fn hash_of(&mut self, e: &Entry) -> String {
+        hash_input(
+            &mut self.buf,
+            e.seq,
+            &e.at,
+            &e.actor,
+            &e.station,
+            &e.kind,
+            &e.subject,
+            &e.commitment,
+            &e.prev_hash,
+        );
+        hex::encode(Sha256::digest(&self.buf))
+    }
+
+    /// Entry `seq`, proven authentic, with its payload (`None` once erased).
+    pub(crate) fn entry(&mut self, seq: i64) -> Result<Entry> {
+        let row: Option<(Entry, Option<String>, Option<String>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT e.seq, e.at, e.actor, e.station, e.kind, e.subject, e.commitment, \
+                 e.prev_hash, e.hash, p.body, p.erased, p.salt \
+                 FROM entries e LEFT JOIN payloads p ON p.seq = e.seq WHERE e.seq = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row([seq], |r| {
+                    let body: Option<String> = r.get(9)?;
+                    Ok((
+                        Entry {
+                            seq: r.get(0)?,
+                            at: r.get(1)?,
+                            actor: r.get(2)?,
+                            station: r.get(3)?,
+                            kind: r.get(4)?,
+                            subject: r.get(5)?,
+                            commitment: r.get(6)?,
+                            prev_hash: r.get(7)?,
+                            hash: r.get(8)?,
+                            payload: body.as_deref().and_then(|b| serde_json::from_str(b).ok()),
+                            erased: r.get(10)?,
+                        },
+                        r.get(11)?,
+                        body,
+                    ))
+                })
+                .optional()
+            })
+            .map_err(Error::sqlite(self.path))?;
+        let Some((entry, salt, body)) = row else {
+            return Err(tampered(seq, "the entry is missing"));
+        };
+        if self.hash_of(&entry) != entry.hash {
+            return Err(tampered(
+                seq,
+                "the entry's hash does not match its fields (an entry was changed)",
+            ));
+        }
+        match (salt, body) {
+            (Some(salt), Some(body)) => {
+                if commitment(&salt, &body) != entry.commitment {
+                    return Err(tampered(
+                        seq,
+                        "the payload does not match the entry's commitment (a payload was changed)",
+                    ));
+                }
+            }
+            (None, None) if entry.erased.is_some() => {}
+            _ => {
+                return Err(tampered(
+                    seq,
+                    "the entry's payload is missing or half erased",
+                ));
+            }
+        }
+        self.link(seq, &entry.hash)?;
+        Ok(entry)
+    }
+
+    /// Follows the chain from entry `seq` (whose hash is `hash`) to the first signed
+    /// checkpoint at or after it and checks that checkpoint's signature.
+    fn link(&mut self, seq: i64, hash: &str) -> Result<()> {
+        if self.linked.contains(&seq) {
+            return Ok(());
+        }
+        let checkpoint: Option<(i64, String, String, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT size, head, at, signature FROM checkpoints WHERE size >= ?1 \
+                 ORDER BY size LIMIT 1",
+            )
+            .and_then(|mut s| {
+                s.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                    .optional()
+            })
+            .map_err(Error::sqlite(self.path))?;
+        let Some((size, head, at, signature)) = checkpoint else {
+            return Err(tampered(
+                seq,
+                "no signed checkpoint covers this entry (it was added without the station key)",
+            ));
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, at, actor, station, kind, subject, commitment, prev_hash, hash \
+                 FROM entries WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+            )
+            .map_err(Error::sqlite(self.path))?;
+        let later: Vec<Entry> = stmt
+            .query_map([seq, size], |r| {
+                Ok(Entry {
+                    seq: r.get(0)?,
+                    at: r.get(1)?,
+                    actor: r.get(2)?,
+                    station: r.get(3)?,
+                    kind: r.get(4)?,
+                    subject: r.get(5)?,
+                    commitment: r.get(6)?,
+                    prev_hash: r.get(7)?,
+                    hash: r.get(8)?,
+                    payload: None,
+                    erased: None,
+                })
+            })
+            .map_err(Error::sqlite(self.path))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(Error::sqlite(self.path))?;
+        let mut previous = (seq, hash.to_owned());
+        let mut station = None;
+        for e in &later {
+            if e.seq != previous.0 + 1 || e.prev_hash != previous.1 {
+                return Err(tampered(
+                    e.seq,
+                    "the entry does not link to the one before it (entries were removed, inserted or changed)",
+                ));
+            }
+            if self.hash_of(e) != e.hash {
+                return Err(tampered(
+                    e.seq,
+                    "the entry's hash does not match its fields (an entry was changed)",
+                ));
+            }
+            previous = (e.seq, e.hash.clone());
+            station = Some(e.station.clone());
+        }
+        if previous.0 != size || previous.1 != head {
+            return Err(tampered(
+                size,
+                "the signed checkpoint names a different entry: the chain was rewritten",
+            ));
+        }
+        let station = match station {
+            Some(s) => s,
+            None => self
+                .conn
+                .query_row("SELECT station FROM entries WHERE seq = ?1", [seq], |r| {
+                    r.get(0)
+                })
+                .map_err(Error::sqlite(self.path))?,
+        };
+        self.key
+            .verify(
+                checkpoint_message(&station, size, &head, &at).as_bytes(),
+                &signature,
+            )
+            .map_err(|why| tampered(size, format!("checkpoint signature: {why}")))?;
+        self.linked.extend(seq..=size);
+        Ok(())
+    }
+
+    /// Every entry about `subject`, oldest first, each proven.
+    pub(crate) fn about(&mut self, subject: &str) -> Result<Vec<Entry>> {
+        let seqs = self.seqs(
+            "SELECT seq FROM entries WHERE subject = ?1 ORDER BY seq",
+            subject,
+        )?;
+        seqs.into_iter().map(|seq| self.entry(seq)).collect()
+    }
+
+    /// Every entry of `kind`, oldest first, each proven.
+    pub(crate) fn of_kind(&mut self, kind: &str) -> Result<Vec<Entry>> {
+        let seqs = self.seqs("SELECT seq FROM entries WHERE kind = ?1 ORDER BY seq", kind)?;
+        seqs.into_iter().map(|seq| self.entry(seq)).collect()
+    }
+
+    fn seqs(&self, sql: &str, arg: &str) -> Result<Vec<i64>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql)
+            .map_err(Error::sqlite(self.path))?;
+        let rows = stmt
+            .query_map([arg], |r| r.get(0))
+            .map_err(Error::sqlite(self.path))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(Error::sqlite(self.path))
+    }
+}
+
+/// A payload's text field.
+pub(crate) fn field<'e>(entry: &'e Entry, key: &str) -> Option<&'e str> {
+    entry
+        .payload
+        .as_ref()
+        .and_then(|p| p.get(key))
+        .and_then(Value::as_str)
+}
+
+/// One column of a table row beside what the proven entries make of it.
+pub(crate) type Column<'a> = (&'a str, Option<String>, Option<String>);
+
+/// Refuses a decision when a table row is not what its proven entries make of it:
+/// every column whose value in the table (`.1`) differs from the entries' (`.2`) is
+/// reported, as `ledger verify` would.
+pub(crate) fn backed(table: &str, key: &str, columns: &[Column<'_>]) -> Result<()> {
+    let show = |v: &Option<String>| {
+        v.as_deref()
+            .map_or("empty".to_owned(), |s| format!("{s:?}"))
+    };
+    let problems: Vec<String> = columns
+        .iter()
+        .filter(|(_, in_table, by_entries)| in_table != by_entries)
+        .map(|(name, in_table, by_entries)| {
+            format!(
+                "{name} is {} in the table but {} by the ledger",
+                show(in_table),
+                show(by_entries)
+            )
+        })
+        .collect();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Error::ProjectionsDiffer {
+        rows: vec![super::RowMismatch {
+            table: table.to_owned(),
+            key: key.to_owned(),
+            problem: problems.join("; "),
+        }],
+    })
+}
