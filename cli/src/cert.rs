@@ -48,7 +48,8 @@ pub enum CertCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Confirm a certificate as a manager who did not do the work.
+    /// Confirm a certificate as a manager who did not do the work; for a vendor's
+    /// certificate (VC-…), accept it as proof of erasure.
     SignOff {
         /// The certificate.
         id: String,
@@ -207,9 +208,10 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
                 }
                 text.push_str(&if verdict.valid {
                     format!(
-                        "VALID: {} ({}) is authentic and unaltered",
+                        "VALID: {} ({}) of {} is authentic and unaltered",
                         verdict.id.as_deref().unwrap_or("?"),
-                        verdict.schema.as_deref().unwrap_or("?")
+                        verdict.schema.as_deref().unwrap_or("?"),
+                        verdict.issuer.as_deref().unwrap_or("?")
                     )
                 } else {
                     "INVALID: do not rely on this certificate".to_string()

@@ -149,6 +149,7 @@ pub fn run() -> Result<ExitCode> {
         class: "system-data".into(),
         since: Some("2019-04-01".into()),
         note: Some("旧システムからの抽出データ".into()),
+        backdate_reason: Some("旧システムから2019年度の抽出データを移行".into()),
         ..NewRetained::default()
     })?;
     let registered = clerk.retained(&item)?;

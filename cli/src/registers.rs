@@ -98,6 +98,10 @@ pub enum MediaCommand {
         /// It encrypts what it holds (hardware-encrypted stick, encrypted disk).
         #[arg(long)]
         encrypted: bool,
+        /// Its capacity as printed on it (16GB, 500G, 1TB, 64GiB, or bytes): a wipe
+        /// certificate is proof of its erasure only for a device of this size.
+        #[arg(long, value_name = "SIZE")]
+        capacity: Option<String>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -416,6 +420,7 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
             owner,
             location,
             encrypted,
+            capacity,
             json,
         } => {
             let kind = format!("{kind:?}").to_lowercase();
@@ -427,6 +432,10 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
                 owner,
                 location,
                 encrypted,
+                capacity: capacity
+                    .as_deref()
+                    .map(custody_core::media::parse_capacity)
+                    .transpose()?,
             };
             let created = station.add_medium(&new)?;
             print_created(&created, "medium", json)?;

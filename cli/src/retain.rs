@@ -39,6 +39,10 @@ pub enum RetainCommand {
         /// The event's date.
         #[arg(long)]
         date: String,
+        /// Why the date is before this station's first record (recorded, and listed
+        /// by `custody report audit`).
+        #[arg(long, value_name = "TEXT")]
+        backdate_reason: Option<String>,
     },
     /// Put an item on hold: it is never disposed of while held (managers).
     Hold {
@@ -55,6 +59,9 @@ pub enum RetainCommand {
     },
     /// Dispose of an item after its date, with an approved request; or file that request.
     Dispose(DisposeArgs),
+    /// The retention classes: list them, add or lengthen one.
+    #[command(subcommand)]
+    Class(ClassCommand),
 }
 
 /// `custody retain add`.
@@ -66,7 +73,8 @@ pub struct RetainAddArgs {
     /// Retain a registered medium (MD-…) instead of files.
     #[arg(long)]
     pub media: Option<String>,
-    /// The retention class (see config.toml: system-data, media-data, backup, my-number, records, disclosure).
+    /// The retention class (`custody retain class list`: system-data, media-data,
+    /// backup, my-number, records, disclosure, and any the office added).
     #[arg(long)]
     pub class: String,
     /// For classes that run from registration: the date the period started, if earlier.
@@ -78,9 +86,40 @@ pub struct RetainAddArgs {
     /// A note.
     #[arg(long)]
     pub note: Option<String>,
+    /// Why the period starts before the files last changed or before this station's
+    /// first record (a paper register transcribed, data moved from another system).
+    /// Recorded, and listed by `custody report audit`.
+    #[arg(long, value_name = "TEXT")]
+    pub backdate_reason: Option<String>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `custody retain class …`.
+#[derive(Debug, Subcommand)]
+pub enum ClassCommand {
+    /// List the retention classes in force, with their period and legal basis.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a class that refines another (never shorter), or lengthen one and restate
+    /// its basis (managers; signed and recorded).
+    Set {
+        /// The class's name (lower case, digits, hyphens).
+        name: String,
+        /// How many years its items are kept.
+        #[arg(long)]
+        years: u32,
+        /// The rule that sets the period, quoted on disposal records.
+        #[arg(long)]
+        basis: String,
+        /// For a new class: the class whose data it holds.
+        #[arg(long, value_name = "CLASS")]
+        like: Option<String>,
+    },
 }
 
 /// `custody retain dispose`.
@@ -138,6 +177,7 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
                 since: args.since,
                 event_date: args.event_date,
                 note: args.note,
+                backdate_reason: args.backdate_reason,
             };
             let created = station.retain_add(&new)?;
             let item = station.retained(&created)?;
@@ -169,8 +209,12 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
                 output::text(&rows(&list))?
             }
         }
-        RetainCommand::Event { id: text, date } => {
-            let item = station.retain_event(&id(&text)?, &date)?;
+        RetainCommand::Event {
+            id: text,
+            date,
+            backdate_reason,
+        } => {
+            let item = station.retain_event(&id(&text)?, &date, backdate_reason.as_deref())?;
             output::text(&format!(
                 "{} event {}; may be disposed of from {}",
                 item.id,
@@ -185,6 +229,40 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
         RetainCommand::Release { id: text } => {
             station.retain_release(&id(&text)?)?;
             output::text(&format!("{text} released from hold"))?;
+        }
+        RetainCommand::Class(ClassCommand::List { json }) => {
+            let classes = station.retention_classes()?;
+            if json {
+                output::json(&classes)?;
+            } else {
+                let rows: Vec<Vec<String>> = classes
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            c.name.clone(),
+                            format!("{} years", c.years),
+                            match c.trigger {
+                                custody_core::config::Trigger::Created => "registration".into(),
+                                custody_core::config::Trigger::Event => "event".into(),
+                            },
+                            c.basis.clone(),
+                        ]
+                    })
+                    .collect();
+                output::text(&output::table(&["CLASS", "KEPT", "FROM", "BASIS"], &rows))?;
+            }
+        }
+        RetainCommand::Class(ClassCommand::Set {
+            name,
+            years,
+            basis,
+            like,
+        }) => {
+            let class = station.set_retention_class(&name, years, &basis, like.as_deref())?;
+            output::text(&format!(
+                "class {} keeps items {} years ({}); recorded",
+                class.name, class.years, class.basis
+            ))?;
         }
         RetainCommand::Dispose(args) => {
             let item = id(&args.id)?;

@@ -101,6 +101,38 @@ pub(crate) fn issue_in(
 
 const SELECT: &str = "SELECT id, kind, subject, serial, status, issued_at, body, signature, sha256 FROM certificates";
 
+/// The document of certificate `id` as its proven entries vouch for it: the stored
+/// document must hash to the SHA-256 of the latest `certificate` or `cert-sign-off`
+/// entry about it (a document edited in the table is refused as tampering).
+pub(crate) fn authentic_document_in(
+    w: &Writer<'_>,
+    prover: &mut crate::ledger::prove::Prover<'_>,
+    id: &str,
+) -> Result<Value> {
+    let body: String = w
+        .tx()
+        .query_row("SELECT body FROM certificates WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(w.sql_err())?
+        .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no certificate with that id)")))?;
+    let recorded = prover
+        .about(id)?
+        .iter()
+        .filter(|e| matches!(e.kind.as_str(), "certificate" | "cert-sign-off"))
+        .filter_map(|e| crate::ledger::prove::field(e, "sha256").map(str::to_owned))
+        .next_back();
+    let stored = hex::encode(Sha256::digest(body.as_bytes()));
+    crate::ledger::prove::backed(
+        "certificates",
+        id,
+        &[("document sha256", Some(stored), recorded)],
+    )?;
+    serde_json::from_str(&body)
+        .map_err(|e| Error::Invalid(format!("certificate {id} is unreadable: {e}")))
+}
+
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Certificate> {
     Ok(Certificate {
         id: r.get(0)?,
@@ -209,6 +241,9 @@ pub struct Verdict {
     pub key_id: Option<String>,
     /// Whose key that is: `station`, a trusted key's name, or none.
     pub signer: Option<String>,
+    /// Who issued it, when the signer is the issuer the document names: "this station
+    /// (NAME)", "station NAME" or "vendor NAME".
+    pub issuer: Option<String>,
     /// The ledger sequence number of the entry that recorded this exact document, when
     /// checked on the issuing station.
     pub ledger_seq: Option<i64>,
@@ -305,7 +340,9 @@ impl Station {
         let sig_path = signature_path(file);
         let signature = fs_err::read_to_string(&sig_path)?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
+        let mut verdict_issuer: Option<String> = None;
         let mut verdict = Verdict {
+            issuer: None,
             valid: false,
             id: None,
             schema: None,
@@ -396,7 +433,74 @@ impl Station {
             }
         };
 
-        // 3. On the issuing station, the ledger recorded exactly this document.
+        // 3. The signer is the issuer the document names: this station signs only what
+        //    names this station; a trusted key signs only what names it (another
+        //    station, or a vendor), and is never reported as this station.
+        let own = self.config.station.as_str();
+        let named = |field: &str| {
+            document
+                .as_ref()
+                .and_then(|d| d.get(field))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let (station_named, vendor_named) = (named("station"), named("vendor"));
+        let issuer_ok = match signer_name.as_deref() {
+            None => false,
+            Some("station") => {
+                if station_named.as_deref() == Some(own) {
+                    verdict_issuer = Some(format!("this station ({own})"));
+                    check("issuer", true, format!("this station, {own}"))
+                } else {
+                    check(
+                        "issuer",
+                        false,
+                        format!(
+                            "signed with this station's key but it names station {}",
+                            station_named.as_deref().unwrap_or("(none)")
+                        ),
+                    )
+                }
+            }
+            Some(name) => {
+                if station_named.as_deref() == Some(own) {
+                    check(
+                        "issuer",
+                        false,
+                        format!(
+                            "it claims to be this station's ({own}) but is signed by the trusted key {name:?}; only {own}'s key signs its certificates"
+                        ),
+                    )
+                } else if station_named.as_deref() == Some(name) {
+                    verdict_issuer = Some(format!("station {name}"));
+                    check(
+                        "issuer",
+                        true,
+                        format!("a certificate of station {name}, not of this station"),
+                    )
+                } else if vendor_named.as_deref() == Some(name) {
+                    verdict_issuer = Some(format!("vendor {name}"));
+                    check(
+                        "issuer",
+                        true,
+                        format!("a certificate of vendor {name}, not of this station"),
+                    )
+                } else {
+                    check(
+                        "issuer",
+                        false,
+                        format!(
+                            "signed by the trusted key {name:?} but it names {}",
+                            station_named
+                                .or(vendor_named)
+                                .unwrap_or_else(|| "no issuer".into())
+                        ),
+                    )
+                }
+            }
+        };
+
+        // 4. On the issuing station, the ledger recorded exactly this document.
         let id: Option<String> = document
             .as_ref()
             .and_then(|d| d.get("certificate_id"))
@@ -454,7 +558,8 @@ impl Station {
                 "issued by another station; its own ledger holds it".into(),
             )
         };
-        verdict.valid = signed && schema_ok && ledger_ok;
+        verdict.valid = signed && schema_ok && issuer_ok && ledger_ok;
+        verdict.issuer = verdict_issuer;
         verdict.id = id;
         verdict.schema = document
             .as_ref()
@@ -535,11 +640,14 @@ impl Station {
         let cert = self.certificate(id)?;
         let mut document: Value = serde_json::from_str(&cert.body)
             .map_err(|e| Error::Invalid(format!("certificate {id} is unreadable: {e}")))?;
+        // A vendor's certificate is accepted the same way: by a manager who did not
+        // receive it; until then it proves nothing.
         let operator = match cert.kind.as_str() {
             "erasure" => lookup(&document, "operator.name"),
             "disposal" => lookup(&document, "executor.name"),
+            "vendor" => lookup(&document, "received_by"),
             _ => {
-                return Err(Error::Invalid(format!("{id} is a {} certificate; only erasure and disposal certificates are signed off", cert.kind)));
+                return Err(Error::Invalid(format!("{id} is a {} certificate; only erasure, disposal and vendor certificates are signed off", cert.kind)));
             }
         }
         .and_then(Value::as_str)
@@ -560,6 +668,9 @@ impl Station {
             });
         }
         self.write_signed(|w, key| {
+            // The document signed off is the one the ledger vouches for.
+            let mut prover = w.prover();
+            authentic_document_in(w, &mut prover, id.as_str())?;
             let at = clock::stamp(clock::now());
             document["validator"] = json!({
                 "name": actor.name,

@@ -97,8 +97,10 @@ pub struct RetentionPolicy {
     /// Whether the last overwrite pass is read back.
     #[serde(default = "default_true")]
     pub shred_verify: bool,
-    /// The classes by name.
-    #[serde(default)]
+    /// Classes as the first version kept them here. The ledger now fixes every class
+    /// (the `init` entry and signed amendments); a class listed here that differs from
+    /// the ledger's refuses retention commands until it is removed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub classes: BTreeMap<String, RetentionClass>,
 }
 
@@ -207,7 +209,7 @@ impl Config {
             retention: RetentionPolicy {
                 shred_method: default_shred_method(),
                 shred_verify: true,
-                classes: default_classes(),
+                classes: BTreeMap::new(),
             },
         }
     }
@@ -230,12 +232,7 @@ impl Config {
         };
         for (name, floor) in default_classes() {
             match self.retention.classes.get(&name) {
-                None => {
-                    return Err(bad(format!(
-                        "retention class {name} is missing; it is required ({} years, {})",
-                        floor.years, floor.basis
-                    )));
-                }
+                None => {}
                 Some(class) if class.years < floor.years => {
                     return Err(bad(format!(
                         "retention class {name} is set to {} years, shorter than the {} years its basis requires ({}); a class may be lengthened, never shortened",
@@ -279,8 +276,9 @@ impl Config {
              # an approved request.\n\
              # [open] max_scrypt_memory_mib: the most memory a passphrase-protected file\n\
              # may make scrypt use when opened; a file asking for more is refused.\n\
-             # [retention.classes.*] may be lengthened; shortening one below its legal\n\
-             # basis is refused.\n\n{body}"
+             # Retention classes (their periods and legal basis) are fixed in the ledger:\n\
+             # see `custody retain class list`; a manager lengthens one or adds one with\n\
+             # `custody retain class set`, which is signed and recorded.\n\n{body}"
         ))
     }
 
@@ -338,12 +336,13 @@ mod tests {
         let config = Config::new("Org", "desk-1", "sato");
         fs_err::write(&path, config.to_template().unwrap()).unwrap();
         assert_eq!(Config::load(&path).unwrap(), config);
-
+        // Classes are no longer written here; one that the first version kept here
+        // and that someone shortened is still refused.
         let text = fs_err::read_to_string(&path).unwrap();
-        let longer = text.replacen("years = 5", "years = 6", 1);
-        fs_err::write(&path, &longer).unwrap();
-        assert!(Config::load(&path).is_ok());
-        let shorter = text.replace("years = 7", "years = 6");
+        assert!(!text.contains("[retention.classes"));
+        let shorter = format!(
+            "{text}\n[retention.classes.records]\nyears = 6\ntrigger = \"created\"\nbasis = \"x\"\n"
+        );
         fs_err::write(&path, &shorter).unwrap();
         let err = Config::load(&path).unwrap_err().to_string();
         assert!(

@@ -36,6 +36,41 @@ pub struct NewMedium {
     pub location: Option<String>,
     /// Whether it encrypts what it holds (a hardware-encrypted stick, an encrypted disk).
     pub encrypted: bool,
+    /// Its capacity in bytes, as printed on it.
+    pub capacity: Option<u64>,
+}
+
+/// Parses a capacity as people write it on a label: `16GB`, `500G`, `1TB` (powers of
+/// 1000, as drive makers count), `64GiB` (powers of 1024), or a number of bytes.
+pub fn parse_capacity(text: &str) -> Result<u64> {
+    let bad = || {
+        Error::Invalid(format!(
+            "{text:?} is not a capacity; write it as on the label: 16GB, 500G, 1TB, 64GiB"
+        ))
+    };
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: f64 = number.parse().map_err(|_| bad())?;
+    let factor: f64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1.0,
+        "K" | "KB" => 1e3,
+        "M" | "MB" => 1e6,
+        "G" | "GB" => 1e9,
+        "T" | "TB" => 1e12,
+        "KIB" => 1024.0,
+        "MIB" => 1024.0 * 1024.0,
+        "GIB" => 1024.0 * 1024.0 * 1024.0,
+        "TIB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(bad()),
+    };
+    let bytes = number * factor;
+    if !(1.0..=1e18).contains(&bytes) {
+        return Err(bad());
+    }
+    Ok(bytes.round() as u64)
 }
 
 /// A medium as the register shows it.
@@ -145,6 +180,7 @@ impl Station {
         let actor = self.actor.name.clone();
         let kind = new.kind.clone();
         let encrypted = new.encrypted;
+        let capacity = new.capacity;
         self.write(|w| {
             if let Some(existing) = by_serial_in(w, &serial)? {
                 return Err(Error::Invalid(format!(
@@ -159,6 +195,7 @@ impl Station {
                 json!({
                     "kind": kind, "serial": serial, "label": label, "model": model,
                     "owner": owner, "location": location, "encrypted": encrypted,
+                    "capacity": capacity,
                 }),
             )?;
             Ok(id)

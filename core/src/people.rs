@@ -87,6 +87,33 @@ pub fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// A name as people are told apart: NFKC-normalised and case-folded, so that one
+/// person's name spelled with a precomposed or a combining accent, in full-width
+/// letters or in another case, is one name.
+pub fn name_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = name.nfkc().collect::<String>().to_lowercase();
+    folded.nfkc().collect()
+}
+
+/// The confusable skeleton of a name (Unicode UTS #39): names that look alike —
+/// a Latin letter swapped for its Cyrillic twin, `rn` for `m` — have the same one.
+pub fn skeleton(name: &str) -> String {
+    unicode_security::confusable_detection::skeleton(&name_key(name)).collect()
+}
+
+/// Why `name` may not be registered beside `existing`, if it may not: the same name
+/// after normalisation and case folding, or a name that looks the same.
+pub fn clash(name: &str, existing: &str) -> Option<&'static str> {
+    if name_key(name) == name_key(existing) {
+        Some("is the same name, spelled differently")
+    } else if skeleton(name) == skeleton(existing) {
+        Some("looks the same (its letters are confusable)")
+    } else {
+        None
+    }
+}
+
 /// The actor's name from `$CUSTODY_ACTOR`, else the operating system's login name.
 pub fn actor_name() -> Result<String> {
     if let Ok(name) = std::env::var("CUSTODY_ACTOR")
@@ -198,6 +225,17 @@ mod tests {
                 .require_approver("b", "approve")
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn lookalike_and_differently_spelled_names_clash() {
+        // Latin "a" and "o" swapped for their Cyrillic twins.
+        assert!(clash("t\u{0430}nak\u{043e}", "tanako").is_some());
+        assert!(clash("Jos\u{e9}", "Jose\u{301}").is_some());
+        assert!(clash("SATO", "sato").is_some());
+        assert!(clash("ｓａｔｏ", "sato").is_some());
+        assert!(clash("sato", "saito").is_none());
+        assert!(clash("佐藤", "斎藤").is_none());
     }
 
     #[test]

@@ -493,6 +493,41 @@ impl Station {
                 );
             }
         }
+        let mut backdated = self.ledger.entries(&LogFilter {
+            kind: Some("retain".into()),
+            ..Default::default()
+        })?;
+        backdated.extend(self.ledger.entries(&LogFilter {
+            kind: Some("retain-event".into()),
+            ..Default::default()
+        })?);
+        for e in backdated {
+            if let Some(reason) = e
+                .payload
+                .as_ref()
+                .and_then(|p| p.get("backdate_reason"))
+                .and_then(Value::as_str)
+            {
+                let since = e
+                    .payload
+                    .as_ref()
+                    .and_then(|p| {
+                        p.get("event_date")
+                            .filter(|d| !d.is_null())
+                            .or(p.get("since"))
+                    })
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                add(
+                    "backdated-retention",
+                    &e.subject,
+                    format!(
+                        "registered by {} with its period starting {since}, earlier than its files or this station: {reason}",
+                        e.actor
+                    ),
+                );
+            }
+        }
         for (seq, detail) in self.unfinished_wipes()? {
             add("unfinished-wipe", &format!("seq {seq}"), detail);
         }

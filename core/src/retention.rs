@@ -3,6 +3,7 @@
 //! manager other than the requester, shreds the files, and leaves a `disposal` entry
 //! and a signed disposal certificate.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{Months, NaiveDate};
@@ -102,6 +103,99 @@ pub struct NewRetained {
     pub event_date: Option<String>,
     /// A note.
     pub note: Option<String>,
+    /// Why the period starts before the files last changed or before this station
+    /// existed (transcribing a paper register, moving from another system).
+    pub backdate_reason: Option<String>,
+}
+
+/// A retention class as the ledger fixes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FixedClass {
+    /// Its name (`system-data`).
+    pub name: String,
+    /// How many years items of it are kept.
+    pub years: u32,
+    /// What starts the period.
+    pub trigger: Trigger,
+    /// The rule that sets the period.
+    pub basis: String,
+    /// For a class an office added: the class it refines (never shorter).
+    pub like: Option<String>,
+    /// The ledger entry that fixed its period and basis; none for a default of this
+    /// custody version in a ledger made before classes were recorded.
+    pub seq: Option<i64>,
+}
+
+/// The classes in force after the recorded entries, oldest first: the defaults, the
+/// classes recorded at `init`, then every amendment. A period is never shortened,
+/// whatever an entry says.
+fn fold_classes(entries: &[crate::ledger::Entry]) -> BTreeMap<String, FixedClass> {
+    let mut classes: BTreeMap<String, FixedClass> = crate::config::default_classes()
+        .into_iter()
+        .map(|(name, c)| {
+            let fixed = FixedClass {
+                name: name.clone(),
+                years: c.years,
+                trigger: c.trigger,
+                basis: c.basis,
+                like: None,
+                seq: None,
+            };
+            (name, fixed)
+        })
+        .collect();
+    let mut set = |name: &str, value: &Value, seq: i64| {
+        let Some(years) = value["years"].as_u64().and_then(|y| u32::try_from(y).ok()) else {
+            return;
+        };
+        let basis = value["basis"].as_str().unwrap_or_default().to_owned();
+        let like = value["like"].as_str().map(str::to_owned);
+        match classes.get_mut(name) {
+            Some(c) => {
+                c.years = c.years.max(years);
+                c.basis = basis;
+                c.seq = Some(seq);
+            }
+            None => {
+                let trigger = match value["trigger"].as_str() {
+                    Some("event") => Trigger::Event,
+                    _ => Trigger::Created,
+                };
+                classes.insert(
+                    name.to_owned(),
+                    FixedClass {
+                        name: name.to_owned(),
+                        years,
+                        trigger,
+                        basis,
+                        like,
+                        seq: Some(seq),
+                    },
+                );
+            }
+        }
+    };
+    for e in entries {
+        let Some(payload) = &e.payload else { continue };
+        match e.kind.as_str() {
+            "init" => {
+                for (name, value) in payload["retention_classes"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                {
+                    set(name, value, e.seq);
+                }
+            }
+            "retention-class" => {
+                if let Some(name) = payload["name"].as_str() {
+                    set(name, payload, e.seq);
+                }
+            }
+            _ => {}
+        }
+    }
+    classes
 }
 
 /// How a medium was physically destroyed, when it was not wiped.
@@ -421,29 +515,130 @@ fn collect_files(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
 }
 
 impl Station {
+    /// The retention classes in force, from the proven entries that fixed them.
+    pub fn retention_classes(&self) -> Result<Vec<FixedClass>> {
+        Ok(self.classes_by_name()?.into_values().collect())
+    }
+
+    fn classes_by_name(&self) -> Result<BTreeMap<String, FixedClass>> {
+        let mut prover = self.ledger.prover(self.key.public());
+        let mut entries = vec![prover.entry(1)?];
+        entries.extend(prover.of_kind("retention-class")?);
+        entries.sort_by_key(|e| e.seq);
+        let classes = fold_classes(&entries);
+        // config.toml no longer sets classes; one that still does and disagrees
+        // with the ledger is a config someone edited to shorten or reword one.
+        for (name, c) in &self.config.retention.classes {
+            let agrees = classes.get(name).is_some_and(|f| {
+                f.years == c.years && f.trigger == c.trigger && f.basis == c.basis
+            });
+            if !agrees {
+                return Err(Error::Config {
+                    path: self.home.join("config.toml"),
+                    message: format!(
+                        "it sets retention class {name} differently from the ledger, which fixes every class; remove the [retention.classes.{name}] section (a manager lengthens a class with `custody retain class set`)"
+                    ),
+                });
+            }
+        }
+        Ok(classes)
+    }
+
+    /// Adds a retention class that refines `like` (never shorter), or amends an
+    /// existing one: a longer period (never shorter) and its basis. Managers only;
+    /// signed and recorded as a `retention-class` entry.
+    pub fn set_retention_class(
+        &mut self,
+        name: &str,
+        years: u32,
+        basis: &str,
+        like: Option<&str>,
+    ) -> Result<FixedClass> {
+        self.actor
+            .require_role(&[Role::Manager], "set retention classes")?;
+        let valid_name = !name.is_empty()
+            && name.len() <= 40
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !valid_name {
+            return Err(Error::Invalid(format!(
+                "{name:?} is not a class name; use 1 to 40 lower-case letters, digits and hyphens"
+            )));
+        }
+        if !(1..=100).contains(&years) {
+            return Err(Error::Invalid("a class keeps items 1 to 100 years".into()));
+        }
+        let basis = one_line("the class's basis", basis, 500)?;
+        let classes = self.classes_by_name()?;
+        let (trigger, like, previous) = match (classes.get(name), like) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Invalid(format!(
+                    "class {name} exists; amend it without naming another class"
+                )));
+            }
+            (Some(current), None) => {
+                if years < current.years {
+                    return Err(Error::NotAllowed {
+                        actor: self.actor.name.clone(),
+                        action: format!("shorten retention class {name}"),
+                        reason: format!(
+                            "it keeps items {} years ({}); a class may be lengthened, never shortened",
+                            current.years, current.basis
+                        ),
+                    });
+                }
+                (
+                    current.trigger,
+                    current.like.clone(),
+                    Some(json!({ "years": current.years, "basis": current.basis })),
+                )
+            }
+            (None, None) => {
+                return Err(Error::Invalid(format!(
+                    "{name} is a new class: name the class whose data it holds (its period is at least that class's)"
+                )));
+            }
+            (None, Some(base)) => {
+                let Some(base_class) = classes.get(base) else {
+                    return Err(Error::Invalid(format!("{base:?} is not a retention class")));
+                };
+                if years < base_class.years {
+                    return Err(Error::NotAllowed {
+                        actor: self.actor.name.clone(),
+                        action: format!("add retention class {name}"),
+                        reason: format!(
+                            "it holds data of class {base}, kept {} years ({}); a class may be longer than the one it refines, never shorter",
+                            base_class.years, base_class.basis
+                        ),
+                    });
+                }
+                (base_class.trigger, Some(base.to_owned()), None)
+            }
+        };
+        let actor = self.actor.name.clone();
+        let payload = json!({
+            "name": name, "years": years, "trigger": trigger_name(trigger), "basis": basis,
+            "like": like, "previous": previous,
+        });
+        self.write(|w| w.append(&actor, "retention-class", "", &payload))?;
+        self.classes_by_name()?
+            .remove(name)
+            .ok_or_else(|| Error::Failed(format!("class {name} was not recorded")))
+    }
+
     /// Registers files, folders or a medium with a retention class; returns `RT-…`.
     pub fn retain_add(&mut self, new: &NewRetained) -> Result<RecordId> {
         self.actor.require_writer("register items for retention")?;
-        let class = self
-            .config
-            .retention
-            .classes
-            .get(&new.class)
-            .cloned()
-            .ok_or_else(|| {
-                let names: Vec<&str> = self
-                    .config
-                    .retention
-                    .classes
-                    .keys()
-                    .map(String::as_str)
-                    .collect();
-                Error::Invalid(format!(
-                    "{:?} is not a retention class; use one of {}",
-                    new.class,
-                    names.join(", ")
-                ))
-            })?;
+        let classes = self.classes_by_name()?;
+        let class = classes.get(&new.class).cloned().ok_or_else(|| {
+            let names: Vec<&str> = classes.keys().map(String::as_str).collect();
+            Error::Invalid(format!(
+                "{:?} is not a retention class; use one of {}",
+                new.class,
+                names.join(", ")
+            ))
+        })?;
         if new.paths.is_empty() == new.media.is_none() {
             return Err(Error::Invalid(
                 "name files or folders to retain, or --media ID, not both".into(),
@@ -509,6 +704,49 @@ impl Station {
         if new.media.is_none() && files.is_empty() {
             return Err(Error::Invalid("the folders hold no files to retain".into()));
         }
+        // A period that starts before the files last changed, or before this station
+        // kept any record, makes an item due early: it needs a reason, kept in the
+        // entry and listed by the audit.
+        let station_began = self
+            .ledger
+            .first_at()?
+            .and_then(|at| clock::parse_stamp(&at).ok())
+            .map(|at| clock::local(at).date_naive());
+        let newest_change = files
+            .iter()
+            .filter_map(|f| fs_err::metadata(&f.path).ok()?.modified().ok())
+            .max()
+            .map(|t| clock::local(chrono::DateTime::<chrono::Utc>::from(t)).date_naive());
+        let mut backdated = Vec::new();
+        if let Some(start) = start {
+            if class.trigger == Trigger::Created
+                && let Some(changed) = newest_change.filter(|c| start < *c)
+            {
+                backdated.push(format!("the files' last change ({changed})"));
+            }
+            if let Some(began) = station_began.filter(|b| start < *b) {
+                backdated.push(format!("this station's first record ({began})"));
+            }
+        }
+        let backdate_reason = new
+            .backdate_reason
+            .as_deref()
+            .map(|r| one_line("--backdate-reason", r, 500))
+            .transpose()?;
+        if !backdated.is_empty() && backdate_reason.is_none() {
+            return Err(Error::NotAllowed {
+                actor: self.actor.name.clone(),
+                action: format!(
+                    "register items of class {} from {}",
+                    new.class,
+                    start.map(|s| s.to_string()).unwrap_or_default()
+                ),
+                reason: format!(
+                    "the period would start before {}, which makes the item due early; give the reason with --backdate-reason TEXT (it is recorded and listed by the audit)",
+                    backdated.join(" and ")
+                ),
+            });
+        }
         let actor = self.actor.name.clone();
         let new = new.clone();
         self.write(|w| {
@@ -525,6 +763,7 @@ impl Station {
                     "since": since.to_string(), "event_date": event_date.map(|d| d.to_string()),
                     "due": due.map(|d| d.to_string()), "media": new.media, "note": note,
                     "files": files, "count": files.len(), "folders": folders,
+                    "backdate_reason": backdate_reason,
                 }),
             )?;
             Ok(id)
@@ -577,10 +816,35 @@ impl Station {
             .collect())
     }
 
-    /// Sets the event date of an event-class item (e.g. loss of eligibility).
-    pub fn retain_event(&mut self, id: &RecordId, date: &str) -> Result<Retained> {
+    /// Sets the event date of an event-class item (e.g. loss of eligibility). A date
+    /// before this station's first record needs `backdate_reason`, recorded.
+    pub fn retain_event(
+        &mut self,
+        id: &RecordId,
+        date: &str,
+        backdate_reason: Option<&str>,
+    ) -> Result<Retained> {
         self.actor.require_writer("set an event date")?;
         let date = clock::parse_date(date)?;
+        let began = self
+            .ledger
+            .first_at()?
+            .and_then(|at| clock::parse_stamp(&at).ok())
+            .map(|at| clock::local(at).date_naive());
+        let backdate_reason = backdate_reason
+            .map(|r| one_line("--backdate-reason", r, 500))
+            .transpose()?;
+        if let Some(began) = began.filter(|b| date < *b)
+            && backdate_reason.is_none()
+        {
+            return Err(Error::NotAllowed {
+                actor: self.actor.name.clone(),
+                action: format!("set the event date of {id} to {date}"),
+                reason: format!(
+                    "the date is before this station's first record ({began}), which makes the item due early; give the reason with --backdate-reason TEXT (it is recorded and listed by the audit)"
+                ),
+            });
+        }
         let actor = self.actor.name.clone();
         self.write(|w| {
             let item = authentic_item_in(w, id)?;
@@ -600,7 +864,7 @@ impl Station {
                 &actor,
                 "retain-event",
                 id.as_str(),
-                &json!({ "event_date": date.to_string(), "due": due }),
+                &json!({ "event_date": date.to_string(), "due": due, "backdate_reason": backdate_reason }),
             )?;
             Ok(())
         })?;
@@ -769,7 +1033,7 @@ impl Station {
             }
             let request = requests::require_approved(w, &request_id, RequestKind::Disposal, &format!("dispose of {id}"))?;
             let medium_proof = match &item.media {
-                Some(m) => Some(medium_proof_in(w, &RecordId::parse(m)?, destruction)?),
+                Some(m) => Some(medium_proof_in(w, &actor, &RecordId::parse(m)?, destruction)?),
                 None => None,
             };
             for f in &item.files {
@@ -923,37 +1187,121 @@ fn trigger_name(trigger: Trigger) -> &'static str {
 /// certificate for its serial that says `erased`, or a recorded physical destruction.
 fn medium_proof_in(
     w: &Writer<'_>,
+    actor: &str,
     id: &RecordId,
     destruction: Option<&Destruction>,
 ) -> Result<Value> {
-    let medium = media::load_in(w, id)?;
+    let mut prover = w.prover();
+    // The medium as registered: its proven media-add entry (serial, kind, capacity).
+    let registered = prover
+        .about(id.as_str())?
+        .into_iter()
+        .find(|e| e.kind == "media-add")
+        .and_then(|e| e.payload)
+        .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no medium registered with that id)")))?;
+    let serial = registered["serial"].as_str().unwrap_or_default().to_owned();
     if let Some(d) = destruction {
         let by = one_line("--destroyed-by", &d.by, 200)?;
         let method = one_line("--method", &d.method, 200)?;
-        return Ok(
-            json!({ "id": id, "serial": medium.serial, "destroyed_by": by, "destruction_method": method }),
-        );
+        return Ok(json!({
+            "id": id, "serial": serial, "destroyed_by": by, "destruction_method": method,
+            "basis": format!("physical destruction by {by} ({method})"),
+        }));
     }
-    let cert: Option<String> = w
-        .tx()
-        .query_row(
-            "SELECT id FROM certificates WHERE serial = ?1 AND ((kind = 'erasure' AND status = 'erased') OR kind = 'vendor') \
-             ORDER BY issued_at DESC LIMIT 1",
-            [&medium.serial],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(w.sql_err())?;
-    match cert {
-        Some(cert) => Ok(json!({ "id": id, "serial": medium.serial, "erasure_certificate": cert })),
-        None => Err(Error::NotAllowed {
-            actor: String::new(),
-            action: format!("dispose of medium {id}"),
-            reason: format!(
-                "there is no erasure certificate saying serial {} was erased; wipe it with `custody wipe` or record its physical destruction with --destroyed-by NAME --method TEXT",
-                medium.serial
+    let capacity = registered["capacity"].as_u64();
+    let candidates: Vec<String> = {
+        let mut stmt = w
+            .tx()
+            .prepare_cached(
+                "SELECT id FROM certificates WHERE serial = ?1 AND kind IN ('erasure', 'vendor') \
+                 ORDER BY issued_at DESC",
+            )
+            .map_err(w.sql_err())?;
+        let rows = stmt
+            .query_map([&serial], |r| r.get(0))
+            .map_err(w.sql_err())?;
+        rows.collect::<rusqlite::Result<_>>().map_err(w.sql_err())?
+    };
+    let mut refused = Vec::new();
+    for cert in candidates {
+        let document = crate::certificate::authentic_document_in(w, &mut prover, &cert)?;
+        match proof_from(&document, &serial, capacity) {
+            Ok(basis) => {
+                return Ok(json!({
+                    "id": id, "serial": serial, "erasure_certificate": cert, "basis": basis,
+                }));
+            }
+            Err(why) => refused.push(format!("{cert}: {why}")),
+        }
+    }
+    Err(Error::NotAllowed {
+        actor: actor.to_owned(),
+        action: format!("dispose of medium {id}"),
+        reason: if refused.is_empty() {
+            format!(
+                "there is no erasure certificate for serial {serial}; wipe it with `custody wipe`, import the vendor's certificate and have a manager accept it (`custody cert sign-off VC-…`), or record its physical destruction with --destroyed-by NAME --method TEXT"
+            )
+        } else {
+            format!(
+                "no certificate proves that this medium (serial {serial}) was erased: {}",
+                refused.join("; ")
+            )
+        },
+    })
+}
+
+/// Whether a certificate document proves the erasure of the medium with `serial` (of
+/// `capacity` bytes, when registered); says on what basis, or why not.
+fn proof_from(
+    document: &Value,
+    serial: &str,
+    capacity: Option<u64>,
+) -> std::result::Result<String, String> {
+    let validator = document["validator"]["name"].as_str();
+    match document["schema"].as_str() {
+        Some("custody.erasure-certificate/v1") => {
+            if document["status"] != "erased" {
+                return Err(format!("the wipe ended {}", document["status"]));
+            }
+            let medium = &document["medium"];
+            if medium["serial"].as_str() != Some(serial) {
+                return Err("it names another serial".into());
+            }
+            if medium["transport"] == "file" {
+                return Err("it is the wipe of an image file, not of a device".into());
+            }
+            let size = medium["size_bytes"].as_u64().unwrap_or(0);
+            if let Some(capacity) = capacity {
+                // A device shows a little less than its label (partition tables, the
+                // maker's rounding), never more, and never a fraction of it.
+                if size > capacity + capacity / 50 || size < capacity - capacity / 10 {
+                    return Err(format!(
+                        "the wiped device held {size} bytes, not the {capacity} registered for this medium"
+                    ));
+                }
+            }
+            match (medium["serial_source"].as_str(), validator) {
+                (Some("device"), _) => Ok("erasure certificate; serial read from the device".into()),
+                (_, Some(by)) => Ok(format!(
+                    "erasure certificate; serial typed by the operator, confirmed by {by} at sign-off"
+                )),
+                _ => Err(
+                    "its serial was typed by the operator, not read from the device, and no manager has signed it off"
+                        .into(),
+                ),
+            }
+        }
+        Some("custody.vendor-certificate-receipt/v1") => match validator {
+            Some(by) => Ok(format!(
+                "vendor certificate of {} accepted by {by}",
+                document["vendor"].as_str().unwrap_or("the vendor")
+            )),
+            None => Err(
+                "it is a vendor's certificate that no manager has accepted yet (cert sign-off)"
+                    .into(),
             ),
-        }),
+        },
+        _ => Err("it is not an erasure certificate".into()),
     }
 }
 

@@ -147,6 +147,10 @@ impl Station {
                     "key_id": public.key_id(),
                     "public_key": public.to_base64(),
                     "custody_version": crate::VERSION,
+                    // The retention classes and their legal basis are fixed here, in
+                    // the ledger, not in config.toml: a class changes only by a
+                    // signed, recorded amendment that may lengthen it, never shorten.
+                    "retention_classes": crate::config::default_classes(),
                 }),
             )?;
             add_person_in(w, &manager, &manager, Role::Manager)
@@ -200,6 +204,15 @@ impl Station {
                 role: None,
             },
         };
+        // The name as registered, when the person typed another spelling of it.
+        if station.role_of(actor)?.is_none()
+            && let Some(person) = station
+                .people()?
+                .into_iter()
+                .find(|p| crate::people::name_key(&p.name) == crate::people::name_key(actor))
+        {
+            station.actor.name = person.name;
+        }
         station.actor.role = station.role_of(&station.actor.name)?;
         station.check_people_mirror()?;
         Ok(station)
@@ -382,6 +395,17 @@ impl Station {
             return Err(Error::Invalid(format!(
                 "{name} is already registered as {existing}"
             )));
+        }
+        // One person, one name: no second spelling of a registered name, and no name
+        // that looks like one (through which a manager could approve their own
+        // requests).
+        for person in self.people()? {
+            if let Some(why) = crate::people::clash(name, &person.name) {
+                return Err(Error::Invalid(format!(
+                    "{name:?} {why} as {:?}, already registered as {}; choose a name that cannot be mistaken for it",
+                    person.name, person.role
+                )));
+            }
         }
         let actor = self.actor.name.clone();
         let id = self.write(|w| add_person_in(w, &actor, name, role))?;

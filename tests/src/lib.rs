@@ -128,7 +128,17 @@ impl Home {
     /// An initialised home whose first manager is `sato`, with `suzuki` (clerk),
     /// `tanaka` (manager), `ito` (it) and `kato` (auditor) registered.
     pub fn with_people() -> Home {
-        let home = Home::new("sato");
+        Home::with_people_at("desk-1")
+    }
+
+    /// Like [`Home::with_people`], for a station of another name.
+    pub fn with_people_at(station: &str) -> Home {
+        let home = Home::uninit();
+        home.run(
+            "sato",
+            ["init", "--org", "Test Union", "--station", station],
+        )
+        .ok();
         for (name, role) in [
             ("suzuki", "clerk"),
             ("tanaka", "manager"),

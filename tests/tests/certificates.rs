@@ -24,6 +24,8 @@ fn disposal_certificate(home: &Home, executor: &str) -> String {
                 "backup",
                 "--since",
                 "2000-01-01",
+                "--backdate-reason",
+                "transcribed from the paper register",
                 "--json",
             ],
         )
@@ -125,7 +127,7 @@ fn an_exported_certificate_verifies_and_a_one_byte_change_fails_both_checks() {
 #[test]
 fn a_certificate_signed_by_an_untrusted_key_fails_until_the_key_is_trusted() {
     let home = Home::with_people();
-    let other = Home::with_people();
+    let other = Home::with_people_at("honbu-1");
     let id = disposal_certificate(&other, "ito");
     let foreign = other.path("foreign.json");
     other
@@ -149,13 +151,7 @@ fn a_certificate_signed_by_an_untrusted_key_fails_until_the_key_is_trusted() {
         .expect_code(2); // managers only
     home.run(
         "sato",
-        [
-            "keys",
-            "trust",
-            key.to_str().unwrap(),
-            "--name",
-            "本部 desk-1",
-        ],
+        ["keys", "trust", key.to_str().unwrap(), "--name", "honbu-1"],
     )
     .ok();
     let verdict = home
@@ -166,7 +162,8 @@ fn a_certificate_signed_by_an_untrusted_key_fails_until_the_key_is_trusted() {
         .ok()
         .json();
     assert_eq!(verdict["valid"], true);
-    assert_eq!(verdict["signer"], "本部 desk-1");
+    assert_eq!(verdict["signer"], "honbu-1");
+    assert_eq!(verdict["issuer"], "station honbu-1");
     let keys = home.run("kato", ["keys", "list", "--json"]).ok().json();
     assert_eq!(keys.as_array().unwrap().len(), 2);
 }

@@ -175,6 +175,8 @@ fn a_registered_serial_marks_the_medium_wiped_and_links_its_certificate() {
                 "media-data",
                 "--since",
                 "2010-01-01",
+                "--backdate-reason",
+                "transcribed from the paper register",
                 "--json",
             ],
         )
@@ -187,7 +189,25 @@ fn a_registered_serial_marks_the_medium_wiped_and_links_its_certificate() {
         .json();
     home.run("sato", ["approve", rq["id"].as_str().unwrap()])
         .ok();
-    home.run("suzuki", ["retain", "dispose", item]).ok();
+    // The wipe of an image file named with the medium's serial proves nothing about
+    // the medium; a recorded physical destruction does.
+    let out = home
+        .run("suzuki", ["retain", "dispose", item])
+        .expect_code(2);
+    assert!(out.stderr.contains("image file"), "{}", out.stderr);
+    home.run(
+        "suzuki",
+        [
+            "retain",
+            "dispose",
+            item,
+            "--destroyed-by",
+            "ito",
+            "--method",
+            "drilled through",
+        ],
+    )
+    .ok();
 }
 
 #[test]

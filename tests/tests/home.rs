@@ -34,6 +34,11 @@ fn init_creates_a_private_home_with_key_config_and_ledger() {
     assert_eq!(mode(&home.home.join("ledger.db")), 0o600);
     let config = std::fs::read_to_string(home.home.join("config.toml")).unwrap();
     assert!(config.contains("organisation = \"テスト組合\""), "{config}");
+    // The retention classes are fixed in the ledger (the init entry), not config.
+    let classes = home
+        .run("kato", ["retain", "class", "list", "--json"])
+        .ok()
+        .json();
     for class in [
         "system-data",
         "media-data",
@@ -43,9 +48,16 @@ fn init_creates_a_private_home_with_key_config_and_ledger() {
         "disclosure",
     ] {
         assert!(
-            config.contains(&format!("[retention.classes.{class}]")),
-            "{class} missing"
+            !config.contains(&format!("[retention.classes.{class}]")),
+            "{class} is still in config.toml"
         );
+        let listed = classes
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == class)
+            .unwrap_or_else(|| panic!("{class} missing"));
+        assert_eq!(listed["seq"], 1, "{listed}");
     }
     let public = std::fs::read_to_string(home.home.join("keys/station.pub")).unwrap();
     assert!(public.starts_with("untrusted comment: minisign public key "));

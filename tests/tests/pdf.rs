@@ -178,6 +178,8 @@ fn a_disposal_certificate_renders_too() {
             "backup",
             "--since",
             "2001-01-01",
+            "--backdate-reason",
+            "transcribed from the paper register",
         ],
     )
     .ok();

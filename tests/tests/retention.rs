@@ -76,6 +76,8 @@ fn a_due_item_is_disposed_of_after_approval_with_a_signed_certificate() {
             "system-data",
             "--since",
             "2019-04-01",
+            "--backdate-reason",
+            "transcribed from the paper register",
         ],
     );
     assert_eq!(item, "RT-1");
@@ -188,6 +190,8 @@ fn a_held_item_is_refused_and_intact_until_released() {
             "backup",
             "--since",
             "2001-01-01",
+            "--backdate-reason",
+            "transcribed from the paper register",
         ],
     );
     request_and_approve(&home, &item);
@@ -232,6 +236,8 @@ fn an_event_class_item_without_its_event_is_never_due() {
             "my-number",
             "--event-date",
             "2020-03-31",
+            "--backdate-reason",
+            "eligibility lost before custody was installed",
         ],
     );
     assert_eq!(due_ids(&home, "2999-12-31"), ["RT-2"]);
@@ -242,8 +248,19 @@ fn an_event_class_item_without_its_event_is_never_due() {
     assert!(out.stderr.contains("event date"), "{}", out.stderr);
     intact(&files.dir);
     // The event starts the three years.
-    home.run("suzuki", ["retain", "event", &item, "--date", "2021-06-30"])
-        .ok();
+    home.run(
+        "suzuki",
+        [
+            "retain",
+            "event",
+            &item,
+            "--date",
+            "2021-06-30",
+            "--backdate-reason",
+            "eligibility lost before custody was installed",
+        ],
+    )
+    .ok();
     assert_eq!(due_ids(&home, "2024-06-30"), [item.as_str(), "RT-2"]);
     assert_eq!(due_ids(&home, "2024-06-29"), ["RT-2"]);
     // A created-class item takes no event date.
@@ -277,6 +294,8 @@ fn self_approval_of_a_disposal_is_refused() {
                 "backup",
                 "--since",
                 "2000-01-01",
+                "--backdate-reason",
+                "transcribed from the paper register",
                 "--json",
             ],
         )
@@ -313,6 +332,8 @@ fn a_changed_file_and_a_backwards_clock_are_refused_before_anything_is_shredded(
             "backup",
             "--since",
             "2000-01-01",
+            "--backdate-reason",
+            "transcribed from the paper register",
         ],
     );
     request_and_approve(&home, &item);
@@ -362,6 +383,8 @@ fn a_single_files_folder_is_kept_and_a_medium_needs_proof_of_erasure() {
             "backup",
             "--since",
             "2000-01-01",
+            "--backdate-reason",
+            "transcribed from the paper register",
         ],
     );
     request_and_approve(&home, &item);
@@ -386,6 +409,8 @@ fn a_single_files_folder_is_kept_and_a_medium_needs_proof_of_erasure() {
             "media-data",
             "--since",
             "2010-01-01",
+            "--backdate-reason",
+            "transcribed from the paper register",
         ],
     );
     request_and_approve(&home, &medium);
@@ -426,6 +451,8 @@ fn erasing_payloads_of_disposed_items_keeps_the_ledger_verifiable() {
             "backup",
             "--since",
             "2000-01-01",
+            "--backdate-reason",
+            "transcribed from the paper register",
         ],
     );
     let kept = sample(&home, "kept");

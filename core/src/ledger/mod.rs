@@ -555,6 +555,14 @@ impl Ledger {
             .map_err(Error::sqlite(&self.path))
     }
 
+    /// The time of the first entry (the station's `init`), if any.
+    pub fn first_at(&self) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT at FROM entries WHERE seq = 1", [], |r| r.get(0))
+            .optional()
+            .map_err(Error::sqlite(&self.path))
+    }
+
     /// Number of entries in the chain.
     pub fn size(&self) -> Result<i64> {
         self.conn
