@@ -205,9 +205,9 @@ impl Station {
             },
         };
         // The name as registered, when the person typed another spelling of it.
-        if station.role_of(actor)?.is_none()
-            && let Some(person) = station
-                .people()?
+        let people = station.people()?;
+        if !people.iter().any(|p| p.name == actor)
+            && let Some(person) = people
                 .into_iter()
                 .find(|p| crate::people::name_key(&p.name) == crate::people::name_key(actor))
         {

@@ -2,11 +2,14 @@
 # Ledger benchmark: appends per second (one process per append, and batched in one
 # transaction) and verify speed over a large ledger. Prints figures for
 # docs/benchmarks.md. Usage: tests/bench/ledger.sh [ENTRIES]   (default 1000000)
+# CUSTODY_BIN=/path/to/custody runs another build (an earlier version, to compare).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 entries=${1:-1000000}
-cargo build --release --locked -q
-bin=$PWD/target/release/custody
+if [ -z "${CUSTODY_BIN:-}" ]; then
+  cargo build --release --locked -q
+fi
+bin=${CUSTODY_BIN:-$PWD/target/release/custody}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export CUSTODY_HOME=$work/home CUSTODY_ACTOR=bench

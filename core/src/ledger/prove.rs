@@ -20,14 +20,17 @@ use super::{Entry, checkpoint_message, commitment, hash_input};
 use crate::error::{Error, Result};
 use crate::keys::StationPublicKey;
 
+/// The sequence numbers whose link to a signed checkpoint a process has followed: a
+/// stretch of the chain proven once is not walked again by the next proof.
+pub(crate) type Linked = std::rc::Rc<std::cell::RefCell<BTreeSet<i64>>>;
+
 /// Proves entries of one ledger, remembering which stretches of the chain it has
 /// already followed to a signed checkpoint.
 pub(crate) struct Prover<'a> {
     conn: &'a Connection,
     path: &'a Path,
     key: &'a StationPublicKey,
-    /// Sequence numbers whose link to a signed checkpoint was followed.
-    linked: BTreeSet<i64>,
+    linked: Linked,
     buf: Vec<u8>,
 }
 
@@ -39,12 +42,17 @@ fn tampered(seq: i64, problem: impl Into<String>) -> Error {
 }
 
 impl<'a> Prover<'a> {
-    pub(crate) fn new(conn: &'a Connection, path: &'a Path, key: &'a StationPublicKey) -> Self {
+    pub(crate) fn new(
+        conn: &'a Connection,
+        path: &'a Path,
+        key: &'a StationPublicKey,
+        linked: Linked,
+    ) -> Self {
         Prover {
             conn,
             path,
             key,
-            linked: BTreeSet::new(),
+            linked,
             buf: Vec::new(),
         }
     }
@@ -130,7 +138,7 @@ impl<'a> Prover<'a> {
     /// Follows the chain from entry `seq` (whose hash is `hash`) to the first signed
     /// checkpoint at or after it and checks that checkpoint's signature.
     fn link(&mut self, seq: i64, hash: &str) -> Result<()> {
-        if self.linked.contains(&seq) {
+        if self.linked.borrow().contains(&seq) {
             return Ok(());
         }
         let checkpoint: Option<(i64, String, String, String)> = self
@@ -215,7 +223,7 @@ impl<'a> Prover<'a> {
                 &signature,
             )
             .map_err(|why| tampered(size, format!("checkpoint signature: {why}")))?;
-        self.linked.extend(seq..=size);
+        self.linked.borrow_mut().extend(seq..=size);
         Ok(())
     }
 

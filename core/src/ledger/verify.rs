@@ -531,10 +531,17 @@ pub(crate) fn check_tail(
 
 impl ChainState {
     fn check_batch(&mut self, batch: &[Row]) -> Result<()> {
-        let problems: Vec<Option<String>> = batch
-            .par_iter()
-            .map_init(Vec::new, |buf, row| check_row(row, buf))
-            .collect();
+        // A few rows (what a command appended since the last one) are checked here;
+        // starting the thread pool would cost more than hashing them.
+        let problems: Vec<Option<String>> = if batch.len() < 256 {
+            let mut buf = Vec::new();
+            batch.iter().map(|row| check_row(row, &mut buf)).collect()
+        } else {
+            batch
+                .par_iter()
+                .map_init(Vec::new, |buf, row| check_row(row, buf))
+                .collect()
+        };
         for (row, problem) in batch.iter().zip(problems) {
             if row.seq != self.expected_seq {
                 let problem = if row.seq > self.expected_seq {
