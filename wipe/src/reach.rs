@@ -12,10 +12,10 @@
 //! (`LOOP_GET_STATUS64`, which gives the backing inode's device, inode and, for a
 //! block device, its number), falling back to `stat` of the path sysfs shows.
 //!
-//! [`Topology::reach`] walks down from the target to what it is stored on (a loop
+//! `Topology::reach` walks down from the target to what it is stored on (a loop
 //! device to its backing file or device, a partition to its disk, a dm or md device
 //! to its members), then up from every one of those to everything stored on them.
-//! [`Topology::refusals`] then refuses the target when anything reached is mounted,
+//! `Topology::refusals` then refuses the target when anything reached is mounted,
 //! holds the running system, is swap, is open for writing by another process, or is
 //! a file of custody's data home ([`Protected`]).
 

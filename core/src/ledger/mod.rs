@@ -772,7 +772,7 @@ impl Writer<'_> {
     }
 
     /// Appends one entry with its payload, and applies it to the projections in the
-    /// same transaction ([`project::apply`]).
+    /// same transaction (`project::apply`).
     pub fn append(
         &mut self,
         actor: &str,
