@@ -184,8 +184,8 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
                 }
                 CertFormat::Pdf => {
                     let lang = match lang {
-                        Lang::Ja => custody_core::pdf::Lang::Ja,
-                        Lang::En => custody_core::pdf::Lang::En,
+                        Lang::Ja => custody_core::erasure::pdf::Lang::Ja,
+                        Lang::En => custody_core::erasure::pdf::Lang::En,
                     };
                     station.export_certificate_pdf(&cert, lang, &path)?;
                     eprintln!("wrote {}", path.display());

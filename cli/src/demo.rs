@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use custody_core::carryout::NewCarryout;
-use custody_core::media::NewMedium;
 use custody_core::people::Role;
+use custody_core::registers::carryout::NewCarryout;
+use custody_core::registers::media::NewMedium;
 use custody_core::retention::NewRetained;
 use custody_core::{RecordId, Station};
 
@@ -55,7 +55,7 @@ pub fn run() -> Result<ExitCode> {
 
     step("4. The clerk sends a folder of member data; the passphrase goes by phone")?;
     {
-        use custody_core::transfer::{ReceiveOptions, SendOptions};
+        use custody_core::send::{ReceiveOptions, SendOptions};
         use secrecy::ExposeSecret;
         let folder = dir.path().join("会員データ");
         fs_err::create_dir_all(folder.join("明細"))?;
@@ -73,7 +73,7 @@ pub fn run() -> Result<ExitCode> {
                 can_show_passphrase: true,
                 ..SendOptions::default()
             },
-            &custody_core::seal::NoProgress,
+            &custody_core::send::seal::NoProgress,
         )?;
         let passphrase = sent
             .passphrase
@@ -95,7 +95,7 @@ pub fn run() -> Result<ExitCode> {
                 passphrase: sent.passphrase,
                 force: false,
             },
-            &custody_core::seal::NoProgress,
+            &custody_core::send::seal::NoProgress,
         )?;
         output::text(&format!(
             "{id}: the recipient's side opened {} files into {}; MANIFEST.sha256 matched: {}",

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use custody_core::RecordId;
-use custody_core::carryout::{Carryout, CarryoutFilter, NewCarryout};
-use custody_core::handover::NewHandover;
-use custody_core::media::NewMedium;
+use custody_core::registers::carryout::{Carryout, CarryoutFilter, NewCarryout};
+use custody_core::registers::handover::NewHandover;
+use custody_core::registers::media::NewMedium;
 use custody_core::report::ReportKind;
 use serde_json::json;
 
@@ -434,7 +434,7 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
                 encrypted,
                 capacity: capacity
                     .as_deref()
-                    .map(custody_core::media::parse_capacity)
+                    .map(custody_core::registers::media::parse_capacity)
                     .transpose()?,
             };
             let created = station.add_medium(&new)?;

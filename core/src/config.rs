@@ -84,7 +84,7 @@ impl Default for OpenPolicy {
 }
 
 fn default_scrypt_memory() -> u64 {
-    crate::seal::scrypt_memory_mib(crate::seal::DEFAULT_MAX_WORK_FACTOR)
+    crate::send::seal::scrypt_memory_mib(crate::send::seal::DEFAULT_MAX_WORK_FACTOR)
 }
 
 /// `[retention]` settings besides the classes.

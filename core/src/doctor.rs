@@ -4,7 +4,7 @@
 //! (SIGKILL, a power cut) cannot. Each keeps a marker in the data home's `run/` folder
 //! while it works, naming the folder it writes into and held under a lock: a marker
 //! whose lock is free belongs to a run that ended without cleaning up, and its folder is
-//! searched for the run's leftovers ([`crate::seal::leftover`]). The doctor also removes
+//! searched for the run's leftovers ([`crate::send::seal::leftover`]). The doctor also removes
 //! agent sockets no process listens on, and lists wipes that began and never recorded a
 //! result (those cannot be cleaned: the targets are partly overwritten and must be
 //! wiped again).
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::seal::leftover::{self, OPEN_PREFIX, SEND_PREFIX};
+use crate::send::seal::leftover::{self, OPEN_PREFIX, SEND_PREFIX};
 use crate::station::Station;
 
 /// What kind of run a marker stands for.

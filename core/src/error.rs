@@ -95,7 +95,7 @@ pub enum Error {
 
     /// Encrypting or opening a file failed or was refused.
     #[error(transparent)]
-    Seal(#[from] crate::seal::Error),
+    Seal(#[from] crate::send::seal::Error),
 
     /// A record id does not exist.
     #[error("no record {0} in the ledger")]
@@ -166,16 +166,16 @@ impl Error {
         ) || matches!(
             self,
             Error::Seal(
-                crate::seal::Error::OutputExists { .. }
-                    | crate::seal::Error::NoInput
-                    | crate::seal::Error::UnsupportedInput { .. }
-                    | crate::seal::Error::DuplicateName { .. }
-                    | crate::seal::Error::OutputInsideInput { .. }
-                    | crate::seal::Error::InvalidRecipient { .. }
-                    | crate::seal::Error::NoRecipients
-                    | crate::seal::Error::PassphraseRequired { .. }
-                    | crate::seal::Error::IdentityRequired { .. }
-                    | crate::seal::Error::InvalidIdentity { .. }
+                crate::send::seal::Error::OutputExists { .. }
+                    | crate::send::seal::Error::NoInput
+                    | crate::send::seal::Error::UnsupportedInput { .. }
+                    | crate::send::seal::Error::DuplicateName { .. }
+                    | crate::send::seal::Error::OutputInsideInput { .. }
+                    | crate::send::seal::Error::InvalidRecipient { .. }
+                    | crate::send::seal::Error::NoRecipients
+                    | crate::send::seal::Error::PassphraseRequired { .. }
+                    | crate::send::seal::Error::IdentityRequired { .. }
+                    | crate::send::seal::Error::InvalidIdentity { .. }
             )
         )
     }

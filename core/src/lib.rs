@@ -22,26 +22,19 @@
 #![forbid(unsafe_code)]
 
 pub mod canon;
-pub mod carryout;
-pub mod certificate;
 pub mod clock;
 pub mod config;
 pub mod doctor;
-pub mod download;
 pub mod erasure;
 mod error;
-pub mod handover;
 pub mod keys;
 pub mod ledger;
-pub mod media;
-pub mod pdf;
 pub mod people;
+pub mod registers;
 pub mod report;
-pub mod requests;
 pub mod retention;
-pub mod seal;
+pub mod send;
 mod station;
-pub mod transfer;
 
 pub use error::{Error, Result};
 pub use ledger::RecordId;

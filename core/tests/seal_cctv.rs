@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use custody_core::seal::{self, Error, NoProgress, OpenInput};
+use custody_core::send::seal::{self, Error, NoProgress, OpenInput};
 use secrecy::SecretString;
 
 /// Vectors the age crate (0.12) cannot decrypt: their only identity is a post-quantum
@@ -131,7 +131,7 @@ fn run(v: &Vector, identities: &[String]) -> Result<seal::OpenReport, Error> {
                 .first()
                 .map(|p| SecretString::from(p.as_str())),
             force: false,
-            max_work_factor: custody_core::seal::DEFAULT_MAX_WORK_FACTOR,
+            max_work_factor: custody_core::send::seal::DEFAULT_MAX_WORK_FACTOR,
         },
         &NoProgress,
     );

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use age::secrecy::ExposeSecret;
-use custody_core::seal::{self, Error, Mode, NoProgress, OpenInput, SendInput};
+use custody_core::send::seal::{self, Error, Mode, NoProgress, OpenInput, SendInput};
 use secrecy::SecretString;
 
 fn have(tool: &str) -> bool {
@@ -102,7 +102,7 @@ fn open_with_key(file: &Path, out: &Path, key: &Path) -> Result<seal::OpenReport
             identity_files: vec![key.to_path_buf()],
             passphrase: None,
             force: false,
-            max_work_factor: custody_core::seal::DEFAULT_MAX_WORK_FACTOR,
+            max_work_factor: custody_core::send::seal::DEFAULT_MAX_WORK_FACTOR,
         },
         &NoProgress,
     )
@@ -330,7 +330,7 @@ fn we_open_files_made_by_age_p() {
             identity_files: vec![],
             passphrase: Some(SecretString::from(pass)),
             force: false,
-            max_work_factor: custody_core::seal::DEFAULT_MAX_WORK_FACTOR,
+            max_work_factor: custody_core::send::seal::DEFAULT_MAX_WORK_FACTOR,
         },
         &NoProgress,
     )
@@ -676,7 +676,7 @@ fn wrong_key_and_wrong_passphrase_are_told_apart() {
             identity_files: vec![],
             passphrase: Some(SecretString::from("x")),
             force: false,
-            max_work_factor: custody_core::seal::DEFAULT_MAX_WORK_FACTOR,
+            max_work_factor: custody_core::send::seal::DEFAULT_MAX_WORK_FACTOR,
         },
         &NoProgress,
     )
@@ -700,7 +700,7 @@ fn wrong_key_and_wrong_passphrase_are_told_apart() {
             identity_files: vec![],
             passphrase: Some(SecretString::from("wrong")),
             force: false,
-            max_work_factor: custody_core::seal::DEFAULT_MAX_WORK_FACTOR,
+            max_work_factor: custody_core::send::seal::DEFAULT_MAX_WORK_FACTOR,
         },
         &NoProgress,
     )
@@ -751,7 +751,7 @@ fn open_never_overwrites_unless_forced() {
             identity_files: vec![key],
             passphrase: None,
             force: true,
-            max_work_factor: custody_core::seal::DEFAULT_MAX_WORK_FACTOR,
+            max_work_factor: custody_core::send::seal::DEFAULT_MAX_WORK_FACTOR,
         },
         &NoProgress,
     )

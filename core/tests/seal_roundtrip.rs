@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use age::secrecy::ExposeSecret;
-use custody_core::seal::{self, Mode, NoProgress, OpenInput, SendInput};
+use custody_core::send::seal::{self, Mode, NoProgress, OpenInput, SendInput};
 use proptest::prelude::*;
 use sha2::Digest;
 
@@ -92,7 +92,7 @@ proptest! {
                 identity_files: vec![key],
                 passphrase: None,
                 force: false,
-                max_work_factor: custody_core::seal::DEFAULT_MAX_WORK_FACTOR,
+                max_work_factor: custody_core::send::seal::DEFAULT_MAX_WORK_FACTOR,
             },
             &NoProgress,
         )

@@ -676,7 +676,7 @@ impl Read for FileSource<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seal::NoProgress;
+    use crate::send::seal::NoProgress;
 
     fn passphrase() -> Mode {
         Mode::Passphrase(SecretString::from("test passphrase"))

@@ -172,7 +172,7 @@ impl Station {
     pub fn export_certificate_pdf(
         &self,
         id: &RecordId,
-        lang: crate::pdf::Lang,
+        lang: crate::erasure::pdf::Lang,
         path: &Path,
     ) -> Result<()> {
         let cert = self.certificate(id)?;
@@ -191,9 +191,9 @@ impl Station {
             )));
         }
         let key_id = crate::keys::signature_key_id(&cert.signature).map_err(Error::Invalid)?;
-        let pdf = crate::pdf::render_certificate(
+        let pdf = crate::erasure::pdf::render_certificate(
             &document,
-            &crate::pdf::Seal {
+            &crate::erasure::pdf::Seal {
                 key_id: &key_id,
                 sha256: &cert.sha256,
                 certificate_id: &cert.id,
@@ -609,7 +609,7 @@ impl Station {
             return Err(Error::Invalid(format!("key {key_id} is already trusted")));
         }
         let name = match name {
-            Some(n) => crate::requests::one_line("--name", n, 100)?,
+            Some(n) => crate::registers::requests::one_line("--name", n, 100)?,
             None => file
                 .file_stem()
                 .and_then(|s| s.to_str())
@@ -635,7 +635,7 @@ impl Station {
         self.actor
             .require_role(&[crate::people::Role::Manager], &format!("sign off {id}"))?;
         let comment = comment
-            .map(|c| crate::requests::one_line("--comment", c, 500))
+            .map(|c| crate::registers::requests::one_line("--comment", c, 500))
             .transpose()?;
         let cert = self.certificate(id)?;
         let mut document: Value = serde_json::from_str(&cert.body)
@@ -707,13 +707,13 @@ impl Station {
         method: Option<&str>,
     ) -> Result<Certificate> {
         self.actor.require_writer("import vendor certificates")?;
-        let vendor = crate::requests::one_line("--vendor", vendor, 200)?;
-        let serial = crate::requests::one_line("--serial", serial, 200)?;
+        let vendor = crate::registers::requests::one_line("--vendor", vendor, 200)?;
+        let serial = crate::registers::requests::one_line("--serial", serial, 200)?;
         let date = date
             .map(|d| clock::parse_date(d).map(|d| d.to_string()))
             .transpose()?;
         let method = method
-            .map(|m| crate::requests::one_line("--method", m, 200))
+            .map(|m| crate::registers::requests::one_line("--method", m, 200))
             .transpose()?;
         let bytes = fs_err::read(file)?;
         if bytes.is_empty() {
@@ -745,7 +745,7 @@ impl Station {
             .display()
             .to_string();
         self.write_signed(|w, key| {
-            let medium = crate::media::by_serial_in(w, &serial)?;
+            let medium = crate::registers::media::by_serial_in(w, &serial)?;
             let document = json!({
                 "schema": "custody.vendor-certificate-receipt/v1",
                 "organisation": organisation,

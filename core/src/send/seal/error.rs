@@ -1,4 +1,4 @@
-//! The error type of [`crate::seal`].
+//! The error type of [`crate::send::seal`].
 
 use std::io;
 use std::path::PathBuf;

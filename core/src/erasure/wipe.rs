@@ -42,12 +42,12 @@ use serde_json::{Value, json};
 pub use custody_wipe::method::METHOD_NAMES;
 pub use custody_wipe::{NoReport, Reporter, Status, VerifyMode, VerifyResult};
 
-use crate::certificate::{Issue, issue_in};
 use crate::clock;
+use crate::erasure::certificate::{Issue, issue_in};
 use crate::error::{Error, Result};
 use crate::ledger::RecordId;
-use crate::media;
 use crate::people::Role;
+use crate::registers::media;
 use crate::station::Station;
 
 /// The NIST SP 800-88 category of every overwrite method: Clear, never Purge.
@@ -428,12 +428,12 @@ impl Station {
         let given_serial = options
             .serial
             .as_deref()
-            .map(|s| crate::requests::one_line("--serial", s, 200))
+            .map(|s| crate::registers::requests::one_line("--serial", s, 200))
             .transpose()?;
         let asset_tag = options
             .asset_tag
             .as_deref()
-            .map(|s| crate::requests::one_line("--asset-tag", s, 200))
+            .map(|s| crate::registers::requests::one_line("--asset-tag", s, 200))
             .transpose()?;
         if given_serial.is_some() && paths.len() != 1 {
             return Err(Error::Invalid(
@@ -749,7 +749,7 @@ fn errors_json(report: &TargetReport) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::NewMedium;
+    use crate::registers::media::NewMedium;
 
     fn station(dir: &Path, actor: &str) -> Station {
         let home = dir.join("home");

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::ledger::{Entry, RecordId, Writer};
 use crate::people::Role;
-use crate::requests::one_line;
+use crate::registers::requests::one_line;
 use crate::station::Station;
 
 /// The kinds of medium the register knows.

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::ledger::RecordId;
-use crate::requests::one_line;
+use crate::registers::requests::one_line;
 use crate::station::Station;
 
 /// A download as the register shows it.
@@ -84,7 +84,7 @@ impl Station {
                 return Err(Error::Invalid(format!("{id} was already recorded as deleted at {at}")));
             }
             // Approved by the ledger's word, not the table's.
-            let approval = crate::requests::authentic_in(w, id)?.status;
+            let approval = crate::registers::requests::authentic_in(w, id)?.status;
             if approval != "approved" {
                 return Err(Error::Invalid(format!(
                     "{id} was never approved ({approval}); a download that was not approved must not exist — record what happened with `custody note` and tell the manager"

@@ -6,19 +6,22 @@
 //! that custody generates and shows once, to be given through another channel. The
 //! passphrase is never stored: not in the ledger, not in a file, not in an error.
 
+mod contacts;
+pub mod seal;
+
+pub use contacts::Contact;
+
 use std::path::PathBuf;
 
-use rusqlite::OptionalExtension;
 use secrecy::SecretString;
-use serde::Serialize;
 use serde_json::json;
 
 use crate::config::SendApproval;
 use crate::error::{Error, Result};
-use crate::ledger::{RecordId, Writer, prove};
-use crate::requests::{self, RequestKind, one_line};
-use crate::seal::{self, Mode, OpenInput, OpenReport, Progress, Recipient, SendInput, SendReport};
+use crate::ledger::RecordId;
+use crate::registers::requests::{self, RequestKind, one_line};
 use crate::station::Station;
+use seal::{Mode, OpenInput, OpenReport, Progress, Recipient, SendInput, SendReport};
 
 /// The channels a passphrase may travel by; never the one the file travels by.
 pub const CHANNELS: &[&str] = &["phone", "sms", "letter", "in-person", "separate-email"];
@@ -75,17 +78,6 @@ pub struct ReceiveOptions {
     pub force: bool,
 }
 
-/// A contact in the address book.
-#[derive(Debug, Clone, Serialize)]
-pub struct Contact {
-    /// Name.
-    pub name: String,
-    /// Public key (age1…, ssh-ed25519 …, ssh-rsa …).
-    pub key: String,
-    /// The key's fingerprint.
-    pub fingerprint: String,
-}
-
 fn channel(value: &str) -> Result<String> {
     let value = if value == "email" {
         "separate-email"
@@ -102,138 +94,7 @@ fn channel(value: &str) -> Result<String> {
     }
 }
 
-/// The fingerprint of the key the address book holds for `name`, if any.
-fn contact_fingerprint(w: &Writer<'_>, name: &str) -> Result<Option<String>> {
-    w.tx()
-        .query_row(
-            "SELECT fingerprint FROM contacts WHERE name = ?1",
-            [name],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(w.sql_err())
-}
-
 impl Station {
-    /// Adds a recipient's public key to the address book. A name already there is
-    /// refused unless `replace`, which records the old key's fingerprint beside the new
-    /// one (a colleague's new laptop, a key typed wrongly).
-    pub fn add_contact(&mut self, name: &str, key: &str, replace: bool) -> Result<Contact> {
-        self.actor.require_writer("add contacts")?;
-        let name = one_line("the contact's name", name, 100)?;
-        let recipient = seal::recipients::parse_recipient(key.trim(), "argument")?;
-        let fingerprint = recipient.fingerprint().to_string();
-        let key = key.trim().to_string();
-        let actor = self.actor.name.clone();
-        self.write(|w| {
-            let previous = contact_fingerprint(w, &name)?;
-            match (&previous, replace) {
-                (Some(_), false) => {
-                    return Err(Error::Invalid(format!(
-                        "{name} is already in the address book; to change their key, add it again with --replace"
-                    )));
-                }
-                (None, true) => {
-                    return Err(Error::Invalid(format!(
-                        "{name} is not in the address book, so there is nothing to replace; add them without --replace"
-                    )));
-                }
-                _ => {}
-            }
-            let (kind, body) = match &previous {
-                Some(old) => (
-                    "contact-replace",
-                    json!({ "name": name, "key": key, "fingerprint": fingerprint, "previous_fingerprint": old }),
-                ),
-                None => (
-                    "contact-add",
-                    json!({ "name": name, "key": key, "fingerprint": fingerprint }),
-                ),
-            };
-            w.append(&actor, kind, "", &body)?;
-            Ok(())
-        })?;
-        Ok(Contact {
-            name,
-            key,
-            fingerprint,
-        })
-    }
-
-    /// Removes a contact from the address book; the ledger keeps when they were added
-    /// and removed, and by whom.
-    pub fn remove_contact(&mut self, name: &str) -> Result<()> {
-        self.actor.require_writer("remove contacts")?;
-        let actor = self.actor.name.clone();
-        self.write(|w| {
-            let Some(fingerprint) = contact_fingerprint(w, name)? else {
-                return Err(Error::Invalid(format!(
-                    "{name} is not in the address book (see `custody contacts list`)"
-                )));
-            };
-            w.append(
-                &actor,
-                "contact-remove",
-                "",
-                &json!({ "name": name, "fingerprint": fingerprint }),
-            )?;
-            Ok(())
-        })
-    }
-
-    /// The address book.
-    pub fn contacts(&self) -> Result<Vec<Contact>> {
-        self.ledger.query_all(
-            "SELECT name, key, fingerprint FROM contacts ORDER BY name",
-            [],
-            |r| {
-                Ok(Contact {
-                    name: r.get(0)?,
-                    key: r.get(1)?,
-                    fingerprint: r.get(2)?,
-                })
-            },
-        )
-    }
-
-    /// The contact `name`, with the key its proven entry recorded (a key edited into
-    /// the table would send personal data to whoever holds it: refused as tampering).
-    fn contact(&self, name: &str) -> Result<Option<Contact>> {
-        let row: Option<(Contact, i64)> = self
-            .ledger
-            .conn()
-            .query_row(
-                "SELECT name, key, fingerprint, seq FROM contacts WHERE name = ?1",
-                [name],
-                |r| {
-                    Ok((
-                        Contact {
-                            name: r.get(0)?,
-                            key: r.get(1)?,
-                            fingerprint: r.get(2)?,
-                        },
-                        r.get(3)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(Error::sqlite(self.ledger.path()))?;
-        let Some((contact, seq)) = row else {
-            return Ok(None);
-        };
-        let entry = self.ledger.prover(self.key.public()).entry(seq)?;
-        let recorded = (matches!(entry.kind.as_str(), "contact-add" | "contact-replace")
-            && prove::field(&entry, "name") == Some(name))
-        .then(|| prove::field(&entry, "key").map(str::to_owned))
-        .flatten();
-        prove::backed(
-            "contacts",
-            name,
-            &[("key", Some(contact.key.clone()), recorded)],
-        )?;
-        Ok(Some(contact))
-    }
-
     /// Encrypts files for a recipient and records the transfer (`TX-…`). Everything is
     /// checked before anything is written; if recording fails, the output is removed.
     pub fn send(&mut self, options: SendOptions, progress: &dyn Progress) -> Result<SendOutcome> {

@@ -10,8 +10,8 @@ use serde_json::json;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::ledger::{RecordId, Writer};
-use crate::media;
-use crate::requests::{self, RequestKind, one_line};
+use crate::registers::media;
+use crate::registers::requests::{self, RequestKind, one_line};
 use crate::station::Station;
 
 /// What `custody carryout new` records.

@@ -7,8 +7,8 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::ledger::RecordId;
-use crate::media;
-use crate::requests::one_line;
+use crate::registers::media;
+use crate::registers::requests::one_line;
 use crate::station::Station;
 
 /// What `custody handover new` records.

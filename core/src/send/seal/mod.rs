@@ -16,7 +16,7 @@
 //! # Example
 //!
 //! ```
-//! use custody_core::seal::{self, Mode, NoProgress, OpenInput, SendInput};
+//! use custody_core::send::seal::{self, Mode, NoProgress, OpenInput, SendInput};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
 //! let file = dir.path().join("report.csv");

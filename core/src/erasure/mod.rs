@@ -1,0 +1,9 @@
+//! Erasure: wiping disks, media and image files (the workflow around
+//! [`custody_wipe`]), the signed certificates that prove it (and disposal
+//! certificates, and receipts of vendors' certificates), and their PDF rendering.
+
+pub mod certificate;
+pub mod pdf;
+mod wipe;
+
+pub use wipe::*;

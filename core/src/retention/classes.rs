@@ -1,0 +1,220 @@
+//! Retention classes: their periods and legal basis, fixed in the ledger (the `init`
+//! entry, then signed amendments that lengthen a class or add one refining another,
+//! never shorter).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::config::Trigger;
+use crate::error::{Error, Result};
+use crate::people::Role;
+use crate::registers::requests::one_line;
+use crate::station::Station;
+
+use super::trigger_name;
+
+/// A retention class as the ledger fixes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FixedClass {
+    /// Its name (`system-data`).
+    pub name: String,
+    /// How many years items of it are kept.
+    pub years: u32,
+    /// What starts the period.
+    pub trigger: Trigger,
+    /// The rule that sets the period.
+    pub basis: String,
+    /// For a class an office added: the class it refines (never shorter).
+    pub like: Option<String>,
+    /// The ledger entry that fixed its period and basis; none for a default of this
+    /// custody version in a ledger made before classes were recorded.
+    pub seq: Option<i64>,
+}
+
+/// The classes in force after the recorded entries, oldest first: the defaults, the
+/// classes recorded at `init`, then every amendment. A period is never shortened,
+/// whatever an entry says.
+fn fold_classes(entries: &[crate::ledger::Entry]) -> BTreeMap<String, FixedClass> {
+    let mut classes: BTreeMap<String, FixedClass> = crate::config::default_classes()
+        .into_iter()
+        .map(|(name, c)| {
+            let fixed = FixedClass {
+                name: name.clone(),
+                years: c.years,
+                trigger: c.trigger,
+                basis: c.basis,
+                like: None,
+                seq: None,
+            };
+            (name, fixed)
+        })
+        .collect();
+    let mut set = |name: &str, value: &Value, seq: i64| {
+        let Some(years) = value["years"].as_u64().and_then(|y| u32::try_from(y).ok()) else {
+            return;
+        };
+        let basis = value["basis"].as_str().unwrap_or_default().to_owned();
+        let like = value["like"].as_str().map(str::to_owned);
+        match classes.get_mut(name) {
+            Some(c) => {
+                c.years = c.years.max(years);
+                c.basis = basis;
+                c.seq = Some(seq);
+            }
+            None => {
+                let trigger = match value["trigger"].as_str() {
+                    Some("event") => Trigger::Event,
+                    _ => Trigger::Created,
+                };
+                classes.insert(
+                    name.to_owned(),
+                    FixedClass {
+                        name: name.to_owned(),
+                        years,
+                        trigger,
+                        basis,
+                        like,
+                        seq: Some(seq),
+                    },
+                );
+            }
+        }
+    };
+    for e in entries {
+        let Some(payload) = &e.payload else { continue };
+        match e.kind.as_str() {
+            "init" => {
+                for (name, value) in payload["retention_classes"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                {
+                    set(name, value, e.seq);
+                }
+            }
+            "retention-class" => {
+                if let Some(name) = payload["name"].as_str() {
+                    set(name, payload, e.seq);
+                }
+            }
+            _ => {}
+        }
+    }
+    classes
+}
+
+impl Station {
+    /// The retention classes in force, from the proven entries that fixed them.
+    pub fn retention_classes(&self) -> Result<Vec<FixedClass>> {
+        Ok(self.classes_by_name()?.into_values().collect())
+    }
+
+    pub(super) fn classes_by_name(&self) -> Result<BTreeMap<String, FixedClass>> {
+        let mut prover = self.ledger.prover(self.key.public());
+        let mut entries = vec![prover.entry(1)?];
+        entries.extend(prover.of_kind("retention-class")?);
+        entries.sort_by_key(|e| e.seq);
+        let classes = fold_classes(&entries);
+        // config.toml no longer sets classes; one that still does and disagrees
+        // with the ledger is a config someone edited to shorten or reword one.
+        for (name, c) in &self.config.retention.classes {
+            let agrees = classes.get(name).is_some_and(|f| {
+                f.years == c.years && f.trigger == c.trigger && f.basis == c.basis
+            });
+            if !agrees {
+                return Err(Error::Config {
+                    path: self.home.join("config.toml"),
+                    message: format!(
+                        "it sets retention class {name} differently from the ledger, which fixes every class; remove the [retention.classes.{name}] section (a manager lengthens a class with `custody retain class set`)"
+                    ),
+                });
+            }
+        }
+        Ok(classes)
+    }
+
+    /// Adds a retention class that refines `like` (never shorter), or amends an
+    /// existing one: a longer period (never shorter) and its basis. Managers only;
+    /// signed and recorded as a `retention-class` entry.
+    pub fn set_retention_class(
+        &mut self,
+        name: &str,
+        years: u32,
+        basis: &str,
+        like: Option<&str>,
+    ) -> Result<FixedClass> {
+        self.actor
+            .require_role(&[Role::Manager], "set retention classes")?;
+        let valid_name = !name.is_empty()
+            && name.len() <= 40
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !valid_name {
+            return Err(Error::Invalid(format!(
+                "{name:?} is not a class name; use 1 to 40 lower-case letters, digits and hyphens"
+            )));
+        }
+        if !(1..=100).contains(&years) {
+            return Err(Error::Invalid("a class keeps items 1 to 100 years".into()));
+        }
+        let basis = one_line("the class's basis", basis, 500)?;
+        let classes = self.classes_by_name()?;
+        let (trigger, like, previous) = match (classes.get(name), like) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Invalid(format!(
+                    "class {name} exists; amend it without naming another class"
+                )));
+            }
+            (Some(current), None) => {
+                if years < current.years {
+                    return Err(Error::NotAllowed {
+                        actor: self.actor.name.clone(),
+                        action: format!("shorten retention class {name}"),
+                        reason: format!(
+                            "it keeps items {} years ({}); a class may be lengthened, never shortened",
+                            current.years, current.basis
+                        ),
+                    });
+                }
+                (
+                    current.trigger,
+                    current.like.clone(),
+                    Some(json!({ "years": current.years, "basis": current.basis })),
+                )
+            }
+            (None, None) => {
+                return Err(Error::Invalid(format!(
+                    "{name} is a new class: name the class whose data it holds (its period is at least that class's)"
+                )));
+            }
+            (None, Some(base)) => {
+                let Some(base_class) = classes.get(base) else {
+                    return Err(Error::Invalid(format!("{base:?} is not a retention class")));
+                };
+                if years < base_class.years {
+                    return Err(Error::NotAllowed {
+                        actor: self.actor.name.clone(),
+                        action: format!("add retention class {name}"),
+                        reason: format!(
+                            "it holds data of class {base}, kept {} years ({}); a class may be longer than the one it refines, never shorter",
+                            base_class.years, base_class.basis
+                        ),
+                    });
+                }
+                (base_class.trigger, Some(base.to_owned()), None)
+            }
+        };
+        let actor = self.actor.name.clone();
+        let payload = json!({
+            "name": name, "years": years, "trigger": trigger_name(trigger), "basis": basis,
+            "like": like, "previous": previous,
+        });
+        self.write(|w| w.append(&actor, "retention-class", "", &payload))?;
+        self.classes_by_name()?
+            .remove(name)
+            .ok_or_else(|| Error::Failed(format!("class {name} was not recorded")))
+    }
+}

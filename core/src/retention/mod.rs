@@ -1,0 +1,571 @@
+//! Retention: files, folders and media registered with a retention class; nothing is
+//! disposed of before its date or while on hold, and disposal needs an approval by a
+//! manager other than the requester, shreds the files, and leaves a `disposal` entry
+//! and a signed disposal certificate.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{Months, NaiveDate};
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::clock;
+use crate::config::Trigger;
+use crate::error::{Error, Result};
+use crate::ledger::{RecordId, Writer};
+use crate::people::Role;
+use crate::registers::media;
+use crate::registers::requests::one_line;
+use crate::station::Station;
+
+mod classes;
+mod dispose;
+mod proven;
+
+pub use classes::FixedClass;
+pub use dispose::{Destruction, Disposal};
+use proven::authentic_item_in;
+
+/// The date a retention period of `years` starting on `start` ends: the same day
+/// `years` later (29 February becomes 28 February in a common year).
+pub fn due_date(start: NaiveDate, years: u32) -> NaiveDate {
+    start
+        .checked_add_months(Months::new(years * 12))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// A file registered for retention.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct RetainedFile {
+    /// Absolute path.
+    pub path: String,
+    /// Size in bytes at registration.
+    pub size: u64,
+    /// SHA-256 at registration, hex.
+    pub sha256: String,
+}
+
+/// A retained item as the register shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Retained {
+    /// `RT-7`.
+    pub id: String,
+    /// Its class.
+    pub class: String,
+    /// The rule that sets its period.
+    pub basis: String,
+    /// Years kept.
+    pub years: u32,
+    /// `created` or `event`.
+    pub trigger: String,
+    /// Start of the period for `created` classes (registration or `--since`).
+    pub since: String,
+    /// The event date for `event` classes, once known.
+    pub event_date: Option<String>,
+    /// The first day it may be disposed of; none while an event class awaits its event.
+    pub due: Option<String>,
+    /// The medium, when a medium is retained instead of files.
+    pub media: Option<String>,
+    /// The folders registered (removed at disposal once empty).
+    pub folders: Vec<String>,
+    /// A note.
+    pub note: Option<String>,
+    /// When it was registered.
+    pub added_at: String,
+    /// Who registered it.
+    pub added_by: String,
+    /// Why it is on hold, if it is.
+    pub hold_reason: Option<String>,
+    /// Who put it on hold.
+    pub held_by: Option<String>,
+    /// The disposal request, once filed.
+    pub disposal_request: Option<String>,
+    /// When it was disposed of.
+    pub disposed_at: Option<String>,
+    /// Who disposed of it.
+    pub disposed_by: Option<String>,
+    /// The disposal certificate.
+    pub certificate: Option<String>,
+    /// `retained`, `held`, `due`, `awaiting-event` or `disposed` (as of now).
+    pub status: String,
+    /// Its files.
+    pub files: Vec<RetainedFile>,
+}
+
+/// What `custody retain add` registers.
+#[derive(Debug, Clone, Default)]
+pub struct NewRetained {
+    /// Files and folders.
+    pub paths: Vec<PathBuf>,
+    /// A registered medium instead of files.
+    pub media: Option<RecordId>,
+    /// The retention class.
+    pub class: String,
+    /// Start date for `created` classes (default: today).
+    pub since: Option<String>,
+    /// Event date for `event` classes, if already known.
+    pub event_date: Option<String>,
+    /// A note.
+    pub note: Option<String>,
+    /// Why the period starts before the files last changed or before this station
+    /// existed (transcribing a paper register, moving from another system).
+    pub backdate_reason: Option<String>,
+}
+
+const SELECT: &str = "SELECT id, class, basis, years, trigger, since, event_date, due, media, note, added_at, added_by, \
+     hold_reason, held_by, disposal_request, disposed_at, disposed_by, certificate, folders FROM retained";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Retained> {
+    Ok(Retained {
+        id: r.get(0)?,
+        class: r.get(1)?,
+        basis: r.get(2)?,
+        years: r.get(3)?,
+        trigger: r.get(4)?,
+        since: r.get(5)?,
+        event_date: r.get(6)?,
+        due: r.get(7)?,
+        media: r.get(8)?,
+        note: r.get(9)?,
+        added_at: r.get(10)?,
+        added_by: r.get(11)?,
+        hold_reason: r.get(12)?,
+        held_by: r.get(13)?,
+        disposal_request: r.get(14)?,
+        disposed_at: r.get(15)?,
+        disposed_by: r.get(16)?,
+        certificate: r.get(17)?,
+        folders: serde_json::from_str(&r.get::<_, String>(18)?).unwrap_or_default(),
+        status: String::new(),
+        files: Vec::new(),
+    })
+}
+
+pub(super) fn status_of(item: &Retained, today: &str) -> String {
+    if item.disposed_at.is_some() {
+        "disposed"
+    } else if item.hold_reason.is_some() {
+        "held"
+    } else {
+        match &item.due {
+            None => "awaiting-event",
+            Some(due) if due.as_str() <= today => "due",
+            Some(_) => "retained",
+        }
+    }
+    .to_string()
+}
+
+pub(super) fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Retained> {
+    w.tx()
+        .query_row(&format!("{SELECT} WHERE id = ?1"), [id], from_row)
+        .optional()
+        .map_err(w.sql_err())?
+        .ok_or_else(|| {
+            Error::NoSuchRecord(format!(
+                "{id} (no retained item with that id; see `custody retain list`)"
+            ))
+        })
+}
+
+pub(super) fn files_of(
+    conn: &rusqlite::Connection,
+    id: &str,
+) -> rusqlite::Result<Vec<RetainedFile>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT path, size, sha256 FROM retained_files WHERE item = ?1 ORDER BY path",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(RetainedFile {
+            path: r.get(0)?,
+            size: r.get::<_, i64>(1)? as u64,
+            sha256: r.get(2)?,
+        })
+    })?;
+    rows.collect()
+}
+
+pub(super) fn hash_file(path: &Path) -> Result<(u64, String)> {
+    let mut file = fs_err::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let size = std::io::copy(&mut file, &mut hasher)?;
+    Ok((size, hex::encode(hasher.finalize())))
+}
+
+/// Every regular file under the given paths, absolute, refusing links and special
+/// files (a retained item must be exactly what will later be shredded); and the
+/// folders named, which disposal removes once they are empty.
+fn collect_files(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+    let mut files = Vec::new();
+    let mut folders = Vec::new();
+    for path in paths {
+        let meta = fs_err::symlink_metadata(path)?;
+        if meta.file_type().is_symlink() {
+            return Err(Error::Invalid(format!(
+                "{} is a symbolic link; register the file it points to instead",
+                path.display()
+            )));
+        }
+        let root = fs_err::canonicalize(path)?;
+        if meta.is_file() {
+            files.push(root);
+            continue;
+        }
+        if !meta.is_dir() {
+            return Err(Error::Invalid(format!(
+                "{} is not a regular file or folder",
+                path.display()
+            )));
+        }
+        folders.push(root.clone());
+        for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
+            let entry = entry.map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+            let kind = entry.file_type();
+            if kind.is_symlink() {
+                return Err(Error::Invalid(format!(
+                    "{} is a symbolic link inside {}; remove it or register its target separately",
+                    entry.path().display(),
+                    path.display()
+                )));
+            }
+            if kind.is_file() {
+                files.push(entry.into_path());
+            } else if !kind.is_dir() {
+                return Err(Error::Invalid(format!(
+                    "{} is not a regular file",
+                    entry.path().display()
+                )));
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok((files, folders))
+}
+
+impl Station {
+    /// Registers files, folders or a medium with a retention class; returns `RT-…`.
+    pub fn retain_add(&mut self, new: &NewRetained) -> Result<RecordId> {
+        self.actor.require_writer("register items for retention")?;
+        let classes = self.classes_by_name()?;
+        let class = classes.get(&new.class).cloned().ok_or_else(|| {
+            let names: Vec<&str> = classes.keys().map(String::as_str).collect();
+            Error::Invalid(format!(
+                "{:?} is not a retention class; use one of {}",
+                new.class,
+                names.join(", ")
+            ))
+        })?;
+        if new.paths.is_empty() == new.media.is_none() {
+            return Err(Error::Invalid(
+                "name files or folders to retain, or --media ID, not both".into(),
+            ));
+        }
+        let today = clock::today();
+        let (since, event_date) = match class.trigger {
+            Trigger::Created => {
+                if new.event_date.is_some() {
+                    return Err(Error::Invalid(format!(
+                        "class {} runs from the registration date; use --since, not --event-date",
+                        new.class
+                    )));
+                }
+                (
+                    new.since
+                        .as_deref()
+                        .map(clock::parse_date)
+                        .transpose()?
+                        .unwrap_or(today),
+                    None,
+                )
+            }
+            Trigger::Event => {
+                if new.since.is_some() {
+                    return Err(Error::Invalid(format!(
+                        "class {} runs from an event date; use --event-date (or `custody retain event` later)",
+                        new.class
+                    )));
+                }
+                (
+                    today,
+                    new.event_date
+                        .as_deref()
+                        .map(clock::parse_date)
+                        .transpose()?,
+                )
+            }
+        };
+        let start = match class.trigger {
+            Trigger::Created => Some(since),
+            Trigger::Event => event_date,
+        };
+        let due = start.map(|s| due_date(s, class.years));
+        let note = new
+            .note
+            .as_deref()
+            .map(|n| one_line("--note", n, 500))
+            .transpose()?;
+        self.refuse_data_home(&new.paths)?;
+        let mut files = Vec::new();
+        let (paths, folders) = collect_files(&new.paths)?;
+        self.refuse_data_home_files(&paths)?;
+        let folders: Vec<String> = folders.iter().map(|f| f.display().to_string()).collect();
+        for path in paths {
+            let (size, sha256) = hash_file(&path)?;
+            let path = path
+                .to_str()
+                .ok_or_else(|| Error::Invalid(format!("{} is not a UTF-8 path", path.display())))?
+                .to_string();
+            files.push(RetainedFile { path, size, sha256 });
+        }
+        if new.media.is_none() && files.is_empty() {
+            return Err(Error::Invalid("the folders hold no files to retain".into()));
+        }
+        // A period that starts before the files last changed, or before this station
+        // kept any record, makes an item due early: it needs a reason, kept in the
+        // entry and listed by the audit.
+        let station_began = self
+            .ledger
+            .first_at()?
+            .and_then(|at| clock::parse_stamp(&at).ok())
+            .map(|at| clock::local(at).date_naive());
+        let newest_change = files
+            .iter()
+            .filter_map(|f| fs_err::metadata(&f.path).ok()?.modified().ok())
+            .max()
+            .map(|t| clock::local(chrono::DateTime::<chrono::Utc>::from(t)).date_naive());
+        let mut backdated = Vec::new();
+        if let Some(start) = start {
+            if class.trigger == Trigger::Created
+                && let Some(changed) = newest_change.filter(|c| start < *c)
+            {
+                backdated.push(format!("the files' last change ({changed})"));
+            }
+            if let Some(began) = station_began.filter(|b| start < *b) {
+                backdated.push(format!("this station's first record ({began})"));
+            }
+        }
+        let backdate_reason = new
+            .backdate_reason
+            .as_deref()
+            .map(|r| one_line("--backdate-reason", r, 500))
+            .transpose()?;
+        if !backdated.is_empty() && backdate_reason.is_none() {
+            return Err(Error::NotAllowed {
+                actor: self.actor.name.clone(),
+                action: format!(
+                    "register items of class {} from {}",
+                    new.class,
+                    start.map(|s| s.to_string()).unwrap_or_default()
+                ),
+                reason: format!(
+                    "the period would start before {}, which makes the item due early; give the reason with --backdate-reason TEXT (it is recorded and listed by the audit)",
+                    backdated.join(" and ")
+                ),
+            });
+        }
+        let actor = self.actor.name.clone();
+        let new = new.clone();
+        self.write(|w| {
+            if let Some(m) = &new.media {
+                media::load_in(w, m)?;
+            }
+            let (id, _) = w.create_record(
+                &actor,
+                "retain",
+                "RT",
+                json!({
+                    "class": new.class, "basis": class.basis, "years": class.years,
+                    "trigger": trigger_name(class.trigger),
+                    "since": since.to_string(), "event_date": event_date.map(|d| d.to_string()),
+                    "due": due.map(|d| d.to_string()), "media": new.media, "note": note,
+                    "files": files, "count": files.len(), "folders": folders,
+                    "backdate_reason": backdate_reason,
+                }),
+            )?;
+            Ok(id)
+        })
+    }
+
+    /// The retention register, oldest first, with statuses as of today.
+    pub fn retained_list(&self) -> Result<Vec<Retained>> {
+        self.retained_as_of(&clock::today().to_string())
+    }
+
+    fn retained_as_of(&self, today: &str) -> Result<Vec<Retained>> {
+        let conn = self.ledger.conn();
+        let err = || Error::sqlite(self.ledger.path());
+        let mut stmt = conn
+            .prepare(&format!("{SELECT} ORDER BY added_at"))
+            .map_err(err())?;
+        let rows = stmt.query_map([], from_row).map_err(err())?;
+        let mut list = Vec::new();
+        for row in rows {
+            let mut item = row.map_err(err())?;
+            item.files = files_of(conn, &item.id).map_err(err())?;
+            item.status = status_of(&item, today);
+            list.push(item);
+        }
+        Ok(list)
+    }
+
+    /// One retained item.
+    pub fn retained(&self, id: &RecordId) -> Result<Retained> {
+        self.retained_list()?
+            .into_iter()
+            .find(|i| i.id == id.as_str())
+            .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no retained item with that id)")))
+    }
+
+    /// Items whose retention date has passed as of `as_of` (default today) and that are
+    /// not disposed of; held items are listed with status `held`.
+    pub fn retained_due(&self, as_of: Option<&str>) -> Result<Vec<Retained>> {
+        let today = match as_of {
+            Some(date) => clock::parse_date(date)?.to_string(),
+            None => clock::today().to_string(),
+        };
+        Ok(self
+            .retained_as_of(&today)?
+            .into_iter()
+            .filter(|i| {
+                i.disposed_at.is_none() && i.due.as_deref().is_some_and(|d| d <= today.as_str())
+            })
+            .collect())
+    }
+
+    /// Sets the event date of an event-class item (e.g. loss of eligibility). A date
+    /// before this station's first record needs `backdate_reason`, recorded.
+    pub fn retain_event(
+        &mut self,
+        id: &RecordId,
+        date: &str,
+        backdate_reason: Option<&str>,
+    ) -> Result<Retained> {
+        self.actor.require_writer("set an event date")?;
+        let date = clock::parse_date(date)?;
+        let began = self
+            .ledger
+            .first_at()?
+            .and_then(|at| clock::parse_stamp(&at).ok())
+            .map(|at| clock::local(at).date_naive());
+        let backdate_reason = backdate_reason
+            .map(|r| one_line("--backdate-reason", r, 500))
+            .transpose()?;
+        if let Some(began) = began.filter(|b| date < *b)
+            && backdate_reason.is_none()
+        {
+            return Err(Error::NotAllowed {
+                actor: self.actor.name.clone(),
+                action: format!("set the event date of {id} to {date}"),
+                reason: format!(
+                    "the date is before this station's first record ({began}), which makes the item due early; give the reason with --backdate-reason TEXT (it is recorded and listed by the audit)"
+                ),
+            });
+        }
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            let item = authentic_item_in(w, id)?;
+            if item.trigger != "event" {
+                return Err(Error::Invalid(format!(
+                    "{id} is of class {}, which runs from its registration date, not an event",
+                    item.class
+                )));
+            }
+            if let Some(existing) = &item.event_date {
+                return Err(Error::Invalid(format!(
+                    "{id} already has the event date {existing}"
+                )));
+            }
+            let due = due_date(date, item.years).to_string();
+            w.append(
+                &actor,
+                "retain-event",
+                id.as_str(),
+                &json!({ "event_date": date.to_string(), "due": due, "backdate_reason": backdate_reason }),
+            )?;
+            Ok(())
+        })?;
+        self.retained(id)
+    }
+
+    /// Puts an item on hold (managers): it is never disposed of while held.
+    pub fn retain_hold(&mut self, id: &RecordId, reason: &str) -> Result<()> {
+        self.actor
+            .require_role(&[Role::Manager], "put items on hold")?;
+        let reason = one_line("--reason", reason, 500)?;
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            let item = authentic_item_in(w, id)?;
+            if item.disposed_at.is_some() {
+                return Err(Error::Invalid(format!("{id} was already disposed of")));
+            }
+            if let Some(existing) = &item.hold_reason {
+                return Err(Error::Invalid(format!(
+                    "{id} is already on hold: {existing}"
+                )));
+            }
+            w.append(
+                &actor,
+                "retain-hold",
+                id.as_str(),
+                &json!({ "reason": reason }),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Releases a hold (managers).
+    pub fn retain_release(&mut self, id: &RecordId) -> Result<()> {
+        self.actor.require_role(&[Role::Manager], "release holds")?;
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            let item = authentic_item_in(w, id)?;
+            let Some(reason) = item.hold_reason else {
+                return Err(Error::Invalid(format!("{id} is not on hold")));
+            };
+            w.append(
+                &actor,
+                "retain-release",
+                id.as_str(),
+                &json!({ "held_for": reason }),
+            )?;
+            Ok(())
+        })
+    }
+}
+
+pub(super) fn trigger_name(trigger: Trigger) -> &'static str {
+    match trigger {
+        Trigger::Created => "created",
+        Trigger::Event => "event",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn due_dates_add_whole_years() {
+        let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(due_date(d("2021-04-01"), 5), d("2026-04-01"));
+        assert_eq!(due_date(d("2024-02-29"), 3), d("2027-02-28"));
+        assert_eq!(due_date(d("2024-02-29"), 4), d("2028-02-29"));
+    }
+
+    proptest! {
+        #[test]
+        fn due_is_later_and_same_month(days in 0i64..40_000, years in 1u32..30) {
+            let start = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + chrono::Duration::days(days);
+            let due = due_date(start, years);
+            prop_assert!(due > start);
+            prop_assert_eq!(chrono::Datelike::month(&due), chrono::Datelike::month(&start));
+            prop_assert_eq!(chrono::Datelike::year(&due) - chrono::Datelike::year(&start), years as i32);
+            // A period of a + b years ends no earlier than a then b.
+            prop_assert!(due_date(start, years + 1) > due);
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! A retained item as its proven entries make it, for every decision about it.
+
+use serde_json::Value;
+
+use crate::clock;
+use crate::error::{Error, Result};
+use crate::ledger::{RecordId, Writer, prove};
+
+use super::{Retained, RetainedFile, files_of, load_in, status_of};
+
+/// A retained item as its proven entries make it: registration (class, period, dates,
+/// files), event date, holds, disposal request and disposal. Refused as tampering when
+/// the `retained` row or its files say otherwise.
+pub(super) fn authentic_item_in(w: &Writer<'_>, id: &RecordId) -> Result<Retained> {
+    let row = load_in(w, id)?;
+    let row_files = files_of(w.tx(), id.as_str()).map_err(w.sql_err())?;
+    let mut prover = w.prover();
+    let mut item: Option<Retained> = None;
+    for e in prover.about(id.as_str())? {
+        let text = |key: &str| prove::field(&e, key).map(str::to_owned);
+        match (e.kind.as_str(), item.as_mut()) {
+            ("retain", _) => {
+                let Some(p) = &e.payload else {
+                    // Erased: only ever after its disposal; the row is all there is.
+                    item = Some(row.clone());
+                    continue;
+                };
+                let files: Vec<RetainedFile> = p
+                    .get("files")
+                    .cloned()
+                    .and_then(|f| serde_json::from_value(f).ok())
+                    .unwrap_or_default();
+                item = Some(Retained {
+                    id: id.to_string(),
+                    class: text("class").unwrap_or_default(),
+                    basis: text("basis").unwrap_or_default(),
+                    years: p.get("years").and_then(Value::as_u64).unwrap_or(0) as u32,
+                    trigger: text("trigger").unwrap_or_default(),
+                    since: text("since").unwrap_or_default(),
+                    event_date: text("event_date"),
+                    due: text("due"),
+                    media: text("media"),
+                    folders: p
+                        .get("folders")
+                        .cloned()
+                        .and_then(|f| serde_json::from_value(f).ok())
+                        .unwrap_or_default(),
+                    note: text("note"),
+                    added_at: e.at.clone(),
+                    added_by: e.actor.clone(),
+                    hold_reason: None,
+                    held_by: None,
+                    disposal_request: None,
+                    disposed_at: None,
+                    disposed_by: None,
+                    certificate: row.certificate.clone(),
+                    status: String::new(),
+                    files,
+                });
+            }
+            ("retain-event", Some(i)) if e.payload.is_some() => {
+                i.event_date = text("event_date");
+                i.due = text("due");
+            }
+            ("retain-hold", Some(i)) => {
+                i.hold_reason = text("reason").or(Some("(erased)".into()));
+                i.held_by = Some(e.actor.clone());
+            }
+            ("retain-release", Some(i)) => {
+                i.hold_reason = None;
+                i.held_by = None;
+            }
+            ("disposal", Some(i)) => {
+                i.disposed_at = Some(e.at.clone());
+                i.disposed_by = Some(e.actor.clone());
+            }
+            _ => {}
+        }
+    }
+    let Some(mut item) = item else {
+        return Err(Error::ProjectionsDiffer {
+            rows: vec![crate::ledger::RowMismatch {
+                table: "retained".into(),
+                key: id.to_string(),
+                problem: "the row is in the table but no entry registered it".into(),
+            }],
+        });
+    };
+    if item.disposed_at.is_none() {
+        item.disposal_request = disposal_request_in(w, &mut prover, id)?;
+    } else {
+        item.disposal_request = row.disposal_request.clone();
+    }
+    let s = |v: &str| Some(v.to_owned());
+    let listing = |files: &[RetainedFile]| {
+        let mut lines: Vec<String> = files
+            .iter()
+            .map(|f| format!("{} {} {}", f.path, f.size, f.sha256))
+            .collect();
+        lines.sort();
+        Some(lines.join("\n"))
+    };
+    prove::backed(
+        "retained",
+        id.as_str(),
+        &[
+            ("class", s(&row.class), s(&item.class)),
+            (
+                "years",
+                s(&row.years.to_string()),
+                s(&item.years.to_string()),
+            ),
+            ("since", s(&row.since), s(&item.since)),
+            (
+                "event_date",
+                row.event_date.clone(),
+                item.event_date.clone(),
+            ),
+            ("due", row.due.clone(), item.due.clone()),
+            ("media", row.media.clone(), item.media.clone()),
+            (
+                "hold_reason",
+                row.hold_reason.clone(),
+                item.hold_reason.clone(),
+            ),
+            (
+                "disposal_request",
+                row.disposal_request.clone(),
+                item.disposal_request.clone(),
+            ),
+            (
+                "disposed_at",
+                row.disposed_at.clone(),
+                item.disposed_at.clone(),
+            ),
+            (
+                "files",
+                if item.disposed_at.is_some() {
+                    None
+                } else {
+                    listing(&row_files)
+                },
+                if item.disposed_at.is_some() {
+                    None
+                } else {
+                    listing(&item.files)
+                },
+            ),
+        ],
+    )?;
+    item.status = status_of(&item, &clock::today().to_string());
+    Ok(item)
+}
+
+/// The latest disposal request filed for item `id`, from the proven entries.
+fn disposal_request_in(
+    w: &Writer<'_>,
+    prover: &mut crate::ledger::prove::Prover<'_>,
+    id: &RecordId,
+) -> Result<Option<String>> {
+    let seqs: Vec<i64> = {
+        let mut stmt = w
+            .tx()
+            .prepare_cached(
+                "SELECT e.seq FROM entries e JOIN payloads p ON p.seq = e.seq \
+                 WHERE e.kind = 'request' AND json_extract(p.body, '$.details.item') = ?1 ORDER BY e.seq",
+            )
+            .map_err(w.sql_err())?;
+        let rows = stmt.query_map([id], |r| r.get(0)).map_err(w.sql_err())?;
+        rows.collect::<rusqlite::Result<_>>().map_err(w.sql_err())?
+    };
+    let mut latest = None;
+    for seq in seqs {
+        latest = Some(prover.entry(seq)?.subject);
+    }
+    Ok(latest)
+}
