@@ -77,10 +77,10 @@ impl Station {
     /// a recorded destruction), checks they are gone, records a `disposal` entry and
     /// issues a signed disposal certificate.
     ///
-    /// The steps: [`Station::disposable`] (the rules, from the proven entries), then
-    /// in one transaction the last checks and a `disposal-start` entry before the
-    /// first byte is overwritten ([`start_in`]), the shredding ([`shred`]), and the
-    /// record with its certificate ([`record_in`]).
+    /// The steps: `disposable` (the rules, from the proven entries), then in one
+    /// transaction the last checks and a `disposal-start` entry before the first byte
+    /// is overwritten (`start_in`), the shredding (`shred`), and the record with its
+    /// certificate (`record_in`).
     pub fn dispose(
         &mut self,
         id: &RecordId,
