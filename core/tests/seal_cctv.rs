@@ -43,7 +43,7 @@ fn vectors_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
+        !custody_tests::in_ci(),
         "age test vectors missing at {}",
         dir.display()
     );

@@ -16,18 +16,7 @@ use custody_core::send::seal::{self, Error, Mode, NoProgress, OpenInput, SendInp
 use secrecy::SecretString;
 
 fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{tool} is required under CI"
-        );
-        eprintln!("skipping: {tool} is not installed");
-    }
-    found
+    custody_tests::require_tool(tool)
 }
 
 fn run(cmd: &mut Command) -> std::process::Output {

@@ -1,6 +1,8 @@
-//! Helpers shared by the end-to-end tests: the built `custody` binary, a throwaway
-//! data home, and the real peer tools (sqlite3, minisign, age) with the rule that a
-//! missing tool skips locally and fails under `CI=true`.
+//! Helpers shared by every test of the workspace (the end-to-end tests here, and the
+//! `wipe` and `core` crates' own tests): the built `custody` binary, a throwaway data
+//! home, RAII loop devices and mounts, and the real peer tools (sqlite3, minisign,
+//! age) with one rule for all: a missing tool or privilege skips locally with a
+//! printed reason, and fails under `CI=true` (or `CI=1`).
 
 #![allow(
     clippy::print_stderr,
@@ -250,10 +252,27 @@ pub struct LoopDevice {
 impl LoopDevice {
     /// A loop device of `size` bytes (a multiple of 512) whose every byte is `fill`.
     pub fn new(size: u64, fill: u8) -> LoopDevice {
+        LoopDevice::with(size, &[], Some(fill))
+    }
+
+    /// A loop device of `size` bytes attached with extra `losetup` arguments (e.g.
+    /// `--sector-size 4096`), its bytes all `fill`, or sparse (zeros) without one.
+    pub fn with(size: u64, losetup_args: &[&str], fill: Option<u8>) -> LoopDevice {
         let dir = tempfile::tempdir().unwrap();
         let backing = dir.path().join("backing.img");
-        std::fs::write(&backing, vec![fill; size as usize]).unwrap();
-        LoopDevice::attach(backing, &[], Some(dir))
+        LoopDevice::create(backing, size, fill);
+        LoopDevice::attach(backing_path(&dir), losetup_args, Some(dir))
+    }
+
+    /// Writes the backing file: `size` bytes of `fill`, or sparse without one.
+    pub fn create(backing: PathBuf, size: u64, fill: Option<u8>) {
+        match fill {
+            Some(fill) => std::fs::write(&backing, vec![fill; size as usize]).unwrap(),
+            None => std::fs::File::create(&backing)
+                .unwrap()
+                .set_len(size)
+                .unwrap(),
+        }
     }
 
     /// Attaches an existing file, with extra `losetup` arguments.
@@ -295,6 +314,10 @@ impl Drop for LoopDevice {
     }
 }
 
+fn backing_path(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("backing.img")
+}
+
 /// A filesystem mounted on a temporary folder, unmounted on drop.
 pub struct MountPoint {
     pub dir: tempfile::TempDir,
@@ -315,6 +338,14 @@ impl MountPoint {
     pub fn ext4(dev: &LoopDevice) -> MountPoint {
         sh("mkfs.ext4", &["-q", dev.arg()]);
         MountPoint::new(&dev.path, &[])
+    }
+
+    /// A tmpfs of `size` (e.g. `8M`): a file larger than it gives real ENOSPC.
+    pub fn tmpfs(size: &str) -> MountPoint {
+        MountPoint::new(
+            Path::new("tmpfs"),
+            &["-t", "tmpfs", "-o", &format!("size={size}")],
+        )
     }
 }
 

@@ -3,16 +3,14 @@
 //! the backing file, never with the engine's own verification.
 //!
 //! Needs root and losetup (mkfs.ext4 and mount for some); without them each test
-//! prints why and passes, except under `CI=true`, where it fails.
+//! prints why and passes, except under `CI=true`, where it fails (the rule of
+//! `custody_tests`, shared by every test of the workspace).
 
-// Skipping prints its reason to stderr on purpose: a silent pass would hide it.
-#![allow(clippy::print_stderr)]
-
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use custody_tests::{LoopDevice, MountPoint, require_loop, sh};
 use custody_wipe::device::Refusal;
 use custody_wipe::{
     Error, IoOp, Method, NoReport, Pattern, Plan, Protected, Reporter, Status, VerifyMode,
@@ -23,126 +21,6 @@ const MIB: u64 = 1 << 20;
 /// Not a multiple of the 4 MiB chunk, but a multiple of 512 as loop devices need.
 const ODD_SIZE: u64 = 32 * MIB + 1536;
 const PREFILL: u8 = 0x5A;
-
-/// Whether the tests can run here; panics under CI=true when they cannot.
-fn can_run(tools: &[&str]) -> bool {
-    let mut missing = Vec::new();
-    if !nix::unistd::geteuid().is_root() {
-        missing.push("root".to_owned());
-    }
-    for tool in tools {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !found {
-            missing.push((*tool).to_owned());
-        }
-    }
-    if missing.is_empty() {
-        return true;
-    }
-    let why = format!("loop-device test skipped: needs {}", missing.join(", "));
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{why} (CI=true)"
-    );
-    eprintln!("{why}");
-    false
-}
-
-fn sh(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program).args(args).output().expect("spawn");
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-/// A loop device over a file in its own temporary directory, detached on drop.
-struct LoopDevice {
-    path: PathBuf,
-    backing: PathBuf,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl LoopDevice {
-    /// A loop device of `size` bytes whose every byte is `PREFILL`.
-    fn new(size: u64) -> Self {
-        Self::with(size, &[], true)
-    }
-
-    fn with(size: u64, losetup_args: &[&str], prefill: bool) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let backing = dir.path().join("backing.img");
-        Self::attach_file(backing, size, losetup_args, prefill, Some(dir))
-    }
-
-    fn attach_file(
-        backing: PathBuf,
-        size: u64,
-        losetup_args: &[&str],
-        prefill: bool,
-        dir: Option<tempfile::TempDir>,
-    ) -> Self {
-        if prefill {
-            std::fs::write(&backing, vec![PREFILL; size as usize]).expect("prefill");
-        } else {
-            let file = std::fs::File::create(&backing).expect("create");
-            file.set_len(size).expect("sparse file");
-        }
-        let backing_str = backing.to_str().expect("utf-8 temp path");
-        let mut args = vec!["--find", "--show"];
-        args.extend_from_slice(losetup_args);
-        args.push(backing_str);
-        let path = PathBuf::from(sh("losetup", &args));
-        assert!(
-            path.to_string_lossy().starts_with("/dev/loop"),
-            "losetup gave {}",
-            path.display()
-        );
-        Self {
-            path,
-            backing,
-            _dir: dir,
-        }
-    }
-
-    /// The device's bytes, read from the backing file, not through the engine.
-    fn content(&self) -> Vec<u8> {
-        std::fs::read(&self.backing).expect("read backing file")
-    }
-}
-
-impl Drop for LoopDevice {
-    fn drop(&mut self) {
-        let _ = Command::new("losetup").arg("-d").arg(&self.path).status();
-    }
-}
-
-/// A filesystem mounted on a temporary directory, unmounted on drop.
-struct MountPoint {
-    dir: tempfile::TempDir,
-}
-
-impl MountPoint {
-    fn new(source: &Path, args: &[&str]) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut all: Vec<&str> = args.to_vec();
-        all.push(source.to_str().expect("utf-8"));
-        all.push(dir.path().to_str().expect("utf-8"));
-        sh("mount", &all);
-        Self { dir }
-    }
-}
-
-impl Drop for MountPoint {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
-}
 
 /// Asserts the bytes are what `pattern` leaves: a repeated pattern from offset 0, or
 /// for a random pass no 512-byte sector still holding the prefill and a flat histogram.
@@ -176,10 +54,10 @@ fn check_content(data: &[u8], pattern: &Pattern) {
 }
 
 fn check_method(method: Method, blank: bool) {
-    if !can_run(&["losetup"]) {
+    if !require_loop(&[]) {
         return;
     }
-    let dev = LoopDevice::new(ODD_SIZE);
+    let dev = LoopDevice::new(ODD_SIZE, PREFILL);
     let mut plan = Plan::new(method);
     plan.blank = blank;
     let target =
@@ -279,12 +157,12 @@ impl Reporter for Events {
 
 #[test]
 fn three_targets_are_wiped_at_the_same_time() {
-    if !can_run(&["losetup"]) {
+    if !require_loop(&[]) {
         return;
     }
-    let a = LoopDevice::new(ODD_SIZE);
-    let b = LoopDevice::with(32 * MIB + 4096, &["--sector-size", "4096"], true);
-    let c = LoopDevice::new(16 * MIB + 512);
+    let a = LoopDevice::new(ODD_SIZE, PREFILL);
+    let b = LoopDevice::with(32 * MIB + 4096, &["--sector-size", "4096"], Some(PREFILL));
+    let c = LoopDevice::new(16 * MIB + 512, PREFILL);
     // A by-id style symlink must resolve to the device itself.
     let links = tempfile::tempdir().expect("tempdir");
     let link = links.path().join("usb-Stick_0001");
@@ -320,16 +198,15 @@ fn three_targets_are_wiped_at_the_same_time() {
 }
 
 fn mounted_ext4(dev: &LoopDevice) -> MountPoint {
-    sh("mkfs.ext4", &["-q", dev.path.to_str().expect("utf-8")]);
-    MountPoint::new(&dev.path, &[])
+    MountPoint::ext4(dev)
 }
 
 #[test]
 fn a_mounted_loop_device_is_refused_and_untouched() {
-    if !can_run(&["losetup", "mkfs.ext4", "mount"]) {
+    if !require_loop(&["mkfs.ext4", "mount"]) {
         return;
     }
-    let dev = LoopDevice::new(ODD_SIZE);
+    let dev = LoopDevice::new(ODD_SIZE, PREFILL);
     let mount = mounted_ext4(&dev);
     std::fs::write(mount.dir.path().join("record.txt"), b"personal data").expect("write");
     sh("sync", &[]);
@@ -356,11 +233,11 @@ fn a_mounted_loop_device_is_refused_and_untouched() {
 
 #[test]
 fn a_good_and_a_mounted_device_together_touch_neither() {
-    if !can_run(&["losetup", "mkfs.ext4", "mount"]) {
+    if !require_loop(&["mkfs.ext4", "mount"]) {
         return;
     }
-    let good = LoopDevice::new(ODD_SIZE);
-    let bad = LoopDevice::new(ODD_SIZE);
+    let good = LoopDevice::new(ODD_SIZE, PREFILL);
+    let bad = LoopDevice::new(ODD_SIZE, PREFILL);
     let _mount = mounted_ext4(&bad);
     sh("sync", &[]);
     let bad_before = bad.content();
@@ -380,13 +257,13 @@ fn a_good_and_a_mounted_device_together_touch_neither() {
 
 #[test]
 fn a_device_failing_part_way_ends_failed_with_offsets() {
-    if !can_run(&["losetup", "mount"]) {
+    if !require_loop(&["mount"]) {
         return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let tmpfs = MountPoint::new(Path::new("tmpfs"), &["-t", "tmpfs", "-o", "size=8M"]);
+    let tmpfs = MountPoint::tmpfs("8M");
     let backing = tmpfs.dir.path().join("backing.img");
-    let dev = LoopDevice::attach_file(backing, 32 * MIB, &[], false, Some(dir));
+    LoopDevice::create(backing.clone(), 32 * MIB, None);
+    let dev = LoopDevice::attach(backing, &[], None);
     let mut plan = Plan::new(Method::Zero);
     plan.verify = VerifyMode::Off;
     let target = check_target(&dev.path, &Protected::none()).expect("wipeable");
@@ -422,10 +299,10 @@ impl Reporter for StopAtFirstChunk<'_> {
 
 #[test]
 fn the_stop_flag_interrupts_mid_pass() {
-    if !can_run(&["losetup"]) {
+    if !require_loop(&[]) {
         return;
     }
-    let dev = LoopDevice::new(ODD_SIZE);
+    let dev = LoopDevice::new(ODD_SIZE, PREFILL);
     let stop = AtomicBool::new(false);
     let plan = Plan::new(Method::Dod);
     let target = check_target(&dev.path, &Protected::none()).expect("wipeable");
@@ -480,10 +357,10 @@ fn shred_file_removes_a_file() {
 
 #[test]
 fn list_shows_a_loop_device_with_its_backing_file() {
-    if !can_run(&["losetup"]) {
+    if !require_loop(&[]) {
         return;
     }
-    let dev = LoopDevice::new(ODD_SIZE);
+    let dev = LoopDevice::new(ODD_SIZE, PREFILL);
     let devices = custody_wipe::device::list(&Protected::none()).expect("list");
     let found = devices.iter().find(|d| d.path == dev.path).expect("listed");
     assert_eq!(found.transport.as_str(), "loop");
