@@ -26,27 +26,31 @@ pub(crate) fn path_is_representable(path: &str) -> bool {
     !path.contains(['\n', '\r', '\\'])
 }
 
-/// Parses a manifest into a map from path to lower-case hex hash.
+/// Parses a manifest into a map from path to lower-case hex hash. Only what
+/// [`render`] writes is accepted: lines of 64 lower-case hex digits, two spaces and a
+/// path without line breaks or backslashes, each ending in a line feed.
 pub(crate) fn parse(text: &[u8]) -> Result<BTreeMap<String, String>, Error> {
     let bad = |reason: String| Error::ManifestMismatch {
         entry: MANIFEST_NAME.to_owned(),
         reason,
     };
     let text = std::str::from_utf8(text).map_err(|_| bad("not UTF-8 text".to_owned()))?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        return Err(bad("the last line does not end in a line feed".to_owned()));
+    }
     let mut out = BTreeMap::new();
-    for (index, line) in text.lines().enumerate() {
+    for (index, line) in text.split_terminator('\n').enumerate() {
         let number = index + 1;
-        if line.is_empty() {
-            continue;
-        }
         let (hash, rest) = line
             .split_at_checked(64)
             .ok_or_else(|| bad(format!("line {number} is too short")))?;
         let path = rest
             .strip_prefix("  ")
-            .or_else(|| rest.strip_prefix(" *"))
             .ok_or_else(|| bad(format!("line {number} is not `HASH  PATH`")))?;
-        if !hash.bytes().all(|b| b.is_ascii_hexdigit()) || path.is_empty() {
+        let hex = hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !hex || path.is_empty() || !path_is_representable(path) {
             return Err(bad(format!("line {number} is not `HASH  PATH`")));
         }
         if out
@@ -84,8 +88,58 @@ mod tests {
         assert_eq!(parsed["b c/d"], "b".repeat(64));
     }
 
+    /// The manifest custody would write for these lines, checked by hand, not by
+    /// `parse`.
+    fn written_by_custody(text: &[u8]) -> bool {
+        let Ok(text) = std::str::from_utf8(text) else {
+            return false;
+        };
+        let mut seen = std::collections::HashSet::new();
+        (text.is_empty() || text.ends_with('\n'))
+            && text.split_terminator('\n').all(|line| {
+                line.len() > 66
+                    && line.as_bytes()[..64]
+                        .iter()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+                    && &line[64..66] == "  "
+                    && path_is_representable(&line[66..])
+                    && seen.insert(line[66..].to_owned())
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn only_what_custody_writes_is_accepted(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            proptest::prop_assert_eq!(parse(&bytes).is_ok(), written_by_custody(&bytes));
+        }
+
+        #[test]
+        fn near_misses_of_a_real_manifest_are_judged_the_same(
+            paths in proptest::collection::vec("[a-zA-Z0-9 ./_報告-]{1,12}", 1..5),
+            at in 0usize..2000,
+            byte in proptest::num::u8::ANY,
+        ) {
+            let files: Vec<FileDigest> = paths.iter().enumerate().map(|(i, p)| FileDigest {
+                path: format!("{p}{i}"),
+                size: 1,
+                sha256: format!("{:064x}", i * 7919),
+            }).collect();
+            let mut text = render(&files).into_bytes();
+            proptest::prop_assert!(parse(&text).is_ok());
+            if !text.is_empty() {
+                let at = at % text.len();
+                text[at] = byte;
+            }
+            proptest::prop_assert_eq!(parse(&text).is_ok(), written_by_custody(&text));
+        }
+    }
+
     #[test]
     fn parse_refuses_duplicates_and_garbage() {
+        assert!(parse(format!("{}  x\n", "A".repeat(64)).as_bytes()).is_err());
+        assert!(parse(format!("{} *x\n", "a".repeat(64)).as_bytes()).is_err());
+        assert!(parse(format!("{}  x", "a".repeat(64)).as_bytes()).is_err());
+        assert!(parse(format!("\n{}  x\n", "a".repeat(64)).as_bytes()).is_err());
         let line = format!("{}  x\n", "a".repeat(64));
         assert!(parse(format!("{line}{line}").as_bytes()).is_err());
         assert!(parse(b"hello  x\n").is_err());

@@ -947,6 +947,48 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Whatever bytes an archive names an entry with, what is accepted stays
+        /// inside the folder it is extracted into.
+        #[test]
+        fn no_entry_name_leads_outside(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..80)) {
+            check_entry_name(&raw)?;
+        }
+
+        #[test]
+        fn no_structured_entry_name_leads_outside(
+            parts in proptest::collection::vec(proptest::prop_oneof![
+                proptest::strategy::Just("..".to_owned()),
+                proptest::strategy::Just(".".to_owned()),
+                proptest::strategy::Just(String::new()),
+                "[a-z\u{0}/\\:]{1,4}",
+            ], 0..6),
+            absolute in proptest::bool::ANY,
+        ) {
+            let text = format!("{}{}", if absolute { "/" } else { "" }, parts.join("/"));
+            check_entry_name(text.as_bytes())?;
+        }
+    }
+
+    fn check_entry_name(raw: &[u8]) -> Result<(), proptest::test_runner::TestCaseError> {
+        if let Ok(rel) = safe_path(raw) {
+            let root = Path::new("/srv/inbox/.custody-open-1-x");
+            let joined = root.join(&rel);
+            proptest::prop_assert!(!rel.is_empty() && !rel.starts_with('/'));
+            proptest::prop_assert!(!rel.contains('\0'));
+            for part in rel.split('/') {
+                proptest::prop_assert!(!part.is_empty() && part != "." && part != "..", "{rel:?}");
+            }
+            proptest::prop_assert!(joined.starts_with(root));
+            let depth = joined
+                .components()
+                .filter(|c| matches!(c, std::path::Component::Normal(_)))
+                .count();
+            proptest::prop_assert!(depth > root.components().count() - 1);
+        }
+        Ok(())
+    }
+
     #[test]
     fn names_equal_after_normalisation_clash() {
         let mut seen = HashMap::new();
