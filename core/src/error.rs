@@ -14,14 +14,14 @@ pub enum Error {
     #[error(transparent)]
     Io(#[from] std::io::Error),
 
-    /// SQLite refused an operation on the ledger.
-    #[error("ledger database {path}: {source}")]
-    Sqlite {
-        /// The ledger file.
+    /// The database keeping the ledger refused an operation.
+    #[error("ledger database {path}")]
+    Storage {
+        /// The ledger file (or the database's address).
         path: PathBuf,
-        /// What SQLite said.
+        /// What the database said.
         #[source]
-        source: rusqlite::Error,
+        source: StorageError,
     },
 
     /// No data home exists where one was expected.
@@ -179,13 +179,29 @@ impl Error {
             )
         )
     }
+}
 
-    /// Wraps a SQLite error with the ledger path.
-    pub(crate) fn sqlite(path: &std::path::Path) -> impl FnOnce(rusqlite::Error) -> Error + '_ {
-        move |source| Error::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        }
+/// What a storage backend said when it refused an operation: its own error, kept as
+/// the cause without naming the backend's types in custody's API.
+#[derive(Debug)]
+pub struct StorageError(Box<dyn std::error::Error + Send + Sync>);
+
+impl StorageError {
+    /// Wraps a backend's error.
+    pub(crate) fn new(source: impl std::error::Error + Send + Sync + 'static) -> StorageError {
+        StorageError(Box::new(source))
+    }
+}
+
+impl std::fmt::Display for StorageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for StorageError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
     }
 }
 

@@ -36,7 +36,7 @@ pub mod retention;
 pub mod send;
 mod station;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, StorageError};
 pub use ledger::RecordId;
 pub use station::{InitReport, Station, default_home};
 

@@ -3,13 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::config::{Config, PersonEntry};
 use crate::error::{Error, Result};
 use crate::keys::{StationKey, StationPublicKey};
+use crate::ledger::store::{Query, args};
 use crate::ledger::{Entry, HeadBlock, Ledger, LogFilter, RecordId, VerifyReport, Writer, prove};
 use crate::people::{Actor, Person, Role, check_name};
 
@@ -333,14 +333,11 @@ impl Station {
     /// registered them, never from the table alone (a role edited into the table is
     /// refused as tampering).
     pub fn role_of(&self, name: &str) -> Result<Option<Role>> {
-        let row: Option<(String, String)> = self
-            .ledger
-            .conn()
-            .query_row("SELECT role, id FROM people WHERE name = ?1", [name], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()
-            .map_err(Error::sqlite(self.ledger.path()))?;
+        let row: Option<(String, String)> = self.ledger.db().one(
+            "SELECT role, id FROM people WHERE name = ?1",
+            args![name],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let Some((role, id)) = row else {
             return Ok(None);
         };
@@ -357,34 +354,18 @@ impl Station {
 
     /// Everyone registered, in order of registration.
     pub fn people(&self) -> Result<Vec<Person>> {
-        let mut stmt = self
-            .ledger
-            .conn()
-            .prepare(
-                "SELECT p.name, p.role, p.id, e.at FROM people p JOIN entries e ON e.seq = p.seq ORDER BY p.seq",
-            )
-            .map_err(Error::sqlite(self.ledger.path()))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                ))
-            })
-            .map_err(Error::sqlite(self.ledger.path()))?;
-        let mut people = Vec::new();
-        for row in rows {
-            let (name, role, id, since) = row.map_err(Error::sqlite(self.ledger.path()))?;
-            people.push(Person {
-                name,
-                role: Role::parse(&role)?,
-                id,
-                since,
-            });
-        }
-        Ok(people)
+        self.ledger.db().map(
+            "SELECT p.name, p.role, p.id, e.at FROM people p JOIN entries e ON e.seq = p.seq ORDER BY p.seq",
+            &[],
+            |r| {
+                Ok(Person {
+                    name: r.get(0)?,
+                    role: Role::parse(&r.get::<String>(1)?)?,
+                    id: r.get(2)?,
+                    since: r.get(3)?,
+                })
+            },
+        )
     }
 
     /// Registers a person (managers only); returns their record id.
@@ -509,7 +490,7 @@ impl Station {
                 ),
             });
         }
-        crate::ledger::check_registered_key(self.ledger.conn(), key)
+        crate::ledger::check_registered_key(self.ledger.db(), key)
             .map_err(|problem| Error::Tampered { seq: 1, problem })?;
         let witnessed = self.ledger.check_witness()?;
         let mut report = self.ledger.verify(key, block.as_ref())?;

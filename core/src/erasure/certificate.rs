@@ -8,7 +8,6 @@
 
 use std::path::Path;
 
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -17,6 +16,7 @@ use crate::clock;
 use crate::error::{Error, Result};
 use crate::keys::StationKey;
 use crate::ledger::project::Attachment;
+use crate::ledger::store::{Backend, Query, Row, args};
 use crate::ledger::{RecordId, Writer};
 use crate::station::Station;
 
@@ -106,16 +106,12 @@ const SELECT: &str = "SELECT id, kind, subject, serial, status, issued_at, body,
 /// entry about it (a document edited in the table is refused as tampering).
 pub(crate) fn authentic_document_in(
     w: &Writer<'_>,
-    prover: &mut crate::ledger::prove::Prover<'_>,
+    prover: &mut crate::ledger::prove::Prover<'_, impl Backend>,
     id: &str,
 ) -> Result<Value> {
     let body: String = w
-        .tx()
-        .query_row("SELECT body FROM certificates WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()
-        .map_err(w.sql_err())?
+        .db()
+        .value("SELECT body FROM certificates WHERE id = ?1", args![id])?
         .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no certificate with that id)")))?;
     let recorded = prover
         .about(id)?
@@ -133,7 +129,7 @@ pub(crate) fn authentic_document_in(
         .map_err(|e| Error::Invalid(format!("certificate {id} is unreadable: {e}")))
 }
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Certificate> {
+fn from_row(r: &Row) -> Result<Certificate> {
     Ok(Certificate {
         id: r.get(0)?,
         kind: r.get(1)?,
@@ -151,16 +147,15 @@ impl Station {
     /// Every certificate, oldest first.
     pub fn certificates(&self) -> Result<Vec<Certificate>> {
         self.ledger
-            .query_all(&format!("{SELECT} ORDER BY issued_at"), [], from_row)
+            .db()
+            .map(&format!("{SELECT} ORDER BY issued_at"), &[], from_row)
     }
 
     /// One certificate.
     pub fn certificate(&self, id: &RecordId) -> Result<Certificate> {
         self.ledger
-            .conn()
-            .query_row(&format!("{SELECT} WHERE id = ?1"), [id], from_row)
-            .optional()
-            .map_err(Error::sqlite(self.ledger.path()))?
+            .db()
+            .one(&format!("{SELECT} WHERE id = ?1"), args![id], from_row)?
             .ok_or_else(|| {
                 Error::NoSuchRecord(format!(
                     "{id} (no certificate with that id; see `custody cert list`)"
@@ -509,26 +504,16 @@ impl Station {
         let ledger_ok = if signer_name.as_deref() == Some("station") {
             let seq: Option<i64> = self
                 .ledger
-                .conn()
-                .query_row(
-                    "SELECT e.seq FROM entries e JOIN payloads p ON p.seq = e.seq \
-                     WHERE e.kind IN ('certificate', 'cert-sign-off') AND json_extract(p.body, '$.sha256') = ?1 \
-                     ORDER BY e.seq LIMIT 1",
-                    [&sha256],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(Error::sqlite(self.ledger.path()))?;
+                .db()
+                .entries_with(&["certificate", "cert-sign-off"], "$.sha256", &sha256)?
+                .first()
+                .map(|(seq, _)| *seq);
             verdict.ledger_seq = seq;
             let current: Option<String> = match &id {
                 Some(id) => self
                     .ledger
-                    .conn()
-                    .query_row("SELECT sha256 FROM certificates WHERE id = ?1", [id], |r| {
-                        r.get(0)
-                    })
-                    .optional()
-                    .map_err(Error::sqlite(self.ledger.path()))?,
+                    .db()
+                    .value("SELECT sha256 FROM certificates WHERE id = ?1", args![id])?,
                 None => None,
             };
             let superseded = match &current {

@@ -1,4 +1,5 @@
-//! The tamper-evident ledger: one SQLite file that every workflow appends to.
+//! The tamper-evident ledger that every workflow appends to, kept by a storage backend
+//! behind one seam (`store`; today SQLite, in `sqlite`).
 //!
 //! Each entry's `hash` covers its own fields and the previous entry's hash, so the
 //! entries form a chain; the entry's payload (canonical JSON) is kept apart in
@@ -7,25 +8,17 @@
 //! After every command that appends, a checkpoint over the new head is signed with the
 //! station key. `docs/ledger-format.md` gives the exact byte strings.
 //!
-//! # Locking
-//!
-//! Every write runs in a `BEGIN IMMEDIATE` transaction, which takes SQLite's write
-//! lock before reading the head, so two processes can never both extend the same
-//! head. Waiting writers retry for up to [`BUSY_TIMEOUT`]. The file is in WAL mode so
-//! readers (`log`, `verify`) never block a writer.
-//!
-//! # Compatibility
-//!
-//! The schema is an append-only list of migrations tracked by `PRAGMA user_version`
-//! and applied in one exclusive transaction. A file whose version is newer than this
-//! binary knows is refused rather than guessed at. The hashing rules are versioned by
-//! the `custody-ledger/v1` prefix of every hashed string.
+//! Everything that gives the record its meaning is computed here, above the seam:
+//! entry hashes, commitments, checkpoints, what every projection row is
+//! (`project`), proofs (`prove`) and verification. A backend stores rows and runs
+//! portable statements; locking, compatibility (migrations) and durability are its
+//! own (see `sqlite`). The hashing rules are versioned by the `custody-ledger/v1`
+//! prefix of every hashed string.
 //!
 //! # Failure modes
 //!
-//! `synchronous=FULL` makes every committed transaction durable before the command
-//! reports success. A process killed mid-append leaves either the whole transaction
-//! (entries, payloads, projections, checkpoint) or none of it. Triggers refuse
+//! A process killed mid-append leaves either the whole transaction (entries,
+//! payloads, projections, checkpoint) or none of it. Triggers refuse
 //! `UPDATE` and `DELETE` on entries and checkpoints, and anything but erasure on
 //! payloads; someone who drops the triggers can still edit the file, which
 //! [`Ledger::verify`] detects, and a deleted tail or an old copy restored is caught
@@ -33,8 +26,8 @@
 
 pub(crate) mod project;
 pub(crate) mod prove;
-mod rebuild;
-mod schema;
+pub(crate) mod sqlite;
+pub(crate) mod store;
 mod verify;
 mod witness;
 
@@ -42,13 +35,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, ValueRef};
-use rusqlite::{Connection, OptionalExtension, ToSql, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-pub use rebuild::RowMismatch;
+pub use sqlite::rebuild::RowMismatch;
+
+use store::{Backend, Cell, Query, ToCell, args};
 pub use verify::{HeadBlock, VerifyReport};
 
 use crate::clock;
@@ -100,18 +93,6 @@ impl RecordId {
 impl std::fmt::Display for RecordId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-impl ToSql for RecordId {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        self.0.to_sql()
-    }
-}
-
-impl FromSql for RecordId {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        String::column_result(value).map(RecordId)
     }
 }
 
@@ -226,8 +207,7 @@ pub(crate) fn check_field(what: &str, value: &str) -> Result<()> {
 
 /// The ledger file, open.
 pub struct Ledger {
-    conn: Connection,
-    path: PathBuf,
+    db: sqlite::Db,
     /// The last head this station verified ([`witness`]).
     witness: PathBuf,
     /// What [`prove`] has followed to a signed checkpoint in this process.
@@ -236,7 +216,9 @@ pub struct Ledger {
 
 impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ledger").field("path", &self.path).finish()
+        f.debug_struct("Ledger")
+            .field("path", &self.db.path())
+            .finish()
     }
 }
 
@@ -246,13 +228,7 @@ impl Ledger {
         if path.exists() {
             return Err(Error::HomeExists(path.to_path_buf()));
         }
-        let ledger = Ledger::open_inner(path, rusqlite::OpenFlags::default())?;
-        {
-            use std::os::unix::fs::PermissionsExt;
-            // The WAL and shared-memory files SQLite creates later copy this mode.
-            fs_err::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-        }
-        Ok(ledger)
+        Ok(Ledger::with(sqlite::Db::create(path)?, path))
     }
 
     /// Opens an existing ledger, applying any migrations it lacks.
@@ -260,87 +236,30 @@ impl Ledger {
         if !path.is_file() {
             return Err(Error::NoHome(path.parent().unwrap_or(path).to_path_buf()));
         }
-        Ledger::open_inner(
-            path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
-                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | rusqlite::OpenFlags::SQLITE_OPEN_URI,
-        )
+        Ok(Ledger::with(sqlite::Db::open(path)?, path))
     }
 
-    fn open_inner(path: &Path, flags: rusqlite::OpenFlags) -> Result<Ledger> {
-        let err = Error::sqlite(path);
-        let conn = Connection::open_with_flags(path, flags).map_err(err)?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(Error::sqlite(path))?;
-        // `rebuilt` holds the copy of the projections that `verify` rebuilds; attached
-        // here because SQLite refuses ATTACH inside a transaction.
-        conn.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; \
-             ATTACH DATABASE ':memory:' AS rebuilt;",
-        )
-        .map_err(Error::sqlite(path))?;
-        let mut ledger = Ledger {
-            conn,
-            path: path.to_path_buf(),
+    fn with(db: sqlite::Db, path: &Path) -> Ledger {
+        Ledger {
+            db,
             witness: witness::path_for(path),
             linked: prove::Linked::default(),
-        };
-        ledger.migrate()?;
-        Ok(ledger)
-    }
-
-    fn migrate(&mut self) -> Result<()> {
-        let latest = schema::MIGRATIONS.len() as i64;
-        let path = self.path.clone();
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(Error::sqlite(&path))?;
-        if version > latest {
-            return Err(Error::DatabaseTooNew {
-                path,
-                found: version,
-                supported: latest,
-            });
         }
-        if version == latest {
-            return Ok(());
-        }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Exclusive)
-            .map_err(Error::sqlite(&path))?;
-        // Another process may have migrated while we waited for the lock.
-        let version: i64 = tx
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(Error::sqlite(&path))?;
-        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
-            tx.execute_batch(sql).map_err(Error::sqlite(&path))?;
-            tx.pragma_update(None, "user_version", i as i64 + 1)
-                .map_err(Error::sqlite(&path))?;
-        }
-        tx.commit().map_err(Error::sqlite(&path))
     }
 
     /// Proves entries of this ledger against `key` ([`prove`]).
-    pub(crate) fn prover<'a>(&'a self, key: &'a StationPublicKey) -> prove::Prover<'a> {
-        prove::Prover::new(
-            &self.conn,
-            &self.path,
-            key,
-            std::rc::Rc::clone(&self.linked),
-        )
+    pub(crate) fn prover<'a>(&'a self, key: &'a StationPublicKey) -> prove::Prover<'a, sqlite::Db> {
+        prove::Prover::new(&self.db, key, std::rc::Rc::clone(&self.linked))
     }
 
     /// The ledger file's path.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.db.path()
     }
 
-    /// The connection, for reading projections (domain tables).
-    pub fn conn(&self) -> &Connection {
-        &self.conn
+    /// The database, for reading projections (domain tables).
+    pub(crate) fn db(&self) -> &sqlite::Db {
+        &self.db
     }
 
     /// Runs `f` in one write transaction; if it appended anything, signs a checkpoint
@@ -352,28 +271,18 @@ impl Ledger {
         key: &StationKey,
         f: impl FnOnce(&mut Writer<'_>) -> Result<T>,
     ) -> Result<T> {
-        let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(Error::sqlite(&path))?;
-        let last: Option<(i64, String, String)> = tx
-            .query_row(
-                "SELECT seq, at, hash FROM entries ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
-            .map_err(Error::sqlite(&path))?;
-        let (size, last_at, head) = match last {
-            Some((seq, at, hash)) => (seq, Some(at), hash),
+        let tx = self.db.begin()?;
+        let (size, last_at, head) = match tx.row(
+            "SELECT seq, at, hash FROM entries ORDER BY seq DESC LIMIT 1",
+            &[],
+        )? {
+            Some(row) => (row.get(0)?, Some(row.get(1)?), row.get(2)?),
             None => (0, None, GENESIS_PREV.to_string()),
         };
         // Never sign over a chain this station has not checked.
-        check_before_append(&tx, &path, &self.witness, key.public(), size, &head)?;
+        check_before_append(&tx, &self.witness, key.public(), size, &head)?;
         let mut writer = Writer {
             tx,
-            path: &path,
             linked: std::rc::Rc::clone(&self.linked),
             key: key.public(),
             station,
@@ -392,19 +301,16 @@ impl Ledger {
                 writer.size, writer.head
             );
             let signature = key.sign(message.as_bytes(), &comment)?;
-            writer
-                .tx
-                .execute(
-                    "INSERT INTO checkpoints(size, head, at, signature) VALUES (?1, ?2, ?3, ?4)",
-                    params![writer.size, writer.head, at, signature],
-                )
-                .map_err(Error::sqlite(&path))?;
+            writer.tx.execute(
+                "INSERT INTO checkpoints(size, head, at, signature) VALUES (?1, ?2, ?3, ?4)",
+                args![writer.size, writer.head, at, signature],
+            )?;
         }
         let witnessed = witness::Witness {
             size: writer.size,
             head: writer.head.clone(),
         };
-        writer.tx.commit().map_err(Error::sqlite(&path))?;
+        writer.tx.commit()?;
         if witnessed.size > 0 {
             witness::advance(&self.witness, &witnessed);
         }
@@ -418,12 +324,8 @@ impl Ledger {
             return Ok(None);
         };
         let hash: Option<String> = self
-            .conn
-            .query_row("SELECT hash FROM entries WHERE seq = ?1", [w.size], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(Error::sqlite(&self.path))?;
+            .db
+            .value("SELECT hash FROM entries WHERE seq = ?1", args![w.size])?;
         match hash {
             None => {
                 let size = self.size()?;
@@ -459,21 +361,20 @@ impl Ledger {
 
     /// The latest signed checkpoint.
     pub fn latest_checkpoint(&self) -> Result<Option<Checkpoint>> {
-        self.conn
-            .query_row(
+        self.db
+            .row(
                 "SELECT size, head, at, signature FROM checkpoints ORDER BY size DESC LIMIT 1",
-                [],
-                |r| {
-                    Ok(Checkpoint {
-                        size: r.get(0)?,
-                        head: r.get(1)?,
-                        at: r.get(2)?,
-                        signature: r.get(3)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(Error::sqlite(&self.path))
+                &[],
+            )?
+            .map(|r| {
+                Ok(Checkpoint {
+                    size: r.get(0)?,
+                    head: r.get(1)?,
+                    at: r.get(2)?,
+                    signature: r.get(3)?,
+                })
+            })
+            .transpose()
     }
 
     /// Entries matching `filter`, oldest first.
@@ -482,103 +383,75 @@ impl Ledger {
             "SELECT e.seq, e.at, e.actor, e.station, e.kind, e.subject, e.commitment, e.prev_hash, \
              e.hash, p.body, p.erased FROM entries e LEFT JOIN payloads p ON p.seq = e.seq WHERE 1=1",
         );
-        let mut args: Vec<&dyn ToSql> = Vec::new();
-        if let Some(kind) = &filter.kind {
-            sql.push_str(" AND e.kind = ?");
-            args.push(kind);
-        }
-        if let Some(since) = &filter.since {
-            sql.push_str(" AND e.at >= ?");
-            args.push(since);
-        }
-        if let Some(actor) = &filter.actor {
-            sql.push_str(" AND e.actor = ?");
-            args.push(actor);
-        }
-        if let Some(subject) = &filter.subject {
-            sql.push_str(" AND e.subject = ?");
-            args.push(subject);
+        let mut cells: Vec<Cell> = Vec::new();
+        for (column, value) in [
+            ("e.kind = ", &filter.kind),
+            ("e.at >= ", &filter.since),
+            ("e.actor = ", &filter.actor),
+            ("e.subject = ", &filter.subject),
+        ] {
+            if let Some(value) = value {
+                cells.push(value.to_cell());
+                sql.push_str(&format!(" AND {column}?{}", cells.len()));
+            }
         }
         sql.push_str(" ORDER BY e.seq");
-        let mut stmt = self.conn.prepare(&sql).map_err(Error::sqlite(&self.path))?;
-        let rows = stmt
-            .query_map(args.as_slice(), entry_from_row)
-            .map_err(Error::sqlite(&self.path))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(Error::sqlite(&self.path))
+        self.db.map(&sql, &cells, entry_from_row)
     }
 
     /// Writes every entry with its payload as one JSON object per line; returns how
     /// many were written.
     pub fn export_jsonl(&self, out: &mut dyn Write) -> Result<u64> {
-        let mut stmt = self
-            .conn
-            .prepare(
+        // In pages, so that a ledger of millions of entries is never held at once.
+        const PAGE: i64 = 4096;
+        let mut count = 0u64;
+        let mut after = 0i64;
+        loop {
+            let rows = self.db.rows(
                 "SELECT e.seq, e.at, e.actor, e.station, e.kind, e.subject, e.commitment, \
                  e.prev_hash, e.hash, p.body, p.erased, p.salt FROM entries e \
-                 LEFT JOIN payloads p ON p.seq = e.seq ORDER BY e.seq",
-            )
-            .map_err(Error::sqlite(&self.path))?;
-        let mut rows = stmt.query([]).map_err(Error::sqlite(&self.path))?;
-        let mut count = 0;
-        while let Some(row) = rows.next().map_err(Error::sqlite(&self.path))? {
-            let entry = entry_from_row(row).map_err(Error::sqlite(&self.path))?;
-            let salt: Option<String> = row.get(11).map_err(Error::sqlite(&self.path))?;
-            let mut object = serde_json::to_value(&entry)
-                .map_err(|e| Error::Invalid(format!("cannot export entry {}: {e}", entry.seq)))?;
-            object["salt"] = salt.map_or(Value::Null, Value::String);
-            serde_json::to_writer(&mut *out, &object)
-                .map_err(|e| Error::Io(std::io::Error::other(e)))?;
-            out.write_all(b"\n")?;
-            count += 1;
+                 LEFT JOIN payloads p ON p.seq = e.seq WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2",
+                args![after, PAGE],
+            )?;
+            if rows.is_empty() {
+                return Ok(count);
+            }
+            for row in &rows {
+                let entry = entry_from_row(row)?;
+                let salt: Option<String> = row.get(11)?;
+                let mut object = serde_json::to_value(&entry).map_err(|e| {
+                    Error::Invalid(format!("cannot export entry {}: {e}", entry.seq))
+                })?;
+                object["salt"] = salt.map_or(Value::Null, Value::String);
+                serde_json::to_writer(&mut *out, &object)
+                    .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+                out.write_all(b"\n")?;
+                count += 1;
+                after = entry.seq;
+            }
         }
-        Ok(count)
     }
 
     /// Looks up which entry created a record and what kind of record it is.
     pub fn record(&self, id: &RecordId) -> Result<(String, i64)> {
-        self.conn
-            .query_row("SELECT kind, seq FROM records WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()
-            .map_err(Error::sqlite(&self.path))?
-            .ok_or_else(|| Error::NoSuchRecord(id.to_string()))
-    }
-
-    /// Runs a query over projections and collects its rows.
-    pub fn query_all<T, P: rusqlite::Params>(
-        &self,
-        sql: &str,
-        params: P,
-        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(sql)
-            .map_err(Error::sqlite(&self.path))?;
-        let rows = stmt
-            .query_map(params, row)
-            .map_err(Error::sqlite(&self.path))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(Error::sqlite(&self.path))
+        let row = self
+            .db
+            .row("SELECT kind, seq FROM records WHERE id = ?1", args![id])?
+            .ok_or_else(|| Error::NoSuchRecord(id.to_string()))?;
+        Ok((row.get(0)?, row.get(1)?))
     }
 
     /// The time of the first entry (the station's `init`), if any.
     pub fn first_at(&self) -> Result<Option<String>> {
-        self.conn
-            .query_row("SELECT at FROM entries WHERE seq = 1", [], |r| r.get(0))
-            .optional()
-            .map_err(Error::sqlite(&self.path))
+        self.db.value("SELECT at FROM entries WHERE seq = 1", &[])
     }
 
     /// Number of entries in the chain.
     pub fn size(&self) -> Result<i64> {
-        self.conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM entries", [], |r| {
-                r.get(0)
-            })
-            .map_err(Error::sqlite(&self.path))
+        Ok(self
+            .db
+            .value("SELECT COALESCE(MAX(seq), 0) FROM entries", &[])?
+            .unwrap_or(0))
     }
 }
 
@@ -590,8 +463,7 @@ impl Ledger {
 /// check; without a witness (the first write after an upgrade), the whole chain
 /// once.
 fn check_before_append(
-    tx: &Connection,
-    path: &Path,
+    tx: &impl Backend,
     witness_path: &Path,
     key: &StationPublicKey,
     size: i64,
@@ -601,15 +473,13 @@ fn check_before_append(
         return Ok(());
     }
     let refuse = |seq: i64, problem: String| Error::WontWrite { seq, problem };
-    let sqlerr = Error::sqlite(path);
     let checkpoint: Option<(i64, String, String, String)> = tx
-        .query_row(
+        .row(
             "SELECT size, head, at, signature FROM checkpoints ORDER BY size DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()
-        .map_err(sqlerr)?;
+            &[],
+        )?
+        .map(|r| Ok::<_, Error>((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .transpose()?;
     let Some((covered, covered_head, at, signature)) = checkpoint else {
         return Err(refuse(1, "the ledger has no signed checkpoint".into()));
     };
@@ -644,10 +514,8 @@ fn check_before_append(
         .is_some_and(|w| w.size == size && w.head == head);
     if !seen {
         let station: String = tx
-            .query_row("SELECT station FROM entries WHERE seq = ?1", [size], |r| {
-                r.get(0)
-            })
-            .map_err(Error::sqlite(path))?;
+            .value("SELECT station FROM entries WHERE seq = ?1", args![size])?
+            .unwrap_or_default();
         key.verify(
             checkpoint_message(&station, size, head, &at).as_bytes(),
             &signature,
@@ -664,7 +532,7 @@ fn check_before_append(
         Some(w) => (w.size, w.head),
         None => (0, GENESIS_PREV.to_string()),
     };
-    verify::check_tail(tx, path, from, &from_hash).map_err(|e| match e {
+    verify::check_tail(tx, from, &from_hash).map_err(|e| match e {
         Error::Tampered { seq, problem } => refuse(seq, problem),
         other => other,
     })?;
@@ -674,17 +542,15 @@ fn check_before_append(
 /// Checks that `key` is the station key the ledger's `init` entry registered; says
 /// what is wrong otherwise.
 pub(crate) fn check_registered_key(
-    conn: &Connection,
+    db: &impl Query,
     key: &StationPublicKey,
 ) -> std::result::Result<(), String> {
-    let body: Option<String> = conn
-        .query_row(
+    let body: Option<String> = db
+        .value::<Option<String>>(
             "SELECT p.body FROM entries e JOIN payloads p ON p.seq = e.seq \
              WHERE e.seq = 1 AND e.kind = 'init'",
-            [],
-            |r| r.get(0),
+            &[],
         )
-        .optional()
         .map_err(|e| e.to_string())?
         .flatten();
     let registered = body
@@ -704,7 +570,7 @@ pub(crate) fn check_registered_key(
     Ok(())
 }
 
-fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+fn entry_from_row(r: &store::Row) -> Result<Entry> {
     let body: Option<String> = r.get(9)?;
     Ok(Entry {
         seq: r.get(0)?,
@@ -723,8 +589,7 @@ fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
 
 /// An open write transaction on the ledger.
 pub struct Writer<'a> {
-    tx: Transaction<'a>,
-    path: &'a Path,
+    tx: sqlite::DbTx<'a>,
     /// The station key's public half, to prove entries with.
     key: &'a StationPublicKey,
     linked: prove::Linked,
@@ -736,25 +601,15 @@ pub struct Writer<'a> {
     buf: Vec<u8>,
 }
 
-impl Writer<'_> {
+impl<'a> Writer<'a> {
     /// Proves entries read inside this transaction ([`prove`]).
-    pub(crate) fn prover(&self) -> prove::Prover<'_> {
-        prove::Prover::new(
-            &self.tx,
-            self.path,
-            self.key,
-            std::rc::Rc::clone(&self.linked),
-        )
+    pub(crate) fn prover(&self) -> prove::Prover<'_, sqlite::DbTx<'a>> {
+        prove::Prover::new(&self.tx, self.key, std::rc::Rc::clone(&self.linked))
     }
 
-    /// The transaction, for writing projections in the same commit as their entry.
-    pub fn tx(&self) -> &Transaction<'_> {
+    /// The transaction, for reading projections in the same transaction.
+    pub(crate) fn db(&self) -> &sqlite::DbTx<'a> {
         &self.tx
-    }
-
-    /// Maps a SQLite error to the crate error, naming the ledger.
-    pub fn sql_err(&self) -> impl FnOnce(rusqlite::Error) -> Error + '_ {
-        Error::sqlite(self.path)
     }
 
     fn next_time(&mut self) -> Result<String> {
@@ -815,22 +670,15 @@ impl Writer<'_> {
             &self.head,
         );
         let hash = hex::encode(Sha256::digest(&self.buf));
-        let err = Error::sqlite(self.path);
-        self.tx
-            .prepare_cached(
-                "INSERT INTO entries(seq, at, actor, station, kind, subject, commitment, prev_hash, hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    seq, at, actor, self.station, kind, subject, commitment, self.head, hash
-                ])
-            })
-            .map_err(err)?;
-        self.tx
-            .prepare_cached("INSERT INTO payloads(seq, salt, body) VALUES (?1, ?2, ?3)")
-            .and_then(|mut s| s.execute(params![seq, salt, body]))
-            .map_err(Error::sqlite(self.path))?;
+        self.tx.execute(
+            "INSERT INTO entries(seq, at, actor, station, kind, subject, commitment, prev_hash, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            args![seq, at, actor, self.station, kind, subject, commitment, self.head, hash],
+        )?;
+        self.tx.execute(
+            "INSERT INTO payloads(seq, salt, body) VALUES (?1, ?2, ?3)",
+            args![seq, salt, body],
+        )?;
         let fact = project::Fact {
             seq,
             at: &at,
@@ -838,8 +686,7 @@ impl Writer<'_> {
             kind,
             subject,
         };
-        project::apply(&self.tx, "main", fact, payload, attachment)
-            .map_err(Error::sqlite(self.path))?;
+        project::apply(&self.tx, "main", fact, payload, attachment)?;
         self.size = seq;
         self.head = hash.clone();
         self.appended = true;
@@ -851,25 +698,21 @@ impl Writer<'_> {
     pub fn next_id(&mut self, prefix: &str) -> Result<RecordId> {
         let last: i64 = self
             .tx
-            .prepare_cached("SELECT COALESCE(MAX(last), 0) FROM counters WHERE prefix = ?1")
-            .and_then(|mut s| s.query_row([prefix], |r| r.get(0)))
-            .map_err(Error::sqlite(self.path))?;
+            .value(
+                "SELECT COALESCE(MAX(last), 0) FROM counters WHERE prefix = ?1",
+                args![prefix],
+            )?
+            .unwrap_or(0);
         RecordId::parse(&format!("{prefix}-{}", last + 1))
     }
 
     /// The subjects of every `disposal` entry: the retained items disposed of.
     pub(crate) fn disposed_items(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT DISTINCT subject FROM entries WHERE kind = 'disposal' ORDER BY subject",
-            )
-            .map_err(Error::sqlite(self.path))?;
-        let rows = stmt
-            .query_map([], |r| r.get(0))
-            .map_err(Error::sqlite(self.path))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(Error::sqlite(self.path))
+        self.tx.map(
+            "SELECT DISTINCT subject FROM entries WHERE kind = 'disposal' ORDER BY subject",
+            &[],
+            |r| r.get(0),
+        )
     }
 
     /// Erases the payloads of every entry about `items` that still has one: first
@@ -878,29 +721,20 @@ impl Writer<'_> {
     /// then erases them in the same transaction. Returns how many were erased.
     pub(crate) fn erase_payloads(&mut self, actor: &str, items: &[String]) -> Result<u64> {
         let mut erasable: Vec<(i64, String, String, Value)> = Vec::new();
-        {
-            let mut stmt = self
-                .tx
-                .prepare_cached(
-                    "SELECT e.seq, e.kind, e.subject, p.body FROM entries e JOIN payloads p ON p.seq = e.seq \
-                     WHERE e.subject = ?1 AND p.body IS NOT NULL ORDER BY e.seq",
-                )
-                .map_err(Error::sqlite(self.path))?;
-            for item in items {
-                let rows = stmt
-                    .query_map([item], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
-                    })
-                    .map_err(Error::sqlite(self.path))?;
-                for row in rows {
-                    let (seq, kind, subject, body) = row.map_err(Error::sqlite(self.path))?;
-                    let payload: Value =
-                        serde_json::from_str(&body).map_err(|e| Error::Tampered {
-                            seq,
-                            problem: format!("its payload is not JSON: {e}"),
-                        })?;
-                    erasable.push((seq, kind, subject, payload));
-                }
+        for item in items {
+            let rows = self.tx.rows(
+                "SELECT e.seq, e.kind, e.subject, p.body FROM entries e JOIN payloads p ON p.seq = e.seq \
+                 WHERE e.subject = ?1 AND p.body IS NOT NULL ORDER BY e.seq",
+                args![item],
+            )?;
+            for row in rows {
+                let seq: i64 = row.get(0)?;
+                let body: String = row.get(3)?;
+                let payload: Value = serde_json::from_str(&body).map_err(|e| Error::Tampered {
+                    seq,
+                    problem: format!("its payload is not JSON: {e}"),
+                })?;
+                erasable.push((seq, row.get(1)?, row.get(2)?, payload));
             }
         }
         if erasable.is_empty() {
@@ -926,15 +760,11 @@ impl Writer<'_> {
             }),
         )?;
         let now = clock::stamp(clock::now());
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "UPDATE payloads SET salt = NULL, body = NULL, erased = ?2 WHERE seq = ?1 AND body IS NOT NULL",
-            )
-            .map_err(Error::sqlite(self.path))?;
         for seq in &seqs {
-            stmt.execute(params![seq, now])
-                .map_err(Error::sqlite(self.path))?;
+            self.tx.execute(
+                "UPDATE payloads SET salt = NULL, body = NULL, erased = ?2 WHERE seq = ?1 AND body IS NOT NULL",
+                args![seq, now],
+            )?;
         }
         Ok(seqs.len() as u64)
     }

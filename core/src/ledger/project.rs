@@ -8,8 +8,10 @@
 //! A payload erased for retention is replayed from the facts the erasure entry kept of
 //! it ([`facts`]): the parts the projections need, without the personal ones.
 
-use rusqlite::{Connection, params};
 use serde_json::{Value, json};
+
+use super::store::{Cell, Query, args};
+use crate::error::Result;
 
 /// The entry kinds that create a record (`records` row, id = subject).
 pub(crate) const RECORD_KINDS: &[&str] = &[
@@ -70,74 +72,72 @@ fn text<'a>(p: &'a Value, key: &str) -> Option<&'a str> {
 /// Applies one entry with payload `p` to the projection tables of `schema` (`main`,
 /// or the copy `verify` rebuilds). Entries of other records are read from `main`.
 pub(crate) fn apply(
-    conn: &Connection,
+    db: &impl Query,
     schema: &str,
     e: Fact<'_>,
     p: &Value,
     attachment: Option<&Attachment>,
-) -> rusqlite::Result<()> {
-    let run = |statement: &str, args: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<usize> {
-        conn.prepare_cached(&statement.replace("{s}", schema))?
-            .execute(args)
+) -> Result<()> {
+    let run = |statement: &str, cells: &[Cell]| -> Result<usize> {
+        db.execute(&statement.replace("{s}", schema), cells)
     };
     if RECORD_KINDS.contains(&e.kind) {
         run(
             "INSERT INTO {s}.records(id, kind, seq) VALUES (?1, ?2, ?3)",
-            &[&e.subject, &e.kind, &e.seq],
+            args![e.subject, e.kind, e.seq],
         )?;
         if let Some((prefix, number)) = e.subject.split_once('-')
             && let Ok(number) = number.parse::<i64>()
         {
             let bumped = run(
                 "UPDATE {s}.counters SET last = MAX(last, ?2) WHERE prefix = ?1",
-                &[&prefix, &number],
+                args![prefix, number],
             )?;
             if bumped == 0 {
                 run(
                     "INSERT INTO {s}.counters(prefix, last) VALUES (?1, ?2)",
-                    &[&prefix, &number],
+                    args![prefix, number],
                 )?;
             }
         }
     }
-    apply_effects(conn, schema, e, p, attachment)
+    apply_effects(db, schema, e, p, attachment)
 }
 
 /// What [`apply`] does besides registering record ids: every projection but `records`
 /// and `counters` (which a rebuild derives from the entries in bulk).
 pub(crate) fn apply_effects(
-    conn: &Connection,
+    db: &impl Query,
     schema: &str,
     e: Fact<'_>,
     p: &Value,
     attachment: Option<&Attachment>,
-) -> rusqlite::Result<()> {
-    let run = |statement: &str, args: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<usize> {
-        conn.prepare_cached(&statement.replace("{s}", schema))?
-            .execute(args)
+) -> Result<()> {
+    let run = |statement: &str, cells: &[Cell]| -> Result<usize> {
+        db.execute(&statement.replace("{s}", schema), cells)
     };
     let set_media = |id: &str, status: &str| {
         run(
             "UPDATE {s}.media SET status = ?2 WHERE id = ?1",
-            &[&id, &status],
+            args![id, status],
         )
     };
     match e.kind {
         "person-add" => {
             run(
                 "INSERT INTO {s}.people(name, role, id, seq) VALUES (?1, ?2, ?3, ?4)",
-                &[&text(p, "name"), &text(p, "role"), &e.subject, &e.seq],
+                args![text(p, "name"), text(p, "role"), e.subject, e.seq],
             )?;
         }
         "request" => {
             let kind = text(p, "request_kind");
-            request(conn, schema, e, kind.unwrap_or(""), text(p, "summary"))?;
+            request(db, schema, e, kind.unwrap_or(""), text(p, "summary"))?;
             if kind == Some("disposal")
                 && let Some(item) = p.get("details").and_then(|d| text(d, "item"))
             {
                 run(
                     "UPDATE {s}.retained SET disposal_request = ?2 WHERE id = ?1",
-                    &[&item, &e.subject],
+                    args![item, e.subject],
                 )?;
             }
         }
@@ -147,25 +147,25 @@ pub(crate) fn apply_effects(
                 text(p, "what").unwrap_or(""),
                 text(p, "destination").unwrap_or("")
             );
-            request(conn, schema, e, "carryout", Some(&summary))?;
+            request(db, schema, e, "carryout", Some(&summary))?;
             run(
                 "INSERT INTO {s}.carryouts(id, what, reason, destination, return_by, transport, media, \
                  transfer, personal_data, records, encrypted) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                &[
-                    &e.subject,
-                    &text(p, "what"),
-                    &text(p, "reason"),
-                    &text(p, "destination"),
-                    &text(p, "return_by"),
-                    &text(p, "transport"),
-                    &text(p, "media"),
-                    &text(p, "transfer"),
-                    &p.get("personal_data")
+                args![
+                    e.subject,
+                    text(p, "what"),
+                    text(p, "reason"),
+                    text(p, "destination"),
+                    text(p, "return_by"),
+                    text(p, "transport"),
+                    text(p, "media"),
+                    text(p, "transfer"),
+                    p.get("personal_data")
                         .and_then(Value::as_bool)
                         .unwrap_or(false),
-                    &p.get("records").and_then(Value::as_i64),
-                    &text(p, "encrypted"),
+                    p.get("records").and_then(Value::as_i64),
+                    text(p, "encrypted")
                 ],
             )?;
         }
@@ -175,10 +175,10 @@ pub(crate) fn apply_effects(
                 text(p, "content").unwrap_or(""),
                 text(p, "system").unwrap_or("")
             );
-            request(conn, schema, e, "download", Some(&summary))?;
+            request(db, schema, e, "download", Some(&summary))?;
             run(
                 "INSERT INTO {s}.downloads(id, content, system) VALUES (?1, ?2, ?3)",
-                &[&e.subject, &text(p, "content"), &text(p, "system")],
+                args![e.subject, text(p, "content"), text(p, "system")],
             )?;
         }
         "approve" | "reject" => {
@@ -190,52 +190,52 @@ pub(crate) fn apply_effects(
             run(
                 "UPDATE {s}.requests SET status = ?2, decided_by = ?3, decided_at = ?4, \
                  decision_note = ?5 WHERE id = ?1",
-                &[&e.subject, &status, &e.actor, &e.at, &note],
+                args![e.subject, status, e.actor, e.at, note],
             )?;
         }
         "send" => {
             if let Some(request) = text(p, "request") {
                 run(
                     "UPDATE {s}.requests SET used_by = ?2 WHERE id = ?1",
-                    &[&request, &e.subject],
+                    args![request, e.subject],
                 )?;
             }
         }
         "contact-add" | "contact-replace" => {
             run(
                 "DELETE FROM {s}.contacts WHERE name = ?1",
-                &[&text(p, "name")],
+                args![text(p, "name")],
             )?;
             run(
                 "INSERT INTO {s}.contacts(name, key, fingerprint, seq) VALUES (?1, ?2, ?3, ?4)",
-                &[
-                    &text(p, "name"),
-                    &text(p, "key"),
-                    &text(p, "fingerprint"),
-                    &e.seq,
+                args![
+                    text(p, "name"),
+                    text(p, "key"),
+                    text(p, "fingerprint"),
+                    e.seq
                 ],
             )?;
         }
         "contact-remove" => {
             run(
                 "DELETE FROM {s}.contacts WHERE name = ?1",
-                &[&text(p, "name")],
+                args![text(p, "name")],
             )?;
         }
         "media-add" => {
             run(
                 "INSERT INTO {s}.media(id, kind, serial, label, model, owner, location, encrypted, \
                  status, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'in-stock', ?9)",
-                &[
-                    &e.subject,
-                    &text(p, "kind"),
-                    &text(p, "serial"),
-                    &text(p, "label"),
-                    &text(p, "model"),
-                    &text(p, "owner"),
-                    &text(p, "location"),
-                    &p.get("encrypted").and_then(Value::as_bool).unwrap_or(false),
-                    &e.at,
+                args![
+                    e.subject,
+                    text(p, "kind"),
+                    text(p, "serial"),
+                    text(p, "label"),
+                    text(p, "model"),
+                    text(p, "owner"),
+                    text(p, "location"),
+                    p.get("encrypted").and_then(Value::as_bool).unwrap_or(false),
+                    e.at
                 ],
             )?;
         }
@@ -243,13 +243,13 @@ pub(crate) fn apply_effects(
             let reason = text(p, "reason");
             run(
                 "UPDATE {s}.media SET status = ?2, retired_reason = ?2 WHERE id = ?1",
-                &[&e.subject, &reason],
+                args![e.subject, reason],
             )?;
         }
         "carryout-out" => {
             run(
                 "UPDATE {s}.carryouts SET out_at = ?2, out_by = ?3 WHERE id = ?1",
-                &[&e.subject, &e.at, &e.actor],
+                args![e.subject, e.at, e.actor],
             )?;
             if let Some(media) = text(p, "media") {
                 set_media(media, "out")?;
@@ -259,7 +259,7 @@ pub(crate) fn apply_effects(
             run(
                 "UPDATE {s}.carryouts SET returned_at = ?2, returned_by = ?3, condition = ?4 \
                  WHERE id = ?1",
-                &[&e.subject, &e.at, &e.actor, &text(p, "condition")],
+                args![e.subject, e.at, e.actor, text(p, "condition")],
             )?;
             if let Some(media) = text(p, "media") {
                 set_media(media, "in-stock")?;
@@ -269,16 +269,16 @@ pub(crate) fn apply_effects(
             run(
                 "INSERT INTO {s}.handovers(id, media, direction, counterparty, purpose, method, \
                  count, at, by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                &[
-                    &e.subject,
-                    &text(p, "media"),
-                    &text(p, "direction"),
-                    &text(p, "counterparty"),
-                    &text(p, "purpose"),
-                    &text(p, "method"),
-                    &p.get("count").and_then(Value::as_i64),
-                    &e.at,
-                    &e.actor,
+                args![
+                    e.subject,
+                    text(p, "media"),
+                    text(p, "direction"),
+                    text(p, "counterparty"),
+                    text(p, "purpose"),
+                    text(p, "method"),
+                    p.get("count").and_then(Value::as_i64),
+                    e.at,
+                    e.actor
                 ],
             )?;
             if let Some(media) = text(p, "media") {
@@ -293,24 +293,24 @@ pub(crate) fn apply_effects(
         "handover-confirm" => {
             run(
                 "UPDATE {s}.handovers SET confirmed_by = ?2, confirmed_at = ?3 WHERE id = ?1",
-                &[&e.subject, &text(p, "by"), &e.at],
+                args![e.subject, text(p, "by"), e.at],
             )?;
         }
         "download-deleted" => {
             run(
                 "UPDATE {s}.downloads SET deleted_at = ?2, deleted_by = ?3 WHERE id = ?1",
-                &[&e.subject, &e.at, &e.actor],
+                args![e.subject, e.at, e.actor],
             )?;
         }
-        "certificate" => certificate(conn, schema, e, p, attachment)?,
+        "certificate" => certificate(db, schema, e, p, attachment)?,
         "cert-sign-off" => {
             run(
                 "UPDATE {s}.certificates SET body = ?2, signature = ?3, sha256 = ?4 WHERE id = ?1",
-                &[
-                    &e.subject,
-                    &attachment.map(|a| a.body.as_str()),
-                    &attachment.map(|a| a.signature.as_str()),
-                    &text(p, "sha256"),
+                args![
+                    e.subject,
+                    attachment.map(|a| a.body.as_str()),
+                    attachment.map(|a| a.signature.as_str()),
+                    text(p, "sha256")
                 ],
             )?;
         }
@@ -320,20 +320,20 @@ pub(crate) fn apply_effects(
                 "INSERT INTO {s}.retained(id, class, basis, years, trigger, since, event_date, due, \
                  media, folders, note, added_at, added_by) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                &[
-                    &e.subject,
-                    &text(p, "class"),
-                    &text(p, "basis"),
-                    &p.get("years").and_then(Value::as_i64),
-                    &text(p, "trigger"),
-                    &text(p, "since"),
-                    &text(p, "event_date"),
-                    &text(p, "due"),
-                    &text(p, "media"),
-                    &folders.to_string(),
-                    &text(p, "note"),
-                    &e.at,
-                    &e.actor,
+                args![
+                    e.subject,
+                    text(p, "class"),
+                    text(p, "basis"),
+                    p.get("years").and_then(Value::as_i64),
+                    text(p, "trigger"),
+                    text(p, "since"),
+                    text(p, "event_date"),
+                    text(p, "due"),
+                    text(p, "media"),
+                    folders.to_string(),
+                    text(p, "note"),
+                    e.at,
+                    e.actor
                 ],
             )?;
             for file in p
@@ -344,11 +344,11 @@ pub(crate) fn apply_effects(
             {
                 run(
                     "INSERT INTO {s}.retained_files(item, path, size, sha256) VALUES (?1, ?2, ?3, ?4)",
-                    &[
-                        &e.subject,
-                        &text(file, "path"),
-                        &file.get("size").and_then(Value::as_i64),
-                        &text(file, "sha256"),
+                    args![
+                        e.subject,
+                        text(file, "path"),
+                        file.get("size").and_then(Value::as_i64),
+                        text(file, "sha256")
                     ],
                 )?;
             }
@@ -356,31 +356,31 @@ pub(crate) fn apply_effects(
         "retain-event" => {
             run(
                 "UPDATE {s}.retained SET event_date = ?2, due = ?3 WHERE id = ?1",
-                &[&e.subject, &text(p, "event_date"), &text(p, "due")],
+                args![e.subject, text(p, "event_date"), text(p, "due")],
             )?;
         }
         "retain-hold" => {
             run(
                 "UPDATE {s}.retained SET hold_reason = ?2, held_by = ?3, held_at = ?4 WHERE id = ?1",
-                &[&e.subject, &text(p, "reason"), &e.actor, &e.at],
+                args![e.subject, text(p, "reason"), e.actor, e.at],
             )?;
         }
         "retain-release" => {
             run(
                 "UPDATE {s}.retained SET hold_reason = NULL, held_by = NULL, held_at = NULL \
                  WHERE id = ?1",
-                &[&e.subject],
+                args![e.subject],
             )?;
         }
         "disposal" => {
             run(
                 "UPDATE {s}.retained SET disposed_at = ?2, disposed_by = ?3 WHERE id = ?1",
-                &[&e.subject, &e.at, &e.actor],
+                args![e.subject, e.at, e.actor],
             )?;
             if let Some(request) = text(p, "request") {
                 run(
                     "UPDATE {s}.requests SET used_by = ?2 WHERE id = ?1",
-                    &[&request, &e.subject],
+                    args![request, e.subject],
                 )?;
             }
             if let Some(medium) = p.get("what").and_then(|w| w.get("media"))
@@ -393,7 +393,7 @@ pub(crate) fn apply_effects(
                 };
                 run(
                     "UPDATE {s}.media SET status = ?2, retired_reason = ?2 WHERE id = ?1",
-                    &[&id, &status],
+                    args![id, status],
                 )?;
             }
         }
@@ -405,13 +405,16 @@ pub(crate) fn apply_effects(
                 .flatten()
             {
                 let item = item.as_str();
-                run("DELETE FROM {s}.retained_files WHERE item = ?1", &[&item])?;
+                run(
+                    "DELETE FROM {s}.retained_files WHERE item = ?1",
+                    args![item],
+                )?;
                 // The personal parts of the register row go with the payloads (only
                 // erasures recorded with their facts, as every erasure now is).
                 if p.get("facts").is_some() {
                     run(
                         "UPDATE {s}.retained SET folders = '[]', note = NULL WHERE id = ?1",
-                        &[&item],
+                        args![item],
                     )?;
                 }
             }
@@ -423,49 +426,53 @@ pub(crate) fn apply_effects(
 
 /// Files a request row: requested by the entry's actor, at its time, pending.
 fn request(
-    conn: &Connection,
+    db: &impl Query,
     schema: &str,
     e: Fact<'_>,
     kind: &str,
     summary: Option<&str>,
-) -> rusqlite::Result<()> {
-    conn.prepare_cached(&format!(
-        "INSERT INTO {schema}.requests(id, kind, requester, summary, requested_at, status) \
-         VALUES (?1, ?2, ?3, ?4, ?5, 'pending')"
-    ))?
-    .execute(params![e.subject, kind, e.actor, summary, e.at])?;
+) -> Result<()> {
+    db.execute(
+        &format!(
+            "INSERT INTO {schema}.requests(id, kind, requester, summary, requested_at, status) \
+             VALUES (?1, ?2, ?3, ?4, ?5, 'pending')"
+        ),
+        args![e.subject, kind, e.actor, summary, e.at],
+    )?;
     Ok(())
 }
 
 /// A certificate row, and what it proves about a medium or a retained item.
 fn certificate(
-    conn: &Connection,
+    db: &impl Query,
     schema: &str,
     e: Fact<'_>,
     p: &Value,
     attachment: Option<&Attachment>,
-) -> rusqlite::Result<()> {
+) -> Result<()> {
     let kind = text(p, "certificate_kind");
-    conn.prepare_cached(&format!(
-        "INSERT INTO {schema}.certificates(id, kind, subject, serial, status, issued_at, body, \
-         signature, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-    ))?
-    .execute(params![
-        e.subject,
-        kind,
-        text(p, "subject"),
-        text(p, "serial"),
-        text(p, "status"),
-        attachment.and_then(|a| a.issued_at.as_deref()),
-        attachment.map(|a| a.body.as_str()),
-        attachment.map(|a| a.signature.as_str()),
-        text(p, "sha256"),
-    ])?;
-    let wiped = |medium: &str| -> rusqlite::Result<()> {
-        conn.prepare_cached(&format!(
-            "UPDATE {schema}.media SET status = 'wiped', certificate = ?2 WHERE id = ?1"
-        ))?
-        .execute(params![medium, e.subject])?;
+    db.execute(
+        &format!(
+            "INSERT INTO {schema}.certificates(id, kind, subject, serial, status, issued_at, body, \
+             signature, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        ),
+        args![
+            e.subject,
+            kind,
+            text(p, "subject"),
+            text(p, "serial"),
+            text(p, "status"),
+            attachment.and_then(|a| a.issued_at.as_deref()),
+            attachment.map(|a| a.body.as_str()),
+            attachment.map(|a| a.signature.as_str()),
+            text(p, "sha256"),
+        ],
+    )?;
+    let wiped = |medium: &str| -> Result<()> {
+        db.execute(
+            &format!("UPDATE {schema}.media SET status = 'wiped', certificate = ?2 WHERE id = ?1"),
+            args![medium, e.subject],
+        )?;
         Ok(())
     };
     match kind {
@@ -473,7 +480,7 @@ fn certificate(
             // The medium the wipe found by its serial, from the wipe entry itself.
             let medium = match text(p, "media") {
                 Some(m) => Some(m.to_owned()),
-                None => wipe_medium(conn, text(p, "subject").unwrap_or(""))?,
+                None => wipe_medium(db, text(p, "subject").unwrap_or(""))?,
             };
             if let Some(medium) = medium {
                 wiped(&medium)?;
@@ -486,10 +493,10 @@ fn certificate(
             }
         }
         Some("disposal") => {
-            conn.prepare_cached(&format!(
-                "UPDATE {schema}.retained SET certificate = ?2 WHERE id = ?1"
-            ))?
-            .execute(params![text(p, "subject"), e.subject])?;
+            db.execute(
+                &format!("UPDATE {schema}.retained SET certificate = ?2 WHERE id = ?1"),
+                args![text(p, "subject"), e.subject],
+            )?;
         }
         _ => {}
     }
@@ -497,15 +504,12 @@ fn certificate(
 }
 
 /// The medium a wipe record names, from its entry's payload.
-fn wipe_medium(conn: &Connection, wipe: &str) -> rusqlite::Result<Option<String>> {
-    use rusqlite::OptionalExtension;
-    let body: Option<Option<String>> = conn
-        .prepare_cached(
-            "SELECT p.body FROM main.entries e JOIN main.payloads p ON p.seq = e.seq \
-             WHERE e.subject = ?1 AND e.kind = 'wipe'",
-        )?
-        .query_row([wipe], |r| r.get(0))
-        .optional()?;
+fn wipe_medium(db: &impl Query, wipe: &str) -> Result<Option<String>> {
+    let body: Option<Option<String>> = db.value(
+        "SELECT p.body FROM main.entries e JOIN main.payloads p ON p.seq = e.seq \
+         WHERE e.subject = ?1 AND e.kind = 'wipe'",
+        args![wipe],
+    )?;
     Ok(body
         .flatten()
         .and_then(|b| serde_json::from_str::<Value>(&b).ok())

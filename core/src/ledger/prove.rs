@@ -10,12 +10,11 @@
 //! one signature, not the ledger's size.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::store::{Backend, args};
 use super::{Entry, checkpoint_message, commitment, hash_input};
 use crate::error::{Error, Result};
 use crate::keys::StationPublicKey;
@@ -26,9 +25,8 @@ pub(crate) type Linked = std::rc::Rc<std::cell::RefCell<BTreeSet<i64>>>;
 
 /// Proves entries of one ledger, remembering which stretches of the chain it has
 /// already followed to a signed checkpoint.
-pub(crate) struct Prover<'a> {
-    conn: &'a Connection,
-    path: &'a Path,
+pub(crate) struct Prover<'a, B: Backend> {
+    db: &'a B,
     key: &'a StationPublicKey,
     linked: Linked,
     buf: Vec<u8>,
@@ -41,16 +39,10 @@ fn tampered(seq: i64, problem: impl Into<String>) -> Error {
     }
 }
 
-impl<'a> Prover<'a> {
-    pub(crate) fn new(
-        conn: &'a Connection,
-        path: &'a Path,
-        key: &'a StationPublicKey,
-        linked: Linked,
-    ) -> Self {
+impl<'a, B: Backend> Prover<'a, B> {
+    pub(crate) fn new(db: &'a B, key: &'a StationPublicKey, linked: Linked) -> Self {
         Prover {
-            conn,
-            path,
+            db,
             key,
             linked,
             buf: Vec::new(),
@@ -74,37 +66,35 @@ impl<'a> Prover<'a> {
 
     /// Entry `seq`, proven authentic, with its payload (`None` once erased).
     pub(crate) fn entry(&mut self, seq: i64) -> Result<Entry> {
-        let row: Option<(Entry, Option<String>, Option<String>)> = self
-            .conn
-            .prepare_cached(
+        let row = self
+            .db
+            .row(
                 "SELECT e.seq, e.at, e.actor, e.station, e.kind, e.subject, e.commitment, \
                  e.prev_hash, e.hash, p.body, p.erased, p.salt \
                  FROM entries e LEFT JOIN payloads p ON p.seq = e.seq WHERE e.seq = ?1",
-            )
-            .and_then(|mut s| {
-                s.query_row([seq], |r| {
-                    let body: Option<String> = r.get(9)?;
-                    Ok((
-                        Entry {
-                            seq: r.get(0)?,
-                            at: r.get(1)?,
-                            actor: r.get(2)?,
-                            station: r.get(3)?,
-                            kind: r.get(4)?,
-                            subject: r.get(5)?,
-                            commitment: r.get(6)?,
-                            prev_hash: r.get(7)?,
-                            hash: r.get(8)?,
-                            payload: body.as_deref().and_then(|b| serde_json::from_str(b).ok()),
-                            erased: r.get(10)?,
-                        },
-                        r.get(11)?,
-                        body,
-                    ))
-                })
-                .optional()
+                args![seq],
+            )?
+            .map(|r| -> Result<(Entry, Option<String>, Option<String>)> {
+                let body: Option<String> = r.get(9)?;
+                Ok((
+                    Entry {
+                        seq: r.get(0)?,
+                        at: r.get(1)?,
+                        actor: r.get(2)?,
+                        station: r.get(3)?,
+                        kind: r.get(4)?,
+                        subject: r.get(5)?,
+                        commitment: r.get(6)?,
+                        prev_hash: r.get(7)?,
+                        hash: r.get(8)?,
+                        payload: body.as_deref().and_then(|b| serde_json::from_str(b).ok()),
+                        erased: r.get(10)?,
+                    },
+                    r.get(11)?,
+                    body,
+                ))
             })
-            .map_err(Error::sqlite(self.path))?;
+            .transpose()?;
         let Some((entry, salt, body)) = row else {
             return Err(tampered(seq, "the entry is missing"));
         };
@@ -142,31 +132,25 @@ impl<'a> Prover<'a> {
             return Ok(());
         }
         let checkpoint: Option<(i64, String, String, String)> = self
-            .conn
-            .prepare_cached(
+            .db
+            .row(
                 "SELECT size, head, at, signature FROM checkpoints WHERE size >= ?1 \
                  ORDER BY size LIMIT 1",
-            )
-            .and_then(|mut s| {
-                s.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                    .optional()
-            })
-            .map_err(Error::sqlite(self.path))?;
+                args![seq],
+            )?
+            .map(|r| Ok::<_, Error>((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .transpose()?;
         let Some((size, head, at, signature)) = checkpoint else {
             return Err(tampered(
                 seq,
                 "no signed checkpoint covers this entry (it was added without the station key)",
             ));
         };
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT seq, at, actor, station, kind, subject, commitment, prev_hash, hash \
-                 FROM entries WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
-            )
-            .map_err(Error::sqlite(self.path))?;
-        let later: Vec<Entry> = stmt
-            .query_map([seq, size], |r| {
+        let later: Vec<Entry> = self.db.map(
+            "SELECT seq, at, actor, station, kind, subject, commitment, prev_hash, hash \
+             FROM entries WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+            args![seq, size],
+            |r| {
                 Ok(Entry {
                     seq: r.get(0)?,
                     at: r.get(1)?,
@@ -180,10 +164,8 @@ impl<'a> Prover<'a> {
                     payload: None,
                     erased: None,
                 })
-            })
-            .map_err(Error::sqlite(self.path))?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(Error::sqlite(self.path))?;
+            },
+        )?;
         let mut previous = (seq, hash.to_owned());
         let mut station = None;
         for e in &later {
@@ -211,11 +193,9 @@ impl<'a> Prover<'a> {
         let station = match station {
             Some(s) => s,
             None => self
-                .conn
-                .query_row("SELECT station FROM entries WHERE seq = ?1", [seq], |r| {
-                    r.get(0)
-                })
-                .map_err(Error::sqlite(self.path))?,
+                .db
+                .value("SELECT station FROM entries WHERE seq = ?1", args![seq])?
+                .unwrap_or_default(),
         };
         self.key
             .verify(
@@ -243,15 +223,7 @@ impl<'a> Prover<'a> {
     }
 
     fn seqs(&self, sql: &str, arg: &str) -> Result<Vec<i64>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(sql)
-            .map_err(Error::sqlite(self.path))?;
-        let rows = stmt
-            .query_map([arg], |r| r.get(0))
-            .map_err(Error::sqlite(self.path))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(Error::sqlite(self.path))
+        self.db.map(sql, args![arg], |r| r.get(0))
     }
 }
 

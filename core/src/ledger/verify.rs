@@ -1,12 +1,11 @@
 //! Recomputing the chain: every hash, every commitment whose payload is present,
 //! every checkpoint signature, and optionally a head kept outside the machine.
 
-use std::sync::mpsc;
-
 use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::store::{Backend, Query, args};
 use super::{GENESIS_PREV, Ledger, checkpoint_message, hash_input};
 use crate::error::{Error, Result};
 use crate::keys::StationPublicKey;
@@ -111,20 +110,21 @@ pub struct VerifyReport {
     pub witnessed: Option<i64>,
 }
 
-struct Row {
-    seq: i64,
-    at: String,
-    actor: String,
-    station: String,
-    kind: String,
-    subject: String,
-    commitment: String,
-    prev_hash: String,
-    hash: String,
-    salt: Option<String>,
-    body: Option<String>,
-    erased: bool,
-    has_payload: bool,
+/// One entry as the verifier reads it, with its payload row.
+pub(crate) struct Row {
+    pub(crate) seq: i64,
+    pub(crate) at: String,
+    pub(crate) actor: String,
+    pub(crate) station: String,
+    pub(crate) kind: String,
+    pub(crate) subject: String,
+    pub(crate) commitment: String,
+    pub(crate) prev_hash: String,
+    pub(crate) hash: String,
+    pub(crate) salt: Option<String>,
+    pub(crate) body: Option<String>,
+    pub(crate) erased: bool,
+    pub(crate) has_payload: bool,
 }
 
 fn hex_eq(digest: &[u8], hex_text: &str) -> bool {
@@ -181,87 +181,29 @@ impl Ledger {
         key: &StationPublicKey,
         against: Option<&HeadBlock>,
     ) -> Result<VerifyReport> {
-        let snapshot = self
-            .conn
-            .unchecked_transaction()
-            .map_err(Error::sqlite(&self.path))?;
-        let report = self.verify_in_snapshot(key, against)?;
-        snapshot.commit().map_err(Error::sqlite(&self.path))?;
-        Ok(report)
+        self.db()
+            .snapshot(|db| verify_in_snapshot(db, key, against))
     }
+}
 
-    fn verify_in_snapshot(
-        &self,
-        key: &StationPublicKey,
-        against: Option<&HeadBlock>,
-    ) -> Result<VerifyReport> {
-        let sql = Error::sqlite(&self.path);
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT e.seq, e.at, e.actor, e.station, e.kind, e.subject, e.commitment, \
-                 e.prev_hash, e.hash, p.salt, p.body, p.erased IS NOT NULL, p.seq IS NOT NULL \
-                 FROM entries e LEFT JOIN payloads p ON p.seq = e.seq ORDER BY e.seq",
-            )
-            .map_err(sql)?;
-        let mut rows = stmt.query([]).map_err(Error::sqlite(&self.path))?;
-
-        let (tx, rx) = mpsc::sync_channel::<Vec<Row>>(2);
-        let initial = ChainState::new(0, GENESIS_PREV.to_string(), String::new());
-        let state = std::thread::scope(|scope| -> Result<ChainState> {
-            let worker = scope.spawn(move || -> Result<ChainState> {
-                let mut state = initial;
-                for batch in rx {
-                    state.check_batch(&batch)?;
-                }
-                Ok(state)
-            });
-            let mut batch = Vec::with_capacity(BATCH);
-            let mut read_error = None;
-            loop {
-                match rows.next() {
-                    Ok(Some(r)) => match read_row(r) {
-                        Ok(row) => batch.push(row),
-                        Err(e) => {
-                            read_error = Some(e);
-                            break;
-                        }
-                    },
-                    Ok(None) => break,
-                    Err(e) => {
-                        read_error = Some(e);
-                        break;
-                    }
-                }
-                if batch.len() == BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    if tx.send(full).is_err() {
-                        break; // the worker stopped at a problem
-                    }
-                }
-            }
-            if !batch.is_empty() {
-                let _ = tx.send(batch);
-            }
-            drop(tx);
-            let final_state = worker.join().expect("the verify worker does not panic")?;
-            if let Some(e) = read_error {
-                return Err(Error::sqlite(&self.path)(e));
-            }
-            Ok(final_state)
-        })?;
+fn verify_in_snapshot(
+    db: &super::sqlite::Db,
+    key: &StationPublicKey,
+    against: Option<&HeadBlock>,
+) -> Result<VerifyReport> {
+    {
+        let mut state = ChainState::new(0, GENESIS_PREV.to_string(), String::new());
+        db.stream_chain(0, BATCH, &mut |batch| state.check_batch(&batch))?;
         let size = state.expected_seq - 1;
         let head = state.prev_hash.clone();
         state.check_erasures()?;
 
-        let orphan: Option<i64> = self
-            .conn
-            .query_row(
+        let orphan: Option<i64> = db
+            .value(
                 "SELECT MIN(p.seq) FROM payloads p LEFT JOIN entries e ON e.seq = p.seq WHERE e.seq IS NULL",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(Error::sqlite(&self.path))?;
+                &[],
+            )?
+            .flatten();
         if let Some(seq) = orphan {
             return Err(Error::Tampered {
                 seq,
@@ -270,7 +212,7 @@ impl Ledger {
             });
         }
 
-        let checkpoints = self.verify_checkpoints(key, size)?;
+        let checkpoints = verify_checkpoints(db, key, size)?;
 
         let extends = match against {
             None => None,
@@ -289,14 +231,9 @@ impl Ledger {
                         ),
                     });
                 }
-                let hash: String = self
-                    .conn
-                    .query_row(
-                        "SELECT hash FROM entries WHERE seq = ?1",
-                        [block.size],
-                        |r| r.get(0),
-                    )
-                    .map_err(Error::sqlite(&self.path))?;
+                let hash: String = db
+                    .value("SELECT hash FROM entries WHERE seq = ?1", args![block.size])?
+                    .unwrap_or_default();
                 if hash != block.head {
                     return Err(Error::Tampered {
                         seq: block.size,
@@ -310,7 +247,7 @@ impl Ledger {
             }
         };
 
-        let (differ, projection_rows) = super::rebuild::compare(&self.conn, key)?;
+        let (differ, projection_rows) = super::sqlite::rebuild::compare(db, key)?;
         if !differ.is_empty() {
             return Err(Error::ProjectionsDiffer { rows: differ });
         }
@@ -327,26 +264,24 @@ impl Ledger {
             extends,
         })
     }
+}
 
-    fn verify_checkpoints(&self, key: &StationPublicKey, size: i64) -> Result<i64> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT c.size, c.head, c.at, c.signature, e.hash, e.station \
-                 FROM checkpoints c LEFT JOIN entries e ON e.seq = c.size ORDER BY c.size",
-            )
-            .map_err(Error::sqlite(&self.path))?;
-        let mut rows = stmt.query([]).map_err(Error::sqlite(&self.path))?;
+fn verify_checkpoints(db: &super::sqlite::Db, key: &StationPublicKey, size: i64) -> Result<i64> {
+    {
+        let rows = db.rows(
+            "SELECT c.size, c.head, c.at, c.signature, e.hash, e.station \
+             FROM checkpoints c LEFT JOIN entries e ON e.seq = c.size ORDER BY c.size",
+            &[],
+        )?;
         let mut count = 0;
         let mut last = 0;
-        while let Some(r) = rows.next().map_err(Error::sqlite(&self.path))? {
-            let get = |i| -> Result<String> { r.get(i).map_err(Error::sqlite(&self.path)) };
-            let at_size: i64 = r.get(0).map_err(Error::sqlite(&self.path))?;
-            let head = get(1)?;
-            let at = get(2)?;
-            let signature = get(3)?;
-            let entry_hash: Option<String> = r.get(4).map_err(Error::sqlite(&self.path))?;
-            let station: Option<String> = r.get(5).map_err(Error::sqlite(&self.path))?;
+        for r in &rows {
+            let at_size: i64 = r.get(0)?;
+            let head: String = r.get(1)?;
+            let at: String = r.get(2)?;
+            let signature: String = r.get(3)?;
+            let entry_hash: Option<String> = r.get(4)?;
+            let station: Option<String> = r.get(5)?;
             let (Some(entry_hash), Some(station)) = (entry_hash, station) else {
                 return Err(Error::Tampered {
                     seq: size + 1,
@@ -383,24 +318,6 @@ impl Ledger {
         }
         Ok(count)
     }
-}
-
-fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
-    Ok(Row {
-        seq: r.get(0)?,
-        at: r.get(1)?,
-        actor: r.get(2)?,
-        station: r.get(3)?,
-        kind: r.get(4)?,
-        subject: r.get(5)?,
-        commitment: r.get(6)?,
-        prev_hash: r.get(7)?,
-        hash: r.get(8)?,
-        salt: r.get(9)?,
-        body: r.get(10)?,
-        erased: r.get::<_, Option<bool>>(11)?.unwrap_or(false),
-        has_payload: r.get(12)?,
-    })
 }
 
 struct ChainState {
@@ -471,24 +388,11 @@ impl ChainState {
 /// commitment and link, and that entry `after` still has the hash `after_hash` (a
 /// head this station saw). Returns the new size and head. The cost is the number of
 /// entries after `after`.
-pub(crate) fn check_tail(
-    conn: &rusqlite::Connection,
-    path: &std::path::Path,
-    after: i64,
-    after_hash: &str,
-) -> Result<(i64, String)> {
-    let sqlerr = Error::sqlite(path);
+pub(crate) fn check_tail(db: &impl Backend, after: i64, after_hash: &str) -> Result<(i64, String)> {
     let prev_at = if after == 0 {
         String::new()
     } else {
-        let found: Option<(String, String)> =
-            rusqlite::OptionalExtension::optional(conn.query_row(
-                "SELECT hash, at FROM entries WHERE seq = ?1",
-                [after],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            ))
-            .map_err(sqlerr)?;
-        match found {
+        match db.row("SELECT hash, at FROM entries WHERE seq = ?1", args![after])? {
             None => {
                 return Err(Error::Tampered {
                     seq: after,
@@ -497,7 +401,7 @@ pub(crate) fn check_tail(
                     ),
                 });
             }
-            Some((hash, _)) if hash != after_hash => {
+            Some(row) if row.get::<String>(0)? != after_hash => {
                 return Err(Error::Tampered {
                     seq: after,
                     problem:
@@ -505,27 +409,11 @@ pub(crate) fn check_tail(
                             .into(),
                 });
             }
-            Some((_, at)) => at,
+            Some(row) => row.get(1)?,
         }
     };
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT e.seq, e.at, e.actor, e.station, e.kind, e.subject, e.commitment, \
-             e.prev_hash, e.hash, p.salt, p.body, p.erased IS NOT NULL, p.seq IS NOT NULL \
-             FROM entries e LEFT JOIN payloads p ON p.seq = e.seq WHERE e.seq > ?1 ORDER BY e.seq",
-        )
-        .map_err(Error::sqlite(path))?;
-    let mut rows = stmt.query([after]).map_err(Error::sqlite(path))?;
     let mut state = ChainState::new(after, after_hash.to_string(), prev_at);
-    let mut batch = Vec::new();
-    while let Some(r) = rows.next().map_err(Error::sqlite(path))? {
-        batch.push(read_row(r).map_err(Error::sqlite(path))?);
-        if batch.len() == BATCH {
-            state.check_batch(&batch)?;
-            batch.clear();
-        }
-    }
-    state.check_batch(&batch)?;
+    db.stream_chain(after, BATCH, &mut |batch| state.check_batch(&batch))?;
     Ok((state.expected_seq - 1, state.prev_hash))
 }
 

@@ -3,12 +3,12 @@
 //! then returned; the medium's status follows.
 
 use chrono::{DateTime, Utc};
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::clock;
 use crate::error::{Error, Result};
+use crate::ledger::store::{Query, Row, args};
 use crate::ledger::{RecordId, Writer};
 use crate::registers::media;
 use crate::registers::requests::{self, RequestKind, one_line};
@@ -104,7 +104,7 @@ const SELECT: &str = "SELECT c.id, c.what, c.reason, c.destination, c.return_by,
      c.out_at, c.out_by, c.returned_at, c.returned_by, c.condition \
      FROM carryouts c JOIN requests r ON r.id = c.id";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Carryout> {
+fn from_row(r: &Row) -> Result<Carryout> {
     let approval: String = r.get(13)?;
     let out_at: Option<String> = r.get(16)?;
     let returned_at: Option<String> = r.get(18)?;
@@ -147,10 +147,8 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Carryout> {
 }
 
 fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Carryout> {
-    w.tx()
-        .query_row(&format!("{SELECT} WHERE c.id = ?1"), [id], from_row)
-        .optional()
-        .map_err(w.sql_err())?
+    w.db()
+        .one(&format!("{SELECT} WHERE c.id = ?1"), args![id], from_row)?
         .ok_or_else(|| {
             Error::NoSuchRecord(format!(
                 "{id} (no carry-out with that id; see `custody carryout list`)"
@@ -166,12 +164,8 @@ fn protection(
 ) -> Result<String> {
     if let Some(transfer) = transfer {
         let kind: Option<String> = w
-            .tx()
-            .query_row("SELECT kind FROM records WHERE id = ?1", [transfer], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(w.sql_err())?;
+            .db()
+            .value("SELECT kind FROM records WHERE id = ?1", args![transfer])?;
         match kind.as_deref() {
             Some("send") => return Ok(format!("yes: age-encrypted transfer {transfer}")),
             _ => {
@@ -299,7 +293,8 @@ impl Station {
         let mut list = Vec::new();
         for mut c in
             self.ledger
-                .query_all(&format!("{SELECT} ORDER BY r.requested_at"), [], from_row)?
+                .db()
+                .map(&format!("{SELECT} ORDER BY r.requested_at"), &[], from_row)?
         {
             c.overdue = c.state == "out" && c.return_by < now;
             let keep = match filter {

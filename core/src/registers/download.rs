@@ -2,12 +2,12 @@
 //! data from a business system is requested and approved (`DL-…`), and the date its
 //! copy was deleted is recorded later.
 
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::ledger::RecordId;
+use crate::ledger::store::{Query, Row, args};
 use crate::registers::requests::one_line;
 use crate::station::Station;
 
@@ -37,7 +37,7 @@ pub struct Download {
 const SELECT: &str = "SELECT d.id, d.content, d.system, r.requester, r.requested_at, r.status, r.decided_by, \
      d.deleted_at, d.deleted_by FROM downloads d JOIN requests r ON r.id = d.id";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Download> {
+fn from_row(r: &Row) -> Result<Download> {
     Ok(Download {
         id: r.get(0)?,
         content: r.get(1)?,
@@ -75,10 +75,8 @@ impl Station {
         let actor = self.actor.name.clone();
         self.write(|w| {
             let download = w
-                .tx()
-                .query_row(&format!("{SELECT} WHERE d.id = ?1"), [id], from_row)
-                .optional()
-                .map_err(w.sql_err())?
+                .db()
+                .one(&format!("{SELECT} WHERE d.id = ?1"), args![id], from_row)?
                 .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no download with that id)")))?;
             if let Some(at) = &download.deleted_at {
                 return Err(Error::Invalid(format!("{id} was already recorded as deleted at {at}")));
@@ -96,15 +94,15 @@ impl Station {
                 id.as_str(),
                 &json!({ "content": download.content, "system": download.system }),
             )?;
-            w.tx()
-                .query_row(&format!("{SELECT} WHERE d.id = ?1"), [id], from_row)
-                .map_err(w.sql_err())
+            w.db()
+                .one(&format!("{SELECT} WHERE d.id = ?1"), args![id], from_row)?.ok_or_else(|| Error::NoSuchRecord(id.to_string()))
         })
     }
 
     /// The download register, oldest first.
     pub fn downloads(&self) -> Result<Vec<Download>> {
         self.ledger
-            .query_all(&format!("{SELECT} ORDER BY r.requested_at"), [], from_row)
+            .db()
+            .map(&format!("{SELECT} ORDER BY r.requested_at"), &[], from_row)
     }
 }

@@ -1,12 +1,12 @@
 //! The media handover register (情報記録媒体授受簿): every handover of a removable
 //! medium to or from an outside party, and the other side's confirmation of receipt.
 
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::ledger::RecordId;
+use crate::ledger::store::{Query, Row, args};
 use crate::registers::media;
 use crate::registers::requests::one_line;
 use crate::station::Station;
@@ -60,7 +60,7 @@ pub struct Handover {
 const SELECT: &str = "SELECT h.id, h.media, m.serial, h.direction, h.counterparty, h.purpose, h.method, h.count, \
      h.at, h.by, h.confirmed_by, h.confirmed_at FROM handovers h JOIN media m ON m.id = h.media";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Handover> {
+fn from_row(r: &Row) -> Result<Handover> {
     Ok(Handover {
         id: r.get(0)?,
         media: r.get(1)?,
@@ -127,10 +127,8 @@ impl Station {
         let actor = self.actor.name.clone();
         self.write(|w| {
             let handover = w
-                .tx()
-                .query_row(&format!("{SELECT} WHERE h.id = ?1"), [id], from_row)
-                .optional()
-                .map_err(w.sql_err())?
+                .db()
+                .one(&format!("{SELECT} WHERE h.id = ?1"), args![id], from_row)?
                 .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no handover with that id)")))?;
             if let Some(at) = &handover.confirmed_at {
                 return Err(Error::Invalid(format!(
@@ -144,15 +142,16 @@ impl Station {
                 id.as_str(),
                 &json!({ "by": by }),
             )?;
-            w.tx()
-                .query_row(&format!("{SELECT} WHERE h.id = ?1"), [id], from_row)
-                .map_err(w.sql_err())
+            w.db()
+                .one(&format!("{SELECT} WHERE h.id = ?1"), args![id], from_row)?
+                .ok_or_else(|| Error::NoSuchRecord(id.to_string()))
         })
     }
 
     /// The handover register, oldest first.
     pub fn handovers(&self) -> Result<Vec<Handover>> {
         self.ledger
-            .query_all(&format!("{SELECT} ORDER BY h.at"), [], from_row)
+            .db()
+            .map(&format!("{SELECT} ORDER BY h.at"), &[], from_row)
     }
 }

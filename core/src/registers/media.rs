@@ -2,11 +2,11 @@
 //! medium's identity, where it is, and its status through carry-outs, handovers,
 //! wipes and retirement.
 
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::error::{Error, Result};
+use crate::ledger::store::{Query, Row, args};
 use crate::ledger::{Entry, RecordId, Writer};
 use crate::people::Role;
 use crate::registers::requests::one_line;
@@ -115,7 +115,7 @@ pub struct MediumHistory {
 const SELECT: &str = "SELECT id, kind, serial, label, model, owner, location, encrypted, status, added_at, \
                       certificate, retired_reason FROM media";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Medium> {
+fn from_row(r: &Row) -> Result<Medium> {
     Ok(Medium {
         id: r.get(0)?,
         kind: r.get(1)?,
@@ -138,10 +138,8 @@ fn optional(what: &str, value: Option<&str>) -> Result<Option<String>> {
 
 /// Reads a medium inside a write transaction.
 pub(crate) fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Medium> {
-    w.tx()
-        .query_row(&format!("{SELECT} WHERE id = ?1"), [id], from_row)
-        .optional()
-        .map_err(w.sql_err())?
+    w.db()
+        .one(&format!("{SELECT} WHERE id = ?1"), args![id], from_row)?
         .ok_or_else(|| {
             Error::NoSuchRecord(format!(
                 "{id} (no medium with that id; see `custody media list`)"
@@ -151,14 +149,13 @@ pub(crate) fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Medium> {
 
 /// The medium registered with `serial` that is still in use, if any.
 pub(crate) fn by_serial_in(w: &Writer<'_>, serial: &str) -> Result<Option<Medium>> {
-    w.tx()
-        .query_row(
-            &format!("{SELECT} WHERE serial = ?1 AND retired_reason IS NULL ORDER BY added_at DESC LIMIT 1"),
-            [serial],
-            from_row,
-        )
-        .optional()
-        .map_err(w.sql_err())
+    w.db().one(
+        &format!(
+            "{SELECT} WHERE serial = ?1 AND retired_reason IS NULL ORDER BY added_at DESC LIMIT 1"
+        ),
+        args![serial],
+        from_row,
+    )
 }
 
 impl Station {
@@ -212,35 +209,25 @@ impl Station {
                 MEDIA_STATUSES.join(", ")
             )));
         }
-        self.ledger.query_all(
+        self.ledger.db().map(
             &format!("{SELECT} WHERE ?1 IS NULL OR status = ?1 ORDER BY added_at"),
-            [status],
+            args![status],
             from_row,
         )
     }
 
     /// One medium with its whole history.
     pub fn medium(&self, id: &RecordId) -> Result<MediumHistory> {
-        let conn = self.ledger.conn();
+        let conn = self.ledger.db();
         let medium = conn
-            .query_row(&format!("{SELECT} WHERE id = ?1"), [id], from_row)
-            .optional()
-            .map_err(Error::sqlite(self.ledger.path()))?
+            .one(&format!("{SELECT} WHERE id = ?1"), args![id], from_row)?
             .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no medium with that id)")))?;
         let mut subjects: Vec<String> = vec![id.to_string()];
         for sql in [
             "SELECT id FROM carryouts WHERE media = ?1",
             "SELECT id FROM handovers WHERE media = ?1",
         ] {
-            let mut stmt = conn
-                .prepare(sql)
-                .map_err(Error::sqlite(self.ledger.path()))?;
-            let ids = stmt
-                .query_map([id], |r| r.get::<_, String>(0))
-                .map_err(Error::sqlite(self.ledger.path()))?;
-            for linked in ids {
-                subjects.push(linked.map_err(Error::sqlite(self.ledger.path()))?);
-            }
+            subjects.extend(conn.map(sql, args![id], |r| r.get::<String>(0))?);
         }
         if let Some(cert) = &medium.certificate {
             subjects.push(cert.clone());

@@ -6,11 +6,11 @@
 //! A record that is itself a request (a carry-out `CO-…`, a download `DL-…`) is
 //! approved by its own id; other requests get `RQ-…` ids.
 
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
+use crate::ledger::store::{Backend, Query, Row, args};
 use crate::ledger::{RecordId, Writer, prove};
 use crate::people::Role;
 use crate::station::Station;
@@ -92,7 +92,7 @@ pub(crate) fn one_line(what: &str, value: &str, max: usize) -> Result<String> {
 const SELECT: &str = "SELECT id, kind, requester, summary, requested_at, status, decided_by, decided_at, \
                       decision_note, used_by FROM requests";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Request, String)> {
+fn from_row(r: &Row) -> Result<(Request, String)> {
     let kind: String = r.get(1)?;
     Ok((
         Request {
@@ -119,10 +119,8 @@ fn finish((mut request, kind): (Request, String)) -> Result<Request> {
 /// Reads one request inside a write transaction.
 pub(crate) fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Request> {
     let row = w
-        .tx()
-        .query_row(&format!("{SELECT} WHERE id = ?1"), [id], from_row)
-        .optional()
-        .map_err(w.sql_err())?;
+        .db()
+        .one(&format!("{SELECT} WHERE id = ?1"), args![id], from_row)?;
     finish(row.ok_or_else(|| Error::NoSuchRecord(format!("{id} (no request with that id)")))?)
 }
 
@@ -207,14 +205,11 @@ pub(crate) fn authentic_in(w: &Writer<'_>, id: &RecordId) -> Result<Request> {
 
 /// The record that used the approval `id`: the first send or disposal naming it.
 fn used_by_in(w: &Writer<'_>, id: &RecordId) -> Result<Option<String>> {
-    w.tx()
-        .prepare_cached(
-            "SELECT e.subject FROM entries e JOIN payloads p ON p.seq = e.seq \
-             WHERE e.kind IN ('send', 'disposal') AND json_extract(p.body, '$.request') = ?1 \
-             ORDER BY e.seq LIMIT 1",
-        )
-        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
-        .map_err(w.sql_err())
+    Ok(w.db()
+        .entries_with(&["send", "disposal"], "$.request", id.as_str())?
+        .into_iter()
+        .next()
+        .map(|(_, subject)| subject))
 }
 
 /// Files an `RQ-…` request inside a write transaction.
@@ -350,7 +345,8 @@ impl Station {
             format!("{SELECT} ORDER BY requested_at")
         };
         self.ledger
-            .query_all(&sql, [], from_row)?
+            .db()
+            .map(&sql, &[], from_row)?
             .into_iter()
             .map(finish)
             .collect()
@@ -360,10 +356,8 @@ impl Station {
     pub fn request(&self, id: &RecordId) -> Result<Request> {
         let row = self
             .ledger
-            .conn()
-            .query_row(&format!("{SELECT} WHERE id = ?1"), [id], from_row)
-            .optional()
-            .map_err(Error::sqlite(self.ledger.path()))?;
+            .db()
+            .one(&format!("{SELECT} WHERE id = ?1"), args![id], from_row)?;
         finish(row.ok_or_else(|| Error::NoSuchRecord(format!("{id} (no request with that id)")))?)
     }
 }

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::clock;
 use crate::erasure::certificate::{Certificate, Issue, issue_in};
 use crate::error::{Error, Result};
+use crate::ledger::store::{Query, args};
 use crate::ledger::{RecordId, Writer};
 use crate::people::Role;
 use crate::registers::requests::{self, RequestKind, one_line};
@@ -231,19 +232,12 @@ fn medium_proof_in(
         }));
     }
     let capacity = registered["capacity"].as_u64();
-    let candidates: Vec<String> = {
-        let mut stmt = w
-            .tx()
-            .prepare_cached(
-                "SELECT id FROM certificates WHERE serial = ?1 AND kind IN ('erasure', 'vendor') \
-                 ORDER BY issued_at DESC",
-            )
-            .map_err(w.sql_err())?;
-        let rows = stmt
-            .query_map([&serial], |r| r.get(0))
-            .map_err(w.sql_err())?;
-        rows.collect::<rusqlite::Result<_>>().map_err(w.sql_err())?
-    };
+    let candidates: Vec<String> = w.db().map(
+        "SELECT id FROM certificates WHERE serial = ?1 AND kind IN ('erasure', 'vendor') \
+         ORDER BY issued_at DESC",
+        args![serial],
+        |r| r.get(0),
+    )?;
     let mut refused = Vec::new();
     for cert in candidates {
         let document = crate::erasure::certificate::authentic_document_in(w, &mut prover, &cert)?;

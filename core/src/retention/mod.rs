@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{Months, NaiveDate};
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -14,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::clock;
 use crate::config::Trigger;
 use crate::error::{Error, Result};
+use crate::ledger::store::{Query, Row, args};
 use crate::ledger::{RecordId, Writer};
 use crate::people::Role;
 use crate::registers::media;
@@ -117,7 +117,7 @@ pub struct NewRetained {
 const SELECT: &str = "SELECT id, class, basis, years, trigger, since, event_date, due, media, note, added_at, added_by, \
      hold_reason, held_by, disposal_request, disposed_at, disposed_by, certificate, folders FROM retained";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Retained> {
+fn from_row(r: &Row) -> Result<Retained> {
     Ok(Retained {
         id: r.get(0)?,
         class: r.get(1)?,
@@ -137,7 +137,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Retained> {
         disposed_at: r.get(15)?,
         disposed_by: r.get(16)?,
         certificate: r.get(17)?,
-        folders: serde_json::from_str(&r.get::<_, String>(18)?).unwrap_or_default(),
+        folders: serde_json::from_str(&r.get::<String>(18)?).unwrap_or_default(),
         status: String::new(),
         files: Vec::new(),
     })
@@ -159,10 +159,8 @@ pub(super) fn status_of(item: &Retained, today: &str) -> String {
 }
 
 pub(super) fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Retained> {
-    w.tx()
-        .query_row(&format!("{SELECT} WHERE id = ?1"), [id], from_row)
-        .optional()
-        .map_err(w.sql_err())?
+    w.db()
+        .one(&format!("{SELECT} WHERE id = ?1"), args![id], from_row)?
         .ok_or_else(|| {
             Error::NoSuchRecord(format!(
                 "{id} (no retained item with that id; see `custody retain list`)"
@@ -170,21 +168,18 @@ pub(super) fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Retained> {
         })
 }
 
-pub(super) fn files_of(
-    conn: &rusqlite::Connection,
-    id: &str,
-) -> rusqlite::Result<Vec<RetainedFile>> {
-    let mut stmt = conn.prepare_cached(
+pub(super) fn files_of(db: &impl Query, id: &str) -> Result<Vec<RetainedFile>> {
+    db.map(
         "SELECT path, size, sha256 FROM retained_files WHERE item = ?1 ORDER BY path",
-    )?;
-    let rows = stmt.query_map([id], |r| {
-        Ok(RetainedFile {
-            path: r.get(0)?,
-            size: r.get::<_, i64>(1)? as u64,
-            sha256: r.get(2)?,
-        })
-    })?;
-    rows.collect()
+        args![id],
+        |r| {
+            Ok(RetainedFile {
+                path: r.get(0)?,
+                size: r.get(1)?,
+                sha256: r.get(2)?,
+            })
+        },
+    )
 }
 
 pub(super) fn hash_file(path: &Path) -> Result<(u64, String)> {
@@ -395,18 +390,11 @@ impl Station {
     }
 
     fn retained_as_of(&self, today: &str) -> Result<Vec<Retained>> {
-        let conn = self.ledger.conn();
-        let err = || Error::sqlite(self.ledger.path());
-        let mut stmt = conn
-            .prepare(&format!("{SELECT} ORDER BY added_at"))
-            .map_err(err())?;
-        let rows = stmt.query_map([], from_row).map_err(err())?;
-        let mut list = Vec::new();
-        for row in rows {
-            let mut item = row.map_err(err())?;
-            item.files = files_of(conn, &item.id).map_err(err())?;
-            item.status = status_of(&item, today);
-            list.push(item);
+        let db = self.ledger.db();
+        let mut list = db.map(&format!("{SELECT} ORDER BY added_at"), &[], from_row)?;
+        for item in &mut list {
+            item.files = files_of(db, &item.id)?;
+            item.status = status_of(item, today);
         }
         Ok(list)
     }

@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use crate::clock;
 use crate::error::{Error, Result};
+use crate::ledger::store::Backend;
 use crate::ledger::{RecordId, Writer, prove};
 
 use super::{Retained, RetainedFile, files_of, load_in, status_of};
@@ -13,7 +14,7 @@ use super::{Retained, RetainedFile, files_of, load_in, status_of};
 /// the `retained` row or its files say otherwise.
 pub(super) fn authentic_item_in(w: &Writer<'_>, id: &RecordId) -> Result<Retained> {
     let row = load_in(w, id)?;
-    let row_files = files_of(w.tx(), id.as_str()).map_err(w.sql_err())?;
+    let row_files = files_of(w.db(), id.as_str())?;
     let mut prover = w.prover();
     let mut item: Option<Retained> = None;
     for e in prover.about(id.as_str())? {
@@ -155,22 +156,14 @@ pub(super) fn authentic_item_in(w: &Writer<'_>, id: &RecordId) -> Result<Retaine
 /// The latest disposal request filed for item `id`, from the proven entries.
 fn disposal_request_in(
     w: &Writer<'_>,
-    prover: &mut crate::ledger::prove::Prover<'_>,
+    prover: &mut crate::ledger::prove::Prover<'_, impl Backend>,
     id: &RecordId,
 ) -> Result<Option<String>> {
-    let seqs: Vec<i64> = {
-        let mut stmt = w
-            .tx()
-            .prepare_cached(
-                "SELECT e.seq FROM entries e JOIN payloads p ON p.seq = e.seq \
-                 WHERE e.kind = 'request' AND json_extract(p.body, '$.details.item') = ?1 ORDER BY e.seq",
-            )
-            .map_err(w.sql_err())?;
-        let rows = stmt.query_map([id], |r| r.get(0)).map_err(w.sql_err())?;
-        rows.collect::<rusqlite::Result<_>>().map_err(w.sql_err())?
-    };
     let mut latest = None;
-    for seq in seqs {
+    for (seq, _) in w
+        .db()
+        .entries_with(&["request"], "$.details.item", id.as_str())?
+    {
         latest = Some(prover.entry(seq)?.subject);
     }
     Ok(latest)

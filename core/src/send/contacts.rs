@@ -1,12 +1,12 @@
 //! The address book of recipients' public keys: a send to a contact encrypts to the
 //! key its proven entry recorded.
 
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 
 use super::seal;
 use crate::error::{Error, Result};
+use crate::ledger::store::{Query, args};
 use crate::ledger::{Writer, prove};
 use crate::registers::requests::one_line;
 use crate::station::Station;
@@ -24,14 +24,10 @@ pub struct Contact {
 
 /// The fingerprint of the key the address book holds for `name`, if any.
 fn contact_fingerprint(w: &Writer<'_>, name: &str) -> Result<Option<String>> {
-    w.tx()
-        .query_row(
-            "SELECT fingerprint FROM contacts WHERE name = ?1",
-            [name],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(w.sql_err())
+    w.db().value(
+        "SELECT fingerprint FROM contacts WHERE name = ?1",
+        args![name],
+    )
 }
 
 impl Station {
@@ -103,9 +99,9 @@ impl Station {
 
     /// The address book.
     pub fn contacts(&self) -> Result<Vec<Contact>> {
-        self.ledger.query_all(
+        self.ledger.db().map(
             "SELECT name, key, fingerprint FROM contacts ORDER BY name",
-            [],
+            &[],
             |r| {
                 Ok(Contact {
                     name: r.get(0)?,
@@ -119,25 +115,20 @@ impl Station {
     /// The contact `name`, with the key its proven entry recorded (a key edited into
     /// the table would send personal data to whoever holds it: refused as tampering).
     pub(super) fn contact(&self, name: &str) -> Result<Option<Contact>> {
-        let row: Option<(Contact, i64)> = self
-            .ledger
-            .conn()
-            .query_row(
-                "SELECT name, key, fingerprint, seq FROM contacts WHERE name = ?1",
-                [name],
-                |r| {
-                    Ok((
-                        Contact {
-                            name: r.get(0)?,
-                            key: r.get(1)?,
-                            fingerprint: r.get(2)?,
-                        },
-                        r.get(3)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(Error::sqlite(self.ledger.path()))?;
+        let row: Option<(Contact, i64)> = self.ledger.db().one(
+            "SELECT name, key, fingerprint, seq FROM contacts WHERE name = ?1",
+            args![name],
+            |r| {
+                Ok((
+                    Contact {
+                        name: r.get(0)?,
+                        key: r.get(1)?,
+                        fingerprint: r.get(2)?,
+                    },
+                    r.get(3)?,
+                ))
+            },
+        )?;
         let Some((contact, seq)) = row else {
             return Ok(None);
         };

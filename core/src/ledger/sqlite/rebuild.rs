@@ -17,9 +17,10 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::project::{self, Attachment, Fact, RECORD_KINDS, TABLES};
+use super::Db;
 use crate::error::{Error, Result};
 use crate::keys::StationPublicKey;
+use crate::ledger::project::{self, Attachment, Fact, RECORD_KINDS, TABLES};
 
 /// One projection row that the entries do not back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,10 +78,8 @@ fn sql(e: rusqlite::Error) -> Error {
 /// Rebuilds the projections into the attached database `rebuilt` and returns every row
 /// that differs from the file's, with every certificate whose document does not match
 /// its entry or its signature. The chain itself must have verified first.
-pub(crate) fn compare(
-    conn: &Connection,
-    key: &StationPublicKey,
-) -> Result<(Vec<RowMismatch>, i64)> {
+pub(crate) fn compare(db: &Db, key: &StationPublicKey) -> Result<(Vec<RowMismatch>, i64)> {
+    let conn = &db.conn;
     for (table, _) in TABLES {
         conn.execute_batch(&format!(
             "DROP TABLE IF EXISTS rebuilt.{table}; \
@@ -90,7 +89,7 @@ pub(crate) fn compare(
     }
     let (mut mismatches, mut rows) = compare_records(conn)?;
     let (facts, unrebuildable) = erasure_facts(conn)?;
-    replay(conn, &facts)?;
+    replay(db, &facts)?;
 
     for (table, key_columns) in TABLES {
         if matches!(*table, "records" | "counters") {
@@ -230,7 +229,8 @@ fn erasure_facts(conn: &Connection) -> Result<(BTreeMap<i64, Value>, BTreeSet<St
 }
 
 /// Replays every projecting entry into `rebuilt`, in order.
-fn replay(conn: &Connection, facts: &BTreeMap<i64, Value>) -> Result<()> {
+fn replay(db: &Db, facts: &BTreeMap<i64, Value>) -> Result<()> {
+    let conn = &db.conn;
     let kinds = PROJECTING_KINDS
         .iter()
         .map(|k| format!("'{k}'"))
@@ -277,8 +277,7 @@ fn replay(conn: &Connection, facts: &BTreeMap<i64, Value>) -> Result<()> {
             kind: &kind,
             subject: &subject,
         };
-        project::apply_effects(conn, "rebuilt", fact, &payload, attachment.as_ref())
-            .map_err(sql)?;
+        project::apply_effects(db, "rebuilt", fact, &payload, attachment.as_ref())?;
     }
     Ok(())
 }
