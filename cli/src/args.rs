@@ -161,6 +161,49 @@ pub enum RoleArg {
     Auditor,
 }
 
+impl From<RoleArg> for custody_core::people::Role {
+    fn from(arg: RoleArg) -> custody_core::people::Role {
+        use custody_core::people::Role;
+        match arg {
+            RoleArg::Clerk => Role::Clerk,
+            RoleArg::It => Role::It,
+            RoleArg::Manager => Role::Manager,
+            RoleArg::Auditor => Role::Auditor,
+        }
+    }
+}
+
+/// The language of a document (a certificate's PDF, a register's headers).
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LangArg {
+    /// Japanese: the office forms' own words, dates with the era name.
+    Ja,
+    /// English.
+    En,
+}
+
+impl From<LangArg> for custody_core::Lang {
+    fn from(arg: LangArg) -> custody_core::Lang {
+        match arg {
+            LangArg::Ja => custody_core::Lang::Ja,
+            LangArg::En => custody_core::Lang::En,
+        }
+    }
+}
+
+/// A parser for a word of one of core's vocabularies: `--help` and clap's error list
+/// the vocabulary's own words, so the command line never spells them a second time.
+pub fn vocabulary<T>(
+    words: &'static [&'static str],
+    parse: fn(&str) -> custody_core::Result<T>,
+) -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: Clone + Send + Sync + 'static,
+{
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(words).try_map(move |word: String| parse(&word))
+}
+
 /// `custody note`.
 #[derive(Debug, Args)]
 pub struct NoteArgs {

@@ -10,7 +10,7 @@ use custody_core::RecordId;
 use serde_json::json;
 
 use crate::commands::open_station;
-use crate::output;
+use crate::output::{self, Table};
 
 /// `custody cert …`.
 #[derive(Debug, Subcommand)]
@@ -35,7 +35,7 @@ pub enum CertCommand {
         format: CertFormat,
         /// Language of the PDF.
         #[arg(long, value_enum, default_value = "ja")]
-        lang: Lang,
+        lang: crate::args::LangArg,
         /// The file to write.
         #[arg(short = 'o', long, value_name = "FILE")]
         output: PathBuf,
@@ -91,15 +91,6 @@ pub enum CertFormat {
     Pdf,
 }
 
-/// PDF languages.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Lang {
-    /// Japanese.
-    Ja,
-    /// English.
-    En,
-}
-
 /// `custody keys …`.
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -141,23 +132,18 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
                     .collect();
                 output::json(&json!({ "certificates": items }))?;
             } else {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|c| {
-                        vec![
-                            c.id.clone(),
-                            c.kind.clone(),
-                            c.subject.clone(),
-                            c.serial.clone().unwrap_or_default(),
-                            c.status.clone(),
-                            c.issued_at[..19].replace('T', " "),
-                        ]
-                    })
-                    .collect();
-                output::text(&output::table(
-                    &["ID", "KIND", "FOR", "SERIAL", "STATUS", "ISSUED (UTC)"],
-                    &rows,
-                ))?;
+                let mut table = Table::new(&["ID", "KIND", "FOR", "SERIAL", "STATUS", "ISSUED"]);
+                for c in &list {
+                    table.row([
+                        c.id.to_string(),
+                        c.kind.to_string(),
+                        c.subject.clone(),
+                        c.serial.clone().unwrap_or_default(),
+                        c.status.clone(),
+                        c.issued_at.to_string(),
+                    ]);
+                }
+                output::text(&table.render())?;
             }
         }
         CertCommand::Show { id: text } => {
@@ -183,11 +169,7 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
                     );
                 }
                 CertFormat::Pdf => {
-                    let lang = match lang {
-                        Lang::Ja => custody_core::erasure::pdf::Lang::Ja,
-                        Lang::En => custody_core::erasure::pdf::Lang::En,
-                    };
-                    station.export_certificate_pdf(&cert, lang, &path)?;
+                    station.export_certificate_pdf(&cert, lang.into(), &path)?;
                     eprintln!("wrote {}", path.display());
                 }
             }
@@ -263,7 +245,7 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
                     "stored {} from {vendor} for serial {serial}",
                     file.display()
                 );
-                output::text(&cert.id)?;
+                output::text(cert.id.as_str())?;
             }
         }
     }
@@ -290,11 +272,11 @@ pub fn keys(cmd: KeysCommand) -> Result<ExitCode> {
                     .collect();
                 output::json(&list)?;
             } else {
-                let rows: Vec<Vec<String>> = keys
-                    .iter()
-                    .map(|(n, k)| vec![k.key_id(), n.clone(), k.to_base64()])
-                    .collect();
-                output::text(&output::table(&["KEY ID", "NAME", "PUBLIC KEY"], &rows))?;
+                let mut table = Table::new(&["KEY ID", "NAME", "PUBLIC KEY"]);
+                for (name, key) in &keys {
+                    table.row([key.key_id(), name.clone(), key.to_base64()]);
+                }
+                output::text(&table.render())?;
             }
         }
     }

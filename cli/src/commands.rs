@@ -10,9 +10,8 @@ use serde_json::{Value, json};
 
 use crate::args::{
     Command, DoctorArgs, ExportFormat, InitArgs, LedgerCommand, LogArgs, NoteArgs, PeopleCommand,
-    RoleArg,
 };
-use crate::output;
+use crate::output::{self, Printer, Table};
 
 /// Runs one command; returns the exit code for a run that did not fail outright.
 pub fn run(command: Command) -> Result<ExitCode> {
@@ -58,15 +57,6 @@ pub fn run(command: Command) -> Result<ExitCode> {
 pub fn open_station() -> Result<Station> {
     let home = default_home()?;
     Ok(Station::open(&home, &actor_name()?)?)
-}
-
-fn role(arg: RoleArg) -> Role {
-    match arg {
-        RoleArg::Clerk => Role::Clerk,
-        RoleArg::It => Role::It,
-        RoleArg::Manager => Role::Manager,
-        RoleArg::Auditor => Role::Auditor,
-    }
 }
 
 /// Prints a created record's id: the bare id, or `{"id": …}` with `--json`.
@@ -117,30 +107,23 @@ fn people(cmd: PeopleCommand) -> Result<ExitCode> {
             role: r,
             json,
         } => {
-            let id = station.add_person(&name, role(r))?;
-            print_created(&id, &format!("{name} as {}", role(r)), json)?;
+            let role = Role::from(r);
+            let id = station.add_person(&name, role)?;
+            print_created(&id, &format!("{name} as {role}"), json)?;
         }
         PeopleCommand::List { json } => {
-            let people = station.people()?;
-            if json {
-                output::json(&people)?;
-            } else {
-                let rows: Vec<Vec<String>> = people
-                    .iter()
-                    .map(|p| {
-                        vec![
-                            p.id.clone(),
-                            p.name.clone(),
-                            p.role.to_string(),
-                            p.since.clone(),
-                        ]
-                    })
-                    .collect();
-                output::text(&output::table(
-                    &["ID", "NAME", "ROLE", "SINCE (UTC)"],
-                    &rows,
-                ))?;
-            }
+            Printer::new(json).print(&station.people()?, |people| {
+                let mut table = Table::new(&["ID", "NAME", "ROLE", "SINCE"]);
+                for p in people {
+                    table.row([
+                        p.id.to_string(),
+                        p.name.clone(),
+                        p.role.to_string(),
+                        p.since.to_string(),
+                    ]);
+                }
+                table.render()
+            })?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -255,27 +238,20 @@ fn log(args: LogArgs) -> Result<ExitCode> {
         actor: args.actor,
         subject: None,
     })?;
-    if args.json {
-        output::json(&entries)?;
-    } else {
-        let rows: Vec<Vec<String>> = entries
-            .iter()
-            .map(|e| {
-                vec![
-                    e.seq.to_string(),
-                    e.at[..19].replace('T', " "),
-                    e.actor.clone(),
-                    e.kind.clone(),
-                    e.subject.clone(),
-                    summary(e.payload.as_ref()),
-                ]
-            })
-            .collect();
-        output::text(&output::table(
-            &["SEQ", "TIME (UTC)", "ACTOR", "KIND", "RECORD", "DETAILS"],
-            &rows,
-        ))?;
-    }
+    Printer::new(args.json).print(&entries, |entries| {
+        let mut table = Table::new(&["SEQ", "TIME", "ACTOR", "KIND", "RECORD", "DETAILS"]);
+        for e in entries {
+            table.row([
+                e.seq.to_string(),
+                e.at.to_string(),
+                e.actor.clone(),
+                e.kind.clone(),
+                e.subject.clone(),
+                summary(e.payload.as_ref()),
+            ]);
+        }
+        table.render()
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

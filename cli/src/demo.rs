@@ -3,11 +3,11 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use custody_core::Station;
 use custody_core::people::Role;
 use custody_core::registers::carryout::NewCarryout;
-use custody_core::registers::media::NewMedium;
+use custody_core::registers::media::{MediaKind, NewMedium};
 use custody_core::retention::NewRetained;
-use custody_core::{RecordId, Station};
 
 use crate::output;
 
@@ -55,7 +55,7 @@ pub fn run() -> Result<ExitCode> {
 
     step("4. The clerk sends a folder of member data; the passphrase goes by phone")?;
     {
-        use custody_core::send::{ReceiveOptions, SendOptions};
+        use custody_core::send::{PasswordChannel, ReceiveOptions, SendOptions};
         use secrecy::ExposeSecret;
         let folder = dir.path().join("会員データ");
         fs_err::create_dir_all(folder.join("明細"))?;
@@ -69,7 +69,7 @@ pub fn run() -> Result<ExitCode> {
                 paths: vec![folder],
                 output: Some(dir.path().join("会員データ.tar.age")),
                 to: "本部 総務課 田中様".into(),
-                password_via: Some("phone".into()),
+                password_via: Some(PasswordChannel::Phone),
                 can_show_passphrase: true,
                 ..SendOptions::default()
             },
@@ -107,11 +107,9 @@ pub fn run() -> Result<ExitCode> {
 
     step("5. A carry-out: requested by the clerk, approved by the manager, out and back")?;
     let medium = clerk.add_medium(&NewMedium {
-        kind: "usb".into(),
-        serial: "DEMO-USB-0001".into(),
         label: Some("持出し用USB 1".into()),
         encrypted: true,
-        ..NewMedium::default()
+        ..NewMedium::new(MediaKind::Usb, "DEMO-USB-0001")
     })?;
     let carryout = clerk.new_carryout(&NewCarryout {
         what: "組合員名簿 2026年度 (encrypted USB)".into(),
@@ -173,7 +171,7 @@ pub fn run() -> Result<ExitCode> {
 
     step("7. IT staff wipe a retired disk's image and get a signed erasure certificate")?;
     {
-        use custody_core::erasure::{NoReport, VerifyMode, WipeOptions};
+        use custody_core::erasure::{Destination, NoReport, VerifyMode, WipeOptions};
         const IT: &str = "ito";
         let mut manager = Station::open(&home, MANAGER)?;
         let id = manager.add_person(IT, Role::It)?;
@@ -192,7 +190,7 @@ pub fn run() -> Result<ExitCode> {
                 blank: true,
                 serial: Some("DEMO-HDD-0042".into()),
                 asset_tag: Some("PC-2019-017".into()),
-                destination: Some("disposal".into()),
+                destination: Some(Destination::Disposal),
             },
         )?;
         let stop = std::sync::atomic::AtomicBool::new(false);
@@ -218,9 +216,9 @@ pub fn run() -> Result<ExitCode> {
         }
         let manager = Station::open(&home, MANAGER)?;
         for r in &results {
-            let cert = RecordId::parse(&r.certificate)?;
+            let cert = &r.certificate;
             let file = dir.path().join(format!("{}.json", r.certificate));
-            manager.export_certificate_json(&cert, &file)?;
+            manager.export_certificate_json(cert, &file)?;
             let verdict = manager.verify_certificate(&file)?;
             output::text(&format!(
                 "erasure certificate {} exported to {} (+ .minisig); anyone can check it with `minisign -V -p station.pub -m {}.json`, and the manager's check follows:",

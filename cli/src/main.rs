@@ -9,6 +9,7 @@ mod args;
 mod cert;
 mod commands;
 mod demo;
+mod hint;
 mod output;
 mod registers;
 mod retain;
@@ -42,26 +43,34 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {err:#}");
-            if matches!(
-                err.downcast_ref::<custody_core::Error>(),
-                Some(custody_core::Error::WontWrite { .. })
-            ) {
-                eprintln!(
-                    "hint: custody signs only a ledger it has checked. Run `custody ledger verify` to see what is wrong, keep the ledger file as evidence and tell your auditor."
-                );
+            let core = err.downcast_ref::<custody_core::Error>();
+            if let Some(advice) = core.and_then(hint::hint) {
+                eprintln!("hint: {advice}");
             }
             if disk_full(&err) {
                 eprintln!(
                     "hint: the disk is full; nothing was kept. Free some space, or write to another disk (-o)."
                 );
             }
-            match err.downcast_ref::<custody_core::Error>() {
-                Some(e) if e.is_refusal() => ExitCode::from(EXIT_REFUSED),
-                _ => ExitCode::from(EXIT_FAILED),
-            }
+            let refused = err.downcast_ref::<Refused>().is_some()
+                || core.is_some_and(custody_core::Error::is_refusal);
+            ExitCode::from(if refused { EXIT_REFUSED } else { EXIT_FAILED })
         }
     }
 }
+
+/// Bad usage the command line itself finds (exit code 2), in words that say what to
+/// type instead.
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
 
 /// Whether the failure was a full disk somewhere along its chain of causes.
 fn disk_full(err: &anyhow::Error) -> bool {

@@ -8,13 +8,14 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use custody_core::RecordId;
 use custody_core::registers::carryout::{Carryout, CarryoutFilter, NewCarryout};
-use custody_core::registers::handover::NewHandover;
-use custody_core::registers::media::NewMedium;
+use custody_core::registers::handover::{Direction, NewHandover};
+use custody_core::registers::media::{MediaKind, MediaStatus, NewMedium, RetireReason};
 use custody_core::report::ReportKind;
 use serde_json::json;
 
+use crate::args::{LangArg, vocabulary};
 use crate::commands::{open_station, print_created};
-use crate::output;
+use crate::output::{self, Printer, Table};
 
 /// `custody approve`.
 #[derive(Debug, Args)]
@@ -72,6 +73,20 @@ pub enum MediaKindArg {
     Other,
 }
 
+impl From<MediaKindArg> for MediaKind {
+    fn from(arg: MediaKindArg) -> MediaKind {
+        match arg {
+            MediaKindArg::Usb => MediaKind::Usb,
+            MediaKindArg::Hdd => MediaKind::Hdd,
+            MediaKindArg::Ssd => MediaKind::Ssd,
+            MediaKindArg::Optical => MediaKind::Optical,
+            MediaKindArg::Tape => MediaKind::Tape,
+            MediaKindArg::Pc => MediaKind::Pc,
+            MediaKindArg::Other => MediaKind::Other,
+        }
+    }
+}
+
 /// `custody media …`.
 #[derive(Debug, Subcommand)]
 pub enum MediaCommand {
@@ -109,8 +124,8 @@ pub enum MediaCommand {
     /// List registered media.
     List {
         /// Only media with this status.
-        #[arg(long, value_parser = ["in-stock", "out", "wiped", "destroyed", "lost", "returned"])]
-        status: Option<String>,
+        #[arg(long, value_parser = vocabulary(MediaStatus::WORDS, MediaStatus::parse))]
+        status: Option<MediaStatus>,
         /// Print as JSON.
         #[arg(long)]
         json: bool,
@@ -128,8 +143,8 @@ pub enum MediaCommand {
         /// The medium (MD-…).
         id: String,
         /// Why.
-        #[arg(long, value_parser = ["lost", "destroyed", "wiped", "returned"])]
-        reason: String,
+        #[arg(long, value_parser = vocabulary(RetireReason::WORDS, RetireReason::parse))]
+        reason: RetireReason,
     },
 }
 
@@ -222,8 +237,8 @@ pub enum HandoverCommand {
         #[arg(long)]
         media: String,
         /// send (we hand it over) or receive (we receive it).
-        #[arg(long, value_parser = ["send", "receive"])]
-        direction: String,
+        #[arg(long, value_parser = vocabulary(Direction::WORDS, Direction::parse))]
+        direction: Direction,
         /// The other party.
         #[arg(long)]
         counterparty: String,
@@ -299,20 +314,11 @@ pub enum ReportFormat {
     Json,
 }
 
-/// Header languages.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Lang {
-    /// Japanese: the office forms' own words.
-    Ja,
-    /// English.
-    En,
-}
-
 /// `custody report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// carryouts, handovers, downloads, media, wipes, or audit (what needs attention).
-    #[arg(value_parser = ["carryouts", "handovers", "downloads", "media", "wipes", "audit"])]
+    #[arg(value_parser = report_kinds())]
     pub kind: String,
     /// First day, local time (2026-04-01); required except for `audit`.
     #[arg(long)]
@@ -325,13 +331,18 @@ pub struct ReportArgs {
     pub format: ReportFormat,
     /// Header language.
     #[arg(long, value_enum, default_value = "ja")]
-    pub lang: Lang,
+    pub lang: LangArg,
     /// Write to this file instead of standard output.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// For `report audit`: print as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The registers a report covers, and `audit`.
+fn report_kinds() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(ReportKind::WORDS.iter().copied().chain(["audit"]))
 }
 
 fn id(text: &str) -> Result<RecordId> {
@@ -342,16 +353,10 @@ fn id(text: &str) -> Result<RecordId> {
 pub fn approve(args: ApproveArgs) -> Result<ExitCode> {
     let mut station = open_station()?;
     let request = station.approve(&id(&args.id)?, args.comment.as_deref())?;
-    if args.json {
-        output::json(&request)?;
-    } else {
-        output::text(&format!(
-            "{} approved by {}: {}",
-            request.id,
-            station.actor().name,
-            request.summary
-        ))?;
-    }
+    let by = &station.actor().name;
+    Printer::new(args.json).print(&request, |r| {
+        format!("{} approved by {by}: {}", r.id, r.summary)
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -359,52 +364,31 @@ pub fn approve(args: ApproveArgs) -> Result<ExitCode> {
 pub fn reject(args: RejectArgs) -> Result<ExitCode> {
     let mut station = open_station()?;
     let request = station.reject(&id(&args.id)?, &args.reason)?;
-    if args.json {
-        output::json(&request)?;
-    } else {
-        output::text(&format!(
-            "{} rejected by {}: {}",
-            request.id,
-            station.actor().name,
-            args.reason
-        ))?;
-    }
+    let by = &station.actor().name;
+    Printer::new(args.json).print(&request, |r| {
+        format!("{} rejected by {by}: {}", r.id, args.reason)
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `custody requests`.
 pub fn requests(args: RequestsArgs) -> Result<ExitCode> {
     let station = open_station()?;
-    let list = station.requests(args.pending)?;
-    if args.json {
-        return output::json(&list).map(|()| ExitCode::SUCCESS);
-    }
-    let rows: Vec<Vec<String>> = list
-        .iter()
-        .map(|r| {
-            vec![
-                r.id.clone(),
-                r.kind.as_str().into(),
+    Printer::new(args.json).print(&station.requests(args.pending)?, |list| {
+        let mut table = Table::new(&["ID", "KIND", "REQUESTER", "FILED", "STATUS", "BY", "WHAT"]);
+        for r in list {
+            table.row([
+                r.id.to_string(),
+                r.kind.to_string(),
                 r.requester.clone(),
-                r.requested_at[..16].replace('T', " "),
-                r.status.clone(),
+                r.requested_at.local_minute(),
+                r.status.to_string(),
                 r.decided_by.clone().unwrap_or_default(),
                 r.summary.clone(),
-            ]
-        })
-        .collect();
-    output::text(&output::table(
-        &[
-            "ID",
-            "KIND",
-            "REQUESTER",
-            "FILED (UTC)",
-            "STATUS",
-            "BY",
-            "WHAT",
-        ],
-        &rows,
-    ))?;
+            ]);
+        }
+        table.render()
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -423,9 +407,8 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
             capacity,
             json,
         } => {
-            let kind = format!("{kind:?}").to_lowercase();
             let new = NewMedium {
-                kind,
+                kind: kind.into(),
                 serial,
                 label,
                 model,
@@ -441,41 +424,29 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
             print_created(&created, "medium", json)?;
         }
         MediaCommand::List { status, json } => {
-            let list = station.media(status.as_deref())?;
-            if json {
-                output::json(&list)?;
-            } else {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|m| {
-                        vec![
-                            m.id.clone(),
-                            m.kind.clone(),
-                            m.serial.clone(),
-                            m.label.clone().unwrap_or_default(),
-                            m.status.clone(),
-                            m.location.clone().unwrap_or_default(),
-                            if m.encrypted {
-                                "yes".into()
-                            } else {
-                                "no".into()
-                            },
-                        ]
-                    })
-                    .collect();
-                output::text(&output::table(
-                    &[
-                        "ID",
-                        "KIND",
-                        "SERIAL",
-                        "LABEL",
-                        "STATUS",
-                        "LOCATION",
-                        "ENCRYPTED",
-                    ],
-                    &rows,
-                ))?;
-            }
+            Printer::new(json).print(&station.media(status)?, |list| {
+                let mut table = Table::new(&[
+                    "ID",
+                    "KIND",
+                    "SERIAL",
+                    "LABEL",
+                    "STATUS",
+                    "LOCATION",
+                    "ENCRYPTED",
+                ]);
+                for m in list {
+                    table.row([
+                        m.id.to_string(),
+                        m.kind.to_string(),
+                        m.serial.clone(),
+                        m.label.clone().unwrap_or_default(),
+                        m.status.to_string(),
+                        m.location.clone().unwrap_or_default(),
+                        yes_no(m.encrypted).into(),
+                    ]);
+                }
+                table.render()
+            })?;
         }
         MediaCommand::Show { id: text, json } => {
             let shown = station.medium(&id(&text)?)?;
@@ -493,7 +464,7 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
                     m.model.as_deref().unwrap_or("-"),
                     m.owner.as_deref().unwrap_or("-"),
                     m.location.as_deref().unwrap_or("-"),
-                    if m.encrypted { "yes" } else { "no" },
+                    yes_no(m.encrypted),
                     m.added_at
                 );
                 if let Some(cert) = &m.certificate {
@@ -503,10 +474,7 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
                 for e in &shown.history {
                     text.push_str(&format!(
                         "  {}  {:<18} {:<6} {}\n",
-                        &e.at[..19].replace('T', " "),
-                        e.kind,
-                        e.subject,
-                        e.actor
+                        e.at, e.kind, e.subject, e.actor
                     ));
                 }
                 output::text(&text)?;
@@ -514,11 +482,51 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
         }
         MediaCommand::Retire { id: text, reason } => {
             let target = id(&text)?;
-            station.retire_medium(&target, &reason)?;
+            station.retire_medium(&target, reason)?;
             output::text(&format!("{target} retired ({reason})"))?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn yes_no(yes: bool) -> &'static str {
+    if yes { "yes" } else { "no" }
+}
+
+/// A carry-out, one field a line.
+fn carryout_details(c: &Carryout) -> String {
+    let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let time =
+        |t: &Option<custody_core::Timestamp>| t.map_or_else(|| "-".into(), |t| t.to_string());
+    let id = |i: &Option<RecordId>| i.as_ref().map_or_else(|| "-".into(), ToString::to_string);
+    format!(
+        "{}  {}{}\nwhat:          {}\nreason:        {}\nto:            {}\ntransport:     {}\nreturn by:     {}\nmedium:        {}\ntransfer:      {}\npersonal data: {}{}\nencrypted:     {}\nrequested:     {} by {}\ndecision:      {} {} {}\nout:           {} {}\nreturned:      {} {} {}\n",
+        c.id,
+        c.state,
+        if c.overdue { " (OVERDUE)" } else { "" },
+        c.what,
+        c.reason,
+        c.destination,
+        c.transport,
+        c.return_by,
+        id(&c.media),
+        id(&c.transfer),
+        yes_no(c.personal_data),
+        c.records
+            .map(|n| format!(" ({n} records)"))
+            .unwrap_or_default(),
+        c.encrypted,
+        c.requested_at,
+        c.requester,
+        c.approval,
+        or_dash(&c.approver),
+        time(&c.decided_at),
+        time(&c.out_at),
+        or_dash(&c.out_by),
+        time(&c.returned_at),
+        or_dash(&c.returned_by),
+        or_dash(&c.condition),
+    )
 }
 
 fn carryout_line(c: &Carryout) -> String {
@@ -580,11 +588,7 @@ pub fn carryout(cmd: CarryoutCommand) -> Result<ExitCode> {
         }
         CarryoutCommand::Out { id: text, json } => {
             let c = station.carryout_out(&id(&text)?)?;
-            if json {
-                output::json(&c)?
-            } else {
-                output::text(&carryout_line(&c))?
-            }
+            Printer::new(json).print(&c, carryout_line)?;
         }
         CarryoutCommand::Return {
             id: text,
@@ -592,11 +596,7 @@ pub fn carryout(cmd: CarryoutCommand) -> Result<ExitCode> {
             json,
         } => {
             let c = station.carryout_return(&id(&text)?, condition.as_deref())?;
-            if json {
-                output::json(&c)?
-            } else {
-                output::text(&carryout_line(&c))?
-            }
+            Printer::new(json).print(&c, carryout_line)?;
         }
         CarryoutCommand::List {
             open,
@@ -610,25 +610,17 @@ pub fn carryout(cmd: CarryoutCommand) -> Result<ExitCode> {
             } else {
                 CarryoutFilter::All
             };
-            let list = station.carryouts(filter)?;
-            if json {
-                output::json(&list)?;
-            } else {
-                let text: Vec<String> = list.iter().map(carryout_line).collect();
-                output::text(&if text.is_empty() {
-                    "no carry-outs".to_string()
-                } else {
-                    text.join("\n")
-                })?;
-            }
+            Printer::new(json).print(&station.carryouts(filter)?, |list| {
+                if list.is_empty() {
+                    return "no carry-outs".to_string();
+                }
+                let lines: Vec<String> = list.iter().map(carryout_line).collect();
+                lines.join("\n")
+            })?;
         }
         CarryoutCommand::Show { id: text, json } => {
             let c = station.carryout(&id(&text)?)?;
-            if json {
-                output::json(&c)?
-            } else {
-                output::text(&serde_json::to_string_pretty(&c)?)?
-            }
+            Printer::new(json).print(&c, carryout_details)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -660,46 +652,34 @@ pub fn handover(cmd: HandoverCommand) -> Result<ExitCode> {
         }
         HandoverCommand::Confirm { id: text, by, json } => {
             let h = station.confirm_handover(&id(&text)?, &by)?;
-            if json {
-                output::json(&h)?;
-            } else {
-                output::text(&format!("{} receipt confirmed by {}", h.id, by))?;
-            }
+            Printer::new(json).print(&h, |h| format!("{} receipt confirmed by {by}", h.id))?;
         }
         HandoverCommand::List { json } => {
-            let list = station.handovers()?;
-            if json {
-                output::json(&list)?;
-            } else {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|h| {
-                        vec![
-                            h.id.clone(),
-                            h.at[..10].to_string(),
-                            h.direction.clone(),
-                            h.counterparty.clone(),
-                            format!("{} ({})", h.media, h.serial),
-                            h.count.to_string(),
-                            h.confirmed_by
-                                .clone()
-                                .unwrap_or_else(|| "(not confirmed)".into()),
-                        ]
-                    })
-                    .collect();
-                output::text(&output::table(
-                    &[
-                        "ID",
-                        "DATE",
-                        "DIRECTION",
-                        "COUNTERPARTY",
-                        "MEDIUM",
-                        "COUNT",
-                        "RECEIPT",
-                    ],
-                    &rows,
-                ))?;
-            }
+            Printer::new(json).print(&station.handovers()?, |list| {
+                let mut table = Table::new(&[
+                    "ID",
+                    "DATE",
+                    "DIRECTION",
+                    "COUNTERPARTY",
+                    "MEDIUM",
+                    "COUNT",
+                    "RECEIPT",
+                ]);
+                for h in list {
+                    table.row([
+                        h.id.to_string(),
+                        h.at.local_date().to_string(),
+                        h.direction.to_string(),
+                        h.counterparty.clone(),
+                        format!("{} ({})", h.media, h.serial),
+                        h.count.to_string(),
+                        h.confirmed_by
+                            .clone()
+                            .unwrap_or_else(|| "(not confirmed)".into()),
+                    ]);
+                }
+                table.render()
+            })?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -719,42 +699,29 @@ pub fn download(cmd: DownloadCommand) -> Result<ExitCode> {
         }
         DownloadCommand::Deleted { id: text, json } => {
             let d = station.download_deleted(&id(&text)?)?;
-            if json {
-                output::json(&d)?;
-            } else {
-                output::text(&format!(
-                    "{} copy deleted at {}",
-                    d.id,
-                    d.deleted_at.as_deref().unwrap_or("")
-                ))?;
-            }
+            Printer::new(json).print(&d, |d| {
+                let at = d.deleted_at.map(|t| t.to_string()).unwrap_or_default();
+                format!("{} copy deleted at {at}", d.id)
+            })?;
         }
         DownloadCommand::List { json } => {
-            let list = station.downloads()?;
-            if json {
-                output::json(&list)?;
-            } else {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|d| {
-                        vec![
-                            d.id.clone(),
-                            d.requested_at[..10].to_string(),
-                            d.content.clone(),
-                            d.system.clone(),
-                            d.approval.clone(),
-                            d.deleted_at
-                                .as_deref()
-                                .map(|t| t[..10].to_string())
-                                .unwrap_or_default(),
-                        ]
-                    })
-                    .collect();
-                output::text(&output::table(
-                    &["ID", "DATE", "CONTENT", "SYSTEM", "APPROVAL", "DELETED"],
-                    &rows,
-                ))?;
-            }
+            Printer::new(json).print(&station.downloads()?, |list| {
+                let mut table =
+                    Table::new(&["ID", "DATE", "CONTENT", "SYSTEM", "APPROVAL", "DELETED"]);
+                for d in list {
+                    table.row([
+                        d.id.to_string(),
+                        d.requested_at.local_date().to_string(),
+                        d.content.clone(),
+                        d.system.clone(),
+                        d.approval.to_string(),
+                        d.deleted_at
+                            .map(|t| t.local_date().to_string())
+                            .unwrap_or_default(),
+                    ]);
+                }
+                table.render()
+            })?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -770,25 +737,25 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
         } else if findings.is_empty() {
             output::text("nothing needs attention")?;
         } else {
-            let rows: Vec<Vec<String>> = findings
-                .iter()
-                .map(|f| vec![f.kind.clone(), f.id.clone(), f.detail.clone()])
-                .collect();
-            output::text(&output::table(&["FINDING", "RECORD", "DETAIL"], &rows))?;
+            let mut table = Table::new(&["FINDING", "RECORD", "DETAIL"]);
+            for f in &findings {
+                table.row([&f.kind, &f.id, &f.detail]);
+            }
+            output::text(&table.render())?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     let (Some(from), Some(to)) = (args.from, args.to) else {
-        anyhow::bail!(custody_core::Error::Invalid(
+        anyhow::bail!(crate::Refused(
             "--from and --to are required for this report".into()
         ));
     };
     let kind = ReportKind::parse(&args.kind)?;
     let report = station.report(kind, &from, &to)?;
-    let japanese = matches!(args.lang, Lang::Ja);
+    let lang = args.lang.into();
     let text = match args.format {
-        ReportFormat::Csv => report.to_csv(japanese),
-        ReportFormat::Json => serde_json::to_string_pretty(&report.to_json(japanese))? + "\n",
+        ReportFormat::Csv => report.to_csv(lang),
+        ReportFormat::Json => serde_json::to_string_pretty(&report.to_json(lang))? + "\n",
     };
     match args.output {
         Some(path) => {

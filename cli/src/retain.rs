@@ -10,7 +10,7 @@ use custody_core::retention::{Destruction, NewRetained, Retained};
 use serde_json::json;
 
 use crate::commands::{open_station, print_created};
-use crate::output;
+use crate::output::{self, Printer, Table};
 
 /// `custody retain …`.
 #[derive(Debug, Subcommand)]
@@ -146,23 +146,21 @@ fn id(text: &str) -> Result<RecordId> {
 }
 
 fn rows(items: &[Retained]) -> String {
-    let rows: Vec<Vec<String>> = items
-        .iter()
-        .map(|i| {
-            vec![
-                i.id.clone(),
-                i.class.clone(),
-                i.due.clone().unwrap_or_else(|| "(after event)".into()),
-                i.status.clone(),
-                match &i.media {
-                    Some(m) => format!("medium {m}"),
-                    None => format!("{} files", i.files.len()),
-                },
-                i.hold_reason.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
-    output::table(&["ID", "CLASS", "DUE", "STATUS", "WHAT", "HOLD"], &rows)
+    let mut table = Table::new(&["ID", "CLASS", "DUE", "STATUS", "WHAT", "HOLD"]);
+    for i in items {
+        table.row([
+            i.id.to_string(),
+            i.class.clone(),
+            i.due.clone().unwrap_or_else(|| "(after event)".into()),
+            i.status.to_string(),
+            match &i.media {
+                Some(m) => format!("medium {m}"),
+                None => format!("{} files", i.files.len()),
+            },
+            i.hold_reason.clone().unwrap_or_default(),
+        ]);
+    }
+    table.render()
 }
 
 /// `custody retain …`.
@@ -194,20 +192,11 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
             print_created(&created, "retained item", args.json)?;
         }
         RetainCommand::List { json } => {
-            let list = station.retained_list()?;
-            if json {
-                output::json(&list)?
-            } else {
-                output::text(&rows(&list))?
-            }
+            Printer::new(json).print(&station.retained_list()?, |list| rows(list))?;
         }
         RetainCommand::Due { as_of, json } => {
-            let list = station.retained_due(as_of.as_deref())?;
-            if json {
-                output::json(&list)?
-            } else {
-                output::text(&rows(&list))?
-            }
+            Printer::new(json)
+                .print(&station.retained_due(as_of.as_deref())?, |list| rows(list))?;
         }
         RetainCommand::Event {
             id: text,
@@ -231,26 +220,21 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
             output::text(&format!("{text} released from hold"))?;
         }
         RetainCommand::Class(ClassCommand::List { json }) => {
-            let classes = station.retention_classes()?;
-            if json {
-                output::json(&classes)?;
-            } else {
-                let rows: Vec<Vec<String>> = classes
-                    .iter()
-                    .map(|c| {
-                        vec![
-                            c.name.clone(),
-                            format!("{} years", c.years),
-                            match c.trigger {
-                                custody_core::config::Trigger::Created => "registration".into(),
-                                custody_core::config::Trigger::Event => "event".into(),
-                            },
-                            c.basis.clone(),
-                        ]
-                    })
-                    .collect();
-                output::text(&output::table(&["CLASS", "KEPT", "FROM", "BASIS"], &rows))?;
-            }
+            Printer::new(json).print(&station.retention_classes()?, |classes| {
+                let mut table = Table::new(&["CLASS", "KEPT", "FROM", "BASIS"]);
+                for c in classes {
+                    table.row([
+                        c.name.clone(),
+                        format!("{} years", c.years),
+                        match c.trigger {
+                            custody_core::config::Trigger::Created => "registration".into(),
+                            custody_core::config::Trigger::Event => "event".into(),
+                        },
+                        c.basis.clone(),
+                    ]);
+                }
+                table.render()
+            })?;
         }
         RetainCommand::Class(ClassCommand::Set {
             name,

@@ -4,20 +4,19 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use custody_core::RecordId;
 use custody_core::registers::requests::RequestKind;
-use custody_core::send::seal::{self, Progress};
-use custody_core::send::{ReceiveOptions, SendOptions};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use custody_core::send::seal;
+use custody_core::send::{PasswordChannel, ReceiveOptions, SendOptions};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use crate::commands::{open_station, print_created};
-use crate::output;
+use crate::output::progress::SendBar;
+use crate::output::{self, Printer, Table};
 
 /// `custody send`.
 #[derive(Debug, Args)]
@@ -68,14 +67,14 @@ pub enum Channel {
     SeparateEmail,
 }
 
-impl Channel {
-    fn as_str(self) -> &'static str {
-        match self {
-            Channel::Phone => "phone",
-            Channel::Sms => "sms",
-            Channel::Letter => "letter",
-            Channel::InPerson => "in-person",
-            Channel::SeparateEmail => "separate-email",
+impl From<Channel> for PasswordChannel {
+    fn from(channel: Channel) -> PasswordChannel {
+        match channel {
+            Channel::Phone => PasswordChannel::Phone,
+            Channel::Sms => PasswordChannel::Sms,
+            Channel::Letter => PasswordChannel::Letter,
+            Channel::InPerson => PasswordChannel::InPerson,
+            Channel::SeparateEmail => PasswordChannel::SeparateEmail,
         }
     }
 }
@@ -147,47 +146,6 @@ pub enum RequestCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-/// A progress bar for sends and opens over a few MiB, on a terminal only.
-struct Bar {
-    bar: ProgressBar,
-}
-
-impl Bar {
-    fn new(quiet: bool) -> Bar {
-        let bar = if quiet || !std::io::stderr().is_terminal() {
-            ProgressBar::hidden()
-        } else {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{bar:30} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
-                )
-                .expect("the template is valid")
-                .progress_chars("##-"),
-            );
-            bar
-        };
-        Bar { bar }
-    }
-}
-
-impl Progress for Bar {
-    fn start(&self, total_bytes: u64) {
-        const FEW_MB: u64 = 4 << 20;
-        if total_bytes < FEW_MB {
-            self.bar.set_draw_target(ProgressDrawTarget::hidden());
-        }
-        self.bar.set_length(total_bytes);
-        self.bar.enable_steady_tick(Duration::from_millis(200));
-    }
-    fn advance(&self, bytes: u64) {
-        self.bar.inc(bytes);
-    }
-    fn finish(&self) {
-        self.bar.finish_and_clear();
-    }
 }
 
 /// Exit code after a signal stopped a send or open (128 + SIGINT, as shells report it).
@@ -268,11 +226,11 @@ pub fn send(args: SendArgs) -> Result<ExitCode> {
         to: args.to,
         recipients: args.recipients,
         recipients_files: args.recipients_files,
-        password_via: args.password_via.map(|c| c.as_str().to_string()),
+        password_via: args.password_via.map(PasswordChannel::from),
         request: args.request.as_deref().map(RecordId::parse).transpose()?,
         can_show_passphrase: can_show,
     };
-    let bar = Bar::new(args.quiet);
+    let bar = SendBar::new(args.quiet);
     let signals = StopOnSignal::install()?;
     let outcome = match interrupted(station.send(options, &bar), "send")? {
         Ok(outcome) => outcome,
@@ -320,7 +278,9 @@ pub fn send(args: SendArgs) -> Result<ExitCode> {
             report.recipients.join(", ")
         )),
         Some(passphrase) => {
-            let via = outcome.password_via.as_deref().unwrap_or("another channel");
+            let via = outcome
+                .password_via
+                .map_or("another channel", PasswordChannel::as_str);
             text.push_str(&format!(
                 "\nThe passphrase, shown only this once (custody does not keep it):\n\n    {}\n\n\
                  Give it to {} by {via}, never in the same email or parcel as the file. Say:\n\
@@ -344,7 +304,7 @@ pub fn open(args: OpenArgs) -> Result<ExitCode> {
         (None, false) => None,
         (None, true) => {
             if !std::io::stdin().is_terminal() {
-                anyhow::bail!(custody_core::Error::Invalid(
+                anyhow::bail!(crate::Refused(
                     "give the recipient's key with -i IDENTITY, or the passphrase with --passphrase-file FILE (there is no terminal to ask on)".into()
                 ));
             }
@@ -356,7 +316,7 @@ pub fn open(args: OpenArgs) -> Result<ExitCode> {
         Some(dir) => dir,
         None => std::env::current_dir()?,
     };
-    let bar = Bar::new(args.quiet);
+    let bar = SendBar::new(args.quiet);
     // Installed after the passphrase prompt, so that Ctrl-C there still quits at once.
     let signals = StopOnSignal::install()?;
     let received = station.receive(
@@ -420,16 +380,13 @@ pub fn contacts(cmd: ContactsCommand) -> Result<ExitCode> {
             output::text(&format!("{name} removed from the address book"))?;
         }
         ContactsCommand::List { json } => {
-            let list = station.contacts()?;
-            if json {
-                output::json(&list)?;
-            } else {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|c| vec![c.name.clone(), c.fingerprint.clone()])
-                    .collect();
-                output::text(&output::table(&["NAME", "KEY"], &rows))?;
-            }
+            Printer::new(json).print(&station.contacts()?, |list| {
+                let mut table = Table::new(&["NAME", "KEY"]);
+                for c in list {
+                    table.row([&c.name, &c.fingerprint]);
+                }
+                table.render()
+            })?;
         }
     }
     Ok(ExitCode::SUCCESS)

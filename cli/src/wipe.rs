@@ -6,18 +6,16 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use custody_core::erasure::{
-    self, FLASH_NOTE, Reporter, Status, VerifyMode, WipeJob, WipeOptions, WipeResult,
+    self, Destination, FLASH_NOTE, Status, VerifyMode, WipeJob, WipeOptions, WipeResult,
 };
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::commands::open_station;
-use crate::output;
+use crate::output::{self, Printer, Table, size};
 
 /// `custody devices`.
 #[derive(Debug, Args)]
@@ -64,8 +62,32 @@ pub struct WipeArgs {
     #[arg(long)]
     pub asset_tag: Option<String>,
     /// What happens to the medium afterwards, printed on the certificate.
-    #[arg(long, value_parser = ["reuse", "disposal", "return-to-lessor", "recycling"])]
-    pub destination: Option<String>,
+    #[arg(long, value_enum)]
+    pub destination: Option<DestinationArg>,
+}
+
+/// `--destination` on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DestinationArg {
+    /// Used again in the office.
+    Reuse,
+    /// Disposed of.
+    Disposal,
+    /// Returned to the company that leased it.
+    ReturnToLessor,
+    /// Recycled.
+    Recycling,
+}
+
+impl From<DestinationArg> for Destination {
+    fn from(arg: DestinationArg) -> Destination {
+        match arg {
+            DestinationArg::Reuse => Destination::Reuse,
+            DestinationArg::Disposal => Destination::Disposal,
+            DestinationArg::ReturnToLessor => Destination::ReturnToLessor,
+            DestinationArg::Recycling => Destination::Recycling,
+        }
+    }
 }
 
 /// `--verify` on the command line.
@@ -79,18 +101,32 @@ pub enum VerifyArg {
     All,
 }
 
+impl From<VerifyArg> for VerifyMode {
+    fn from(arg: VerifyArg) -> VerifyMode {
+        match arg {
+            VerifyArg::Off => VerifyMode::Off,
+            VerifyArg::Last => VerifyMode::Last,
+            VerifyArg::All => VerifyMode::All,
+        }
+    }
+}
+
 /// Lists block devices and whether each may be wiped.
 pub fn devices(args: DevicesArgs) -> Result<ExitCode> {
     // With a data home here, a device that reaches its files is shown as refused.
     let home = custody_core::default_home().ok();
     let devices = erasure::devices(home.as_deref())?;
-    if args.json {
-        output::json(&devices)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let rows: Vec<Vec<String>> = devices
-        .iter()
-        .map(|d| {
+    Printer::new(args.json).print(&devices, |devices| {
+        let mut table = Table::new(&[
+            "DEVICE",
+            "SIZE",
+            "SECTORS",
+            "MODEL / BACKING FILE",
+            "SERIAL",
+            "TYPE",
+            "WIPEABLE",
+        ]);
+        for d in devices {
             let what = match (&d.model, &d.source) {
                 (_, Some(source)) => source.display().to_string(),
                 (Some(model), None) => model.clone(),
@@ -109,7 +145,7 @@ pub fn devices(args: DevicesArgs) -> Result<ExitCode> {
                 let reasons: Vec<&str> = d.refusals.iter().map(|r| r.message.as_str()).collect();
                 format!("no: {}", reasons.join("; "))
             };
-            vec![
+            table.row([
                 d.path.display().to_string(),
                 size(d.size),
                 format!("{}/{}", d.logical_sector, d.physical_sector),
@@ -117,21 +153,10 @@ pub fn devices(args: DevicesArgs) -> Result<ExitCode> {
                 d.serial.clone().unwrap_or_else(|| "-".into()),
                 kind.join(","),
                 wipeable,
-            ]
-        })
-        .collect();
-    output::text(&output::table(
-        &[
-            "DEVICE",
-            "SIZE",
-            "SECTORS",
-            "MODEL / BACKING FILE",
-            "SERIAL",
-            "TYPE",
-            "WIPEABLE",
-        ],
-        &rows,
-    ))?;
+            ]);
+        }
+        table.render()
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -141,15 +166,11 @@ pub fn wipe(args: WipeArgs) -> Result<ExitCode> {
     let options = WipeOptions {
         method: args.method.clone(),
         passes: args.passes,
-        verify: match args.verify {
-            VerifyArg::Off => VerifyMode::Off,
-            VerifyArg::Last => VerifyMode::Last,
-            VerifyArg::All => VerifyMode::All,
-        },
+        verify: args.verify.into(),
         blank: args.blank,
         serial: args.serial.clone(),
         asset_tag: args.asset_tag.clone(),
-        destination: args.destination.clone(),
+        destination: args.destination.map(Destination::from),
     };
     let job = station.prepare_wipe(&args.targets, &options)?;
     if !args.yes {
@@ -178,7 +199,7 @@ pub fn wipe(args: WipeArgs) -> Result<ExitCode> {
                 .context("cannot install the signal handler")?,
         );
     }
-    let bars = Bars::new(&job, args.quiet);
+    let bars = output::progress::WipeBars::new(&job, args.quiet);
     let outcome = station.run_wipe(job, &bars, &stop);
     for id in ids {
         signal_hook::low_level::unregister(id);
@@ -186,11 +207,7 @@ pub fn wipe(args: WipeArgs) -> Result<ExitCode> {
     drop(bars);
     let results = outcome?;
 
-    if args.json {
-        output::json(&results)?;
-    } else {
-        output::text(&render(&results))?;
-    }
+    Printer::new(args.json).print(&results, |results| render(results))?;
     let interrupted = results.iter().any(|r| r.status == Status::Interrupted);
     if interrupted {
         eprintln!("the wipe was interrupted; the interrupted targets hold partly overwritten data");
@@ -216,29 +233,19 @@ fn confirm(job: &WipeJob) -> Result<bool> {
         job.verify().as_str(),
         if count == 1 { "it" } else { "them" },
     )?;
-    let rows: Vec<Vec<String>> = job
-        .targets()
-        .iter()
-        .map(|t| {
-            vec![
-                t.path.display().to_string(),
-                t.model.clone().unwrap_or_else(|| "-".into()),
-                t.serial.clone().unwrap_or_else(|| "-".into()),
-                size(t.size),
-                t.source
-                    .as_ref()
-                    .map_or_else(|| t.transport.to_string(), |s| s.display().to_string()),
-            ]
-        })
-        .collect();
-    write!(
-        err,
-        "{}",
-        output::table(
-            &["TARGET", "MODEL", "SERIAL", "SIZE", "ATTACHED / FILE"],
-            &rows
-        )
-    )?;
+    let mut table = Table::new(&["TARGET", "MODEL", "SERIAL", "SIZE", "ATTACHED / FILE"]);
+    for t in job.targets() {
+        table.row([
+            t.path.display().to_string(),
+            t.model.clone().unwrap_or_else(|| "-".into()),
+            t.serial.clone().unwrap_or_else(|| "-".into()),
+            size(t.size),
+            t.source
+                .as_ref()
+                .map_or_else(|| t.transport.to_string(), |s| s.display().to_string()),
+        ]);
+    }
+    write!(err, "{}", table.render())?;
     if job.targets().iter().any(|t| t.flash) {
         writeln!(err, "note: {FLASH_NOTE}")?;
     }
@@ -305,137 +312,4 @@ fn render(results: &[WipeResult]) -> String {
         }
     }
     out
-}
-
-/// A size in bytes for people: `32.0 MiB (33556992 bytes)`.
-fn size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if bytes < 1024 {
-        return format!("{bytes} bytes");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {} ({bytes} bytes)", UNITS[unit])
-}
-
-/// Progress on stderr: one bar per target over all its passes and verifications, or,
-/// when stderr is not a terminal, one line per pass (for logs); nothing with --quiet.
-struct Bars {
-    /// Kept so that the bars stay drawn until the results are printed.
-    _multi: MultiProgress,
-    targets: Vec<TargetBar>,
-    lines: bool,
-}
-
-struct TargetBar {
-    bar: ProgressBar,
-    name: String,
-    /// Bytes of the phases (passes and read-backs) before the current one.
-    base: AtomicU64,
-    /// The length of the current phase.
-    phase: AtomicU64,
-    passes: usize,
-}
-
-impl Bars {
-    fn new(job: &WipeJob, quiet: bool) -> Bars {
-        let terminal = std::io::stderr().is_terminal();
-        let drawn = terminal && !quiet;
-        let target = if !drawn {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        };
-        let multi = MultiProgress::with_draw_target(target);
-        let template = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-            "{prefix} {msg:14} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}"
-        } else {
-            "{prefix:.bold} {msg:14} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}"
-        };
-        let style = ProgressStyle::with_template(template)
-            .expect("the template is valid")
-            .progress_chars("=> ");
-        let phases = (job.passes().len() + job.verified_passes()) as u64;
-        let width = job
-            .targets()
-            .iter()
-            .map(|t| t.path.display().to_string().chars().count())
-            .max()
-            .unwrap_or(0);
-        let targets = job
-            .targets()
-            .iter()
-            .map(|t| {
-                let name = t.path.display().to_string();
-                let bar = multi.add(ProgressBar::new(t.size * phases));
-                bar.set_style(style.clone());
-                bar.set_prefix(format!("{name:width$}"));
-                bar.set_message("starting");
-                if drawn {
-                    // Redraws the speed and ETA while a slow device has not finished a chunk.
-                    bar.enable_steady_tick(Duration::from_millis(500));
-                }
-                TargetBar {
-                    bar,
-                    name,
-                    base: AtomicU64::new(0),
-                    phase: AtomicU64::new(0),
-                    passes: job.passes().len(),
-                }
-            })
-            .collect();
-        Bars {
-            _multi: multi,
-            targets,
-            lines: !quiet && !terminal,
-        }
-    }
-
-    fn begin_phase(&self, target: usize, bytes: u64, message: String) {
-        let Some(t) = self.targets.get(target) else {
-            return;
-        };
-        let previous = t.phase.swap(bytes, Ordering::Relaxed);
-        let base = t.base.fetch_add(previous, Ordering::Relaxed) + previous;
-        t.bar.set_position(base);
-        if self.lines {
-            eprintln!("{}: {message}", t.name);
-        }
-        t.bar.set_message(message);
-    }
-}
-
-impl Reporter for Bars {
-    fn pass_started(&self, target: usize, pass: usize, passes: usize, pattern: &str, bytes: u64) {
-        self.begin_phase(
-            target,
-            bytes,
-            format!("pass {}/{passes} {pattern}", pass + 1),
-        );
-    }
-
-    fn advanced(&self, target: usize, bytes_done: u64) {
-        if let Some(t) = self.targets.get(target) {
-            t.bar
-                .set_position(t.base.load(Ordering::Relaxed) + bytes_done);
-        }
-    }
-
-    fn verify_started(&self, target: usize, pass: usize, bytes: u64) {
-        let passes = self.targets.get(target).map_or(0, |t| t.passes);
-        self.begin_phase(target, bytes, format!("verify {}/{passes}", pass + 1));
-    }
-
-    fn finished(&self, target: usize, status: Status) {
-        if let Some(t) = self.targets.get(target) {
-            if self.lines {
-                eprintln!("{}: {}", t.name, status.as_str());
-            }
-            t.bar.finish_with_message(status.as_str());
-        }
-    }
 }

@@ -13,7 +13,10 @@ use crate::error::{Error, Result};
 /// is not canonical across implementations).
 pub fn to_string(value: &Value) -> Result<String> {
     check(value)?;
-    serde_json::to_string(value).map_err(|e| Error::Invalid(format!("payload: {e}")))
+    serde_json::to_string(value).map_err(|e| Error::Encode {
+        what: "a payload".into(),
+        problem: e.to_string(),
+    })
 }
 
 /// True when `text` is already in canonical form.
@@ -28,9 +31,10 @@ pub fn is_canonical(text: &str) -> bool {
 
 fn check(value: &Value) -> Result<()> {
     match value {
-        Value::Number(n) if !(n.is_i64() || n.is_u64()) => Err(Error::Invalid(format!(
-            "payload number {n} is not an integer; ledger payloads hold integers only"
-        ))),
+        Value::Number(n) if !(n.is_i64() || n.is_u64()) => Err(Error::Encode {
+            what: format!("the payload number {n}"),
+            problem: "ledger payloads hold integers only".into(),
+        }),
         Value::Array(items) => items.iter().try_for_each(check),
         Value::Object(map) => map.values().try_for_each(check),
         _ => Ok(()),

@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Duration, FixedOffset, Local, NaiveDate, SecondsFormat, TimeZone, Utc};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Result, Rule};
 
 /// The current UTC time.
 ///
@@ -28,6 +28,72 @@ pub fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
+/// A moment in time, as every record holds it: kept in UTC, written to the ledger and
+/// to `--json` output in the ledger's fixed-width form, and shown to people in the
+/// station's local time zone. This is the one place times are formatted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(DateTime<Utc>);
+
+impl Timestamp {
+    /// The current time (see [`now`]).
+    pub fn now() -> Timestamp {
+        Timestamp(now())
+    }
+
+    /// Parses a ledger timestamp or any RFC 3339 time.
+    pub fn parse(text: &str) -> Result<Timestamp> {
+        parse_stamp(text).map(Timestamp)
+    }
+
+    /// The UTC time.
+    pub fn utc(self) -> DateTime<Utc> {
+        self.0
+    }
+
+    /// The form the ledger stores: `2026-04-01T09:30:00.000000Z`.
+    pub fn ledger(self) -> String {
+        stamp(self.0)
+    }
+
+    /// The time in the station's local time zone.
+    pub fn local(self) -> DateTime<FixedOffset> {
+        local(self.0)
+    }
+
+    /// The local calendar day.
+    pub fn local_date(self) -> NaiveDate {
+        self.local().date_naive()
+    }
+
+    /// Local time to the minute, for tables: `2026-04-01 18:30`.
+    pub fn local_minute(self) -> String {
+        self.local().format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+impl From<DateTime<Utc>> for Timestamp {
+    fn from(at: DateTime<Utc>) -> Timestamp {
+        Timestamp(at)
+    }
+}
+
+/// People read local time to the second: `2026-04-01 18:30:00`.
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.local().format("%Y-%m-%d %H:%M:%S"))
+    }
+}
+
+/// Machines read the ledger's own form, so `--json` output is what the ledger holds.
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.ledger())
+    }
+}
+
 /// Formats a time the way the ledger stores it.
 pub fn stamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -37,13 +103,20 @@ pub fn stamp(at: DateTime<Utc>) -> String {
 pub fn parse_stamp(text: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|at| at.with_timezone(&Utc))
-        .map_err(|_| Error::Invalid(format!("{text:?} is not a time like 2026-04-01T09:30:00Z")))
+        .map_err(|_| Error::BadValue {
+            field: Field::Time,
+            value: text.to_owned(),
+            rule: Rule::Like("2026-04-01T09:30:00Z"),
+        })
 }
 
 /// Parses a calendar date `YYYY-MM-DD`.
 pub fn parse_date(text: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| Error::Invalid(format!("{text:?} is not a date like 2026-04-01")))
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| Error::BadValue {
+        field: Field::Date,
+        value: text.to_owned(),
+        rule: Rule::Like("2026-04-01"),
+    })
 }
 
 /// Today's date in the station's local time zone: the day retention periods are
@@ -113,9 +186,13 @@ pub fn parse_date_or_time(text: &str) -> Result<DateTime<Utc>> {
             return Ok(at.with_timezone(&Utc));
         }
     }
-    Err(Error::Invalid(format!(
-        "{text:?} is neither a date like 2026-04-01 nor a time like 2026-04-01 17:00 (local time) or 2026-04-01T08:00:00Z"
-    )))
+    Err(Error::BadValue {
+        field: Field::Time,
+        value: text.to_owned(),
+        rule: Rule::Like(
+            "2026-04-01 (a date), 2026-04-01 17:00 (local time) or 2026-04-01T08:00:00Z",
+        ),
+    })
 }
 
 /// Parses a deadline: a date means the end of that day, local time (the start of the

@@ -10,17 +10,17 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigProblem, Error, Result};
 use crate::people::Role;
 
-/// What starts a retention period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Trigger {
-    /// From the registration date (or a date given with `--since`).
-    Created,
-    /// From an event date (e.g. loss of eligibility), set when it happens.
-    Event,
+crate::vocab::vocabulary! {
+    /// What starts a retention period.
+    pub enum Trigger (crate::error::Field::RetentionClass) {
+        /// From the registration date (or a start date given at registration).
+        Created = "created",
+        /// From an event date (e.g. loss of eligibility), set when it happens.
+        Event = "event",
+    }
 }
 
 /// One retention class.
@@ -219,53 +219,52 @@ impl Config {
         let text = fs_err::read_to_string(path)?;
         let config: Config = toml::from_str(&text).map_err(|e| Error::Config {
             path: path.to_path_buf(),
-            message: format!("{}; fix the file or restore it from a backup", e.message()),
+            problem: ConfigProblem::Syntax(e.message().to_owned()),
         })?;
         config.check(path)?;
         Ok(config)
     }
 
     fn check(&self, path: &Path) -> Result<()> {
-        let bad = |message: String| Error::Config {
+        let bad = |problem: ConfigProblem| Error::Config {
             path: path.to_path_buf(),
-            message,
+            problem,
         };
         for (name, floor) in default_classes() {
             match self.retention.classes.get(&name) {
                 None => {}
                 Some(class) if class.years < floor.years => {
-                    return Err(bad(format!(
-                        "retention class {name} is set to {} years, shorter than the {} years its basis requires ({}); a class may be lengthened, never shortened",
-                        class.years, floor.years, floor.basis
-                    )));
+                    return Err(bad(ConfigProblem::ClassTooShort {
+                        name: name.clone(),
+                        years: class.years,
+                        floor: floor.years,
+                        basis: floor.basis.clone(),
+                    }));
                 }
                 Some(class) if class.trigger != floor.trigger => {
-                    return Err(bad(format!(
-                        "retention class {name} must start from its {} date",
-                        match floor.trigger {
-                            Trigger::Created => "registration",
-                            Trigger::Event => "event",
-                        }
-                    )));
+                    return Err(bad(ConfigProblem::ClassTrigger {
+                        name: name.clone(),
+                        event: floor.trigger == Trigger::Event,
+                    }));
                 }
                 Some(_) => {}
             }
         }
         for (name, class) in &self.retention.classes {
             if class.years == 0 || class.basis.trim().is_empty() {
-                return Err(bad(format!(
-                    "retention class {name} needs at least 1 year and a basis text"
-                )));
+                return Err(bad(ConfigProblem::ClassIncomplete { name: name.clone() }));
             }
         }
-        crate::ledger::check_field("station name", &self.station)?;
+        crate::ledger::check_field(crate::error::Field::Station, &self.station)?;
         Ok(())
     }
 
     /// The text of a new `config.toml`, with comments for the people who edit it.
     pub fn to_template(&self) -> Result<String> {
-        let body = toml::to_string_pretty(self)
-            .map_err(|e| Error::Invalid(format!("cannot write config: {e}")))?;
+        let body = toml::to_string_pretty(self).map_err(|e| Error::Encode {
+            what: "the configuration".into(),
+            problem: e.to_string(),
+        })?;
         Ok(format!(
             "# custody configuration.\n\
              #\n\
@@ -287,7 +286,7 @@ impl Config {
         let text = fs_err::read_to_string(path)?;
         let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| Error::Config {
             path: path.to_path_buf(),
-            message: format!("{e}"),
+            problem: ConfigProblem::Syntax(format!("{e}")),
         })?;
         let mut array = toml_edit::ArrayOfTables::new();
         for person in people {

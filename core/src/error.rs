@@ -1,14 +1,24 @@
-//! The one error type of `custody-core`.
+//! The one error type of `custody-core`, and the words its variants carry.
+//!
+//! Every variant says what went wrong in terms of the record (the field, the record
+//! id, the state it is in, the date it becomes allowed), never in terms of a front
+//! end: no command-line flag and no `custody …` command appears in this text. The
+//! command line adds its own advice for a variant (`custody::hint`); a web page words
+//! the same variant its own way.
 
 use std::path::PathBuf;
 
+use crate::clock::Timestamp;
+use crate::people::Role;
+use crate::registers::requests::{RequestKind, RequestState};
+
 /// Everything that can go wrong in a custody workflow.
 ///
-/// Each variant carries the context a person needs to act on it (path, record id,
-/// ledger sequence number). [`Error::is_refusal`] tells the command line whether the
-/// failure is a refusal by policy or bad usage (exit 2) or an operation that failed
-/// (exit 1).
+/// [`Error::is_refusal`] tells a front end whether the failure is a refusal by policy
+/// or bad input (the command line's exit code 2) or an operation that failed (exit
+/// code 1).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A file-system operation failed; fs-err already names the path.
     #[error(transparent)]
@@ -25,16 +35,20 @@ pub enum Error {
     },
 
     /// No data home exists where one was expected.
-    #[error("no custody data home at {0}; run `custody init` first (or set CUSTODY_HOME)")]
+    #[error("no custody data home at {0}")]
     NoHome(PathBuf),
 
-    /// `init` found something already there.
+    /// Neither a configured place nor the user's home gives the data home a place.
+    #[error("cannot find a place for the data home")]
+    NoHomePlace,
+
+    /// Creating a data home found something already there.
     #[error("{0} already holds a custody data home (or other files); refusing to overwrite it")]
     HomeExists(PathBuf),
 
-    /// The ledger was written by a newer custody.
+    /// The ledger was written by a newer version.
     #[error(
-        "ledger {path} has schema version {found}, newer than this custody understands ({supported}); upgrade custody"
+        "ledger {path} has schema version {found}, newer than this version understands ({supported})"
     )]
     DatabaseTooNew {
         /// The ledger file.
@@ -46,21 +60,21 @@ pub enum Error {
     },
 
     /// The configuration file is malformed or breaks a rule.
-    #[error("config {path}: {message}")]
+    #[error("config {path}: {problem}")]
     Config {
         /// The config file.
         path: PathBuf,
-        /// What is wrong and what to do.
-        message: String,
+        /// What is wrong.
+        problem: ConfigProblem,
     },
 
     /// The station signing key could not be read or used.
-    #[error("station key {path}: {message}")]
+    #[error("station key {path}: {problem}")]
     Key {
         /// The key file.
         path: PathBuf,
         /// What is wrong.
-        message: String,
+        problem: String,
     },
 
     /// The actor is not allowed to do this.
@@ -70,8 +84,8 @@ pub enum Error {
         actor: String,
         /// What they tried, in words.
         action: String,
-        /// Why not, and what to do.
-        reason: String,
+        /// Why not.
+        reason: Box<Denial>,
     },
 
     /// The clock is earlier than the last ledger entry.
@@ -85,21 +99,314 @@ pub enum Error {
         last: String,
     },
 
-    /// A value given on the command line or in a file is not acceptable.
-    #[error("{0}")]
-    Invalid(String),
+    /// A value given is not acceptable.
+    #[error("{}", bad_value(*field, value, rule))]
+    BadValue {
+        /// What the value is for.
+        field: Field,
+        /// The value given.
+        value: String,
+        /// The rule it breaks.
+        rule: Rule,
+    },
 
-    /// An operation was attempted and did not complete (exit code 1).
-    #[error("{0}")]
-    Failed(String),
+    /// Two things were given of which only one may be.
+    #[error("give the {} or the {}, not both", first.words(), second.words())]
+    BothGiven {
+        /// The first.
+        first: Field,
+        /// The second.
+        second: Field,
+    },
+
+    /// A value is already registered.
+    #[error("the {} {value} is already registered ({existing})", field.words())]
+    Duplicate {
+        /// What the value is.
+        field: Field,
+        /// The value.
+        value: String,
+        /// Where it is registered.
+        existing: String,
+    },
+
+    /// A name that could be mistaken for a registered person's.
+    #[error(
+        "{name:?} {why} as {existing:?}, already registered as {role}; choose a name that cannot be mistaken for it"
+    )]
+    NameClash {
+        /// The name given.
+        name: String,
+        /// How it clashes.
+        why: &'static str,
+        /// The registered name.
+        existing: String,
+        /// Their role.
+        role: Role,
+    },
+
+    /// One line of a batch is not acceptable; nothing of the batch was recorded.
+    #[error("line {line}: {error}; nothing was recorded")]
+    InLine {
+        /// The line, from 1.
+        line: usize,
+        /// What is wrong with it.
+        #[source]
+        error: Box<Error>,
+    },
+
+    /// A record id (or a contact's name) that does not exist.
+    #[error("there is no {} {id}", kind.words())]
+    NoSuchRecord {
+        /// What kind of record was looked for.
+        kind: RecordKind,
+        /// The id (or name) looked for.
+        id: String,
+    },
+
+    /// The record already had this done to it.
+    #[error("{id} {act}")]
+    AlreadyDone {
+        /// The record.
+        id: String,
+        /// What was done, when and by whom.
+        act: Done,
+    },
+
+    /// The record still needs an earlier step.
+    #[error("{id} {step}")]
+    NotDone {
+        /// The record.
+        id: String,
+        /// The step it has not had.
+        step: Step,
+    },
+
+    /// A medium that cannot be carried out or handed over in its state.
+    #[error("{id} is {status}, not in stock; it cannot be {action}")]
+    Unavailable {
+        /// The medium.
+        id: String,
+        /// Its status (or its retirement reason).
+        status: String,
+        /// What was tried ("carried out", "handed over").
+        action: &'static str,
+    },
+
+    /// A record of one kind given where another was expected.
+    #[error("{id} is a {kind} record, not a {expected} record")]
+    WrongKind {
+        /// The record.
+        id: String,
+        /// Its kind.
+        kind: String,
+        /// The kinds accepted here.
+        expected: String,
+    },
+
+    /// A request of a kind that is filed as its own record, not as a plain request.
+    #[error("a {} is requested as a record of its own, not as a plain request", kind.as_str())]
+    FiledElsewhere {
+        /// The kind.
+        kind: RequestKind,
+    },
+
+    /// A retention class starts from a date other than the one given.
+    #[error("{}", wrong_trigger(class, *event))]
+    WrongTrigger {
+        /// The class.
+        class: String,
+        /// True when the class runs from an event date (and none was given), false
+        /// when it runs from the registration date (and an event date was given).
+        event: bool,
+    },
+
+    /// A retention class amended while naming another class, or added without one.
+    #[error("{}", class_base(name, *exists))]
+    ClassBase {
+        /// The class.
+        name: String,
+        /// Whether it exists already.
+        exists: bool,
+    },
+
+    /// Sending without the recipient's key needs a channel for the passphrase.
+    #[error(
+        "there is no public key for {to}, so the file will be protected by a passphrase that must travel by another channel; say which (one of {})",
+        crate::send::PasswordChannel::WORDS.join(", ")
+    )]
+    NeedsPasswordChannel {
+        /// The recipient.
+        to: String,
+    },
+
+    /// A passphrase is shown once, on a terminal; there is none.
+    #[error("the passphrase is shown once on the terminal, and there is no terminal")]
+    NeedsTerminal,
+
+    /// A channel for a passphrase was given where a public key is used.
+    #[error("{to}'s public key is used, so there is no passphrase to send")]
+    NoPassphrase {
+        /// The recipient.
+        to: String,
+    },
+
+    /// The operating system does not say who the user is.
+    #[error("cannot tell who you are (uid {uid} has no login name)")]
+    UnknownActor {
+        /// The user id.
+        uid: u32,
+    },
+
+    /// A path given is not a file custody handles.
+    #[error("{}", unsupported_file(path, problem))]
+    UnsupportedFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead.
+        problem: FileProblem,
+    },
+
+    /// Nothing was named to act on.
+    #[error("{}", match what { Nothing::ToRetain => "the folders hold no files to retain", Nothing::ToWipe => "name at least one target to wipe" })]
+    Nothing {
+        /// What there is nothing of.
+        what: Nothing,
+    },
+
+    /// A registered file is missing or changed since it was registered.
+    #[error("{path} {}; nothing was disposed of", if *missing { "is missing or unreadable" } else { "changed since it was registered (its SHA-256 differs)" })]
+    FileChanged {
+        /// The file.
+        path: String,
+        /// True when it is gone or unreadable, false when its contents differ.
+        missing: bool,
+    },
+
+    /// Another command changed the record between the checks and the act.
+    #[error("{id} was put on hold or disposed of meanwhile; nothing was disposed of")]
+    ChangedMeanwhile {
+        /// The record.
+        id: String,
+    },
+
+    /// Shredding a retained item's files stopped part-way.
+    #[error("disposal of {id} failed at {path} after {shredded} of {total} files")]
+    DisposalFailed {
+        /// The item.
+        id: String,
+        /// The file that failed.
+        path: String,
+        /// Files shredded before it.
+        shredded: usize,
+        /// Files in the item.
+        total: usize,
+        /// What failed.
+        #[source]
+        source: custody_wipe::Error,
+    },
+
+    /// One serial number was given for several media.
+    #[error(
+        "one serial number names one medium; media whose serial cannot be read are wiped one at a time"
+    )]
+    SerialForSeveral,
+
+    /// The device reports another serial number than the one given.
+    #[error("{} reports serial {read}, not {given}; check that this is the right medium (the serial read from the device is what the certificate records)", path.display())]
+    SerialMismatch {
+        /// The device.
+        path: PathBuf,
+        /// What it reports.
+        read: String,
+        /// What was given.
+        given: String,
+    },
+
+    /// An output file exists already.
+    #[error("{} exists already; choose another name", path.display())]
+    OutputExists {
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// A vendor's certificate is kept as the vendor's file, not rendered.
+    #[error("{id} is the receipt of a vendor's certificate; the vendor's own file is kept in {}", folder.display())]
+    VendorReceipt {
+        /// The receipt.
+        id: String,
+        /// Where the vendor's file is kept.
+        folder: PathBuf,
+    },
+
+    /// The station's own key given as a key to trust.
+    #[error("that is this station's own key; it is always trusted")]
+    OwnKey,
+
+    /// A path that is (or holds) the data home given as something to wipe, shred or
+    /// retain.
+    #[error("{}", data_home(path, home, inside.as_deref()))]
+    DataHome {
+        /// The path given.
+        path: PathBuf,
+        /// The data home.
+        home: PathBuf,
+        /// The data home file it is another name of, if it is one.
+        inside: Option<PathBuf>,
+    },
+
+    /// No font with Japanese glyphs for a PDF.
+    #[error("{}", match named { Some(path) => format!("CUSTODY_FONT names {}, which does not exist", path.display()), None => "no Japanese font is installed for PDF certificates".to_owned() })]
+    NoFont {
+        /// The font named by `CUSTODY_FONT`, when it names one that does not exist.
+        named: Option<PathBuf>,
+    },
+
+    /// A font file that cannot be used.
+    #[error("{} is not a usable font", path.display())]
+    BadFont {
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// A certificate that cannot be rendered as a page.
+    #[error("cannot render certificate {id} as a PDF: {problem}")]
+    Render {
+        /// The certificate.
+        id: String,
+        /// Why.
+        problem: String,
+    },
+
+    /// A document in the ledger that cannot be read (a certificate's JSON).
+    #[error("{what} is unreadable")]
+    Unreadable {
+        /// What.
+        what: String,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// Text that should be a ledger head is not one.
+    #[error("not a custody ledger head ({why})")]
+    BadHead {
+        /// What is wrong with it.
+        why: String,
+    },
+
+    /// A value could not be turned into the ledger's canonical JSON.
+    #[error("cannot encode {what} as canonical JSON: {problem}")]
+    Encode {
+        /// What.
+        what: String,
+        /// Why.
+        problem: String,
+    },
 
     /// Encrypting or opening a file failed or was refused.
     #[error(transparent)]
     Seal(#[from] crate::send::seal::Error),
-
-    /// A record id does not exist.
-    #[error("no record {0} in the ledger")]
-    NoSuchRecord(String),
 
     /// The wipe engine refused a method or a target, or could not read the system's
     /// description of its devices.
@@ -134,50 +441,824 @@ pub enum Error {
 }
 
 impl Error {
-    /// True when the failure is bad usage or a refusal by policy (exit code 2), false
+    /// True when the failure is bad input or a refusal by policy (exit code 2), false
     /// when an operation was attempted and failed (exit code 1).
     pub fn is_refusal(&self) -> bool {
-        if let Error::Wipe(e) = self {
-            // A target or method refused before anything was touched; reading /sys
-            // or /proc failing is an operation that failed.
-            return matches!(
+        use crate::send::seal::Error as Seal;
+        match self {
+            Error::Wipe(e) => {
+                // A target or method refused before anything was touched; reading
+                // /sys or /proc failing is an operation that failed.
+                matches!(
+                    e,
+                    custody_wipe::Error::Refused { .. }
+                        | custody_wipe::Error::TargetsRefused { .. }
+                        | custody_wipe::Error::UnknownMethod { .. }
+                        | custody_wipe::Error::PassesNotAllowed { .. }
+                        | custody_wipe::Error::BadPassCount { .. }
+                        | custody_wipe::Error::Io {
+                            action: "resolve" | "examine",
+                            ..
+                        }
+                )
+            }
+            Error::Seal(e) => matches!(
                 e,
-                custody_wipe::Error::Refused { .. }
-                    | custody_wipe::Error::TargetsRefused { .. }
-                    | custody_wipe::Error::UnknownMethod { .. }
-                    | custody_wipe::Error::PassesNotAllowed { .. }
-                    | custody_wipe::Error::BadPassCount { .. }
-                    | custody_wipe::Error::Io {
-                        action: "resolve" | "examine",
-                        ..
-                    }
-            );
+                Seal::OutputExists { .. }
+                    | Seal::NoInput
+                    | Seal::UnsupportedInput { .. }
+                    | Seal::DuplicateName { .. }
+                    | Seal::OutputInsideInput { .. }
+                    | Seal::InvalidRecipient { .. }
+                    | Seal::NoRecipients
+                    | Seal::PassphraseRequired { .. }
+                    | Seal::IdentityRequired { .. }
+                    | Seal::InvalidIdentity { .. }
+            ),
+            Error::Io(_)
+            | Error::Storage { .. }
+            | Error::Key { .. }
+            | Error::DisposalFailed { .. }
+            | Error::NoFont { .. }
+            | Error::BadFont { .. }
+            | Error::Render { .. }
+            | Error::Unreadable { .. }
+            | Error::Encode { .. }
+            | Error::ProjectionsDiffer { .. }
+            | Error::WontWrite { .. }
+            | Error::Tampered { .. } => false,
+            _ => true,
         }
-        matches!(
-            self,
-            Error::NoHome(_)
-                | Error::HomeExists(_)
-                | Error::DatabaseTooNew { .. }
-                | Error::Config { .. }
-                | Error::NotAllowed { .. }
-                | Error::ClockBehind { .. }
-                | Error::Invalid(_)
-                | Error::NoSuchRecord(_)
-        ) || matches!(
-            self,
-            Error::Seal(
-                crate::send::seal::Error::OutputExists { .. }
-                    | crate::send::seal::Error::NoInput
-                    | crate::send::seal::Error::UnsupportedInput { .. }
-                    | crate::send::seal::Error::DuplicateName { .. }
-                    | crate::send::seal::Error::OutputInsideInput { .. }
-                    | crate::send::seal::Error::InvalidRecipient { .. }
-                    | crate::send::seal::Error::NoRecipients
-                    | crate::send::seal::Error::PassphraseRequired { .. }
-                    | crate::send::seal::Error::IdentityRequired { .. }
-                    | crate::send::seal::Error::InvalidIdentity { .. }
+    }
+}
+
+/// What a value is for: the field of a record or an argument of a workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Field {
+    /// The organisation's name.
+    Organisation,
+    /// The station's name.
+    Station,
+    /// A person's name.
+    Person,
+    /// A role.
+    Role,
+    /// A contact's name in the address book.
+    Contact,
+    /// A serial number.
+    Serial,
+    /// An asset tag.
+    AssetTag,
+    /// A medium's label.
+    Label,
+    /// Make and model.
+    Model,
+    /// The owning department.
+    Owner,
+    /// Where something is kept.
+    Location,
+    /// A capacity.
+    Capacity,
+    /// A kind of medium.
+    MediaKind,
+    /// A media status.
+    MediaStatus,
+    /// Why a medium is retired.
+    RetireReason,
+    /// Which way a handover goes.
+    Direction,
+    /// How many items.
+    Count,
+    /// The other party of a handover.
+    Counterparty,
+    /// What something is for.
+    Purpose,
+    /// How something is done (handover, destruction, a vendor's erasure).
+    Method,
+    /// Who confirmed receipt of a handover.
+    ConfirmedBy,
+    /// What a download holds.
+    Content,
+    /// The business system data comes from.
+    System,
+    /// What is carried out.
+    What,
+    /// Why.
+    Reason,
+    /// Where a carry-out goes.
+    Destination,
+    /// How a carry-out travels.
+    Transport,
+    /// A medium's condition on return.
+    Condition,
+    /// A free note.
+    Note,
+    /// A comment.
+    Comment,
+    /// A request's summary.
+    Summary,
+    /// Why a retention period starts early.
+    BackdateReason,
+    /// Who destroyed a medium.
+    DestroyedBy,
+    /// A vendor.
+    Vendor,
+    /// A trusted key's name.
+    KeyName,
+    /// A recipient.
+    Recipient,
+    /// The channel a passphrase travels by.
+    PasswordChannel,
+    /// Where a wiped medium goes.
+    WipeDestination,
+    /// A retention class.
+    RetentionClass,
+    /// A new retention class's name.
+    ClassName,
+    /// A retention period in years.
+    Years,
+    /// The rule behind a retention class.
+    Basis,
+    /// A report.
+    Report,
+    /// A date.
+    Date,
+    /// A time.
+    Time,
+    /// A record id.
+    RecordId,
+    /// A language.
+    Lang,
+    /// The actor of a ledger entry.
+    Actor,
+    /// The kind of a ledger entry.
+    EntryKind,
+    /// The subject of a ledger entry.
+    Subject,
+    /// A period's end before its start.
+    Period,
+    /// Files or folders to retain.
+    Files,
+    /// A registered medium.
+    Medium,
+    /// A class that another class refines.
+    BaseClass,
+    /// What a request asks for.
+    RequestKind,
+    /// Where a request is.
+    RequestState,
+    /// Where a carry-out is.
+    CarryoutState,
+    /// A kind of certificate.
+    CertificateKind,
+}
+
+impl Field {
+    /// The field in words, without an article: `serial number`.
+    pub fn words(self) -> &'static str {
+        match self {
+            Field::Organisation => "organisation name",
+            Field::Station => "station name",
+            Field::Person => "person's name",
+            Field::Role => "role",
+            Field::Contact => "contact",
+            Field::Serial => "serial number",
+            Field::AssetTag => "asset tag",
+            Field::Label => "label",
+            Field::Model => "model",
+            Field::Owner => "owner",
+            Field::Location => "location",
+            Field::Capacity => "capacity",
+            Field::MediaKind => "kind of medium",
+            Field::MediaStatus => "media status",
+            Field::RetireReason => "reason for retiring",
+            Field::Direction => "direction",
+            Field::Count => "count",
+            Field::Counterparty => "counterparty",
+            Field::Purpose => "purpose",
+            Field::Method => "method",
+            Field::ConfirmedBy => "name of who confirmed receipt",
+            Field::Content => "description of the content",
+            Field::System => "system",
+            Field::What => "description of what is taken out",
+            Field::Reason => "reason",
+            Field::Destination => "destination",
+            Field::Transport => "means of transport",
+            Field::Condition => "condition",
+            Field::Note => "note",
+            Field::Comment => "comment",
+            Field::Summary => "summary",
+            Field::BackdateReason => "reason for the earlier start",
+            Field::DestroyedBy => "name of who destroyed it",
+            Field::Vendor => "vendor",
+            Field::KeyName => "key's name",
+            Field::Recipient => "recipient",
+            Field::PasswordChannel => "channel for the passphrase",
+            Field::WipeDestination => "destination of the wiped medium",
+            Field::RetentionClass => "retention class",
+            Field::ClassName => "class name",
+            Field::Years => "retention period in years",
+            Field::Basis => "basis",
+            Field::Report => "report",
+            Field::Date => "date",
+            Field::Time => "time",
+            Field::RecordId => "record id",
+            Field::Lang => "language",
+            Field::Actor => "actor",
+            Field::EntryKind => "entry kind",
+            Field::Subject => "subject",
+            Field::Period => "period",
+            Field::Files => "files or folders to retain",
+            Field::Medium => "registered medium",
+            Field::BaseClass => "class it refines",
+            Field::RequestKind => "kind of request",
+            Field::RequestState => "request state",
+            Field::CarryoutState => "carry-out state",
+            Field::CertificateKind => "kind of certificate",
+        }
+    }
+}
+
+/// The rule a value breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rule {
+    /// One line of 1 to `max` characters.
+    OneLine {
+        /// The longest allowed.
+        max: usize,
+    },
+    /// One of these words.
+    OneOf(Vec<String>),
+    /// Written like the example.
+    Like(&'static str),
+    /// A whole number from `min` to `max`.
+    Range {
+        /// The smallest allowed.
+        min: i64,
+        /// The largest allowed.
+        max: i64,
+    },
+    /// From `min` to `max` characters.
+    Length {
+        /// The fewest allowed.
+        min: usize,
+        /// The most allowed.
+        max: usize,
+    },
+    /// No control characters (line breaks and the like).
+    NoControl,
+    /// As described.
+    Described(&'static str),
+    /// The end comes before the start.
+    Backwards,
+}
+
+fn bad_value(field: Field, value: &str, rule: &Rule) -> String {
+    let field = field.words();
+    match rule {
+        Rule::OneLine { max } => format!("the {field} must be one line of 1 to {max} characters"),
+        Rule::OneOf(words) => {
+            format!(
+                "{value:?} is not a valid {field}; use one of {}",
+                words.join(", ")
             )
+        }
+        Rule::Like(example) => format!("{value:?} is not a valid {field}; write it like {example}"),
+        Rule::Range { min, max } => format!("the {field} must be from {min} to {max}"),
+        Rule::Length { min, max } => format!("the {field} needs {min} to {max} characters"),
+        Rule::NoControl => {
+            format!("the {field} {value:?} contains a control character (such as a line break)")
+        }
+        Rule::Described(how) => format!("{value:?} is not a valid {field}: {how}"),
+        Rule::Backwards => format!("the {field} ends before it starts ({value})"),
+    }
+}
+
+/// What kind of record was looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecordKind {
+    /// Any record of the ledger.
+    Record,
+    /// A registered medium (`MD-…`).
+    Medium,
+    /// A carry-out (`CO-…`).
+    Carryout,
+    /// A handover (`HO-…`).
+    Handover,
+    /// A download (`DL-…`).
+    Download,
+    /// A request (`RQ-…`, or a carry-out or download as its request).
+    Request,
+    /// A retained item (`RT-…`).
+    Retained,
+    /// A certificate (`EC-…`, `DC-…`, `VC-…`).
+    Certificate,
+    /// An encrypted transfer (`TX-…`).
+    Transfer,
+    /// A contact in the address book (by name).
+    Contact,
+}
+
+impl RecordKind {
+    /// The kind in words.
+    pub fn words(self) -> &'static str {
+        match self {
+            RecordKind::Record => "record",
+            RecordKind::Medium => "medium",
+            RecordKind::Carryout => "carry-out",
+            RecordKind::Handover => "handover",
+            RecordKind::Download => "download",
+            RecordKind::Request => "request",
+            RecordKind::Retained => "retained item",
+            RecordKind::Certificate => "certificate",
+            RecordKind::Transfer => "encrypted transfer",
+            RecordKind::Contact => "contact",
+        }
+    }
+}
+
+/// Why an actor may not do something.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Denial {
+    /// They are not registered at this station.
+    NotRegistered,
+    /// Auditors read; they do not write.
+    AuditorReadsOnly,
+    /// It needs another role.
+    NeedsRole {
+        /// The roles that may.
+        roles: Vec<Role>,
+        /// The actor's role.
+        has: Role,
+    },
+    /// Approvals are by someone other than the requester.
+    TwoPersonRule,
+    /// The request is not approved yet.
+    NotApproved {
+        /// The request.
+        request: String,
+        /// Who filed it.
+        requester: String,
+    },
+    /// The request was rejected.
+    Rejected {
+        /// The request.
+        request: String,
+        /// Who rejected it.
+        by: Option<String>,
+        /// Why.
+        note: Option<String>,
+    },
+    /// The approval was used already.
+    ApprovalUsed {
+        /// The request.
+        request: String,
+        /// The record that used it.
+        used_by: String,
+    },
+    /// The request was filed by someone else.
+    RequestedByOther {
+        /// The request.
+        request: String,
+        /// Who filed it.
+        requester: String,
+    },
+    /// Every sending needs an approved request at this station.
+    ApprovalRequired,
+    /// The actor did the work being signed off.
+    OwnWork,
+    /// A retention period would start before `before`, with no reason given.
+    Backdated {
+        /// What it would start before: the files' last change, this station's first
+        /// record, with their dates.
+        before: String,
+    },
+    /// A retention class would be shortened.
+    ClassShortened {
+        /// Its current period.
+        years: u32,
+        /// Its basis.
+        basis: String,
+    },
+    /// A new class would be shorter than the class it refines.
+    ShorterThanBase {
+        /// The class it refines.
+        base: String,
+        /// That class's period.
+        years: u32,
+        /// That class's basis.
+        basis: String,
+    },
+    /// The item is on hold.
+    OnHold {
+        /// The item.
+        id: String,
+        /// Why.
+        reason: String,
+        /// Who put it on hold.
+        by: Option<String>,
+    },
+    /// The item is not due.
+    NotDue {
+        /// The date it must be kept until.
+        until: String,
+        /// The rule that says so.
+        basis: String,
+    },
+    /// The item's period runs from an event date not recorded yet.
+    EventMissing {
+        /// The item.
+        id: String,
+        /// Its class.
+        class: String,
+        /// The years it is kept from the event.
+        years: u32,
+    },
+    /// No disposal request was filed.
+    NoDisposalRequest {
+        /// The item.
+        id: String,
+    },
+    /// Nothing proves that the medium was erased.
+    NoErasureProof {
+        /// Its serial number.
+        serial: String,
+        /// The certificates looked at, and why each does not prove it.
+        refused: Vec<(String, String)>,
+    },
+}
+
+impl std::fmt::Display for Denial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Denial::NotRegistered => f.write_str("you are not registered at this station"),
+            Denial::AuditorReadsOnly => f.write_str("auditors read the ledger; they do not write to it"),
+            Denial::NeedsRole { roles, has } => {
+                let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+                write!(f, "this needs the role {} and you are {has}", names.join(" or "))
+            }
+            Denial::TwoPersonRule => f.write_str(
+                "an approval is always by a different person than the requester (two-person rule); ask another manager",
+            ),
+            Denial::NotApproved { request, requester } => write!(
+                f,
+                "{request} is not approved yet; a manager other than {requester} approves it"
+            ),
+            Denial::Rejected { request, by, note } => write!(
+                f,
+                "{request} was rejected by {}: {}",
+                by.as_deref().unwrap_or("a manager"),
+                note.as_deref().unwrap_or("")
+            ),
+            Denial::ApprovalUsed { request, used_by } => write!(
+                f,
+                "the approval {request} was already used by {used_by}; file a new request"
+            ),
+            Denial::RequestedByOther { request, requester } => {
+                write!(f, "{request} was requested by {requester}, not by you")
+            }
+            Denial::ApprovalRequired => f.write_str(
+                "this station requires an approved request for every sending, approved by a manager other than the sender",
+            ),
+            Denial::OwnWork => {
+                f.write_str("you performed this work; a manager who did not must confirm it")
+            }
+            Denial::Backdated { before } => write!(
+                f,
+                "the period would start before {before}, which makes the item due early; a reason must be given (it is recorded and listed by the audit)"
+            ),
+            Denial::ClassShortened { years, basis } => write!(
+                f,
+                "it keeps items {years} years ({basis}); a class may be lengthened, never shortened"
+            ),
+            Denial::ShorterThanBase { base, years, basis } => write!(
+                f,
+                "it holds data of class {base}, kept {years} years ({basis}); a class may be longer than the one it refines, never shorter"
+            ),
+            Denial::OnHold { reason, by, .. } => write!(
+                f,
+                "it is on hold ({reason}, by {}); a manager must release it first",
+                by.as_deref().unwrap_or("a manager")
+            ),
+            Denial::NotDue { until, basis } => write!(f, "it must be kept until {until} ({basis})"),
+            Denial::EventMissing { class, years, .. } => write!(
+                f,
+                "class {class} keeps it {years} years from an event date, which is not recorded yet"
+            ),
+            Denial::NoDisposalRequest { .. } => f.write_str(
+                "no disposal request was filed; one must be filed and approved by a manager",
+            ),
+            Denial::NoErasureProof { serial, refused } if refused.is_empty() => write!(
+                f,
+                "there is no erasure certificate for serial {serial}: wipe it, have a manager accept the vendor's certificate, or record its physical destruction"
+            ),
+            Denial::NoErasureProof { serial, refused } => {
+                let why: Vec<String> = refused.iter().map(|(c, w)| format!("{c}: {w}")).collect();
+                write!(
+                    f,
+                    "no certificate proves that this medium (serial {serial}) was erased: {}",
+                    why.join("; ")
+                )
+            }
+        }
+    }
+}
+
+/// Something already done to a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Done {
+    /// A download's data was deleted.
+    Deleted {
+        /// When.
+        at: Timestamp,
+    },
+    /// A handover was confirmed.
+    Confirmed {
+        /// By whom.
+        by: Option<String>,
+        /// When.
+        at: Timestamp,
+    },
+    /// A request was decided.
+    Decided {
+        /// Approved or rejected.
+        state: RequestState,
+        /// By whom.
+        by: Option<String>,
+        /// When.
+        at: Option<Timestamp>,
+    },
+    /// A carry-out left.
+    CarriedOut {
+        /// When.
+        at: Timestamp,
+    },
+    /// A carry-out came back.
+    Returned {
+        /// When.
+        at: Timestamp,
+    },
+    /// A medium was retired.
+    Retired {
+        /// Why.
+        reason: String,
+    },
+    /// A retained item's event date was set.
+    EventDated {
+        /// The date.
+        date: String,
+    },
+    /// A retained item was disposed of.
+    Disposed {
+        /// When, if known.
+        at: Option<Timestamp>,
+    },
+    /// A retained item was put on hold.
+    Held {
+        /// Why.
+        reason: String,
+    },
+    /// A disposal request was filed for the item.
+    DisposalRequested {
+        /// The request.
+        request: String,
+        /// Its state.
+        state: RequestState,
+    },
+    /// A certificate was signed off.
+    SignedOff,
+    /// A key was trusted.
+    Trusted,
+}
+
+impl std::fmt::Display for Done {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let who = |by: &Option<String>| by.clone().unwrap_or_else(|| "?".into());
+        match self {
+            Done::Deleted { at } => write!(f, "was already recorded as deleted at {at}"),
+            Done::Confirmed { by, at } => write!(f, "was already confirmed by {} at {at}", who(by)),
+            Done::Decided { state, by, at } => write!(
+                f,
+                "was already {state} by {} at {}",
+                who(by),
+                at.map_or_else(|| "?".to_owned(), |t| t.to_string())
+            ),
+            Done::CarriedOut { at } => write!(f, "was already carried out at {at}"),
+            Done::Returned { at } => write!(f, "was already returned at {at}"),
+            Done::Retired { reason } => write!(f, "was already retired ({reason})"),
+            Done::EventDated { date } => write!(f, "already has the event date {date}"),
+            Done::Disposed { at: Some(at) } => write!(f, "was already disposed of at {at}"),
+            Done::Disposed { at: None } => f.write_str("was already disposed of"),
+            Done::Held { reason } => write!(f, "is already on hold: {reason}"),
+            Done::DisposalRequested { request, state } => {
+                write!(f, "already has the disposal request {request} ({state})")
+            }
+            Done::SignedOff => f.write_str("was already signed off"),
+            Done::Trusted => f.write_str("is already trusted"),
+        }
+    }
+}
+
+/// A step a record has not had yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Step {
+    /// A carry-out that never left.
+    CarriedOut,
+    /// An item that is not on hold.
+    Held,
+    /// A download that was never approved (the state it is in).
+    Approved(RequestState),
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Step::CarriedOut => {
+                f.write_str("was never carried out; its carrying out must be recorded first")
+            }
+            Step::Held => f.write_str("is not on hold"),
+            Step::Approved(state) => write!(
+                f,
+                "was never approved ({state}); a download that was not approved must not exist — record what happened and tell the manager"
+            ),
+        }
+    }
+}
+
+/// What a path is, when it is not a file custody handles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FileProblem {
+    /// A symbolic link.
+    Symlink,
+    /// A symbolic link inside a folder being registered.
+    SymlinkInside {
+        /// The folder.
+        folder: PathBuf,
+    },
+    /// Neither a regular file nor a folder.
+    NotRegular,
+    /// A path that is not UTF-8.
+    NotUtf8,
+    /// An empty file.
+    Empty,
+}
+
+fn unsupported_file(path: &std::path::Path, problem: &FileProblem) -> String {
+    let path = path.display();
+    match problem {
+        FileProblem::Symlink => {
+            format!("{path} is a symbolic link; register the file it points to instead")
+        }
+        FileProblem::SymlinkInside { folder } => format!(
+            "{path} is a symbolic link inside {}; remove it or register its target separately",
+            folder.display()
+        ),
+        FileProblem::NotRegular => format!("{path} is not a regular file or folder"),
+        FileProblem::NotUtf8 => format!("{path} is not a UTF-8 path"),
+        FileProblem::Empty => format!("{path} is empty"),
+    }
+}
+
+/// What there is nothing of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Nothing {
+    /// The folders given hold no files.
+    ToRetain,
+    /// No target was named.
+    ToWipe,
+}
+
+/// What is wrong with the configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigProblem {
+    /// It is not valid TOML or has unknown settings.
+    Syntax(String),
+    /// A retention class shorter than its basis requires.
+    ClassTooShort {
+        /// The class.
+        name: String,
+        /// The years set.
+        years: u32,
+        /// The years required.
+        floor: u32,
+        /// The basis.
+        basis: String,
+    },
+    /// A retention class starting from the wrong date.
+    ClassTrigger {
+        /// The class.
+        name: String,
+        /// True when it must start from an event date.
+        event: bool,
+    },
+    /// A retention class with no years or no basis.
+    ClassIncomplete {
+        /// The class.
+        name: String,
+    },
+    /// A class set differently from the ledger, which fixes every class.
+    ClassDiffers {
+        /// The class.
+        name: String,
+    },
+    /// A person listed who is not registered in the ledger as such.
+    PersonNotInLedger {
+        /// Their name.
+        name: String,
+        /// The role listed.
+        role: String,
+    },
+    /// A setting whose value is not usable.
+    Setting {
+        /// The setting.
+        name: &'static str,
+        /// Why.
+        problem: String,
+    },
+}
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigProblem::Syntax(message) => {
+                write!(f, "{message}; fix the file or restore it from a backup")
+            }
+            ConfigProblem::ClassTooShort {
+                name,
+                years,
+                floor,
+                basis,
+            } => write!(
+                f,
+                "retention class {name} is set to {years} years, shorter than the {floor} years its basis requires ({basis}); a class may be lengthened, never shortened"
+            ),
+            ConfigProblem::ClassTrigger { name, event } => write!(
+                f,
+                "retention class {name} must start from its {} date",
+                if *event { "event" } else { "registration" }
+            ),
+            ConfigProblem::ClassIncomplete { name } => {
+                write!(
+                    f,
+                    "retention class {name} needs at least 1 year and a basis text"
+                )
+            }
+            ConfigProblem::ClassDiffers { name } => write!(
+                f,
+                "it sets retention class {name} differently from the ledger, which fixes every class; remove the [retention.classes.{name}] section (classes are changed by a manager, signed and recorded)"
+            ),
+            ConfigProblem::PersonNotInLedger { name, role } => write!(
+                f,
+                "it lists {name} as {role} but the ledger does not; people are registered in the ledger, not by editing config.toml (remove that entry)"
+            ),
+            ConfigProblem::Setting { name, problem } => write!(f, "{name}: {problem}"),
+        }
+    }
+}
+
+fn wrong_trigger(class: &str, event: bool) -> String {
+    if event {
+        format!("class {class} runs from an event date, which is given when it happens")
+    } else {
+        format!("class {class} runs from the registration date, not from an event date")
+    }
+}
+
+fn class_base(name: &str, exists: bool) -> String {
+    if exists {
+        format!("class {name} exists; amend it without naming another class")
+    } else {
+        format!(
+            "{name} is a new class: name the class whose data it holds (its period is at least that class's)"
         )
+    }
+}
+
+fn data_home(
+    path: &std::path::Path,
+    home: &std::path::Path,
+    inside: Option<&std::path::Path>,
+) -> String {
+    match inside {
+        Some(file) => format!(
+            "{} is custody's data home file {} under another name; the ledger and the station key are never wiped, shredded or retained as files",
+            path.display(),
+            file.display()
+        ),
+        None => format!(
+            "{} is (or holds) custody's data home {}; the ledger and the station key are never wiped, shredded or retained as files",
+            path.display(),
+            home.display()
+        ),
     }
 }
 

@@ -43,7 +43,7 @@ impl std::fmt::Debug for StationPublicKey {
 fn key_error(path: &Path, message: impl std::fmt::Display) -> Error {
     Error::Key {
         path: path.to_path_buf(),
-        message: message.to_string(),
+        problem: message.to_string(),
     }
 }
 
@@ -122,7 +122,7 @@ impl StationKey {
         )
         .map_err(|e| Error::Key {
             path: PathBuf::from("station.key"),
-            message: format!("cannot sign: {e}"),
+            problem: format!("cannot sign: {e}"),
         })?;
         Ok(signature.into_string())
     }

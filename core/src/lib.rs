@@ -35,10 +35,16 @@ pub mod report;
 pub mod retention;
 pub mod send;
 mod station;
+pub mod vocab;
 
-pub use error::{Error, Result, StorageError};
+pub use clock::Timestamp;
+pub use error::{
+    ConfigProblem, Denial, Done, Error, Field, FileProblem, Nothing, RecordKind, Result, Rule,
+    Step, StorageError,
+};
 pub use ledger::RecordId;
 pub use station::{InitReport, Station, default_home};
+pub use vocab::Lang;
 
 /// The version of custody, recorded in the ledger and on certificates.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

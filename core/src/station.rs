@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::config::{Config, PersonEntry};
-use crate::error::{Error, Result};
+use crate::error::{ConfigProblem, Error, Field, Result, Rule};
 use crate::keys::{StationKey, StationPublicKey};
 use crate::ledger::store::{Query, args};
 use crate::ledger::{Entry, HeadBlock, Ledger, LogFilter, RecordId, VerifyReport, Writer, prove};
@@ -23,9 +23,7 @@ pub fn default_home() -> Result<PathBuf> {
     }
     match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
         Some(home) => Ok(PathBuf::from(home).join(".local/share/custody")),
-        None => Err(Error::Invalid(
-            "cannot find a place for the data home: set CUSTODY_HOME".into(),
-        )),
+        None => Err(Error::NoHomePlace),
     }
 }
 
@@ -94,9 +92,11 @@ impl Station {
         let station = station.map(str::to_string).unwrap_or_else(hostname);
         check_name(&station)?;
         if organisation.is_empty() || organisation.chars().any(char::is_control) {
-            return Err(Error::Invalid(
-                "the organisation name must be one line of text".into(),
-            ));
+            return Err(Error::BadValue {
+                field: Field::Organisation,
+                value: organisation,
+                rule: Rule::NoControl,
+            });
         }
         if home.exists() {
             let empty = home.is_dir() && fs_err::read_dir(home)?.next().is_none();
@@ -205,7 +205,9 @@ impl Station {
             },
         };
         // The name as registered, when the person typed another spelling of it.
-        let people = station.people()?;
+        // Names and roles only: opening a ledger whose entries were tampered with must
+        // still work, so that verify can say where.
+        let people = station.registered()?;
         if !people.iter().any(|p| p.name == actor)
             && let Some(person) = people
                 .into_iter()
@@ -219,22 +221,15 @@ impl Station {
     }
 
     fn check_people_mirror(&mut self) -> Result<()> {
-        let ledger: Vec<PersonEntry> = self
-            .people()?
-            .into_iter()
-            .map(|p| PersonEntry {
-                name: p.name,
-                role: p.role,
-            })
-            .collect();
+        let ledger = self.registered()?;
         for person in &self.config.people {
             if !ledger.contains(person) {
                 return Err(Error::Config {
                     path: self.home.join("config.toml"),
-                    message: format!(
-                        "it lists {} as {} but the ledger does not; people are changed with `custody people add`, not by editing config.toml (remove that entry)",
-                        person.name, person.role
-                    ),
+                    problem: ConfigProblem::PersonNotInLedger {
+                        name: person.name.clone(),
+                        role: person.role.to_string(),
+                    },
                 });
             }
         }
@@ -301,11 +296,11 @@ impl Station {
             let path = path.as_ref();
             let resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
             if resolved.starts_with(&home) || home.starts_with(&resolved) {
-                return Err(Error::Invalid(format!(
-                    "{} is (or holds) custody's data home {}; the ledger and the station key are never wiped, shredded or retained as files",
-                    path.display(),
-                    home.display()
-                )));
+                return Err(Error::DataHome {
+                    path: path.to_path_buf(),
+                    home,
+                    inside: None,
+                });
             }
         }
         Ok(())
@@ -319,11 +314,11 @@ impl Station {
             let file = file.as_ref();
             let meta = fs_err::metadata(file)?;
             if let Some(inside) = protected.find(custody_wipe::Identity::of(&meta)) {
-                return Err(Error::Invalid(format!(
-                    "{} is custody's data home file {} under another name; the ledger and the station key are never wiped, shredded or retained as files",
-                    file.display(),
-                    inside.display()
-                )));
+                return Err(Error::DataHome {
+                    path: file.to_path_buf(),
+                    home: self.home.clone(),
+                    inside: Some(inside.to_path_buf()),
+                });
             }
         }
         Ok(())
@@ -355,17 +350,34 @@ impl Station {
     /// Everyone registered, in order of registration.
     pub fn people(&self) -> Result<Vec<Person>> {
         self.ledger.db().map(
-            "SELECT p.name, p.role, p.id, e.at FROM people p JOIN entries e ON e.seq = p.seq ORDER BY p.seq",
+            "SELECT p.name, p.role, p.id, e.at, p.seq FROM people p JOIN entries e ON e.seq = p.seq ORDER BY p.seq",
             &[],
             |r| {
                 Ok(Person {
                     name: r.get(0)?,
-                    role: Role::parse(&r.get::<String>(1)?)?,
+                    role: r.get(1)?,
                     id: r.get(2)?,
-                    since: r.get(3)?,
+                    // A time that is not one is a changed entry: say which.
+                    since: r.get(3).map_err(|_| Error::Tampered {
+                        seq: r.get(4).unwrap_or(0),
+                        problem: "the entry's time is not a time (an entry was changed)".into(),
+                    })?,
                 })
             },
         )
+    }
+
+    /// The names and roles registered, in order of registration: the `config.toml`
+    /// mirror's view.
+    fn registered(&self) -> Result<Vec<PersonEntry>> {
+        self.ledger
+            .db()
+            .map("SELECT name, role FROM people ORDER BY seq", &[], |r| {
+                Ok(PersonEntry {
+                    name: r.get(0)?,
+                    role: r.get(1)?,
+                })
+            })
     }
 
     /// Registers a person (managers only); returns their record id.
@@ -373,19 +385,23 @@ impl Station {
         self.actor.require_role(&[Role::Manager], "add people")?;
         check_name(name)?;
         if let Some(existing) = self.role_of(name)? {
-            return Err(Error::Invalid(format!(
-                "{name} is already registered as {existing}"
-            )));
+            return Err(Error::Duplicate {
+                field: Field::Person,
+                value: name.to_owned(),
+                existing: format!("as {existing}"),
+            });
         }
         // One person, one name: no second spelling of a registered name, and no name
         // that looks like one (through which a manager could approve their own
         // requests).
         for person in self.people()? {
             if let Some(why) = crate::people::clash(name, &person.name) {
-                return Err(Error::Invalid(format!(
-                    "{name:?} {why} as {:?}, already registered as {}; choose a name that cannot be mistaken for it",
-                    person.name, person.role
-                )));
+                return Err(Error::NameClash {
+                    name: name.to_owned(),
+                    why,
+                    existing: person.name,
+                    role: person.role,
+                });
             }
         }
         let actor = self.actor.name.clone();
@@ -408,9 +424,7 @@ impl Station {
         self.actor.require_writer("record a note")?;
         let text = text.trim();
         if text.is_empty() || text.chars().count() > 4000 {
-            return Err(Error::Invalid(
-                "a note needs 1 to 4000 characters of text".into(),
-            ));
+            return Err(note_length(text));
         }
         let actor = self.actor.name.clone();
         self.write(|w| {
@@ -425,10 +439,10 @@ impl Station {
         self.actor.require_writer("record notes")?;
         for (line, text) in texts.iter().enumerate() {
             if text.trim().is_empty() || text.chars().count() > 4000 {
-                return Err(Error::Invalid(format!(
-                    "note {} is empty or longer than 4000 characters; nothing was recorded",
-                    line + 1
-                )));
+                return Err(Error::InLine {
+                    line: line + 1,
+                    error: Box::new(note_length(text)),
+                });
             }
         }
         let actor = self.actor.name.clone();
@@ -513,4 +527,13 @@ fn add_person_in(w: &mut Writer<'_>, actor: &str, name: &str, role: Role) -> Res
         json!({ "name": name, "role": role.as_str() }),
     )?;
     Ok(id)
+}
+
+/// A note of the wrong length.
+fn note_length(text: &str) -> Error {
+    Error::BadValue {
+        field: Field::Note,
+        value: text.chars().take(40).collect(),
+        rule: Rule::Length { min: 1, max: 4000 },
+    }
 }

@@ -13,20 +13,34 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::clock;
-use crate::error::{Error, Result};
+use crate::clock::Timestamp;
+use crate::error::{Denial, Done, Error, Field, FileProblem, RecordKind, Result};
 use crate::keys::StationKey;
 use crate::ledger::project::Attachment;
 use crate::ledger::store::{Backend, Query, Row, args};
 use crate::ledger::{RecordId, Writer};
 use crate::station::Station;
+use crate::vocab::vocabulary;
+
+vocabulary! {
+    /// What a certificate certifies.
+    pub enum CertificateKind (Field::CertificateKind) {
+        /// The erasure of a medium by this station (`EC-…`).
+        Erasure = "erasure",
+        /// The disposal of a retained item (`DC-…`).
+        Disposal = "disposal",
+        /// The receipt of a vendor's erasure certificate (`VC-…`).
+        Vendor = "vendor",
+    }
+}
 
 /// A certificate as stored.
 #[derive(Debug, Clone, Serialize)]
 pub struct Certificate {
-    /// `EC-5` (erasure) or `DC-2` (disposal).
-    pub id: String,
-    /// `erasure` or `disposal`.
-    pub kind: String,
+    /// `EC-5` (erasure), `DC-2` (disposal) or `VC-1` (a vendor's).
+    pub id: RecordId,
+    /// What it certifies.
+    pub kind: CertificateKind,
     /// The record it certifies (a wipe `WP-…`, a retained item `RT-…`).
     pub subject: String,
     /// The medium's serial number, when there is one.
@@ -34,7 +48,7 @@ pub struct Certificate {
     /// The outcome (`erased`, `failed`, `interrupted`, `disposed`).
     pub status: String,
     /// When it was issued.
-    pub issued_at: String,
+    pub issued_at: Timestamp,
     /// The canonical JSON document.
     pub body: String,
     /// The minisign signature over `body`.
@@ -46,7 +60,7 @@ pub struct Certificate {
 /// What [`issue_in`] needs besides the document.
 pub(crate) struct Issue<'a> {
     pub(crate) actor: &'a str,
-    pub(crate) kind: &'a str,
+    pub(crate) kind: CertificateKind,
     pub(crate) prefix: &'a str,
     pub(crate) subject: &'a str,
     pub(crate) serial: Option<&'a str>,
@@ -63,9 +77,9 @@ pub(crate) fn issue_in(
     mut document: Value,
 ) -> Result<Certificate> {
     let id = w.next_id(issue.prefix)?;
-    let issued_at = crate::clock::stamp(crate::clock::now());
+    let issued_at = Timestamp::now();
     document["certificate_id"] = Value::String(id.to_string());
-    document["issued_at"] = Value::String(issued_at.clone());
+    document["issued_at"] = Value::String(issued_at.ledger());
     let body = crate::canon::to_string(&document)?;
     let sha256 = hex::encode(Sha256::digest(body.as_bytes()));
     let signature = key.sign(
@@ -83,12 +97,12 @@ pub(crate) fn issue_in(
         Some(&Attachment {
             body: body.clone(),
             signature: signature.clone(),
-            issued_at: Some(issued_at.clone()),
+            issued_at: Some(issued_at.ledger()),
         }),
     )?;
     Ok(Certificate {
-        id: id.to_string(),
-        kind: issue.kind.to_string(),
+        id,
+        kind: issue.kind,
         subject: issue.subject.to_string(),
         serial: issue.serial.map(str::to_string),
         status: issue.status.to_string(),
@@ -112,7 +126,10 @@ pub(crate) fn authentic_document_in(
     let body: String = w
         .db()
         .value("SELECT body FROM certificates WHERE id = ?1", args![id])?
-        .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no certificate with that id)")))?;
+        .ok_or_else(|| Error::NoSuchRecord {
+            kind: RecordKind::Certificate,
+            id: id.to_owned(),
+        })?;
     let recorded = prover
         .about(id)?
         .iter()
@@ -125,8 +142,10 @@ pub(crate) fn authentic_document_in(
         id,
         &[("document sha256", Some(stored), recorded)],
     )?;
-    serde_json::from_str(&body)
-        .map_err(|e| Error::Invalid(format!("certificate {id} is unreadable: {e}")))
+    serde_json::from_str(&body).map_err(|source| Error::Unreadable {
+        what: format!("certificate {id}"),
+        source,
+    })
 }
 
 fn from_row(r: &Row) -> Result<Certificate> {
@@ -156,10 +175,9 @@ impl Station {
         self.ledger
             .db()
             .one(&format!("{SELECT} WHERE id = ?1"), args![id], from_row)?
-            .ok_or_else(|| {
-                Error::NoSuchRecord(format!(
-                    "{id} (no certificate with that id; see `custody cert list`)"
-                ))
+            .ok_or_else(|| Error::NoSuchRecord {
+                kind: RecordKind::Certificate,
+                id: id.to_string(),
             })
     }
 
@@ -167,31 +185,37 @@ impl Station {
     pub fn export_certificate_pdf(
         &self,
         id: &RecordId,
-        lang: crate::erasure::pdf::Lang,
+        lang: crate::vocab::Lang,
         path: &Path,
     ) -> Result<()> {
         let cert = self.certificate(id)?;
         if path.exists() {
-            return Err(Error::Invalid(format!(
-                "{} exists already; choose another name",
-                path.display()
-            )));
+            return Err(Error::OutputExists {
+                path: path.to_path_buf(),
+            });
         }
-        let document: Value = serde_json::from_str(&cert.body)
-            .map_err(|e| Error::Invalid(format!("certificate {id} is unreadable: {e}")))?;
-        if cert.kind == "vendor" {
-            return Err(Error::Invalid(format!(
-                "{id} is the receipt of a vendor's certificate; the vendor's own file is kept in {}",
-                self.home.join("vendor-certificates").display()
-            )));
+        let document: Value =
+            serde_json::from_str(&cert.body).map_err(|source| Error::Unreadable {
+                what: format!("certificate {id}"),
+                source,
+            })?;
+        if cert.kind == CertificateKind::Vendor {
+            return Err(Error::VendorReceipt {
+                id: id.to_string(),
+                folder: self.home.join("vendor-certificates"),
+            });
         }
-        let key_id = crate::keys::signature_key_id(&cert.signature).map_err(Error::Invalid)?;
+        let key_id =
+            crate::keys::signature_key_id(&cert.signature).map_err(|problem| Error::Tampered {
+                seq: 0,
+                problem: format!("the stored signature of certificate {id}: {problem}"),
+            })?;
         let pdf = crate::erasure::pdf::render_certificate(
             &document,
             &crate::erasure::pdf::Seal {
                 key_id: &key_id,
                 sha256: &cert.sha256,
-                certificate_id: &cert.id,
+                certificate_id: cert.id.as_str(),
             },
             lang,
         )?;
@@ -209,10 +233,9 @@ impl Station {
         };
         for p in [path, sig_path.as_path()] {
             if p.exists() {
-                return Err(Error::Invalid(format!(
-                    "{} exists already; choose another name",
-                    p.display()
-                )));
+                return Err(Error::OutputExists {
+                    path: p.to_path_buf(),
+                });
             }
         }
         crate::config::write_atomic(path, cert.body.as_bytes())?;
@@ -373,7 +396,7 @@ impl Station {
                 "signature",
                 false,
                 format!(
-                    "signed by key {id}, which is neither this station's key nor a trusted one (`custody keys trust`)"
+                    "signed by key {id}, which is neither this station's key nor a trusted one"
                 ),
             ),
             (Some(id), Some((name, key))) => match key.verify(&bytes, &signature) {
@@ -568,7 +591,11 @@ impl Station {
             ) else {
                 continue;
             };
-            let key = crate::keys::StationPublicKey::parse(key).map_err(Error::Invalid)?;
+            let key =
+                crate::keys::StationPublicKey::parse(key).map_err(|problem| Error::Tampered {
+                    seq: entry.seq,
+                    problem: format!("the trusted key {name} cannot be read: {problem}"),
+                })?;
             keys.push((name.to_owned(), key));
         }
         Ok(keys)
@@ -582,19 +609,20 @@ impl Station {
         let key = crate::keys::StationPublicKey::load(file)?;
         let key_id = key.key_id();
         if key_id == self.key.public().key_id() {
-            return Err(Error::Invalid(
-                "that is this station's own key; it is always trusted".into(),
-            ));
+            return Err(Error::OwnKey);
         }
         if self
             .trusted_keys()?
             .iter()
             .any(|(_, k)| k.key_id() == key_id)
         {
-            return Err(Error::Invalid(format!("key {key_id} is already trusted")));
+            return Err(Error::AlreadyDone {
+                id: format!("key {key_id}"),
+                act: Done::Trusted,
+            });
         }
         let name = match name {
-            Some(n) => crate::registers::requests::one_line("--name", n, 100)?,
+            Some(n) => crate::registers::requests::one_line(crate::error::Field::KeyName, n, 100)?,
             None => file
                 .file_stem()
                 .and_then(|s| s.to_str())
@@ -620,20 +648,20 @@ impl Station {
         self.actor
             .require_role(&[crate::people::Role::Manager], &format!("sign off {id}"))?;
         let comment = comment
-            .map(|c| crate::registers::requests::one_line("--comment", c, 500))
+            .map(|c| crate::registers::requests::one_line(crate::error::Field::Comment, c, 500))
             .transpose()?;
         let cert = self.certificate(id)?;
-        let mut document: Value = serde_json::from_str(&cert.body)
-            .map_err(|e| Error::Invalid(format!("certificate {id} is unreadable: {e}")))?;
+        let mut document: Value =
+            serde_json::from_str(&cert.body).map_err(|source| Error::Unreadable {
+                what: format!("certificate {id}"),
+                source,
+            })?;
         // A vendor's certificate is accepted the same way: by a manager who did not
         // receive it; until then it proves nothing.
-        let operator = match cert.kind.as_str() {
-            "erasure" => lookup(&document, "operator.name"),
-            "disposal" => lookup(&document, "executor.name"),
-            "vendor" => lookup(&document, "received_by"),
-            _ => {
-                return Err(Error::Invalid(format!("{id} is a {} certificate; only erasure, disposal and vendor certificates are signed off", cert.kind)));
-            }
+        let operator = match cert.kind {
+            CertificateKind::Erasure => lookup(&document, "operator.name"),
+            CertificateKind::Disposal => lookup(&document, "executor.name"),
+            CertificateKind::Vendor => lookup(&document, "received_by"),
         }
         .and_then(Value::as_str)
         .unwrap_or("")
@@ -642,14 +670,17 @@ impl Station {
             .get("validator")
             .is_some_and(|v| v.as_object().is_some_and(|m| !m.is_empty()))
         {
-            return Err(Error::Invalid(format!("{id} was already signed off")));
+            return Err(Error::AlreadyDone {
+                id: id.to_string(),
+                act: Done::SignedOff,
+            });
         }
         let actor = self.actor.clone();
         if actor.name == operator {
             return Err(Error::NotAllowed {
                 actor: actor.name.clone(),
                 action: format!("sign off {id}"),
-                reason: "you performed this work; a manager who did not must confirm it".into(),
+                reason: Box::new(Denial::OwnWork),
             });
         }
         self.write_signed(|w, key| {
@@ -692,17 +723,22 @@ impl Station {
         method: Option<&str>,
     ) -> Result<Certificate> {
         self.actor.require_writer("import vendor certificates")?;
-        let vendor = crate::registers::requests::one_line("--vendor", vendor, 200)?;
-        let serial = crate::registers::requests::one_line("--serial", serial, 200)?;
+        let vendor =
+            crate::registers::requests::one_line(crate::error::Field::Vendor, vendor, 200)?;
+        let serial =
+            crate::registers::requests::one_line(crate::error::Field::Serial, serial, 200)?;
         let date = date
             .map(|d| clock::parse_date(d).map(|d| d.to_string()))
             .transpose()?;
         let method = method
-            .map(|m| crate::registers::requests::one_line("--method", m, 200))
+            .map(|m| crate::registers::requests::one_line(crate::error::Field::Method, m, 200))
             .transpose()?;
         let bytes = fs_err::read(file)?;
         if bytes.is_empty() {
-            return Err(Error::Invalid(format!("{} is empty", file.display())));
+            return Err(Error::UnsupportedFile {
+                path: file.to_path_buf(),
+                problem: FileProblem::Empty,
+            });
         }
         let sha256 = hex::encode(Sha256::digest(&bytes));
         let name = file
@@ -746,7 +782,7 @@ impl Station {
             issue_in(
                 w,
                 key,
-                Issue { actor: &actor, kind: "vendor", prefix: "VC", subject: &vendor, serial: Some(&serial), status: "erased-by-vendor" },
+                Issue { actor: &actor, kind: CertificateKind::Vendor, prefix: "VC", subject: &vendor, serial: Some(&serial), status: "erased-by-vendor" },
                 document,
             )
         })

@@ -21,14 +21,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
-/// The language of the page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// Japanese labels, dates with the era name.
-    Ja,
-    /// English labels.
-    En,
-}
+pub use crate::vocab::Lang;
 
 /// What the page says about the signature.
 #[derive(Debug, Clone, Copy)]
@@ -60,26 +53,20 @@ pub fn find_font() -> Result<PathBuf> {
         if path.is_file() {
             return Ok(path);
         }
-        return Err(Error::Invalid(format!(
-            "CUSTODY_FONT names {}, which does not exist",
-            path.display()
-        )));
+        return Err(Error::NoFont { named: Some(path) });
     }
     FONTS
         .iter()
         .map(|(p, _)| PathBuf::from(p))
         .find(|p| p.is_file())
-        .ok_or_else(|| {
-            Error::Invalid(
-                "no Japanese font is installed for PDF certificates: install one with `apt-get install fonts-ipaexfont` (or fonts-noto-cjk), or set CUSTODY_FONT to a .ttf/.otf file".into(),
-            )
-        })
+        .ok_or(Error::NoFont { named: None })
 }
 
 fn load_font(path: &Path) -> Result<Font> {
     let bytes = fs_err::read(path)?;
-    Font::new(Arc::new(bytes).into(), 0)
-        .ok_or_else(|| Error::Invalid(format!("{} is not a usable font", path.display())))
+    Font::new(Arc::new(bytes).into(), 0).ok_or_else(|| Error::BadFont {
+        path: path.to_path_buf(),
+    })
 }
 
 /// A date in the Japanese era calendar: `令和8年11月22日`.
@@ -603,9 +590,10 @@ pub fn render_certificate(document: &Value, seal: &Seal<'_>, lang: Lang) -> Resu
             "disposed".to_string(),
         ),
         other => {
-            return Err(Error::Invalid(format!(
-                "no PDF layout for certificate schema {other:?}"
-            )));
+            return Err(Error::Render {
+                id: seal.certificate_id.to_owned(),
+                problem: format!("there is no page layout for its schema {other:?}"),
+            });
         }
     };
     let black = rgb::Color::new(0, 0, 0);
@@ -785,14 +773,17 @@ pub fn render_certificate(document: &Value, seal: &Seal<'_>, lang: Lang) -> Resu
         fy += lines.len() as f32 * LEADING + 4.0;
     }
     if fy > H - MARGIN + 10.0 {
-        return Err(Error::Invalid(
-            "the certificate does not fit on one page".into(),
-        ));
+        return Err(Error::Render {
+            id: seal.certificate_id.to_owned(),
+            problem: "it does not fit on one page".into(),
+        });
     }
     surface.finish();
     page.finish();
-    pdf.finish()
-        .map_err(|e| Error::Invalid(format!("cannot write the PDF: {e:?}")))
+    pdf.finish().map_err(|e| Error::Render {
+        id: seal.certificate_id.to_owned(),
+        problem: format!("{e:?}"),
+    })
 }
 
 #[cfg(test)]

@@ -221,11 +221,22 @@ pub struct WipeOptions {
     /// The property number or asset tag, printed on the certificate.
     pub asset_tag: Option<String>,
     /// What happens to the medium next: reuse, disposal, return-to-lessor, recycling.
-    pub destination: Option<String>,
+    pub destination: Option<Destination>,
 }
 
-/// Where a sanitized medium may go next.
-pub const DESTINATIONS: &[&str] = &["reuse", "disposal", "return-to-lessor", "recycling"];
+crate::vocab::vocabulary! {
+    /// Where a sanitized medium goes next.
+    pub enum Destination (crate::error::Field::WipeDestination) {
+        /// Used again in the office.
+        Reuse = "reuse",
+        /// Disposed of.
+        Disposal = "disposal",
+        /// Returned to the company that leased it.
+        ReturnToLessor = "return-to-lessor",
+        /// Recycled.
+        Recycling = "recycling",
+    }
+}
 
 /// Who a target is: what the certificate names and the confirmation shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -322,7 +333,7 @@ pub struct WipeJob {
     plan: Plan,
     patterns: Vec<String>,
     asset_tag: Option<String>,
-    destination: Option<String>,
+    destination: Option<Destination>,
 }
 
 impl WipeJob {
@@ -363,7 +374,7 @@ pub struct WipeResult {
     #[serde(skip)]
     pub id: RecordId,
     /// The erasure certificate issued for it (`EC-…`).
-    pub certificate: String,
+    pub certificate: RecordId,
     /// The ledger sequence number of the `wipe` entry.
     pub seq: i64,
     /// The hash of the `wipe` entry, which a certificate cites.
@@ -406,7 +417,9 @@ impl Station {
         self.actor
             .require_role(&[Role::It, Role::Manager], "wipe media")?;
         if paths.is_empty() {
-            return Err(Error::Invalid("name at least one target to wipe".into()));
+            return Err(Error::Nothing {
+                what: crate::error::Nothing::ToWipe,
+            });
         }
         let method = Method::parse(&options.method, options.passes)?;
         let mut plan = Plan::new(method);
@@ -417,29 +430,18 @@ impl Station {
             .iter()
             .map(|p| p.label())
             .collect();
-        if let Some(d) = &options.destination
-            && !DESTINATIONS.contains(&d.as_str())
-        {
-            return Err(Error::Invalid(format!(
-                "{d:?} is not a destination; use one of {}",
-                DESTINATIONS.join(", ")
-            )));
-        }
         let given_serial = options
             .serial
             .as_deref()
-            .map(|s| crate::registers::requests::one_line("--serial", s, 200))
+            .map(|s| crate::registers::requests::one_line(crate::error::Field::Serial, s, 200))
             .transpose()?;
         let asset_tag = options
             .asset_tag
             .as_deref()
-            .map(|s| crate::registers::requests::one_line("--asset-tag", s, 200))
+            .map(|s| crate::registers::requests::one_line(crate::error::Field::AssetTag, s, 200))
             .transpose()?;
         if given_serial.is_some() && paths.len() != 1 {
-            return Err(Error::Invalid(
-                "--serial names one medium; wipe media whose serial cannot be read one at a time"
-                    .into(),
-            ));
+            return Err(Error::SerialForSeveral);
         }
         self.refuse_data_home(paths)?;
         let targets = custody_wipe::check_all(paths, &protected_home(&self.home)?)?;
@@ -447,10 +449,11 @@ impl Station {
         if let (Some(given), Some(identity)) = (&given_serial, identities.first_mut()) {
             match &identity.serial {
                 Some(read) if read != given => {
-                    return Err(Error::Invalid(format!(
-                        "{} reports serial {read}, not {given}; check that this is the right medium (the serial read from the device is what the certificate records)",
-                        identity.path.display()
-                    )));
+                    return Err(Error::SerialMismatch {
+                        path: identity.path.clone(),
+                        read: read.clone(),
+                        given: given.clone(),
+                    });
                 }
                 Some(_) => {}
                 None => {
@@ -465,7 +468,7 @@ impl Station {
             plan,
             patterns,
             asset_tag,
-            destination: options.destination.clone(),
+            destination: options.destination,
         })
     }
 
@@ -571,7 +574,7 @@ impl Station {
                     &organisation,
                     &station_name,
                     asset_tag.as_deref(),
-                    destination.as_deref(),
+                    destination,
                     (appended.seq, &appended.hash),
                 );
                 let status = report.status.as_str();
@@ -580,7 +583,7 @@ impl Station {
                     key,
                     Issue {
                         actor: &actor,
-                        kind: "erasure",
+                        kind: crate::erasure::certificate::CertificateKind::Erasure,
                         prefix: "EC",
                         subject: id.as_str(),
                         serial: identity.serial.as_deref(),
@@ -613,7 +616,7 @@ fn certificate_document(
     organisation: &str,
     station: &str,
     asset_tag: Option<&str>,
-    destination: Option<&str>,
+    destination: Option<Destination>,
     (seq, hash): (i64, &str),
 ) -> Value {
     let medium_type = if identity.kind == "image-file" {
@@ -687,7 +690,7 @@ fn certificate_document(
 }
 
 /// The id of the registered medium with the target's serial, if any.
-fn medium_of(w: &crate::ledger::Writer<'_>, identity: &TargetIdentity) -> Result<Option<String>> {
+fn medium_of(w: &crate::ledger::Writer<'_>, identity: &TargetIdentity) -> Result<Option<RecordId>> {
     match &identity.serial {
         Some(serial) => Ok(media::by_serial_in(w, serial)?.map(|m| m.id)),
         None => Ok(None),
@@ -869,11 +872,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut st = station(dir.path(), "ito");
         let id = st
-            .add_medium(&NewMedium {
-                kind: "usb".into(),
-                serial: "SN-0042".into(),
-                ..Default::default()
-            })
+            .add_medium(&NewMedium::new(
+                crate::registers::media::MediaKind::Usb,
+                "SN-0042",
+            ))
             .unwrap();
         let mut identity = TargetIdentity {
             path: "/dev/sdz".into(),
@@ -894,7 +896,7 @@ mod tests {
             source: None,
         };
         let found = st.write(|w| medium_of(w, &identity)).unwrap();
-        assert_eq!(found.as_deref(), Some(id.as_str()));
+        assert_eq!(found, Some(id));
         identity.serial = Some("other".into());
         assert_eq!(st.write(|w| medium_of(w, &identity)).unwrap(), None);
     }

@@ -45,7 +45,7 @@ use store::{Backend, Cell, Query, ToCell, args};
 pub use verify::{HeadBlock, VerifyReport};
 
 use crate::clock;
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Result, Rule};
 use crate::keys::{StationKey, StationPublicKey};
 
 /// How long a writer waits for another process's transaction before giving up.
@@ -73,9 +73,11 @@ impl RecordId {
         if valid {
             Ok(RecordId(upper))
         } else {
-            Err(Error::Invalid(format!(
-                "{text:?} is not a record id; ids look like CO-12 or TX-4"
-            )))
+            Err(Error::BadValue {
+                field: Field::RecordId,
+                value: text.to_owned(),
+                rule: Rule::Like("CO-12 or TX-4"),
+            })
         }
     }
 
@@ -102,7 +104,7 @@ pub struct Entry {
     /// Position in the chain, from 1.
     pub seq: i64,
     /// UTC time of the append.
-    pub at: String,
+    pub at: crate::clock::Timestamp,
     /// Who did it.
     pub actor: String,
     /// Which station recorded it.
@@ -196,11 +198,13 @@ pub fn checkpoint_message(station: &str, size: i64, head: &str, at: &str) -> Str
 }
 
 /// Refuses text that would make the hashed byte string ambiguous.
-pub(crate) fn check_field(what: &str, value: &str) -> Result<()> {
+pub(crate) fn check_field(field: Field, value: &str) -> Result<()> {
     if value.chars().any(char::is_control) {
-        return Err(Error::Invalid(format!(
-            "{what} {value:?} contains a control character (such as a line break)"
-        )));
+        return Err(Error::BadValue {
+            field,
+            value: value.to_owned(),
+            rule: Rule::NoControl,
+        });
     }
     Ok(())
 }
@@ -419,8 +423,9 @@ impl Ledger {
             for row in &rows {
                 let entry = entry_from_row(row)?;
                 let salt: Option<String> = row.get(11)?;
-                let mut object = serde_json::to_value(&entry).map_err(|e| {
-                    Error::Invalid(format!("cannot export entry {}: {e}", entry.seq))
+                let mut object = serde_json::to_value(&entry).map_err(|e| Error::Encode {
+                    what: format!("entry {}", entry.seq),
+                    problem: e.to_string(),
                 })?;
                 object["salt"] = salt.map_or(Value::Null, Value::String);
                 serde_json::to_writer(&mut *out, &object)
@@ -437,7 +442,10 @@ impl Ledger {
         let row = self
             .db
             .row("SELECT kind, seq FROM records WHERE id = ?1", args![id])?
-            .ok_or_else(|| Error::NoSuchRecord(id.to_string()))?;
+            .ok_or_else(|| Error::NoSuchRecord {
+                kind: crate::error::RecordKind::Record,
+                id: id.to_string(),
+            })?;
         Ok((row.get(0)?, row.get(1)?))
     }
 
@@ -574,7 +582,7 @@ fn entry_from_row(r: &store::Row) -> Result<Entry> {
     let body: Option<String> = r.get(9)?;
     Ok(Entry {
         seq: r.get(0)?,
-        at: r.get(1)?,
+        at: entry_time(r)?,
         actor: r.get(2)?,
         station: r.get(3)?,
         kind: r.get(4)?,
@@ -584,6 +592,15 @@ fn entry_from_row(r: &store::Row) -> Result<Entry> {
         hash: r.get(8)?,
         payload: body.and_then(|b| serde_json::from_str(&b).ok()),
         erased: r.get(10)?,
+    })
+}
+
+/// The time of an entry row (sequence number in column 0, time in column 1); text that
+/// is not a time is an entry changed behind custody's back, reported at its entry.
+pub(crate) fn entry_time(r: &store::Row) -> Result<crate::clock::Timestamp> {
+    r.get(1).map_err(|_| Error::Tampered {
+        seq: r.get(0).unwrap_or(0),
+        problem: "the entry's time is not a time (an entry was changed)".into(),
     })
 }
 
@@ -647,10 +664,10 @@ impl<'a> Writer<'a> {
         payload: &Value,
         attachment: Option<&project::Attachment>,
     ) -> Result<Appended> {
-        check_field("actor", actor)?;
-        check_field("station", self.station)?;
-        check_field("kind", kind)?;
-        check_field("subject", subject)?;
+        check_field(Field::Actor, actor)?;
+        check_field(Field::Station, self.station)?;
+        check_field(Field::EntryKind, kind)?;
+        check_field(Field::Subject, subject)?;
         let body = crate::canon::to_string(payload)?;
         let mut salt = [0u8; 32];
         getrandom::fill(&mut salt).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;

@@ -53,7 +53,7 @@ impl<'a, B: Backend> Prover<'a, B> {
         hash_input(
             &mut self.buf,
             e.seq,
-            &e.at,
+            &e.at.ledger(),
             &e.actor,
             &e.station,
             &e.kind,
@@ -79,7 +79,7 @@ impl<'a, B: Backend> Prover<'a, B> {
                 Ok((
                     Entry {
                         seq: r.get(0)?,
-                        at: r.get(1)?,
+                        at: super::entry_time(&r)?,
                         actor: r.get(2)?,
                         station: r.get(3)?,
                         kind: r.get(4)?,
@@ -242,6 +242,11 @@ pub(crate) type Column<'a> = (&'a str, Option<String>, Option<String>);
 /// Refuses a decision when a table row is not what its proven entries make of it:
 /// every column whose value in the table (`.1`) differs from the entries' (`.2`) is
 /// reported, as `ledger verify` would.
+/// A value as the text [`backed`] compares.
+pub(crate) fn shown<T: ToString>(value: &Option<T>) -> Option<String> {
+    value.as_ref().map(ToString::to_string)
+}
+
 pub(crate) fn backed(table: &str, key: &str, columns: &[Column<'_>]) -> Result<()> {
     let show = |v: &Option<String>| {
         v.as_deref()

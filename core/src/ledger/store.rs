@@ -67,6 +67,12 @@ impl ToCell for RecordId {
     }
 }
 
+impl ToCell for crate::clock::Timestamp {
+    fn to_cell(&self) -> Cell {
+        Cell::Text(self.ledger())
+    }
+}
+
 impl ToCell for i64 {
     fn to_cell(&self) -> Cell {
         Cell::Int(*self)
@@ -138,6 +144,14 @@ impl FromCell for RecordId {
     fn from_cell(cell: &Cell) -> std::result::Result<Self, String> {
         let text = String::from_cell(cell)?;
         RecordId::parse(&text).map_err(|e| e.to_string())
+    }
+}
+
+impl FromCell for crate::clock::Timestamp {
+    fn from_cell(cell: &Cell) -> std::result::Result<Self, String> {
+        let text = String::from_cell(cell)?;
+        crate::clock::Timestamp::parse(&text)
+            .map_err(|_| format!("expected a time, found {text:?}"))
     }
 }
 

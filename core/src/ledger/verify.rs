@@ -48,10 +48,8 @@ impl HeadBlock {
 
     /// Parses a block written by [`HeadBlock::to_text`].
     pub fn parse(text: &str) -> Result<HeadBlock> {
-        let bad = |why: &str| {
-            Error::Invalid(format!(
-                "not a custody ledger head ({why}); use the text printed by `custody ledger head`"
-            ))
+        let bad = |why: &str| Error::BadHead {
+            why: why.to_owned(),
         };
         let text = text.replace("\r\n", "\n");
         let mut lines = text.lines();

@@ -1,52 +1,21 @@
 //! People, their roles, and the rules every workflow shares: who may write, who may
 //! approve, and the two-person rule.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Denial, Error, Field, Result, Rule};
 
-/// What a person does in the office.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    /// 事務取扱担当者: handles personal data, sends and records.
-    Clerk,
-    /// システム管理: wipes media, runs the station.
-    It,
-    /// 保護責任者: approves carry-outs and disposals, checks certificates.
-    Manager,
-    /// 監査責任者: reads everything, writes nothing.
-    Auditor,
-}
-
-impl Role {
-    /// The role's name as typed on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Clerk => "clerk",
-            Role::It => "it",
-            Role::Manager => "manager",
-            Role::Auditor => "auditor",
-        }
-    }
-
-    /// Parses `clerk`, `it`, `manager` or `auditor`.
-    pub fn parse(text: &str) -> Result<Role> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "clerk" => Ok(Role::Clerk),
-            "it" => Ok(Role::It),
-            "manager" => Ok(Role::Manager),
-            "auditor" => Ok(Role::Auditor),
-            _ => Err(Error::Invalid(format!(
-                "{text:?} is not a role; use clerk, it, manager or auditor"
-            ))),
-        }
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+crate::vocab::vocabulary! {
+    /// What a person does in the office.
+    pub enum Role (crate::error::Field::Role) {
+        /// 事務取扱担当者: handles personal data, sends and records.
+        Clerk = "clerk",
+        /// システム管理: wipes media, runs the station.
+        It = "it",
+        /// 保護責任者: approves carry-outs and disposals, checks certificates.
+        Manager = "manager",
+        /// 監査責任者: reads everything, writes nothing.
+        Auditor = "auditor",
     }
 }
 
@@ -58,9 +27,9 @@ pub struct Person {
     /// Their role.
     pub role: Role,
     /// The record id of their registration (`PE-3`).
-    pub id: String,
+    pub id: crate::ledger::RecordId,
     /// When they were registered.
-    pub since: String,
+    pub since: crate::clock::Timestamp,
 }
 
 /// Who is running this command, and what the ledger knows of them.
@@ -80,9 +49,13 @@ pub fn check_name(name: &str) -> Result<()> {
         || name.chars().any(char::is_control)
         || name != name.trim()
     {
-        return Err(Error::Invalid(format!(
-            "{name:?} is not a usable name: use 1 to 64 characters, without line breaks or surrounding spaces"
-        )));
+        return Err(Error::BadValue {
+            field: Field::Person,
+            value: name.to_owned(),
+            rule: Rule::Described(
+                "use 1 to 64 characters, without line breaks or surrounding spaces",
+            ),
+        });
     }
     Ok(())
 }
@@ -125,9 +98,7 @@ pub fn actor_name() -> Result<String> {
     let uid = nix::unistd::getuid();
     match nix::unistd::User::from_uid(uid) {
         Ok(Some(user)) => Ok(user.name),
-        _ => Err(Error::Invalid(format!(
-            "cannot tell who you are (uid {uid} has no login name); set CUSTODY_ACTOR to your name"
-        ))),
+        _ => Err(Error::UnknownActor { uid: uid.as_raw() }),
     }
 }
 
@@ -139,15 +110,12 @@ impl Actor {
             None => Err(Error::NotAllowed {
                 actor: self.name.clone(),
                 action: action.to_string(),
-                reason: format!(
-                    "{} is not registered at this station; a manager adds people with `custody people add {} --role clerk|it|manager|auditor`",
-                    self.name, self.name
-                ),
+                reason: Box::new(Denial::NotRegistered),
             }),
             Some(Role::Auditor) => Err(Error::NotAllowed {
                 actor: self.name.clone(),
                 action: action.to_string(),
-                reason: "auditors read the ledger; they do not write to it".into(),
+                reason: Box::new(Denial::AuditorReadsOnly),
             }),
             Some(role) => Ok(role),
         }
@@ -159,16 +127,13 @@ impl Actor {
         if roles.contains(&role) {
             return Ok(role);
         }
-        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         Err(Error::NotAllowed {
             actor: self.name.clone(),
             action: action.to_string(),
-            reason: format!(
-                "this needs the role {} and {} is {}",
-                names.join(" or "),
-                self.name,
-                role
-            ),
+            reason: Box::new(Denial::NeedsRole {
+                roles: roles.to_vec(),
+                has: role,
+            }),
         })
     }
 
@@ -179,7 +144,7 @@ impl Actor {
             return Err(Error::NotAllowed {
                 actor: self.name.clone(),
                 action: action.to_string(),
-                reason: "an approval is always by a different person than the requester (two-person rule); ask another manager".into(),
+                reason: Box::new(Denial::TwoPersonRule),
             });
         }
         Ok(())

@@ -2,17 +2,18 @@
 //! request (`CO-…`) approved by a manager who is not the requester, then carried out,
 //! then returned; the medium's status follows.
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::clock;
-use crate::error::{Error, Result};
+use crate::clock::Timestamp;
+use crate::error::{Done, Error, Field, RecordKind, Result, Step};
 use crate::ledger::store::{Query, Row, args};
 use crate::ledger::{RecordId, Writer};
-use crate::registers::media;
-use crate::registers::requests::{self, RequestKind, one_line};
+use crate::registers::media::{self, MediaStatus};
+use crate::registers::requests::{self, RequestKind, RequestState, one_line};
 use crate::station::Station;
+use crate::vocab::vocabulary;
 
 /// What `custody carryout new` records.
 #[derive(Debug, Clone, Default)]
@@ -37,25 +38,41 @@ pub struct NewCarryout {
     pub records: Option<u64>,
 }
 
+vocabulary! {
+    /// Where a carry-out is.
+    pub enum CarryoutState (Field::CarryoutState) {
+        /// Filed, waiting for a manager.
+        Requested = "requested",
+        /// Approved, not yet left.
+        Approved = "approved",
+        /// Rejected.
+        Rejected = "rejected",
+        /// Out of the office.
+        Out = "out",
+        /// Back.
+        Returned = "returned",
+    }
+}
+
 /// A carry-out as the register shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Carryout {
     /// `CO-3`.
-    pub id: String,
+    pub id: RecordId,
     /// What is taken out.
     pub what: String,
     /// Why.
     pub reason: String,
     /// Where to.
     pub destination: String,
-    /// When it must be back (UTC).
-    pub return_by: String,
+    /// When it must be back.
+    pub return_by: Timestamp,
     /// How it travels.
     pub transport: String,
     /// The medium, if any.
-    pub media: Option<String>,
+    pub media: Option<RecordId>,
     /// The transfer, if any.
-    pub transfer: Option<String>,
+    pub transfer: Option<RecordId>,
     /// Whether it holds personal data.
     pub personal_data: bool,
     /// Number of records.
@@ -65,25 +82,25 @@ pub struct Carryout {
     /// Who asked.
     pub requester: String,
     /// When it was filed.
-    pub requested_at: String,
-    /// pending, approved or rejected.
-    pub approval: String,
+    pub requested_at: Timestamp,
+    /// Pending, approved or rejected.
+    pub approval: RequestState,
     /// Who approved or rejected.
     pub approver: Option<String>,
     /// When.
-    pub decided_at: Option<String>,
+    pub decided_at: Option<Timestamp>,
     /// When it left.
-    pub out_at: Option<String>,
+    pub out_at: Option<Timestamp>,
     /// Who took it.
     pub out_by: Option<String>,
     /// When it came back.
-    pub returned_at: Option<String>,
+    pub returned_at: Option<Timestamp>,
     /// Who brought it back.
     pub returned_by: Option<String>,
     /// Its condition on return.
     pub condition: Option<String>,
-    /// requested, approved, rejected, out or returned.
-    pub state: String,
+    /// Where it is.
+    pub state: CarryoutState,
     /// Out past its return time.
     pub overdue: bool,
 }
@@ -105,19 +122,19 @@ const SELECT: &str = "SELECT c.id, c.what, c.reason, c.destination, c.return_by,
      FROM carryouts c JOIN requests r ON r.id = c.id";
 
 fn from_row(r: &Row) -> Result<Carryout> {
-    let approval: String = r.get(13)?;
-    let out_at: Option<String> = r.get(16)?;
-    let returned_at: Option<String> = r.get(18)?;
+    let approval: RequestState = r.get(13)?;
+    let out_at: Option<Timestamp> = r.get(16)?;
+    let returned_at: Option<Timestamp> = r.get(18)?;
     let state = if returned_at.is_some() {
-        "returned"
+        CarryoutState::Returned
     } else if out_at.is_some() {
-        "out"
-    } else if approval == "approved" {
-        "approved"
-    } else if approval == "rejected" {
-        "rejected"
+        CarryoutState::Out
     } else {
-        "requested"
+        match approval {
+            RequestState::Approved => CarryoutState::Approved,
+            RequestState::Rejected => CarryoutState::Rejected,
+            RequestState::Pending => CarryoutState::Requested,
+        }
     };
     Ok(Carryout {
         id: r.get(0)?,
@@ -141,7 +158,7 @@ fn from_row(r: &Row) -> Result<Carryout> {
         returned_at,
         returned_by: r.get(19)?,
         condition: r.get(20)?,
-        state: state.to_string(),
+        state,
         overdue: false,
     })
 }
@@ -149,11 +166,7 @@ fn from_row(r: &Row) -> Result<Carryout> {
 fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Carryout> {
     w.db()
         .one(&format!("{SELECT} WHERE c.id = ?1"), args![id], from_row)?
-        .ok_or_else(|| {
-            Error::NoSuchRecord(format!(
-                "{id} (no carry-out with that id; see `custody carryout list`)"
-            ))
-        })
+        .ok_or_else(|| no_carryout(id))
 }
 
 /// How the data is protected, established from what is linked rather than typed.
@@ -169,9 +182,10 @@ fn protection(
         match kind.as_deref() {
             Some("send") => return Ok(format!("yes: age-encrypted transfer {transfer}")),
             _ => {
-                return Err(Error::NoSuchRecord(format!(
-                    "{transfer} (no encrypted transfer with that id; transfers are made with `custody send`)"
-                )));
+                return Err(Error::NoSuchRecord {
+                    kind: RecordKind::Transfer,
+                    id: transfer.to_string(),
+                });
             }
         }
     }
@@ -183,20 +197,22 @@ fn protection(
     Ok("no".to_string())
 }
 
-/// The current time for comparisons with return times.
-fn now() -> DateTime<Utc> {
-    clock::now()
+fn no_carryout(id: &RecordId) -> Error {
+    Error::NoSuchRecord {
+        kind: RecordKind::Carryout,
+        id: id.to_string(),
+    }
 }
 
 impl Station {
     /// Files a carry-out request; returns its id (`CO-…`).
     pub fn new_carryout(&mut self, new: &NewCarryout) -> Result<RecordId> {
         self.actor.require_writer("request a carry-out")?;
-        let what = one_line("--what", &new.what, 500)?;
-        let reason = one_line("--reason", &new.reason, 500)?;
-        let destination = one_line("--to", &new.destination, 200)?;
-        let transport = one_line("--transport", &new.transport, 200)?;
-        let return_by = clock::stamp(clock::parse_deadline(&new.return_by)?);
+        let what = one_line(Field::What, &new.what, 500)?;
+        let reason = one_line(Field::Reason, &new.reason, 500)?;
+        let destination = one_line(Field::Destination, &new.destination, 200)?;
+        let transport = one_line(Field::Transport, &new.transport, 200)?;
+        let return_by = Timestamp::from(clock::parse_deadline(&new.return_by)?);
         let actor = self.actor.name.clone();
         let new = new.clone();
         self.write(|w| {
@@ -206,12 +222,13 @@ impl Station {
                 .map(|id| media::load_in(w, id))
                 .transpose()?;
             if let Some(m) = &medium
-                && m.status != "in-stock"
+                && m.status != MediaStatus::InStock
             {
-                return Err(Error::Invalid(format!(
-                    "{} is {}, not in stock; it cannot be carried out",
-                    m.id, m.status
-                )));
+                return Err(Error::Unavailable {
+                    id: m.id.to_string(),
+                    status: m.status.to_string(),
+                    action: "carried out",
+                });
             }
             let encrypted = protection(w, medium.as_ref(), new.transfer.as_ref())?;
             let (id, _) = w.create_record(
@@ -245,10 +262,11 @@ impl Station {
                     },
                     other => other,
                 })?;
-            if let Some(at) = &carryout.out_at {
-                return Err(Error::Invalid(format!(
-                    "{id} was already carried out at {at}"
-                )));
+            if let Some(at) = carryout.out_at {
+                return Err(Error::AlreadyDone {
+                    id: id.to_string(),
+                    act: Done::CarriedOut { at },
+                });
             }
             w.append(
                 &actor,
@@ -264,18 +282,22 @@ impl Station {
     pub fn carryout_return(&mut self, id: &RecordId, condition: Option<&str>) -> Result<Carryout> {
         self.actor.require_writer("record a return")?;
         let condition = condition
-            .map(|c| one_line("--condition", c, 500))
+            .map(|c| one_line(Field::Condition, c, 500))
             .transpose()?;
         let actor = self.actor.name.clone();
         self.write(|w| {
             let carryout = load_in(w, id)?;
             if carryout.out_at.is_none() {
-                return Err(Error::Invalid(format!(
-                    "{id} was never carried out; record `custody carryout out {id}` first"
-                )));
+                return Err(Error::NotDone {
+                    id: id.to_string(),
+                    step: Step::CarriedOut,
+                });
             }
-            if let Some(at) = &carryout.returned_at {
-                return Err(Error::Invalid(format!("{id} was already returned at {at}")));
+            if let Some(at) = carryout.returned_at {
+                return Err(Error::AlreadyDone {
+                    id: id.to_string(),
+                    act: Done::Returned { at },
+                });
             }
             w.append(
                 &actor,
@@ -289,19 +311,20 @@ impl Station {
 
     /// The carry-out register, oldest first.
     pub fn carryouts(&self, filter: CarryoutFilter) -> Result<Vec<Carryout>> {
-        let now = clock::stamp(now());
+        let now = Timestamp::now();
         let mut list = Vec::new();
         for mut c in
             self.ledger
                 .db()
                 .map(&format!("{SELECT} ORDER BY r.requested_at"), &[], from_row)?
         {
-            c.overdue = c.state == "out" && c.return_by < now;
+            c.overdue = c.state == CarryoutState::Out && c.return_by < now;
             let keep = match filter {
                 CarryoutFilter::All => true,
-                CarryoutFilter::Open => {
-                    matches!(c.state.as_str(), "requested" | "approved" | "out")
-                }
+                CarryoutFilter::Open => matches!(
+                    c.state,
+                    CarryoutState::Requested | CarryoutState::Approved | CarryoutState::Out
+                ),
                 CarryoutFilter::Overdue => c.overdue,
             };
             if keep {
@@ -314,8 +337,7 @@ impl Station {
     /// One carry-out.
     pub fn carryout(&self, id: &RecordId) -> Result<Carryout> {
         let mut list = self.carryouts(CarryoutFilter::All)?;
-        list.retain(|c| c.id == id.as_str());
-        list.pop()
-            .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no carry-out with that id)")))
+        list.retain(|c| &c.id == id);
+        list.pop().ok_or_else(|| no_carryout(id))
     }
 }

@@ -5,17 +5,18 @@
 use serde::Serialize;
 use serde_json::json;
 
-use crate::error::{Error, Result};
+use crate::clock::Timestamp;
+use crate::error::{Done, Error, Field, RecordKind, Result, Step};
 use crate::ledger::RecordId;
 use crate::ledger::store::{Query, Row, args};
-use crate::registers::requests::one_line;
+use crate::registers::requests::{RequestState, one_line};
 use crate::station::Station;
 
 /// A download as the register shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Download {
     /// `DL-2`.
-    pub id: String,
+    pub id: RecordId,
     /// What data (対象データの内容).
     pub content: String,
     /// From which system (業務処理システム名).
@@ -23,13 +24,13 @@ pub struct Download {
     /// Who asked.
     pub requester: String,
     /// When (実施年月日).
-    pub requested_at: String,
-    /// pending, approved or rejected.
-    pub approval: String,
+    pub requested_at: Timestamp,
+    /// Pending, approved or rejected.
+    pub approval: RequestState,
     /// Who approved.
     pub approver: Option<String>,
     /// When the copy was deleted (削除年月日).
-    pub deleted_at: Option<String>,
+    pub deleted_at: Option<Timestamp>,
     /// Who deleted it.
     pub deleted_by: Option<String>,
 }
@@ -51,12 +52,19 @@ fn from_row(r: &Row) -> Result<Download> {
     })
 }
 
+fn no_download(id: &RecordId) -> Error {
+    Error::NoSuchRecord {
+        kind: RecordKind::Download,
+        id: id.to_string(),
+    }
+}
+
 impl Station {
     /// Requests a download of personal data; returns its id (`DL-…`).
     pub fn new_download(&mut self, content: &str, system: &str) -> Result<RecordId> {
         self.actor.require_writer("request a download")?;
-        let content = one_line("--content", content, 500)?;
-        let system = one_line("--system", system, 200)?;
+        let content = one_line(Field::Content, content, 500)?;
+        let system = one_line(Field::System, system, 200)?;
         let actor = self.actor.name.clone();
         self.write(|w| {
             let (id, _) = w.create_record(
@@ -77,16 +85,20 @@ impl Station {
             let download = w
                 .db()
                 .one(&format!("{SELECT} WHERE d.id = ?1"), args![id], from_row)?
-                .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no download with that id)")))?;
-            if let Some(at) = &download.deleted_at {
-                return Err(Error::Invalid(format!("{id} was already recorded as deleted at {at}")));
+                .ok_or_else(|| no_download(id))?;
+            if let Some(at) = download.deleted_at {
+                return Err(Error::AlreadyDone {
+                    id: id.to_string(),
+                    act: Done::Deleted { at },
+                });
             }
             // Approved by the ledger's word, not the table's.
             let approval = crate::registers::requests::authentic_in(w, id)?.status;
-            if approval != "approved" {
-                return Err(Error::Invalid(format!(
-                    "{id} was never approved ({approval}); a download that was not approved must not exist — record what happened with `custody note` and tell the manager"
-                )));
+            if approval != RequestState::Approved {
+                return Err(Error::NotDone {
+                    id: id.to_string(),
+                    step: Step::Approved(approval),
+                });
             }
             w.append(
                 &actor,
@@ -95,7 +107,8 @@ impl Station {
                 &json!({ "content": download.content, "system": download.system }),
             )?;
             w.db()
-                .one(&format!("{SELECT} WHERE d.id = ?1"), args![id], from_row)?.ok_or_else(|| Error::NoSuchRecord(id.to_string()))
+                .one(&format!("{SELECT} WHERE d.id = ?1"), args![id], from_row)?
+                .ok_or_else(|| no_download(id))
         })
     }
 

@@ -4,20 +4,32 @@
 use serde::Serialize;
 use serde_json::json;
 
-use crate::error::{Error, Result};
+use crate::clock::Timestamp;
+use crate::error::{Done, Error, Field, RecordKind, Result, Rule};
 use crate::ledger::RecordId;
 use crate::ledger::store::{Query, Row, args};
-use crate::registers::media;
+use crate::registers::media::{self, MediaStatus};
 use crate::registers::requests::one_line;
 use crate::station::Station;
+use crate::vocab::vocabulary;
 
-/// What `custody handover new` records.
+vocabulary! {
+    /// Which way a handover goes.
+    pub enum Direction (Field::Direction) {
+        /// We hand the medium over.
+        Send = "send",
+        /// We receive it.
+        Receive = "receive",
+    }
+}
+
+/// What a handover records.
 #[derive(Debug, Clone)]
 pub struct NewHandover {
     /// The registered medium handed over.
     pub media: RecordId,
-    /// `send` (we hand it over) or `receive` (we receive it).
-    pub direction: String,
+    /// Whether we hand it over or receive it.
+    pub direction: Direction,
     /// The other party (相手先).
     pub counterparty: String,
     /// Why (目的).
@@ -32,13 +44,13 @@ pub struct NewHandover {
 #[derive(Debug, Clone, Serialize)]
 pub struct Handover {
     /// `HO-2`.
-    pub id: String,
+    pub id: RecordId,
     /// The medium.
-    pub media: String,
+    pub media: RecordId,
     /// Its serial number.
     pub serial: String,
-    /// send or receive.
-    pub direction: String,
+    /// Whether we handed it over or received it.
+    pub direction: Direction,
     /// The other party.
     pub counterparty: String,
     /// Why.
@@ -48,13 +60,13 @@ pub struct Handover {
     /// How many.
     pub count: i64,
     /// When.
-    pub at: String,
+    pub at: Timestamp,
     /// Who handed it over or received it here.
     pub by: String,
     /// Who confirmed receipt on the other side (or here, for a receive).
     pub confirmed_by: Option<String>,
     /// When receipt was confirmed.
-    pub confirmed_at: Option<String>,
+    pub confirmed_at: Option<Timestamp>,
 }
 
 const SELECT: &str = "SELECT h.id, h.media, m.serial, h.direction, h.counterparty, h.purpose, h.method, h.count, \
@@ -77,35 +89,49 @@ fn from_row(r: &Row) -> Result<Handover> {
     })
 }
 
+fn no_handover(id: &RecordId) -> Error {
+    Error::NoSuchRecord {
+        kind: RecordKind::Handover,
+        id: id.to_string(),
+    }
+}
+
 impl Station {
     /// Records a handover of a medium; returns its id (`HO-…`). Sending a medium
     /// marks it `out`; receiving one marks it `in-stock`.
     pub fn new_handover(&mut self, new: &NewHandover) -> Result<RecordId> {
         self.actor.require_writer("record a handover")?;
-        if !matches!(new.direction.as_str(), "send" | "receive") {
-            return Err(Error::Invalid(format!(
-                "{:?} is not a direction; use send or receive",
-                new.direction
-            )));
-        }
         if new.count == 0 {
-            return Err(Error::Invalid("--count must be at least 1".into()));
+            return Err(Error::BadValue {
+                field: Field::Count,
+                value: new.count.to_string(),
+                rule: Rule::Range {
+                    min: 1,
+                    max: i64::from(u32::MAX),
+                },
+            });
         }
-        let counterparty = one_line("--counterparty", &new.counterparty, 200)?;
-        let purpose = one_line("--purpose", &new.purpose, 500)?;
-        let method = one_line("--method", &new.method, 200)?;
+        let counterparty = one_line(Field::Counterparty, &new.counterparty, 200)?;
+        let purpose = one_line(Field::Purpose, &new.purpose, 500)?;
+        let method = one_line(Field::Method, &new.method, 200)?;
         let actor = self.actor.name.clone();
         let new = new.clone();
         self.write(|w| {
             let medium = media::load_in(w, &new.media)?;
-            if medium.retired_reason.is_some() {
-                return Err(Error::Invalid(format!("{} is retired ({})", medium.id, medium.status)));
+            if let Some(reason) = medium.retired_reason {
+                return Err(Error::AlreadyDone {
+                    id: medium.id.to_string(),
+                    act: Done::Retired {
+                        reason: reason.to_string(),
+                    },
+                });
             }
-            if new.direction == "send" && medium.status != "in-stock" {
-                return Err(Error::Invalid(format!(
-                    "{} is {}, not in stock; it cannot be handed over",
-                    medium.id, medium.status
-                )));
+            if new.direction == Direction::Send && medium.status != MediaStatus::InStock {
+                return Err(Error::Unavailable {
+                    id: medium.id.to_string(),
+                    status: medium.status.to_string(),
+                    action: "handed over",
+                });
             }
             let (id, _) = w.create_record(
                 &actor,
@@ -123,18 +149,21 @@ impl Station {
     /// Records that the receiving side confirmed receipt (受領確認).
     pub fn confirm_handover(&mut self, id: &RecordId, by: &str) -> Result<Handover> {
         self.actor.require_writer("confirm a handover")?;
-        let by = one_line("--by", by, 200)?;
+        let by = one_line(Field::ConfirmedBy, by, 200)?;
         let actor = self.actor.name.clone();
         self.write(|w| {
             let handover = w
                 .db()
                 .one(&format!("{SELECT} WHERE h.id = ?1"), args![id], from_row)?
-                .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no handover with that id)")))?;
-            if let Some(at) = &handover.confirmed_at {
-                return Err(Error::Invalid(format!(
-                    "{id} was already confirmed by {} at {at}",
-                    handover.confirmed_by.as_deref().unwrap_or("?")
-                )));
+                .ok_or_else(|| no_handover(id))?;
+            if let Some(at) = handover.confirmed_at {
+                return Err(Error::AlreadyDone {
+                    id: id.to_string(),
+                    act: Done::Confirmed {
+                        by: handover.confirmed_by,
+                        at,
+                    },
+                });
             }
             w.append(
                 &actor,
@@ -144,7 +173,7 @@ impl Station {
             )?;
             w.db()
                 .one(&format!("{SELECT} WHERE h.id = ?1"), args![id], from_row)?
-                .ok_or_else(|| Error::NoSuchRecord(id.to_string()))
+                .ok_or_else(|| no_handover(id))
         })
     }
 

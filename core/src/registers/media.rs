@@ -5,25 +5,72 @@
 use serde::Serialize;
 use serde_json::json;
 
-use crate::error::{Error, Result};
+use crate::clock::Timestamp;
+use crate::error::{Done, Error, Field, RecordKind, Result, Rule};
 use crate::ledger::store::{Query, Row, args};
 use crate::ledger::{Entry, RecordId, Writer};
 use crate::people::Role;
 use crate::registers::requests::one_line;
 use crate::station::Station;
+use crate::vocab::vocabulary;
 
-/// The kinds of medium the register knows.
-pub const MEDIA_KINDS: &[&str] = &["usb", "hdd", "ssd", "optical", "tape", "pc", "other"];
-/// The statuses a medium can have.
-pub const MEDIA_STATUSES: &[&str] = &["in-stock", "out", "wiped", "destroyed", "lost", "returned"];
-/// Why a medium leaves the register.
-pub const RETIRE_REASONS: &[&str] = &["lost", "destroyed", "wiped", "returned"];
+vocabulary! {
+    /// The kinds of medium the register knows.
+    pub enum MediaKind (Field::MediaKind) {
+        /// A USB stick.
+        Usb = "usb",
+        /// A hard disk.
+        Hdd = "hdd",
+        /// A solid-state disk.
+        Ssd = "ssd",
+        /// A CD, DVD or Blu-ray disc.
+        Optical = "optical",
+        /// A backup tape.
+        Tape = "tape",
+        /// A whole computer.
+        Pc = "pc",
+        /// Anything else.
+        Other = "other",
+    }
+}
+
+vocabulary! {
+    /// Where a medium is in its life.
+    pub enum MediaStatus (Field::MediaStatus) {
+        /// In the cabinet, available.
+        InStock = "in-stock",
+        /// Carried out or handed over.
+        Out = "out",
+        /// Wiped (its erasure certificate names it).
+        Wiped = "wiped",
+        /// Physically destroyed.
+        Destroyed = "destroyed",
+        /// Lost.
+        Lost = "lost",
+        /// Returned to its owner (a lessor, a client).
+        Returned = "returned",
+    }
+}
+
+vocabulary! {
+    /// Why a medium leaves the register.
+    pub enum RetireReason (Field::RetireReason) {
+        /// It was lost.
+        Lost = "lost",
+        /// It was destroyed.
+        Destroyed = "destroyed",
+        /// It was wiped.
+        Wiped = "wiped",
+        /// It was returned to its owner.
+        Returned = "returned",
+    }
+}
 
 /// What `custody media add` registers.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewMedium {
-    /// usb, hdd, ssd, optical, tape, pc or other.
-    pub kind: String,
+    /// What kind of medium it is.
+    pub kind: MediaKind,
     /// The serial number printed on or read from the medium.
     pub serial: String,
     /// The label stuck on it.
@@ -40,13 +87,29 @@ pub struct NewMedium {
     pub capacity: Option<u64>,
 }
 
+impl NewMedium {
+    /// A medium of `kind` with `serial`, nothing else known yet.
+    pub fn new(kind: MediaKind, serial: &str) -> NewMedium {
+        NewMedium {
+            kind,
+            serial: serial.to_owned(),
+            label: None,
+            model: None,
+            owner: None,
+            location: None,
+            encrypted: false,
+            capacity: None,
+        }
+    }
+}
+
 /// Parses a capacity as people write it on a label: `16GB`, `500G`, `1TB` (powers of
 /// 1000, as drive makers count), `64GiB` (powers of 1024), or a number of bytes.
 pub fn parse_capacity(text: &str) -> Result<u64> {
-    let bad = || {
-        Error::Invalid(format!(
-            "{text:?} is not a capacity; write it as on the label: 16GB, 500G, 1TB, 64GiB"
-        ))
+    let bad = || Error::BadValue {
+        field: Field::Capacity,
+        value: text.to_owned(),
+        rule: Rule::Like("the label: 16GB, 500G, 1TB, 64GiB"),
     };
     let t = text.trim();
     let split = t
@@ -77,9 +140,9 @@ pub fn parse_capacity(text: &str) -> Result<u64> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Medium {
     /// `MD-3`.
-    pub id: String,
-    /// usb, hdd, …
-    pub kind: String,
+    pub id: RecordId,
+    /// What kind of medium it is.
+    pub kind: MediaKind,
     /// Serial number.
     pub serial: String,
     /// Label.
@@ -92,14 +155,14 @@ pub struct Medium {
     pub location: Option<String>,
     /// Whether it encrypts its contents.
     pub encrypted: bool,
-    /// in-stock, out, wiped, destroyed, lost or returned.
-    pub status: String,
+    /// Where it is in its life.
+    pub status: MediaStatus,
     /// When it was registered.
-    pub added_at: String,
+    pub added_at: Timestamp,
     /// The erasure certificate that wiped it, if any.
-    pub certificate: Option<String>,
+    pub certificate: Option<RecordId>,
     /// Why it was retired, if it was.
-    pub retired_reason: Option<String>,
+    pub retired_reason: Option<RetireReason>,
 }
 
 /// A medium and every ledger entry about it.
@@ -132,7 +195,7 @@ fn from_row(r: &Row) -> Result<Medium> {
     })
 }
 
-fn optional(what: &str, value: Option<&str>) -> Result<Option<String>> {
+fn optional(what: Field, value: Option<&str>) -> Result<Option<String>> {
     value.map(|v| one_line(what, v, 200)).transpose()
 }
 
@@ -140,10 +203,9 @@ fn optional(what: &str, value: Option<&str>) -> Result<Option<String>> {
 pub(crate) fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Medium> {
     w.db()
         .one(&format!("{SELECT} WHERE id = ?1"), args![id], from_row)?
-        .ok_or_else(|| {
-            Error::NoSuchRecord(format!(
-                "{id} (no medium with that id; see `custody media list`)"
-            ))
+        .ok_or_else(|| Error::NoSuchRecord {
+            kind: RecordKind::Medium,
+            id: id.to_string(),
         })
 }
 
@@ -162,28 +224,22 @@ impl Station {
     /// Registers a medium; returns its id (`MD-…`).
     pub fn add_medium(&mut self, new: &NewMedium) -> Result<RecordId> {
         self.actor.require_writer("register media")?;
-        if !MEDIA_KINDS.contains(&new.kind.as_str()) {
-            return Err(Error::Invalid(format!(
-                "{:?} is not a kind of medium; use one of {}",
-                new.kind,
-                MEDIA_KINDS.join(", ")
-            )));
-        }
-        let serial = one_line("the serial number", &new.serial, 200)?;
-        let label = optional("the label", new.label.as_deref())?;
-        let model = optional("the model", new.model.as_deref())?;
-        let owner = optional("the owner", new.owner.as_deref())?;
-        let location = optional("the location", new.location.as_deref())?;
+        let serial = one_line(Field::Serial, &new.serial, 200)?;
+        let label = optional(Field::Label, new.label.as_deref())?;
+        let model = optional(Field::Model, new.model.as_deref())?;
+        let owner = optional(Field::Owner, new.owner.as_deref())?;
+        let location = optional(Field::Location, new.location.as_deref())?;
         let actor = self.actor.name.clone();
-        let kind = new.kind.clone();
+        let kind = new.kind;
         let encrypted = new.encrypted;
         let capacity = new.capacity;
         self.write(|w| {
             if let Some(existing) = by_serial_in(w, &serial)? {
-                return Err(Error::Invalid(format!(
-                    "serial {serial} is already registered as {} ({})",
-                    existing.id, existing.status
-                )));
+                return Err(Error::Duplicate {
+                    field: Field::Serial,
+                    value: serial,
+                    existing: format!("as {}, {}", existing.id, existing.status),
+                });
             }
             let (id, _) = w.create_record(
                 &actor,
@@ -200,15 +256,7 @@ impl Station {
     }
 
     /// The register, optionally only media with `status`.
-    pub fn media(&self, status: Option<&str>) -> Result<Vec<Medium>> {
-        if let Some(status) = status
-            && !MEDIA_STATUSES.contains(&status)
-        {
-            return Err(Error::Invalid(format!(
-                "{status:?} is not a media status; use one of {}",
-                MEDIA_STATUSES.join(", ")
-            )));
-        }
+    pub fn media(&self, status: Option<MediaStatus>) -> Result<Vec<Medium>> {
         self.ledger.db().map(
             &format!("{SELECT} WHERE ?1 IS NULL OR status = ?1 ORDER BY added_at"),
             args![status],
@@ -221,7 +269,10 @@ impl Station {
         let conn = self.ledger.db();
         let medium = conn
             .one(&format!("{SELECT} WHERE id = ?1"), args![id], from_row)?
-            .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no medium with that id)")))?;
+            .ok_or_else(|| Error::NoSuchRecord {
+                kind: RecordKind::Medium,
+                id: id.to_string(),
+            })?;
         let mut subjects: Vec<String> = vec![id.to_string()];
         for sql in [
             "SELECT id FROM carryouts WHERE media = ?1",
@@ -230,7 +281,7 @@ impl Station {
             subjects.extend(conn.map(sql, args![id], |r| r.get::<String>(0))?);
         }
         if let Some(cert) = &medium.certificate {
-            subjects.push(cert.clone());
+            subjects.push(cert.to_string());
         }
         let mut history = Vec::new();
         for subject in subjects {
@@ -244,20 +295,19 @@ impl Station {
     }
 
     /// Takes a medium out of service: lost, destroyed, wiped or returned to its owner.
-    pub fn retire_medium(&mut self, id: &RecordId, reason: &str) -> Result<()> {
+    pub fn retire_medium(&mut self, id: &RecordId, reason: RetireReason) -> Result<()> {
         self.actor
             .require_role(&[Role::Manager, Role::It], "retire media")?;
-        if !RETIRE_REASONS.contains(&reason) {
-            return Err(Error::Invalid(format!(
-                "{reason:?} is not a reason; use one of {}",
-                RETIRE_REASONS.join(", ")
-            )));
-        }
         let actor = self.actor.name.clone();
         self.write(|w| {
             let medium = load_in(w, id)?;
             if let Some(previous) = medium.retired_reason {
-                return Err(Error::Invalid(format!("{id} was already retired ({previous})")));
+                return Err(Error::AlreadyDone {
+                    id: id.to_string(),
+                    act: Done::Retired {
+                        reason: previous.to_string(),
+                    },
+                });
             }
             w.append(
                 &actor,

@@ -7,10 +7,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::cell;
-use crate::clock;
+use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::ledger::LogFilter;
-use crate::registers::carryout::CarryoutFilter;
+use crate::registers::carryout::{CarryoutFilter, CarryoutState};
+use crate::registers::handover::Direction;
+use crate::registers::media::MediaStatus;
+use crate::registers::requests::RequestState;
 use crate::station::Station;
 
 /// One thing the audit found that needs attention.
@@ -87,19 +90,18 @@ impl Station {
     /// failed wipes, wipes that never recorded a result, downloads never marked
     /// deleted.
     pub fn audit(&self) -> Result<Vec<Finding>> {
-        let now = clock::now();
-        let now_at = clock::stamp(now);
-        let week_ago = clock::stamp(now - Duration::days(7));
+        let now = Timestamp::now();
+        let week_ago = Timestamp::from(now.utc() - Duration::days(7));
         let mut findings = Vec::new();
-        let mut add = |kind: &str, id: &str, detail: String| {
+        let mut add = |kind: &str, id: &dyn std::fmt::Display, detail: String| {
             findings.push(Finding {
                 kind: kind.into(),
-                id: id.into(),
+                id: id.to_string(),
                 detail,
             });
         };
         for c in self.carryouts(CarryoutFilter::All)? {
-            if c.state == "out" && c.return_by < now_at {
+            if c.state == CarryoutState::Out && c.return_by < now {
                 add(
                     "overdue-carryout",
                     &c.id,
@@ -109,7 +111,7 @@ impl Station {
                     ),
                 );
             }
-            if c.personal_data && c.encrypted == "no" && c.state != "rejected" {
+            if c.personal_data && c.encrypted == "no" && c.state != CarryoutState::Rejected {
                 add(
                     "unencrypted-carryout",
                     &c.id,
@@ -131,7 +133,7 @@ impl Station {
         }
         let handovers = self.handovers()?;
         for h in &handovers {
-            if h.direction == "send" && h.confirmed_at.is_none() {
+            if h.direction == Direction::Send && h.confirmed_at.is_none() {
                 add(
                     "unconfirmed-handover",
                     &h.id,
@@ -143,13 +145,13 @@ impl Station {
             }
         }
         let carryouts = self.carryouts(CarryoutFilter::Open)?;
-        for m in self.media(Some("out"))? {
+        for m in self.media(Some(MediaStatus::Out))? {
             let explained = carryouts
                 .iter()
-                .any(|c| c.media.as_deref() == Some(&m.id) && c.state == "out")
+                .any(|c| c.media.as_ref() == Some(&m.id) && c.state == CarryoutState::Out)
                 || handovers
                     .iter()
-                    .any(|h| h.media == m.id && h.direction == "send");
+                    .any(|h| h.media == m.id && h.direction == Direction::Send);
             if !explained {
                 add(
                     "media-whereabouts-unknown",
@@ -214,7 +216,7 @@ impl Station {
             add("unfinished-wipe", &format!("seq {seq}"), detail);
         }
         for d in self.downloads()? {
-            if d.approval == "approved" && d.deleted_at.is_none() {
+            if d.approval == RequestState::Approved && d.deleted_at.is_none() {
                 add(
                     "download-not-deleted",
                     &d.id,

@@ -11,46 +11,32 @@ use crate::error::{Error, Result};
 use crate::ledger::LogFilter;
 use crate::registers::carryout::CarryoutFilter;
 use crate::station::Station;
+use crate::vocab::Lang;
 
 mod audit;
 
 pub use audit::Finding;
 
-/// Which register a report covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReportKind {
-    /// 個人情報等取扱記録台帳 (carry-outs).
-    Carryouts,
-    /// 情報記録媒体授受簿 (media handovers).
-    Handovers,
-    /// 個人データダウンロード等管理簿 (downloads).
-    Downloads,
-    /// The media register.
-    Media,
-    /// Wipes and their results.
-    Wipes,
+crate::vocab::vocabulary! {
+    /// Which register a report covers.
+    pub enum ReportKind (crate::error::Field::Report) {
+        /// 個人情報等取扱記録台帳 (carry-outs).
+        Carryouts = "carryouts",
+        /// 情報記録媒体授受簿 (media handovers).
+        Handovers = "handovers",
+        /// 個人データダウンロード等管理簿 (downloads).
+        Downloads = "downloads",
+        /// The media register.
+        Media = "media",
+        /// Wipes and their results.
+        Wipes = "wipes",
+    }
 }
 
 impl ReportKind {
-    /// Parses the report name.
-    pub fn parse(text: &str) -> Result<ReportKind> {
-        Ok(match text {
-            "carryouts" => ReportKind::Carryouts,
-            "handovers" => ReportKind::Handovers,
-            "downloads" => ReportKind::Downloads,
-            "media" => ReportKind::Media,
-            "wipes" => ReportKind::Wipes,
-            _ => {
-                return Err(Error::Invalid(format!(
-                    "{text:?} is not a report; use carryouts, handovers, downloads, media, wipes or audit"
-                )));
-            }
-        })
-    }
-
     /// The form's title.
-    pub fn title(self, japanese: bool) -> &'static str {
-        match (self, japanese) {
+    pub fn title(self, lang: Lang) -> &'static str {
+        match (self, lang == Lang::Ja) {
             (ReportKind::Carryouts, true) => "個人情報等持出し記録台帳",
             (ReportKind::Carryouts, false) => "Carry-out register",
             (ReportKind::Handovers, true) => "情報記録媒体授受簿",
@@ -190,8 +176,10 @@ fn rows_from<T: Serialize>(
 ) -> Result<Vec<Vec<String>>> {
     let mut rows = Vec::new();
     for item in items {
-        let value =
-            serde_json::to_value(item).map_err(|e| Error::Invalid(format!("report: {e}")))?;
+        let value = serde_json::to_value(item).map_err(|e| Error::Encode {
+            what: "a report row".into(),
+            problem: e.to_string(),
+        })?;
         let date = value
             .get(date_key)
             .and_then(Value::as_str)
@@ -215,7 +203,8 @@ fn csv_field(text: &str) -> String {
 
 impl Report {
     /// CSV with a UTF-8 byte-order mark and CRLF line ends, as Excel expects.
-    pub fn to_csv(&self, japanese: bool) -> String {
+    pub fn to_csv(&self, lang: Lang) -> String {
+        let japanese = lang == Lang::Ja;
         let mut out = String::from("\u{feff}");
         let header: Vec<String> = self
             .columns
@@ -233,7 +222,8 @@ impl Report {
     }
 
     /// JSON: an object with the title and the rows as objects keyed by column.
-    pub fn to_json(&self, japanese: bool) -> Value {
+    pub fn to_json(&self, lang: Lang) -> Value {
+        let japanese = lang == Lang::Ja;
         let rows: Vec<Value> = self
             .rows
             .iter()
@@ -255,7 +245,7 @@ impl Report {
                 )
             })
             .collect();
-        serde_json::json!({ "title": self.kind.title(japanese), "headers": headers, "rows": rows })
+        serde_json::json!({ "title": self.kind.title(lang), "headers": headers, "rows": rows })
     }
 }
 
@@ -266,7 +256,11 @@ impl Station {
         let to_date = clock::parse_date(to)?;
         let to_at = clock::stamp(clock::start_of_local_day(to_date + Duration::days(1)));
         if to_at <= from_at {
-            return Err(Error::Invalid("--to is before --from".into()));
+            return Err(Error::BadValue {
+                field: crate::error::Field::Period,
+                value: format!("{from} to {to}"),
+                rule: crate::error::Rule::Backwards,
+            });
         }
         let (columns, rows) = match kind {
             ReportKind::Carryouts => (

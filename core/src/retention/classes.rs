@@ -8,12 +8,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::config::Trigger;
-use crate::error::{Error, Result};
+use crate::error::{ConfigProblem, Denial, Error, Field, Result, Rule};
 use crate::people::Role;
 use crate::registers::requests::one_line;
 use crate::station::Station;
-
-use super::trigger_name;
 
 /// A retention class as the ledger fixes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -126,9 +124,7 @@ impl Station {
             if !agrees {
                 return Err(Error::Config {
                     path: self.home.join("config.toml"),
-                    message: format!(
-                        "it sets retention class {name} differently from the ledger, which fixes every class; remove the [retention.classes.{name}] section (a manager lengthens a class with `custody retain class set`)"
-                    ),
+                    problem: ConfigProblem::ClassDiffers { name: name.clone() },
                 });
             }
         }
@@ -153,30 +149,37 @@ impl Station {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !valid_name {
-            return Err(Error::Invalid(format!(
-                "{name:?} is not a class name; use 1 to 40 lower-case letters, digits and hyphens"
-            )));
+            return Err(Error::BadValue {
+                field: Field::ClassName,
+                value: name.to_owned(),
+                rule: Rule::Described("use 1 to 40 lower-case letters, digits and hyphens"),
+            });
         }
         if !(1..=100).contains(&years) {
-            return Err(Error::Invalid("a class keeps items 1 to 100 years".into()));
+            return Err(Error::BadValue {
+                field: Field::Years,
+                value: years.to_string(),
+                rule: Rule::Range { min: 1, max: 100 },
+            });
         }
-        let basis = one_line("the class's basis", basis, 500)?;
+        let basis = one_line(Field::Basis, basis, 500)?;
         let classes = self.classes_by_name()?;
         let (trigger, like, previous) = match (classes.get(name), like) {
             (Some(_), Some(_)) => {
-                return Err(Error::Invalid(format!(
-                    "class {name} exists; amend it without naming another class"
-                )));
+                return Err(Error::ClassBase {
+                    name: name.to_owned(),
+                    exists: true,
+                });
             }
             (Some(current), None) => {
                 if years < current.years {
                     return Err(Error::NotAllowed {
                         actor: self.actor.name.clone(),
                         action: format!("shorten retention class {name}"),
-                        reason: format!(
-                            "it keeps items {} years ({}); a class may be lengthened, never shortened",
-                            current.years, current.basis
-                        ),
+                        reason: Box::new(Denial::ClassShortened {
+                            years: current.years,
+                            basis: current.basis.clone(),
+                        }),
                     });
                 }
                 (
@@ -186,22 +189,28 @@ impl Station {
                 )
             }
             (None, None) => {
-                return Err(Error::Invalid(format!(
-                    "{name} is a new class: name the class whose data it holds (its period is at least that class's)"
-                )));
+                return Err(Error::ClassBase {
+                    name: name.to_owned(),
+                    exists: false,
+                });
             }
             (None, Some(base)) => {
                 let Some(base_class) = classes.get(base) else {
-                    return Err(Error::Invalid(format!("{base:?} is not a retention class")));
+                    return Err(Error::BadValue {
+                        field: Field::BaseClass,
+                        value: base.to_owned(),
+                        rule: Rule::OneOf(classes.keys().cloned().collect()),
+                    });
                 };
                 if years < base_class.years {
                     return Err(Error::NotAllowed {
                         actor: self.actor.name.clone(),
                         action: format!("add retention class {name}"),
-                        reason: format!(
-                            "it holds data of class {base}, kept {} years ({}); a class may be longer than the one it refines, never shorter",
-                            base_class.years, base_class.basis
-                        ),
+                        reason: Box::new(Denial::ShorterThanBase {
+                            base: base.to_owned(),
+                            years: base_class.years,
+                            basis: base_class.basis.clone(),
+                        }),
                     });
                 }
                 (base_class.trigger, Some(base.to_owned()), None)
@@ -209,12 +218,15 @@ impl Station {
         };
         let actor = self.actor.name.clone();
         let payload = json!({
-            "name": name, "years": years, "trigger": trigger_name(trigger), "basis": basis,
+            "name": name, "years": years, "trigger": trigger, "basis": basis,
             "like": like, "previous": previous,
         });
         self.write(|w| w.append(&actor, "retention-class", "", &payload))?;
         self.classes_by_name()?
             .remove(name)
-            .ok_or_else(|| Error::Failed(format!("class {name} was not recorded")))
+            .ok_or_else(|| Error::Tampered {
+                seq: 0,
+                problem: format!("the class {name} just recorded is not among the proven entries"),
+            })
     }
 }

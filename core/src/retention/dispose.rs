@@ -8,12 +8,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::clock;
-use crate::erasure::certificate::{Certificate, Issue, issue_in};
-use crate::error::{Error, Result};
+use crate::erasure::certificate::{Certificate, CertificateKind, Issue, issue_in};
+use crate::error::{ConfigProblem, Denial, Done, Error, Field, RecordKind, Result};
 use crate::ledger::store::{Query, args};
 use crate::ledger::{RecordId, Writer};
 use crate::people::Role;
-use crate::registers::requests::{self, RequestKind, one_line};
+use crate::registers::requests::{self, RequestKind, RequestState, one_line};
 use crate::station::Station;
 
 use super::{Retained, RetainedFile, authentic_item_in, due_date, hash_file};
@@ -31,7 +31,7 @@ pub struct Destruction {
 #[derive(Debug, Clone, Serialize)]
 pub struct Disposal {
     /// The item.
-    pub item: String,
+    pub item: RecordId,
     /// Files shredded.
     pub files: Vec<String>,
     /// The disposal certificate.
@@ -46,15 +46,23 @@ impl Station {
         self.write(|w| {
             let item = authentic_item_in(w, id)?;
             if item.disposed_at.is_some() {
-                return Err(Error::Invalid(format!("{id} was already disposed of")));
+                return Err(Error::AlreadyDone {
+                    id: id.to_string(),
+                    act: Done::Disposed {
+                        at: item.disposed_at,
+                    },
+                });
             }
             if let Some(existing) = &item.disposal_request {
-                let pending = requests::load_in(w, &RecordId::parse(existing)?)?;
-                if pending.status != "rejected" {
-                    return Err(Error::Invalid(format!(
-                        "{id} already has the disposal request {existing} ({})",
-                        pending.status
-                    )));
+                let pending = requests::load_in(w, existing)?;
+                if pending.status != RequestState::Rejected {
+                    return Err(Error::AlreadyDone {
+                        id: id.to_string(),
+                        act: Done::DisposalRequested {
+                            request: existing.to_string(),
+                            state: pending.status,
+                        },
+                    });
                 }
             }
             let summary = format!(
@@ -92,7 +100,10 @@ impl Station {
         let method = custody_wipe::Method::parse(&self.config.retention.shred_method, None)
             .map_err(|e| Error::Config {
                 path: self.home.join("config.toml"),
-                message: format!("retention.shred_method: {e}"),
+                problem: ConfigProblem::Setting {
+                    name: "retention.shred_method",
+                    problem: e.to_string(),
+                },
             })?;
         let plan = Shredding {
             method,
@@ -108,13 +119,13 @@ impl Station {
                     "shredded": failure.shredded, "failed": failure.path, "error": failure.error.to_string(),
                 });
                 self.write(|w| w.append(&actor, "disposal-failed", id.as_str(), &detail))?;
-                return Err(Error::Failed(format!(
-                    "disposal of {id} failed at {} after {} of {} files: {}",
-                    failure.path,
-                    failure.shredded.len(),
-                    item.files.len(),
-                    failure.error
-                )));
+                return Err(Error::DisposalFailed {
+                    id: id.to_string(),
+                    path: failure.path,
+                    shredded: failure.shredded.len(),
+                    total: item.files.len(),
+                    source: failure.error,
+                });
             }
         };
         let context = Recorded {
@@ -135,7 +146,7 @@ impl Station {
             )
         })?;
         Ok(Disposal {
-            item: id.to_string(),
+            item: id.clone(),
             files: shredded.files,
             certificate,
         })
@@ -148,46 +159,44 @@ impl Station {
         // The item as its proven entries make it, not as the table says: a due date
         // or a hold edited into the table decides nothing.
         let item = self.write(|w| authentic_item_in(w, id))?;
-        let refuse = |reason: String| Error::NotAllowed {
+        let refuse = |reason: Denial| Error::NotAllowed {
             actor: self.actor.name.clone(),
             action: format!("dispose of {id}"),
-            reason,
+            reason: Box::new(reason),
         };
-        if let Some(at) = &item.disposed_at {
-            return Err(Error::Invalid(format!(
-                "{id} was already disposed of at {at}"
-            )));
+        if item.disposed_at.is_some() {
+            return Err(Error::AlreadyDone {
+                id: id.to_string(),
+                act: Done::Disposed {
+                    at: item.disposed_at,
+                },
+            });
         }
         if let Some(reason) = &item.hold_reason {
-            return Err(refuse(format!(
-                "it is on hold ({reason}, by {}); a manager releases it with `custody retain release {id}`",
-                item.held_by.as_deref().unwrap_or("a manager")
-            )));
+            return Err(refuse(Denial::OnHold {
+                id: id.to_string(),
+                reason: reason.clone(),
+                by: item.held_by.clone(),
+            }));
         }
         match &item.due {
             None => {
-                return Err(refuse(format!(
-                    "class {} keeps it {} years from an event date, which is not recorded yet (`custody retain event {id} --date DATE`)",
-                    item.class, item.years
-                )));
+                return Err(refuse(Denial::EventMissing {
+                    id: id.to_string(),
+                    class: item.class.clone(),
+                    years: item.years,
+                }));
             }
             Some(due) if due.as_str() > today.as_str() => {
-                return Err(refuse(format!(
-                    "it must be kept until {due} ({})",
-                    item.basis
-                )));
+                return Err(refuse(Denial::NotDue {
+                    until: due.clone(),
+                    basis: item.basis.clone(),
+                }));
             }
             Some(_) => {}
         }
-        let Some(request_id) = item
-            .disposal_request
-            .as_deref()
-            .map(RecordId::parse)
-            .transpose()?
-        else {
-            return Err(refuse(format!(
-                "no disposal request was filed; file one with `custody retain dispose {id} --request` and have a manager approve it"
-            )));
+        let Some(request_id) = item.disposal_request.clone() else {
+            return Err(refuse(Denial::NoDisposalRequest { id: id.to_string() }));
         };
         Ok((item, request_id))
     }
@@ -221,11 +230,14 @@ fn medium_proof_in(
         .into_iter()
         .find(|e| e.kind == "media-add")
         .and_then(|e| e.payload)
-        .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no medium registered with that id)")))?;
+        .ok_or_else(|| Error::NoSuchRecord {
+            kind: RecordKind::Medium,
+            id: id.to_string(),
+        })?;
     let serial = registered["serial"].as_str().unwrap_or_default().to_owned();
     if let Some(d) = destruction {
-        let by = one_line("--destroyed-by", &d.by, 200)?;
-        let method = one_line("--method", &d.method, 200)?;
+        let by = one_line(Field::DestroyedBy, &d.by, 200)?;
+        let method = one_line(Field::Method, &d.method, 200)?;
         return Ok(json!({
             "id": id, "serial": serial, "destroyed_by": by, "destruction_method": method,
             "basis": format!("physical destruction by {by} ({method})"),
@@ -247,22 +259,13 @@ fn medium_proof_in(
                     "id": id, "serial": serial, "erasure_certificate": cert, "basis": basis,
                 }));
             }
-            Err(why) => refused.push(format!("{cert}: {why}")),
+            Err(why) => refused.push((cert, why)),
         }
     }
     Err(Error::NotAllowed {
         actor: actor.to_owned(),
         action: format!("dispose of medium {id}"),
-        reason: if refused.is_empty() {
-            format!(
-                "there is no erasure certificate for serial {serial}; wipe it with `custody wipe`, import the vendor's certificate and have a manager accept it (`custody cert sign-off VC-…`), or record its physical destruction with --destroyed-by NAME --method TEXT"
-            )
-        } else {
-            format!(
-                "no certificate proves that this medium (serial {serial}) was erased: {}",
-                refused.join("; ")
-            )
-        },
+        reason: Box::new(Denial::NoErasureProof { serial, refused }),
     })
 }
 
@@ -304,12 +307,10 @@ fn start_in(
     destruction: Option<&Destruction>,
     plan: &Shredding,
 ) -> Result<Option<Value>> {
-    let id = RecordId::parse(&item.id)?;
-    let now = authentic_item_in(w, &id)?;
+    let id = &item.id;
+    let now = authentic_item_in(w, id)?;
     if now.hold_reason.is_some() || now.disposed_at.is_some() {
-        return Err(Error::Invalid(format!(
-            "{id} was put on hold or disposed of meanwhile; nothing was disposed of"
-        )));
+        return Err(Error::ChangedMeanwhile { id: id.to_string() });
     }
     let request = requests::require_approved(
         w,
@@ -318,26 +319,21 @@ fn start_in(
         &format!("dispose of {id}"),
     )?;
     let medium_proof = match &item.media {
-        Some(m) => Some(medium_proof_in(
-            w,
-            actor,
-            &RecordId::parse(m)?,
-            destruction,
-        )?),
+        Some(m) => Some(medium_proof_in(w, actor, m, destruction)?),
         None => None,
     };
     for f in &item.files {
-        let (size, sha256) = hash_file(Path::new(&f.path)).map_err(|_| {
-            Error::Invalid(format!(
-                "{} is missing or unreadable; nothing was disposed of",
-                f.path
-            ))
+        // Why it cannot be read does not change the answer: the file registered is
+        // not there to dispose of; the variant says so and names the file.
+        let (size, sha256) = hash_file(Path::new(&f.path)).map_err(|_| Error::FileChanged {
+            path: f.path.clone(),
+            missing: true,
         })?;
         if sha256 != f.sha256 || size != f.size {
-            return Err(Error::Invalid(format!(
-                "{} changed since it was registered (its SHA-256 differs); register the new version with `custody retain add` — nothing was disposed of",
-                f.path
-            )));
+            return Err(Error::FileChanged {
+                path: f.path.clone(),
+                missing: false,
+            });
         }
     }
     w.append(
@@ -447,7 +443,7 @@ fn record_in(
         key,
         Issue {
             actor: &who.actor,
-            kind: "disposal",
+            kind: CertificateKind::Disposal,
             prefix: "DC",
             subject: id,
             serial: serial.as_deref(),

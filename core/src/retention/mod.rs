@@ -11,8 +11,11 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::clock;
+use crate::clock::Timestamp;
 use crate::config::Trigger;
-use crate::error::{Error, Result};
+use crate::error::{
+    Denial, Done, Error, Field, FileProblem, Nothing, RecordKind, Result, Rule, Step,
+};
 use crate::ledger::store::{Query, Row, args};
 use crate::ledger::{RecordId, Writer};
 use crate::people::Role;
@@ -47,33 +50,49 @@ pub struct RetainedFile {
     pub sha256: String,
 }
 
+crate::vocab::vocabulary! {
+    /// Where a retained item is, as of a day.
+    pub enum RetainedStatus (Field::RetentionClass) {
+        /// Kept; not due yet.
+        Retained = "retained",
+        /// On hold: not disposed of whatever its date.
+        Held = "held",
+        /// Its date has passed.
+        Due = "due",
+        /// Its period runs from an event date not recorded yet.
+        AwaitingEvent = "awaiting-event",
+        /// Disposed of.
+        Disposed = "disposed",
+    }
+}
+
 /// A retained item as the register shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Retained {
     /// `RT-7`.
-    pub id: String,
+    pub id: RecordId,
     /// Its class.
     pub class: String,
     /// The rule that sets its period.
     pub basis: String,
     /// Years kept.
     pub years: u32,
-    /// `created` or `event`.
-    pub trigger: String,
-    /// Start of the period for `created` classes (registration or `--since`).
+    /// What starts its period.
+    pub trigger: Trigger,
+    /// Start of the period for `created` classes (registration or a date given).
     pub since: String,
     /// The event date for `event` classes, once known.
     pub event_date: Option<String>,
     /// The first day it may be disposed of; none while an event class awaits its event.
     pub due: Option<String>,
     /// The medium, when a medium is retained instead of files.
-    pub media: Option<String>,
+    pub media: Option<RecordId>,
     /// The folders registered (removed at disposal once empty).
     pub folders: Vec<String>,
     /// A note.
     pub note: Option<String>,
     /// When it was registered.
-    pub added_at: String,
+    pub added_at: Timestamp,
     /// Who registered it.
     pub added_by: String,
     /// Why it is on hold, if it is.
@@ -81,15 +100,15 @@ pub struct Retained {
     /// Who put it on hold.
     pub held_by: Option<String>,
     /// The disposal request, once filed.
-    pub disposal_request: Option<String>,
+    pub disposal_request: Option<RecordId>,
     /// When it was disposed of.
-    pub disposed_at: Option<String>,
+    pub disposed_at: Option<Timestamp>,
     /// Who disposed of it.
     pub disposed_by: Option<String>,
     /// The disposal certificate.
-    pub certificate: Option<String>,
-    /// `retained`, `held`, `due`, `awaiting-event` or `disposed` (as of now).
-    pub status: String,
+    pub certificate: Option<RecordId>,
+    /// Where it is (as of now).
+    pub status: RetainedStatus,
     /// Its files.
     pub files: Vec<RetainedFile>,
 }
@@ -138,34 +157,29 @@ fn from_row(r: &Row) -> Result<Retained> {
         disposed_by: r.get(16)?,
         certificate: r.get(17)?,
         folders: serde_json::from_str(&r.get::<String>(18)?).unwrap_or_default(),
-        status: String::new(),
+        status: RetainedStatus::Retained,
         files: Vec::new(),
     })
 }
 
-pub(super) fn status_of(item: &Retained, today: &str) -> String {
+pub(super) fn status_of(item: &Retained, today: &str) -> RetainedStatus {
     if item.disposed_at.is_some() {
-        "disposed"
+        RetainedStatus::Disposed
     } else if item.hold_reason.is_some() {
-        "held"
+        RetainedStatus::Held
     } else {
         match &item.due {
-            None => "awaiting-event",
-            Some(due) if due.as_str() <= today => "due",
-            Some(_) => "retained",
+            None => RetainedStatus::AwaitingEvent,
+            Some(due) if due.as_str() <= today => RetainedStatus::Due,
+            Some(_) => RetainedStatus::Retained,
         }
     }
-    .to_string()
 }
 
 pub(super) fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Retained> {
     w.db()
         .one(&format!("{SELECT} WHERE id = ?1"), args![id], from_row)?
-        .ok_or_else(|| {
-            Error::NoSuchRecord(format!(
-                "{id} (no retained item with that id; see `custody retain list`)"
-            ))
-        })
+        .ok_or_else(|| no_item(id))
 }
 
 pub(super) fn files_of(db: &impl Query, id: &str) -> Result<Vec<RetainedFile>> {
@@ -198,10 +212,10 @@ fn collect_files(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     for path in paths {
         let meta = fs_err::symlink_metadata(path)?;
         if meta.file_type().is_symlink() {
-            return Err(Error::Invalid(format!(
-                "{} is a symbolic link; register the file it points to instead",
-                path.display()
-            )));
+            return Err(Error::UnsupportedFile {
+                path: path.to_path_buf(),
+                problem: FileProblem::Symlink,
+            });
         }
         let root = fs_err::canonicalize(path)?;
         if meta.is_file() {
@@ -209,29 +223,30 @@ fn collect_files(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
             continue;
         }
         if !meta.is_dir() {
-            return Err(Error::Invalid(format!(
-                "{} is not a regular file or folder",
-                path.display()
-            )));
+            return Err(Error::UnsupportedFile {
+                path: path.to_path_buf(),
+                problem: FileProblem::NotRegular,
+            });
         }
         folders.push(root.clone());
         for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
             let entry = entry.map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
             let kind = entry.file_type();
             if kind.is_symlink() {
-                return Err(Error::Invalid(format!(
-                    "{} is a symbolic link inside {}; remove it or register its target separately",
-                    entry.path().display(),
-                    path.display()
-                )));
+                return Err(Error::UnsupportedFile {
+                    path: entry.into_path(),
+                    problem: FileProblem::SymlinkInside {
+                        folder: path.to_path_buf(),
+                    },
+                });
             }
             if kind.is_file() {
                 files.push(entry.into_path());
             } else if !kind.is_dir() {
-                return Err(Error::Invalid(format!(
-                    "{} is not a regular file",
-                    entry.path().display()
-                )));
+                return Err(Error::UnsupportedFile {
+                    path: entry.into_path(),
+                    problem: FileProblem::NotRegular,
+                });
             }
         }
     }
@@ -247,25 +262,26 @@ impl Station {
         let classes = self.classes_by_name()?;
         let class = classes.get(&new.class).cloned().ok_or_else(|| {
             let names: Vec<&str> = classes.keys().map(String::as_str).collect();
-            Error::Invalid(format!(
-                "{:?} is not a retention class; use one of {}",
-                new.class,
-                names.join(", ")
-            ))
+            Error::BadValue {
+                field: Field::RetentionClass,
+                value: new.class.clone(),
+                rule: Rule::OneOf(names.iter().map(|n| (*n).to_owned()).collect()),
+            }
         })?;
         if new.paths.is_empty() == new.media.is_none() {
-            return Err(Error::Invalid(
-                "name files or folders to retain, or --media ID, not both".into(),
-            ));
+            return Err(Error::BothGiven {
+                first: Field::Files,
+                second: Field::Medium,
+            });
         }
         let today = clock::today();
         let (since, event_date) = match class.trigger {
             Trigger::Created => {
                 if new.event_date.is_some() {
-                    return Err(Error::Invalid(format!(
-                        "class {} runs from the registration date; use --since, not --event-date",
-                        new.class
-                    )));
+                    return Err(Error::WrongTrigger {
+                        class: new.class.clone(),
+                        event: false,
+                    });
                 }
                 (
                     new.since
@@ -278,10 +294,10 @@ impl Station {
             }
             Trigger::Event => {
                 if new.since.is_some() {
-                    return Err(Error::Invalid(format!(
-                        "class {} runs from an event date; use --event-date (or `custody retain event` later)",
-                        new.class
-                    )));
+                    return Err(Error::WrongTrigger {
+                        class: new.class.clone(),
+                        event: true,
+                    });
                 }
                 (
                     today,
@@ -300,7 +316,7 @@ impl Station {
         let note = new
             .note
             .as_deref()
-            .map(|n| one_line("--note", n, 500))
+            .map(|n| one_line(Field::Note, n, 500))
             .transpose()?;
         self.refuse_data_home(&new.paths)?;
         let mut files = Vec::new();
@@ -311,12 +327,17 @@ impl Station {
             let (size, sha256) = hash_file(&path)?;
             let path = path
                 .to_str()
-                .ok_or_else(|| Error::Invalid(format!("{} is not a UTF-8 path", path.display())))?
+                .ok_or_else(|| Error::UnsupportedFile {
+                    path: path.clone(),
+                    problem: FileProblem::NotUtf8,
+                })?
                 .to_string();
             files.push(RetainedFile { path, size, sha256 });
         }
         if new.media.is_none() && files.is_empty() {
-            return Err(Error::Invalid("the folders hold no files to retain".into()));
+            return Err(Error::Nothing {
+                what: Nothing::ToRetain,
+            });
         }
         // A period that starts before the files last changed, or before this station
         // kept any record, makes an item due early: it needs a reason, kept in the
@@ -345,7 +366,7 @@ impl Station {
         let backdate_reason = new
             .backdate_reason
             .as_deref()
-            .map(|r| one_line("--backdate-reason", r, 500))
+            .map(|r| one_line(Field::BackdateReason, r, 500))
             .transpose()?;
         if !backdated.is_empty() && backdate_reason.is_none() {
             return Err(Error::NotAllowed {
@@ -355,10 +376,9 @@ impl Station {
                     new.class,
                     start.map(|s| s.to_string()).unwrap_or_default()
                 ),
-                reason: format!(
-                    "the period would start before {}, which makes the item due early; give the reason with --backdate-reason TEXT (it is recorded and listed by the audit)",
-                    backdated.join(" and ")
-                ),
+                reason: Box::new(Denial::Backdated {
+                    before: backdated.join(" and "),
+                }),
             });
         }
         let actor = self.actor.name.clone();
@@ -373,7 +393,7 @@ impl Station {
                 "RT",
                 json!({
                     "class": new.class, "basis": class.basis, "years": class.years,
-                    "trigger": trigger_name(class.trigger),
+                    "trigger": class.trigger,
                     "since": since.to_string(), "event_date": event_date.map(|d| d.to_string()),
                     "due": due.map(|d| d.to_string()), "media": new.media, "note": note,
                     "files": files, "count": files.len(), "folders": folders,
@@ -393,7 +413,7 @@ impl Station {
         let db = self.ledger.db();
         let mut list = db.map(&format!("{SELECT} ORDER BY added_at"), &[], from_row)?;
         for item in &mut list {
-            item.files = files_of(db, &item.id)?;
+            item.files = files_of(db, item.id.as_str())?;
             item.status = status_of(item, today);
         }
         Ok(list)
@@ -403,8 +423,8 @@ impl Station {
     pub fn retained(&self, id: &RecordId) -> Result<Retained> {
         self.retained_list()?
             .into_iter()
-            .find(|i| i.id == id.as_str())
-            .ok_or_else(|| Error::NoSuchRecord(format!("{id} (no retained item with that id)")))
+            .find(|i| &i.id == id)
+            .ok_or_else(|| no_item(id))
     }
 
     /// Items whose retention date has passed as of `as_of` (default today) and that are
@@ -439,7 +459,7 @@ impl Station {
             .and_then(|at| clock::parse_stamp(&at).ok())
             .map(|at| clock::local(at).date_naive());
         let backdate_reason = backdate_reason
-            .map(|r| one_line("--backdate-reason", r, 500))
+            .map(|r| one_line(Field::BackdateReason, r, 500))
             .transpose()?;
         if let Some(began) = began.filter(|b| date < *b)
             && backdate_reason.is_none()
@@ -447,24 +467,25 @@ impl Station {
             return Err(Error::NotAllowed {
                 actor: self.actor.name.clone(),
                 action: format!("set the event date of {id} to {date}"),
-                reason: format!(
-                    "the date is before this station's first record ({began}), which makes the item due early; give the reason with --backdate-reason TEXT (it is recorded and listed by the audit)"
-                ),
+                reason: Box::new(Denial::Backdated {
+                    before: format!("this station's first record ({began})"),
+                }),
             });
         }
         let actor = self.actor.name.clone();
         self.write(|w| {
             let item = authentic_item_in(w, id)?;
-            if item.trigger != "event" {
-                return Err(Error::Invalid(format!(
-                    "{id} is of class {}, which runs from its registration date, not an event",
-                    item.class
-                )));
+            if item.trigger != Trigger::Event {
+                return Err(Error::WrongTrigger {
+                    class: item.class,
+                    event: false,
+                });
             }
-            if let Some(existing) = &item.event_date {
-                return Err(Error::Invalid(format!(
-                    "{id} already has the event date {existing}"
-                )));
+            if let Some(existing) = item.event_date {
+                return Err(Error::AlreadyDone {
+                    id: id.to_string(),
+                    act: Done::EventDated { date: existing },
+                });
             }
             let due = due_date(date, item.years).to_string();
             w.append(
@@ -482,17 +503,23 @@ impl Station {
     pub fn retain_hold(&mut self, id: &RecordId, reason: &str) -> Result<()> {
         self.actor
             .require_role(&[Role::Manager], "put items on hold")?;
-        let reason = one_line("--reason", reason, 500)?;
+        let reason = one_line(Field::Reason, reason, 500)?;
         let actor = self.actor.name.clone();
         self.write(|w| {
             let item = authentic_item_in(w, id)?;
             if item.disposed_at.is_some() {
-                return Err(Error::Invalid(format!("{id} was already disposed of")));
+                return Err(Error::AlreadyDone {
+                    id: id.to_string(),
+                    act: Done::Disposed {
+                        at: item.disposed_at,
+                    },
+                });
             }
-            if let Some(existing) = &item.hold_reason {
-                return Err(Error::Invalid(format!(
-                    "{id} is already on hold: {existing}"
-                )));
+            if let Some(existing) = item.hold_reason {
+                return Err(Error::AlreadyDone {
+                    id: id.to_string(),
+                    act: Done::Held { reason: existing },
+                });
             }
             w.append(
                 &actor,
@@ -511,7 +538,10 @@ impl Station {
         self.write(|w| {
             let item = authentic_item_in(w, id)?;
             let Some(reason) = item.hold_reason else {
-                return Err(Error::Invalid(format!("{id} is not on hold")));
+                return Err(Error::NotDone {
+                    id: id.to_string(),
+                    step: Step::Held,
+                });
             };
             w.append(
                 &actor,
@@ -524,10 +554,10 @@ impl Station {
     }
 }
 
-pub(super) fn trigger_name(trigger: Trigger) -> &'static str {
-    match trigger {
-        Trigger::Created => "created",
-        Trigger::Event => "event",
+fn no_item(id: &RecordId) -> Error {
+    Error::NoSuchRecord {
+        kind: RecordKind::Retained,
+        id: id.to_string(),
     }
 }
 

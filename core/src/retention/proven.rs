@@ -2,8 +2,10 @@
 
 use serde_json::Value;
 
-use crate::clock;
+use crate::clock::{self, Timestamp};
+use crate::config::Trigger;
 use crate::error::{Error, Result};
+use crate::ledger::prove::shown;
 use crate::ledger::store::Backend;
 use crate::ledger::{RecordId, Writer, prove};
 
@@ -32,22 +34,26 @@ pub(super) fn authentic_item_in(w: &Writer<'_>, id: &RecordId) -> Result<Retaine
                     .and_then(|f| serde_json::from_value(f).ok())
                     .unwrap_or_default();
                 item = Some(Retained {
-                    id: id.to_string(),
+                    id: id.clone(),
                     class: text("class").unwrap_or_default(),
                     basis: text("basis").unwrap_or_default(),
                     years: p.get("years").and_then(Value::as_u64).unwrap_or(0) as u32,
-                    trigger: text("trigger").unwrap_or_default(),
+                    // A trigger the vocabulary does not know is a damaged entry;
+                    // reading it as `created` makes the table disagree (refused below).
+                    trigger: text("trigger")
+                        .and_then(|t| Trigger::parse(&t).ok())
+                        .unwrap_or(Trigger::Created),
                     since: text("since").unwrap_or_default(),
                     event_date: text("event_date"),
                     due: text("due"),
-                    media: text("media"),
+                    media: text("media").and_then(|m| RecordId::parse(&m).ok()),
                     folders: p
                         .get("folders")
                         .cloned()
                         .and_then(|f| serde_json::from_value(f).ok())
                         .unwrap_or_default(),
                     note: text("note"),
-                    added_at: e.at.clone(),
+                    added_at: e.at,
                     added_by: e.actor.clone(),
                     hold_reason: None,
                     held_by: None,
@@ -55,7 +61,7 @@ pub(super) fn authentic_item_in(w: &Writer<'_>, id: &RecordId) -> Result<Retaine
                     disposed_at: None,
                     disposed_by: None,
                     certificate: row.certificate.clone(),
-                    status: String::new(),
+                    status: super::RetainedStatus::Retained,
                     files,
                 });
             }
@@ -72,7 +78,7 @@ pub(super) fn authentic_item_in(w: &Writer<'_>, id: &RecordId) -> Result<Retaine
                 i.held_by = None;
             }
             ("disposal", Some(i)) => {
-                i.disposed_at = Some(e.at.clone());
+                i.disposed_at = Some(e.at);
                 i.disposed_by = Some(e.actor.clone());
             }
             _ => {}
@@ -118,7 +124,8 @@ pub(super) fn authentic_item_in(w: &Writer<'_>, id: &RecordId) -> Result<Retaine
                 item.event_date.clone(),
             ),
             ("due", row.due.clone(), item.due.clone()),
-            ("media", row.media.clone(), item.media.clone()),
+            ("trigger", s(row.trigger.as_str()), s(item.trigger.as_str())),
+            ("media", shown(&row.media), shown(&item.media)),
             (
                 "hold_reason",
                 row.hold_reason.clone(),
@@ -126,13 +133,13 @@ pub(super) fn authentic_item_in(w: &Writer<'_>, id: &RecordId) -> Result<Retaine
             ),
             (
                 "disposal_request",
-                row.disposal_request.clone(),
-                item.disposal_request.clone(),
+                shown(&row.disposal_request),
+                shown(&item.disposal_request),
             ),
             (
                 "disposed_at",
-                row.disposed_at.clone(),
-                item.disposed_at.clone(),
+                row.disposed_at.map(Timestamp::ledger),
+                item.disposed_at.map(Timestamp::ledger),
             ),
             (
                 "files",
@@ -158,13 +165,13 @@ fn disposal_request_in(
     w: &Writer<'_>,
     prover: &mut crate::ledger::prove::Prover<'_, impl Backend>,
     id: &RecordId,
-) -> Result<Option<String>> {
+) -> Result<Option<RecordId>> {
     let mut latest = None;
     for (seq, _) in w
         .db()
         .entries_with(&["request"], "$.details.item", id.as_str())?
     {
-        latest = Some(prover.entry(seq)?.subject);
+        latest = Some(RecordId::parse(&prover.entry(seq)?.subject)?);
     }
     Ok(latest)
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::seal;
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, RecordKind, Result};
 use crate::ledger::store::{Query, args};
 use crate::ledger::{Writer, prove};
 use crate::registers::requests::one_line;
@@ -36,7 +36,7 @@ impl Station {
     /// one (a colleague's new laptop, a key typed wrongly).
     pub fn add_contact(&mut self, name: &str, key: &str, replace: bool) -> Result<Contact> {
         self.actor.require_writer("add contacts")?;
-        let name = one_line("the contact's name", name, 100)?;
+        let name = one_line(Field::Contact, name, 100)?;
         let recipient = seal::recipients::parse_recipient(key.trim(), "argument")?;
         let fingerprint = recipient.fingerprint().to_string();
         let key = key.trim().to_string();
@@ -44,15 +44,18 @@ impl Station {
         self.write(|w| {
             let previous = contact_fingerprint(w, &name)?;
             match (&previous, replace) {
-                (Some(_), false) => {
-                    return Err(Error::Invalid(format!(
-                        "{name} is already in the address book; to change their key, add it again with --replace"
-                    )));
+                (Some(old), false) => {
+                    return Err(Error::Duplicate {
+                        field: Field::Contact,
+                        value: name.clone(),
+                        existing: format!("in the address book, key {old}"),
+                    });
                 }
                 (None, true) => {
-                    return Err(Error::Invalid(format!(
-                        "{name} is not in the address book, so there is nothing to replace; add them without --replace"
-                    )));
+                    return Err(Error::NoSuchRecord {
+                        kind: RecordKind::Contact,
+                        id: name.clone(),
+                    });
                 }
                 _ => {}
             }
@@ -83,9 +86,10 @@ impl Station {
         let actor = self.actor.name.clone();
         self.write(|w| {
             let Some(fingerprint) = contact_fingerprint(w, name)? else {
-                return Err(Error::Invalid(format!(
-                    "{name} is not in the address book (see `custody contacts list`)"
-                )));
+                return Err(Error::NoSuchRecord {
+                    kind: RecordKind::Contact,
+                    id: name.to_owned(),
+                });
             };
             w.append(
                 &actor,

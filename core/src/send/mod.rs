@@ -17,14 +17,28 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::config::SendApproval;
-use crate::error::{Error, Result};
+use crate::error::{Denial, Error, Field, Result};
 use crate::ledger::RecordId;
 use crate::registers::requests::{self, RequestKind, one_line};
 use crate::station::Station;
+use crate::vocab::vocabulary;
 use seal::{Mode, OpenInput, OpenReport, Progress, Recipient, SendInput, SendReport};
 
-/// The channels a passphrase may travel by; never the one the file travels by.
-pub const CHANNELS: &[&str] = &["phone", "sms", "letter", "in-person", "separate-email"];
+vocabulary! {
+    /// The channels a passphrase may travel by; never the one the file travels by.
+    pub enum PasswordChannel (Field::PasswordChannel) {
+        /// Read out over the phone.
+        Phone = "phone",
+        /// A text message to the recipient's phone.
+        Sms = "sms",
+        /// A letter by post.
+        Letter = "letter",
+        /// Handed over in person.
+        InPerson = "in-person",
+        /// A separate email (not a reply to the one with the file).
+        SeparateEmail = "separate-email",
+    }
+}
 
 /// What `custody send` is asked to do.
 #[derive(Debug, Clone, Default)]
@@ -40,7 +54,7 @@ pub struct SendOptions {
     /// Recipients files.
     pub recipients_files: Vec<PathBuf>,
     /// How the passphrase travels, in passphrase mode.
-    pub password_via: Option<String>,
+    pub password_via: Option<PasswordChannel>,
     /// The approved request, when policy requires one.
     pub request: Option<RecordId>,
     /// Whether the caller can show a passphrase to the person (a terminal, or JSON
@@ -56,7 +70,7 @@ pub struct SendOutcome {
     /// The recipient as recorded.
     pub recipient: String,
     /// The channel the passphrase must travel by, in passphrase mode.
-    pub password_via: Option<String>,
+    pub password_via: Option<PasswordChannel>,
     /// What was written.
     pub report: SendReport,
     /// The passphrase, in passphrase mode: show it once, then drop it.
@@ -78,33 +92,17 @@ pub struct ReceiveOptions {
     pub force: bool,
 }
 
-fn channel(value: &str) -> Result<String> {
-    let value = if value == "email" {
-        "separate-email"
-    } else {
-        value
-    };
-    if CHANNELS.contains(&value) {
-        Ok(value.to_string())
-    } else {
-        Err(Error::Invalid(format!(
-            "{value:?} is not a channel for the passphrase; use one of {}",
-            CHANNELS.join(", ")
-        )))
-    }
-}
-
 impl Station {
     /// Encrypts files for a recipient and records the transfer (`TX-…`). Everything is
     /// checked before anything is written; if recording fails, the output is removed.
     pub fn send(&mut self, options: SendOptions, progress: &dyn Progress) -> Result<SendOutcome> {
         self.actor.require_writer("send personal data")?;
-        let to = one_line("--to", &options.to, 200)?;
-        let password_via = options.password_via.as_deref().map(channel).transpose()?;
+        let to = one_line(Field::Recipient, &options.to, 200)?;
+        let password_via = options.password_via;
 
         let mut recipients: Vec<Recipient> = Vec::new();
         for key in &options.recipients {
-            recipients.push(seal::recipients::parse_recipient(key, "--recipient")?);
+            recipients.push(seal::recipients::parse_recipient(key, "the keys given")?);
         }
         for file in &options.recipients_files {
             recipients.extend(seal::recipients::parse_recipients_file(file)?);
@@ -120,20 +118,13 @@ impl Station {
         let passphrase_mode = recipients.is_empty();
         if passphrase_mode {
             if password_via.is_none() {
-                return Err(Error::Invalid(format!(
-                    "custody has no public key for {to}, so the file will be protected by a passphrase that must travel by another channel: add --password-via {} (or give the recipient's key with --recipient, or `custody contacts add {to} KEY`)",
-                    CHANNELS.join("|")
-                )));
+                return Err(Error::NeedsPasswordChannel { to });
             }
             if !options.can_show_passphrase {
-                return Err(Error::Invalid(
-                    "the passphrase is shown once on the terminal; run this on a terminal, or ask for it with --json".into(),
-                ));
+                return Err(Error::NeedsTerminal);
             }
         } else if password_via.is_some() {
-            return Err(Error::Invalid(format!(
-                "{to}'s public key is used, so there is no passphrase to send; drop --password-via"
-            )));
+            return Err(Error::NoPassphrase { to });
         }
 
         let policy = self.config.send.approval;
@@ -142,7 +133,7 @@ impl Station {
                 return Err(Error::NotAllowed {
                     actor: self.actor.name.clone(),
                     action: "send personal data".into(),
-                    reason: "this station requires an approved request for every sending: file one with `custody request new --kind send --summary TEXT`, have a manager other than you approve it, then pass --request RQ-…".into(),
+                    reason: Box::new(Denial::ApprovalRequired),
                 });
             }
             (_, Some(id)) => Some(id.clone()),
@@ -155,10 +146,14 @@ impl Station {
             self.write(|w| {
                 let r = requests::require_approved(w, id, RequestKind::Send, "send personal data")?;
                 if r.requester != actor {
-                    return Err(Error::Invalid(format!(
-                        "{id} was requested by {}, not by you",
-                        r.requester
-                    )));
+                    return Err(Error::NotAllowed {
+                        actor: actor.clone(),
+                        action: "send personal data".into(),
+                        reason: Box::new(Denial::RequestedByOther {
+                            request: id.to_string(),
+                            requester: r.requester,
+                        }),
+                    });
                 }
                 Ok(())
             })?;
