@@ -101,6 +101,7 @@ pub fn stamp(at: DateTime<Utc>) -> String {
 
 /// Parses a ledger timestamp or any RFC 3339 time.
 pub fn parse_stamp(text: &str) -> Result<DateTime<Utc>> {
+    // chrono's parse error says less than the example in the message does.
     DateTime::parse_from_rfc3339(text)
         .map(|at| at.with_timezone(&Utc))
         .map_err(|_| Error::BadValue {
@@ -112,6 +113,7 @@ pub fn parse_stamp(text: &str) -> Result<DateTime<Utc>> {
 
 /// Parses a calendar date `YYYY-MM-DD`.
 pub fn parse_date(text: &str) -> Result<NaiveDate> {
+    // chrono's parse error says less than the example in the message does.
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| Error::BadValue {
         field: Field::Date,
         value: text.to_owned(),

@@ -307,11 +307,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| {
-        Error::Io(std::io::Error::new(
-            e.kind(),
-            format!("{}: {e}", dir.display()),
-        ))
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| Error::File {
+        path: dir.to_path_buf(),
+        source: e,
     })?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;

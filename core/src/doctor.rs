@@ -67,11 +67,9 @@ fn run_dir(home: &Path) -> PathBuf {
 pub(crate) fn mark(home: &Path, kind: RunKind, dir: &Path) -> Result<RunMarker> {
     let run = run_dir(home);
     fs_err::create_dir_all(&run)?;
-    let dir = std::path::absolute(dir).map_err(|e| {
-        Error::Io(std::io::Error::new(
-            e.kind(),
-            format!("{}: {e}", dir.display()),
-        ))
+    let dir = std::path::absolute(dir).map_err(|e| Error::File {
+        path: dir.to_path_buf(),
+        source: e,
     })?;
     let marker = Marker {
         kind,
@@ -82,11 +80,9 @@ pub(crate) fn mark(home: &Path, kind: RunKind, dir: &Path) -> Result<RunMarker> 
         .prefix(&format!("{}-", std::process::id()))
         .suffix(".json")
         .tempfile_in(&run)
-        .map_err(|e| {
-            Error::Io(std::io::Error::new(
-                e.kind(),
-                format!("{}: {e}", run.display()),
-            ))
+        .map_err(|e| Error::File {
+            path: run.to_path_buf(),
+            source: e,
         })?;
     leftover::hold(file.as_file());
     let text = serde_json::to_vec(&marker).map_err(|e| Error::Io(std::io::Error::other(e)))?;
@@ -152,11 +148,9 @@ impl Station {
         dirs.sort();
         dirs.dedup();
         for (dir, kind) in &dirs {
-            let io = |e: std::io::Error| {
-                Error::Io(std::io::Error::new(
-                    e.kind(),
-                    format!("{}: {e}", dir.display()),
-                ))
+            let io = |e: std::io::Error| Error::File {
+                path: dir.to_path_buf(),
+                source: e,
             };
             let found = if dry_run {
                 leftover::find(dir, kind.prefix()).map_err(io)?

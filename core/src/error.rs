@@ -24,6 +24,16 @@ pub enum Error {
     #[error(transparent)]
     Io(#[from] std::io::Error),
 
+    /// A file-system operation on a path failed.
+    #[error("{}", path.display())]
+    File {
+        /// The path.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// The database keeping the ledger refused an operation.
     #[error("ledger database {path}")]
     Storage {
@@ -476,6 +486,7 @@ impl Error {
                     | Seal::InvalidIdentity { .. }
             ),
             Error::Io(_)
+            | Error::File { .. }
             | Error::Storage { .. }
             | Error::Key { .. }
             | Error::DisposalFailed { .. }

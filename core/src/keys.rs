@@ -174,6 +174,7 @@ fn parse_secret_key(text: &str) -> std::result::Result<SecretKey, String> {
     let mut bytes = Zeroizing::new(Vec::with_capacity(encoded.len().div_ceil(4) * 3));
     base64::engine::general_purpose::STANDARD
         .decode_vec(encoded, &mut bytes)
+        // Which byte is not base64 does not help anyone fix a key file.
         .map_err(|_| "the key line is not base64".to_string())?;
     if bytes.len() != SECRET_KEY_BYTES {
         return Err(format!(
@@ -263,6 +264,7 @@ pub fn signature_key_id(signature: &str) -> std::result::Result<String, String> 
     let bytes: [u8; 8] = signature
         .keynum()
         .try_into()
+        // A key id of the wrong length: the message is all there is to say.
         .map_err(|_| "the signature's key id is malformed".to_string())?;
     Ok(format!("{:016X}", u64::from_le_bytes(bytes)))
 }

@@ -112,25 +112,11 @@ impl Station {
         let tmp = tempfile::Builder::new()
             .prefix(".custody-init-")
             .tempdir_in(&parent)
-            .map_err(|e| {
-                Error::Io(std::io::Error::new(
-                    e.kind(),
-                    format!("{}: {e}", parent.display()),
-                ))
+            .map_err(|e| Error::File {
+                path: parent.to_path_buf(),
+                source: e,
             })?;
-        let keys = tmp.path().join("keys");
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .mode(0o700)
-                .create(&keys)
-                .map_err(|e| {
-                    Error::Io(std::io::Error::new(
-                        e.kind(),
-                        format!("{}: {e}", keys.display()),
-                    ))
-                })?;
-        }
+        let keys = private_dir(&tmp.path().join("keys"))?;
         let key = StationKey::generate(&keys, &station)?;
         let config = Config::new(&organisation, &station, &manager);
         fs_err::write(tmp.path().join("config.toml"), config.to_template()?)?;
@@ -156,22 +142,7 @@ impl Station {
             add_person_in(w, &manager, &manager, Role::Manager)
         })?;
         drop(ledger);
-        let dir = tmp.keep();
-        {
-            use std::os::unix::fs::PermissionsExt;
-            fs_err::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
-        }
-        if let Err(e) = std::fs::rename(&dir, home) {
-            let _ = std::fs::remove_dir_all(&dir);
-            return Err(if home.exists() {
-                Error::HomeExists(home.to_path_buf())
-            } else {
-                Error::Io(std::io::Error::new(
-                    e.kind(),
-                    format!("{}: {e}", home.display()),
-                ))
-            });
-        }
+        move_into_place(tmp, home)?;
         Ok(InitReport {
             home: home.to_path_buf(),
             organisation,
@@ -527,6 +498,42 @@ fn add_person_in(w: &mut Writer<'_>, actor: &str, name: &str, role: Role) -> Res
         json!({ "name": name, "role": role.as_str() }),
     )?;
     Ok(id)
+}
+
+/// Creates a folder only its owner can read (0700).
+fn private_dir(path: &Path) -> Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(path)
+        .map_err(|e| Error::File {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+    Ok(path.to_path_buf())
+}
+
+/// Renames the finished data home from its temporary folder into place (0700); on
+/// failure the temporary folder is removed and nothing is left at `home`.
+fn move_into_place(tmp: tempfile::TempDir, home: &Path) -> Result<()> {
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Still owned by `tmp`: a failure here removes it.
+        fs_err::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700))?;
+    }
+    let dir = tmp.keep();
+    if let Err(e) = std::fs::rename(&dir, home) {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(if home.exists() {
+            Error::HomeExists(home.to_path_buf())
+        } else {
+            Error::File {
+                path: home.to_path_buf(),
+                source: e,
+            }
+        });
+    }
+    Ok(())
 }
 
 /// A note of the wrong length.

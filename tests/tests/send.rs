@@ -731,17 +731,15 @@ struct SmallDisk {
 
 impl SmallDisk {
     fn mount(dir: PathBuf, size: &str) -> SmallDisk {
+        SmallDisk::mount_with(dir, &format!("size={size}"))
+    }
+
+    /// With tmpfs options such as `size=8m,nr_inodes=6` (few files and folders).
+    fn mount_with(dir: PathBuf, options: &str) -> SmallDisk {
         std::fs::create_dir(&dir).unwrap();
         custody_tests::sh(
             "mount",
-            &[
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size}"),
-                "tmpfs",
-                dir.to_str().unwrap(),
-            ],
+            &["-t", "tmpfs", "-o", options, "tmpfs", dir.to_str().unwrap()],
         );
         SmallDisk { dir }
     }
@@ -959,4 +957,44 @@ fn when_the_ledger_refuses_the_record_no_output_stays_behind() {
     open_with_key(&home, &sealed, &key, &out).ok();
     assert!(out.join("会員データ/名簿.csv").is_file());
     assert_eq!(count_entries(&home, "receive"), 1);
+}
+
+/// Regression: a folder that could not be made because the disk had no room (here, no
+/// inodes left) was reported as the archive's folder "clashing with a file", sending
+/// the person looking for a hostile archive instead of a full disk.
+#[test]
+fn a_folder_not_made_for_want_of_space_is_not_called_a_clash() {
+    if !(require_tool("age-keygen") && custody_tests::require_root()) {
+        return;
+    }
+    let home = Home::with_people();
+    let (key, public) = keypair(&home, "key.txt");
+    let folder = home.path("records");
+    for i in 0..12 {
+        let sub = folder.join(format!("year-{i}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join("list.csv"), format!("row {i}\n")).unwrap();
+    }
+    let sealed = home.path("records.tar.age");
+    send(
+        &home,
+        &[
+            folder.to_str().unwrap(),
+            "--to",
+            "bob",
+            "--recipient",
+            &public,
+            "-o",
+            sealed.to_str().unwrap(),
+        ],
+    );
+    let small = SmallDisk::mount_with(home.path("few-inodes"), "size=8m,nr_inodes=8");
+    let out = open_with_key(&home, &sealed, &key, &small.dir.join("out")).expect_code(1);
+    assert!(
+        out.stderr.contains("No space left") && !out.stderr.contains("clashes"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(small.contents(), Vec::<String>::new(), "nothing left");
+    assert_eq!(count_entries(&home, "receive"), 0, "nothing recorded");
 }

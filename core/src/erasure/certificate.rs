@@ -349,234 +349,228 @@ pub fn signature_path(file: &Path) -> std::path::PathBuf {
     std::path::PathBuf::from(p)
 }
 
+impl Check {
+    fn new(name: &str, ok: bool, detail: String) -> Check {
+        Check {
+            name: name.into(),
+            ok,
+            detail,
+        }
+    }
+}
+
+/// The schema check: a known schema, every field it requires, canonical form.
+fn check_schema(bytes: &[u8], document: Option<&Value>) -> Check {
+    let Some(doc) = document else {
+        return Check::new("schema", false, "the file is not JSON".into());
+    };
+    let schema = doc
+        .get("schema")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let Some(fields) = required_fields(&schema) else {
+        return Check::new("schema", false, format!("unknown schema {schema:?}"));
+    };
+    let missing: Vec<&str> = fields
+        .iter()
+        .copied()
+        .filter(|f| lookup(doc, f).is_none())
+        .collect();
+    if !missing.is_empty() {
+        Check::new(
+            "schema",
+            false,
+            format!("{schema}: missing {}", missing.join(", ")),
+        )
+    } else if !std::str::from_utf8(bytes).is_ok_and(crate::canon::is_canonical) {
+        Check::new(
+            "schema",
+            false,
+            format!("{schema}: not in canonical form (the file was re-formatted or edited)"),
+        )
+    } else {
+        Check::new("schema", true, schema)
+    }
+}
+
+/// The issuer check: this station signs only what names this station; a trusted key
+/// signs only what names it (another station, or a vendor), and is never reported as
+/// this station. Returns the check and the issuer in words.
+fn check_issuer(
+    own: &str,
+    signer: Option<&str>,
+    document: Option<&Value>,
+) -> (Check, Option<String>) {
+    let named = |field: &str| {
+        document
+            .and_then(|d| d.get(field))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let (station_named, vendor_named) = (named("station"), named("vendor"));
+    let fail = |detail: String| (Check::new("issuer", false, detail), None);
+    match signer {
+        None => fail("no trusted key signed it".into()),
+        Some("station") if station_named.as_deref() == Some(own) => (
+            Check::new("issuer", true, format!("this station, {own}")),
+            Some(format!("this station ({own})")),
+        ),
+        Some("station") => fail(format!(
+            "signed with this station's key but it names station {}",
+            station_named.as_deref().unwrap_or("(none)")
+        )),
+        Some(name) if station_named.as_deref() == Some(own) => fail(format!(
+            "it claims to be this station's ({own}) but is signed by the trusted key {name:?}; only {own}'s key signs its certificates"
+        )),
+        Some(name) if station_named.as_deref() == Some(name) => (
+            Check::new(
+                "issuer",
+                true,
+                format!("a certificate of station {name}, not of this station"),
+            ),
+            Some(format!("station {name}")),
+        ),
+        Some(name) if vendor_named.as_deref() == Some(name) => (
+            Check::new(
+                "issuer",
+                true,
+                format!("a certificate of vendor {name}, not of this station"),
+            ),
+            Some(format!("vendor {name}")),
+        ),
+        Some(name) => fail(format!(
+            "signed by the trusted key {name:?} but it names {}",
+            station_named
+                .or(vendor_named)
+                .unwrap_or_else(|| "no issuer".into())
+        )),
+    }
+}
+
 impl Station {
     /// Checks a certificate file and its `.minisig`: the signature against the station
-    /// key and trusted keys, the schema, and that this ledger recorded this exact
-    /// document (for certificates issued here).
+    /// key and trusted keys, the schema, the issuer it names, and that this ledger
+    /// recorded this exact document (for certificates issued here).
     pub fn verify_certificate(&self, file: &Path) -> Result<Verdict> {
         let bytes = fs_err::read(file)?;
         let sig_path = signature_path(file);
         let signature = fs_err::read_to_string(&sig_path)?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        let mut verdict_issuer: Option<String> = None;
-        let mut verdict = Verdict {
-            issuer: None,
-            valid: false,
-            id: None,
-            schema: None,
-            sha256: sha256.clone(),
-            key_id: None,
-            signer: None,
-            ledger_seq: None,
-            checks: Vec::new(),
+        let (signed, key_id, signer) = self.check_signature(&bytes, &signature, &sig_path)?;
+        let document: Option<Value> = serde_json::from_slice(&bytes).ok();
+        let schema = check_schema(&bytes, document.as_ref());
+        let (issuer, issuer_words) =
+            check_issuer(&self.config.station, signer.as_deref(), document.as_ref());
+        let text = |field: &str| {
+            document
+                .as_ref()
+                .and_then(|d| d.get(field))
+                .and_then(Value::as_str)
+                .map(str::to_string)
         };
-        let mut check = |name: &str, ok: bool, detail: String| {
-            verdict.checks.push(Check {
-                name: name.into(),
-                ok,
-                detail,
-            });
-            ok
-        };
+        let id = text("certificate_id");
+        let (ledger, ledger_seq) =
+            self.check_recorded(signer.as_deref(), id.as_deref(), &sha256)?;
+        let checks = vec![signed, schema, issuer, ledger];
+        Ok(Verdict {
+            valid: checks.iter().all(|c| c.ok),
+            id,
+            schema: text("schema"),
+            sha256,
+            key_id,
+            signer,
+            issuer: issuer_words,
+            ledger_seq,
+            checks,
+        })
+    }
 
-        // 1. The signature, by a key this station trusts.
-        let key_id = crate::keys::signature_key_id(&signature).ok();
+    /// The signature check, by this station's key or a trusted one: the check, the
+    /// signing key's id and whose key it is.
+    fn check_signature(
+        &self,
+        bytes: &[u8],
+        signature: &str,
+        sig_path: &Path,
+    ) -> Result<(Check, Option<String>, Option<String>)> {
+        let key_id = crate::keys::signature_key_id(signature).ok();
         let mut keys = vec![("station".to_string(), self.key.public().clone())];
         keys.extend(self.trusted_keys()?);
         let signer = key_id
             .as_ref()
             .and_then(|id| keys.iter().find(|(_, k)| &k.key_id() == id));
-        let signed = match (key_id.as_ref(), signer) {
-            (None, _) => check(
+        let check = match (key_id.as_ref(), signer) {
+            (None, _) => Check::new(
                 "signature",
                 false,
                 format!("{} is not a minisign signature", sig_path.display()),
             ),
-            (Some(id), None) => check(
+            (Some(id), None) => Check::new(
                 "signature",
                 false,
                 format!(
                     "signed by key {id}, which is neither this station's key nor a trusted one"
                 ),
             ),
-            (Some(id), Some((name, key))) => match key.verify(&bytes, &signature) {
-                Ok(_) => check(
+            (Some(id), Some((name, key))) => match key.verify(bytes, signature) {
+                Ok(_) => Check::new(
                     "signature",
                     true,
                     format!("valid signature by key {id} ({name})"),
                 ),
-                Err(why) => check("signature", false, why),
+                Err(why) => Check::new("signature", false, why),
             },
         };
-        let signer_name = signer.map(|(name, _)| name.clone());
+        Ok((check, key_id.clone(), signer.map(|(name, _)| name.clone())))
+    }
 
-        // 2. The schema.
-        let document: Option<Value> = serde_json::from_slice(&bytes).ok();
-        let schema_ok = match &document {
-            None => check("schema", false, "the file is not JSON".into()),
-            Some(doc) => {
-                let schema = doc
-                    .get("schema")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                let canonical = std::str::from_utf8(&bytes).is_ok_and(crate::canon::is_canonical);
-                match required_fields(&schema) {
-                    None => check("schema", false, format!("unknown schema {schema:?}")),
-                    Some(fields) => {
-                        let missing: Vec<&str> = fields
-                            .iter()
-                            .copied()
-                            .filter(|f| lookup(doc, f).is_none())
-                            .collect();
-                        if !missing.is_empty() {
-                            check(
-                                "schema",
-                                false,
-                                format!("{schema}: missing {}", missing.join(", ")),
-                            )
-                        } else if !canonical {
-                            check(
-                                "schema",
-                                false,
-                                format!(
-                                    "{schema}: not in canonical form (the file was re-formatted or edited)"
-                                ),
-                            )
-                        } else {
-                            check("schema", true, schema)
-                        }
-                    }
-                }
-            }
-        };
-
-        // 3. The signer is the issuer the document names: this station signs only what
-        //    names this station; a trusted key signs only what names it (another
-        //    station, or a vendor), and is never reported as this station.
-        let own = self.config.station.as_str();
-        let named = |field: &str| {
-            document
-                .as_ref()
-                .and_then(|d| d.get(field))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
-        let (station_named, vendor_named) = (named("station"), named("vendor"));
-        let issuer_ok = match signer_name.as_deref() {
-            None => false,
-            Some("station") => {
-                if station_named.as_deref() == Some(own) {
-                    verdict_issuer = Some(format!("this station ({own})"));
-                    check("issuer", true, format!("this station, {own}"))
-                } else {
-                    check(
-                        "issuer",
-                        false,
-                        format!(
-                            "signed with this station's key but it names station {}",
-                            station_named.as_deref().unwrap_or("(none)")
-                        ),
-                    )
-                }
-            }
-            Some(name) => {
-                if station_named.as_deref() == Some(own) {
-                    check(
-                        "issuer",
-                        false,
-                        format!(
-                            "it claims to be this station's ({own}) but is signed by the trusted key {name:?}; only {own}'s key signs its certificates"
-                        ),
-                    )
-                } else if station_named.as_deref() == Some(name) {
-                    verdict_issuer = Some(format!("station {name}"));
-                    check(
-                        "issuer",
-                        true,
-                        format!("a certificate of station {name}, not of this station"),
-                    )
-                } else if vendor_named.as_deref() == Some(name) {
-                    verdict_issuer = Some(format!("vendor {name}"));
-                    check(
-                        "issuer",
-                        true,
-                        format!("a certificate of vendor {name}, not of this station"),
-                    )
-                } else {
-                    check(
-                        "issuer",
-                        false,
-                        format!(
-                            "signed by the trusted key {name:?} but it names {}",
-                            station_named
-                                .or(vendor_named)
-                                .unwrap_or_else(|| "no issuer".into())
-                        ),
-                    )
-                }
-            }
-        };
-
-        // 4. On the issuing station, the ledger recorded exactly this document.
-        let id: Option<String> = document
-            .as_ref()
-            .and_then(|d| d.get("certificate_id"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let ledger_ok = if signer_name.as_deref() == Some("station") {
-            let seq: Option<i64> = self
-                .ledger
-                .db()
-                .entries_with(&["certificate", "cert-sign-off"], "$.sha256", &sha256)?
-                .first()
-                .map(|(seq, _)| *seq);
-            verdict.ledger_seq = seq;
-            let current: Option<String> = match &id {
-                Some(id) => self
-                    .ledger
-                    .db()
-                    .value("SELECT sha256 FROM certificates WHERE id = ?1", args![id])?,
-                None => None,
-            };
-            let superseded = match &current {
-                Some(current) if current != &sha256 => {
-                    format!("; a later version (signed off, SHA-256 {current}) supersedes this one")
-                }
-                _ => String::new(),
-            };
-            match seq {
-                Some(seq) => check(
-                    "ledger",
-                    true,
-                    format!("recorded at ledger entry {seq}{superseded}"),
-                ),
-                None => check(
-                    "ledger",
-                    false,
-                    format!(
-                        "no ledger entry records a document with SHA-256 {sha256}: it was not issued here, or it was altered"
-                    ),
-                ),
-            }
-        } else {
-            check(
+    /// The ledger check: on the issuing station, an entry recorded exactly this
+    /// document. Returns the check and that entry's sequence number.
+    fn check_recorded(
+        &self,
+        signer: Option<&str>,
+        id: Option<&str>,
+        sha256: &str,
+    ) -> Result<(Check, Option<i64>)> {
+        if signer != Some("station") {
+            let check = Check::new(
                 "ledger",
-                signer_name.is_some(),
+                signer.is_some(),
                 "issued by another station; its own ledger holds it".into(),
-            )
+            );
+            return Ok((check, None));
+        }
+        let db = self.ledger.db();
+        let seq = db
+            .entries_with(&["certificate", "cert-sign-off"], "$.sha256", sha256)?
+            .first()
+            .map(|(seq, _)| *seq);
+        let current: Option<String> = match id {
+            Some(id) => db.value("SELECT sha256 FROM certificates WHERE id = ?1", args![id])?,
+            None => None,
         };
-        verdict.valid = signed && schema_ok && issuer_ok && ledger_ok;
-        verdict.issuer = verdict_issuer;
-        verdict.id = id;
-        verdict.schema = document
-            .as_ref()
-            .and_then(|d| d.get("schema"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        verdict.key_id = key_id;
-        verdict.signer = signer_name;
-        Ok(verdict)
+        let superseded = match &current {
+            Some(current) if current != sha256 => {
+                format!("; a later version (signed off, SHA-256 {current}) supersedes this one")
+            }
+            _ => String::new(),
+        };
+        let check = match seq {
+            Some(seq) => Check::new(
+                "ledger",
+                true,
+                format!("recorded at ledger entry {seq}{superseded}"),
+            ),
+            None => Check::new(
+                "ledger",
+                false,
+                format!(
+                    "no ledger entry records a document with SHA-256 {sha256}: it was not issued here, or it was altered"
+                ),
+            ),
+        };
+        Ok((check, seq))
     }
 
     /// Keys trusted besides the station's own, with their names, from the proven

@@ -212,12 +212,17 @@ fn status_word(status: &str, lang: Lang) -> String {
     }
 }
 
-fn erasure_sections(doc: &Value, lang: Lang) -> Vec<Section> {
-    let t = |ja: &str, en: &str| match lang {
+/// Words in the page's language.
+fn tr(lang: Lang, ja: &str, en: &str) -> String {
+    match lang {
         Lang::Ja => ja.to_string(),
         Lang::En => en.to_string(),
-    };
-    let serial = format!(
+    }
+}
+
+/// The serial number and where it came from.
+fn serial_line(doc: &Value, lang: Lang) -> String {
+    format!(
         "{} ({})",
         s(at(doc, "medium.serial")),
         match (at(doc, "medium.serial_source").as_str(), lang) {
@@ -228,8 +233,12 @@ fn erasure_sections(doc: &Value, lang: Lang) -> Vec<Section> {
             (_, Lang::Ja) => "読取不可",
             (_, Lang::En) => "not readable",
         }
-    );
-    let mut passes = Vec::new();
+    )
+}
+
+/// One line per pass; beyond twelve, the first and last four and a summary of the
+/// rest (the JSON certificate lists them all).
+fn pass_lines(doc: &Value, lang: Lang) -> Vec<String> {
     let list = at(doc, "sanitization.passes")
         .as_array()
         .cloned()
@@ -244,75 +253,159 @@ fn erasure_sections(doc: &Value, lang: Lang) -> Vec<Section> {
             local_time(p["end"].as_str().unwrap_or(""), "%H:%M:%S"),
         )
     };
+    if list.is_empty() {
+        return vec!["—".into()];
+    }
     if list.len() <= 12 {
-        for (i, p) in list.iter().enumerate() {
-            passes.push(line(i, p));
-        }
-    } else {
-        for (i, p) in list.iter().enumerate().take(4) {
-            passes.push(line(i, p));
-        }
-        let middle = &list[4..list.len() - 4];
-        let total: u64 = middle.iter().filter_map(|p| p["bytes"].as_u64()).sum();
-        passes.push(match lang {
-            Lang::Ja => format!(
-                "5–{}: {} パス（各パターンの記録は JSON 証明書に全て記載）合計 {}",
-                list.len() - 4,
-                middle.len(),
-                bytes(&Value::from(total), lang)
-            ),
-            Lang::En => format!(
-                "5–{}: {} passes (each one is listed in the JSON certificate), {} in all",
-                list.len() - 4,
-                middle.len(),
-                bytes(&Value::from(total), lang)
-            ),
-        });
-        for (i, p) in list.iter().enumerate().skip(list.len() - 4) {
-            passes.push(line(i, p));
-        }
+        return list.iter().enumerate().map(|(i, p)| line(i, p)).collect();
     }
-    if passes.is_empty() {
-        passes.push("—".into());
-    }
+    let mut passes: Vec<String> = list
+        .iter()
+        .enumerate()
+        .take(4)
+        .map(|(i, p)| line(i, p))
+        .collect();
+    let middle = &list[4..list.len() - 4];
+    let total = bytes(
+        &Value::from(
+            middle
+                .iter()
+                .filter_map(|p| p["bytes"].as_u64())
+                .sum::<u64>(),
+        ),
+        lang,
+    );
+    passes.push(match lang {
+        Lang::Ja => format!(
+            "5–{}: {} パス（各パターンの記録は JSON 証明書に全て記載）合計 {total}",
+            list.len() - 4,
+            middle.len(),
+        ),
+        Lang::En => format!(
+            "5–{}: {} passes (each one is listed in the JSON certificate), {total} in all",
+            list.len() - 4,
+            middle.len(),
+        ),
+    });
+    passes.extend(
+        list.iter()
+            .enumerate()
+            .skip(list.len() - 4)
+            .map(|(i, p)| line(i, p)),
+    );
+    passes
+}
+
+/// The I/O errors: how many, and the first four.
+fn errors_line(doc: &Value, lang: Lang) -> String {
     let errors = at(doc, "sanitization.errors")
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let errors_text = if errors.is_empty() {
-        t("なし", "none")
-    } else {
-        let first: Vec<String> = errors
-            .iter()
-            .take(4)
-            .map(|e| {
-                format!(
-                    "{} @ {} ({} B, errno {})",
-                    s(&e["op"]),
-                    s(&e["offset"]),
-                    s(&e["length"]),
-                    s(&e["errno"])
-                )
-            })
-            .collect();
-        format!("{} — {}", errors.len(), first.join("; "))
-    };
+    if errors.is_empty() {
+        return tr(lang, "なし", "none");
+    }
+    let first: Vec<String> = errors
+        .iter()
+        .take(4)
+        .map(|e| {
+            format!(
+                "{} @ {} ({} B, errno {})",
+                s(&e["op"]),
+                s(&e["offset"]),
+                s(&e["length"]),
+                s(&e["errno"])
+            )
+        })
+        .collect();
+    format!("{} — {}", errors.len(), first.join("; "))
+}
+
+/// Who signed the certificate off, when, with their comment; or that no one has.
+fn validator_line(doc: &Value, lang: Lang) -> String {
     let validator = at(doc, "validator");
-    let validator_text = if validator.as_object().is_some_and(|m| !m.is_empty()) {
-        format!(
-            "{} ({}) {}{}",
-            s(&validator["name"]),
-            s(&validator["role"]),
-            when(validator["at"].as_str().unwrap_or(""), lang),
-            validator["comment"]
-                .as_str()
-                .map(|c| format!(" — {c}"))
-                .unwrap_or_default()
-        )
-    } else {
-        t("未確認", "not yet signed off")
-    };
-    let mut sections = vec![
+    if validator.as_object().is_none_or(|m| m.is_empty()) {
+        return tr(lang, "未確認", "not yet signed off");
+    }
+    format!(
+        "{} ({}) {}{}",
+        s(&validator["name"]),
+        s(&validator["role"]),
+        when(validator["at"].as_str().unwrap_or(""), lang),
+        validator["comment"]
+            .as_str()
+            .map(|c| format!(" — {c}"))
+            .unwrap_or_default()
+    )
+}
+
+/// The medium as the certificate identifies it.
+fn medium_section(doc: &Value, lang: Lang) -> Section {
+    let t = |ja: &str, en: &str| tr(lang, ja, en);
+    Section {
+        title: t("媒体", "Medium"),
+        rows: vec![
+            (t("種類", "Type"), s(at(doc, "medium.type"))),
+            (
+                t("製造者", "Manufacturer"),
+                s(at(doc, "medium.manufacturer")),
+            ),
+            (t("型番", "Model"), s(at(doc, "medium.model"))),
+            (t("シリアル番号", "Serial number"), serial_line(doc, lang)),
+            (t("容量", "Size"), bytes(at(doc, "medium.size_bytes"), lang)),
+            (t("接続", "Transport"), s(at(doc, "medium.transport"))),
+            (t("資産番号", "Asset tag"), s(at(doc, "medium.asset_tag"))),
+            (t("対象", "Source"), s(at(doc, "medium.source"))),
+            (
+                t("媒体台帳", "Media register"),
+                s(at(doc, "medium.media_record")),
+            ),
+        ],
+    }
+}
+
+/// How the medium was overwritten and checked.
+fn sanitization_section(doc: &Value, lang: Lang) -> Section {
+    let t = |ja: &str, en: &str| tr(lang, ja, en);
+    let mut rows = vec![
+        (
+            t("区分 (NIST SP 800-88)", "Category (NIST SP 800-88)"),
+            s(at(doc, "sanitization.category")).to_uppercase(),
+        ),
+        (t("方式", "Method"), s(at(doc, "sanitization.method"))),
+        (t("パス", "Passes"), pass_lines(doc, lang).join("\n")),
+        (
+            t("ツール", "Tool"),
+            format!(
+                "{} {}",
+                s(at(doc, "sanitization.tool.name")),
+                s(at(doc, "sanitization.tool.version"))
+            ),
+        ),
+        (
+            t("検証", "Verification"),
+            format!(
+                "{} / {} / {} {}",
+                s(at(doc, "sanitization.verification.mode")),
+                s(at(doc, "sanitization.verification.result")),
+                s(at(doc, "sanitization.verification.mismatches")),
+                t("件の不一致", "mismatches")
+            ),
+        ),
+        (t("入出力エラー", "I/O errors"), errors_line(doc, lang)),
+    ];
+    if let Some(note) = at(doc, "sanitization.flash_note").as_str() {
+        rows.push((t("フラッシュ媒体", "Flash media"), note.to_string()));
+    }
+    Section {
+        title: t("消去", "Sanitization"),
+        rows,
+    }
+}
+
+fn erasure_sections(doc: &Value, lang: Lang) -> Vec<Section> {
+    let t = |ja: &str, en: &str| tr(lang, ja, en);
+    vec![
         Section {
             title: t("作業者", "Performed by"),
             rows: vec![(
@@ -324,56 +417,8 @@ fn erasure_sections(doc: &Value, lang: Lang) -> Vec<Section> {
                 ),
             )],
         },
-        Section {
-            title: t("媒体", "Medium"),
-            rows: vec![
-                (t("種類", "Type"), s(at(doc, "medium.type"))),
-                (
-                    t("製造者", "Manufacturer"),
-                    s(at(doc, "medium.manufacturer")),
-                ),
-                (t("型番", "Model"), s(at(doc, "medium.model"))),
-                (t("シリアル番号", "Serial number"), serial),
-                (t("容量", "Size"), bytes(at(doc, "medium.size_bytes"), lang)),
-                (t("接続", "Transport"), s(at(doc, "medium.transport"))),
-                (t("資産番号", "Asset tag"), s(at(doc, "medium.asset_tag"))),
-                (t("対象", "Source"), s(at(doc, "medium.source"))),
-                (
-                    t("媒体台帳", "Media register"),
-                    s(at(doc, "medium.media_record")),
-                ),
-            ],
-        },
-        Section {
-            title: t("消去", "Sanitization"),
-            rows: vec![
-                (
-                    t("区分 (NIST SP 800-88)", "Category (NIST SP 800-88)"),
-                    s(at(doc, "sanitization.category")).to_uppercase(),
-                ),
-                (t("方式", "Method"), s(at(doc, "sanitization.method"))),
-                (t("パス", "Passes"), passes.join("\n")),
-                (
-                    t("ツール", "Tool"),
-                    format!(
-                        "{} {}",
-                        s(at(doc, "sanitization.tool.name")),
-                        s(at(doc, "sanitization.tool.version"))
-                    ),
-                ),
-                (
-                    t("検証", "Verification"),
-                    format!(
-                        "{} / {} / {} {}",
-                        s(at(doc, "sanitization.verification.mode")),
-                        s(at(doc, "sanitization.verification.result")),
-                        s(at(doc, "sanitization.verification.mismatches")),
-                        t("件の不一致", "mismatches")
-                    ),
-                ),
-                (t("入出力エラー", "I/O errors"), errors_text),
-            ],
-        },
+        medium_section(doc, lang),
+        sanitization_section(doc, lang),
         Section {
             title: t("結果", "Result"),
             rows: vec![
@@ -387,23 +432,15 @@ fn erasure_sections(doc: &Value, lang: Lang) -> Vec<Section> {
                         s(at(doc, "ledger.hash"))
                     ),
                 ),
-                (t("確認者", "Validated by"), validator_text),
+                (t("確認者", "Validated by"), validator_line(doc, lang)),
             ],
         },
-    ];
-    if let Some(note) = at(doc, "sanitization.flash_note").as_str() {
-        sections[2]
-            .rows
-            .push((t("フラッシュ媒体", "Flash media"), note.to_string()));
-    }
-    sections
+    ]
 }
 
-fn disposal_sections(doc: &Value, lang: Lang) -> Vec<Section> {
-    let t = |ja: &str, en: &str| match lang {
-        Lang::Ja => ja.to_string(),
-        Lang::En => en.to_string(),
-    };
+/// What was disposed of: the item, its files (the first ten), its medium.
+fn disposed_item_section(doc: &Value, lang: Lang) -> Section {
+    let t = |ja: &str, en: &str| tr(lang, ja, en);
     let files = at(doc, "what.files")
         .as_array()
         .cloned()
@@ -422,35 +459,96 @@ fn disposal_sections(doc: &Value, lang: Lang) -> Vec<Section> {
             ),
         });
     }
-    let media = at(doc, "what.media");
-    let mut what = vec![(t("件数", "Count"), s(at(doc, "what.count")))];
+    let mut rows = vec![
+        (t("保存記録", "Retained item"), s(at(doc, "item"))),
+        (t("件数", "Count"), s(at(doc, "what.count"))),
+    ];
     if !listed.is_empty() {
-        what.push((t("ファイル", "Files"), listed.join("\n")));
+        rows.push((t("ファイル", "Files"), listed.join("\n")));
     }
+    let media = at(doc, "what.media");
     if !media.is_null() {
-        what.push((
+        rows.push((
             t("媒体", "Medium"),
             format!("{} serial {}", s(&media["id"]), s(&media["serial"])),
         ));
         if let Some(cert) = media["erasure_certificate"].as_str() {
-            what.push((t("消去証明書", "Erasure certificate"), cert.to_string()));
+            rows.push((t("消去証明書", "Erasure certificate"), cert.to_string()));
         }
         if let Some(by) = media["destroyed_by"].as_str() {
-            what.push((
+            rows.push((
                 t("物理破壊", "Destroyed by"),
                 format!("{by}: {}", s(&media["destruction_method"])),
             ));
         }
     }
+    Section {
+        title: t("対象", "Item"),
+        rows,
+    }
+}
+
+/// How, by whom and when the item was disposed of.
+fn disposal_section(doc: &Value, lang: Lang) -> Section {
+    let t = |ja: &str, en: &str| tr(lang, ja, en);
+    let method = if at(doc, "method").is_null() {
+        "—".into()
+    } else {
+        let passes: Vec<String> = at(doc, "method.passes")
+            .as_array()
+            .map(|p| p.iter().map(s).collect())
+            .unwrap_or_default();
+        format!(
+            "{} ({}), {} {}",
+            s(at(doc, "method.name")),
+            passes.join(", "),
+            s(at(doc, "method.tool")),
+            s(at(doc, "method.version"))
+        )
+    };
+    Section {
+        title: t("廃棄", "Disposal"),
+        rows: vec![
+            (t("方法", "Method"), method),
+            (t("申請者", "Requested by"), s(at(doc, "requester"))),
+            (
+                t("承認者", "Approved by"),
+                format!(
+                    "{} {}",
+                    s(at(doc, "approver.name")),
+                    when(at(doc, "approver.at").as_str().unwrap_or(""), lang)
+                ),
+            ),
+            (
+                t("実施者", "Carried out by"),
+                format!(
+                    "{} ({})",
+                    s(at(doc, "executor.name")),
+                    s(at(doc, "executor.role"))
+                ),
+            ),
+            (
+                t("廃棄日時", "Disposed at"),
+                when(at(doc, "disposed_at").as_str().unwrap_or(""), lang),
+            ),
+            (
+                t("台帳", "Ledger"),
+                format!(
+                    "{} {} / {}",
+                    t("記録番号", "entry"),
+                    s(at(doc, "ledger.seq")),
+                    s(at(doc, "ledger.hash"))
+                ),
+            ),
+            (t("保存期限", "Keep until"), s(at(doc, "keep_until"))),
+        ],
+    }
+}
+
+fn disposal_sections(doc: &Value, lang: Lang) -> Vec<Section> {
+    let t = |ja: &str, en: &str| tr(lang, ja, en);
     vec![
-        Section {
-            title: t("対象", "Item"),
-            rows: {
-                let mut rows = vec![(t("保存記録", "Retained item"), s(at(doc, "item")))];
-                rows.extend(what);
-                rows
-            },
-        },
+        disposed_item_section(doc, lang),
         Section {
             title: t("保存期間", "Retention"),
             rows: vec![
@@ -464,60 +562,7 @@ fn disposal_sections(doc: &Value, lang: Lang) -> Vec<Section> {
                 (t("廃棄可能日", "Due"), s(at(doc, "retention.due"))),
             ],
         },
-        Section {
-            title: t("廃棄", "Disposal"),
-            rows: vec![
-                (
-                    t("方法", "Method"),
-                    if at(doc, "method").is_null() {
-                        "—".into()
-                    } else {
-                        let passes: Vec<String> = at(doc, "method.passes")
-                            .as_array()
-                            .map(|p| p.iter().map(s).collect())
-                            .unwrap_or_default();
-                        format!(
-                            "{} ({}), {} {}",
-                            s(at(doc, "method.name")),
-                            passes.join(", "),
-                            s(at(doc, "method.tool")),
-                            s(at(doc, "method.version"))
-                        )
-                    },
-                ),
-                (t("申請者", "Requested by"), s(at(doc, "requester"))),
-                (
-                    t("承認者", "Approved by"),
-                    format!(
-                        "{} {}",
-                        s(at(doc, "approver.name")),
-                        when(at(doc, "approver.at").as_str().unwrap_or(""), lang)
-                    ),
-                ),
-                (
-                    t("実施者", "Carried out by"),
-                    format!(
-                        "{} ({})",
-                        s(at(doc, "executor.name")),
-                        s(at(doc, "executor.role"))
-                    ),
-                ),
-                (
-                    t("廃棄日時", "Disposed at"),
-                    when(at(doc, "disposed_at").as_str().unwrap_or(""), lang),
-                ),
-                (
-                    t("台帳", "Ledger"),
-                    format!(
-                        "{} {} / {}",
-                        t("記録番号", "entry"),
-                        s(at(doc, "ledger.seq")),
-                        s(at(doc, "ledger.hash"))
-                    ),
-                ),
-                (t("保存期限", "Keep until"), s(at(doc, "keep_until"))),
-            ],
-        },
+        disposal_section(doc, lang),
     ]
 }
 
@@ -574,18 +619,12 @@ pub fn render_certificate(document: &Value, seal: &Seal<'_>, lang: Lang) -> Resu
     let schema = document["schema"].as_str().unwrap_or("");
     let (title, sections, status) = match schema {
         "custody.erasure-certificate/v1" => (
-            match lang {
-                Lang::Ja => "データ消去証明書",
-                Lang::En => "Certificate of Data Erasure",
-            },
+            tr(lang, "データ消去証明書", "Certificate of Data Erasure"),
             erasure_sections(document, lang),
             document["status"].as_str().unwrap_or("").to_string(),
         ),
         "custody.disposal-certificate/v1" => (
-            match lang {
-                Lang::Ja => "データ廃棄証明書",
-                Lang::En => "Certificate of Data Disposal",
-            },
+            tr(lang, "データ廃棄証明書", "Certificate of Data Disposal"),
             disposal_sections(document, lang),
             "disposed".to_string(),
         ),
@@ -596,17 +635,6 @@ pub fn render_certificate(document: &Value, seal: &Seal<'_>, lang: Lang) -> Resu
             });
         }
     };
-    let black = rgb::Color::new(0, 0, 0);
-    let grey = rgb::Color::new(90, 90, 90);
-    let rule = rgb::Color::new(160, 160, 160);
-    let band = rgb::Color::new(232, 236, 242);
-    let bad = status != "erased" && status != "disposed";
-    let status_color = if bad {
-        rgb::Color::new(190, 20, 20)
-    } else {
-        rgb::Color::new(20, 110, 40)
-    };
-
     let mut pdf = Document::new();
     let mut page = pdf.start_page_with(PageSettings::from_wh(W, H).expect("A4 is a valid size"));
     let mut surface = page.surface();
@@ -623,156 +651,17 @@ pub fn render_certificate(document: &Value, seal: &Seal<'_>, lang: Lang) -> Resu
         )
         .expect("positive"),
         None,
-        Some((black, 1.2)),
+        Some((color(BLACK), 1.2)),
     );
-
-    let title_size = 20.0;
-    p.text(
-        (W - ems(title) * title_size) / 2.0,
-        MARGIN + 22.0,
-        title_size,
-        title,
-        black,
+    let y = p.heading(document, &title, lang);
+    let y = p.status_box(
+        y,
+        &status_word(&status, lang),
+        status != "erased" && status != "disposed",
     );
-    let mut y = MARGIN + 46.0;
-    let id_line = match lang {
-        Lang::Ja => format!(
-            "証明書番号 {}　発行 {}",
-            s(&document["certificate_id"]),
-            when(document["issued_at"].as_str().unwrap_or(""), lang)
-        ),
-        Lang::En => format!(
-            "Certificate {}   issued {}",
-            s(&document["certificate_id"]),
-            when(document["issued_at"].as_str().unwrap_or(""), lang)
-        ),
-    };
-    p.text((W - ems(&id_line) * 9.0) / 2.0, y, 9.0, &id_line, grey);
-    y += 14.0;
-    let org_line = match lang {
-        Lang::Ja => format!(
-            "{}　端末 {}",
-            s(&document["organisation"]),
-            s(&document["station"])
-        ),
-        Lang::En => format!(
-            "{}, station {}",
-            s(&document["organisation"]),
-            s(&document["station"])
-        ),
-    };
-    p.text((W - ems(&org_line) * 10.0) / 2.0, y, 10.0, &org_line, black);
-    y += 14.0;
-
-    // The outcome, boxed, before any detail: a failed wipe must be impossible to miss.
-    let status_text = status_word(&status, lang);
-    let status_size = 13.0;
-    let box_w = (ems(&status_text) * status_size + 28.0).min(W - 2.0 * MARGIN);
-    p.rect(
-        Rect::from_xywh((W - box_w) / 2.0, y, box_w, 24.0).expect("positive"),
-        None,
-        Some((status_color, if bad { 2.0 } else { 1.2 })),
-    );
-    p.text(
-        (W - ems(&status_text) * status_size) / 2.0,
-        y + 17.0,
-        status_size,
-        &status_text,
-        status_color,
-    );
-    y += 36.0;
-
-    let value_x = MARGIN + LABEL_W + 8.0;
-    let value_w = W - MARGIN - value_x - 4.0;
-    for section in &sections {
-        p.rect(
-            Rect::from_xywh(MARGIN, y, W - 2.0 * MARGIN, 15.0).expect("positive"),
-            Some(band),
-            None,
-        );
-        p.text(MARGIN + 6.0, y + 11.0, 9.5, &section.title, black);
-        y += 19.0;
-        for (label, value) in &section.rows {
-            let lines = wrap(value, SIZE, value_w);
-            let label_lines = wrap(label, SIZE, LABEL_W - 8.0);
-            let height = lines.len().max(label_lines.len()) as f32 * LEADING;
-            for (i, l) in label_lines.iter().enumerate() {
-                p.text(MARGIN + 6.0, y + 8.0 + i as f32 * LEADING, SIZE, l, grey);
-            }
-            for (i, l) in lines.iter().enumerate() {
-                p.text(value_x, y + 8.0 + i as f32 * LEADING, SIZE, l, black);
-            }
-            y += height + 2.0;
-            p.rect(
-                Rect::from_xywh(MARGIN, y, W - 2.0 * MARGIN, 0.3).expect("positive"),
-                Some(rule),
-                None,
-            );
-            y += 2.0;
-        }
-        y += 6.0;
-    }
-
-    // The seal and how to check it, at the foot of the page.
-    let file = format!("{}.json", seal.certificate_id);
-    let foot: Vec<(String, String)> = vec![
-        (
-            match lang {
-                Lang::Ja => "署名鍵ID",
-                Lang::En => "Signing key id",
-            }
-            .into(),
-            format!("{} (Ed25519, minisign)", seal.key_id),
-        ),
-        (
-            match lang {
-                Lang::Ja => "文書ハッシュ (SHA-256)",
-                Lang::En => "Document hash (SHA-256)",
-            }
-            .into(),
-            seal.sha256.to_string(),
-        ),
-        (
-            match lang {
-                Lang::Ja => "検証方法",
-                Lang::En => "How to verify",
-            }
-            .into(),
-            match lang {
-                Lang::Ja => format!(
-                    "この用紙は署名付き JSON 証明書の写しです。原本の検証: custody cert export {id} --format json -o {file} の後、minisign -V -p station.pub -m {file} と sha256sum {file}（上記ハッシュと一致すること）。",
-                    id = seal.certificate_id
-                ),
-                Lang::En => format!(
-                    "This page renders the signed JSON certificate. To verify the original: custody cert export {id} --format json -o {file}, then minisign -V -p station.pub -m {file} and sha256sum {file} (it must equal the hash above).",
-                    id = seal.certificate_id
-                ),
-            },
-        ),
-    ];
-    let mut foot_h = 8.0;
-    for (label, value) in &foot {
-        foot_h += wrap(value, SIZE, value_w)
-            .len()
-            .max(wrap(label, SIZE, LABEL_W - 8.0).len()) as f32
-            * LEADING
-            + 4.0;
-    }
-    let mut fy = (H - MARGIN - foot_h).max(y + 4.0);
-    p.rect(
-        Rect::from_xywh(MARGIN, fy - 6.0, W - 2.0 * MARGIN, 0.8).expect("positive"),
-        Some(black),
-        None,
-    );
-    for (label, value) in &foot {
-        let lines = wrap(value, SIZE, value_w);
-        p.text(MARGIN + 6.0, fy + 8.0, SIZE, label, grey);
-        for (i, l) in lines.iter().enumerate() {
-            p.text(value_x, fy + 8.0 + i as f32 * LEADING, SIZE, l, black);
-        }
-        fy += lines.len() as f32 * LEADING + 4.0;
-    }
-    if fy > H - MARGIN + 10.0 {
+    let y = p.sections(y, &sections);
+    let bottom = p.foot(y, &foot_rows(seal, lang));
+    if bottom > H - MARGIN + 10.0 {
         return Err(Error::Render {
             id: seal.certificate_id.to_owned(),
             problem: "it does not fit on one page".into(),
@@ -784,6 +673,190 @@ pub fn render_certificate(document: &Value, seal: &Seal<'_>, lang: Lang) -> Resu
         id: seal.certificate_id.to_owned(),
         problem: format!("{e:?}"),
     })
+}
+
+/// The page's colours, as RGB.
+const BLACK: [u8; 3] = [0, 0, 0];
+const GREY: [u8; 3] = [90, 90, 90];
+const RULE: [u8; 3] = [160, 160, 160];
+const BAND: [u8; 3] = [232, 236, 242];
+
+fn color([r, g, b]: [u8; 3]) -> rgb::Color {
+    rgb::Color::new(r, g, b)
+}
+/// Where values start, right of their labels.
+const VALUE_X: f32 = MARGIN + LABEL_W + 8.0;
+const VALUE_W: f32 = W - MARGIN - VALUE_X - 4.0;
+
+/// The seal and how to check it, for the foot of the page.
+fn foot_rows(seal: &Seal<'_>, lang: Lang) -> Vec<(String, String)> {
+    let id = seal.certificate_id;
+    let file = format!("{id}.json");
+    vec![
+        (
+            tr(lang, "署名鍵ID", "Signing key id"),
+            format!("{} (Ed25519, minisign)", seal.key_id),
+        ),
+        (
+            tr(lang, "文書ハッシュ (SHA-256)", "Document hash (SHA-256)"),
+            seal.sha256.to_string(),
+        ),
+        (
+            tr(lang, "検証方法", "How to verify"),
+            match lang {
+                Lang::Ja => format!(
+                    "この用紙は署名付き JSON 証明書の写しです。原本の検証: custody cert export {id} --format json -o {file} の後、minisign -V -p station.pub -m {file} と sha256sum {file}（上記ハッシュと一致すること）。"
+                ),
+                Lang::En => format!(
+                    "This page renders the signed JSON certificate. To verify the original: custody cert export {id} --format json -o {file}, then minisign -V -p station.pub -m {file} and sha256sum {file} (it must equal the hash above)."
+                ),
+            },
+        ),
+    ]
+}
+
+impl Page<'_, '_> {
+    /// The title, the certificate's number and issue time, the organisation and
+    /// station; returns where the next block starts.
+    fn heading(&mut self, document: &Value, title: &str, lang: Lang) -> f32 {
+        let title_size = 20.0;
+        self.text(
+            (W - ems(title) * title_size) / 2.0,
+            MARGIN + 22.0,
+            title_size,
+            title,
+            color(BLACK),
+        );
+        let mut y = MARGIN + 46.0;
+        let id = s(&document["certificate_id"]);
+        let issued = when(document["issued_at"].as_str().unwrap_or(""), lang);
+        let (organisation, station) = (s(&document["organisation"]), s(&document["station"]));
+        let (id_line, org_line) = match lang {
+            Lang::Ja => (
+                format!("証明書番号 {id}　発行 {issued}"),
+                format!("{organisation}　端末 {station}"),
+            ),
+            Lang::En => (
+                format!("Certificate {id}   issued {issued}"),
+                format!("{organisation}, station {station}"),
+            ),
+        };
+        self.text(
+            (W - ems(&id_line) * 9.0) / 2.0,
+            y,
+            9.0,
+            &id_line,
+            color(GREY),
+        );
+        y += 14.0;
+        self.text(
+            (W - ems(&org_line) * 10.0) / 2.0,
+            y,
+            10.0,
+            &org_line,
+            color(BLACK),
+        );
+        y + 14.0
+    }
+
+    /// The outcome, boxed, before any detail: a failed wipe must be impossible to
+    /// miss. Returns where the next block starts.
+    fn status_box(&mut self, y: f32, status_text: &str, bad: bool) -> f32 {
+        let color = if bad {
+            rgb::Color::new(190, 20, 20)
+        } else {
+            rgb::Color::new(20, 110, 40)
+        };
+        let size = 13.0;
+        let box_w = (ems(status_text) * size + 28.0).min(W - 2.0 * MARGIN);
+        self.rect(
+            Rect::from_xywh((W - box_w) / 2.0, y, box_w, 24.0).expect("positive"),
+            None,
+            Some((color, if bad { 2.0 } else { 1.2 })),
+        );
+        self.text(
+            (W - ems(status_text) * size) / 2.0,
+            y + 17.0,
+            size,
+            status_text,
+            color,
+        );
+        y + 36.0
+    }
+
+    /// Each section: a shaded title, then its labelled rows, wrapped; returns where
+    /// the next block starts.
+    fn sections(&mut self, mut y: f32, sections: &[Section]) -> f32 {
+        for section in sections {
+            self.rect(
+                Rect::from_xywh(MARGIN, y, W - 2.0 * MARGIN, 15.0).expect("positive"),
+                Some(color(BAND)),
+                None,
+            );
+            self.text(MARGIN + 6.0, y + 11.0, 9.5, &section.title, color(BLACK));
+            y += 19.0;
+            for (label, value) in &section.rows {
+                let lines = wrap(value, SIZE, VALUE_W);
+                let label_lines = wrap(label, SIZE, LABEL_W - 8.0);
+                let height = lines.len().max(label_lines.len()) as f32 * LEADING;
+                for (i, l) in label_lines.iter().enumerate() {
+                    self.text(
+                        MARGIN + 6.0,
+                        y + 8.0 + i as f32 * LEADING,
+                        SIZE,
+                        l,
+                        color(GREY),
+                    );
+                }
+                for (i, l) in lines.iter().enumerate() {
+                    self.text(VALUE_X, y + 8.0 + i as f32 * LEADING, SIZE, l, color(BLACK));
+                }
+                y += height + 2.0;
+                self.rect(
+                    Rect::from_xywh(MARGIN, y, W - 2.0 * MARGIN, 0.3).expect("positive"),
+                    Some(color(RULE)),
+                    None,
+                );
+                y += 2.0;
+            }
+            y += 6.0;
+        }
+        y
+    }
+
+    /// The foot rows at the bottom of the page (or right after `y` when the page is
+    /// full); returns where they end.
+    fn foot(&mut self, y: f32, foot: &[(String, String)]) -> f32 {
+        let mut height = 8.0;
+        for (label, value) in foot {
+            height += wrap(value, SIZE, VALUE_W)
+                .len()
+                .max(wrap(label, SIZE, LABEL_W - 8.0).len()) as f32
+                * LEADING
+                + 4.0;
+        }
+        let mut fy = (H - MARGIN - height).max(y + 4.0);
+        self.rect(
+            Rect::from_xywh(MARGIN, fy - 6.0, W - 2.0 * MARGIN, 0.8).expect("positive"),
+            Some(color(BLACK)),
+            None,
+        );
+        for (label, value) in foot {
+            let lines = wrap(value, SIZE, VALUE_W);
+            self.text(MARGIN + 6.0, fy + 8.0, SIZE, label, color(GREY));
+            for (i, l) in lines.iter().enumerate() {
+                self.text(
+                    VALUE_X,
+                    fy + 8.0 + i as f32 * LEADING,
+                    SIZE,
+                    l,
+                    color(BLACK),
+                );
+            }
+            fy += lines.len() as f32 * LEADING + 4.0;
+        }
+        fy
+    }
 }
 
 #[cfg(test)]

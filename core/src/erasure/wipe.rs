@@ -195,11 +195,9 @@ pub fn devices(home: Option<&Path>) -> Result<Vec<DeviceInfo>> {
 /// shredded or retained, whatever name or loop device reaches them.
 pub(crate) fn protected_home(home: &Path) -> Result<Protected> {
     let mut protected = Protected::none();
-    protected.add_tree(home).map_err(|e| {
-        Error::Io(std::io::Error::new(
-            e.kind(),
-            format!("{}: {e}", home.display()),
-        ))
+    protected.add_tree(home).map_err(|e| Error::File {
+        path: home.to_path_buf(),
+        source: e,
     })?;
     Ok(protected)
 }
@@ -528,83 +526,119 @@ impl Station {
 
         let reports = custody_wipe::run(targets, &plan, reporter, stop);
 
-        let ended = clock::stamp(clock::now());
-        let organisation = self.config.organisation.clone();
-        let station_name = self.config.station.clone();
+        let recording = Recording {
+            actor,
+            operator,
+            station,
+            organisation: self.config.organisation.clone(),
+            station_name: self.config.station.clone(),
+            asset_tag,
+            destination,
+            blank: plan.blank,
+            start_seq: start.seq,
+            ended: clock::stamp(clock::now()),
+        };
         self.write_signed(|w, key| {
-            let mut results = Vec::with_capacity(reports.len());
-            for (report, identity) in reports.into_iter().zip(identities) {
-                let medium = medium_of(w, &identity)?;
-                let payload = json!({
-                    "target": identity.path,
-                    "status": report.status.as_str(),
-                    "method": report.method,
-                    "category": CATEGORY,
-                    "flash": report.flash,
-                    "flash_note": report.flash.then_some(FLASH_NOTE),
-                    "blank": plan.blank,
-                    "direct_io": report.direct_io,
-                    "started": report.passes.first().map(|p| stamp(p.started)),
-                    "ended": report.passes.last().map_or_else(|| ended.clone(), |p| stamp(p.ended)),
-                    "device": identity,
-                    "media": medium,
-                    "passes": passes_json(&report),
-                    "verify": {
-                        "mode": report.verify.mode.as_str(),
-                        "result": report.verify.result.as_str(),
-                        "bytes": report.verify.bytes_verified,
-                        "mismatches": report.verify.mismatches,
-                        "first_mismatches": report.verify.first_mismatches,
-                    },
-                    "errors": errors_json(&report),
-                    "aborted": report.aborted,
-                    "operator": operator,
-                    "station": station,
-                    "tool": tool(),
-                    "start_seq": start.seq,
-                });
-                let (id, appended) = w.create_record(&actor, "wipe", "WP", payload.clone())?;
-                let mut payload = payload;
-                if let Value::Object(map) = &mut payload {
-                    map.insert("id".into(), Value::String(id.to_string()));
-                }
-                let document = certificate_document(
-                    &payload,
-                    &identity,
-                    &organisation,
-                    &station_name,
-                    asset_tag.as_deref(),
-                    destination,
-                    (appended.seq, &appended.hash),
-                );
-                let status = report.status.as_str();
-                let cert = issue_in(
-                    w,
-                    key,
-                    Issue {
-                        actor: &actor,
-                        kind: crate::erasure::certificate::CertificateKind::Erasure,
-                        prefix: "EC",
-                        subject: id.as_str(),
-                        serial: identity.serial.as_deref(),
-                        status,
-                    },
-                    document,
-                )?;
-                results.push(WipeResult {
-                    id,
-                    certificate: cert.id,
-                    seq: appended.seq,
-                    hash: appended.hash,
-                    status: report.status,
-                    report,
-                    identity,
-                    payload,
-                });
-            }
-            Ok(results)
+            reports
+                .into_iter()
+                .zip(identities)
+                .map(|(report, identity)| record_result_in(w, key, &recording, report, identity))
+                .collect()
         })
     }
+}
+
+/// What every result of one wipe run is recorded with.
+struct Recording {
+    actor: String,
+    operator: Value,
+    station: Value,
+    organisation: String,
+    station_name: String,
+    asset_tag: Option<String>,
+    destination: Option<Destination>,
+    blank: bool,
+    /// The `wipe-start` entry the results answer.
+    start_seq: i64,
+    /// When the run ended, for a target that wrote no pass.
+    ended: String,
+}
+
+/// One target's `wipe` entry (`WP-…`) and its signed erasure certificate (`EC-…`),
+/// inside the transaction that records the run.
+fn record_result_in(
+    w: &mut crate::ledger::Writer<'_>,
+    key: &crate::keys::StationKey,
+    r: &Recording,
+    report: TargetReport,
+    identity: TargetIdentity,
+) -> Result<WipeResult> {
+    let medium = medium_of(w, &identity)?;
+    let payload = json!({
+        "target": identity.path,
+        "status": report.status.as_str(),
+        "method": report.method,
+        "category": CATEGORY,
+        "flash": report.flash,
+        "flash_note": report.flash.then_some(FLASH_NOTE),
+        "blank": r.blank,
+        "direct_io": report.direct_io,
+        "started": report.passes.first().map(|p| stamp(p.started)),
+        "ended": report.passes.last().map_or_else(|| r.ended.clone(), |p| stamp(p.ended)),
+        "device": identity,
+        "media": medium,
+        "passes": passes_json(&report),
+        "verify": {
+            "mode": report.verify.mode.as_str(),
+            "result": report.verify.result.as_str(),
+            "bytes": report.verify.bytes_verified,
+            "mismatches": report.verify.mismatches,
+            "first_mismatches": report.verify.first_mismatches,
+        },
+        "errors": errors_json(&report),
+        "aborted": report.aborted,
+        "operator": r.operator,
+        "station": r.station,
+        "tool": tool(),
+        "start_seq": r.start_seq,
+    });
+    let (id, appended) = w.create_record(&r.actor, "wipe", "WP", payload.clone())?;
+    let mut payload = payload;
+    if let Value::Object(map) = &mut payload {
+        map.insert("id".into(), Value::String(id.to_string()));
+    }
+    let document = certificate_document(
+        &payload,
+        &identity,
+        &r.organisation,
+        &r.station_name,
+        r.asset_tag.as_deref(),
+        r.destination,
+        (appended.seq, &appended.hash),
+    );
+    let cert = issue_in(
+        w,
+        key,
+        Issue {
+            actor: &r.actor,
+            kind: crate::erasure::certificate::CertificateKind::Erasure,
+            prefix: "EC",
+            subject: id.as_str(),
+            serial: identity.serial.as_deref(),
+            status: report.status.as_str(),
+        },
+        document,
+    )?;
+    Ok(WipeResult {
+        id,
+        certificate: cert.id,
+        seq: appended.seq,
+        hash: appended.hash,
+        status: report.status,
+        report,
+        identity,
+        payload,
+    })
 }
 
 /// The `custody.erasure-certificate/v1` document for one wipe result (see

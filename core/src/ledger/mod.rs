@@ -598,6 +598,7 @@ fn entry_from_row(r: &store::Row) -> Result<Entry> {
 /// The time of an entry row (sequence number in column 0, time in column 1); text that
 /// is not a time is an entry changed behind custody's back, reported at its entry.
 pub(crate) fn entry_time(r: &store::Row) -> Result<crate::clock::Timestamp> {
+    // The cell's own complaint is replaced by the entry it is in, which says more.
     r.get(1).map_err(|_| Error::Tampered {
         seq: r.get(0).unwrap_or(0),
         problem: "the entry's time is not a time (an entry was changed)".into(),

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::store::{Cell, Query, args};
 use crate::error::Result;
+use crate::registers::media::MediaStatus;
 
 /// The entry kinds that create a record (`records` row, id = subject).
 pub(crate) const RECORD_KINDS: &[&str] = &[
@@ -105,7 +106,8 @@ pub(crate) fn apply(
 }
 
 /// What [`apply`] does besides registering record ids: every projection but `records`
-/// and `counters` (which a rebuild derives from the entries in bulk).
+/// and `counters` (which a rebuild derives from the entries in bulk), one step per
+/// register.
 pub(crate) fn apply_effects(
     db: &impl Query,
     schema: &str,
@@ -113,315 +115,445 @@ pub(crate) fn apply_effects(
     p: &Value,
     attachment: Option<&Attachment>,
 ) -> Result<()> {
-    let run = |statement: &str, cells: &[Cell]| -> Result<usize> {
-        db.execute(&statement.replace("{s}", schema), cells)
+    let projection = Projection {
+        db,
+        schema,
+        e,
+        p,
+        attachment,
     };
-    let set_media = |id: &str, status: &str| {
-        run(
+    match e.kind {
+        "person-add" => projection.people(),
+        "request" | "approve" | "reject" | "send" => projection.requests(),
+        "contact-add" | "contact-replace" | "contact-remove" => projection.contacts(),
+        "media-add" | "media-retire" => projection.media(),
+        "carryout-request" | "carryout-out" | "carryout-return" => projection.carryouts(),
+        "download-request" | "download-deleted" => projection.downloads(),
+        "handover" | "handover-confirm" => projection.handovers(),
+        "certificate" | "cert-sign-off" => projection.certificates(),
+        "retain" => projection.retained(),
+        "retain-event" | "retain-hold" | "retain-release" | "disposal" | "payloads-erased" => {
+            projection.retention()
+        }
+        _ => Ok(()),
+    }
+}
+
+/// One entry being applied to the projection tables of `schema`.
+struct Projection<'a, Q> {
+    db: &'a Q,
+    schema: &'a str,
+    e: Fact<'a>,
+    p: &'a Value,
+    attachment: Option<&'a Attachment>,
+}
+
+impl<Q: Query> Projection<'_, Q> {
+    /// Runs a statement on the tables of this projection's schema.
+    fn run(&self, statement: &str, cells: &[Cell]) -> Result<usize> {
+        self.db
+            .execute(&statement.replace("{s}", self.schema), cells)
+    }
+
+    /// The one place a medium's status changes.
+    fn set_media(&self, id: &str, status: MediaStatus) -> Result<usize> {
+        self.run(
             "UPDATE {s}.media SET status = ?2 WHERE id = ?1",
             args![id, status],
         )
-    };
-    match e.kind {
-        "person-add" => {
-            run(
-                "INSERT INTO {s}.people(name, role, id, seq) VALUES (?1, ?2, ?3, ?4)",
-                args![text(p, "name"), text(p, "role"), e.subject, e.seq],
-            )?;
-        }
-        "request" => {
-            let kind = text(p, "request_kind");
-            request(db, schema, e, kind.unwrap_or(""), text(p, "summary"))?;
-            if kind == Some("disposal")
-                && let Some(item) = p.get("details").and_then(|d| text(d, "item"))
-            {
-                run(
-                    "UPDATE {s}.retained SET disposal_request = ?2 WHERE id = ?1",
-                    args![item, e.subject],
-                )?;
-            }
-        }
-        "carryout-request" => {
-            let summary = format!(
-                "carry out {} to {}",
-                text(p, "what").unwrap_or(""),
-                text(p, "destination").unwrap_or("")
-            );
-            request(db, schema, e, "carryout", Some(&summary))?;
-            run(
-                "INSERT INTO {s}.carryouts(id, what, reason, destination, return_by, transport, media, \
-                 transfer, personal_data, records, encrypted) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                args![
-                    e.subject,
-                    text(p, "what"),
-                    text(p, "reason"),
-                    text(p, "destination"),
-                    text(p, "return_by"),
-                    text(p, "transport"),
-                    text(p, "media"),
-                    text(p, "transfer"),
-                    p.get("personal_data")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                    p.get("records").and_then(Value::as_i64),
-                    text(p, "encrypted")
-                ],
-            )?;
-        }
-        "download-request" => {
-            let summary = format!(
-                "download {} from {}",
-                text(p, "content").unwrap_or(""),
-                text(p, "system").unwrap_or("")
-            );
-            request(db, schema, e, "download", Some(&summary))?;
-            run(
-                "INSERT INTO {s}.downloads(id, content, system) VALUES (?1, ?2, ?3)",
-                args![e.subject, text(p, "content"), text(p, "system")],
-            )?;
-        }
-        "approve" | "reject" => {
-            let (status, note) = if e.kind == "approve" {
-                ("approved", text(p, "comment"))
-            } else {
-                ("rejected", text(p, "reason"))
-            };
-            run(
-                "UPDATE {s}.requests SET status = ?2, decided_by = ?3, decided_at = ?4, \
-                 decision_note = ?5 WHERE id = ?1",
-                args![e.subject, status, e.actor, e.at, note],
-            )?;
-        }
-        "send" => {
-            if let Some(request) = text(p, "request") {
-                run(
-                    "UPDATE {s}.requests SET used_by = ?2 WHERE id = ?1",
-                    args![request, e.subject],
-                )?;
-            }
-        }
-        "contact-add" | "contact-replace" => {
-            run(
-                "DELETE FROM {s}.contacts WHERE name = ?1",
-                args![text(p, "name")],
-            )?;
-            run(
-                "INSERT INTO {s}.contacts(name, key, fingerprint, seq) VALUES (?1, ?2, ?3, ?4)",
-                args![
-                    text(p, "name"),
-                    text(p, "key"),
-                    text(p, "fingerprint"),
-                    e.seq
-                ],
-            )?;
-        }
-        "contact-remove" => {
-            run(
-                "DELETE FROM {s}.contacts WHERE name = ?1",
-                args![text(p, "name")],
-            )?;
-        }
-        "media-add" => {
-            run(
-                "INSERT INTO {s}.media(id, kind, serial, label, model, owner, location, encrypted, \
-                 status, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'in-stock', ?9)",
-                args![
-                    e.subject,
-                    text(p, "kind"),
-                    text(p, "serial"),
-                    text(p, "label"),
-                    text(p, "model"),
-                    text(p, "owner"),
-                    text(p, "location"),
-                    p.get("encrypted").and_then(Value::as_bool).unwrap_or(false),
-                    e.at
-                ],
-            )?;
-        }
-        "media-retire" => {
-            let reason = text(p, "reason");
-            run(
-                "UPDATE {s}.media SET status = ?2, retired_reason = ?2 WHERE id = ?1",
-                args![e.subject, reason],
-            )?;
-        }
-        "carryout-out" => {
-            run(
-                "UPDATE {s}.carryouts SET out_at = ?2, out_by = ?3 WHERE id = ?1",
-                args![e.subject, e.at, e.actor],
-            )?;
-            if let Some(media) = text(p, "media") {
-                set_media(media, "out")?;
-            }
-        }
-        "carryout-return" => {
-            run(
-                "UPDATE {s}.carryouts SET returned_at = ?2, returned_by = ?3, condition = ?4 \
-                 WHERE id = ?1",
-                args![e.subject, e.at, e.actor, text(p, "condition")],
-            )?;
-            if let Some(media) = text(p, "media") {
-                set_media(media, "in-stock")?;
-            }
-        }
-        "handover" => {
-            run(
-                "INSERT INTO {s}.handovers(id, media, direction, counterparty, purpose, method, \
-                 count, at, by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                args![
-                    e.subject,
-                    text(p, "media"),
-                    text(p, "direction"),
-                    text(p, "counterparty"),
-                    text(p, "purpose"),
-                    text(p, "method"),
-                    p.get("count").and_then(Value::as_i64),
-                    e.at,
-                    e.actor
-                ],
-            )?;
-            if let Some(media) = text(p, "media") {
-                let status = if text(p, "direction") == Some("send") {
-                    "out"
-                } else {
-                    "in-stock"
-                };
-                set_media(media, status)?;
-            }
-        }
-        "handover-confirm" => {
-            run(
-                "UPDATE {s}.handovers SET confirmed_by = ?2, confirmed_at = ?3 WHERE id = ?1",
-                args![e.subject, text(p, "by"), e.at],
-            )?;
-        }
-        "download-deleted" => {
-            run(
-                "UPDATE {s}.downloads SET deleted_at = ?2, deleted_by = ?3 WHERE id = ?1",
-                args![e.subject, e.at, e.actor],
-            )?;
-        }
-        "certificate" => certificate(db, schema, e, p, attachment)?,
-        "cert-sign-off" => {
-            run(
-                "UPDATE {s}.certificates SET body = ?2, signature = ?3, sha256 = ?4 WHERE id = ?1",
-                args![
-                    e.subject,
-                    attachment.map(|a| a.body.as_str()),
-                    attachment.map(|a| a.signature.as_str()),
-                    text(p, "sha256")
-                ],
-            )?;
-        }
-        "retain" => {
-            let folders = p.get("folders").cloned().unwrap_or_else(|| json!([]));
-            run(
-                "INSERT INTO {s}.retained(id, class, basis, years, trigger, since, event_date, due, \
-                 media, folders, note, added_at, added_by) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                args![
-                    e.subject,
-                    text(p, "class"),
-                    text(p, "basis"),
-                    p.get("years").and_then(Value::as_i64),
-                    text(p, "trigger"),
-                    text(p, "since"),
-                    text(p, "event_date"),
-                    text(p, "due"),
-                    text(p, "media"),
-                    folders.to_string(),
-                    text(p, "note"),
-                    e.at,
-                    e.actor
-                ],
-            )?;
-            for file in p
-                .get("files")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                run(
-                    "INSERT INTO {s}.retained_files(item, path, size, sha256) VALUES (?1, ?2, ?3, ?4)",
-                    args![
-                        e.subject,
-                        text(file, "path"),
-                        file.get("size").and_then(Value::as_i64),
-                        text(file, "sha256")
-                    ],
-                )?;
-            }
-        }
-        "retain-event" => {
-            run(
-                "UPDATE {s}.retained SET event_date = ?2, due = ?3 WHERE id = ?1",
-                args![e.subject, text(p, "event_date"), text(p, "due")],
-            )?;
-        }
-        "retain-hold" => {
-            run(
-                "UPDATE {s}.retained SET hold_reason = ?2, held_by = ?3, held_at = ?4 WHERE id = ?1",
-                args![e.subject, text(p, "reason"), e.actor, e.at],
-            )?;
-        }
-        "retain-release" => {
-            run(
-                "UPDATE {s}.retained SET hold_reason = NULL, held_by = NULL, held_at = NULL \
-                 WHERE id = ?1",
-                args![e.subject],
-            )?;
-        }
-        "disposal" => {
-            run(
-                "UPDATE {s}.retained SET disposed_at = ?2, disposed_by = ?3 WHERE id = ?1",
-                args![e.subject, e.at, e.actor],
-            )?;
-            if let Some(request) = text(p, "request") {
-                run(
-                    "UPDATE {s}.requests SET used_by = ?2 WHERE id = ?1",
-                    args![request, e.subject],
-                )?;
-            }
-            if let Some(medium) = p.get("what").and_then(|w| w.get("media"))
-                && let Some(id) = text(medium, "id")
-            {
-                let status = if medium.get("destroyed_by").is_some() {
-                    "destroyed"
-                } else {
-                    "wiped"
-                };
-                run(
-                    "UPDATE {s}.media SET status = ?2, retired_reason = ?2 WHERE id = ?1",
-                    args![id, status],
-                )?;
-            }
-        }
-        "payloads-erased" => {
-            for item in p
-                .get("items")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let item = item.as_str();
-                run(
-                    "DELETE FROM {s}.retained_files WHERE item = ?1",
-                    args![item],
-                )?;
-                // The personal parts of the register row go with the payloads (only
-                // erasures recorded with their facts, as every erasure now is).
-                if p.get("facts").is_some() {
+    }
+
+    /// People: who is registered, with which role (a `person-add` entry).
+    fn people(&self) -> Result<()> {
+        let (e, p) = (self.e, self.p);
+        self.run(
+            "INSERT INTO {s}.people(name, role, id, seq) VALUES (?1, ?2, ?3, ?4)",
+            args![text(p, "name"), text(p, "role"), e.subject, e.seq],
+        )?;
+        Ok(())
+    }
+
+    /// Requests: filed, decided, and used by a send.
+    fn requests(&self) -> Result<()> {
+        let (e, p) = (self.e, self.p);
+        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+        let (db, schema) = (self.db, self.schema);
+        match e.kind {
+            "request" => {
+                let kind = text(p, "request_kind");
+                request(db, schema, e, kind.unwrap_or(""), text(p, "summary"))?;
+                if kind == Some("disposal")
+                    && let Some(item) = p.get("details").and_then(|d| text(d, "item"))
+                {
                     run(
-                        "UPDATE {s}.retained SET folders = '[]', note = NULL WHERE id = ?1",
-                        args![item],
+                        "UPDATE {s}.retained SET disposal_request = ?2 WHERE id = ?1",
+                        args![item, e.subject],
                     )?;
                 }
             }
+            "approve" | "reject" => {
+                let (status, note) = if e.kind == "approve" {
+                    ("approved", text(p, "comment"))
+                } else {
+                    ("rejected", text(p, "reason"))
+                };
+                run(
+                    "UPDATE {s}.requests SET status = ?2, decided_by = ?3, decided_at = ?4, \
+                 decision_note = ?5 WHERE id = ?1",
+                    args![e.subject, status, e.actor, e.at, note],
+                )?;
+            }
+            "send" => {
+                if let Some(request) = text(p, "request") {
+                    run(
+                        "UPDATE {s}.requests SET used_by = ?2 WHERE id = ?1",
+                        args![request, e.subject],
+                    )?;
+                }
+            }
+            _ => {}
         }
-        _ => {}
+        Ok(())
     }
-    Ok(())
+
+    /// The address book.
+    fn contacts(&self) -> Result<()> {
+        let (e, p) = (self.e, self.p);
+        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+        match e.kind {
+            "contact-add" | "contact-replace" => {
+                run(
+                    "DELETE FROM {s}.contacts WHERE name = ?1",
+                    args![text(p, "name")],
+                )?;
+                run(
+                    "INSERT INTO {s}.contacts(name, key, fingerprint, seq) VALUES (?1, ?2, ?3, ?4)",
+                    args![
+                        text(p, "name"),
+                        text(p, "key"),
+                        text(p, "fingerprint"),
+                        e.seq
+                    ],
+                )?;
+            }
+            "contact-remove" => {
+                run(
+                    "DELETE FROM {s}.contacts WHERE name = ?1",
+                    args![text(p, "name")],
+                )?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The media register: registration and retirement.
+    fn media(&self) -> Result<()> {
+        let (e, p) = (self.e, self.p);
+        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+        match e.kind {
+            "media-add" => {
+                run(
+                    "INSERT INTO {s}.media(id, kind, serial, label, model, owner, location, encrypted, \
+                 status, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'in-stock', ?9)",
+                    args![
+                        e.subject,
+                        text(p, "kind"),
+                        text(p, "serial"),
+                        text(p, "label"),
+                        text(p, "model"),
+                        text(p, "owner"),
+                        text(p, "location"),
+                        p.get("encrypted").and_then(Value::as_bool).unwrap_or(false),
+                        e.at
+                    ],
+                )?;
+            }
+            "media-retire" => {
+                let reason = text(p, "reason");
+                run(
+                    "UPDATE {s}.media SET status = ?2, retired_reason = ?2 WHERE id = ?1",
+                    args![e.subject, reason],
+                )?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Carry-outs: the request, leaving, coming back (and the medium with it).
+    fn carryouts(&self) -> Result<()> {
+        let (e, p) = (self.e, self.p);
+        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+        let set_media = |id: &str, status: MediaStatus| self.set_media(id, status);
+        let (db, schema) = (self.db, self.schema);
+        match e.kind {
+            "carryout-request" => {
+                let summary = format!(
+                    "carry out {} to {}",
+                    text(p, "what").unwrap_or(""),
+                    text(p, "destination").unwrap_or("")
+                );
+                request(db, schema, e, "carryout", Some(&summary))?;
+                run(
+                    "INSERT INTO {s}.carryouts(id, what, reason, destination, return_by, transport, media, \
+                 transfer, personal_data, records, encrypted) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    args![
+                        e.subject,
+                        text(p, "what"),
+                        text(p, "reason"),
+                        text(p, "destination"),
+                        text(p, "return_by"),
+                        text(p, "transport"),
+                        text(p, "media"),
+                        text(p, "transfer"),
+                        p.get("personal_data")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false),
+                        p.get("records").and_then(Value::as_i64),
+                        text(p, "encrypted")
+                    ],
+                )?;
+            }
+            "carryout-out" => {
+                run(
+                    "UPDATE {s}.carryouts SET out_at = ?2, out_by = ?3 WHERE id = ?1",
+                    args![e.subject, e.at, e.actor],
+                )?;
+                if let Some(media) = text(p, "media") {
+                    set_media(media, MediaStatus::Out)?;
+                }
+            }
+            "carryout-return" => {
+                run(
+                    "UPDATE {s}.carryouts SET returned_at = ?2, returned_by = ?3, condition = ?4 \
+                 WHERE id = ?1",
+                    args![e.subject, e.at, e.actor, text(p, "condition")],
+                )?;
+                if let Some(media) = text(p, "media") {
+                    set_media(media, MediaStatus::InStock)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Downloads: the request and the deletion of the copy.
+    fn downloads(&self) -> Result<()> {
+        let (e, p) = (self.e, self.p);
+        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+        let (db, schema) = (self.db, self.schema);
+        match e.kind {
+            "download-request" => {
+                let summary = format!(
+                    "download {} from {}",
+                    text(p, "content").unwrap_or(""),
+                    text(p, "system").unwrap_or("")
+                );
+                request(db, schema, e, "download", Some(&summary))?;
+                run(
+                    "INSERT INTO {s}.downloads(id, content, system) VALUES (?1, ?2, ?3)",
+                    args![e.subject, text(p, "content"), text(p, "system")],
+                )?;
+            }
+            "download-deleted" => {
+                run(
+                    "UPDATE {s}.downloads SET deleted_at = ?2, deleted_by = ?3 WHERE id = ?1",
+                    args![e.subject, e.at, e.actor],
+                )?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Handovers of media and their confirmation (and the medium's status).
+    fn handovers(&self) -> Result<()> {
+        let (e, p) = (self.e, self.p);
+        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+        let set_media = |id: &str, status: MediaStatus| self.set_media(id, status);
+        match e.kind {
+            "handover" => {
+                run(
+                    "INSERT INTO {s}.handovers(id, media, direction, counterparty, purpose, method, \
+                 count, at, by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    args![
+                        e.subject,
+                        text(p, "media"),
+                        text(p, "direction"),
+                        text(p, "counterparty"),
+                        text(p, "purpose"),
+                        text(p, "method"),
+                        p.get("count").and_then(Value::as_i64),
+                        e.at,
+                        e.actor
+                    ],
+                )?;
+                if let Some(media) = text(p, "media") {
+                    let status = if text(p, "direction") == Some("send") {
+                        MediaStatus::Out
+                    } else {
+                        MediaStatus::InStock
+                    };
+                    set_media(media, status)?;
+                }
+            }
+            "handover-confirm" => {
+                run(
+                    "UPDATE {s}.handovers SET confirmed_by = ?2, confirmed_at = ?3 WHERE id = ?1",
+                    args![e.subject, text(p, "by"), e.at],
+                )?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Certificates: issued and signed off.
+    fn certificates(&self) -> Result<()> {
+        let (e, p) = (self.e, self.p);
+        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+        let attachment = self.attachment;
+        let (db, schema) = (self.db, self.schema);
+        match e.kind {
+            "certificate" => certificate(db, schema, e, p, attachment)?,
+            "cert-sign-off" => {
+                run(
+                    "UPDATE {s}.certificates SET body = ?2, signature = ?3, sha256 = ?4 WHERE id = ?1",
+                    args![
+                        e.subject,
+                        attachment.map(|a| a.body.as_str()),
+                        attachment.map(|a| a.signature.as_str()),
+                        text(p, "sha256")
+                    ],
+                )?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A retained item's registration: its row and its files.
+    fn retained(&self) -> Result<()> {
+        let (e, p) = (self.e, self.p);
+        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+        let folders = p.get("folders").cloned().unwrap_or_else(|| json!([]));
+        run(
+            "INSERT INTO {s}.retained(id, class, basis, years, trigger, since, event_date, due, \
+         media, folders, note, added_at, added_by) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            args![
+                e.subject,
+                text(p, "class"),
+                text(p, "basis"),
+                p.get("years").and_then(Value::as_i64),
+                text(p, "trigger"),
+                text(p, "since"),
+                text(p, "event_date"),
+                text(p, "due"),
+                text(p, "media"),
+                folders.to_string(),
+                text(p, "note"),
+                e.at,
+                e.actor
+            ],
+        )?;
+        for file in p
+            .get("files")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            run(
+                "INSERT INTO {s}.retained_files(item, path, size, sha256) VALUES (?1, ?2, ?3, ?4)",
+                args![
+                    e.subject,
+                    text(file, "path"),
+                    file.get("size").and_then(Value::as_i64),
+                    text(file, "sha256")
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Retention after registration: event dates, holds, disposal, erased payloads.
+    fn retention(&self) -> Result<()> {
+        let (e, p) = (self.e, self.p);
+        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+        match e.kind {
+            "retain-event" => {
+                run(
+                    "UPDATE {s}.retained SET event_date = ?2, due = ?3 WHERE id = ?1",
+                    args![e.subject, text(p, "event_date"), text(p, "due")],
+                )?;
+            }
+            "retain-hold" => {
+                run(
+                    "UPDATE {s}.retained SET hold_reason = ?2, held_by = ?3, held_at = ?4 WHERE id = ?1",
+                    args![e.subject, text(p, "reason"), e.actor, e.at],
+                )?;
+            }
+            "retain-release" => {
+                run(
+                    "UPDATE {s}.retained SET hold_reason = NULL, held_by = NULL, held_at = NULL \
+                 WHERE id = ?1",
+                    args![e.subject],
+                )?;
+            }
+            "disposal" => {
+                run(
+                    "UPDATE {s}.retained SET disposed_at = ?2, disposed_by = ?3 WHERE id = ?1",
+                    args![e.subject, e.at, e.actor],
+                )?;
+                if let Some(request) = text(p, "request") {
+                    run(
+                        "UPDATE {s}.requests SET used_by = ?2 WHERE id = ?1",
+                        args![request, e.subject],
+                    )?;
+                }
+                if let Some(medium) = p.get("what").and_then(|w| w.get("media"))
+                    && let Some(id) = text(medium, "id")
+                {
+                    let status = if medium.get("destroyed_by").is_some() {
+                        "destroyed"
+                    } else {
+                        "wiped"
+                    };
+                    run(
+                        "UPDATE {s}.media SET status = ?2, retired_reason = ?2 WHERE id = ?1",
+                        args![id, status],
+                    )?;
+                }
+            }
+            "payloads-erased" => {
+                for item in p
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let item = item.as_str();
+                    run(
+                        "DELETE FROM {s}.retained_files WHERE item = ?1",
+                        args![item],
+                    )?;
+                    // The personal parts of the register row go with the payloads (only
+                    // erasures recorded with their facts, as every erasure now is).
+                    if p.get("facts").is_some() {
+                        run(
+                            "UPDATE {s}.retained SET folders = '[]', note = NULL WHERE id = ?1",
+                            args![item],
+                        )?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 /// Files a request row: requested by the entry's actor, at its time, pending.

@@ -151,6 +151,7 @@ impl FromCell for crate::clock::Timestamp {
     fn from_cell(cell: &Cell) -> std::result::Result<Self, String> {
         let text = String::from_cell(cell)?;
         crate::clock::Timestamp::parse(&text)
+            // The text itself says more than the parser's error.
             .map_err(|_| format!("expected a time, found {text:?}"))
     }
 }
@@ -167,6 +168,7 @@ impl FromCell for i64 {
 impl FromCell for u64 {
     fn from_cell(cell: &Cell) -> std::result::Result<Self, String> {
         let n = i64::from_cell(cell)?;
+        // The value itself says more than the conversion error.
         u64::try_from(n).map_err(|_| format!("expected a count, found {n}"))
     }
 }
@@ -174,6 +176,7 @@ impl FromCell for u64 {
 impl FromCell for u32 {
     fn from_cell(cell: &Cell) -> std::result::Result<Self, String> {
         let n = i64::from_cell(cell)?;
+        // The value itself says more than the conversion error.
         u32::try_from(n).map_err(|_| format!("expected a small count, found {n}"))
     }
 }

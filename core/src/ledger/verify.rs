@@ -67,6 +67,7 @@ impl HeadBlock {
         let station = field("station")?;
         let size = field("size")?
             .parse()
+            // The integer parser's error adds nothing to "not a number".
             .map_err(|_| bad("size is not a number"))?;
         let head = field("head")?;
         let at = field("at")?;

@@ -116,6 +116,7 @@ pub fn parse_capacity(text: &str) -> Result<u64> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
+    // The float parser's error says less than the examples in the message do.
     let number: f64 = number.parse().map_err(|_| bad())?;
     let factor: f64 = match unit.trim().to_ascii_uppercase().as_str() {
         "" | "B" => 1.0,

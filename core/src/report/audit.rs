@@ -87,22 +87,33 @@ impl Station {
 
     /// What needs attention: overdue or never-returned carry-outs, requests pending
     /// over a week, handovers without receipt, media whose whereabouts are unknown,
-    /// failed wipes, wipes that never recorded a result, downloads never marked
-    /// deleted.
+    /// failed wipes, wipes that never recorded a result, backdated retention,
+    /// downloads never marked deleted.
     pub fn audit(&self) -> Result<Vec<Finding>> {
+        let mut findings = Findings(Vec::new());
+        self.audit_carryouts(&mut findings)?;
+        self.audit_requests(&mut findings)?;
+        self.audit_media(&mut findings)?;
+        self.audit_wipes(&mut findings)?;
+        self.audit_retention(&mut findings)?;
+        for d in self.downloads()? {
+            if d.approval == RequestState::Approved && d.deleted_at.is_none() {
+                findings.add(
+                    "download-not-deleted",
+                    &d.id,
+                    format!("{} from {} has no recorded deletion", d.content, d.system),
+                );
+            }
+        }
+        Ok(findings.0)
+    }
+
+    /// Carry-outs out past their return time, and personal data carried unencrypted.
+    fn audit_carryouts(&self, findings: &mut Findings) -> Result<()> {
         let now = Timestamp::now();
-        let week_ago = Timestamp::from(now.utc() - Duration::days(7));
-        let mut findings = Vec::new();
-        let mut add = |kind: &str, id: &dyn std::fmt::Display, detail: String| {
-            findings.push(Finding {
-                kind: kind.into(),
-                id: id.to_string(),
-                detail,
-            });
-        };
         for c in self.carryouts(CarryoutFilter::All)? {
             if c.state == CarryoutState::Out && c.return_by < now {
-                add(
+                findings.add(
                     "overdue-carryout",
                     &c.id,
                     format!(
@@ -112,16 +123,22 @@ impl Station {
                 );
             }
             if c.personal_data && c.encrypted == "no" && c.state != CarryoutState::Rejected {
-                add(
+                findings.add(
                     "unencrypted-carryout",
                     &c.id,
                     format!("{} holds personal data and is not encrypted", c.what),
                 );
             }
         }
+        Ok(())
+    }
+
+    /// Requests waiting for a decision for more than a week.
+    fn audit_requests(&self, findings: &mut Findings) -> Result<()> {
+        let week_ago = Timestamp::from(Timestamp::now().utc() - Duration::days(7));
         for r in self.requests(true)? {
             if r.requested_at < week_ago {
-                add(
+                findings.add(
                     "pending-request",
                     &r.id,
                     format!(
@@ -131,10 +148,16 @@ impl Station {
                 );
             }
         }
+        Ok(())
+    }
+
+    /// Handovers sent without a confirmed receipt, and media marked out that no open
+    /// carry-out or handover explains.
+    fn audit_media(&self, findings: &mut Findings) -> Result<()> {
         let handovers = self.handovers()?;
         for h in &handovers {
             if h.direction == Direction::Send && h.confirmed_at.is_none() {
-                add(
+                findings.add(
                     "unconfirmed-handover",
                     &h.id,
                     format!(
@@ -153,7 +176,7 @@ impl Station {
                     .iter()
                     .any(|h| h.media == m.id && h.direction == Direction::Send);
             if !explained {
-                add(
+                findings.add(
                     "media-whereabouts-unknown",
                     &m.id,
                     format!(
@@ -163,10 +186,15 @@ impl Station {
                 );
             }
         }
+        Ok(())
+    }
+
+    /// Wipes that did not erase, and wipes that never recorded a result.
+    fn audit_wipes(&self, findings: &mut Findings) -> Result<()> {
         for w in self.wipe_rows()? {
             let status = cell(w.get("status"));
             if status != "erased" {
-                add(
+                findings.add(
                     "failed-wipe",
                     &cell(w.get("id")),
                     format!(
@@ -177,6 +205,15 @@ impl Station {
                 );
             }
         }
+        for (seq, detail) in self.unfinished_wipes()? {
+            findings.add("unfinished-wipe", &format!("seq {seq}"), detail);
+        }
+        Ok(())
+    }
+
+    /// Items registered, or given an event date, earlier than their files or this
+    /// station, with the reason recorded.
+    fn audit_retention(&self, findings: &mut Findings) -> Result<()> {
         let mut backdated = self.ledger.entries(&LogFilter {
             kind: Some("retain".into()),
             ..Default::default()
@@ -186,44 +223,40 @@ impl Station {
             ..Default::default()
         })?);
         for e in backdated {
-            if let Some(reason) = e
-                .payload
-                .as_ref()
-                .and_then(|p| p.get("backdate_reason"))
+            let Some(p) = e.payload.as_ref() else {
+                continue;
+            };
+            let Some(reason) = p.get("backdate_reason").and_then(Value::as_str) else {
+                continue;
+            };
+            let since = p
+                .get("event_date")
+                .filter(|d| !d.is_null())
+                .or(p.get("since"))
                 .and_then(Value::as_str)
-            {
-                let since = e
-                    .payload
-                    .as_ref()
-                    .and_then(|p| {
-                        p.get("event_date")
-                            .filter(|d| !d.is_null())
-                            .or(p.get("since"))
-                    })
-                    .and_then(Value::as_str)
-                    .unwrap_or("?");
-                add(
-                    "backdated-retention",
-                    &e.subject,
-                    format!(
-                        "registered by {} with its period starting {since}, earlier than its files or this station: {reason}",
-                        e.actor
-                    ),
-                );
-            }
+                .unwrap_or("?");
+            findings.add(
+                "backdated-retention",
+                &e.subject,
+                format!(
+                    "registered by {} with its period starting {since}, earlier than its files or this station: {reason}",
+                    e.actor
+                ),
+            );
         }
-        for (seq, detail) in self.unfinished_wipes()? {
-            add("unfinished-wipe", &format!("seq {seq}"), detail);
-        }
-        for d in self.downloads()? {
-            if d.approval == RequestState::Approved && d.deleted_at.is_none() {
-                add(
-                    "download-not-deleted",
-                    &d.id,
-                    format!("{} from {} has no recorded deletion", d.content, d.system),
-                );
-            }
-        }
-        Ok(findings)
+        Ok(())
+    }
+}
+
+/// The findings so far.
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn add(&mut self, kind: &str, id: &dyn std::fmt::Display, detail: String) {
+        self.0.push(Finding {
+            kind: kind.into(),
+            id: id.to_string(),
+            detail,
+        });
     }
 }

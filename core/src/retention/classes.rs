@@ -164,7 +164,32 @@ impl Station {
         }
         let basis = one_line(Field::Basis, basis, 500)?;
         let classes = self.classes_by_name()?;
-        let (trigger, like, previous) = match (classes.get(name), like) {
+        let (trigger, like, previous) = self.class_change(&classes, name, years, like)?;
+        let actor = self.actor.name.clone();
+        let payload = json!({
+            "name": name, "years": years, "trigger": trigger, "basis": basis,
+            "like": like, "previous": previous,
+        });
+        self.write(|w| w.append(&actor, "retention-class", "", &payload))?;
+        self.classes_by_name()?
+            .remove(name)
+            .ok_or_else(|| Error::Tampered {
+                seq: 0,
+                problem: format!("the class {name} just recorded is not among the proven entries"),
+            })
+    }
+
+    /// What a change to class `name` keeps of it: the trigger, the class it refines
+    /// and (for an amendment) its previous period and basis; refused when it would
+    /// shorten a class or a class it refines.
+    fn class_change(
+        &self,
+        classes: &BTreeMap<String, FixedClass>,
+        name: &str,
+        years: u32,
+        like: Option<&str>,
+    ) -> Result<(Trigger, Option<String>, Option<Value>)> {
+        Ok(match (classes.get(name), like) {
             (Some(_), Some(_)) => {
                 return Err(Error::ClassBase {
                     name: name.to_owned(),
@@ -215,18 +240,6 @@ impl Station {
                 }
                 (base_class.trigger, Some(base.to_owned()), None)
             }
-        };
-        let actor = self.actor.name.clone();
-        let payload = json!({
-            "name": name, "years": years, "trigger": trigger, "basis": basis,
-            "like": like, "previous": previous,
-        });
-        self.write(|w| w.append(&actor, "retention-class", "", &payload))?;
-        self.classes_by_name()?
-            .remove(name)
-            .ok_or_else(|| Error::Tampered {
-                seq: 0,
-                problem: format!("the class {name} just recorded is not among the proven entries"),
-            })
+        })
     }
 }

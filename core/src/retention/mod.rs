@@ -255,59 +255,47 @@ fn collect_files(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     Ok((files, folders))
 }
 
+/// The start of the period a class counts from: the registration date (or the date
+/// given) for `created` classes, the event date (if already known) for `event` ones.
+/// Returns that start date and the event date.
+fn period_start(class: &FixedClass, new: &NewRetained) -> Result<(NaiveDate, Option<NaiveDate>)> {
+    let parse = |date: &Option<String>| date.as_deref().map(clock::parse_date).transpose();
+    let wrong = |event| Error::WrongTrigger {
+        class: new.class.clone(),
+        event,
+    };
+    match class.trigger {
+        Trigger::Created if new.event_date.is_some() => Err(wrong(false)),
+        Trigger::Created => Ok((parse(&new.since)?.unwrap_or_else(clock::today), None)),
+        Trigger::Event if new.since.is_some() => Err(wrong(true)),
+        Trigger::Event => Ok((clock::today(), parse(&new.event_date)?)),
+    }
+}
+
 impl Station {
     /// Registers files, folders or a medium with a retention class; returns `RT-…`.
+    ///
+    /// The steps: the class and its period (`period_start`), the files with their
+    /// sizes and hashes (`files_to_retain`), a reason when the period starts early
+    /// (`check_backdating`), then the `retain` entry.
     pub fn retain_add(&mut self, new: &NewRetained) -> Result<RecordId> {
         self.actor.require_writer("register items for retention")?;
         let classes = self.classes_by_name()?;
-        let class = classes.get(&new.class).cloned().ok_or_else(|| {
-            let names: Vec<&str> = classes.keys().map(String::as_str).collect();
-            Error::BadValue {
+        let class = classes
+            .get(&new.class)
+            .cloned()
+            .ok_or_else(|| Error::BadValue {
                 field: Field::RetentionClass,
                 value: new.class.clone(),
-                rule: Rule::OneOf(names.iter().map(|n| (*n).to_owned()).collect()),
-            }
-        })?;
+                rule: Rule::OneOf(classes.keys().cloned().collect()),
+            })?;
         if new.paths.is_empty() == new.media.is_none() {
             return Err(Error::BothGiven {
                 first: Field::Files,
                 second: Field::Medium,
             });
         }
-        let today = clock::today();
-        let (since, event_date) = match class.trigger {
-            Trigger::Created => {
-                if new.event_date.is_some() {
-                    return Err(Error::WrongTrigger {
-                        class: new.class.clone(),
-                        event: false,
-                    });
-                }
-                (
-                    new.since
-                        .as_deref()
-                        .map(clock::parse_date)
-                        .transpose()?
-                        .unwrap_or(today),
-                    None,
-                )
-            }
-            Trigger::Event => {
-                if new.since.is_some() {
-                    return Err(Error::WrongTrigger {
-                        class: new.class.clone(),
-                        event: true,
-                    });
-                }
-                (
-                    today,
-                    new.event_date
-                        .as_deref()
-                        .map(clock::parse_date)
-                        .transpose()?,
-                )
-            }
-        };
+        let (since, event_date) = period_start(&class, new)?;
         let start = match class.trigger {
             Trigger::Created => Some(since),
             Trigger::Event => event_date,
@@ -318,68 +306,19 @@ impl Station {
             .as_deref()
             .map(|n| one_line(Field::Note, n, 500))
             .transpose()?;
-        self.refuse_data_home(&new.paths)?;
-        let mut files = Vec::new();
-        let (paths, folders) = collect_files(&new.paths)?;
-        self.refuse_data_home_files(&paths)?;
-        let folders: Vec<String> = folders.iter().map(|f| f.display().to_string()).collect();
-        for path in paths {
-            let (size, sha256) = hash_file(&path)?;
-            let path = path
-                .to_str()
-                .ok_or_else(|| Error::UnsupportedFile {
-                    path: path.clone(),
-                    problem: FileProblem::NotUtf8,
-                })?
-                .to_string();
-            files.push(RetainedFile { path, size, sha256 });
-        }
+        let (files, folders) = self.files_to_retain(&new.paths)?;
         if new.media.is_none() && files.is_empty() {
             return Err(Error::Nothing {
                 what: Nothing::ToRetain,
             });
-        }
-        // A period that starts before the files last changed, or before this station
-        // kept any record, makes an item due early: it needs a reason, kept in the
-        // entry and listed by the audit.
-        let station_began = self
-            .ledger
-            .first_at()?
-            .and_then(|at| clock::parse_stamp(&at).ok())
-            .map(|at| clock::local(at).date_naive());
-        let newest_change = files
-            .iter()
-            .filter_map(|f| fs_err::metadata(&f.path).ok()?.modified().ok())
-            .max()
-            .map(|t| clock::local(chrono::DateTime::<chrono::Utc>::from(t)).date_naive());
-        let mut backdated = Vec::new();
-        if let Some(start) = start {
-            if class.trigger == Trigger::Created
-                && let Some(changed) = newest_change.filter(|c| start < *c)
-            {
-                backdated.push(format!("the files' last change ({changed})"));
-            }
-            if let Some(began) = station_began.filter(|b| start < *b) {
-                backdated.push(format!("this station's first record ({began})"));
-            }
         }
         let backdate_reason = new
             .backdate_reason
             .as_deref()
             .map(|r| one_line(Field::BackdateReason, r, 500))
             .transpose()?;
-        if !backdated.is_empty() && backdate_reason.is_none() {
-            return Err(Error::NotAllowed {
-                actor: self.actor.name.clone(),
-                action: format!(
-                    "register items of class {} from {}",
-                    new.class,
-                    start.map(|s| s.to_string()).unwrap_or_default()
-                ),
-                reason: Box::new(Denial::Backdated {
-                    before: backdated.join(" and "),
-                }),
-            });
+        if backdate_reason.is_none() {
+            self.check_backdating(&class, &new.class, start, &files)?;
         }
         let actor = self.actor.name.clone();
         let new = new.clone();
@@ -401,6 +340,72 @@ impl Station {
                 }),
             )?;
             Ok(id)
+        })
+    }
+
+    /// Every file under `paths` with its size and SHA-256, and the folders named;
+    /// nothing of the data home.
+    fn files_to_retain(&self, paths: &[PathBuf]) -> Result<(Vec<RetainedFile>, Vec<String>)> {
+        self.refuse_data_home(paths)?;
+        let (paths, folders) = collect_files(paths)?;
+        self.refuse_data_home_files(&paths)?;
+        let mut files = Vec::new();
+        for path in paths {
+            let (size, sha256) = hash_file(&path)?;
+            let path = path
+                .to_str()
+                .ok_or_else(|| Error::UnsupportedFile {
+                    path: path.clone(),
+                    problem: FileProblem::NotUtf8,
+                })?
+                .to_string();
+            files.push(RetainedFile { path, size, sha256 });
+        }
+        let folders = folders.iter().map(|f| f.display().to_string()).collect();
+        Ok((files, folders))
+    }
+
+    /// Refuses a period that starts before the files last changed, or before this
+    /// station kept any record, unless a reason is given: it makes the item due
+    /// early, so the reason is kept in the entry and listed by the audit.
+    fn check_backdating(
+        &self,
+        class: &FixedClass,
+        name: &str,
+        start: Option<NaiveDate>,
+        files: &[RetainedFile],
+    ) -> Result<()> {
+        let Some(start) = start else {
+            return Ok(());
+        };
+        let station_began = self
+            .ledger
+            .first_at()?
+            .and_then(|at| clock::parse_stamp(&at).ok())
+            .map(|at| clock::local(at).date_naive());
+        let newest_change = files
+            .iter()
+            .filter_map(|f| fs_err::metadata(&f.path).ok()?.modified().ok())
+            .max()
+            .map(|t| clock::local(chrono::DateTime::<chrono::Utc>::from(t)).date_naive());
+        let mut backdated = Vec::new();
+        if class.trigger == Trigger::Created
+            && let Some(changed) = newest_change.filter(|c| start < *c)
+        {
+            backdated.push(format!("the files' last change ({changed})"));
+        }
+        if let Some(began) = station_began.filter(|b| start < *b) {
+            backdated.push(format!("this station's first record ({began})"));
+        }
+        if backdated.is_empty() {
+            return Ok(());
+        }
+        Err(Error::NotAllowed {
+            actor: self.actor.name.clone(),
+            action: format!("register items of class {name} from {start}"),
+            reason: Box::new(Denial::Backdated {
+                before: backdated.join(" and "),
+            }),
         })
     }
 

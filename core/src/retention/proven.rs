@@ -18,8 +18,36 @@ pub(super) fn authentic_item_in(w: &Writer<'_>, id: &RecordId) -> Result<Retaine
     let row = load_in(w, id)?;
     let row_files = files_of(w.db(), id.as_str())?;
     let mut prover = w.prover();
+    let item = fold_entries(prover.about(id.as_str())?, id, &row);
+    let Some(mut item) = item else {
+        return Err(Error::ProjectionsDiffer {
+            rows: vec![crate::ledger::RowMismatch {
+                table: "retained".into(),
+                key: id.to_string(),
+                problem: "the row is in the table but no entry registered it".into(),
+            }],
+        });
+    };
+    if item.disposed_at.is_none() {
+        item.disposal_request = disposal_request_in(w, &mut prover, id)?;
+    } else {
+        item.disposal_request = row.disposal_request.clone();
+    }
+    compare_with_row(id, &row, &row_files, &item)?;
+    item.status = status_of(&item, &clock::today().to_string());
+    Ok(item)
+}
+
+/// The item as its entries make it (registration, event date, holds, disposal), or
+/// none when no entry registered it; `row` stands in for a registration whose payload
+/// was erased after disposal.
+fn fold_entries(
+    entries: Vec<crate::ledger::Entry>,
+    id: &RecordId,
+    row: &Retained,
+) -> Option<Retained> {
     let mut item: Option<Retained> = None;
-    for e in prover.about(id.as_str())? {
+    for e in entries {
         let text = |key: &str| prove::field(&e, key).map(str::to_owned);
         match (e.kind.as_str(), item.as_mut()) {
             ("retain", _) => {
@@ -84,20 +112,17 @@ pub(super) fn authentic_item_in(w: &Writer<'_>, id: &RecordId) -> Result<Retaine
             _ => {}
         }
     }
-    let Some(mut item) = item else {
-        return Err(Error::ProjectionsDiffer {
-            rows: vec![crate::ledger::RowMismatch {
-                table: "retained".into(),
-                key: id.to_string(),
-                problem: "the row is in the table but no entry registered it".into(),
-            }],
-        });
-    };
-    if item.disposed_at.is_none() {
-        item.disposal_request = disposal_request_in(w, &mut prover, id)?;
-    } else {
-        item.disposal_request = row.disposal_request.clone();
-    }
+    item
+}
+
+/// Refuses the item as tampering when the `retained` row or its files say otherwise
+/// than the entries.
+fn compare_with_row(
+    id: &RecordId,
+    row: &Retained,
+    row_files: &[RetainedFile],
+    item: &Retained,
+) -> Result<()> {
     let s = |v: &str| Some(v.to_owned());
     let listing = |files: &[RetainedFile]| {
         let mut lines: Vec<String> = files
@@ -146,7 +171,7 @@ pub(super) fn authentic_item_in(w: &Writer<'_>, id: &RecordId) -> Result<Retaine
                 if item.disposed_at.is_some() {
                     None
                 } else {
-                    listing(&row_files)
+                    listing(row_files)
                 },
                 if item.disposed_at.is_some() {
                     None
@@ -156,8 +181,7 @@ pub(super) fn authentic_item_in(w: &Writer<'_>, id: &RecordId) -> Result<Retaine
             ),
         ],
     )?;
-    item.status = status_of(&item, &clock::today().to_string());
-    Ok(item)
+    Ok(())
 }
 
 /// The latest disposal request filed for item `id`, from the proven entries.

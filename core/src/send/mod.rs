@@ -95,26 +95,14 @@ pub struct ReceiveOptions {
 impl Station {
     /// Encrypts files for a recipient and records the transfer (`TX-…`). Everything is
     /// checked before anything is written; if recording fails, the output is removed.
+    ///
+    /// The steps: whose keys (`recipients_for`), the passphrase rules, the approval
+    /// policy (`send_request`), the encryption, then the `send` entry (`record_send`).
     pub fn send(&mut self, options: SendOptions, progress: &dyn Progress) -> Result<SendOutcome> {
         self.actor.require_writer("send personal data")?;
         let to = one_line(Field::Recipient, &options.to, 200)?;
         let password_via = options.password_via;
-
-        let mut recipients: Vec<Recipient> = Vec::new();
-        for key in &options.recipients {
-            recipients.push(seal::recipients::parse_recipient(key, "the keys given")?);
-        }
-        for file in &options.recipients_files {
-            recipients.extend(seal::recipients::parse_recipients_file(file)?);
-        }
-        if recipients.is_empty()
-            && let Some(contact) = self.contact(&to)?
-        {
-            recipients.push(seal::recipients::parse_recipient(
-                &contact.key,
-                &format!("contact {to}"),
-            )?);
-        }
+        let recipients = self.recipients_for(&options, &to)?;
         let passphrase_mode = recipients.is_empty();
         if passphrase_mode {
             if password_via.is_none() {
@@ -126,38 +114,7 @@ impl Station {
         } else if password_via.is_some() {
             return Err(Error::NoPassphrase { to });
         }
-
-        let policy = self.config.send.approval;
-        let request = match (policy, &options.request) {
-            (SendApproval::Required, None) => {
-                return Err(Error::NotAllowed {
-                    actor: self.actor.name.clone(),
-                    action: "send personal data".into(),
-                    reason: Box::new(Denial::ApprovalRequired),
-                });
-            }
-            (_, Some(id)) => Some(id.clone()),
-            (SendApproval::None, None) => None,
-        };
-        if let Some(id) = &request {
-            // Checked now so that nothing is encrypted for an unapproved request; checked
-            // again when recording, in the same transaction that uses it.
-            let actor = self.actor.name.clone();
-            self.write(|w| {
-                let r = requests::require_approved(w, id, RequestKind::Send, "send personal data")?;
-                if r.requester != actor {
-                    return Err(Error::NotAllowed {
-                        actor: actor.clone(),
-                        action: "send personal data".into(),
-                        reason: Box::new(Denial::RequestedByOther {
-                            request: id.to_string(),
-                            requester: r.requester,
-                        }),
-                    });
-                }
-                Ok(())
-            })?;
-        }
+        let request = self.send_request(options.request.as_ref())?;
 
         // While it runs, the data home knows where a killed send would leave its
         // temporary output (`custody doctor` looks there).
@@ -181,10 +138,89 @@ impl Station {
             },
             progress,
         )?;
+        let id = match self.record_send(&to, password_via, request.as_ref(), &report) {
+            Ok(id) => id,
+            Err(e) => {
+                // Nothing unrecorded leaves the station.
+                let _ = std::fs::remove_file(&report.output);
+                return Err(e);
+            }
+        };
+        Ok(SendOutcome {
+            id,
+            recipient: to,
+            password_via,
+            report,
+            passphrase,
+        })
+    }
 
+    /// The public keys to encrypt to: those given, those in recipients files, else the
+    /// contact's key from the address book; none means passphrase mode.
+    fn recipients_for(&self, options: &SendOptions, to: &str) -> Result<Vec<Recipient>> {
+        let mut recipients: Vec<Recipient> = Vec::new();
+        for key in &options.recipients {
+            recipients.push(seal::recipients::parse_recipient(key, "the keys given")?);
+        }
+        for file in &options.recipients_files {
+            recipients.extend(seal::recipients::parse_recipients_file(file)?);
+        }
+        if recipients.is_empty()
+            && let Some(contact) = self.contact(to)?
+        {
+            recipients.push(seal::recipients::parse_recipient(
+                &contact.key,
+                &format!("contact {to}"),
+            )?);
+        }
+        Ok(recipients)
+    }
+
+    /// The approved request this send uses, as the station's policy requires: checked
+    /// now so that nothing is encrypted for an unapproved request (and again when
+    /// recording, in the transaction that uses it).
+    fn send_request(&mut self, given: Option<&RecordId>) -> Result<Option<RecordId>> {
+        let request = match (self.config.send.approval, given) {
+            (SendApproval::Required, None) => {
+                return Err(Error::NotAllowed {
+                    actor: self.actor.name.clone(),
+                    action: "send personal data".into(),
+                    reason: Box::new(Denial::ApprovalRequired),
+                });
+            }
+            (_, Some(id)) => id.clone(),
+            (SendApproval::None, None) => return Ok(None),
+        };
         let actor = self.actor.name.clone();
-        let recorded = self.write(|w| {
-            if let Some(id) = &request {
+        self.write(|w| {
+            let r =
+                requests::require_approved(w, &request, RequestKind::Send, "send personal data")?;
+            if r.requester != actor {
+                return Err(Error::NotAllowed {
+                    actor: actor.clone(),
+                    action: "send personal data".into(),
+                    reason: Box::new(Denial::RequestedByOther {
+                        request: request.to_string(),
+                        requester: r.requester,
+                    }),
+                });
+            }
+            Ok(())
+        })?;
+        Ok(Some(request))
+    }
+
+    /// The `send` entry (`TX-…`), using the approval in the same transaction.
+    fn record_send(
+        &mut self,
+        to: &str,
+        password_via: Option<PasswordChannel>,
+        request: Option<&RecordId>,
+        report: &SendReport,
+    ) -> Result<RecordId> {
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            if let Some(id) = request {
                 requests::require_approved(w, id, RequestKind::Send, "send personal data")?;
             }
             let (id, _) = w.create_record(
@@ -208,21 +244,6 @@ impl Station {
                 }),
             )?;
             Ok(id)
-        });
-        let id = match recorded {
-            Ok(id) => id,
-            Err(e) => {
-                // Nothing unrecorded leaves the station.
-                let _ = std::fs::remove_file(&report.output);
-                return Err(e);
-            }
-        };
-        Ok(SendOutcome {
-            id,
-            recipient: to,
-            password_via,
-            report,
-            passphrase,
         })
     }
 

@@ -289,17 +289,7 @@ fn compare_table(
     key_columns: &str,
     unrebuildable: &BTreeSet<String>,
 ) -> Result<Vec<RowMismatch>> {
-    let columns: Vec<String> = {
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT name FROM pragma_table_info('{table}', 'main')"
-            ))
-            .map_err(sql)?;
-        stmt.query_map([], |r| r.get(0))
-            .map_err(sql)?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(sql)?
-    };
+    let columns = columns_of(conn, table)?;
     let keys: Vec<&str> = key_columns.split(", ").collect();
     let key_of = |values: &[Value]| -> String {
         keys.iter()
@@ -311,34 +301,8 @@ fn compare_table(
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let read = |from: &str, other: &str| -> Result<Vec<Vec<Value>>> {
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT * FROM {from}.{table} EXCEPT SELECT * FROM {other}.{table}"
-            ))
-            .map_err(sql)?;
-        let n = columns.len();
-        let rows = stmt
-            .query_map([], |r| {
-                (0..n)
-                    .map(|i| {
-                        Ok(match r.get_ref(i)? {
-                            rusqlite::types::ValueRef::Null => Value::Null,
-                            rusqlite::types::ValueRef::Integer(v) => Value::from(v),
-                            rusqlite::types::ValueRef::Real(v) => Value::from(v),
-                            rusqlite::types::ValueRef::Text(t)
-                            | rusqlite::types::ValueRef::Blob(t) => {
-                                Value::String(String::from_utf8_lossy(t).into_owned())
-                            }
-                        })
-                    })
-                    .collect::<rusqlite::Result<Vec<Value>>>()
-            })
-            .map_err(sql)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(sql)
-    };
-    let in_file = read("main", "rebuilt")?;
-    let from_entries = read("rebuilt", "main")?;
+    let in_file = rows_except(conn, table, "main", "rebuilt", columns.len())?;
+    let from_entries = rows_except(conn, table, "rebuilt", "main", columns.len())?;
     let skip = |row: &[Value]| -> bool {
         // Rows of items erased before erasures kept facts cannot be rebuilt.
         !unrebuildable.is_empty()
@@ -346,53 +310,87 @@ fn compare_table(
                 .iter()
                 .any(|v| v.as_str().is_some_and(|s| unrebuildable.contains(s)))
     };
+    let mismatch = |key: String, problem: String| RowMismatch {
+        table: table.to_owned(),
+        key,
+        problem,
+    };
     let mut out = Vec::new();
-    for row in &in_file {
-        if skip(row) {
-            continue;
-        }
+    for row in in_file.iter().filter(|r| !skip(r)) {
         let key = key_of(row);
-        match from_entries.iter().find(|other| key_of(other) == key) {
-            Some(other) => {
-                let differences: Vec<String> = columns
-                    .iter()
-                    .zip(row.iter().zip(other))
-                    .filter(|(_, (a, b))| a != b)
-                    .map(|(c, (a, b))| {
-                        format!(
-                            "{c} is {} in the table but {} by the ledger",
-                            show(a),
-                            show(b)
-                        )
-                    })
-                    .collect();
-                out.push(RowMismatch {
-                    table: table.to_owned(),
-                    key,
-                    problem: differences.join("; "),
-                });
-            }
-            None => out.push(RowMismatch {
-                table: table.to_owned(),
-                key,
-                problem: "the row is in the table but no entry made it".into(),
-            }),
-        }
+        let problem = match from_entries.iter().find(|other| key_of(other) == key) {
+            Some(other) => columns
+                .iter()
+                .zip(row.iter().zip(other))
+                .filter(|(_, (a, b))| a != b)
+                .map(|(c, (a, b))| {
+                    format!(
+                        "{c} is {} in the table but {} by the ledger",
+                        show(a),
+                        show(b)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            None => "the row is in the table but no entry made it".into(),
+        };
+        out.push(mismatch(key, problem));
     }
-    for row in &from_entries {
-        if skip(row) {
-            continue;
-        }
+    for row in from_entries.iter().filter(|r| !skip(r)) {
         let key = key_of(row);
         if !in_file.iter().any(|other| key_of(other) == key) {
-            out.push(RowMismatch {
-                table: table.to_owned(),
+            out.push(mismatch(
                 key,
-                problem: "the entries make this row but the table lacks it".into(),
-            });
+                "the entries make this row but the table lacks it".into(),
+            ));
         }
     }
     Ok(out)
+}
+
+/// The column names of `table`, in order.
+fn columns_of(conn: &Connection, table: &str) -> Result<Vec<String>> {
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT name FROM pragma_table_info('{table}', 'main')"
+        ))
+        .map_err(sql)?;
+    stmt.query_map([], |r| r.get(0))
+        .map_err(sql)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(sql)
+}
+
+/// The rows of `table` in schema `from` that schema `other` lacks, as JSON values.
+fn rows_except(
+    conn: &Connection,
+    table: &str,
+    from: &str,
+    other: &str,
+    width: usize,
+) -> Result<Vec<Vec<Value>>> {
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT * FROM {from}.{table} EXCEPT SELECT * FROM {other}.{table}"
+        ))
+        .map_err(sql)?;
+    let rows = stmt
+        .query_map([], |r| {
+            (0..width)
+                .map(|i| {
+                    Ok(match r.get_ref(i)? {
+                        rusqlite::types::ValueRef::Null => Value::Null,
+                        rusqlite::types::ValueRef::Integer(v) => Value::from(v),
+                        rusqlite::types::ValueRef::Real(v) => Value::from(v),
+                        rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                            Value::String(String::from_utf8_lossy(t).into_owned())
+                        }
+                    })
+                })
+                .collect::<rusqlite::Result<Vec<Value>>>()
+        })
+        .map_err(sql)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(sql)
 }
 
 fn show(value: &Value) -> String {

@@ -120,6 +120,7 @@ impl<'f> OutputFile<'f> {
             len,
             offset: self.offset,
         })
+        // A send fails only when the disk thread has stopped; `gone` finds out why.
         .map_err(|_| gone())
     }
 
@@ -177,6 +178,7 @@ impl Write for OutputFile<'_> {
         if self.current.is_none() {
             // Blocks until the disk thread hands a buffer back; fails if it stopped.
             let buf = self.pool.recv();
+            // The channel's error says only that it closed; the thread's own error is why.
             self.current = Some(buf.map_err(|_| self.stop().err().unwrap_or_else(gone))?);
         }
         let n = data.len().min(CHUNK - self.filled);

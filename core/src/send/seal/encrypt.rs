@@ -434,6 +434,7 @@ fn top_name(path: &Path) -> Result<String, Error> {
             .to_owned(),
     };
     name.into_string()
+        // The error only hands the name back; the message says what is wrong with it.
         .map_err(|_| unsupported(path, "the name is not valid UTF-8"))
 }
 

@@ -8,7 +8,7 @@
 //! comes out of the thread's result.
 
 use std::collections::HashSet;
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::thread::{Scope, ScopedJoinHandle};
@@ -74,6 +74,7 @@ impl Extractor {
         if super::leftover::stopped() {
             return Err(Stopped);
         }
+        // A send fails only when the extractor has stopped, which it reports itself.
         self.tx.send(op).map_err(|_| Stopped)
     }
 
@@ -112,6 +113,56 @@ struct Open {
     mode: Option<u32>,
 }
 
+impl Open {
+    /// Creates the file; a name already taken means the archive holds it twice.
+    fn create(
+        rel: String,
+        dest: PathBuf,
+        mtime: Option<u64>,
+        mode: Option<u32>,
+    ) -> Result<Open, Error> {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&dest)
+            .map_err(clash(&rel, "the path appears twice", &dest))?;
+        Ok(Open {
+            rel,
+            dest,
+            file,
+            hasher: Sha256::new(),
+            size: 0,
+            mtime,
+            mode,
+        })
+    }
+
+    /// Sets the archive's time and (safe) permissions; returns the file's digest.
+    fn close(self, umask: u32) -> Result<FileDigest, Error> {
+        if let Some(mtime) = self.mtime {
+            // A time the file system cannot store is not worth failing the open for.
+            let _ = self
+                .file
+                .set_modified(UNIX_EPOCH + Duration::from_secs(mtime));
+        }
+        #[cfg(unix)]
+        if let Some(mode) = self.mode {
+            use std::os::unix::fs::PermissionsExt;
+            // Only permission bits, as the umask allows; the owner keeps read and
+            // write access. (A 06777 entry once became a world-writable file.)
+            let perms = std::fs::Permissions::from_mode(file_mode(mode, umask));
+            self.file
+                .set_permissions(perms)
+                .map_err(Error::io(&self.dest))?;
+        }
+        Ok(FileDigest {
+            path: self.rel,
+            size: self.size,
+            sha256: hex::encode(self.hasher.finalize()),
+        })
+    }
+}
+
 fn unsafe_entry(rel: &str, reason: &str) -> Error {
     Error::UnsafeEntry {
         entry: rel.to_owned(),
@@ -119,12 +170,31 @@ fn unsafe_entry(rel: &str, reason: &str) -> Error {
     }
 }
 
+/// For a folder or link that cannot be made: a name already taken in the output (the
+/// archive's entries clash) is the archive's fault; anything else (a full disk, no
+/// permission) is the file system's, reported with its path and cause.
+fn clash<'a>(
+    rel: &'a str,
+    reason: &'a str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> Error + 'a {
+    move |e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory => {
+            unsafe_entry(rel, reason)
+        }
+        _ => Error::io(path)(e),
+    }
+}
+
 fn make_parent(made: &mut HashSet<PathBuf>, dest: &Path, rel: &str) -> Result<(), Error> {
     if let Some(parent) = dest.parent()
         && !made.contains(parent)
     {
-        std::fs::create_dir_all(parent)
-            .map_err(|_| unsafe_entry(rel, "its folder clashes with a file"))?;
+        std::fs::create_dir_all(parent).map_err(clash(
+            rel,
+            "its folder clashes with a file",
+            parent,
+        ))?;
         made.insert(parent.to_path_buf());
     }
     Ok(())
@@ -166,29 +236,7 @@ fn run(rx: Receiver<Op>, pool: Sender<Vec<u8>>) -> Result<Vec<FileDigest>, Error
                 mode,
             } => {
                 make_parent(&mut made, &dest, &rel)?;
-                let file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&dest)
-                    .map_err(|e| {
-                        if e.kind() == io::ErrorKind::AlreadyExists {
-                            unsafe_entry(&rel, "the path appears twice")
-                        } else {
-                            Error::Io {
-                                path: dest.clone(),
-                                source: e,
-                            }
-                        }
-                    })?;
-                open = Some(Open {
-                    rel,
-                    dest,
-                    file,
-                    hasher: Sha256::new(),
-                    size: 0,
-                    mtime,
-                    mode,
-                });
+                open = Some(Open::create(rel, dest, mtime, mode)?);
             }
             Op::Data(buf, len) => {
                 let current = open.as_mut().expect("Data follows File");
@@ -204,31 +252,15 @@ fn run(rx: Receiver<Op>, pool: Sender<Vec<u8>>) -> Result<Vec<FileDigest>, Error
             }
             Op::Close => {
                 let done = open.take().expect("Close follows File");
-                if let Some(mtime) = done.mtime {
-                    let _ = done
-                        .file
-                        .set_modified(UNIX_EPOCH + Duration::from_secs(mtime));
-                }
-                #[cfg(unix)]
-                if let Some(mode) = done.mode {
-                    use std::os::unix::fs::PermissionsExt;
-                    // Only permission bits, as the umask allows; the owner keeps read and
-                    // write access. (A 06777 entry once became a world-writable file.)
-                    let perms = std::fs::Permissions::from_mode(file_mode(mode, umask));
-                    done.file
-                        .set_permissions(perms)
-                        .map_err(Error::io(&done.dest))?;
-                }
-                files.push(FileDigest {
-                    path: done.rel,
-                    size: done.size,
-                    sha256: hex::encode(done.hasher.finalize()),
-                });
+                files.push(done.close(umask)?);
             }
             Op::Dir { rel, dest } => {
                 if !made.contains(&dest) {
-                    std::fs::create_dir_all(&dest)
-                        .map_err(|_| unsafe_entry(&rel, "the folder clashes with a file"))?;
+                    std::fs::create_dir_all(&dest).map_err(clash(
+                        &rel,
+                        "the folder clashes with a file",
+                        &dest,
+                    ))?;
                     made.insert(dest);
                 }
             }
@@ -239,8 +271,11 @@ fn run(rx: Receiver<Op>, pool: Sender<Vec<u8>>) -> Result<Vec<FileDigest>, Error
                 index,
             } => {
                 make_parent(&mut made, &dest, &rel)?;
-                std::fs::hard_link(&target, &dest)
-                    .map_err(|_| unsafe_entry(&rel, "the path appears twice"))?;
+                std::fs::hard_link(&target, &dest).map_err(clash(
+                    &rel,
+                    "the path appears twice",
+                    &dest,
+                ))?;
                 let digest = FileDigest {
                     path: rel,
                     ..files[index].clone()

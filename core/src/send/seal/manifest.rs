@@ -34,6 +34,7 @@ pub(crate) fn parse(text: &[u8]) -> Result<BTreeMap<String, String>, Error> {
         entry: MANIFEST_NAME.to_owned(),
         reason,
     };
+    // The byte offset of the bad UTF-8 adds nothing a person can use.
     let text = std::str::from_utf8(text).map_err(|_| bad("not UTF-8 text".to_owned()))?;
     if !text.is_empty() && !text.ends_with('\n') {
         return Err(bad("the last line does not end in a line feed".to_owned()));

@@ -249,6 +249,7 @@ pub fn read_passphrase_file(path: &Path) -> Result<SecretString, Error> {
         return Err(bad("passphrase file is larger than 16 MiB"));
     }
     let bytes = Zeroizing::new(fs_err::read(path).map_err(Error::io(path))?);
+    // Where the bytes stop being UTF-8 would show part of the secret; it is not said.
     let text = std::str::from_utf8(&bytes).map_err(|_| bad("passphrase file is not UTF-8"))?;
     let line = text.lines().next().unwrap_or_default();
     if line.is_empty() {
@@ -280,9 +281,11 @@ fn load_identities(paths: &[PathBuf]) -> Result<(Identities, Vec<String>), Error
         let bytes = Zeroizing::new(fs_err::read(path).map_err(Error::io(path))?);
         if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
             let identity = age::ssh::Identity::from_buffer(&bytes[..], None)
+                // age's SSH key errors say no more than this, and may quote the key.
                 .map_err(|_| bad("not a valid OpenSSH private key".to_owned()))?;
             match identity {
                 age::ssh::Identity::Unencrypted(_) => {
+                    // The conversion fails only for a key type age cannot encrypt to.
                     let recipient =
                         age::ssh::Recipient::try_from(identity.clone()).map_err(|_| {
                             bad("cannot derive the public key of this ssh key".to_owned())
@@ -308,6 +311,7 @@ fn load_identities(paths: &[PathBuf]) -> Result<(Identities, Vec<String>), Error
                 age::IdentityFile::from_buffer(&bytes[..]).map_err(|e| bad(e.to_string()))?;
             let mut publics = Vec::new();
             file.write_recipients_file(&mut publics)
+                // Writing recipients fails only for a file without identities.
                 .map_err(|_| bad("file contains no identities".to_owned()))?;
             for line in String::from_utf8_lossy(&publics).lines() {
                 keys.push(public(line)?);
@@ -576,6 +580,7 @@ fn safe_path(raw: &[u8]) -> Result<String, Error> {
         entry: shown.clone(),
         reason: reason.to_owned(),
     };
+    // The byte offset of the bad UTF-8 adds nothing to the entry's shown name.
     let text = std::str::from_utf8(raw).map_err(|_| unsafe_entry("name is not UTF-8"))?;
     if text.starts_with('/') {
         return Err(unsafe_entry("absolute path"));
@@ -724,6 +729,9 @@ impl From<extract::Stopped> for Parse {
 
 /// Reads every tar entry, refuses the unsafe ones, keeps the manifest, and hands the rest
 /// to the writing thread. Returns the manifest, if there was one.
+///
+/// Long on purpose: one loop over the archive with every entry type's checks side by
+/// side, so that no kind of entry can reach the writer without its check.
 fn parse_entries(
     archive: &mut tar::Archive<impl Read>,
     root: &Path,
@@ -763,38 +771,10 @@ fn parse_entries(
                 if manifest.is_some() {
                     return Err(unsafe_entry("the manifest appears twice").into());
                 }
-                let mut text = Vec::new();
-                (&mut entry)
-                    .take(manifest::MANIFEST_LIMIT + 1)
-                    .read_to_end(&mut text)
-                    .map_err(|e| payload.archive_error(e))?;
-                if text.len() as u64 > manifest::MANIFEST_LIMIT {
-                    return Err(unsafe_entry("the manifest is too large").into());
-                }
-                manifest = Some(manifest::parse(&text)?);
+                manifest = Some(read_manifest(&mut entry, payload)?);
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
-                let header = entry.header();
-                extractor.send(extract::Op::File {
-                    rel: rel.clone(),
-                    dest: dest.clone(),
-                    mtime: header.mtime().ok(),
-                    mode: header.mode().ok(),
-                })?;
-                let mut left = entry.size();
-                while left > 0 {
-                    let want = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
-                    let mut buf = extractor.buffer(want);
-                    let n = pipe::read_full(&mut entry, &mut buf[..want])
-                        .map_err(|e| payload.error(e, &dest))?;
-                    if n == 0 {
-                        break;
-                    }
-                    left -= n as u64;
-                    extractor.send(extract::Op::Data(buf, n))?;
-                }
-                // A short entry is the tar reader's to report, at the next entry.
-                extractor.send(extract::Op::Close)?;
+                send_file(&mut entry, extractor, &rel, dest, payload)?;
                 regular.insert(rel, digests);
                 digests += 1;
             }
@@ -806,6 +786,7 @@ fn parse_entries(
                     .link_name_bytes()
                     .ok_or_else(|| unsafe_entry("hard link without a target"))?;
                 let target = safe_path(&target)
+                    // Every way safe_path refuses a link target means it leaves the archive.
                     .map_err(|_| unsafe_entry("hard link points outside the archive"))?;
                 let Some(&index) = regular.get(&target) else {
                     return Err(unsafe_entry(
@@ -835,6 +816,58 @@ fn parse_entries(
         }
     }
     Ok(manifest)
+}
+
+/// The manifest entry's text, parsed; refused when larger than any manifest custody
+/// writes.
+fn read_manifest(
+    entry: &mut tar::Entry<'_, impl Read>,
+    payload: &Payload<'_>,
+) -> Result<BTreeMap<String, String>, Parse> {
+    let mut text = Vec::new();
+    entry
+        .take(manifest::MANIFEST_LIMIT + 1)
+        .read_to_end(&mut text)
+        .map_err(|e| payload.archive_error(e))?;
+    if text.len() as u64 > manifest::MANIFEST_LIMIT {
+        return Err(Error::UnsafeEntry {
+            entry: MANIFEST_NAME.to_owned(),
+            reason: "the manifest is too large".to_owned(),
+        }
+        .into());
+    }
+    Ok(manifest::parse(&text)?)
+}
+
+/// Hands a regular file's bytes to the writing thread, chunk by chunk.
+fn send_file(
+    entry: &mut tar::Entry<'_, impl Read>,
+    extractor: &extract::Extractor,
+    rel: &str,
+    dest: PathBuf,
+    payload: &Payload<'_>,
+) -> Result<(), Parse> {
+    let header = entry.header();
+    extractor.send(extract::Op::File {
+        rel: rel.to_owned(),
+        dest: dest.clone(),
+        mtime: header.mtime().ok(),
+        mode: header.mode().ok(),
+    })?;
+    let mut left = entry.size();
+    while left > 0 {
+        let want = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
+        let mut buf = extractor.buffer(want);
+        let n = pipe::read_full(entry, &mut buf[..want]).map_err(|e| payload.error(e, &dest))?;
+        if n == 0 {
+            break;
+        }
+        left -= n as u64;
+        extractor.send(extract::Op::Data(buf, n))?;
+    }
+    // A short entry is the tar reader's to report, at the next entry.
+    extractor.send(extract::Op::Close)?;
+    Ok(())
 }
 
 /// Records every prefix of `rel` by its NFC form; returns an earlier, differently

@@ -58,6 +58,7 @@ impl ChunkWriter {
             .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
         next.clear();
         let full = std::mem::replace(&mut self.buf, next);
+        // A send fails only when the writer thread has stopped; `gone` finds out why.
         self.tx.send(full).map_err(|_| gone())
     }
 

@@ -121,6 +121,7 @@ pub fn parse_recipients_file(path: &Path) -> Result<Vec<Recipient>, Error> {
         });
     }
     let bytes = fs_err::read(path).map_err(Error::io(path))?;
+    // Where the bytes stop being UTF-8 adds nothing to naming the file.
     let text = String::from_utf8(bytes).map_err(|_| Error::InvalidRecipient {
         origin: path.display().to_string(),
         reason: "file is not UTF-8 text".to_owned(),
