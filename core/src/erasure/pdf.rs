@@ -220,6 +220,19 @@ fn tr(lang: Lang, ja: &str, en: &str) -> String {
     }
 }
 
+/// The ledger entry that recorded the certificate's subject, and its hash.
+fn ledger_row(doc: &Value, lang: Lang) -> (String, String) {
+    (
+        tr(lang, "台帳", "Ledger"),
+        format!(
+            "{} {} / {}",
+            tr(lang, "記録番号", "entry"),
+            s(at(doc, "ledger.seq")),
+            s(at(doc, "ledger.hash"))
+        ),
+    )
+}
+
 /// The serial number and where it came from.
 fn serial_line(doc: &Value, lang: Lang) -> String {
     format!(
@@ -423,15 +436,7 @@ fn erasure_sections(doc: &Value, lang: Lang) -> Vec<Section> {
             title: t("結果", "Result"),
             rows: vec![
                 (t("消去後の処置", "Destination"), s(at(doc, "destination"))),
-                (
-                    t("台帳", "Ledger"),
-                    format!(
-                        "{} {} / {}",
-                        t("記録番号", "entry"),
-                        s(at(doc, "ledger.seq")),
-                        s(at(doc, "ledger.hash"))
-                    ),
-                ),
+                ledger_row(doc, lang),
                 (t("確認者", "Validated by"), validator_line(doc, lang)),
             ],
         },
@@ -531,15 +536,7 @@ fn disposal_section(doc: &Value, lang: Lang) -> Section {
                 t("廃棄日時", "Disposed at"),
                 when(at(doc, "disposed_at").as_str().unwrap_or(""), lang),
             ),
-            (
-                t("台帳", "Ledger"),
-                format!(
-                    "{} {} / {}",
-                    t("記録番号", "entry"),
-                    s(at(doc, "ledger.seq")),
-                    s(at(doc, "ledger.hash"))
-                ),
-            ),
+            ledger_row(doc, lang),
             (t("保存期限", "Keep until"), s(at(doc, "keep_until"))),
         ],
     }

@@ -578,7 +578,9 @@ pub(crate) fn check_registered_key(
     Ok(())
 }
 
-fn entry_from_row(r: &store::Row) -> Result<Entry> {
+/// An entry from a row of `seq, at, actor, station, kind, subject, commitment,
+/// prev_hash, hash, body, erased` (body and erased may be NULL).
+pub(crate) fn entry_from_row(r: &store::Row) -> Result<Entry> {
     let body: Option<String> = r.get(9)?;
     Ok(Entry {
         seq: r.get(0)?,

@@ -118,22 +118,20 @@ pub(crate) fn apply_effects(
     let projection = Projection {
         db,
         schema,
-        e,
-        p,
         attachment,
     };
     match e.kind {
-        "person-add" => projection.people(),
-        "request" | "approve" | "reject" | "send" => projection.requests(),
-        "contact-add" | "contact-replace" | "contact-remove" => projection.contacts(),
-        "media-add" | "media-retire" => projection.media(),
-        "carryout-request" | "carryout-out" | "carryout-return" => projection.carryouts(),
-        "download-request" | "download-deleted" => projection.downloads(),
-        "handover" | "handover-confirm" => projection.handovers(),
-        "certificate" | "cert-sign-off" => projection.certificates(),
-        "retain" => projection.retained(),
+        "person-add" => projection.people(e, p),
+        "request" | "approve" | "reject" | "send" => projection.requests(e, p),
+        "contact-add" | "contact-replace" | "contact-remove" => projection.contacts(e, p),
+        "media-add" | "media-retire" => projection.media(e, p),
+        "carryout-request" | "carryout-out" | "carryout-return" => projection.carryouts(e, p),
+        "download-request" | "download-deleted" => projection.downloads(e, p),
+        "handover" | "handover-confirm" => projection.handovers(e, p),
+        "certificate" | "cert-sign-off" => projection.certificates(e, p),
+        "retain" => projection.retained(e, p),
         "retain-event" | "retain-hold" | "retain-release" | "disposal" | "payloads-erased" => {
-            projection.retention()
+            projection.retention(e, p)
         }
         _ => Ok(()),
     }
@@ -143,8 +141,6 @@ pub(crate) fn apply_effects(
 struct Projection<'a, Q> {
     db: &'a Q,
     schema: &'a str,
-    e: Fact<'a>,
-    p: &'a Value,
     attachment: Option<&'a Attachment>,
 }
 
@@ -164,8 +160,7 @@ impl<Q: Query> Projection<'_, Q> {
     }
 
     /// People: who is registered, with which role (a `person-add` entry).
-    fn people(&self) -> Result<()> {
-        let (e, p) = (self.e, self.p);
+    fn people(&self, e: Fact<'_>, p: &Value) -> Result<()> {
         self.run(
             "INSERT INTO {s}.people(name, role, id, seq) VALUES (?1, ?2, ?3, ?4)",
             args![text(p, "name"), text(p, "role"), e.subject, e.seq],
@@ -174,18 +169,22 @@ impl<Q: Query> Projection<'_, Q> {
     }
 
     /// Requests: filed, decided, and used by a send.
-    fn requests(&self) -> Result<()> {
-        let (e, p) = (self.e, self.p);
-        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+    fn requests(&self, e: Fact<'_>, p: &Value) -> Result<()> {
         let (db, schema) = (self.db, self.schema);
         match e.kind {
             "request" => {
                 let kind = text(p, "request_kind");
-                request(db, schema, e, kind.unwrap_or(""), text(p, "summary"))?;
+                request(
+                    db,
+                    schema,
+                    e,
+                    kind.unwrap_or(""),
+                    request_summary(e.kind, p).as_deref(),
+                )?;
                 if kind == Some("disposal")
                     && let Some(item) = p.get("details").and_then(|d| text(d, "item"))
                 {
-                    run(
+                    self.run(
                         "UPDATE {s}.retained SET disposal_request = ?2 WHERE id = ?1",
                         args![item, e.subject],
                     )?;
@@ -197,7 +196,7 @@ impl<Q: Query> Projection<'_, Q> {
                 } else {
                     ("rejected", text(p, "reason"))
                 };
-                run(
+                self.run(
                     "UPDATE {s}.requests SET status = ?2, decided_by = ?3, decided_at = ?4, \
                  decision_note = ?5 WHERE id = ?1",
                     args![e.subject, status, e.actor, e.at, note],
@@ -205,7 +204,7 @@ impl<Q: Query> Projection<'_, Q> {
             }
             "send" => {
                 if let Some(request) = text(p, "request") {
-                    run(
+                    self.run(
                         "UPDATE {s}.requests SET used_by = ?2 WHERE id = ?1",
                         args![request, e.subject],
                     )?;
@@ -217,16 +216,14 @@ impl<Q: Query> Projection<'_, Q> {
     }
 
     /// The address book.
-    fn contacts(&self) -> Result<()> {
-        let (e, p) = (self.e, self.p);
-        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+    fn contacts(&self, e: Fact<'_>, p: &Value) -> Result<()> {
         match e.kind {
             "contact-add" | "contact-replace" => {
-                run(
+                self.run(
                     "DELETE FROM {s}.contacts WHERE name = ?1",
                     args![text(p, "name")],
                 )?;
-                run(
+                self.run(
                     "INSERT INTO {s}.contacts(name, key, fingerprint, seq) VALUES (?1, ?2, ?3, ?4)",
                     args![
                         text(p, "name"),
@@ -237,7 +234,7 @@ impl<Q: Query> Projection<'_, Q> {
                 )?;
             }
             "contact-remove" => {
-                run(
+                self.run(
                     "DELETE FROM {s}.contacts WHERE name = ?1",
                     args![text(p, "name")],
                 )?;
@@ -248,12 +245,10 @@ impl<Q: Query> Projection<'_, Q> {
     }
 
     /// The media register: registration and retirement.
-    fn media(&self) -> Result<()> {
-        let (e, p) = (self.e, self.p);
-        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+    fn media(&self, e: Fact<'_>, p: &Value) -> Result<()> {
         match e.kind {
             "media-add" => {
-                run(
+                self.run(
                     "INSERT INTO {s}.media(id, kind, serial, label, model, owner, location, encrypted, \
                  status, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'in-stock', ?9)",
                     args![
@@ -271,7 +266,7 @@ impl<Q: Query> Projection<'_, Q> {
             }
             "media-retire" => {
                 let reason = text(p, "reason");
-                run(
+                self.run(
                     "UPDATE {s}.media SET status = ?2, retired_reason = ?2 WHERE id = ?1",
                     args![e.subject, reason],
                 )?;
@@ -282,20 +277,19 @@ impl<Q: Query> Projection<'_, Q> {
     }
 
     /// Carry-outs: the request, leaving, coming back (and the medium with it).
-    fn carryouts(&self) -> Result<()> {
-        let (e, p) = (self.e, self.p);
-        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+    fn carryouts(&self, e: Fact<'_>, p: &Value) -> Result<()> {
         let set_media = |id: &str, status: MediaStatus| self.set_media(id, status);
         let (db, schema) = (self.db, self.schema);
         match e.kind {
             "carryout-request" => {
-                let summary = format!(
-                    "carry out {} to {}",
-                    text(p, "what").unwrap_or(""),
-                    text(p, "destination").unwrap_or("")
-                );
-                request(db, schema, e, "carryout", Some(&summary))?;
-                run(
+                request(
+                    db,
+                    schema,
+                    e,
+                    "carryout",
+                    request_summary(e.kind, p).as_deref(),
+                )?;
+                self.run(
                     "INSERT INTO {s}.carryouts(id, what, reason, destination, return_by, transport, media, \
                  transfer, personal_data, records, encrypted) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -317,7 +311,7 @@ impl<Q: Query> Projection<'_, Q> {
                 )?;
             }
             "carryout-out" => {
-                run(
+                self.run(
                     "UPDATE {s}.carryouts SET out_at = ?2, out_by = ?3 WHERE id = ?1",
                     args![e.subject, e.at, e.actor],
                 )?;
@@ -326,7 +320,7 @@ impl<Q: Query> Projection<'_, Q> {
                 }
             }
             "carryout-return" => {
-                run(
+                self.run(
                     "UPDATE {s}.carryouts SET returned_at = ?2, returned_by = ?3, condition = ?4 \
                  WHERE id = ?1",
                     args![e.subject, e.at, e.actor, text(p, "condition")],
@@ -341,25 +335,24 @@ impl<Q: Query> Projection<'_, Q> {
     }
 
     /// Downloads: the request and the deletion of the copy.
-    fn downloads(&self) -> Result<()> {
-        let (e, p) = (self.e, self.p);
-        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+    fn downloads(&self, e: Fact<'_>, p: &Value) -> Result<()> {
         let (db, schema) = (self.db, self.schema);
         match e.kind {
             "download-request" => {
-                let summary = format!(
-                    "download {} from {}",
-                    text(p, "content").unwrap_or(""),
-                    text(p, "system").unwrap_or("")
-                );
-                request(db, schema, e, "download", Some(&summary))?;
-                run(
+                request(
+                    db,
+                    schema,
+                    e,
+                    "download",
+                    request_summary(e.kind, p).as_deref(),
+                )?;
+                self.run(
                     "INSERT INTO {s}.downloads(id, content, system) VALUES (?1, ?2, ?3)",
                     args![e.subject, text(p, "content"), text(p, "system")],
                 )?;
             }
             "download-deleted" => {
-                run(
+                self.run(
                     "UPDATE {s}.downloads SET deleted_at = ?2, deleted_by = ?3 WHERE id = ?1",
                     args![e.subject, e.at, e.actor],
                 )?;
@@ -370,13 +363,11 @@ impl<Q: Query> Projection<'_, Q> {
     }
 
     /// Handovers of media and their confirmation (and the medium's status).
-    fn handovers(&self) -> Result<()> {
-        let (e, p) = (self.e, self.p);
-        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+    fn handovers(&self, e: Fact<'_>, p: &Value) -> Result<()> {
         let set_media = |id: &str, status: MediaStatus| self.set_media(id, status);
         match e.kind {
             "handover" => {
-                run(
+                self.run(
                     "INSERT INTO {s}.handovers(id, media, direction, counterparty, purpose, method, \
                  count, at, by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                     args![
@@ -401,7 +392,7 @@ impl<Q: Query> Projection<'_, Q> {
                 }
             }
             "handover-confirm" => {
-                run(
+                self.run(
                     "UPDATE {s}.handovers SET confirmed_by = ?2, confirmed_at = ?3 WHERE id = ?1",
                     args![e.subject, text(p, "by"), e.at],
                 )?;
@@ -412,15 +403,13 @@ impl<Q: Query> Projection<'_, Q> {
     }
 
     /// Certificates: issued and signed off.
-    fn certificates(&self) -> Result<()> {
-        let (e, p) = (self.e, self.p);
-        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+    fn certificates(&self, e: Fact<'_>, p: &Value) -> Result<()> {
         let attachment = self.attachment;
         let (db, schema) = (self.db, self.schema);
         match e.kind {
             "certificate" => certificate(db, schema, e, p, attachment)?,
             "cert-sign-off" => {
-                run(
+                self.run(
                     "UPDATE {s}.certificates SET body = ?2, signature = ?3, sha256 = ?4 WHERE id = ?1",
                     args![
                         e.subject,
@@ -436,11 +425,9 @@ impl<Q: Query> Projection<'_, Q> {
     }
 
     /// A retained item's registration: its row and its files.
-    fn retained(&self) -> Result<()> {
-        let (e, p) = (self.e, self.p);
-        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+    fn retained(&self, e: Fact<'_>, p: &Value) -> Result<()> {
         let folders = p.get("folders").cloned().unwrap_or_else(|| json!([]));
-        run(
+        self.run(
             "INSERT INTO {s}.retained(id, class, basis, years, trigger, since, event_date, due, \
          media, folders, note, added_at, added_by) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -466,7 +453,7 @@ impl<Q: Query> Projection<'_, Q> {
             .into_iter()
             .flatten()
         {
-            run(
+            self.run(
                 "INSERT INTO {s}.retained_files(item, path, size, sha256) VALUES (?1, ?2, ?3, ?4)",
                 args![
                     e.subject,
@@ -480,36 +467,34 @@ impl<Q: Query> Projection<'_, Q> {
     }
 
     /// Retention after registration: event dates, holds, disposal, erased payloads.
-    fn retention(&self) -> Result<()> {
-        let (e, p) = (self.e, self.p);
-        let run = |statement: &str, cells: &[Cell]| self.run(statement, cells);
+    fn retention(&self, e: Fact<'_>, p: &Value) -> Result<()> {
         match e.kind {
             "retain-event" => {
-                run(
+                self.run(
                     "UPDATE {s}.retained SET event_date = ?2, due = ?3 WHERE id = ?1",
                     args![e.subject, text(p, "event_date"), text(p, "due")],
                 )?;
             }
             "retain-hold" => {
-                run(
+                self.run(
                     "UPDATE {s}.retained SET hold_reason = ?2, held_by = ?3, held_at = ?4 WHERE id = ?1",
                     args![e.subject, text(p, "reason"), e.actor, e.at],
                 )?;
             }
             "retain-release" => {
-                run(
+                self.run(
                     "UPDATE {s}.retained SET hold_reason = NULL, held_by = NULL, held_at = NULL \
                  WHERE id = ?1",
                     args![e.subject],
                 )?;
             }
             "disposal" => {
-                run(
+                self.run(
                     "UPDATE {s}.retained SET disposed_at = ?2, disposed_by = ?3 WHERE id = ?1",
                     args![e.subject, e.at, e.actor],
                 )?;
                 if let Some(request) = text(p, "request") {
-                    run(
+                    self.run(
                         "UPDATE {s}.requests SET used_by = ?2 WHERE id = ?1",
                         args![request, e.subject],
                     )?;
@@ -522,7 +507,7 @@ impl<Q: Query> Projection<'_, Q> {
                     } else {
                         "wiped"
                     };
-                    run(
+                    self.run(
                         "UPDATE {s}.media SET status = ?2, retired_reason = ?2 WHERE id = ?1",
                         args![id, status],
                     )?;
@@ -536,14 +521,14 @@ impl<Q: Query> Projection<'_, Q> {
                     .flatten()
                 {
                     let item = item.as_str();
-                    run(
+                    self.run(
                         "DELETE FROM {s}.retained_files WHERE item = ?1",
                         args![item],
                     )?;
                     // The personal parts of the register row go with the payloads (only
                     // erasures recorded with their facts, as every erasure now is).
                     if p.get("facts").is_some() {
-                        run(
+                        self.run(
                             "UPDATE {s}.retained SET folders = '[]', note = NULL WHERE id = ?1",
                             args![item],
                         )?;
@@ -553,6 +538,26 @@ impl<Q: Query> Projection<'_, Q> {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// The one line a request shows, from the entry that files it: a plain request's
+/// own summary, or what a carry-out or download asks for.
+pub(crate) fn request_summary(kind: &str, p: &Value) -> Option<String> {
+    let field = |key: &str| text(p, key).unwrap_or("");
+    match kind {
+        "request" => text(p, "summary").map(str::to_owned),
+        "carryout-request" => Some(format!(
+            "carry out {} to {}",
+            field("what"),
+            field("destination")
+        )),
+        "download-request" => Some(format!(
+            "download {} from {}",
+            field("content"),
+            field("system")
+        )),
+        _ => None,
     }
 }
 

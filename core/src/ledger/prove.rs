@@ -75,24 +75,7 @@ impl<'a, B: Backend> Prover<'a, B> {
                 args![seq],
             )?
             .map(|r| -> Result<(Entry, Option<String>, Option<String>)> {
-                let body: Option<String> = r.get(9)?;
-                Ok((
-                    Entry {
-                        seq: r.get(0)?,
-                        at: super::entry_time(&r)?,
-                        actor: r.get(2)?,
-                        station: r.get(3)?,
-                        kind: r.get(4)?,
-                        subject: r.get(5)?,
-                        commitment: r.get(6)?,
-                        prev_hash: r.get(7)?,
-                        hash: r.get(8)?,
-                        payload: body.as_deref().and_then(|b| serde_json::from_str(b).ok()),
-                        erased: r.get(10)?,
-                    },
-                    r.get(11)?,
-                    body,
-                ))
+                Ok((super::entry_from_row(&r)?, r.get(11)?, r.get(9)?))
             })
             .transpose()?;
         let Some((entry, salt, body)) = row else {
@@ -147,24 +130,10 @@ impl<'a, B: Backend> Prover<'a, B> {
             ));
         };
         let later: Vec<Entry> = self.db.map(
-            "SELECT seq, at, actor, station, kind, subject, commitment, prev_hash, hash \
-             FROM entries WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+            "SELECT seq, at, actor, station, kind, subject, commitment, prev_hash, hash, \
+             NULL, NULL FROM entries WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
             args![seq, size],
-            |r| {
-                Ok(Entry {
-                    seq: r.get(0)?,
-                    at: r.get(1)?,
-                    actor: r.get(2)?,
-                    station: r.get(3)?,
-                    kind: r.get(4)?,
-                    subject: r.get(5)?,
-                    commitment: r.get(6)?,
-                    prev_hash: r.get(7)?,
-                    hash: r.get(8)?,
-                    payload: None,
-                    erased: None,
-                })
-            },
+            super::entry_from_row,
         )?;
         let mut previous = (seq, hash.to_owned());
         let mut station = None;

@@ -135,21 +135,21 @@ pub(crate) fn authentic_in(w: &Writer<'_>, id: &RecordId) -> Result<Request> {
             used_by: None,
         };
         let text = |key: &str| prove::field(&e, key).unwrap_or("").to_owned();
+        let summary = || {
+            e.payload
+                .as_ref()
+                .and_then(|p| crate::ledger::project::request_summary(&e.kind, p))
+                .unwrap_or_default()
+        };
         match e.kind.as_str() {
             "request" => {
                 // A kind the vocabulary does not know is a damaged entry: it reads as
                 // a send request, which no workflow but sending accepts.
                 let kind = RequestKind::parse(&text("request_kind")).unwrap_or(RequestKind::Send);
-                derived = Some(filed(kind, text("summary")));
+                derived = Some(filed(kind, summary()));
             }
-            "carryout-request" => {
-                let summary = format!("carry out {} to {}", text("what"), text("destination"));
-                derived = Some(filed(RequestKind::Carryout, summary));
-            }
-            "download-request" => {
-                let summary = format!("download {} from {}", text("content"), text("system"));
-                derived = Some(filed(RequestKind::Download, summary));
-            }
+            "carryout-request" => derived = Some(filed(RequestKind::Carryout, summary())),
+            "download-request" => derived = Some(filed(RequestKind::Download, summary())),
             "approve" | "reject" => {
                 if let Some(r) = derived.as_mut() {
                     let approved = e.kind == "approve";

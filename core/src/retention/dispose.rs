@@ -45,14 +45,7 @@ impl Station {
         let actor = self.actor.name.clone();
         self.write(|w| {
             let item = authentic_item_in(w, id)?;
-            if item.disposed_at.is_some() {
-                return Err(Error::AlreadyDone {
-                    id: id.to_string(),
-                    act: Done::Disposed {
-                        at: item.disposed_at,
-                    },
-                });
-            }
+            item.refuse_if_disposed()?;
             if let Some(existing) = &item.disposal_request {
                 let pending = requests::load_in(w, existing)?;
                 if pending.status != RequestState::Rejected {
@@ -164,14 +157,7 @@ impl Station {
             action: format!("dispose of {id}"),
             reason: Box::new(reason),
         };
-        if item.disposed_at.is_some() {
-            return Err(Error::AlreadyDone {
-                id: id.to_string(),
-                act: Done::Disposed {
-                    at: item.disposed_at,
-                },
-            });
-        }
+        item.refuse_if_disposed()?;
         if let Some(reason) = &item.hold_reason {
             return Err(refuse(Denial::OnHold {
                 id: id.to_string(),

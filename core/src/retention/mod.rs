@@ -162,6 +162,19 @@ fn from_row(r: &Row) -> Result<Retained> {
     })
 }
 
+impl Retained {
+    /// Refuses when the item was already disposed of.
+    pub(super) fn refuse_if_disposed(&self) -> Result<()> {
+        match self.disposed_at {
+            None => Ok(()),
+            at => Err(Error::AlreadyDone {
+                id: self.id.to_string(),
+                act: Done::Disposed { at },
+            }),
+        }
+    }
+}
+
 pub(super) fn status_of(item: &Retained, today: &str) -> RetainedStatus {
     if item.disposed_at.is_some() {
         RetainedStatus::Disposed
@@ -512,14 +525,7 @@ impl Station {
         let actor = self.actor.name.clone();
         self.write(|w| {
             let item = authentic_item_in(w, id)?;
-            if item.disposed_at.is_some() {
-                return Err(Error::AlreadyDone {
-                    id: id.to_string(),
-                    act: Done::Disposed {
-                        at: item.disposed_at,
-                    },
-                });
-            }
+            item.refuse_if_disposed()?;
             if let Some(existing) = item.hold_reason {
                 return Err(Error::AlreadyDone {
                     id: id.to_string(),

@@ -192,9 +192,44 @@ impl Db {
     }
 }
 
-impl Backend for Db {
-    fn path(&self) -> &Path {
+/// A SQLite connection and the file it is on: the open ledger, or a transaction on
+/// it. Both run statements the same way.
+trait Connected {
+    fn connection(&self) -> &Connection;
+    fn file(&self) -> &Path;
+}
+
+impl Connected for Db {
+    fn connection(&self) -> &Connection {
+        &self.conn
+    }
+    fn file(&self) -> &Path {
         &self.path
+    }
+}
+
+impl Connected for DbTx<'_> {
+    fn connection(&self) -> &Connection {
+        &self.tx
+    }
+    fn file(&self) -> &Path {
+        self.path
+    }
+}
+
+impl<C: Connected> Query for C {
+    fn rows(&self, sql: &str, args: &[Cell]) -> Result<Vec<Row>> {
+        rows_of(self.connection(), self.file(), sql, args)
+    }
+
+    fn execute(&self, sql: &str, args: &[Cell]) -> Result<usize> {
+        execute_on(self.connection(), self.file(), sql, args)
+    }
+}
+
+impl<C: Connected> Backend for C {
+    fn path(&self) -> &Path {
+        self.file()
     }
 
     fn stream_chain(
@@ -203,21 +238,11 @@ impl Backend for Db {
         batch: usize,
         f: &mut (dyn FnMut(Vec<super::verify::Row>) -> Result<()> + Send),
     ) -> Result<()> {
-        stream_chain(&self.conn, &self.path, after, batch, f)
+        stream_chain(self.connection(), self.file(), after, batch, f)
     }
 
     fn entries_with(&self, kinds: &[&str], field: &str, value: &str) -> Result<Vec<(i64, String)>> {
-        entries_with(&self.conn, &self.path, kinds, field, value)
-    }
-}
-
-impl Query for Db {
-    fn rows(&self, sql: &str, args: &[Cell]) -> Result<Vec<Row>> {
-        rows_of(&self.conn, &self.path, sql, args)
-    }
-
-    fn execute(&self, sql: &str, args: &[Cell]) -> Result<usize> {
-        execute_on(&self.conn, &self.path, sql, args)
+        entries_with(self.connection(), self.file(), kinds, field, value)
     }
 }
 
@@ -231,35 +256,6 @@ impl DbTx<'_> {
     /// Makes everything done in the transaction durable.
     pub(crate) fn commit(self) -> Result<()> {
         self.tx.commit().map_err(sql_err(self.path))
-    }
-}
-
-impl Backend for DbTx<'_> {
-    fn path(&self) -> &Path {
-        self.path
-    }
-
-    fn stream_chain(
-        &self,
-        after: i64,
-        batch: usize,
-        f: &mut (dyn FnMut(Vec<super::verify::Row>) -> Result<()> + Send),
-    ) -> Result<()> {
-        stream_chain(&self.tx, self.path, after, batch, f)
-    }
-
-    fn entries_with(&self, kinds: &[&str], field: &str, value: &str) -> Result<Vec<(i64, String)>> {
-        entries_with(&self.tx, self.path, kinds, field, value)
-    }
-}
-
-impl Query for DbTx<'_> {
-    fn rows(&self, sql: &str, args: &[Cell]) -> Result<Vec<Row>> {
-        rows_of(&self.tx, self.path, sql, args)
-    }
-
-    fn execute(&self, sql: &str, args: &[Cell]) -> Result<usize> {
-        execute_on(&self.tx, self.path, sql, args)
     }
 }
 
