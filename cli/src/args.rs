@@ -8,7 +8,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// ledger that managers and auditors can verify.
 ///
 /// The data home is $CUSTODY_HOME, else ~/.local/share/custody. The person acting is
-/// $CUSTODY_ACTOR, else your login name.
+/// $CUSTODY_ACTOR, else your login name; that only says whose key to use: every
+/// record is signed with the person's own key (`custody people enroll`), unlocked by
+/// their passphrase.
 #[derive(Debug, Parser)]
 #[command(
     name = "custody",
@@ -20,6 +22,9 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Your personal key, for scripts.
+    #[command(flatten)]
+    pub keys: crate::unlock::KeyArgs,
 }
 
 /// The commands.
@@ -28,9 +33,18 @@ pub enum Command {
     /// Create the data home: ledger, station signing key, config. You become its
     /// first manager.
     Init(InitArgs),
-    /// Register people and list them.
+    /// The people register: add people, enroll and confirm their keys, roles,
+    /// removal, list.
     #[command(subcommand)]
     People(PeopleCommand),
+    /// Unlock your personal key for a while (15 minutes unless the station's config
+    /// says otherwise), so that commands do not ask for the passphrase each time.
+    Unlock,
+    /// Lock every key unlocked in this session, now.
+    Lock,
+    /// The unlock agent itself (started by custody; not for typing).
+    #[command(hide = true)]
+    AgentServe,
     /// Record an operation note (運用状況記録) in the ledger.
     Note(NoteArgs),
     /// List ledger entries.
@@ -129,18 +143,71 @@ pub struct DoctorArgs {
 /// `custody people …`.
 #[derive(Debug, Subcommand)]
 pub enum PeopleCommand {
-    /// Register a person with a role (managers only).
+    /// Register a person with a role (managers only). They then enroll their key.
     Add {
         /// Their name (login name, or what they set as CUSTODY_ACTOR).
         name: String,
         /// What they do.
         #[arg(long, value_enum)]
         role: RoleArg,
+        /// Their department (所属), for the ID register.
+        #[arg(long)]
+        department: Option<String>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
-    /// List registered people.
+    /// Make your personal key (run by you): the secret half is written to your own
+    /// config folder (or --key FILE, e.g. on a USB stick you keep), protected by your
+    /// passphrase. A manager then confirms it.
+    Enroll {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Confirm a person's enrolled key (a manager other than them), after comparing
+    /// the key id they read out to you with the one they enrolled.
+    Confirm {
+        /// Whose key.
+        name: String,
+        /// The key id the person reads out (16 hex digits).
+        #[arg(long)]
+        key_id: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace your key (lost, or passphrase forgotten): a new key, which a manager
+    /// confirms; the old one is revoked then.
+    Rekey {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a person's role (managers).
+    Role {
+        /// Whose role.
+        name: String,
+        /// The new role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a person who moved or left (managers): their key is revoked from now
+    /// on; their earlier records still verify.
+    Remove {
+        /// Who.
+        name: String,
+        /// Why (moved to another section, left the office).
+        #[arg(long)]
+        reason: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List registered people with status, role, department and key id.
     List {
         /// Print as JSON.
         #[arg(long)]
@@ -256,7 +323,7 @@ pub enum LedgerCommand {
         /// checkpoints must carry its signature, and the ledger must have been created
         /// with it. Without it, the key in the data home is used.
         #[arg(long, value_name = "station.pub")]
-        key: Option<PathBuf>,
+        station_key: Option<PathBuf>,
         /// Print as JSON.
         #[arg(long)]
         json: bool,

@@ -18,6 +18,9 @@ pub fn run(command: Command) -> Result<ExitCode> {
     match command {
         Command::Init(args) => init(args),
         Command::People(cmd) => people(cmd),
+        Command::Unlock => unlock(),
+        Command::Lock => lock(),
+        Command::AgentServe => crate::agent::serve(),
         Command::Note(args) => note(args),
         Command::Log(args) => log(args),
         Command::Ledger(cmd) => ledger(cmd),
@@ -53,10 +56,14 @@ pub fn run(command: Command) -> Result<ExitCode> {
     }
 }
 
-/// Opens the data home for the person running this command.
+/// Opens the data home for the person running this command; their key is unlocked
+/// when a write first needs it.
 pub fn open_station() -> Result<Station> {
     let home = default_home()?;
-    Ok(Station::open(&home, &actor_name()?)?)
+    let mut station = Station::open(&home, &actor_name()?)?;
+    crate::agent::set_window(station.config().keys.unlock_minutes);
+    station.set_unlocker(crate::unlock::unlocker());
+    Ok(station)
 }
 
 /// Prints a created record's id: the bare id, or `{"id": …}` with `--json`.
@@ -71,11 +78,22 @@ pub fn print_created(id: &custody_core::RecordId, what: &str, json: bool) -> Res
 
 fn init(args: InitArgs) -> Result<ExitCode> {
     let home = default_home()?;
+    let manager = actor_name()?;
+    if home.join("config.toml").exists() {
+        return Err(custody_core::Error::HomeExists(home).into());
+    }
+    let hints: Vec<&str> = [args.org.as_deref(), args.station.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let (new, key_path) = crate::unlock::new_key(&manager, &hints)?;
+    let text = new.file_text;
     let report = Station::init(
         &home,
-        &actor_name()?,
+        &new.key,
         args.org.as_deref(),
         args.station.as_deref(),
+        || crate::unlock::write_key(&key_path, &text),
     )?;
     if args.json {
         output::json(&report)?;
@@ -83,10 +101,12 @@ fn init(args: InitArgs) -> Result<ExitCode> {
         output::text(&format!(
             "created the custody data home at {}\n\
              organisation: {}\nstation:      {}\nmanager:      {} ({})\n\
-             station key:  {} (public key {})\n\n\
+             station key:  {} (public key {})\n\
+             your key:     {} (in {}; keep it, and your passphrase, to yourself)\n\n\
              Keep a copy of the public key outside this machine: anyone can check\n\
              certificates and ledger heads with it (minisign -V -p station.pub).\n\
-             Next: register your colleagues with `custody people add NAME --role clerk`.",
+             Next: register your colleagues with `custody people add NAME --role clerk`;\n\
+             each then runs `custody people enroll`, and you confirm their key.",
             report.home.display(),
             report.organisation,
             report.station,
@@ -94,6 +114,8 @@ fn init(args: InitArgs) -> Result<ExitCode> {
             report.id,
             report.key_id,
             report.public_key.display(),
+            report.manager_key_id,
+            report.manager_key_file.display(),
         ))?;
     }
     Ok(ExitCode::SUCCESS)
@@ -105,20 +127,68 @@ fn people(cmd: PeopleCommand) -> Result<ExitCode> {
         PeopleCommand::Add {
             name,
             role: r,
+            department,
             json,
         } => {
             let role = Role::from(r);
-            let id = station.add_person(&name, role)?;
+            let id = station.add_person(&name, role, department.as_deref())?;
+            print_created(&id, &format!("{name} as {role}"), json)?;
+            if !json {
+                eprintln!(
+                    "next: {name} runs `custody people enroll`, and a manager confirms the key id they read out"
+                );
+            }
+        }
+        PeopleCommand::Enroll { json } => enroll(&mut station, false, json)?,
+        PeopleCommand::Rekey { json } => enroll(&mut station, true, json)?,
+        PeopleCommand::Confirm { name, key_id, json } => {
+            let id = station.confirm_key(&name, &key_id)?;
+            print_created(
+                &id,
+                &format!("{name}'s key {}", key_id.to_ascii_uppercase()),
+                json,
+            )?;
+        }
+        PeopleCommand::Role {
+            name,
+            role: r,
+            json,
+        } => {
+            let role = Role::from(r);
+            let id = station.set_role(&name, role)?;
             print_created(&id, &format!("{name} as {role}"), json)?;
         }
+        PeopleCommand::Remove { name, reason, json } => {
+            let id = station.remove_person(&name, &reason)?;
+            print_created(
+                &id,
+                &format!("the removal of {name}; their key is revoked"),
+                json,
+            )?;
+        }
         PeopleCommand::List { json } => {
-            Printer::new(json).print(&station.people()?, |people| {
-                let mut table = Table::new(&["ID", "NAME", "ROLE", "SINCE"]);
+            Printer::new(json).print(&station.register()?, |people| {
+                let mut table = Table::new(&[
+                    "ID",
+                    "NAME",
+                    "ROLE",
+                    "DEPARTMENT",
+                    "STATUS",
+                    "KEY ID",
+                    "SINCE",
+                ]);
                 for p in people {
                     table.row([
                         p.id.to_string(),
                         p.name.clone(),
                         p.role.to_string(),
+                        p.department.clone().unwrap_or_else(|| "-".into()),
+                        p.status().to_string(),
+                        p.keys
+                            .key_id
+                            .clone()
+                            .or_else(|| p.keys.pending.clone())
+                            .unwrap_or_else(|| "-".into()),
                         p.since.to_string(),
                     ]);
                 }
@@ -126,6 +196,69 @@ fn people(cmd: PeopleCommand) -> Result<ExitCode> {
             })?;
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `people enroll` and `people rekey`: a new key for the person at the keyboard,
+/// written where they keep it, recorded, and shown for a manager to confirm.
+fn enroll(station: &mut Station, replace: bool, json: bool) -> Result<()> {
+    let name = station.actor().name.clone();
+    let organisation = station.config().organisation.clone();
+    let (new, path) = crate::unlock::new_key(&name, &[organisation.as_str()])?;
+    crate::unlock::write_key(&path, &new.file_text)?;
+    let recorded = station.enroll(&new.key, replace);
+    let id = match recorded {
+        Ok(id) => id,
+        Err(e) => {
+            // Nothing was recorded: the key file goes too.
+            let _ = std::fs::remove_file(&path);
+            return Err(e.into());
+        }
+    };
+    let key_id = custody_core::people::key::Signer::public(&new.key).key_id();
+    if json {
+        return output::json(&json!({
+            "id": id, "name": name, "key_id": key_id, "key_file": path,
+        }));
+    }
+    output::text(&format!(
+        "{name}'s new key {key_id} is in {} (recorded under {id}).\n\
+         Read the key id out to a manager; they confirm it with\n\
+         `custody people confirm {name} --key-id {key_id}`. Until then it signs nothing.",
+        path.display()
+    ))
+}
+
+/// `custody unlock`: the key unlocked now, kept by the agent for the window.
+fn unlock() -> Result<ExitCode> {
+    let mut station = open_station()?;
+    let name = station.actor().name.clone();
+    if crate::agent::borrow(&name).is_some() {
+        output::text(&format!("{name}'s key is already unlocked"))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = crate::unlock::key_path(&name)?;
+    let passphrase = crate::unlock::passphrase_for(&name, &path)?;
+    let key = custody_core::people::key::PersonalKey::load(&path, &name, &passphrase)?;
+    station.unlock(Box::new(key))?;
+    if !crate::agent::keep(&path, &name, &passphrase) {
+        return Ok(ExitCode::from(crate::EXIT_FAILED));
+    }
+    output::text(&format!(
+        "{name}'s key is unlocked for {} minutes; `custody lock` locks it now",
+        crate::agent::window()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `custody lock`.
+fn lock() -> Result<ExitCode> {
+    let count = custody_core::people::agent::lock_all();
+    output::text(&match count {
+        0 => "no key was unlocked".to_string(),
+        1 => "locked 1 key".to_string(),
+        n => format!("locked {n} keys"),
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -279,67 +412,78 @@ fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
                 output::text(&head.to_text())?;
             }
         }
-        LedgerCommand::Verify { against, key, json } => {
-            match station.verify(against.as_deref(), key.as_deref()) {
-                Ok(report) => {
-                    if json {
-                        let mut value = serde_json::to_value(&report)?;
-                        value["ok"] = Value::Bool(true);
-                        output::json(&value)?;
-                    } else {
-                        let mut line = format!(
-                            "OK: {} entries, {} payloads checked, {} payloads erased, {} signed checkpoints; head {} (key {})\n\
+        LedgerCommand::Verify {
+            against,
+            station_key,
+            json,
+        } => match station.verify(against.as_deref(), station_key.as_deref()) {
+            Ok(report) => {
+                if json {
+                    let mut value = serde_json::to_value(&report)?;
+                    value["ok"] = Value::Bool(true);
+                    output::json(&value)?;
+                } else {
+                    let mut line = format!(
+                        "OK: {} entries, {} payloads checked, {} payloads erased, {} signed checkpoints; head {} (key {})\n\
                          {} table rows rebuilt from the entries, every one as recorded",
-                            report.entries,
-                            report.payloads_checked,
-                            report.payloads_erased,
-                            report.checkpoints,
-                            report.head,
-                            report.key_id,
-                            report.projection_rows
-                        );
-                        if let Some(size) = report.witnessed {
-                            line.push_str(&format!(
+                        report.entries,
+                        report.payloads_checked,
+                        report.payloads_erased,
+                        report.checkpoints,
+                        report.head,
+                        report.key_id,
+                        report.projection_rows
+                    );
+                    line.push_str(&format!(
+                            "\n{} entries signed by the person who made them, each with the key the people register held for them then",
+                            report.signed
+                        ));
+                    if let Some(last) = report.before_personal_keys {
+                        line.push_str(&format!(
+                                "\nrecorded before personal keys (seq 1–{last}): those entries name their actor but carry no personal signature"
+                            ));
+                    }
+                    if let Some(size) = report.witnessed {
+                        line.push_str(&format!(
                             "\nthe ledger extends the head of {size} entries this station verified last"
                         ));
-                        }
-                        if let Some(size) = report.extends {
-                            line.push_str(&format!(
-                                "\nthe ledger extends the external head of {size} entries"
-                            ));
-                        }
-                        output::text(&line)?;
                     }
+                    if let Some(size) = report.extends {
+                        line.push_str(&format!(
+                            "\nthe ledger extends the external head of {size} entries"
+                        ));
+                    }
+                    output::text(&line)?;
                 }
-                Err(custody_core::Error::ProjectionsDiffer { rows }) => {
-                    if json {
-                        output::json(&json!({ "ok": false, "projections": rows }))?;
-                    }
-                    eprintln!(
-                        "TAMPERED: the chain verifies, but {} table rows are not what its entries make:",
-                        rows.len()
-                    );
-                    for row in &rows {
-                        eprintln!("  {row}");
-                    }
-                    eprintln!(
-                        "hint: someone edited the tables behind custody's back; keep this ledger file as evidence and tell your auditor."
-                    );
-                    return Ok(ExitCode::from(crate::EXIT_FAILED));
-                }
-                Err(custody_core::Error::Tampered { seq, problem }) => {
-                    if json {
-                        output::json(&json!({ "ok": false, "seq": seq, "problem": problem }))?;
-                    }
-                    eprintln!("TAMPERED: ledger verification failed at entry {seq}: {problem}");
-                    eprintln!(
-                        "hint: keep this ledger file as evidence and tell your auditor; do not record anything more."
-                    );
-                    return Ok(ExitCode::from(crate::EXIT_FAILED));
-                }
-                Err(e) => return Err(e.into()),
             }
-        }
+            Err(custody_core::Error::ProjectionsDiffer { rows }) => {
+                if json {
+                    output::json(&json!({ "ok": false, "projections": rows }))?;
+                }
+                eprintln!(
+                    "TAMPERED: the chain verifies, but {} table rows are not what its entries make:",
+                    rows.len()
+                );
+                for row in &rows {
+                    eprintln!("  {row}");
+                }
+                eprintln!(
+                    "hint: someone edited the tables behind custody's back; keep this ledger file as evidence and tell your auditor."
+                );
+                return Ok(ExitCode::from(crate::EXIT_FAILED));
+            }
+            Err(custody_core::Error::Tampered { seq, problem }) => {
+                if json {
+                    output::json(&json!({ "ok": false, "seq": seq, "problem": problem }))?;
+                }
+                eprintln!("TAMPERED: ledger verification failed at entry {seq}: {problem}");
+                eprintln!(
+                    "hint: keep this ledger file as evidence and tell your auditor; do not record anything more."
+                );
+                return Ok(ExitCode::from(crate::EXIT_FAILED));
+            }
+            Err(e) => return Err(e.into()),
+        },
         LedgerCommand::Export {
             format: ExportFormat::Jsonl,
             output,

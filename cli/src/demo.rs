@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use custody_core::Station;
 use custody_core::people::Role;
+use custody_core::people::key::{Passphrase, PersonalKey, Signer as _};
 use custody_core::registers::carryout::NewCarryout;
 use custody_core::registers::media::{MediaKind, NewMedium};
 use custody_core::retention::NewRetained;
@@ -13,6 +14,61 @@ use crate::output;
 
 const MANAGER: &str = "sato";
 const CLERK: &str = "suzuki";
+
+/// The demo's people and their personal keys: each passphrase is a file in the
+/// throwaway folder (0600), as a script would keep it, and each key file sits beside
+/// it, outside the data home.
+struct People {
+    dir: std::path::PathBuf,
+}
+
+impl People {
+    fn files(&self, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+        (
+            self.dir.join(format!("{name}.key")),
+            self.dir.join(format!("{name}.passphrase")),
+        )
+    }
+
+    /// `name`'s key: made (with a new random passphrase) the first time, then unlocked
+    /// from its file with the passphrase file, as `--key-passphrase-file` does.
+    fn key(&self, name: &str) -> Result<PersonalKey> {
+        let (key_file, passphrase_file) = self.files(name);
+        if !key_file.exists() {
+            use fs_err::os::unix::fs::OpenOptionsExt;
+            use secrecy::ExposeSecret;
+            fs_err::create_dir_all(&self.dir)?;
+            let words = custody_core::send::seal::words::generate_passphrase();
+            let mut file = fs_err::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&passphrase_file)?;
+            std::io::Write::write_all(&mut file, words.expose_secret().as_bytes())?;
+            let passphrase = Passphrase::from_file(&passphrase_file)?;
+            let new = PersonalKey::generate(name, &passphrase)?;
+            PersonalKey::write_file(&key_file, &new.file_text)?;
+        }
+        let passphrase = Passphrase::from_file(&passphrase_file)?;
+        Ok(PersonalKey::load(&key_file, name, &passphrase)?)
+    }
+
+    /// The data home opened for `name`, their key unlocked.
+    fn open(&self, home: &std::path::Path, name: &str) -> Result<Station> {
+        let mut station = Station::open(home, name)?;
+        station.unlock(Box::new(self.key(name)?))?;
+        Ok(station)
+    }
+
+    /// `name` enrolls their key; the manager confirms it.
+    fn enroll(&self, home: &std::path::Path, name: &str, manager: &str) -> Result<String> {
+        let key = self.key(name)?;
+        Station::open(home, name)?.enroll(&key, false)?;
+        let key_id = key.public().key_id();
+        self.open(home, manager)?.confirm_key(name, &key_id)?;
+        Ok(key_id)
+    }
+}
 
 fn step(title: &str) -> Result<()> {
     output::text(&format!("\n== {title}"))
@@ -30,26 +86,38 @@ pub fn run() -> Result<ExitCode> {
         home.display()
     ))?;
 
-    step("1. A station is set up; its first manager is sato")?;
+    let people = People {
+        dir: dir.path().join("keys"),
+    };
+    step("1. A station is set up; its first manager is sato, with her own key")?;
+    let manager_key = people.key(MANAGER)?;
+    let manager_key_file = people.files(MANAGER).0;
     let report = Station::init(
         &home,
-        MANAGER,
+        &manager_key,
         Some("Demo Health Insurance Union"),
         Some("desk-1"),
+        || Ok(manager_key_file.clone()),
     )?;
     output::text(&format!(
-        "data home created; station key {} (public key at {})",
+        "data home created; station key {} (public key at {}); {MANAGER}'s personal key {} (in {}, passphrase in a file beside it)",
         report.key_id,
-        report.public_key.display()
+        report.public_key.display(),
+        report.manager_key_id,
+        report.manager_key_file.display()
     ))?;
 
-    step("2. The manager registers a clerk")?;
-    let mut manager = Station::open(&home, MANAGER)?;
-    let id = manager.add_person(CLERK, Role::Clerk)?;
+    step("2. The manager registers a clerk, who enrolls a key; the manager confirms it")?;
+    let mut manager = people.open(&home, MANAGER)?;
+    let id = manager.add_person(CLERK, Role::Clerk, Some("総務課"))?;
     output::text(&format!("{CLERK} registered as clerk: {id}"))?;
+    let key_id = people.enroll(&home, CLERK, MANAGER)?;
+    output::text(&format!(
+        "{CLERK} enrolled key {key_id}; {MANAGER} confirmed it: every record {CLERK} makes is signed with it"
+    ))?;
 
     step("3. The clerk records an operation note (運用状況記録)")?;
-    let mut clerk = Station::open(&home, CLERK)?;
+    let mut clerk = people.open(&home, CLERK)?;
     let id = clerk.note("個人データ抽出作業を開始 (export of member data started)")?;
     output::text(&format!("note recorded: {id}"))?;
 
@@ -128,9 +196,9 @@ pub fn run() -> Result<ExitCode> {
     if let Err(e) = clerk.carryout_out(&carryout) {
         output::text(&format!("carrying out before approval is refused: {e}"))?;
     }
-    let mut manager = Station::open(&home, MANAGER)?;
+    let mut manager = people.open(&home, MANAGER)?;
     manager.approve(&carryout, Some("施錠・暗号化を確認"))?;
-    let mut clerk = Station::open(&home, CLERK)?;
+    let mut clerk = people.open(&home, CLERK)?;
     clerk.carryout_out(&carryout)?;
     let back = clerk.carryout_return(&carryout, Some("異常なし"))?;
     output::text(&format!(
@@ -158,9 +226,9 @@ pub fn run() -> Result<ExitCode> {
         registered.due.as_deref().unwrap_or("?")
     ))?;
     let request = clerk.request_disposal(&item)?;
-    let mut manager = Station::open(&home, MANAGER)?;
+    let mut manager = people.open(&home, MANAGER)?;
     manager.approve(&request, Some("保存期間経過を確認"))?;
-    let mut clerk = Station::open(&home, CLERK)?;
+    let mut clerk = people.open(&home, CLERK)?;
     let disposal = clerk.dispose(&item, None)?;
     output::text(&format!(
         "disposal request {request} approved by {MANAGER}; {} files shredded, folder gone: {}; disposal certificate {}",
@@ -173,14 +241,17 @@ pub fn run() -> Result<ExitCode> {
     {
         use custody_core::erasure::{Destination, NoReport, VerifyMode, WipeOptions};
         const IT: &str = "ito";
-        let mut manager = Station::open(&home, MANAGER)?;
-        let id = manager.add_person(IT, Role::It)?;
-        output::text(&format!("{IT} registered as IT staff: {id}"))?;
+        let mut manager = people.open(&home, MANAGER)?;
+        let id = manager.add_person(IT, Role::It, Some("情報システム課"))?;
+        let key_id = people.enroll(&home, IT, MANAGER)?;
+        output::text(&format!(
+            "{IT} registered as IT staff: {id}, key {key_id} confirmed"
+        ))?;
         // 4 MiB + 512 bytes: not a multiple of the engine's 4 MiB chunk. An image file
         // needs no root; `custody wipe /dev/sdX` works the same way on a real disk.
         let image = dir.path().join("retired-pc-disk.img");
         fs_err::write(&image, vec![0x5A_u8; (4 << 20) + 512])?;
-        let mut it = Station::open(&home, IT)?;
+        let mut it = people.open(&home, IT)?;
         let job = it.prepare_wipe(
             &[&image],
             &WipeOptions {
@@ -214,7 +285,7 @@ pub fn run() -> Result<ExitCode> {
                 &r.hash[..16]
             ))?;
         }
-        let manager = Station::open(&home, MANAGER)?;
+        let manager = people.open(&home, MANAGER)?;
         for r in &results {
             let cert = &r.certificate;
             let file = dir.path().join(format!("{}.json", r.certificate));
@@ -250,8 +321,9 @@ pub fn run() -> Result<ExitCode> {
     clerk.note("demo finished")?;
     let verified = clerk.verify(Some(&head_file), None)?;
     output::text(&format!(
-        "OK: {} entries, {} signed checkpoints, extends the kept head of {} entries",
+        "OK: {} entries, each signed by the person who made it ({} checked), {} signed checkpoints, extends the kept head of {} entries",
         verified.entries,
+        verified.signed,
         verified.checkpoints,
         verified.extends.unwrap_or(0)
     ))?;

@@ -13,6 +13,44 @@ pub fn hint(error: &Error) -> Option<String> {
         Error::NoHomePlace => "set CUSTODY_HOME to the folder that holds custody's data".into(),
         Error::DatabaseTooNew { .. } => "upgrade custody".into(),
         Error::UnknownActor { .. } => "set CUSTODY_ACTOR to your name".into(),
+        Error::Locked {
+            exists: true,
+            looked,
+            ..
+        } => format!(
+            "unlock it: run the command on a terminal (it asks for the passphrase), run `custody unlock` first, or give --key-passphrase-file FILE (key file: {})",
+            looked.display()
+        ),
+        Error::Locked { actor, .. } => format!(
+            "{actor} has no key here: enroll one with `custody people enroll` (a manager then confirms it), or name your key file with --key FILE"
+        ),
+        Error::KeyNotValid { actor, why, .. } => match why {
+            custody_core::KeyStanding::NotConfirmed => format!(
+                "ask a manager to confirm it: `custody people confirm {actor} --key-id ID`, after you read the id out to them"
+            ),
+            custody_core::KeyStanding::NotTheirs => format!(
+                "use {actor}'s own key file (--key FILE), or set CUSTODY_ACTOR to the key's owner"
+            ),
+            custody_core::KeyStanding::Revoked { .. } => {
+                "use your current key; if you have lost it, run `custody people rekey`".into()
+            }
+            _ => return None,
+        },
+        Error::WeakPassphrase { .. } => {
+            "choose a longer passphrase of unrelated words; nothing was recorded".into()
+        }
+        Error::PersonalKey {
+            problem: custody_core::KeyProblem::WrongPassphrase,
+            ..
+        } => "type the passphrase again; if it is forgotten, run `custody people rekey` and ask a manager to confirm the new key".into(),
+        Error::PersonalKey {
+            problem: custody_core::KeyProblem::Missing,
+            ..
+        } => "enroll a key with `custody people enroll`, or name your key file with --key FILE".into(),
+        Error::NotDone {
+            step: Step::Enrolled,
+            id,
+        } => format!("{id} runs `custody people enroll` first"),
         Error::NotAllowed { actor, reason, .. } => denial(actor, reason)?,
         Error::NoSuchRecord { kind, id } => no_such_record(*kind, id)?,
         Error::Duplicate {

@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 #![forbid(unsafe_code)]
 
+mod agent;
 mod args;
 mod cert;
 mod commands;
@@ -14,6 +15,7 @@ mod output;
 mod registers;
 mod retain;
 mod send;
+mod unlock;
 mod wipe;
 
 use std::process::ExitCode;
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(code).unwrap_or(EXIT_REFUSED));
         }
     };
+    unlock::remember(cli.keys);
     match commands::run(cli.command) {
         Ok(code) => code,
         Err(err) => {

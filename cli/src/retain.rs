@@ -264,6 +264,7 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
                 (Some(by), Some(method)) => Some(Destruction { by, method }),
                 _ => None,
             };
+            station.unlock_now()?;
             let done = station.dispose(&item, destruction.as_ref())?;
             if args.json {
                 output::json(&json!({

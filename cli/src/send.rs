@@ -230,6 +230,9 @@ pub fn send(args: SendArgs) -> Result<ExitCode> {
         request: args.request.as_deref().map(RecordId::parse).transpose()?,
         can_show_passphrase: can_show,
     };
+    // Unlocked before anything is encrypted: a send that could not be recorded is
+    // not made.
+    station.unlock_now()?;
     let bar = SendBar::new(args.quiet);
     let signals = StopOnSignal::install()?;
     let outcome = match interrupted(station.send(options, &bar), "send")? {
@@ -316,6 +319,7 @@ pub fn open(args: OpenArgs) -> Result<ExitCode> {
         Some(dir) => dir,
         None => std::env::current_dir()?,
     };
+    station.unlock_now()?;
     let bar = SendBar::new(args.quiet);
     // Installed after the passphrase prompt, so that Ctrl-C there still quits at once.
     let signals = StopOnSignal::install()?;

@@ -173,6 +173,9 @@ pub fn wipe(args: WipeArgs) -> Result<ExitCode> {
         destination: args.destination.map(Destination::from),
     };
     let job = station.prepare_wipe(&args.targets, &options)?;
+    // The key that records the results is unlocked before a byte is touched, and
+    // kept until they are recorded, however long the wipe takes.
+    station.unlock_now()?;
     if !args.yes {
         if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
             eprintln!(

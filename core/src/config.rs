@@ -87,6 +87,28 @@ fn default_scrypt_memory() -> u64 {
     crate::send::seal::scrypt_memory_mib(crate::send::seal::DEFAULT_MAX_WORK_FACTOR)
 }
 
+/// `[keys]` settings for personal keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyPolicy {
+    /// How many minutes a key unlocked on a terminal stays unlocked (15 by default,
+    /// 1 to 480).
+    #[serde(default = "default_unlock_minutes")]
+    pub unlock_minutes: u32,
+}
+
+impl Default for KeyPolicy {
+    fn default() -> Self {
+        KeyPolicy {
+            unlock_minutes: default_unlock_minutes(),
+        }
+    }
+}
+
+fn default_unlock_minutes() -> u32 {
+    15
+}
+
 /// `[retention]` settings besides the classes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -129,6 +151,9 @@ pub struct Config {
     /// Limits on opening received files.
     #[serde(default)]
     pub open: OpenPolicy,
+    /// Personal keys: how long one stays unlocked.
+    #[serde(default)]
+    pub keys: KeyPolicy,
     /// Retention classes and disposal settings.
     pub retention: RetentionPolicy,
 }
@@ -206,6 +231,7 @@ impl Config {
             }],
             send: SendPolicy::default(),
             open: OpenPolicy::default(),
+            keys: KeyPolicy::default(),
             retention: RetentionPolicy {
                 shred_method: default_shred_method(),
                 shred_verify: true,
@@ -256,6 +282,12 @@ impl Config {
             }
         }
         crate::ledger::check_field(crate::error::Field::Station, &self.station)?;
+        if !(1..=480).contains(&self.keys.unlock_minutes) {
+            return Err(bad(ConfigProblem::Setting {
+                name: "keys.unlock_minutes",
+                problem: format!("{} is not from 1 to 480 minutes", self.keys.unlock_minutes),
+            }));
+        }
         Ok(())
     }
 
@@ -275,6 +307,8 @@ impl Config {
              # an approved request.\n\
              # [open] max_scrypt_memory_mib: the most memory a passphrase-protected file\n\
              # may make scrypt use when opened; a file asking for more is refused.\n\
+             # [keys] unlock_minutes: how long a personal key unlocked on a terminal\n\
+             # stays unlocked (1 to 480).\n\
              # Retention classes (their periods and legal basis) are fixed in the ledger:\n\
              # see `custody retain class list`; a manager lengthens one or adds one with\n\
              # `custody retain class set`, which is signed and recorded.\n\n{body}"

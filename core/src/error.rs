@@ -87,6 +87,46 @@ pub enum Error {
         problem: String,
     },
 
+    /// A person's own key could not be made, read or unlocked.
+    #[error("personal key {}: {problem}", path.display())]
+    PersonalKey {
+        /// The key file (or, for a key not yet written, the person's name).
+        path: PathBuf,
+        /// What is wrong.
+        problem: KeyProblem,
+    },
+
+    /// A new passphrase is too weak to protect a personal key.
+    #[error("this passphrase is too weak: {why}")]
+    WeakPassphrase {
+        /// Why, with zxcvbn's advice when it has some.
+        why: String,
+    },
+
+    /// Writing needs the actor's unlocked personal key, and there is none.
+    #[error(
+        "{actor} has no unlocked personal key, and every record is signed by the person who makes it"
+    )]
+    Locked {
+        /// Who tried to write.
+        actor: String,
+        /// The key file custody looked for.
+        looked: PathBuf,
+        /// Whether a key file exists there (then it only needs unlocking).
+        exists: bool,
+    },
+
+    /// A personal key that the people register does not let sign for the actor.
+    #[error("the key {key_id} may not sign for {actor}: {why}")]
+    KeyNotValid {
+        /// Who tried to act.
+        actor: String,
+        /// The key's id.
+        key_id: String,
+        /// Why not.
+        why: KeyStanding,
+    },
+
     /// The actor is not allowed to do this.
     #[error("{actor} may not {action}: {reason}")]
     NotAllowed {
@@ -489,6 +529,10 @@ impl Error {
             | Error::File { .. }
             | Error::Storage { .. }
             | Error::Key { .. }
+            | Error::PersonalKey {
+                problem: KeyProblem::Generate(_),
+                ..
+            }
             | Error::DisposalFailed { .. }
             | Error::NoFont { .. }
             | Error::BadFont { .. }
@@ -623,6 +667,12 @@ pub enum Field {
     CarryoutState,
     /// A kind of certificate.
     CertificateKind,
+    /// A personal key.
+    Key,
+    /// A key id.
+    KeyId,
+    /// A department.
+    Department,
 }
 
 impl Field {
@@ -687,6 +737,9 @@ impl Field {
             Field::RequestState => "request state",
             Field::CarryoutState => "carry-out state",
             Field::CertificateKind => "kind of certificate",
+            Field::Key => "personal key",
+            Field::KeyId => "key id",
+            Field::Department => "department",
         }
     }
 }
@@ -771,6 +824,8 @@ pub enum RecordKind {
     Transfer,
     /// A contact in the address book (by name).
     Contact,
+    /// A registered person (by name).
+    Person,
 }
 
 impl RecordKind {
@@ -787,6 +842,7 @@ impl RecordKind {
             RecordKind::Certificate => "certificate",
             RecordKind::Transfer => "encrypted transfer",
             RecordKind::Contact => "contact",
+            RecordKind::Person => "registered person",
         }
     }
 }
@@ -1045,6 +1101,16 @@ pub enum Done {
     SignedOff,
     /// A key was trusted.
     Trusted,
+    /// A person was removed from the register.
+    Removed {
+        /// The entry that removed them.
+        seq: i64,
+    },
+    /// A person has the role already.
+    HasRole {
+        /// The role.
+        role: Role,
+    },
 }
 
 impl std::fmt::Display for Done {
@@ -1071,6 +1137,8 @@ impl std::fmt::Display for Done {
             }
             Done::SignedOff => f.write_str("was already signed off"),
             Done::Trusted => f.write_str("is already trusted"),
+            Done::Removed { seq } => write!(f, "was already removed (entry {seq})"),
+            Done::HasRole { role } => write!(f, "is already {role}"),
         }
     }
 }
@@ -1085,6 +1153,8 @@ pub enum Step {
     Held,
     /// A download that was never approved (the state it is in).
     Approved(RequestState),
+    /// A person with no personal key enrolled (or none waiting for confirmation).
+    Enrolled,
 }
 
 impl std::fmt::Display for Step {
@@ -1094,6 +1164,7 @@ impl std::fmt::Display for Step {
                 f.write_str("was never carried out; its carrying out must be recorded first")
             }
             Step::Held => f.write_str("is not on hold"),
+            Step::Enrolled => f.write_str("has no personal key waiting to be confirmed"),
             Step::Approved(state) => write!(
                 f,
                 "was never approved ({state}); a download that was not approved must not exist — record what happened and tell the manager"
@@ -1299,3 +1370,77 @@ impl std::error::Error for StorageError {
 
 /// The result type of `custody-core`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What is wrong with a personal key file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyProblem {
+    /// There is no file there.
+    Missing,
+    /// The passphrase does not unlock it.
+    WrongPassphrase,
+    /// It is not a minisign secret key (the reason).
+    NotAKey(String),
+    /// It is not protected by a passphrase.
+    NotEncrypted,
+    /// Making or using it failed (the reason).
+    Generate(String),
+}
+
+impl std::fmt::Display for KeyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyProblem::Missing => f.write_str("there is no key file there"),
+            KeyProblem::WrongPassphrase => f.write_str("the passphrase does not unlock it"),
+            KeyProblem::NotAKey(why) => write!(f, "not a minisign secret key ({why})"),
+            KeyProblem::NotEncrypted => {
+                f.write_str("it is not protected by a passphrase, so it cannot be a personal key")
+            }
+            KeyProblem::Generate(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Where a key stands in the people register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyStanding {
+    /// The person is not registered.
+    NotRegistered,
+    /// The register has no key with this id for the person.
+    NotTheirs,
+    /// Enrolled, but no manager has confirmed it yet.
+    NotConfirmed,
+    /// Revoked (replaced by a new key, or the person was removed) at `seq`.
+    Revoked {
+        /// The entry that revoked it.
+        seq: i64,
+        /// Why.
+        reason: String,
+    },
+    /// The person was removed from the register.
+    Removed {
+        /// The entry that removed them.
+        seq: i64,
+    },
+}
+
+impl std::fmt::Display for KeyStanding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyStanding::NotRegistered => f.write_str("the person is not registered"),
+            KeyStanding::NotTheirs => {
+                f.write_str("the people register holds no such key for this person")
+            }
+            KeyStanding::NotConfirmed => {
+                f.write_str("it is enrolled, but no manager has confirmed it yet")
+            }
+            KeyStanding::Revoked { seq, reason } => {
+                write!(f, "it was revoked at entry {seq} ({reason})")
+            }
+            KeyStanding::Removed { seq } => {
+                write!(f, "the person was removed from the register at entry {seq}")
+            }
+        }
+    }
+}

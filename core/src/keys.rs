@@ -134,12 +134,16 @@ const SECRET_KEY_BYTES: usize = 2 + 2 + 2 + 32 + 8 + 8 + 8 + 64 + 32;
 
 impl Drop for StationKey {
     fn drop(&mut self) {
-        // minisign's SecretKey does not wipe itself: overwrite it in place with zeros,
-        // and keep the compiler from dropping the overwrite as a dead store.
-        if let Ok(blank) = SecretKey::from_bytes(&[0u8; SECRET_KEY_BYTES]) {
-            self.secret = blank;
-            std::hint::black_box(&self.secret);
-        }
+        blank_secret(&mut self.secret);
+    }
+}
+
+/// Overwrites a minisign secret key in place with zeros (minisign's `SecretKey` does
+/// not wipe itself), keeping the compiler from dropping the overwrite as a dead store.
+pub(crate) fn blank_secret(secret: &mut SecretKey) {
+    if let Ok(blank) = SecretKey::from_bytes(&[0u8; SECRET_KEY_BYTES]) {
+        *secret = blank;
+        std::hint::black_box(&*secret);
     }
 }
 
@@ -194,6 +198,20 @@ fn parse_secret_key(text: &str) -> std::result::Result<SecretKey, String> {
 }
 
 impl StationPublicKey {
+    /// Wraps a minisign public key.
+    pub(crate) fn from_key(key: PublicKey) -> StationPublicKey {
+        StationPublicKey { key }
+    }
+
+    /// The Ed25519 public key's 32 bytes.
+    pub(crate) fn ed25519_bytes(&self) -> [u8; 32] {
+        let mut bytes = [0u8; 32];
+        // A minisign public key's bytes: algorithm (2), key id (8), then the key (32).
+        let all = self.key.to_bytes();
+        bytes.copy_from_slice(&all[all.len() - 32..]);
+        bytes
+    }
+
     /// Reads a minisign public key file (`untrusted comment:` line, then base64) or a
     /// bare base64 key.
     pub fn load(path: &Path) -> Result<StationPublicKey> {

@@ -7,10 +7,19 @@
 //!
 //! ```
 //! # fn main() -> Result<(), custody_core::Error> {
+//! use custody_core::people::key::{Passphrase, PersonalKey};
 //! let dir = tempfile::tempdir()?;
 //! let home = dir.path().join("home");
-//! custody_core::Station::init(&home, "sato", Some("Example Union"), Some("desk-1"))?;
+//! // The first manager's own key, protected by her passphrase; it signs every entry.
+//! let passphrase = Passphrase::new("violet kettle harbour 1987".to_owned().into());
+//! let sato = PersonalKey::generate("sato", &passphrase)?;
+//! let key_file = dir.path().join("sato.key");
+//! custody_core::Station::init(&home, &sato.key, Some("Example Union"), Some("desk-1"), || {
+//!     PersonalKey::write_file(&key_file, &sato.file_text)?;
+//!     Ok(key_file.clone())
+//! })?;
 //! let mut station = custody_core::Station::open(&home, "sato")?;
+//! station.unlock(Box::new(PersonalKey::load(&key_file, "sato", &passphrase)?))?;
 //! let id = station.note("cabinet key handed to the night guard")?;
 //! assert_eq!(id.as_str(), "NT-1");
 //! let report = station.verify(None, None)?;
@@ -39,11 +48,11 @@ pub mod vocab;
 
 pub use clock::Timestamp;
 pub use error::{
-    ConfigProblem, Denial, Done, Error, Field, FileProblem, Nothing, RecordKind, Result, Rule,
-    Step, StorageError,
+    ConfigProblem, Denial, Done, Error, Field, FileProblem, KeyProblem, KeyStanding, Nothing,
+    RecordKind, Result, Rule, Step, StorageError,
 };
 pub use ledger::RecordId;
-pub use station::{InitReport, Station, default_home};
+pub use station::{InitReport, Station, Unlocker, default_home};
 pub use vocab::Lang;
 
 /// The version of custody, recorded in the ledger and on certificates.

@@ -11,6 +11,7 @@ use crate::error::{ConfigProblem, Error, Field, Result, Rule};
 use crate::keys::{StationKey, StationPublicKey};
 use crate::ledger::store::{Query, args};
 use crate::ledger::{Entry, HeadBlock, Ledger, LogFilter, RecordId, VerifyReport, Writer, prove};
+use crate::people::key::{PersonalKey, Signer};
 use crate::people::{Actor, Person, Role, check_name};
 
 /// The data home: `$CUSTODY_HOME`, else `~/.local/share/custody`.
@@ -38,6 +39,10 @@ pub struct InitReport {
     pub station: String,
     /// The first manager.
     pub manager: String,
+    /// The first manager's personal key id.
+    pub manager_key_id: String,
+    /// Where the first manager's key file was written.
+    pub manager_key_file: PathBuf,
     /// The station key's id.
     pub key_id: String,
     /// The station public key file.
@@ -46,6 +51,10 @@ pub struct InitReport {
     pub id: RecordId,
 }
 
+/// How a front end obtains the actor's unlocked key when a workflow first needs to
+/// write: from the agent, a key file and a passphrase, a prompt.
+pub type Unlocker = Box<dyn FnMut(&str) -> Result<Box<dyn Signer>>>;
+
 /// An opened data home.
 pub struct Station {
     pub(crate) home: PathBuf,
@@ -53,6 +62,10 @@ pub struct Station {
     pub(crate) key: StationKey,
     pub(crate) ledger: Ledger,
     pub(crate) actor: Actor,
+    /// The actor's unlocked key, which signs every entry this station writes.
+    pub(crate) signer: Option<Box<dyn Signer>>,
+    /// Unlocks the actor's key the first time a write needs it.
+    pub(crate) unlocker: Option<Unlocker>,
 }
 
 impl std::fmt::Debug for Station {
@@ -77,14 +90,20 @@ impl Station {
     /// key pair, config, ledger with its first entries. The actor becomes the first
     /// manager. Everything is built in a temporary folder beside `home` and renamed
     /// into place, so a failure leaves nothing behind.
+    ///
+    /// `manager_key` is the first manager's new personal key: the `init` entry
+    /// records its public half, so that it stands from the first entry on, and every
+    /// entry is signed by it. `write_key` writes its secret file where the manager
+    /// keeps it, once everything else is ready; a failure after that removes it again.
     pub fn init(
         home: &Path,
-        manager: &str,
+        manager_key: &PersonalKey,
         organisation: Option<&str>,
         station: Option<&str>,
+        write_key: impl FnOnce() -> Result<PathBuf>,
     ) -> Result<InitReport> {
+        let manager = manager_key.name();
         check_name(manager)?;
-        let manager = manager.to_string();
         let organisation = organisation
             .unwrap_or("(organisation not set)")
             .trim()
@@ -118,13 +137,14 @@ impl Station {
             })?;
         let keys = private_dir(&tmp.path().join("keys"))?;
         let key = StationKey::generate(&keys, &station)?;
-        let config = Config::new(&organisation, &station, &manager);
+        let config = Config::new(&organisation, &station, manager);
         fs_err::write(tmp.path().join("config.toml"), config.to_template()?)?;
         let mut ledger = Ledger::create(&tmp.path().join("ledger.db"))?;
         let public = key.public().clone();
-        let id = ledger.write(&station, &key, |w| {
+        let personal = manager_key.public();
+        let id = ledger.write(&station, &key, manager_key, |w| {
             w.append(
-                &manager,
+                manager,
                 "init",
                 "",
                 &json!({
@@ -132,6 +152,12 @@ impl Station {
                     "station": station,
                     "key_id": public.key_id(),
                     "public_key": public.to_base64(),
+                    // The first manager's personal key stands from this entry on: it
+                    // signs every entry, beginning with this one.
+                    "manager_key": {
+                        "key_id": personal.key_id(),
+                        "public_key": personal.to_base64(),
+                    },
                     "custody_version": crate::VERSION,
                     // The retention classes and their legal basis are fixed here, in
                     // the ledger, not in config.toml: a class changes only by a
@@ -139,15 +165,21 @@ impl Station {
                     "retention_classes": crate::config::default_classes(),
                 }),
             )?;
-            add_person_in(w, &manager, &manager, Role::Manager)
+            add_person_in(w, manager, manager, Role::Manager, None)
         })?;
         drop(ledger);
-        move_into_place(tmp, home)?;
+        let key_file = write_key()?;
+        if let Err(e) = move_into_place(tmp, home) {
+            let _ = std::fs::remove_file(&key_file);
+            return Err(e);
+        }
         Ok(InitReport {
             home: home.to_path_buf(),
             organisation,
             station,
-            manager,
+            manager: manager.to_owned(),
+            manager_key_id: personal.key_id(),
+            manager_key_file: key_file,
             key_id: public.key_id(),
             public_key: home.join("keys/station.pub"),
             id,
@@ -174,6 +206,8 @@ impl Station {
                 name: actor.to_string(),
                 role: None,
             },
+            signer: None,
+            unlocker: None,
         };
         // The name as registered, when the person typed another spelling of it.
         // Names and roles only: opening a ledger whose entries were tampered with must
@@ -237,9 +271,49 @@ impl Station {
         &self.key
     }
 
-    /// Runs `f` in one ledger transaction, signing a checkpoint when it appended.
+    /// Gives the station the way to unlock the actor's key when a write first needs
+    /// it.
+    pub fn set_unlocker(&mut self, unlocker: Unlocker) {
+        self.unlocker = Some(unlocker);
+    }
+
+    /// The key that signs this station's writes, unlocking it first if needed.
+    fn signer(&mut self) -> Result<&dyn Signer> {
+        self.unlock_now()?;
+        match self.signer.as_deref() {
+            Some(signer) => Ok(signer),
+            None => Err(self.locked()),
+        }
+    }
+
+    /// Runs `f` in one ledger transaction, each entry signed by the actor's key,
+    /// signing a checkpoint when it appended. Refused, with nothing written, when the
+    /// actor's key cannot be unlocked.
     pub fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
-        self.ledger.write(&self.config.station, &self.key, f)
+        self.signer()?;
+        let Station {
+            ledger,
+            config,
+            key,
+            signer,
+            ..
+        } = self;
+        let signer = signer.as_deref().ok_or_else(|| Error::Locked {
+            actor: String::new(),
+            looked: PathBuf::new(),
+            exists: false,
+        })?;
+        ledger.write(&config.station, key, signer, f)
+    }
+
+    /// Runs `f` in one transaction signed by `key`, which need not stand yet: for
+    /// the enrolment that records it.
+    pub(crate) fn write_as<T>(
+        &mut self,
+        key: &dyn Signer,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.ledger.write(&self.config.station, &self.key, key, f)
     }
 
     /// Like [`Station::write`], also handing the station key to `f` (for signing
@@ -248,13 +322,20 @@ impl Station {
         &mut self,
         f: impl FnOnce(&mut Writer<'_>, &StationKey) -> Result<T>,
     ) -> Result<T> {
+        self.signer()?;
         let Station {
             ledger,
             config,
             key,
+            signer,
             ..
         } = self;
-        ledger.write(&config.station, key, |w| f(w, key))
+        let signer = signer.as_deref().ok_or_else(|| Error::Locked {
+            actor: String::new(),
+            looked: PathBuf::new(),
+            exists: false,
+        })?;
+        ledger.write(&config.station, key, signer, |w| f(w, key))
     }
 
     /// Refuses paths inside the data home: its ledger, keys and certificates are never
@@ -311,7 +392,10 @@ impl Station {
         let derived = prover
             .about(&id)?
             .iter()
-            .filter(|e| e.kind == "person-add" && prove::field(e, "name") == Some(name))
+            .filter(|e| {
+                matches!(e.kind.as_str(), "person-add" | "person-role")
+                    && prove::field(e, "name") == Some(name)
+            })
             .filter_map(|e| prove::field(e, "role").map(str::to_owned))
             .next_back();
         prove::backed("people", name, &[("role", Some(role.clone()), derived)])?;
@@ -341,20 +425,31 @@ impl Station {
     /// The names and roles registered, in order of registration: the `config.toml`
     /// mirror's view.
     fn registered(&self) -> Result<Vec<PersonEntry>> {
-        self.ledger
-            .db()
-            .map("SELECT name, role FROM people ORDER BY seq", &[], |r| {
+        self.ledger.db().map(
+            "SELECT name, role FROM people WHERE removed_seq IS NULL ORDER BY seq",
+            &[],
+            |r| {
                 Ok(PersonEntry {
                     name: r.get(0)?,
                     role: r.get(1)?,
                 })
-            })
+            },
+        )
     }
 
-    /// Registers a person (managers only); returns their record id.
-    pub fn add_person(&mut self, name: &str, role: Role) -> Result<RecordId> {
+    /// Registers a person (managers only), with their department when given;
+    /// returns their record id.
+    pub fn add_person(
+        &mut self,
+        name: &str,
+        role: Role,
+        department: Option<&str>,
+    ) -> Result<RecordId> {
         self.actor.require_role(&[Role::Manager], "add people")?;
         check_name(name)?;
+        if let Some(department) = department {
+            crate::people::register::check_department(department)?;
+        }
         if let Some(existing) = self.role_of(name)? {
             return Err(Error::Duplicate {
                 field: Field::Person,
@@ -376,18 +471,17 @@ impl Station {
             }
         }
         let actor = self.actor.name.clone();
-        let id = self.write(|w| add_person_in(w, &actor, name, role))?;
-        let mirror: Vec<PersonEntry> = self
-            .people()?
-            .into_iter()
-            .map(|p| PersonEntry {
-                name: p.name,
-                role: p.role,
-            })
-            .collect();
+        let id = self.write(|w| add_person_in(w, &actor, name, role, department))?;
+        self.rewrite_people_mirror()?;
+        Ok(id)
+    }
+
+    /// Rewrites the `config.toml` mirror of the people register.
+    pub(crate) fn rewrite_people_mirror(&mut self) -> Result<()> {
+        let mirror = self.registered()?;
         Config::write_people(&self.home.join("config.toml"), &mirror)?;
         self.config.people = mirror;
-        Ok(id)
+        Ok(())
     }
 
     /// Appends an operation record (運用状況記録); returns its id.
@@ -490,13 +584,18 @@ impl Station {
     }
 }
 
-fn add_person_in(w: &mut Writer<'_>, actor: &str, name: &str, role: Role) -> Result<RecordId> {
-    let (id, _) = w.create_record(
-        actor,
-        "person-add",
-        "PE",
-        json!({ "name": name, "role": role.as_str() }),
-    )?;
+fn add_person_in(
+    w: &mut Writer<'_>,
+    actor: &str,
+    name: &str,
+    role: Role,
+    department: Option<&str>,
+) -> Result<RecordId> {
+    let mut payload = json!({ "name": name, "role": role.as_str() });
+    if let Some(department) = department {
+        payload["department"] = department.trim().into();
+    }
+    let (id, _) = w.create_record(actor, "person-add", "PE", payload)?;
     Ok(id)
 }
 

@@ -8,16 +8,47 @@
 
 use std::path::Path;
 
+use custody_core::keys::StationPublicKey;
 use custody_core::ledger::HeadBlock;
+use custody_core::people::key::{Passphrase, PersonalKey, Signer};
 use custody_core::{Error, RecordId, Station, canon};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
+/// sato's personal key, made once for every case (scrypt is slow on purpose).
+fn sato() -> &'static PersonalKey {
+    static KEY: std::sync::OnceLock<PersonalKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let phrase = Passphrase::new(zeroize::Zeroizing::new("violet kettle harbour 1987".into()));
+        PersonalKey::generate("sato", &phrase).unwrap().key
+    })
+}
+
+/// The shared key, lent to a station.
+struct Lent(&'static PersonalKey);
+
+impl Signer for Lent {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn public(&self) -> &StationPublicKey {
+        self.0.public()
+    }
+    fn sign(&self, message: &[u8], comment: &str) -> custody_core::Result<String> {
+        self.0.sign(message, comment)
+    }
+}
+
 /// A data home with `notes` appended, one per command or several at once.
 fn ledger(dir: &Path, notes: &[(String, bool)]) -> Station {
     let home = dir.join("home");
-    Station::init(&home, "sato", Some("Props"), Some("desk-1")).unwrap();
+    let key_file = dir.join("sato.key");
+    Station::init(&home, sato(), Some("Props"), Some("desk-1"), || {
+        Ok(key_file)
+    })
+    .unwrap();
     let mut station = Station::open(&home, "sato").unwrap();
+    station.unlock(Box::new(Lent(sato()))).unwrap();
     let mut batch = Vec::new();
     for (text, alone) in notes {
         if *alone {
@@ -42,6 +73,7 @@ enum Target {
     Entry(&'static str),
     Payload(&'static str),
     Checkpoint(&'static str),
+    Signature(&'static str),
 }
 
 fn target() -> impl Strategy<Value = Target> {
@@ -59,6 +91,7 @@ fn target() -> impl Strategy<Value = Target> {
         .prop_map(Target::Entry),
         prop::sample::select(vec!["salt", "body"]).prop_map(Target::Payload),
         prop::sample::select(vec!["head", "at", "signature"]).prop_map(Target::Checkpoint),
+        Just(Target::Signature("signature")),
     ]
 }
 
@@ -122,13 +155,14 @@ proptest! {
         let db = rusqlite::Connection::open(dir.path().join("home/ledger.db")).unwrap();
         db.execute_batch(
             "DROP TRIGGER entries_no_update; DROP TRIGGER checkpoints_no_update; \
-             DROP TRIGGER payloads_erase_only;",
+             DROP TRIGGER payloads_erase_only; DROP TRIGGER signatures_no_update;",
         )
         .unwrap();
         let (table, key, column) = match &target {
             Target::Entry(c) => ("entries", "seq", *c),
             Target::Payload(c) => ("payloads", "seq", *c),
             Target::Checkpoint(c) => ("checkpoints", "size", *c),
+            Target::Signature(c) => ("signatures", "seq", *c),
         };
         let keys: Vec<i64> = db
             .prepare(&format!("SELECT {key} FROM {table} ORDER BY {key}"))

@@ -128,7 +128,8 @@ pub struct Home {
 
 impl Home {
     /// An initialised home whose first manager is `sato`, with `suzuki` (clerk),
-    /// `tanaka` (manager), `ito` (it) and `kato` (auditor) registered.
+    /// `tanaka` (manager), `ito` (it) and `kato` (auditor) registered, each with a
+    /// personal key enrolled and confirmed by sato.
     pub fn with_people() -> Home {
         Home::with_people_at("desk-1")
     }
@@ -147,10 +148,27 @@ impl Home {
             ("ito", "it"),
             ("kato", "auditor"),
         ] {
-            home.run("sato", ["people", "add", name, "--role", role])
-                .ok();
+            home.add_person("sato", name, role);
         }
         home
+    }
+
+    /// `manager` registers `name` with `role`; `name` enrolls a key, and `manager`
+    /// confirms it. Returns the key id.
+    pub fn add_person(&self, manager: &str, name: &str, role: &str) -> String {
+        self.run(manager, ["people", "add", name, "--role", role])
+            .ok();
+        self.enroll(manager, name)
+    }
+
+    /// `name` enrolls a key (passphrase from their file); `manager` confirms it.
+    /// Returns the key id.
+    pub fn enroll(&self, manager: &str, name: &str) -> String {
+        let enrolled = self.run(name, ["people", "enroll", "--json"]).ok().json();
+        let key_id = enrolled["key_id"].as_str().unwrap().to_owned();
+        self.run(manager, ["people", "confirm", name, "--key-id", &key_id])
+            .ok();
+        key_id
     }
 
     /// An initialised home whose first manager is `manager`.
@@ -168,19 +186,75 @@ impl Home {
     pub fn uninit() -> Home {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("home");
+        for sub in ["config", "run", ".passphrases"] {
+            std::fs::create_dir(dir.path().join(sub)).unwrap();
+        }
         Home { dir, home }
     }
 
-    /// A command for the binary as `actor` in this home.
+    /// The folder of personal key files (`$XDG_CONFIG_HOME/custody/keys`).
+    pub fn keys_dir(&self) -> PathBuf {
+        self.dir.path().join("config/custody/keys")
+    }
+
+    /// `actor`'s key file.
+    pub fn key_file(&self, actor: &str) -> PathBuf {
+        self.keys_dir().join(format!("{actor}.key"))
+    }
+
+    /// The passphrase the tests give `actor`'s key.
+    pub fn passphrase(actor: &str) -> String {
+        format!("violet kettle harbour 1987 {actor}")
+    }
+
+    /// The file holding `actor`'s passphrase (written on first use).
+    pub fn passphrase_file(&self, actor: &str) -> PathBuf {
+        let file = self
+            .dir
+            .path()
+            .join(".passphrases")
+            .join(actor.replace('/', "_"));
+        if !file.exists() {
+            std::fs::write(&file, Home::passphrase(actor)).unwrap();
+        }
+        file
+    }
+
+    /// A command for the binary as `actor` in this home, their key unlocked with the
+    /// passphrase from their file; the session's runtime folder (for the unlock
+    /// agent) and config folder (for key files) are the home's own.
     pub fn cmd(&self, actor: &str) -> Command {
+        let mut cmd = self.cmd_locked(actor);
+        cmd.env("CUSTODY_KEY_PASSPHRASE_FILE", self.passphrase_file(actor));
+        cmd
+    }
+
+    /// Like [`Home::cmd`], with no passphrase given: the key is unlocked only if the
+    /// agent holds it.
+    pub fn cmd_locked(&self, actor: &str) -> Command {
         let mut cmd = Command::new(custody_bin());
         cmd.env("CUSTODY_HOME", &self.home)
             .env("CUSTODY_ACTOR", actor)
             .env("NO_COLOR", "1")
+            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
+            .env("XDG_RUNTIME_DIR", self.dir.path().join("run"))
             .env_remove("CUSTODY_TEST_NOW")
+            .env_remove("CUSTODY_KEY")
+            .env_remove("CUSTODY_KEY_PASSPHRASE_FILE")
             .current_dir(self.dir.path())
             .stdin(Stdio::null());
         cmd
+    }
+
+    /// Gives `command` (another program that runs custody, such as `sh` or
+    /// `script`) the environment of [`Home::cmd`] for `actor`.
+    pub fn env_of(&self, actor: &str, command: &mut Command) {
+        for (name, value) in self.cmd(actor).get_envs() {
+            match value {
+                Some(value) => command.env(name, value),
+                None => command.env_remove(name),
+            };
+        }
     }
 
     /// Runs the binary as `actor` with `args`.
@@ -353,4 +427,50 @@ impl Drop for MountPoint {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg(self.dir.path()).status();
     }
+}
+
+impl Drop for Home {
+    /// Locks any unlock agent a test started in this home's session folder.
+    fn drop(&mut self) {
+        if self.dir.path().join("run/custody").exists() {
+            let _ = self.cmd_locked("sato").arg("lock").output();
+        }
+    }
+}
+
+/// Python that recomputes entry hashes as docs/ledger-format.md defines them.
+pub const CHAIN_PY: &str = r#"
+import hashlib, json, os, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+def entry_hash(seq, at, actor, station, kind, subject, commitment, prev):
+    text = "custody-ledger/v1\n%d\n%s\n%s\n%s\n%s\n%s\n%s\n%s" % (
+        seq, at, actor, station, kind, subject, commitment, prev)
+    return hashlib.sha256(text.encode()).hexdigest()
+def commit(salt, body):
+    return hashlib.sha256((salt + body).encode()).hexdigest()
+def canon(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def rehash_from(seq):
+    prev = db.execute("SELECT hash FROM entries WHERE seq = ?", (seq - 1,)).fetchone()[0]
+    rows = db.execute("SELECT seq, at, actor, station, kind, subject, commitment FROM entries "
+                      "WHERE seq >= ? ORDER BY seq", (seq,)).fetchall()
+    for (s, at, actor, station, kind, subject, commitment) in rows:
+        h = entry_hash(s, at, actor, station, kind, subject, commitment, prev)
+        db.execute("UPDATE entries SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, s))
+        prev = h
+"#;
+
+/// Runs `script` after [`CHAIN_PY`] on the home's ledger (as `db`), then commits.
+pub fn python(home: &Home, script: &str) {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(format!("{CHAIN_PY}\n{script}\ndb.commit()\n"))
+        .arg(home.ledger())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

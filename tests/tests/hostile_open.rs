@@ -55,18 +55,17 @@ fn crafted(home: &Home, name: &str, entries: &str, public: &str) -> PathBuf {
 /// `custody open FILE -i KEY -o OUT` as suzuki, under `umask`.
 fn open_under_umask(home: &Home, file: &Path, key: &Path, out: &Path, umask: &str) -> Run {
     let line = format!("umask {umask}; exec \"$0\" open \"$1\" -i \"$2\" -o \"$3\" --json",);
-    let out = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .arg("-c")
         .arg(&line)
         .arg(custody_tests::custody_bin())
         .arg(file)
         .arg(key)
-        .arg(out)
-        .env("CUSTODY_HOME", &home.home)
-        .env("CUSTODY_ACTOR", "suzuki")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+        .arg(out);
+    // suzuki's environment, key and passphrase file included.
+    home.env_of("suzuki", &mut command);
+    let out = command.output().unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -16,7 +16,8 @@ const DROP_TRIGGERS: &str = "DROP TRIGGER entries_no_update; DROP TRIGGER entrie
      DROP TRIGGER checkpoints_no_update; DROP TRIGGER checkpoints_no_delete; \
      DROP TRIGGER payloads_no_delete; DROP TRIGGER payloads_erase_only;";
 
-/// A home with 5 people and 6 notes: 12 entries.
+/// A home with 5 people, each with a confirmed key (14 entries), and 6 notes
+/// (entries 15 to 20): 20 entries.
 fn ledger_with_notes() -> Option<Home> {
     if !require_tool("sqlite3") {
         return None;
@@ -53,7 +54,7 @@ fn the_triggers_refuse_edits() {
     };
     for sql in [
         "UPDATE entries SET actor = 'x' WHERE seq = 3",
-        "DELETE FROM entries WHERE seq = 12",
+        "DELETE FROM entries WHERE seq = 20",
         "DELETE FROM checkpoints",
         "UPDATE payloads SET body = '{}' WHERE seq = 3",
         "DELETE FROM payloads WHERE seq = 3",
@@ -74,9 +75,9 @@ fn a_changed_entry_field_is_detected() {
         return;
     };
     home.sql(&format!(
-        "{DROP_TRIGGERS} UPDATE entries SET actor = 'tanaka' WHERE seq = 9;"
+        "{DROP_TRIGGERS} UPDATE entries SET actor = 'tanaka' WHERE seq = 17;"
     ));
-    assert_tamper_found(&home, 9, &[]);
+    assert_tamper_found(&home, 17, &[]);
 }
 
 #[test]
@@ -85,9 +86,9 @@ fn a_changed_payload_is_detected() {
         return;
     };
     home.sql(&format!(
-        "{DROP_TRIGGERS} UPDATE payloads SET body = replace(body, 'note 4', 'note X') WHERE seq = 10;"
+        "{DROP_TRIGGERS} UPDATE payloads SET body = replace(body, 'note 4', 'note X') WHERE seq = 18;"
     ));
-    assert_tamper_found(&home, 10, &[]);
+    assert_tamper_found(&home, 18, &[]);
 }
 
 #[test]
@@ -96,9 +97,9 @@ fn a_deleted_middle_entry_is_detected() {
         return;
     };
     home.sql(&format!(
-        "{DROP_TRIGGERS} DELETE FROM payloads WHERE seq = 8; DELETE FROM entries WHERE seq = 8;"
+        "{DROP_TRIGGERS} DELETE FROM payloads WHERE seq = 16; DELETE FROM entries WHERE seq = 16;"
     ));
-    assert_tamper_found(&home, 8, &[]);
+    assert_tamper_found(&home, 16, &[]);
 }
 
 #[test]
@@ -108,12 +109,12 @@ fn two_swapped_entries_are_detected() {
     };
     home.sql(&format!(
         "{DROP_TRIGGERS} \
-         UPDATE entries SET seq = -1 WHERE seq = 9; UPDATE entries SET seq = 9 WHERE seq = 10; \
-         UPDATE entries SET seq = 10 WHERE seq = -1; \
-         UPDATE payloads SET seq = -1 WHERE seq = 9; UPDATE payloads SET seq = 9 WHERE seq = 10; \
-         UPDATE payloads SET seq = 10 WHERE seq = -1;"
+         UPDATE entries SET seq = -1 WHERE seq = 17; UPDATE entries SET seq = 17 WHERE seq = 18; \
+         UPDATE entries SET seq = 18 WHERE seq = -1; \
+         UPDATE payloads SET seq = -1 WHERE seq = 17; UPDATE payloads SET seq = 17 WHERE seq = 18; \
+         UPDATE payloads SET seq = 18 WHERE seq = -1;"
     ));
-    assert_tamper_found(&home, 9, &[]);
+    assert_tamper_found(&home, 17, &[]);
 }
 
 #[test]
@@ -128,15 +129,15 @@ fn a_deleted_tail_is_caught_by_the_checkpoints_or_an_external_head() {
 
     // Deleting the last two entries but not their checkpoints: the checkpoints tell.
     home.sql(&format!(
-        "{DROP_TRIGGERS} DELETE FROM records WHERE seq > 10; DELETE FROM payloads WHERE seq > 10; \
-         DELETE FROM entries WHERE seq > 10;"
+        "{DROP_TRIGGERS} DELETE FROM records WHERE seq > 18; DELETE FROM payloads WHERE seq > 18; \
+         DELETE FROM entries WHERE seq > 18;"
     ));
-    assert_tamper_found(&home, 11, &[]);
+    assert_tamper_found(&home, 19, &[]);
 
     // Deleting the checkpoints too leaves a chain that is consistent in itself, but
     // not with the head this station verified last (its witness) …
-    home.sql("DELETE FROM checkpoints WHERE size > 10;");
-    assert_tamper_found(&home, 11, &[]);
+    home.sql("DELETE FROM checkpoints WHERE size > 18;");
+    assert_tamper_found(&home, 19, &[]);
     // … and with the witness gone and the counters set back, only the head kept
     // outside the machine still catches it.
     std::fs::remove_file(home.home.join("witness")).unwrap();
@@ -161,11 +162,11 @@ fn a_restored_old_copy_is_caught_by_a_later_head() {
     }
     std::fs::copy(&copy, home.ledger()).unwrap();
     // The station remembers the head it verified last …
-    assert_tamper_found(&home, 13, &[]);
+    assert_tamper_found(&home, 21, &[]);
     // … and so does the head kept outside the machine, witness or not.
     std::fs::remove_file(home.home.join("witness")).unwrap();
     verify(&home, &[]).ok();
-    assert_tamper_found(&home, 13, &["--against", head.to_str().unwrap()]);
+    assert_tamper_found(&home, 21, &["--against", head.to_str().unwrap()]);
 }
 
 #[test]
@@ -185,29 +186,40 @@ fn entries_appended_without_the_key_are_detected() {
     let Some(home) = ledger_with_notes() else {
         return;
     };
-    // A well-formed entry 13 forged with sqlite3: its hash links correctly, but no
-    // checkpoint signed by the station key covers it.
+    // A well-formed entry 21 forged with sqlite3: its hash links correctly, but
+    // neither suzuki's key nor the station key signed it.
     let prev = home
-        .sql("SELECT hash FROM entries WHERE seq = 12")
+        .sql("SELECT hash FROM entries WHERE seq = 20")
         .trim()
         .to_string();
     let salt = "00".repeat(32);
     let body = r#"{"text":"forged"}"#;
     let commitment = sha256_hex(format!("{salt}{body}").as_bytes());
     let at = home
-        .sql("SELECT at FROM entries WHERE seq = 12")
+        .sql("SELECT at FROM entries WHERE seq = 20")
         .trim()
         .to_string();
     let input =
-        format!("custody-ledger/v1\n13\n{at}\nsuzuki\ndesk-1\nnote\n\n{commitment}\n{prev}");
+        format!("custody-ledger/v1\n21\n{at}\nsuzuki\ndesk-1\nnote\n\n{commitment}\n{prev}");
     let hash = sha256_hex(input.as_bytes());
     home.sql(&format!(
-        "INSERT INTO entries VALUES (13, '{at}', 'suzuki', 'desk-1', 'note', '', '{commitment}', '{prev}', '{hash}'); \
-         INSERT INTO payloads(seq, salt, body) VALUES (13, '{salt}', '{body}');"
+        "INSERT INTO entries VALUES (21, '{at}', 'suzuki', 'desk-1', 'note', '', '{commitment}', '{prev}', '{hash}'); \
+         INSERT INTO payloads(seq, salt, body) VALUES (21, '{salt}', '{body}');"
     ));
     let out = verify(&home, &[]).expect_code(1);
     assert!(
-        out.stderr.contains("not covered by a signed checkpoint"),
+        out.stderr.contains("at entry 21:") && out.stderr.contains("no signature"),
+        "{}",
+        out.stderr
+    );
+    // With a signature copied from suzuki's last note, the comment names another
+    // entry; and no checkpoint covers it either way.
+    home.sql(
+        "INSERT INTO signatures(seq, key_id, signature) SELECT 21, key_id, signature FROM signatures WHERE seq = 20;",
+    );
+    let out = verify(&home, &[]).expect_code(1);
+    assert!(
+        out.stderr.contains("at entry 21:") && out.stderr.contains("another entry"),
         "{}",
         out.stderr
     );
@@ -250,7 +262,7 @@ fn the_documented_recipe_reverifies_with_standard_tools() {
         );
         String::from_utf8(out.stdout).unwrap()
     };
-    for seq in 1..=12 {
+    for seq in 1..=20 {
         let computed = sh(&format!(
             "sqlite3 \"$DB\" \"SELECT 'custody-ledger/v1'||char(10)||seq||char(10)||at||char(10)||actor||char(10)||station||char(10)||kind||char(10)||subject||char(10)||commitment||char(10)||prev_hash FROM entries WHERE seq = {seq}\" | head -c -1 | sha256sum | cut -d' ' -f1"
         ));
@@ -281,16 +293,16 @@ fn the_documented_recipe_reverifies_with_standard_tools() {
     );
     // The message really names the ledger's head.
     let msg = std::fs::read_to_string(home.path("head.msg")).unwrap();
-    let stored = home.sql("SELECT hash FROM entries WHERE seq = 12");
+    let stored = home.sql("SELECT hash FROM entries WHERE seq = 20");
     assert!(
-        msg.contains(&format!("size: 12\nhead: {}", stored.trim())),
+        msg.contains(&format!("size: 20\nhead: {}", stored.trim())),
         "{msg}"
     );
     // Every stored checkpoint verifies the same way.
     let sigs = home.sql("SELECT count(*) FROM checkpoints");
-    assert!(sigs.trim().parse::<i64>().unwrap() >= 11);
+    assert!(sigs.trim().parse::<i64>().unwrap() >= 19);
     // A one-byte change to the message fails minisign.
-    let tampered = msg.replace("size: 12", "size: 13");
+    let tampered = msg.replace("size: 20", "size: 21");
     std::fs::write(home.path("head.msg"), tampered).unwrap();
     let status = Command::new("minisign")
         .args(["-V", "-p", pubkey.to_str().unwrap(), "-m"])
@@ -313,10 +325,10 @@ fn export_writes_every_entry_with_its_payload() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 12);
-    assert_eq!(lines[11]["payload"]["text"], "note 6 個人データ");
-    assert_eq!(lines[11]["seq"], 12);
-    assert_eq!(lines[11]["prev_hash"], lines[10]["hash"]);
+    assert_eq!(lines.len(), 20);
+    assert_eq!(lines[19]["payload"]["text"], "note 6 個人データ");
+    assert_eq!(lines[19]["seq"], 20);
+    assert_eq!(lines[19]["prev_hash"], lines[18]["hash"]);
     assert_eq!(lines[0]["salt"].as_str().unwrap().len(), 64);
     let file = home.path("ledger.jsonl");
     home.run(

@@ -591,11 +591,10 @@ fn wipe_on_a_terminal(home: &Home, image: &std::path::Path, answer: &str) -> (i3
         custody_tests::custody_bin().display(),
         image.display()
     );
-    let mut child = std::process::Command::new("script")
+    let mut command = std::process::Command::new("script");
+    home.env_of("ito", &mut command);
+    let mut child = command
         .args(["-qefc", &line, "/dev/null"])
-        .env("CUSTODY_HOME", &home.home)
-        .env("CUSTODY_ACTOR", "ito")
-        .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -791,12 +791,13 @@ mod tests {
     fn station(dir: &Path, actor: &str) -> Station {
         let home = dir.join("home");
         if !home.exists() {
-            Station::init(&home, "sato", Some("Test"), Some("desk-1")).unwrap();
-            let mut manager = Station::open(&home, "sato").unwrap();
-            manager.add_person("ito", Role::It).unwrap();
-            manager.add_person("suzuki", Role::Clerk).unwrap();
+            crate::people::register::testing::home(
+                &home,
+                "sato",
+                &[("ito", Role::It), ("suzuki", Role::Clerk)],
+            );
         }
-        Station::open(&home, actor).unwrap()
+        crate::people::register::testing::open(&home, actor)
     }
 
     fn image(dir: &Path, len: usize) -> PathBuf {

@@ -26,6 +26,7 @@
 
 pub(crate) mod project;
 pub(crate) mod prove;
+pub(crate) mod signed;
 pub(crate) mod sqlite;
 pub(crate) mod store;
 mod verify;
@@ -41,12 +42,14 @@ use sha2::{Digest, Sha256};
 
 pub use sqlite::rebuild::RowMismatch;
 
+pub use signed::{entry_comment, entry_message};
 use store::{Backend, Cell, Query, ToCell, args};
 pub use verify::{HeadBlock, VerifyReport};
 
 use crate::clock;
 use crate::error::{Error, Field, Result, Rule};
 use crate::keys::{StationKey, StationPublicKey};
+use crate::people::key::Signer;
 
 /// How long a writer waits for another process's transaction before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -266,13 +269,15 @@ impl Ledger {
         &self.db
     }
 
-    /// Runs `f` in one write transaction; if it appended anything, signs a checkpoint
-    /// over the new head in the same transaction, then commits. Nothing is written if
-    /// `f` fails.
+    /// Runs `f` in one write transaction, every entry it appends signed by `signer`
+    /// (the person acting); if it appended anything, signs a checkpoint over the new
+    /// head with the station key in the same transaction, then commits. Nothing is
+    /// written if `f` fails.
     pub fn write<T>(
         &mut self,
         station: &str,
         key: &StationKey,
+        signer: &dyn Signer,
         f: impl FnOnce(&mut Writer<'_>) -> Result<T>,
     ) -> Result<T> {
         let tx = self.db.begin()?;
@@ -289,6 +294,7 @@ impl Ledger {
             tx,
             linked: std::rc::Rc::clone(&self.linked),
             key: key.public(),
+            signer,
             station,
             size,
             last_at,
@@ -612,6 +618,8 @@ pub struct Writer<'a> {
     tx: sqlite::DbTx<'a>,
     /// The station key's public half, to prove entries with.
     key: &'a StationPublicKey,
+    /// The person whose key signs every entry appended.
+    signer: &'a dyn Signer,
     linked: prove::Linked,
     station: &'a str,
     size: i64,
@@ -668,6 +676,15 @@ impl<'a> Writer<'a> {
         attachment: Option<&project::Attachment>,
     ) -> Result<Appended> {
         check_field(Field::Actor, actor)?;
+        if actor != self.signer.name() {
+            // Every entry is signed by the person it names: never one person's entry
+            // under another's key.
+            return Err(Error::KeyNotValid {
+                actor: actor.to_owned(),
+                key_id: self.signer.public().key_id(),
+                why: crate::error::KeyStanding::NotTheirs,
+            });
+        }
         check_field(Field::Station, self.station)?;
         check_field(Field::EntryKind, kind)?;
         check_field(Field::Subject, subject)?;
@@ -698,6 +715,14 @@ impl<'a> Writer<'a> {
         self.tx.execute(
             "INSERT INTO payloads(seq, salt, body) VALUES (?1, ?2, ?3)",
             args![seq, salt, body],
+        )?;
+        let signature = self.signer.sign(
+            signed::entry_message(&hash).as_bytes(),
+            &signed::entry_comment(seq, kind, actor),
+        )?;
+        self.tx.execute(
+            "INSERT INTO signatures(seq, key_id, signature) VALUES (?1, ?2, ?3)",
+            args![seq, self.signer.public().key_id(), signature],
         )?;
         let fact = project::Fact {
             seq,

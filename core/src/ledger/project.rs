@@ -36,6 +36,7 @@ pub(crate) const TABLES: &[(&str, &str)] = &[
     ("records", "id"),
     ("counters", "prefix"),
     ("people", "name"),
+    ("person_keys", "key_id"),
     ("requests", "id"),
     ("media", "id"),
     ("carryouts", "id"),
@@ -121,7 +122,9 @@ pub(crate) fn apply_effects(
         attachment,
     };
     match e.kind {
-        "person-add" => projection.people(e, p),
+        "init" | "person-add" | "person-role" | "person-remove" | "key-enroll" | "key-confirm" => {
+            projection.people(e, p)
+        }
         "request" | "approve" | "reject" | "send" => projection.requests(e, p),
         "contact-add" | "contact-replace" | "contact-remove" => projection.contacts(e, p),
         "media-add" | "media-retire" => projection.media(e, p),
@@ -159,13 +162,76 @@ impl<Q: Query> Projection<'_, Q> {
         )
     }
 
-    /// People: who is registered, with which role (a `person-add` entry).
+    /// People: who is registered, with which role and department, who was removed
+    /// (`person-*` entries); and their personal keys: enrolled, confirmed by a
+    /// manager, revoked when replaced or when the person is removed (`key-*`).
     fn people(&self, e: Fact<'_>, p: &Value) -> Result<()> {
-        self.run(
-            "INSERT INTO {s}.people(name, role, id, seq) VALUES (?1, ?2, ?3, ?4)",
-            args![text(p, "name"), text(p, "role"), e.subject, e.seq],
-        )?;
+        let name = text(p, "name");
+        match e.kind {
+            "person-add" => self.run(
+                "INSERT INTO {s}.people(name, role, id, seq, department) VALUES (?1, ?2, ?3, ?4, ?5)",
+                args![name, text(p, "role"), e.subject, e.seq, text(p, "department")],
+            )?,
+            "person-role" => self.run(
+                "UPDATE {s}.people SET role = ?2 WHERE name = ?1",
+                args![name, text(p, "role")],
+            )?,
+            "person-remove" => {
+                self.run(
+                    "UPDATE {s}.people SET removed_seq = ?2, removed_reason = ?3 WHERE name = ?1",
+                    args![name, e.seq, text(p, "reason")],
+                )?;
+                self.revoke_keys(name, None, e.seq, "the person was removed")?
+            }
+            "init" => match p.get("manager_key") {
+                Some(key) => self.run(
+                    "INSERT INTO {s}.person_keys(key_id, name, public_key, enrolled_seq, \
+                     confirmed_seq, confirmed_by) VALUES (?1, ?2, ?3, ?4, ?4, ?2)",
+                    args![text(key, "key_id"), e.actor, text(key, "public_key"), e.seq],
+                )?,
+                None => 0,
+            },
+            "key-enroll" => {
+                let first = p.get("first").and_then(Value::as_bool) == Some(true);
+                self.run(
+                    "INSERT INTO {s}.person_keys(key_id, name, public_key, enrolled_seq, \
+                     confirmed_seq, confirmed_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    args![
+                        text(p, "key_id"),
+                        name,
+                        text(p, "public_key"),
+                        e.seq,
+                        first.then_some(e.seq),
+                        first.then_some(e.actor)
+                    ],
+                )?
+            }
+            "key-confirm" => {
+                let key_id = text(p, "key_id");
+                self.run(
+                    "UPDATE {s}.person_keys SET confirmed_seq = ?2, confirmed_by = ?3 WHERE key_id = ?1",
+                    args![key_id, e.seq, e.actor],
+                )?;
+                self.revoke_keys(name, key_id, e.seq, "replaced by a new key")?
+            }
+            _ => 0,
+        };
         Ok(())
+    }
+
+    /// Revokes every key of `name` still standing, but `except`.
+    fn revoke_keys(
+        &self,
+        name: Option<&str>,
+        except: Option<&str>,
+        seq: i64,
+        reason: &str,
+    ) -> Result<usize> {
+        self.run(
+            "UPDATE {s}.person_keys SET revoked_seq = ?3, revoked_reason = ?4 \
+             WHERE name = ?1 AND revoked_seq IS NULL AND key_id IS NOT ?2",
+            args![name, except, seq, reason],
+        )
     }
 
     /// Requests: filed, decided, and used by a send.

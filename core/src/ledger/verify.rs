@@ -107,6 +107,11 @@ pub struct VerifyReport {
     /// The size of the last head this station had verified, which the chain was
     /// shown to extend.
     pub witnessed: Option<i64>,
+    /// Entries whose signature by their actor's personal key was checked.
+    pub signed: i64,
+    /// The entries recorded before personal keys existed are seq 1 to this one;
+    /// they carry no person's signature.
+    pub before_personal_keys: Option<i64>,
 }
 
 /// One entry as the verifier reads it, with its payload row.
@@ -124,6 +129,8 @@ pub(crate) struct Row {
     pub(crate) body: Option<String>,
     pub(crate) erased: bool,
     pub(crate) has_payload: bool,
+    /// The actor's signature, when the entry has one.
+    pub(crate) signature: Option<String>,
 }
 
 fn hex_eq(digest: &[u8], hex_text: &str) -> bool {
@@ -192,6 +199,7 @@ fn verify_in_snapshot(
 ) -> Result<VerifyReport> {
     {
         let mut state = ChainState::new(0, GENESIS_PREV.to_string(), String::new());
+        state.signers = Some(super::signed::Signers::default());
         db.stream_chain(0, BATCH, &mut |batch| state.check_batch(&batch))?;
         let size = state.expected_seq - 1;
         let head = state.prev_hash.clone();
@@ -251,7 +259,10 @@ fn verify_in_snapshot(
             return Err(Error::ProjectionsDiffer { rows: differ });
         }
 
+        let signers = state.signers.take().unwrap_or_default();
         Ok(VerifyReport {
+            signed: signers.signed,
+            before_personal_keys: signers.before_keys_until(),
             witnessed: None,
             projection_rows,
             entries: size,
@@ -331,6 +342,9 @@ struct ChainState {
     erasures: Vec<(i64, serde_json::Value)>,
     /// The sequence number of the first `disposal` entry of each item.
     disposals: std::collections::HashMap<String, i64>,
+    /// The people register and entry signatures, when they are checked (a full
+    /// verification; not the check of the tail before an append).
+    signers: Option<super::signed::Signers>,
 }
 
 impl ChainState {
@@ -344,6 +358,7 @@ impl ChainState {
             erased_rows: Vec::new(),
             erasures: Vec::new(),
             disposals: std::collections::HashMap::new(),
+            signers: None,
         }
     }
 
@@ -429,6 +444,23 @@ impl ChainState {
                 .map_init(Vec::new, |buf, row| check_row(row, buf))
                 .collect()
         };
+        let outcome = self.check_rows(batch, problems);
+        // A signature that does not verify, queued before the problem found (or at the
+        // end of the batch), is the first problem.
+        let bad_signature = self
+            .signers
+            .as_mut()
+            .and_then(super::signed::Signers::flush);
+        match (bad_signature, outcome) {
+            (Some(seq), Err(Error::Tampered { seq: at, .. })) if seq < at => {
+                Err(bad_signature_at(batch, seq))
+            }
+            (Some(seq), Ok(())) => Err(bad_signature_at(batch, seq)),
+            (_, outcome) => outcome,
+        }
+    }
+
+    fn check_rows(&mut self, batch: &[Row], problems: Vec<Option<String>>) -> Result<()> {
         for (row, problem) in batch.iter().zip(problems) {
             if row.seq != self.expected_seq {
                 let problem = if row.seq > self.expected_seq {
@@ -484,11 +516,40 @@ impl ChainState {
                 }
                 _ => {}
             }
+            if let Some(signers) = &mut self.signers {
+                signers
+                    .entry(&super::signed::Signed {
+                        seq: row.seq,
+                        actor: &row.actor,
+                        kind: &row.kind,
+                        hash: &row.hash,
+                        body: row.body.as_deref(),
+                        signature: row.signature.as_deref(),
+                    })
+                    .map_err(|problem| Error::Tampered {
+                        seq: row.seq,
+                        problem,
+                    })?;
+            }
             self.expected_seq += 1;
             self.prev_hash.clone_from(&row.hash);
             self.prev_at.clone_from(&row.at);
         }
         Ok(())
+    }
+}
+
+/// The problem of an entry whose signature does not verify.
+fn bad_signature_at(batch: &[Row], seq: i64) -> Error {
+    let actor = batch
+        .iter()
+        .find(|row| row.seq == seq)
+        .map_or("its actor", |row| row.actor.as_str());
+    Error::Tampered {
+        seq,
+        problem: format!(
+            "the signature by {actor}'s key does not verify (forged, or copied from another entry)"
+        ),
     }
 }
 

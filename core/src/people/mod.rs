@@ -1,6 +1,10 @@
 //! People, their roles, and the rules every workflow shares: who may write, who may
 //! approve, and the two-person rule.
 
+pub mod agent;
+pub mod key;
+pub mod register;
+
 use serde::Serialize;
 
 use crate::error::{Denial, Error, Field, Result, Rule};

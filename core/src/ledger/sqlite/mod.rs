@@ -298,8 +298,9 @@ fn stream_chain(
     let mut stmt = conn
         .prepare_cached(
             "SELECT e.seq, e.at, e.actor, e.station, e.kind, e.subject, e.commitment, \
-             e.prev_hash, e.hash, p.salt, p.body, p.erased IS NOT NULL, p.seq IS NOT NULL \
-             FROM entries e LEFT JOIN payloads p ON p.seq = e.seq WHERE e.seq > ?1 ORDER BY e.seq",
+             e.prev_hash, e.hash, p.salt, p.body, p.erased IS NOT NULL, p.seq IS NOT NULL, \
+             s.signature FROM entries e LEFT JOIN payloads p ON p.seq = e.seq \
+             LEFT JOIN signatures s ON s.seq = e.seq WHERE e.seq > ?1 ORDER BY e.seq",
         )
         .map_err(sql_err(path))?;
     let mut rows = stmt.query([after]).map_err(sql_err(path))?;
@@ -370,5 +371,6 @@ fn read_chain_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<super::verify::Row>
         body: r.get(10)?,
         erased: r.get::<_, Option<bool>>(11)?.unwrap_or(false),
         has_payload: r.get(12)?,
+        signature: r.get(13)?,
     })
 }

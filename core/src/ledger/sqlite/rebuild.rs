@@ -41,7 +41,12 @@ impl std::fmt::Display for RowMismatch {
 
 /// The kinds whose replay touches more than `records` and `counters`.
 const PROJECTING_KINDS: &[&str] = &[
+    "init",
     "person-add",
+    "person-role",
+    "person-remove",
+    "key-enroll",
+    "key-confirm",
     "request",
     "carryout-request",
     "download-request",

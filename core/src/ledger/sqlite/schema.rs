@@ -197,4 +197,34 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         seq          INTEGER NOT NULL REFERENCES entries(seq)
     ) STRICT;
     "#,
+    // 5: personal keys. Every entry from the first key enrolment on is signed by its
+    // actor's key (`signatures`); `person_keys` projects who holds which key, and
+    // people gain a department and a removal.
+    r#"
+    CREATE TABLE signatures (
+        seq        INTEGER PRIMARY KEY REFERENCES entries(seq),
+        key_id     TEXT NOT NULL,
+        signature  TEXT NOT NULL
+    ) STRICT;
+    CREATE TRIGGER signatures_no_update BEFORE UPDATE ON signatures
+    BEGIN SELECT RAISE(ABORT, 'entry signatures are append-only'); END;
+    CREATE TRIGGER signatures_no_delete BEFORE DELETE ON signatures
+    BEGIN SELECT RAISE(ABORT, 'entry signatures are append-only'); END;
+
+    CREATE TABLE person_keys (
+        key_id          TEXT PRIMARY KEY,
+        name            TEXT NOT NULL,
+        public_key      TEXT NOT NULL,
+        enrolled_seq    INTEGER NOT NULL REFERENCES entries(seq),
+        confirmed_seq   INTEGER REFERENCES entries(seq),
+        confirmed_by    TEXT,
+        revoked_seq     INTEGER REFERENCES entries(seq),
+        revoked_reason  TEXT
+    ) STRICT;
+    CREATE INDEX person_keys_name ON person_keys(name);
+
+    ALTER TABLE people ADD COLUMN department TEXT;
+    ALTER TABLE people ADD COLUMN removed_seq INTEGER REFERENCES entries(seq);
+    ALTER TABLE people ADD COLUMN removed_reason TEXT;
+    "#,
 ];
