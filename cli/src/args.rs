@@ -298,6 +298,9 @@ pub struct LogArgs {
     /// Only entries by this person.
     #[arg(long)]
     pub actor: Option<String>,
+    /// Only entries about this record (CO-12, PE-3, …).
+    #[arg(long, value_name = "ID")]
+    pub subject: Option<String>,
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,

@@ -369,7 +369,12 @@ fn log(args: LogArgs) -> Result<ExitCode> {
         kind: args.kind,
         since,
         actor: args.actor,
-        subject: None,
+        subject: args
+            .subject
+            .as_deref()
+            .map(custody_core::RecordId::parse)
+            .transpose()?
+            .map(|id| id.to_string()),
     })?;
     Printer::new(args.json).print(&entries, |entries| {
         let mut table = Table::new(&["SEQ", "TIME", "ACTOR", "KIND", "RECORD", "DETAILS"]);

@@ -317,7 +317,8 @@ pub enum ReportFormat {
 /// `custody report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// carryouts, handovers, downloads, media, wipes, or audit (what needs attention).
+    /// carryouts, handovers, downloads, media, wipes, people (the ID register,
+    /// 様式1), or audit (what needs attention).
     #[arg(value_parser = report_kinds())]
     pub kind: String,
     /// First day, local time (2026-04-01); required except for `audit`.
@@ -745,12 +746,18 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let (Some(from), Some(to)) = (args.from, args.to) else {
-        anyhow::bail!(crate::Refused(
-            "--from and --to are required for this report".into()
-        ));
-    };
     let kind = ReportKind::parse(&args.kind)?;
+    let (from, to) = match (args.from, args.to, kind) {
+        (Some(from), Some(to), _) => (from, to),
+        // The ID register lists everyone registered until today unless asked otherwise.
+        (None, None, ReportKind::People) => (
+            "2000-01-01".to_owned(),
+            custody_core::clock::today().to_string(),
+        ),
+        _ => anyhow::bail!(crate::Refused(
+            "--from and --to are required for this report".into()
+        )),
+    };
     let report = station.report(kind, &from, &to)?;
     let lang = args.lang.into();
     let text = match args.format {

@@ -261,6 +261,30 @@ fn a_removed_person_is_refused_and_their_past_still_verifies() {
         .unwrap();
     assert_eq!(suzuki["removed_reason"], "moved to another section");
     assert!(suzuki["keys"]["key_id"].is_null(), "{suzuki}");
+    // The ID register (002 様式1) keeps the removed line, with its date.
+    let csv = home
+        .run(
+            "kato",
+            ["report", "people", "--format", "csv", "--lang", "ja"],
+        )
+        .ok()
+        .stdout;
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap().trim_start_matches('\u{feff}'),
+        "システムの種類,使用者ID,氏名,所属,権限,登録日,削除日,管理番号,鍵ID"
+    );
+    let row: Vec<&str> = lines
+        .find(|l| l.contains(",suzuki,"))
+        .unwrap()
+        .split(',')
+        .collect();
+    assert_eq!(row[4], "clerk");
+    assert!(!row[5].is_empty() && !row[6].is_empty(), "{row:?}");
+    assert!(
+        row[8].is_empty(),
+        "a removed person's key is not shown: {row:?}"
+    );
     // Nobody removes themselves, and a name nobody has is said so.
     home.run("sato", ["people", "remove", "sato", "--reason", "x"])
         .expect_code(2);
@@ -693,4 +717,51 @@ fn the_documented_minisign_recipe_checks_one_entrys_signature() {
         seq.trim()
     ));
     assert!(!run(seq.trim()).status.success());
+}
+
+#[test]
+fn an_approval_covers_the_request_as_filed() {
+    let home = Home::with_people();
+    let co = carryout(&home);
+    home.run("tanaka", ["approve", &co]).ok();
+    let log = home
+        .run("kato", ["log", "--subject", &co, "--json"])
+        .ok()
+        .json();
+    let entries = log.as_array().unwrap();
+    let filed = entries
+        .iter()
+        .find(|e| e["kind"] == "carryout-request")
+        .unwrap();
+    let approval = entries.iter().find(|e| e["kind"] == "approve").unwrap();
+    let covers = &approval["payload"]["covers"];
+    assert_eq!(covers["hash"], filed["hash"], "{approval:#}");
+    assert_eq!(covers["seq"], filed["seq"]);
+    assert!(
+        covers["summary"].as_str().unwrap().contains("member list"),
+        "{covers}"
+    );
+    // A hold covers the retained item the same way.
+    let file = home.path("kept.csv");
+    std::fs::write(&file, "1\n").unwrap();
+    home.run(
+        "suzuki",
+        [
+            "retain",
+            "add",
+            file.to_str().unwrap(),
+            "--class",
+            "system-data",
+        ],
+    )
+    .ok();
+    home.run("tanaka", ["retain", "hold", "RT-1", "--reason", "dispute"])
+        .ok();
+    let log = home
+        .run("kato", ["log", "--subject", "RT-1", "--json"])
+        .ok()
+        .json();
+    let entries = log.as_array().unwrap();
+    let hold = entries.iter().find(|e| e["kind"] == "retain-hold").unwrap();
+    assert_eq!(hold["payload"]["covers"]["hash"], entries[0]["hash"]);
 }

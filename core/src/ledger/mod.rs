@@ -738,6 +738,32 @@ impl<'a> Writer<'a> {
         Ok(Appended { seq, hash, at })
     }
 
+    /// What an act about the record `id` covers: the entry that created the record,
+    /// proven, by its seq and hash (which commit to everything it says: what, who,
+    /// where, until when). An approval, rejection, hold or release carries this in its
+    /// payload, so that the person's signature over the act is bound to that record as
+    /// it was filed.
+    pub(crate) fn covers(&self, id: &RecordId) -> Result<Value> {
+        let seq: Option<i64> = self
+            .tx
+            .value("SELECT seq FROM records WHERE id = ?1", args![id])?;
+        let seq = seq.ok_or_else(|| Error::NoSuchRecord {
+            kind: crate::error::RecordKind::Record,
+            id: id.to_string(),
+        })?;
+        let entry = self.prover().entry(seq)?;
+        if entry.subject != id.as_str() {
+            return Err(Error::Tampered {
+                seq,
+                problem: format!(
+                    "the records table names this entry as the one that created {id}, but it is about {:?}",
+                    entry.subject
+                ),
+            });
+        }
+        Ok(serde_json::json!({ "record": id, "seq": entry.seq, "hash": entry.hash }))
+    }
+
     /// The next id with `prefix` (`CO` → `CO-13`); it is taken when an entry with it
     /// as subject is appended.
     pub fn next_id(&mut self, prefix: &str) -> Result<RecordId> {

@@ -257,6 +257,18 @@ impl<Q: Query> Projection<'_, Q> {
                 }
             }
             "approve" | "reject" => {
+                // A decision counts only for the request as filed: the entry it covers
+                // must be the one that filed the request.
+                if let Some(covered) = p.get("covers").and_then(|c| text(c, "hash")) {
+                    let filed: Option<String> = self.db.value(
+                        "SELECT hash FROM main.entries WHERE subject = ?1 AND kind IN \
+                         ('request', 'carryout-request', 'download-request') ORDER BY seq LIMIT 1",
+                        args![e.subject],
+                    )?;
+                    if filed.as_deref() != Some(covered) {
+                        return Ok(());
+                    }
+                }
                 let (status, note) = if e.kind == "approve" {
                     ("approved", text(p, "comment"))
                 } else {

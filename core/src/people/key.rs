@@ -7,7 +7,7 @@
 //! half. Unlocked, the key is held in memory for one command or by the agent
 //! ([`super::agent`]) for a sitting, and is overwritten when dropped.
 
-use std::io::{Cursor, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use fs_err::os::unix::fs::OpenOptionsExt;
@@ -132,10 +132,12 @@ pub trait Signer {
     fn sign(&self, message: &[u8], trusted_comment: &str) -> Result<String>;
 }
 
-/// A person's key, unlocked.
+/// A person's key, unlocked: the Ed25519 signing key (wiped when dropped, by
+/// ed25519-dalek) and the minisign key id it signs under.
 pub struct PersonalKey {
     name: String,
-    secret: SecretKey,
+    signing: ed25519_dalek::SigningKey,
+    keynum: [u8; 8],
     public: StationPublicKey,
 }
 
@@ -238,7 +240,7 @@ impl PersonalKey {
     ) -> Result<PersonalKey> {
         let boxed = SecretKeyBox::from_string(text)
             .map_err(|e| key_error(path, KeyProblem::NotAKey(e.to_string())))?;
-        let secret = SecretKey::from_box(boxed, Some(passphrase.copy())).map_err(|e| {
+        let mut secret = SecretKey::from_box(boxed, Some(passphrase.copy())).map_err(|e| {
             let message = e.to_string();
             if message.contains("Wrong password") {
                 key_error(path, KeyProblem::WrongPassphrase)
@@ -249,11 +251,39 @@ impl PersonalKey {
             }
         })?;
         let public = PublicKey::from_secret_key(&secret)
-            .map_err(|e| key_error(path, KeyProblem::NotAKey(e.to_string())))?;
+            .map_err(|e| key_error(path, KeyProblem::NotAKey(e.to_string())));
+        // The decrypted key's bytes: algorithms (6), KDF salt (32) and limits (16), key
+        // id (8), then the Ed25519 seed (32) and public key (32), then a checksum.
+        let bytes = Zeroizing::new(secret.to_bytes());
+        crate::keys::blank_secret(&mut secret);
+        let public = public?;
+        let mut seed = Zeroizing::new([0u8; 32]);
+        let mut keynum = [0u8; 8];
+        match (bytes.get(54..62), bytes.get(62..94)) {
+            (Some(id), Some(s)) => {
+                keynum.copy_from_slice(id);
+                seed.copy_from_slice(s);
+            }
+            _ => {
+                return Err(key_error(
+                    path,
+                    KeyProblem::NotAKey("the key is too short".into()),
+                ));
+            }
+        }
+        let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
+        let public = StationPublicKey::from_key(public);
+        if signing.verifying_key().to_bytes() != public.ed25519_bytes() {
+            return Err(key_error(
+                path,
+                KeyProblem::NotAKey("its secret and public halves do not match".into()),
+            ));
+        }
         Ok(PersonalKey {
             name: name.to_owned(),
-            secret,
-            public: StationPublicKey::from_key(public),
+            signing,
+            keynum,
+            public,
         })
     }
 }
@@ -268,26 +298,36 @@ impl Signer for PersonalKey {
     }
 
     fn sign(&self, message: &[u8], trusted_comment: &str) -> Result<String> {
-        let signature = minisign::sign(
-            None,
-            &self.secret,
-            Cursor::new(message),
-            Some(trusted_comment),
-            Some(&format!("signature by {}", self.name)),
-        )
-        .map_err(|e| {
-            key_error(
+        // minisign's prehashed format: the key signs BLAKE2b-512 of the message, then
+        // that signature followed by the trusted comment (`minisign -V` checks both).
+        use base64::Engine as _;
+        use blake2::Digest as _;
+        use ed25519_dalek::Signer as _;
+        if trusted_comment.contains('\n') {
+            return Err(key_error(
                 Path::new(&self.name),
-                KeyProblem::Generate(format!("cannot sign: {e}")),
-            )
-        })?;
-        Ok(signature.into_string())
-    }
-}
-
-impl Drop for PersonalKey {
-    fn drop(&mut self) {
-        crate::keys::blank_secret(&mut self.secret);
+                KeyProblem::Generate("a trusted comment is one line".into()),
+            ));
+        }
+        let signature = self
+            .signing
+            .sign(&blake2::Blake2b512::digest(message))
+            .to_bytes();
+        let mut signed_comment = Vec::with_capacity(64 + trusted_comment.len());
+        signed_comment.extend_from_slice(&signature);
+        signed_comment.extend_from_slice(trusted_comment.as_bytes());
+        let global = self.signing.sign(&signed_comment).to_bytes();
+        let mut line = Vec::with_capacity(2 + 8 + 64);
+        line.extend_from_slice(b"ED");
+        line.extend_from_slice(&self.keynum);
+        line.extend_from_slice(&signature);
+        let engine = base64::engine::general_purpose::STANDARD;
+        Ok(format!(
+            "untrusted comment: signature by {}\n{}\ntrusted comment: {trusted_comment}\n{}\n",
+            self.name,
+            engine.encode(line),
+            engine.encode(global)
+        ))
     }
 }
 

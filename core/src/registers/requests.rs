@@ -121,6 +121,7 @@ pub(crate) fn authentic_in(w: &Writer<'_>, id: &RecordId) -> Result<Request> {
     let row = load_in(w, id)?;
     let mut prover = w.prover();
     let mut derived: Option<Request> = None;
+    let mut filed_hash = String::new();
     for e in prover.about(id.as_str())? {
         let filed = |kind: RequestKind, summary: String| Request {
             id: id.clone(),
@@ -141,6 +142,12 @@ pub(crate) fn authentic_in(w: &Writer<'_>, id: &RecordId) -> Result<Request> {
                 .and_then(|p| crate::ledger::project::request_summary(&e.kind, p))
                 .unwrap_or_default()
         };
+        if matches!(
+            e.kind.as_str(),
+            "request" | "carryout-request" | "download-request"
+        ) {
+            filed_hash.clone_from(&e.hash);
+        }
         match e.kind.as_str() {
             "request" => {
                 // A kind the vocabulary does not know is a damaged entry: it reads as
@@ -150,6 +157,9 @@ pub(crate) fn authentic_in(w: &Writer<'_>, id: &RecordId) -> Result<Request> {
             }
             "carryout-request" => derived = Some(filed(RequestKind::Carryout, summary())),
             "download-request" => derived = Some(filed(RequestKind::Download, summary())),
+            "approve" | "reject" if !decision_covers(&e, &filed_hash) => {
+                // A decision about another version of the request decides nothing.
+            }
             "approve" | "reject" => {
                 if let Some(r) = derived.as_mut() {
                     let approved = e.kind == "approve";
@@ -197,6 +207,21 @@ pub(crate) fn authentic_in(w: &Writer<'_>, id: &RecordId) -> Result<Request> {
         ],
     )?;
     Ok(derived)
+}
+
+/// Whether a decision covers the request filed by the entry with hash `filed`: the
+/// hash it names must be that entry's. A decision recorded before decisions named
+/// what they cover counts as it did then.
+fn decision_covers(decision: &crate::ledger::Entry, filed: &str) -> bool {
+    match decision
+        .payload
+        .as_ref()
+        .and_then(|p| p.get("covers"))
+        .and_then(|c| c.get("hash"))
+    {
+        Some(hash) => hash.as_str() == Some(filed),
+        None => true,
+    }
 }
 
 /// The record that used the approval `id`: the first send or disposal naming it.
@@ -320,8 +345,16 @@ impl Station {
                     },
                 });
             }
-            let mut payload =
-                json!({ "request_kind": request.kind.as_str(), "requester": request.requester });
+            // The decision covers the request as filed: the entry that filed it (whose
+            // hash commits to what, who, where and until when), and its summary for
+            // whoever reads the decision alone.
+            let mut covers = w.covers(id)?;
+            covers["summary"] = Value::String(request.summary.clone());
+            let mut payload = json!({
+                "request_kind": request.kind.as_str(),
+                "requester": request.requester,
+                "covers": covers,
+            });
             if let Some(note) = &note {
                 payload[if approve { "comment" } else { "reason" }] = Value::String(note.clone());
             }

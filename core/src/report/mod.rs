@@ -30,6 +30,9 @@ crate::vocab::vocabulary! {
         Media = "media",
         /// Wipes and their results.
         Wipes = "wipes",
+        /// ID管理簿 (002 様式1): everyone registered, with role, department, key and
+        /// removal.
+        People = "people",
     }
 }
 
@@ -47,6 +50,8 @@ impl ReportKind {
             (ReportKind::Media, false) => "Media register",
             (ReportKind::Wipes, true) => "データ消去記録",
             (ReportKind::Wipes, false) => "Wipe records",
+            (ReportKind::People, true) => "ID管理簿",
+            (ReportKind::People, false) => "ID register",
         }
     }
 }
@@ -137,6 +142,19 @@ const MEDIA: &[Column] = &[
     col("encrypted", "Encrypted", "暗号化"),
     col("status", "Status", "状態"),
     col("certificate", "Erasure certificate", "消去証明書"),
+];
+
+/// The ID register in the shape of 002 様式1.
+const PEOPLE: &[Column] = &[
+    col("system", "System", "システムの種類"),
+    col("user_id", "User ID", "使用者ID"),
+    col("name", "Name", "氏名"),
+    col("department", "Department", "所属"),
+    col("role", "Role", "権限"),
+    col("since", "Registered", "登録日"),
+    col("removed", "Removed", "削除日"),
+    col("id", "Record", "管理番号"),
+    col("key_id", "Key ID", "鍵ID"),
 ];
 
 const WIPES: &[Column] = &[
@@ -295,12 +313,40 @@ impl Station {
                 WIPES,
                 rows_from(&self.wipe_rows()?, WIPES, "at", &from_at, &to_at)?,
             ),
+            // Everyone registered by the end of the period, removed or not: an ID
+            // register keeps its removed lines.
+            ReportKind::People => (
+                PEOPLE,
+                rows_from(&self.people_rows()?, PEOPLE, "since", "", &to_at)?,
+            ),
         };
         Ok(Report {
             kind,
             columns,
             rows,
         })
+    }
+
+    /// The people register, flattened for the ID register.
+    fn people_rows(&self) -> Result<Vec<Value>> {
+        let system = format!("custody ({})", self.config.station);
+        Ok(self
+            .register()?
+            .into_iter()
+            .map(|p| {
+                serde_json::json!({
+                    "system": system,
+                    "user_id": p.name,
+                    "name": p.name,
+                    "department": p.department,
+                    "role": p.role,
+                    "since": p.since,
+                    "removed": p.removed,
+                    "id": p.id,
+                    "key_id": p.keys.key_id.or(p.keys.pending),
+                })
+            })
+            .collect())
     }
 
     /// Wipe results from the ledger, flattened for the report.

@@ -532,11 +532,12 @@ impl Station {
                     act: Done::Held { reason: existing },
                 });
             }
+            let covers = w.covers(id)?;
             w.append(
                 &actor,
                 "retain-hold",
                 id.as_str(),
-                &json!({ "reason": reason }),
+                &json!({ "reason": reason, "covers": covers }),
             )?;
             Ok(())
         })
@@ -554,11 +555,12 @@ impl Station {
                     step: Step::Held,
                 });
             };
+            let covers = w.covers(id)?;
             w.append(
                 &actor,
                 "retain-release",
                 id.as_str(),
-                &json!({ "held_for": reason }),
+                &json!({ "held_for": reason, "covers": covers }),
             )?;
             Ok(())
         })
