@@ -765,3 +765,124 @@ fn an_approval_covers_the_request_as_filed() {
     let hold = entries.iter().find(|e| e["kind"] == "retain-hold").unwrap();
     assert_eq!(hold["payload"]["covers"]["hash"], entries[0]["hash"]);
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_ledger_from_before_personal_keys_upgrades_and_says_so() {
+    let home = Home::uninit();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/home-before-personal-keys");
+    copy_dir(&fixture, &home.home);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&home.home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(
+        home.home.join("keys/station.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    // The old entries verify and are said to be from before personal keys.
+    let out = home.run("sato", ["ledger", "verify"]).ok();
+    assert!(
+        out.stdout
+            .contains("recorded before personal keys (seq 1–4)"),
+        "{}",
+        out.stdout
+    );
+    // Nobody writes without a key; a clerk cannot be the first to enrol.
+    home.run("sato", ["note", "no key yet"]).expect_code(2);
+    let out = home.run("suzuki", ["people", "enroll"]).expect_code(2);
+    assert!(out.stderr.contains("first key"), "{}", out.stderr);
+    // The manager enrols the ledger's first key, which stands at once.
+    home.run("sato", ["people", "enroll"]).ok();
+    home.run("sato", ["note", "signed now"]).ok();
+    home.enroll("sato", "suzuki");
+    home.run("suzuki", ["note", "signed too"]).ok();
+    let out = home.run("sato", ["ledger", "verify", "--json"]).ok().json();
+    assert_eq!(out["before_personal_keys"], 4);
+    assert_eq!(out["signed"], 5, "{out:#}");
+    // Dropping a signature after the first key is not passed off as "before".
+    home.sql(
+        "DROP TRIGGER signatures_no_delete; DELETE FROM signatures WHERE seq = \
+         (SELECT MAX(seq) FROM entries WHERE kind = 'note');",
+    );
+    let out = home.run("sato", ["ledger", "verify"]).expect_code(1);
+    assert!(
+        out.stderr.contains("carries no signature"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_command_started_in_the_window_keeps_the_key_until_it_has_recorded() {
+    if !require_tool("script") {
+        return;
+    }
+    let home = Home::with_people();
+    let config = home.home.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("unlock_minutes = 15", "unlock_minutes = 1"),
+    )
+    .unwrap();
+    home.run("ito", ["unlock"]).ok();
+    let image = home.path("disk.img");
+    std::fs::write(&image, vec![0x5A_u8; 100_000]).unwrap();
+    // A wipe started inside the window, waiting at its confirmation while the window
+    // ends (a wipe of hours would be writing instead).
+    let line = format!(
+        "{} wipe {} --method zero",
+        custody_tests::custody_bin().display(),
+        image.display()
+    );
+    let mut command = Command::new("script");
+    for (name, value) in home.cmd_locked("ito").get_envs() {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    let mut child = command
+        .args(["-qefc", &line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(62));
+    // The window is over: a new command gets no key …
+    let out = home
+        .cmd_locked("ito")
+        .args(["note", "after the window"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    // … but the wipe that unlocked at its start still records its results.
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"erase 1\n").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let out = child.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("ERASED"), "{shown}");
+    assert_eq!(
+        home.sql("SELECT COUNT(*) FROM entries WHERE kind = 'wipe'")
+            .trim(),
+        "1"
+    );
+    home.run("kato", ["ledger", "verify"]).ok();
+}

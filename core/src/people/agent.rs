@@ -76,57 +76,88 @@ pub fn serve(
         use std::os::unix::fs::PermissionsExt;
         fs_err::set_permissions(socket, std::fs::Permissions::from_mode(0o600))?;
     }
-    listener.set_nonblocking(true)?;
+    let ours = socket_identity(socket);
     ready();
     let key = Arc::new(key);
     let locked = Arc::new(AtomicBool::new(false));
+    let closing = Arc::new(AtomicBool::new(false));
     let connected = Arc::new(AtomicUsize::new(0));
-    let deadline = Instant::now() + window;
-    let mut open = true;
-    loop {
-        if locked.load(Ordering::SeqCst) {
+    {
+        // The watchman: when the window ends or a lock is asked for, the socket goes
+        // (no new command gets the key) and the accept below is woken.
+        let (locked, closing) = (Arc::clone(&locked), Arc::clone(&closing));
+        let socket = socket.to_path_buf();
+        let deadline = Instant::now() + window;
+        let listening = std::os::fd::AsRawFd::as_raw_fd(&listener);
+        std::thread::spawn(move || {
+            while Instant::now() < deadline && !locked.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            closing.store(true, Ordering::SeqCst);
+            remove_if_ours(&socket, ours);
+            // Shutting the listening socket down makes the blocked accept return.
+            let _ = nix::sys::socket::shutdown(listening, nix::sys::socket::Shutdown::Both);
+        });
+    }
+    for stream in listener.incoming() {
+        if closing.load(Ordering::SeqCst) {
             break;
         }
-        if open && Instant::now() >= deadline {
-            // The window is over: no new command gets the key.
-            let _ = std::fs::remove_file(socket);
-            open = false;
-        }
-        if !open {
-            if connected.load(Ordering::SeqCst) == 0 {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        let Ok(stream) = stream else {
+            // A failed accept other than the shutdown above: wait a moment, so that
+            // a lasting failure does not spin.
+            std::thread::sleep(Duration::from_millis(50));
             continue;
-        }
-        match listener.accept() {
-            Ok((stream, _)) => {
-                let _ = stream.set_nonblocking(false);
-                let (key, locked, connected) = (
-                    Arc::clone(&key),
-                    Arc::clone(&locked),
-                    Arc::clone(&connected),
-                );
-                connected.fetch_add(1, Ordering::SeqCst);
-                std::thread::spawn(move || {
-                    let _ = answer(stream, &key, &locked);
-                    connected.fetch_sub(1, Ordering::SeqCst);
-                });
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(e) => return Err(Error::Io(e)),
-        }
+        };
+        let (key, locked, connected) = (
+            Arc::clone(&key),
+            Arc::clone(&locked),
+            Arc::clone(&connected),
+        );
+        let socket = socket.to_path_buf();
+        connected.fetch_add(1, Ordering::SeqCst);
+        std::thread::spawn(move || {
+            let lock = || {
+                // No command connects after a lock is asked for.
+                remove_if_ours(&socket, ours);
+                locked.store(true, Ordering::SeqCst);
+            };
+            let _ = answer(stream, &key, &lock, &locked);
+            connected.fetch_sub(1, Ordering::SeqCst);
+        });
     }
-    if open {
-        let _ = std::fs::remove_file(socket);
+    // Commands already connected (a long wipe) keep the key until they are done,
+    // unless a lock was asked for.
+    while connected.load(Ordering::SeqCst) > 0 && !locked.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
     }
+    remove_if_ours(socket, ours);
     Ok(())
 }
 
+/// The device and inode of the socket file, to tell it from a later agent's.
+fn socket_identity(socket: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(socket)
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
+}
+
+/// Removes the socket file only while it is still this agent's (a later agent may
+/// have taken its place).
+fn remove_if_ours(socket: &Path, ours: Option<(u64, u64)>) {
+    if ours.is_some() && socket_identity(socket) == ours {
+        let _ = std::fs::remove_file(socket);
+    }
+}
+
 /// Answers one connection's requests until it closes.
-fn answer(stream: UnixStream, key: &PersonalKey, locked: &AtomicBool) -> std::io::Result<()> {
+fn answer(
+    stream: UnixStream,
+    key: &PersonalKey,
+    lock: &dyn Fn(),
+    locked: &AtomicBool,
+) -> std::io::Result<()> {
     let mut writer = stream.try_clone()?;
     let reader = BufReader::new(stream);
     for line in reader.lines() {
@@ -149,7 +180,7 @@ fn answer(stream: UnixStream, key: &PersonalKey, locked: &AtomicBool) -> std::io
                 _ => "ERR the request is not base64".into(),
             },
             (Some("LOCK"), None, None) => {
-                locked.store(true, Ordering::SeqCst);
+                lock();
                 writer.write_all(b"OK\n")?;
                 return Ok(());
             }
@@ -178,7 +209,10 @@ fn request(socket: &Path, line: &str) -> std::io::Result<String> {
 /// Tells the agent on `socket` to lock; true when one answered.
 pub fn lock(socket: &Path) -> bool {
     let answered = request(socket, "LOCK").is_ok_and(|reply| reply == "OK");
-    let _ = std::fs::remove_file(socket);
+    if !answered {
+        // Nobody listens there: the socket of an agent that was killed.
+        let _ = std::fs::remove_file(socket);
+    }
     answered
 }
 
