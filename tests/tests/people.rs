@@ -478,7 +478,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn the_key_and_passphrase_never_reach_the_home_the_ledger_output_or_ps() {
-    if !require_tool("sqlite3") {
+    if !(require_tool("sqlite3") && require_tool("ps")) {
         return;
     }
     let home = Home::with_people();
