@@ -290,20 +290,7 @@ impl Station {
     /// signing a checkpoint when it appended. Refused, with nothing written, when the
     /// actor's key cannot be unlocked.
     pub fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
-        self.signer()?;
-        let Station {
-            ledger,
-            config,
-            key,
-            signer,
-            ..
-        } = self;
-        let signer = signer.as_deref().ok_or_else(|| Error::Locked {
-            actor: String::new(),
-            looked: PathBuf::new(),
-            exists: false,
-        })?;
-        ledger.write(&config.station, key, signer, f)
+        self.write_signed(|w, _| f(w))
     }
 
     /// Runs `f` in one transaction signed by `key`, which need not stand yet: for
