@@ -42,13 +42,19 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Doctor(args) => doctor(args),
         Command::Demo => crate::demo::run(),
         Command::Completions { shell } => {
+            // Made whole first: clap_complete panics on a write error, and a closed
+            // pipe (`| head`) is no error of ours.
             let mut cmd = <crate::args::Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "custody", &mut std::io::stdout().lock());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "custody", &mut script);
+            output::bytes(&script)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Man => {
             let cmd = <crate::args::Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd).render(&mut std::io::stdout().lock())?;
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut page)?;
+            output::bytes(&page)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Devices(args) => crate::wipe::devices(args),

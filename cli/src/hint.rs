@@ -149,6 +149,9 @@ fn denial(actor: &str, reason: &Denial) -> Option<String> {
         Denial::EventMissing { id, .. } => {
             format!("record it with `custody retain event {id} --date DATE`")
         }
+        Denial::Unencrypted { request } => format!(
+            "reject it and ask for an encrypted transfer (--transfer TX-…) or an encrypted medium, or if it must go as it is: `custody approve {request} --accept-unencrypted REASON`"
+        ),
         Denial::NoDisposalRequest { id } => format!(
             "file one with `custody retain dispose {id} --request` and have a manager approve it"
         ),

@@ -10,6 +10,7 @@ use custody_core::RecordId;
 use custody_core::registers::carryout::{Carryout, CarryoutFilter, NewCarryout};
 use custody_core::registers::handover::{Direction, NewHandover};
 use custody_core::registers::media::{MediaKind, MediaStatus, NewMedium, RetireReason};
+use custody_core::registers::requests::Approval;
 use custody_core::report::ReportKind;
 use serde_json::json;
 
@@ -25,6 +26,10 @@ pub struct ApproveArgs {
     /// A comment for the record.
     #[arg(long)]
     pub comment: Option<String>,
+    /// For a carry-out of personal data that is not encrypted: why it may go as it
+    /// is (recorded with the approval; without it such a carry-out is refused).
+    #[arg(long, value_name = "REASON")]
+    pub accept_unencrypted: Option<String>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -353,7 +358,24 @@ fn id(text: &str) -> Result<RecordId> {
 /// `custody approve`.
 pub fn approve(args: ApproveArgs) -> Result<ExitCode> {
     let mut station = open_station()?;
-    let request = station.approve(&id(&args.id)?, args.comment.as_deref())?;
+    let target = id(&args.id)?;
+    // The approver sees the warning the requester saw, whatever they answer.
+    if let Ok(c) = station.carryout(&target)
+        && c.personal_data
+        && c.encrypted == "no"
+    {
+        eprintln!(
+            "warning: {target} holds personal data that is not encrypted ({} to {})",
+            c.what, c.destination
+        );
+    }
+    let request = station.approve_with(
+        &target,
+        &Approval {
+            comment: args.comment.as_deref(),
+            accept_unencrypted: args.accept_unencrypted.as_deref(),
+        },
+    )?;
     let by = &station.actor().name;
     Printer::new(args.json).print(&request, |r| {
         format!("{} approved by {by}: {}", r.id, r.summary)

@@ -945,6 +945,12 @@ pub enum Denial {
         /// The years it is kept from the event.
         years: u32,
     },
+    /// A carry-out takes personal data out unencrypted and the approver did not say
+    /// why that is accepted.
+    Unencrypted {
+        /// The carry-out.
+        request: String,
+    },
     /// No disposal request was filed.
     NoDisposalRequest {
         /// The item.
@@ -1015,6 +1021,10 @@ impl std::fmt::Display for Denial {
             Denial::EventMissing { class, years, .. } => write!(
                 f,
                 "class {class} keeps it {years} years from an event date, which is not recorded yet"
+            ),
+            Denial::Unencrypted { request } => write!(
+                f,
+                "{request} takes personal data out without encryption (the warning its requester saw); approving it needs the reason that is accepted, which is recorded"
             ),
             Denial::NoDisposalRequest { .. } => f.write_str(
                 "no disposal request was filed; one must be filed and approved by a manager",

@@ -178,7 +178,11 @@ fn an_overdue_carryout_shows_until_it_is_returned() {
     let late = carryout(&home, &["--return-by", "2020-04-01T17:00:00+09:00"]);
     let on_time = carryout(&home, &["--return-by", "2099-04-01"]);
     for id in [&late, &on_time] {
-        home.run("sato", ["approve", id]).ok();
+        home.run(
+            "sato",
+            ["approve", id, "--accept-unencrypted", "手渡しで即日返却"],
+        )
+        .ok();
         home.run("suzuki", ["carryout", "out", id]).ok();
     }
     let overdue = home
@@ -399,7 +403,11 @@ fn requests_pending_over_a_week_are_flagged() {
 fn csv_reports_open_in_excel_with_the_forms_japanese_headers() {
     let home = Home::with_people();
     let co = carryout(&home, &["--return-by", "2099-01-01"]);
-    home.run("sato", ["approve", &co]).ok();
+    home.run(
+        "sato",
+        ["approve", &co, "--accept-unencrypted", "手渡しで即日返却"],
+    )
+    .ok();
     home.run("suzuki", ["carryout", "out", &co]).ok();
     let file = home.path("carryouts.csv");
     home.run(

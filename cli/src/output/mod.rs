@@ -61,6 +61,14 @@ pub fn text(text: &str) -> Result<()> {
     Ok(())
 }
 
+/// Prints bytes on stdout as they are.
+pub fn bytes(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// A size for people: `32.00 MiB (33556992 bytes)`, or `512 bytes`.
 pub fn size(bytes: u64) -> String {
     if bytes < 1024 {
@@ -72,10 +80,14 @@ pub fn size(bytes: u64) -> String {
 
 /// True when the error chain ends in a broken pipe (`custody log | head`).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    let broken = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
     err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+        cause.downcast_ref::<std::io::Error>().is_some_and(broken)
+            // Transparent: its io::Error is not a separate link of the chain.
+            || matches!(
+                cause.downcast_ref::<custody_core::Error>(),
+                Some(custody_core::Error::Io(e)) if broken(e)
+            )
             || cause
                 .downcast_ref::<serde_json::Error>()
                 .and_then(|e| e.io_error_kind())

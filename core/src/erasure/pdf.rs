@@ -352,13 +352,46 @@ fn validator_line(doc: &Value, lang: Lang) -> String {
     )
 }
 
+/// The kind of medium the media register names, in words.
+fn registered_kind(kind: &Value, lang: Lang) -> String {
+    let t = |ja: &str, en: &str| tr(lang, ja, en);
+    match kind.as_str() {
+        Some("usb") => t("USBメモリ", "USB stick"),
+        Some("hdd") => t("磁気ディスク", "Hard disk"),
+        Some("ssd") => "SSD".into(),
+        Some("optical") => t("光ディスク", "Optical disc"),
+        Some("tape") => t("磁気テープ", "Tape"),
+        Some("pc") => t("パソコン", "Computer"),
+        Some("other") => t("その他", "Other"),
+        _ => t("台帳に登録なし", "not in the media register"),
+    }
+}
+
+/// What the device reported itself to be, in words.
+fn reported_type(kind: &Value, lang: Lang) -> String {
+    let t = |ja: &str, en: &str| tr(lang, ja, en);
+    match kind.as_str() {
+        Some("magnetic") => t("磁気ディスク", "Magnetic disk"),
+        Some("flash") => t("フラッシュメモリ", "Flash memory"),
+        Some("other") => t("その他 (イメージファイル等)", "Other (an image file)"),
+        _ => s(kind),
+    }
+}
+
 /// The medium as the certificate identifies it.
 fn medium_section(doc: &Value, lang: Lang) -> Section {
     let t = |ja: &str, en: &str| tr(lang, ja, en);
     Section {
         title: t("媒体", "Medium"),
         rows: vec![
-            (t("種類", "Type"), s(at(doc, "medium.type"))),
+            (
+                t("種類 (台帳)", "Kind (register)"),
+                registered_kind(at(doc, "medium.registered_kind"), lang),
+            ),
+            (
+                t("種類 (装置の報告)", "Type (as the device reports)"),
+                reported_type(at(doc, "medium.type"), lang),
+            ),
             (
                 t("製造者", "Manufacturer"),
                 s(at(doc, "medium.manufacturer")),

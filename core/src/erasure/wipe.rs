@@ -573,7 +573,8 @@ fn record_result_in(
     report: TargetReport,
     identity: TargetIdentity,
 ) -> Result<WipeResult> {
-    let medium = medium_of(w, &identity)?;
+    let registered = registered_in(w, &identity)?;
+    let medium = registered.as_ref().map(|m| m.id.clone());
     let payload = json!({
         "target": identity.path,
         "status": report.status.as_str(),
@@ -610,10 +611,8 @@ fn record_result_in(
     let document = certificate_document(
         &payload,
         &identity,
-        &r.organisation,
-        &r.station_name,
-        r.asset_tag.as_deref(),
-        r.destination,
+        r,
+        registered.map(|m| m.kind),
         (appended.seq, &appended.hash),
     );
     let cert = issue_in(
@@ -647,10 +646,8 @@ fn record_result_in(
 fn certificate_document(
     payload: &Value,
     identity: &TargetIdentity,
-    organisation: &str,
-    station: &str,
-    asset_tag: Option<&str>,
-    destination: Option<Destination>,
+    r: &Recording,
+    registered_kind: Option<media::MediaKind>,
     (seq, hash): (i64, &str),
 ) -> Value {
     let medium_type = if identity.kind == "image-file" {
@@ -682,18 +679,19 @@ fn certificate_document(
         .unwrap_or_default();
     json!({
         "schema": "custody.erasure-certificate/v1",
-        "organisation": organisation,
-        "station": station,
+        "organisation": r.organisation,
+        "station": r.station_name,
         "operator": payload["operator"],
         "medium": {
             "type": medium_type,
+            "registered_kind": registered_kind,
             "manufacturer": identity.vendor,
             "model": identity.model,
             "serial": identity.serial.clone().unwrap_or_default(),
             "serial_source": identity.serial_source,
             "size_bytes": identity.size,
             "transport": identity.transport,
-            "asset_tag": asset_tag,
+            "asset_tag": r.asset_tag,
             "source": identity.source.as_ref().unwrap_or(&identity.resolved).display().to_string(),
             "device": identity.resolved.display().to_string(),
             "rotational": identity.rotational,
@@ -717,7 +715,7 @@ fn certificate_document(
             "ended": payload["ended"],
         },
         "status": payload["status"],
-        "destination": destination,
+        "destination": r.destination,
         "ledger": { "seq": seq, "hash": hash },
         "validator": {},
     })
@@ -725,8 +723,16 @@ fn certificate_document(
 
 /// The id of the registered medium with the target's serial, if any.
 fn medium_of(w: &crate::ledger::Writer<'_>, identity: &TargetIdentity) -> Result<Option<RecordId>> {
+    Ok(registered_in(w, identity)?.map(|m| m.id))
+}
+
+/// The medium the register holds under the target's serial, if any.
+fn registered_in(
+    w: &crate::ledger::Writer<'_>,
+    identity: &TargetIdentity,
+) -> Result<Option<media::Medium>> {
     match &identity.serial {
-        Some(serial) => Ok(media::by_serial_in(w, serial)?.map(|m| m.id)),
+        Some(serial) => media::by_serial_in(w, serial),
         None => Ok(None),
     }
 }

@@ -165,6 +165,48 @@ pub struct LogFilter {
     pub subject: Option<String>,
 }
 
+/// Every kind of entry custody writes (what `log --kind` accepts).
+pub const ENTRY_KINDS: &[&str] = &[
+    "init",
+    "person-add",
+    "person-role",
+    "person-remove",
+    "key-enroll",
+    "key-confirm",
+    "key-trust",
+    "note",
+    "request",
+    "carryout-request",
+    "download-request",
+    "approve",
+    "reject",
+    "send",
+    "receive",
+    "contact-add",
+    "contact-replace",
+    "contact-remove",
+    "media-add",
+    "media-retire",
+    "carryout-out",
+    "carryout-return",
+    "handover",
+    "handover-confirm",
+    "download-deleted",
+    "wipe-start",
+    "wipe",
+    "certificate",
+    "cert-sign-off",
+    "retain",
+    "retain-event",
+    "retain-hold",
+    "retain-release",
+    "retention-class",
+    "disposal-start",
+    "disposal",
+    "disposal-failed",
+    "payloads-erased",
+];
+
 /// The byte string an entry's hash is computed over (see docs/ledger-format.md).
 #[allow(clippy::too_many_arguments)]
 pub fn hash_input(
@@ -389,6 +431,15 @@ impl Ledger {
 
     /// Entries matching `filter`, oldest first.
     pub fn entries(&self, filter: &LogFilter) -> Result<Vec<Entry>> {
+        if let Some(kind) = &filter.kind
+            && !ENTRY_KINDS.contains(&kind.as_str())
+        {
+            return Err(Error::BadValue {
+                field: Field::EntryKind,
+                value: kind.clone(),
+                rule: Rule::OneOf(ENTRY_KINDS.iter().map(|k| (*k).to_owned()).collect()),
+            });
+        }
         let mut sql = String::from(
             "SELECT e.seq, e.at, e.actor, e.station, e.kind, e.subject, e.commitment, e.prev_hash, \
              e.hash, p.body, p.erased FROM entries e LEFT JOIN payloads p ON p.seq = e.seq WHERE 1=1",
@@ -434,8 +485,9 @@ impl Ledger {
                     problem: e.to_string(),
                 })?;
                 object["salt"] = salt.map_or(Value::Null, Value::String);
+                // Into io::Error keeps the kind (a closed pipe stays a closed pipe).
                 serde_json::to_writer(&mut *out, &object)
-                    .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+                    .map_err(|e| Error::Io(std::io::Error::from(e)))?;
                 out.write_all(b"\n")?;
                 count += 1;
                 after = entry.seq;
@@ -687,6 +739,10 @@ impl<'a> Writer<'a> {
         }
         check_field(Field::Station, self.station)?;
         check_field(Field::EntryKind, kind)?;
+        debug_assert!(
+            ENTRY_KINDS.contains(&kind),
+            "entry kind {kind:?} is missing from ENTRY_KINDS"
+        );
         check_field(Field::Subject, subject)?;
         let body = crate::canon::to_string(payload)?;
         let mut salt = [0u8; 32];

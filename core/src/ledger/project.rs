@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::store::{Cell, Query, args};
 use crate::error::Result;
-use crate::registers::media::MediaStatus;
+use crate::registers::media::{MediaStatus, Move};
 
 /// The entry kinds that create a record (`records` row, id = subject).
 pub(crate) const RECORD_KINDS: &[&str] = &[
@@ -154,12 +154,21 @@ impl<Q: Query> Projection<'_, Q> {
             .execute(&statement.replace("{s}", self.schema), cells)
     }
 
-    /// The one place a medium's status changes.
-    fn set_media(&self, id: &str, status: MediaStatus) -> Result<usize> {
-        self.run(
-            "UPDATE {s}.media SET status = ?2 WHERE id = ?1",
-            args![id, status],
-        )
+    /// The one place a medium's status changes, and only along the moves its
+    /// status allows ([`MediaStatus::after`]). A move the status does not allow
+    /// (recorded by a version that did not check it) leaves the status as it was.
+    fn move_media(&self, id: &str, change: Move) -> Result<()> {
+        let status: Option<MediaStatus> = self.db.value(
+            &"SELECT status FROM {s}.media WHERE id = ?1".replace("{s}", self.schema),
+            args![id],
+        )?;
+        if let Some(next) = status.and_then(|s| s.after(change)) {
+            self.run(
+                "UPDATE {s}.media SET status = ?2 WHERE id = ?1",
+                args![id, next],
+            )?;
+        }
+        Ok(())
     }
 
     /// People: who is registered, with which role and department, who was removed
@@ -356,7 +365,6 @@ impl<Q: Query> Projection<'_, Q> {
 
     /// Carry-outs: the request, leaving, coming back (and the medium with it).
     fn carryouts(&self, e: Fact<'_>, p: &Value) -> Result<()> {
-        let set_media = |id: &str, status: MediaStatus| self.set_media(id, status);
         let (db, schema) = (self.db, self.schema);
         match e.kind {
             "carryout-request" => {
@@ -394,7 +402,7 @@ impl<Q: Query> Projection<'_, Q> {
                     args![e.subject, e.at, e.actor],
                 )?;
                 if let Some(media) = text(p, "media") {
-                    set_media(media, MediaStatus::Out)?;
+                    self.move_media(media, Move::CarryOut)?;
                 }
             }
             "carryout-return" => {
@@ -403,8 +411,19 @@ impl<Q: Query> Projection<'_, Q> {
                  WHERE id = ?1",
                     args![e.subject, e.at, e.actor, text(p, "condition")],
                 )?;
-                if let Some(media) = text(p, "media") {
-                    set_media(media, MediaStatus::InStock)?;
+                // It comes back with this carry-out only if this carry-out took it:
+                // not when it went out to a vendor while the carry-out was out.
+                let handed_over_since: Option<String> = db.value(
+                    &format!(
+                        "SELECT h.id FROM {schema}.handovers h, {schema}.carryouts c \
+                         WHERE c.id = ?1 AND h.media = c.media AND h.at > c.out_at LIMIT 1"
+                    ),
+                    args![e.subject],
+                )?;
+                if let Some(media) = text(p, "media")
+                    && handed_over_since.is_none()
+                {
+                    self.move_media(media, Move::CarryBack)?;
                 }
             }
             _ => {}
@@ -442,7 +461,6 @@ impl<Q: Query> Projection<'_, Q> {
 
     /// Handovers of media and their confirmation (and the medium's status).
     fn handovers(&self, e: Fact<'_>, p: &Value) -> Result<()> {
-        let set_media = |id: &str, status: MediaStatus| self.set_media(id, status);
         match e.kind {
             "handover" => {
                 self.run(
@@ -461,12 +479,12 @@ impl<Q: Query> Projection<'_, Q> {
                     ],
                 )?;
                 if let Some(media) = text(p, "media") {
-                    let status = if text(p, "direction") == Some("send") {
-                        MediaStatus::Out
+                    let change = if text(p, "direction") == Some("send") {
+                        Move::HandOver
                     } else {
-                        MediaStatus::InStock
+                        Move::Receive
                     };
-                    set_media(media, status)?;
+                    self.move_media(media, change)?;
                 }
             }
             "handover-confirm" => {

@@ -3,14 +3,14 @@
 //! then returned; the medium's status follows.
 
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::clock;
 use crate::clock::Timestamp;
 use crate::error::{Done, Error, Field, RecordKind, Result, Step};
 use crate::ledger::store::{Query, Row, args};
-use crate::ledger::{RecordId, Writer};
-use crate::registers::media::{self, MediaStatus};
+use crate::ledger::{RecordId, Writer, prove};
+use crate::registers::media::{self, Move};
 use crate::registers::requests::{self, RequestKind, RequestState, one_line};
 use crate::station::Station;
 use crate::vocab::vocabulary;
@@ -197,6 +197,24 @@ fn protection(
     Ok("no".to_string())
 }
 
+/// Whether the carry-out `id`, as its proven filing entry says, takes personal data
+/// out unencrypted (the warning its requester saw, which its approver must see too).
+pub(crate) fn unencrypted_personal_data_in(w: &Writer<'_>, id: &RecordId) -> Result<bool> {
+    let mut prover = w.prover();
+    for e in prover.about(id.as_str())? {
+        if e.kind == "carryout-request" {
+            let personal = e
+                .payload
+                .as_ref()
+                .and_then(|p| p.get("personal_data"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            return Ok(personal && prove::field(&e, "encrypted").unwrap_or("no") == "no");
+        }
+    }
+    Ok(false)
+}
+
 fn no_carryout(id: &RecordId) -> Error {
     Error::NoSuchRecord {
         kind: RecordKind::Carryout,
@@ -222,7 +240,7 @@ impl Station {
                 .map(|id| media::load_in(w, id))
                 .transpose()?;
             if let Some(m) = &medium
-                && m.status != MediaStatus::InStock
+                && m.status.after(Move::CarryOut).is_none()
             {
                 return Err(Error::Unavailable {
                     id: m.id.to_string(),
@@ -267,6 +285,18 @@ impl Station {
                     id: id.to_string(),
                     act: Done::CarriedOut { at },
                 });
+            }
+            // The medium may have gone elsewhere since the request was filed (handed
+            // to a vendor, wiped, lost): it leaves only from the cabinet.
+            if let Some(medium) = &carryout.media {
+                let m = media::load_in(w, medium)?;
+                if m.status.after(Move::CarryOut).is_none() {
+                    return Err(Error::Unavailable {
+                        id: m.id.to_string(),
+                        status: m.status.to_string(),
+                        action: "carried out",
+                    });
+                }
             }
             w.append(
                 &actor,

@@ -8,7 +8,7 @@ use crate::clock::Timestamp;
 use crate::error::{Done, Error, Field, RecordKind, Result, Rule};
 use crate::ledger::RecordId;
 use crate::ledger::store::{Query, Row, args};
-use crate::registers::media::{self, MediaStatus};
+use crate::registers::media::{self, Move};
 use crate::registers::requests::one_line;
 use crate::station::Station;
 use crate::vocab::vocabulary;
@@ -126,7 +126,7 @@ impl Station {
                     },
                 });
             }
-            if new.direction == Direction::Send && medium.status != MediaStatus::InStock {
+            if new.direction == Direction::Send && medium.status.after(Move::HandOver).is_none() {
                 return Err(Error::Unavailable {
                     id: medium.id.to_string(),
                     status: medium.status.to_string(),

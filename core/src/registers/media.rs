@@ -52,6 +52,47 @@ vocabulary! {
     }
 }
 
+/// What happens to a medium, as far as its status is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    /// It leaves the office with a carry-out.
+    CarryOut,
+    /// It comes back from the carry-out that took it.
+    CarryBack,
+    /// It is handed over to someone outside (a vendor, another office).
+    HandOver,
+    /// It is received back from outside.
+    Receive,
+    /// An erasure certificate names it as wiped.
+    Wipe,
+    /// It leaves the register for good (lost, destroyed, wiped, returned).
+    Retire(RetireReason),
+}
+
+impl MediaStatus {
+    /// The status a medium in this status has after `change`, or `None` when the
+    /// change is not one this status allows (a medium at a vendor cannot be carried
+    /// out; a medium in the cabinet cannot come back from a carry-out; nothing
+    /// happens to a retired medium).
+    pub fn after(self, change: Move) -> Option<MediaStatus> {
+        use MediaStatus::{Destroyed, InStock, Lost, Out, Returned, Wiped};
+        let retired = matches!(self, Destroyed | Lost | Returned);
+        match (self, change) {
+            (InStock, Move::CarryOut | Move::HandOver) => Some(Out),
+            (Out, Move::CarryBack | Move::Receive) => Some(InStock),
+            (InStock | Out, Move::Wipe) => Some(Wiped),
+            (_, Move::Retire(_)) if retired => None,
+            (_, Move::Retire(reason)) => Some(match reason {
+                RetireReason::Lost => Lost,
+                RetireReason::Destroyed => Destroyed,
+                RetireReason::Wiped => Wiped,
+                RetireReason::Returned => Returned,
+            }),
+            _ => None,
+        }
+    }
+}
+
 vocabulary! {
     /// Why a medium leaves the register.
     pub enum RetireReason (Field::RetireReason) {

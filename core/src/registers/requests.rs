@@ -68,6 +68,16 @@ pub struct Request {
     pub used_by: Option<RecordId>,
 }
 
+/// What a manager adds to an approval.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Approval<'a> {
+    /// A comment for the record.
+    pub comment: Option<&'a str>,
+    /// Why a carry-out of personal data that is not encrypted may go anyway
+    /// (recorded in the approval); required for such a carry-out.
+    pub accept_unencrypted: Option<&'a str>,
+}
+
 /// Checks a required one-line text field.
 pub(crate) fn one_line(field: Field, value: &str, max: usize) -> Result<String> {
     let value = value.trim();
@@ -316,20 +326,42 @@ impl Station {
 
     /// Approves a pending request (a manager who is not the requester).
     pub fn approve(&mut self, id: &RecordId, comment: Option<&str>) -> Result<Request> {
-        self.decide(id, true, comment)
+        self.approve_with(
+            id,
+            &Approval {
+                comment,
+                accept_unencrypted: None,
+            },
+        )
+    }
+
+    /// Approves a pending request, with everything the approver adds: a comment,
+    /// and for a carry-out of personal data that is not encrypted, the reason the
+    /// manager accepts that (without one, such a carry-out is not approved).
+    pub fn approve_with(&mut self, id: &RecordId, approval: &Approval<'_>) -> Result<Request> {
+        self.decide(id, true, approval.comment, approval.accept_unencrypted)
     }
 
     /// Rejects a pending request with a reason (a manager who is not the requester).
     pub fn reject(&mut self, id: &RecordId, reason: &str) -> Result<Request> {
-        self.decide(id, false, Some(reason))
+        self.decide(id, false, Some(reason), None)
     }
 
-    fn decide(&mut self, id: &RecordId, approve: bool, note: Option<&str>) -> Result<Request> {
+    fn decide(
+        &mut self,
+        id: &RecordId,
+        approve: bool,
+        note: Option<&str>,
+        accept_unencrypted: Option<&str>,
+    ) -> Result<Request> {
         let verb = if approve { "approve" } else { "reject" };
         self.actor
             .require_role(&[Role::Manager], &format!("{verb} {id}"))?;
         let note = note
             .map(|n| one_line(Field::Comment, n, 1000))
+            .transpose()?;
+        let accept_unencrypted = accept_unencrypted
+            .map(|n| one_line(Field::Reason, n, 1000))
             .transpose()?;
         let actor = self.actor.clone();
         self.write(|w| {
@@ -357,6 +389,21 @@ impl Station {
             });
             if let Some(note) = &note {
                 payload[if approve { "comment" } else { "reason" }] = Value::String(note.clone());
+            }
+            if approve
+                && request.kind == RequestKind::Carryout
+                && crate::registers::carryout::unencrypted_personal_data_in(w, id)?
+            {
+                let Some(reason) = &accept_unencrypted else {
+                    return Err(Error::NotAllowed {
+                        actor: actor.name.clone(),
+                        action: format!("approve {id}"),
+                        reason: Box::new(Denial::Unencrypted {
+                            request: id.to_string(),
+                        }),
+                    });
+                };
+                payload["accepted_unencrypted"] = Value::String(reason.clone());
             }
             w.append(&actor.name, verb, id.as_str(), &payload)?;
             load_in(w, id)

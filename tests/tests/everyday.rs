@@ -1,0 +1,390 @@
+//! Everyday rough edges found by using custody as a clerk, a manager, the IT person
+//! and an auditor would: each test is named after the bug it pins.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::process::{Command, Stdio};
+
+use custody_tests::{Home, Run, custody_bin};
+
+fn medium_status(home: &Home, id: &str) -> String {
+    home.run("kato", ["media", "show", id, "--json"])
+        .ok()
+        .json()["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn carryout(home: &Home, extra: &[&str]) -> String {
+    let mut args = vec![
+        "carryout",
+        "new",
+        "--what",
+        "組合員名簿",
+        "--reason",
+        "年次監査",
+        "--to",
+        "本部監査室",
+        "--transport",
+        "施錠鞄で手持ち",
+        "--return-by",
+        "2099-01-01",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    home.run("suzuki", args).ok().json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn handover(home: &Home, direction: &str) -> Run {
+    home.run(
+        "suzuki",
+        [
+            "handover",
+            "new",
+            "--media",
+            "MD-1",
+            "--direction",
+            direction,
+            "--counterparty",
+            "株式会社データ保守",
+            "--purpose",
+            "故障解析",
+            "--method",
+            "書留",
+        ],
+    )
+}
+
+#[test]
+fn a_medium_handed_to_a_vendor_could_still_be_carried_out() {
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        [
+            "media",
+            "add",
+            "--kind",
+            "usb",
+            "--serial",
+            "SN-9",
+            "--encrypted",
+        ],
+    )
+    .ok();
+    // Requested while the medium was in the cabinet, then handed to a vendor.
+    let co = carryout(&home, &["--media", "MD-1"]);
+    handover(&home, "send").ok();
+    assert_eq!(medium_status(&home, "MD-1"), "out");
+    home.run("tanaka", ["approve", &co]).ok();
+
+    let refused = home.run("suzuki", ["carryout", "out", &co]).expect_code(2);
+    assert!(
+        refused.stderr.contains("MD-1 is out") && refused.stderr.contains("carried out"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(medium_status(&home, "MD-1"), "out", "still at the vendor");
+    home.run("suzuki", ["carryout", "return", &co])
+        .expect_code(2);
+    assert_eq!(medium_status(&home, "MD-1"), "out");
+
+    // Back from the vendor: now it can go, and comes back with its carry-out.
+    handover(&home, "receive").ok();
+    assert_eq!(medium_status(&home, "MD-1"), "in-stock");
+    home.run("suzuki", ["carryout", "out", &co]).ok();
+    assert_eq!(medium_status(&home, "MD-1"), "out");
+    handover(&home, "send").expect_code(2);
+    home.run("suzuki", ["carryout", "return", &co]).ok();
+    assert_eq!(medium_status(&home, "MD-1"), "in-stock");
+    home.run("kato", ["ledger", "verify"]).ok();
+}
+
+#[test]
+fn a_manager_approving_an_unencrypted_personal_carryout_got_no_warning() {
+    let home = Home::with_people();
+    let co = carryout(&home, &["--personal-data", "--records", "300"]);
+
+    let refused = home.run("tanaka", ["approve", &co]).expect_code(2);
+    assert!(
+        refused.stderr.contains("warning:") && refused.stderr.contains("not encrypted"),
+        "the approver sees the requester's warning: {}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("--accept-unencrypted"),
+        "{}",
+        refused.stderr
+    );
+    let pending = home.run("kato", ["requests", "--json"]).ok().json();
+    assert_eq!(pending[0]["status"], "pending", "a refusal decides nothing");
+
+    let approved = home
+        .run(
+            "tanaka",
+            [
+                "approve",
+                &co,
+                "--accept-unencrypted",
+                "受領先に暗号化手段がなく、手渡しで即日返却",
+                "--json",
+            ],
+        )
+        .ok();
+    assert!(approved.stderr.contains("warning:"), "{}", approved.stderr);
+    assert_eq!(approved.json()["status"], "approved");
+    let log = home
+        .run("kato", ["log", "--kind", "approve", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        log[0]["payload"]["accepted_unencrypted"],
+        "受領先に暗号化手段がなく、手渡しで即日返却"
+    );
+
+    // An encrypted carry-out needs no such reason.
+    home.run(
+        "suzuki",
+        [
+            "media",
+            "add",
+            "--kind",
+            "usb",
+            "--serial",
+            "SN-1",
+            "--encrypted",
+        ],
+    )
+    .ok();
+    let encrypted = carryout(&home, &["--personal-data", "--media", "MD-1"]);
+    let run = home.run("tanaka", ["approve", &encrypted]).ok();
+    assert!(!run.stderr.contains("warning:"), "{}", run.stderr);
+    home.run("kato", ["ledger", "verify"]).ok();
+}
+
+/// Runs the binary as `actor` with stdout a pipe whose reading end is already closed.
+fn into_closed_pipe(home: &Home, actor: &str, args: &[&str]) -> Run {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut cmd = home.cmd(actor);
+    let out = cmd
+        .args(args)
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::new(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_closed_pipe_panicked_or_exited_1() {
+    let home = Home::with_people();
+    for args in [
+        &["completions", "bash"][..],
+        &["man"],
+        &["ledger", "export"],
+        &["log"],
+        &["log", "--json"],
+        &["people", "list"],
+        &["report", "audit"],
+        &[
+            "report",
+            "media",
+            "--format",
+            "csv",
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2099-12-31",
+        ],
+        &["requests"],
+        &["--help"],
+    ] {
+        let run = into_closed_pipe(&home, "kato", args);
+        assert_eq!(run.code, 0, "custody {args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.is_empty(),
+            "custody {args:?} ends quietly: {}",
+            run.stderr
+        );
+    }
+    // Through a real `head`, as a person types it.
+    let status = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{} completions bash | head -2 >/dev/null; exit ${{PIPESTATUS[0]}}",
+            custody_bin().display()
+        ))
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn an_unknown_log_kind_returned_an_empty_table() {
+    let home = Home::with_people();
+    let run = home
+        .run("kato", ["log", "--kind", "carryout"])
+        .expect_code(2);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    for known in ["carryout-request", "carryout-out", "approve", "wipe"] {
+        assert!(run.stderr.contains(known), "{}", run.stderr);
+    }
+    let known = home
+        .run("kato", ["log", "--kind", "carryout-request", "--json"])
+        .ok()
+        .json();
+    assert_eq!(known.as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn a_loop_backed_usb_medium_was_certified_as_magnetic() {
+    if !custody_tests::require_loop(&["pdftotext"]) {
+        return;
+    }
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        ["media", "add", "--kind", "usb", "--serial", "USB-LOOP-1"],
+    )
+    .ok();
+    let dev = custody_tests::LoopDevice::new(1 << 20, 0x5A);
+    let result = home
+        .run(
+            "ito",
+            [
+                "wipe",
+                dev.arg(),
+                "--method",
+                "zero",
+                "--serial",
+                "USB-LOOP-1",
+                "--yes",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()[0]
+        .clone();
+    assert_eq!(result["media"], "MD-1");
+    let cert = result["certificate"].as_str().unwrap();
+    let doc = home.run("kato", ["cert", "show", cert]).ok().json();
+    let medium = &doc["medium"];
+    assert_eq!(medium["registered_kind"], "usb", "what the register says");
+    assert_eq!(medium["transport"], "loop", "what the device reported");
+    assert_ne!(medium["type"], "usb");
+    assert_eq!(medium["serial_source"], "operator");
+
+    // The paper form says both, in the reader's language.
+    let pdf = home.path("cert.pdf");
+    home.run(
+        "kato",
+        [
+            "cert",
+            "export",
+            cert,
+            "--format",
+            "pdf",
+            "--lang",
+            "ja",
+            "-o",
+            pdf.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let text = custody_tests::sh("pdftotext", &[pdf.to_str().unwrap(), "-"]);
+    assert!(text.contains("USBメモリ"), "{text}");
+    assert!(text.contains("種類 (装置の報告)"), "{text}");
+
+    // Every serial_source value written is one the format document lists.
+    let format = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/certificate-format.md"),
+    )
+    .unwrap();
+    let row = format
+        .lines()
+        .find(|l| l.starts_with("| `medium.serial_source`"))
+        .unwrap();
+    for source in ["device", "operator", "none"] {
+        assert!(row.contains(&format!("`{source}`")), "{row}");
+    }
+    let image = home.path("plain.img");
+    std::fs::write(&image, vec![1u8; 1 << 20]).unwrap();
+    let plain = home
+        .run(
+            "ito",
+            [
+                "wipe",
+                image.to_str().unwrap(),
+                "--method",
+                "zero",
+                "--yes",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()[0]
+        .clone();
+    let doc = home
+        .run(
+            "kato",
+            ["cert", "show", plain["certificate"].as_str().unwrap()],
+        )
+        .ok()
+        .json();
+    assert_eq!(doc["medium"]["serial_source"], "none");
+    assert_eq!(doc["medium"]["registered_kind"], serde_json::Value::Null);
+}
+
+#[test]
+fn docs_said_json_reports_keep_utc_but_they_show_local_time() {
+    let home = Home::with_people();
+    let at = "2027-01-31T23:30:00Z";
+    let run = |args: &[&str]| {
+        let out = home
+            .cmd("suzuki")
+            .env("TZ", "JST-9")
+            .env("CUSTODY_TEST_NOW", at)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["media", "add", "--kind", "usb", "--serial", "SN-T"]);
+    let report: serde_json::Value = serde_json::from_str(&run(&[
+        "report",
+        "media",
+        "--from",
+        "2027-02-01",
+        "--to",
+        "2027-02-01",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let row = &report["rows"][0];
+    assert!(
+        row.as_object()
+            .unwrap()
+            .values()
+            .any(|v| v == "2027-02-01 08:30:00"),
+        "local time in a JSON report: {row}"
+    );
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/registers.md"),
+    )
+    .unwrap();
+    assert!(!doc.contains("JSON keeps the ledger's UTC"), "docs match");
+}
