@@ -101,7 +101,7 @@ pub enum Command {
     /// killed send or open, stale agent sockets; list wipes that never finished.
     Doctor(DoctorArgs),
     /// Walk through what custody does, in a throwaway data home.
-    Demo,
+    Demo(crate::demo::DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.

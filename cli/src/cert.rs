@@ -21,10 +21,13 @@ pub enum CertCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Show one certificate's document.
+    /// Show one certificate's document, field by field (`--json`: the document).
     Show {
         /// The certificate.
         id: String,
+        /// Print the document as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Write a certificate to a file: JSON (and FILE.minisig) or a PDF for people.
     Export {
@@ -146,10 +149,10 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
                 output::text(&table.render())?;
             }
         }
-        CertCommand::Show { id: text } => {
+        CertCommand::Show { id: text, json } => {
             let cert = station.certificate(&id(&text)?)?;
             let value: serde_json::Value = serde_json::from_str(&cert.body)?;
-            output::json(&value)?;
+            crate::output::Printer::new(json).print(&value, |doc| document_text(&text, doc))?;
         }
         CertCommand::Export {
             id: text,
@@ -281,4 +284,62 @@ pub fn keys(cmd: KeysCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A certificate's document as lines people read: each field on its own line under
+/// its dotted name, times in local time to the minute, lists as their count unless
+/// they are short. `--json` gives the document itself.
+fn document_text(id: &str, doc: &serde_json::Value) -> String {
+    use serde_json::Value;
+    fn walk(prefix: &str, value: &Value, lines: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map {
+                    let name = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    walk(&name, v, lines);
+                }
+            }
+            Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
+                let words: Vec<String> = items.iter().map(scalar).collect();
+                lines.push((prefix.to_owned(), words.join(", ")));
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(&format!("{prefix}[{}]", i + 1), item, lines);
+                }
+            }
+            other => lines.push((prefix.to_owned(), scalar(other))),
+        }
+    }
+    fn scalar(value: &Value) -> String {
+        match value {
+            Value::Null => "-".into(),
+            Value::String(s) => {
+                custody_core::Timestamp::parse(s).map_or_else(|_| s.clone(), |t| t.local_minute())
+            }
+            Value::Bool(true) => "yes".into(),
+            Value::Bool(false) => "no".into(),
+            other => other.to_string(),
+        }
+    }
+    let mut lines = Vec::new();
+    walk("", doc, &mut lines);
+    let width = lines
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = format!(
+        "{id}  {}  {}\n",
+        doc["schema"].as_str().unwrap_or("certificate"),
+        doc["status"].as_str().unwrap_or("")
+    );
+    for (key, value) in lines {
+        out.push_str(&format!("{key:<width$}  {value}\n"));
+    }
+    out
 }

@@ -40,7 +40,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Cert(cmd) => crate::cert::cert(cmd),
         Command::Keys(cmd) => crate::cert::keys(cmd),
         Command::Doctor(args) => doctor(args),
-        Command::Demo => crate::demo::run(),
+        Command::Demo(args) => crate::demo::run(&args),
         Command::Completions { shell } => {
             // Made whole first: clap_complete panics on a write error, and a closed
             // pipe (`| head`) is no error of ours.
@@ -347,10 +347,25 @@ fn summary(payload: Option<&Value>) -> String {
     };
     let mut parts = Vec::new();
     for (key, value) in map {
-        if key == "id" {
+        // Nothing to read in an empty field.
+        if key == "id" || value.is_null() {
             continue;
         }
         let text = match value {
+            // A time in a payload reads as people read every time: local, to the
+            // minute (a deadline as its day).
+            Value::String(s) if s.len() == 27 && s.ends_with('Z') => {
+                custody_core::Timestamp::parse(s).map_or_else(
+                    |_| s.clone(),
+                    |t| {
+                        if key == "return_by" {
+                            t.deadline()
+                        } else {
+                            t.local_minute()
+                        }
+                    },
+                )
+            }
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };

@@ -74,16 +74,73 @@ fn step(title: &str) -> Result<()> {
     output::text(&format!("\n== {title}"))
 }
 
-/// Runs the walkthrough; the data home is removed at the end.
-pub fn run() -> Result<ExitCode> {
-    let dir = tempfile::Builder::new()
-        .prefix("custody-demo-")
-        .tempdir()
-        .context("cannot create a temporary folder for the demo")?;
+/// `custody demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Keep everything in DIR (a new or empty folder): the data home, the people's
+    /// keys, an erasure certificate as PDF in Japanese and in English, and the
+    /// registers as CSV, for a manager to open.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<std::path::PathBuf>,
+}
+
+/// Where the demo works: a folder removed at the end, or the one `--keep` names.
+enum Place {
+    Throwaway(tempfile::TempDir),
+    Kept(std::path::PathBuf),
+}
+
+impl Place {
+    fn new(keep: Option<&std::path::Path>) -> Result<Place> {
+        let Some(dir) = keep else {
+            let dir = tempfile::Builder::new()
+                .prefix("custody-demo-")
+                .tempdir()
+                .context("cannot create a temporary folder for the demo")?;
+            return Ok(Place::Throwaway(dir));
+        };
+        let empty = match fs_err::read_dir(dir) {
+            Ok(mut entries) => entries.next().is_none(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => return Err(e.into()),
+        };
+        if !empty {
+            return Err(crate::Refused(format!(
+                "{} is not empty; give --keep a new or empty folder",
+                dir.display()
+            ))
+            .into());
+        }
+        fs_err::create_dir_all(dir)?;
+        Ok(Place::Kept(std::path::absolute(dir)?))
+    }
+
+    fn path(&self) -> &std::path::Path {
+        match self {
+            Place::Throwaway(dir) => dir.path(),
+            Place::Kept(dir) => dir,
+        }
+    }
+}
+
+/// Runs the walkthrough; the data home is removed at the end unless `--keep` names a
+/// folder for it.
+pub fn run(args: &DemoArgs) -> Result<ExitCode> {
+    let dir = Place::new(args.keep.as_deref())?;
     let home = dir.path().join("home");
     output::text(&format!(
-        "custody demo: everything happens in a throwaway data home at {}\n(it is removed when the demo ends; your own data home is not touched)",
-        home.display()
+        "custody demo: everything happens in a {} data home at {}\n({}; your own data home is not touched)",
+        if args.keep.is_some() {
+            "new"
+        } else {
+            "throwaway"
+        },
+        home.display(),
+        if args.keep.is_some() {
+            "it is kept when the demo ends"
+        } else {
+            "it is removed when the demo ends"
+        }
     ))?;
 
     let people = People {
@@ -328,6 +385,52 @@ pub fn run() -> Result<ExitCode> {
         verified.extends.unwrap_or(0)
     ))?;
 
-    output::text("\ndemo finished; the throwaway data home is removed.")?;
+    if let Place::Kept(kept) = &dir {
+        keep_papers(&clerk, kept)?;
+    } else {
+        output::text("\ndemo finished; the throwaway data home is removed.")?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes what a manager opens after the demo into `dir`: the first erasure
+/// certificate as PDF in both languages, and every register as CSV (Japanese headers).
+fn keep_papers(station: &Station, dir: &std::path::Path) -> Result<()> {
+    use custody_core::Lang;
+    use custody_core::report::ReportKind;
+    let papers = dir.join("papers");
+    fs_err::create_dir_all(&papers)?;
+    let mut written = Vec::new();
+    if let Some(cert) = station
+        .certificates()?
+        .into_iter()
+        .find(|c| c.id.as_str().starts_with("EC-"))
+    {
+        for (lang, tag) in [(Lang::Ja, "ja"), (Lang::En, "en")] {
+            let file = papers.join(format!("{}-{tag}.pdf", cert.id));
+            station.export_certificate_pdf(&cert.id, lang, &file)?;
+            written.push(file);
+        }
+    }
+    let today = custody_core::clock::today().to_string();
+    for kind in ReportKind::ALL {
+        let report = station.report(*kind, "2000-01-01", &today)?;
+        let file = papers.join(format!("{}.csv", kind.as_str()));
+        fs_err::write(&file, report.to_csv(Lang::Ja))?;
+        written.push(file);
+    }
+    let mut text = format!(
+        "\ndemo finished; everything is kept in {}:\n  data home:   {}\n  keys:        {} (each person's key and its passphrase file)\n",
+        dir.display(),
+        dir.join("home").display(),
+        dir.join("keys").display()
+    );
+    for file in written {
+        text.push_str(&format!("  {}\n", file.display()));
+    }
+    text.push_str(&format!(
+        "look around with: CUSTODY_HOME={} CUSTODY_ACTOR=sato custody log",
+        dir.join("home").display()
+    ));
+    output::text(&text)
 }

@@ -10,7 +10,7 @@ use custody_core::RecordId;
 use custody_core::registers::carryout::{Carryout, CarryoutFilter, NewCarryout};
 use custody_core::registers::handover::{Direction, NewHandover};
 use custody_core::registers::media::{MediaKind, MediaStatus, NewMedium, RetireReason};
-use custody_core::registers::requests::Approval;
+use custody_core::registers::requests::{Approval, Request, RequestKind};
 use custody_core::report::ReportKind;
 use serde_json::json;
 
@@ -359,15 +359,17 @@ fn id(text: &str) -> Result<RecordId> {
 pub fn approve(args: ApproveArgs) -> Result<ExitCode> {
     let mut station = open_station()?;
     let target = id(&args.id)?;
-    // The approver sees the warning the requester saw, whatever they answer.
-    if let Ok(c) = station.carryout(&target)
-        && c.personal_data
-        && c.encrypted == "no"
-    {
-        eprintln!(
-            "warning: {target} holds personal data that is not encrypted ({} to {})",
-            c.what, c.destination
-        );
+    // The approver sees what they decide on, and every warning the requester saw,
+    // whatever they answer.
+    if let Ok(request) = station.request(&target) {
+        let mut shown = serde_json::to_value(&request)?;
+        shown["facts"] = facts(&station, &request)?;
+        if !args.json {
+            eprint!("{}", request_text(&shown, false));
+        }
+        for w in shown["facts"]["warnings"].as_array().into_iter().flatten() {
+            eprintln!("warning: {target} holds {}", w.as_str().unwrap_or(""));
+        }
     }
     let request = station.approve_with(
         &target,
@@ -397,7 +399,27 @@ pub fn reject(args: RejectArgs) -> Result<ExitCode> {
 /// `custody requests`.
 pub fn requests(args: RequestsArgs) -> Result<ExitCode> {
     let station = open_station()?;
-    Printer::new(args.json).print(&station.requests(args.pending)?, |list| {
+    let list = station.requests(args.pending)?;
+    if args.pending {
+        // What waits for a decision, with what the decision is about.
+        let mut shown = Vec::new();
+        for r in &list {
+            let mut value = serde_json::to_value(r)?;
+            value["facts"] = facts(&station, r)?;
+            shown.push(value);
+        }
+        Printer::new(args.json).print(&shown, |list| {
+            if list.is_empty() {
+                return "no request waits for a decision".into();
+            }
+            list.iter()
+                .map(|r| request_text(r, true))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    Printer::new(args.json).print(&list, |list| {
         let mut table = Table::new(&["ID", "KIND", "REQUESTER", "FILED", "STATUS", "BY", "WHAT"]);
         for r in list {
             table.row([
@@ -413,6 +435,117 @@ pub fn requests(args: RequestsArgs) -> Result<ExitCode> {
         table.render()
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a manager decides on, for a request: for a carry-out, what goes where until
+/// when, whether it is personal data and encrypted, the medium, the requester's
+/// reason, and the warnings the requester saw; for a download, what from which
+/// system.
+fn facts(station: &custody_core::Station, r: &Request) -> Result<serde_json::Value> {
+    Ok(match r.kind {
+        RequestKind::Carryout => {
+            let c = station.carryout(&r.id)?;
+            let medium = c
+                .media
+                .as_ref()
+                .map(|m| station.medium(m).map(|h| h.medium))
+                .transpose()?;
+            let mut warnings = Vec::new();
+            if c.personal_data && c.encrypted == "no" {
+                warnings.push("personal data that is not encrypted".to_string());
+            }
+            json!({
+                "what": c.what,
+                "destination": c.destination,
+                "return_by": c.return_by,
+                "return_by_day": c.return_by.deadline(),
+                "transport": c.transport,
+                "personal_data": c.personal_data,
+                "records": c.records,
+                "encrypted": c.encrypted,
+                "media": medium.map(|m| json!({
+                    "id": m.id, "kind": m.kind, "serial": m.serial,
+                    "encrypted": m.encrypted, "status": m.status,
+                })),
+                "transfer": c.transfer,
+                "reason": c.reason,
+                "warnings": warnings,
+            })
+        }
+        RequestKind::Download => {
+            let d = station.downloads()?.into_iter().find(|d| d.id == r.id);
+            json!({
+                "content": d.as_ref().map(|d| d.content.clone()),
+                "system": d.as_ref().map(|d| d.system.clone()),
+                "warnings": [],
+            })
+        }
+        _ => json!({ "warnings": [] }),
+    })
+}
+
+/// A request with its facts (see [`facts`]) as a block of text; its warnings too
+/// with `warnings`.
+fn request_text(r: &serde_json::Value, warnings: bool) -> String {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".into(),
+        other => other.to_string(),
+    };
+    let f = &r["facts"];
+    let filed = custody_core::Timestamp::parse(r["requested_at"].as_str().unwrap_or(""))
+        .map(|t| t.local_minute())
+        .unwrap_or_default();
+    let mut out = format!(
+        "{}  {}  filed {} by {}\n  {}\n",
+        text(&r["id"]),
+        text(&r["kind"]),
+        filed,
+        text(&r["requester"]),
+        text(&r["summary"]),
+    );
+    let mut line = |label: &str, value: String| {
+        out.push_str(&format!("  {:<15}{value}\n", format!("{label}:")));
+    };
+    if r["kind"] == "carryout" {
+        let personal = match (f["personal_data"] == true, f["records"].as_i64()) {
+            (true, Some(n)) => format!("yes ({n} records)"),
+            (true, None) => "yes".into(),
+            (false, _) => "no".into(),
+        };
+        let medium = match &f["media"] {
+            serde_json::Value::Null => "-".into(),
+            m => format!(
+                "{} ({} serial {}, {}, {})",
+                text(&m["id"]),
+                text(&m["kind"]),
+                text(&m["serial"]),
+                if m["encrypted"] == true {
+                    "encrypted"
+                } else {
+                    "not encrypted"
+                },
+                text(&m["status"])
+            ),
+        };
+        line("to", text(&f["destination"]));
+        line("return by", text(&f["return_by_day"]));
+        line("transport", text(&f["transport"]));
+        line("personal data", personal);
+        line("encrypted", text(&f["encrypted"]));
+        line("medium", medium);
+        line("reason", text(&f["reason"]));
+    }
+    if r["kind"] == "download" {
+        line("content", text(&f["content"]));
+        line("system", text(&f["system"]));
+    }
+    if warnings {
+        for w in f["warnings"].as_array().into_iter().flatten() {
+            out.push_str(&format!("  WARNING: {}\n", text(w)));
+        }
+    }
+    out
 }
 
 /// `custody media …`.
@@ -531,7 +664,7 @@ fn carryout_details(c: &Carryout) -> String {
         c.reason,
         c.destination,
         c.transport,
-        c.return_by,
+        c.return_by.deadline(),
         id(&c.media),
         id(&c.transfer),
         yes_no(c.personal_data),
@@ -559,7 +692,7 @@ fn carryout_line(c: &Carryout) -> String {
         c.state,
         c.what,
         c.destination,
-        c.return_by,
+        c.return_by.deadline(),
         c.approval,
         if c.overdue { ", OVERDUE" } else { "" },
         c.encrypted

@@ -69,6 +69,20 @@ impl Timestamp {
     pub fn local_minute(self) -> String {
         self.local().format("%Y-%m-%d %H:%M").to_string()
     }
+
+    /// A deadline as people read it. A deadline given as a date is kept as the end
+    /// of that local day (the next day's midnight) and reads as that day,
+    /// `2026-12-05`, never as `2026-12-06 00:00`; any other reads as its local minute.
+    pub fn deadline(self) -> String {
+        let local = self.local();
+        if local.time() == chrono::NaiveTime::MIN {
+            (local.date_naive() - Duration::days(1))
+                .format("%Y-%m-%d")
+                .to_string()
+        } else {
+            self.local_minute()
+        }
+    }
 }
 
 impl From<DateTime<Utc>> for Timestamp {
@@ -77,10 +91,10 @@ impl From<DateTime<Utc>> for Timestamp {
     }
 }
 
-/// People read local time to the second: `2026-04-01 18:30:00`.
+/// People read local time to the minute: `2026-04-01 18:30`.
 impl std::fmt::Display for Timestamp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.local().format("%Y-%m-%d %H:%M:%S"))
+        f.write_str(&self.local_minute())
     }
 }
 
@@ -111,14 +125,98 @@ pub fn parse_stamp(text: &str) -> Result<DateTime<Utc>> {
         })
 }
 
-/// Parses a calendar date `YYYY-MM-DD`.
+/// How a date may be written, for messages.
+const DATE_FORMS: &str = "2026-12-01, 2026/12/01, 2026年12月1日, 令和8年12月1日 or R8.12.1";
+
+/// Parses a calendar date the ways people in a Japanese office write one:
+/// `2026-12-01`, `2026/12/1`, `2026.12.1`, `2026年12月1日`, and in the Japanese era
+/// calendar `令和8年12月1日`, `令和元年5月1日`, `R8.12.1`, `R8/12/1` (Heisei too:
+/// `平成31年4月30日`, `H31.4.30`). Full-width digits are read like ASCII ones. A date
+/// outside its era (令和1年1月1日) is refused.
 pub fn parse_date(text: &str) -> Result<NaiveDate> {
-    // chrono's parse error says less than the example in the message does.
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| Error::BadValue {
+    let bad = || Error::BadValue {
         field: Field::Date,
         value: text.to_owned(),
-        rule: Rule::Like("2026-04-01"),
-    })
+        rule: Rule::Like(DATE_FORMS),
+    };
+    let normal: String = text
+        .trim()
+        .chars()
+        // Full-width letters, digits and signs (typed with a Japanese input method)
+        // read as their ASCII forms.
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .collect();
+    let (era, rest) = era_of(&normal);
+    let rest = rest.replacen("元年", "1年", 1);
+    // Year, month and day as three numbers between separators of one kind.
+    let parts: Vec<&str> = if rest.contains('年') {
+        let Some(body) = rest.strip_suffix('日') else {
+            return Err(bad());
+        };
+        body.split(['年', '月']).collect()
+    } else {
+        let separator = ['-', '/', '.']
+            .into_iter()
+            .find(|s| rest.contains(*s))
+            .ok_or_else(bad)?;
+        rest.split(separator).collect()
+    };
+    let [year, month, day] = parts[..] else {
+        return Err(bad());
+    };
+    let number = |p: &str| -> Result<u32> {
+        if p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        p.parse().map_err(|_| bad())
+    };
+    let (year, month, day) = (number(year)?, number(month)?, number(day)?);
+    let year = match era {
+        Some(Era::Reiwa) => 2018 + year,
+        Some(Era::Heisei) => 1988 + year,
+        None if year >= 1000 => year,
+        None => return Err(bad()),
+    };
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).map_err(|_| bad())?, month, day)
+        .ok_or_else(bad)?;
+    let reiwa = NaiveDate::from_ymd_opt(2019, 5, 1).expect("a real date");
+    let heisei = NaiveDate::from_ymd_opt(1989, 1, 8).expect("a real date");
+    let fits = match era {
+        Some(Era::Reiwa) => date >= reiwa,
+        Some(Era::Heisei) => date >= heisei && date < reiwa,
+        None => true,
+    };
+    if !fits {
+        return Err(bad());
+    }
+    Ok(date)
+}
+
+/// A Japanese era a date may be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Era {
+    Reiwa,
+    Heisei,
+}
+
+/// The era a date is written in, and the rest of the text.
+fn era_of(text: &str) -> (Option<Era>, &str) {
+    for (prefix, era) in [
+        ("令和", Era::Reiwa),
+        ("平成", Era::Heisei),
+        ("R", Era::Reiwa),
+        ("r", Era::Reiwa),
+        ("H", Era::Heisei),
+        ("h", Era::Heisei),
+    ] {
+        if let Some(rest) = text.strip_prefix(prefix) {
+            return (Some(era), rest);
+        }
+    }
+    (None, text)
 }
 
 /// Today's date in the station's local time zone: the day retention periods are
@@ -162,7 +260,8 @@ pub fn start_of_local_day(date: NaiveDate) -> DateTime<Utc> {
 /// Parses either a date (taken as the start of that day, local time) or a full time.
 ///
 /// A time may carry its offset (`2026-04-01T09:30:00Z`, `2026-04-01T17:00+09:00`) or not
-/// (`2026-04-01 17:00`, local time); seconds are optional.
+/// (`2026-04-01 17:00`, `2026/4/1 17:00`, `令和8年4月1日 17:00`: local time); seconds
+/// are optional. The date is written any way [`parse_date`] reads.
 pub fn parse_date_or_time(text: &str) -> Result<DateTime<Utc>> {
     let text = text.trim();
     if let Ok(date) = parse_date(text) {
@@ -176,23 +275,29 @@ pub fn parse_date_or_time(text: &str) -> Result<DateTime<Utc>> {
             return Ok(at.with_timezone(&Utc));
         }
     }
-    for format in [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(text, format)
-            && let Some(at) = Local.from_local_datetime(&naive).earliest()
-        {
-            return Ok(at.with_timezone(&Utc));
+    // A date as people write it, then a local time of day.
+    let split = text.rfind([' ', 'T', '\u{3000}']).map(|i| {
+        (
+            &text[..i],
+            text[i..].trim_start_matches([' ', 'T', '\u{3000}']),
+        )
+    });
+    if let Some((date, time)) = split
+        && let Ok(date) = parse_date(date.trim())
+    {
+        for format in ["%H:%M:%S", "%H:%M"] {
+            if let Ok(time) = chrono::NaiveTime::parse_from_str(time, format)
+                && let Some(at) = Local.from_local_datetime(&date.and_time(time)).earliest()
+            {
+                return Ok(at.with_timezone(&Utc));
+            }
         }
     }
     Err(Error::BadValue {
         field: Field::Time,
         value: text.to_owned(),
         rule: Rule::Like(
-            "2026-04-01 (a date), 2026-04-01 17:00 (local time) or 2026-04-01T08:00:00Z",
+            "2026-04-01 or 2026/4/1 or 令和8年4月1日 (a date), 2026/4/1 17:00 (local time) or 2026-04-01T08:00:00Z",
         ),
     })
 }
@@ -253,5 +358,74 @@ mod tests {
         assert_eq!(parse_date_or_time("2026-12-01T17:00").unwrap(), local_five);
         assert_eq!(parse_deadline("2026-12-01 17:00:00").unwrap(), local_five);
         assert!(parse_deadline("tomorrow").is_err());
+        assert_eq!(parse_date_or_time("2026/12/1 17:00").unwrap(), local_five);
+        assert_eq!(
+            parse_date_or_time("令和8年12月1日 17:00").unwrap(),
+            local_five
+        );
+    }
+
+    #[test]
+    fn dates_are_read_the_ways_people_write_them() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        for text in [
+            "2026-12-01",
+            "2026/12/01",
+            "2026/12/1",
+            "2026.12.1",
+            " 2026-12-1 ",
+            "2026年12月1日",
+            "令和8年12月1日",
+            "令和08年12月01日",
+            "R8.12.1",
+            "R8/12/1",
+            "r8.12.1",
+            "Ｒ８．１２．１",
+            "２０２６／１２／１",
+        ] {
+            assert_eq!(parse_date(text).unwrap(), day, "{text}");
+        }
+        assert_eq!(
+            parse_date("令和元年5月1日").unwrap(),
+            NaiveDate::from_ymd_opt(2019, 5, 1).unwrap()
+        );
+        assert_eq!(
+            parse_date("H31.4.30").unwrap(),
+            NaiveDate::from_ymd_opt(2019, 4, 30).unwrap()
+        );
+        assert_eq!(
+            parse_date("平成元年1月8日").unwrap(),
+            NaiveDate::from_ymd_opt(1989, 1, 8).unwrap()
+        );
+        for text in [
+            "",
+            "2026-13-01",
+            "2026/2/30",
+            "2026-12",
+            "2026-12-01-02",
+            "26/12/1",
+            "2026/12-1",
+            "令和8年12月1",
+            "令和1年4月30日",
+            "平成31年5月1日",
+            "R0.12.1",
+            "S60.1.1",
+            "2026年12月1日 17:00",
+            "12/1/2026",
+            "R8.12.1x",
+        ] {
+            assert!(parse_date(text).is_err(), "{text}");
+        }
+        let err = parse_date("2026-13-01").unwrap_err().to_string();
+        assert!(err.contains("令和8年12月1日"), "{err}");
+    }
+
+    #[test]
+    fn a_date_deadline_reads_as_its_day() {
+        let until = Timestamp::from(parse_deadline("2026/12/5").unwrap());
+        assert_eq!(until.deadline(), "2026-12-05");
+        let at = Timestamp::from(parse_deadline("2026/12/5 17:00").unwrap());
+        assert_eq!(at.deadline(), "2026-12-05 17:00");
+        assert_eq!(at.to_string(), "2026-12-05 17:00");
     }
 }

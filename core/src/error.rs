@@ -639,6 +639,8 @@ pub enum Field {
     Report,
     /// A date.
     Date,
+    /// A carry-out's return deadline.
+    ReturnBy,
     /// A time.
     Time,
     /// A record id.
@@ -723,6 +725,7 @@ impl Field {
             Field::Basis => "basis",
             Field::Report => "report",
             Field::Date => "date",
+            Field::ReturnBy => "return deadline",
             Field::Time => "time",
             Field::RecordId => "record id",
             Field::Lang => "language",

@@ -156,7 +156,12 @@ fn a_registered_serial_marks_the_medium_wiped_and_links_its_certificate() {
     let doc = home
         .run(
             "kato",
-            ["cert", "show", result["certificate"].as_str().unwrap()],
+            [
+                "cert",
+                "show",
+                result["certificate"].as_str().unwrap(),
+                "--json",
+            ],
         )
         .ok()
         .json();
@@ -267,7 +272,10 @@ fn the_operator_cannot_sign_off_their_own_wipe() {
         ["cert", "sign-off", cert, "--comment", "消去後に確認"],
     )
     .ok();
-    let doc = home.run("kato", ["cert", "show", cert]).ok().json();
+    let doc = home
+        .run("kato", ["cert", "show", cert, "--json"])
+        .ok()
+        .json();
     assert_eq!(doc["validator"]["name"], "tanaka");
     assert_eq!(doc["validator"]["role"], "manager");
     assert_eq!(doc["validator"]["comment"], "消去後に確認");

@@ -275,7 +275,10 @@ fn a_loop_backed_usb_medium_was_certified_as_magnetic() {
         .clone();
     assert_eq!(result["media"], "MD-1");
     let cert = result["certificate"].as_str().unwrap();
-    let doc = home.run("kato", ["cert", "show", cert]).ok().json();
+    let doc = home
+        .run("kato", ["cert", "show", cert, "--json"])
+        .ok()
+        .json();
     let medium = &doc["medium"];
     assert_eq!(medium["registered_kind"], "usb", "what the register says");
     assert_eq!(medium["transport"], "loop", "what the device reported");
@@ -335,7 +338,12 @@ fn a_loop_backed_usb_medium_was_certified_as_magnetic() {
     let doc = home
         .run(
             "kato",
-            ["cert", "show", plain["certificate"].as_str().unwrap()],
+            [
+                "cert",
+                "show",
+                plain["certificate"].as_str().unwrap(),
+                "--json",
+            ],
         )
         .ok()
         .json();
@@ -387,4 +395,240 @@ fn docs_said_json_reports_keep_utc_but_they_show_local_time() {
     )
     .unwrap();
     assert!(!doc.contains("JSON keeps the ledger's UTC"), "docs match");
+}
+
+#[test]
+fn a_date_only_deadline_showed_as_the_next_days_midnight() {
+    let home = Home::with_people();
+    // Read in Japan on 1 December 2026: a deadline of 5 December is that day.
+    let japan = |actor: &str, args: &[&str]| {
+        let out = home
+            .cmd(actor)
+            .env("TZ", "JST-9")
+            .args(args)
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    let co = |return_by: &str| {
+        let filed = japan(
+            "suzuki",
+            &[
+                "carryout",
+                "new",
+                "--what",
+                "名簿",
+                "--reason",
+                "監査",
+                "--to",
+                "本部",
+                "--transport",
+                "手持ち",
+                "--return-by",
+                return_by,
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+        let id = filed["id"].as_str().unwrap();
+        japan("kato", &["carryout", "show", id, "--json"])
+            .ok()
+            .json()
+    };
+    let first = co("2099/12/5");
+    assert_eq!(
+        first["return_by"], "2099-12-05T15:00:00.000000Z",
+        "the ledger keeps UTC"
+    );
+    let list = japan("kato", &["carryout", "list"]).ok();
+    assert!(
+        list.stdout.contains("return by 2099-12-05"),
+        "{}",
+        list.stdout
+    );
+    assert!(!list.stdout.contains("2099-12-06"), "{}", list.stdout);
+    let show = japan("kato", &["carryout", "show", "CO-1"]).ok();
+    assert!(show.stdout.contains("2099-12-05\n"), "{}", show.stdout);
+    let csv = japan(
+        "kato",
+        &[
+            "report",
+            "carryouts",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2100-01-01",
+        ],
+    )
+    .ok();
+    assert!(csv.stdout.contains(",2099-12-05,"), "{}", csv.stdout);
+
+    // Every way of writing a day names the same one; times keep their minute.
+    for (written, utc) in [
+        ("2099-12-05", "2099-12-05T15:00:00.000000Z"),
+        ("2099/12/5", "2099-12-05T15:00:00.000000Z"),
+        ("2099/12/5 17:00", "2099-12-05T08:00:00.000000Z"),
+        ("令和81年12月5日", "2099-12-05T15:00:00.000000Z"),
+        ("R81.12.5", "2099-12-05T15:00:00.000000Z"),
+    ] {
+        assert_eq!(co(written)["return_by"], utc, "{written}");
+    }
+    // Times people read are to the minute, without seconds or microseconds.
+    let log = japan("kato", &["log"]).ok();
+    assert!(!log.stdout.contains(".000000"), "{}", log.stdout);
+    assert!(
+        log.stdout
+            .lines()
+            .filter(|l| l.contains("carryout-request"))
+            .all(|l| l.contains("return_by=2099-12-05")),
+        "{}",
+        log.stdout
+    );
+}
+
+#[test]
+fn a_return_deadline_in_the_past_was_accepted() {
+    let home = Home::with_people();
+    for past in ["2020-04-01", "令和2年4月1日", "2020/4/1 17:00"] {
+        let run = home
+            .run(
+                "suzuki",
+                [
+                    "carryout",
+                    "new",
+                    "--what",
+                    "名簿",
+                    "--reason",
+                    "監査",
+                    "--to",
+                    "本部",
+                    "--transport",
+                    "手持ち",
+                    "--return-by",
+                    past,
+                ],
+            )
+            .expect_code(2);
+        assert!(run.stderr.contains("already past"), "{}", run.stderr);
+    }
+    let bad = home
+        .run(
+            "suzuki",
+            [
+                "carryout",
+                "new",
+                "--what",
+                "名簿",
+                "--reason",
+                "監査",
+                "--to",
+                "本部",
+                "--transport",
+                "手持ち",
+                "--return-by",
+                "2099-13-01",
+            ],
+        )
+        .expect_code(2);
+    assert!(bad.stderr.contains("令和8年4月1日"), "{}", bad.stderr);
+    let list = home.run("kato", ["carryout", "list", "--json"]).ok().json();
+    assert!(list.as_array().unwrap().is_empty(), "nothing recorded");
+}
+
+#[test]
+fn the_manager_decides_with_the_facts() {
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        [
+            "media",
+            "add",
+            "--kind",
+            "usb",
+            "--serial",
+            "SN-42",
+            "--encrypted",
+        ],
+    )
+    .ok();
+    let plain = carryout(&home, &["--personal-data", "--records", "1200"]);
+    let sealed = carryout(&home, &["--personal-data", "--media", "MD-1"]);
+
+    let pending = home.run("tanaka", ["requests", "--pending"]).ok().stdout;
+    for fact in [
+        "personal data: yes (1200 records)",
+        "encrypted:     no",
+        "to:            本部監査室",
+        "return by:     2099-01-01",
+        "reason:        年次監査",
+        "WARNING: personal data that is not encrypted",
+        "MD-1 (usb serial SN-42, encrypted, in-stock)",
+        "encrypted:     yes: encrypted medium MD-1",
+    ] {
+        assert!(pending.contains(fact), "{fact:?} in:\n{pending}");
+    }
+    let json = home
+        .run("tanaka", ["requests", "--pending", "--json"])
+        .ok()
+        .json();
+    let facts = |id: &str| {
+        json.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()["facts"]
+            .clone()
+    };
+    assert_eq!(facts(&plain)["personal_data"], true);
+    assert_eq!(
+        facts(&plain)["warnings"][0],
+        "personal data that is not encrypted"
+    );
+    assert_eq!(facts(&sealed)["media"]["serial"], "SN-42");
+    assert_eq!(facts(&sealed)["warnings"].as_array().unwrap().len(), 0);
+
+    // The approval shows the same facts before it is recorded.
+    let approved = home.run("tanaka", ["approve", &sealed]).ok();
+    assert!(
+        approved.stderr.contains("medium:        MD-1"),
+        "{}",
+        approved.stderr
+    );
+
+    // A certificate reads as a record, field by field; --json is the document.
+    let image = home.path("disk.img");
+    std::fs::write(&image, vec![7u8; 1 << 20]).unwrap();
+    let wiped = home
+        .run(
+            "ito",
+            [
+                "wipe",
+                image.to_str().unwrap(),
+                "--method",
+                "zero",
+                "--yes",
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    let cert = wiped[0]["certificate"].as_str().unwrap();
+    let text = home.run("kato", ["cert", "show", cert]).ok().stdout;
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&text).is_err(),
+        "{text}"
+    );
+    assert!(text.contains("sanitization.method"), "{text}");
+    assert!(text.contains("operator.name"), "{text}");
+    assert!(!text.contains(".000000"), "times in local minutes: {text}");
+    let doc = home
+        .run("kato", ["cert", "show", cert, "--json"])
+        .ok()
+        .json();
+    assert_eq!(doc["certificate_id"], cert);
 }

@@ -273,3 +273,58 @@ fn demo_runs_end_to_end() {
     assert!(out.stdout.contains("OK:"), "{}", out.stdout);
     assert!(!home.home.exists(), "the demo never touches CUSTODY_HOME");
 }
+
+#[test]
+fn demo_keep_leaves_the_data_home_certificates_and_registers() {
+    if !custody_tests::require_tool("pdftotext") {
+        return;
+    }
+    let home = Home::uninit();
+    let kept = home.path("demo-kept");
+    let out = home
+        .run("anyone", ["demo", "--keep", kept.to_str().unwrap()])
+        .ok();
+    assert!(
+        out.stdout.contains(&kept.display().to_string()),
+        "{}",
+        out.stdout
+    );
+    assert!(!home.home.exists(), "the demo never touches CUSTODY_HOME");
+    let papers = kept.join("papers");
+    let ja = custody_tests::sh(
+        "pdftotext",
+        &[papers.join("EC-1-ja.pdf").to_str().unwrap(), "-"],
+    );
+    assert!(ja.contains("データ消去証明書"), "{ja}");
+    let en = custody_tests::sh(
+        "pdftotext",
+        &[papers.join("EC-1-en.pdf").to_str().unwrap(), "-"],
+    );
+    assert!(en.contains("Certificate of Data Erasure"), "{en}");
+    let media = std::fs::read_to_string(papers.join("media.csv")).unwrap();
+    assert!(media.starts_with('\u{feff}'), "a BOM for Excel");
+    assert!(media.contains("DEMO-USB-0001"), "{media}");
+    for register in ["carryouts", "handovers", "downloads", "wipes", "people"] {
+        assert!(
+            papers.join(format!("{register}.csv")).exists(),
+            "{register}"
+        );
+    }
+    // The kept data home is a real one: it verifies.
+    let verified = std::process::Command::new(custody_tests::custody_bin())
+        .env("CUSTODY_HOME", kept.join("home"))
+        .env("CUSTODY_ACTOR", "sato")
+        .args(["ledger", "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    // Never over something already there.
+    let again = home
+        .run("anyone", ["demo", "--keep", kept.to_str().unwrap()])
+        .expect_code(2);
+    assert!(again.stderr.contains("not empty"), "{}", again.stderr);
+}

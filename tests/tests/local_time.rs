@@ -82,8 +82,13 @@ fn certificates_registers_and_retention_dates_are_in_local_time() {
     );
 
     // The record itself is UTC, whatever the zone.
-    let cert: Value =
-        serde_json::from_str(&run_at(&home, "kato", JAPAN, &["cert", "show", "EC-1"])).unwrap();
+    let cert: Value = serde_json::from_str(&run_at(
+        &home,
+        "kato",
+        JAPAN,
+        &["cert", "show", "EC-1", "--json"],
+    ))
+    .unwrap();
     assert!(
         cert.to_string().contains("2027-01-31T23:30:00"),
         "UTC in the record: {cert}"

@@ -73,7 +73,10 @@ fn an_erasure_certificate_reads_back_in_japanese_and_english() {
         ],
     )
     .ok();
-    let cert = home.run("kato", ["cert", "show", "EC-1"]).ok().json();
+    let cert = home
+        .run("kato", ["cert", "show", "EC-1", "--json"])
+        .ok()
+        .json();
     let sha = home.run("kato", ["cert", "list", "--json"]).ok().json()["certificates"][0]["sha256"]
         .as_str()
         .unwrap()

@@ -605,7 +605,12 @@ fn an_image_wiped_with_a_typed_serial_or_an_unaccepted_vendor_file_is_no_proof()
     let cert = home
         .run(
             "kato",
-            ["cert", "show", done["certificate"].as_str().unwrap()],
+            [
+                "cert",
+                "show",
+                done["certificate"].as_str().unwrap(),
+                "--json",
+            ],
         )
         .ok()
         .json();

@@ -450,7 +450,10 @@ fn a_device_failing_part_way_ends_failed_with_its_error_offsets() {
     assert_eq!(recorded[0]["payload"]["errors"], result["errors"]);
     // Its certificate says failed, never erased.
     let cert = result["certificate"].as_str().unwrap();
-    let doc = home.run("kato", ["cert", "show", cert]).ok().json();
+    let doc = home
+        .run("kato", ["cert", "show", cert, "--json"])
+        .ok()
+        .json();
     assert_eq!(doc["status"], "failed");
     assert!(!doc.to_string().contains("\"erased\""), "{doc:#}");
     assert_eq!(

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::clock;
 use crate::clock::Timestamp;
-use crate::error::{Done, Error, Field, RecordKind, Result, Step};
+use crate::error::{Done, Error, Field, RecordKind, Result, Rule, Step};
 use crate::ledger::store::{Query, Row, args};
 use crate::ledger::{RecordId, Writer, prove};
 use crate::registers::media::{self, Move};
@@ -231,6 +231,13 @@ impl Station {
         let destination = one_line(Field::Destination, &new.destination, 200)?;
         let transport = one_line(Field::Transport, &new.transport, 200)?;
         let return_by = Timestamp::from(clock::parse_deadline(&new.return_by)?);
+        if return_by <= Timestamp::now() {
+            return Err(Error::BadValue {
+                field: Field::ReturnBy,
+                value: new.return_by.clone(),
+                rule: Rule::Described("it is already past; give a return deadline in the future"),
+            });
+        }
         let actor = self.actor.name.clone();
         let new = new.clone();
         self.write(|w| {

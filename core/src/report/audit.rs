@@ -118,7 +118,9 @@ impl Station {
                     &c.id,
                     format!(
                         "{} taken to {} was due back {} and is not returned",
-                        c.what, c.destination, c.return_by
+                        c.what,
+                        c.destination,
+                        c.return_by.deadline()
                     ),
                 );
             }

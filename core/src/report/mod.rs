@@ -205,7 +205,18 @@ fn rows_from<T: Serialize>(
         if date < from || date >= to {
             continue;
         }
-        rows.push(columns.iter().map(|c| cell(value.get(c.key))).collect());
+        rows.push(
+            columns
+                .iter()
+                .map(|c| match value.get(c.key) {
+                    // A deadline given as a day reads as that day.
+                    Some(Value::String(at)) if c.key == "return_by" => {
+                        clock::Timestamp::parse(at).map_or_else(|_| at.clone(), |t| t.deadline())
+                    }
+                    other => cell(other),
+                })
+                .collect(),
+        );
     }
     Ok(rows)
 }
