@@ -88,7 +88,7 @@ fn an_erasure_certificate_reads_back_in_japanese_and_english() {
     for needle in [
         "データ消去証明書",
         "WD-WX1234567",
-        "gutmann",
+        "グートマン方式 (35回)",
         "消去完了",
         "令和",
         &sha,
@@ -101,9 +101,9 @@ fn an_erasure_certificate_reads_back_in_japanese_and_english() {
     for needle in [
         "Certificate of Data Erasure",
         "WD-WX1234567",
-        "gutmann",
+        "Gutmann (35 passes)",
         "ERASED",
-        "CLEAR",
+        "Clear",
         &sha,
     ] {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
@@ -203,4 +203,111 @@ fn a_disposal_certificate_renders_too() {
     }
     let text = pdf_text(&export_pdf(&home, "DC-1", "en"));
     assert!(text.contains("Certificate of Data Disposal"), "{text}");
+}
+
+#[test]
+fn a_certificate_works_as_a_paper_form_in_either_language() {
+    if !require_tool("pdftotext") {
+        return;
+    }
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        ["media", "add", "--kind", "hdd", "--serial", "HD-PAPER-1"],
+    )
+    .ok();
+    let img = home.path("disk.img");
+    std::fs::write(&img, vec![1u8; 3 << 20]).unwrap();
+    home.run(
+        "ito",
+        [
+            "wipe",
+            img.to_str().unwrap(),
+            "--method",
+            "dod-short",
+            "--blank",
+            "--destination",
+            "disposal",
+            "--yes",
+            "--quiet",
+            "--serial",
+            "HD-PAPER-1",
+        ],
+    )
+    .ok();
+    let key = std::fs::read_to_string(home.home.join("keys/station.pub")).unwrap();
+    let key = key.lines().nth(1).unwrap().trim().to_owned();
+
+    let ja = pdf_text(&export_pdf(&home, "EC-1", "ja"));
+    for needle in [
+        "磁気ディスク",
+        "DoD 5220.22-M (3回) ＋ 仕上げのゼロ書込み",
+        "最終パスを全域照合・合格",
+        "廃棄",
+        "3.15 MB（3,145,728 バイト）",
+        "押印欄",
+        "作業者",
+        "確認者",
+        "印または署名",
+        "システム管理担当者",
+        "クリア (Clear)",
+        &key,
+    ] {
+        assert!(ja.contains(needle), "{needle} missing from:\n{ja}");
+    }
+    assert!(!ja.contains("0.00 GB"), "{ja}");
+    // No English value: what remains after names, ids, paths and proper nouns is
+    // Japanese.
+    let img_path = img.to_str().unwrap().to_owned();
+    let mut rest = ja
+        .replace(&img_path, "")
+        .replace("Test Union", "")
+        .replace(&key, "");
+    for proper in [
+        "DoD 5220.22-M",
+        "NIST SP 800-88",
+        "SHA-256",
+        "Ed25519, minisign",
+        "minisign -V -P",
+        "custody cert export EC-1 --format json -o EC-1.json",
+        "-m EC-1.json",
+        "sha256sum EC-1.json",
+        "EC-1.json",
+        "JSON",
+        "custody 0.1.0",
+        "(Clear)",
+        "UTC",
+        "desk-1",
+        "HD-PAPER-1",
+        "MB",
+        "ito",
+        "EC-1",
+        "MD-1",
+    ] {
+        rest = rest.replace(proper, "");
+    }
+    // Hashes and keys hold digits; the verification commands are commands.
+    let commands = ["custody", "cert", "export", "format", "json", "minisign"];
+    let english: Vec<&str> = rest
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| w.len() >= 2 && !w.bytes().any(|b| b.is_ascii_digit()))
+        .filter(|w| !commands.contains(w))
+        .collect();
+    assert!(
+        english.is_empty(),
+        "English left in the Japanese certificate: {english:?}\n{ja}"
+    );
+
+    let en = pdf_text(&export_pdf(&home, "EC-1", "en"));
+    for needle in [
+        "Hard disk",
+        "DoD 5220.22-M (3 passes) + a final pass of zeros",
+        "last pass read back in full: passed",
+        "disposal",
+        "3.15 MB (3,145,728 bytes)",
+        "seal or signature",
+        &key,
+    ] {
+        assert!(en.contains(needle), "{needle} missing from:\n{en}");
+    }
 }

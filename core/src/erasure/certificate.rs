@@ -210,10 +210,21 @@ impl Station {
                 seq: 0,
                 problem: format!("the stored signature of certificate {id}: {problem}"),
             })?;
+        // The signing key in full: this station's own, or one it trusts.
+        let own = self.key.public();
+        let public_key = if own.key_id() == key_id {
+            Some(own.to_base64())
+        } else {
+            self.trusted_keys()?
+                .into_iter()
+                .find(|(_, key)| key.key_id() == key_id)
+                .map(|(_, key)| key.to_base64())
+        };
         let pdf = crate::erasure::pdf::render_certificate(
             &document,
             &crate::erasure::pdf::Seal {
                 key_id: &key_id,
+                public_key: public_key.as_deref(),
                 sha256: &cert.sha256,
                 certificate_id: cert.id.as_str(),
             },

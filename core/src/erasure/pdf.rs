@@ -28,6 +28,9 @@ pub use crate::vocab::Lang;
 pub struct Seal<'a> {
     /// The station key's id.
     pub key_id: &'a str,
+    /// That key in base64 (the second line of its `.pub` file), when this station
+    /// knows it: printed in full, so that checking needs nothing kept elsewhere.
+    pub public_key: Option<&'a str>,
     /// SHA-256 of the signed JSON document.
     pub sha256: &'a str,
     /// The certificate id (names the files in the verification commands).
@@ -177,33 +180,143 @@ fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
         .fold(v, |v, k| v.get(k).unwrap_or(&Value::Null))
 }
 
+/// A size in the unit that reads best (decimal, as drive makers print them), with the
+/// exact count: `4.19 MB（4,194,816 バイト）`; never `0.00 GB`.
 fn bytes(v: &Value, lang: Lang) -> String {
-    match v.as_u64() {
-        Some(n) => {
-            let grouped = n
-                .to_string()
-                .as_bytes()
-                .rchunks(3)
-                .rev()
-                .map(|c| std::str::from_utf8(c).expect("digits are ASCII"))
-                .collect::<Vec<_>>()
-                .join(",");
-            let gb = n as f64 / 1e9;
-            match lang {
-                Lang::Ja => format!("{grouped} バイト（{gb:.2} GB）"),
-                Lang::En => format!("{grouped} bytes ({gb:.2} GB)"),
-            }
+    let Some(n) = v.as_u64() else {
+        return s(v);
+    };
+    let grouped = n
+        .to_string()
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|c| std::str::from_utf8(c).expect("digits are ASCII"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let unit = [(1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "KB")]
+        .into_iter()
+        .find(|(size, _)| n as f64 >= *size);
+    match (unit, lang) {
+        (Some((size, unit)), Lang::Ja) => {
+            format!("{:.2} {unit}（{grouped} バイト）", n as f64 / size)
         }
-        None => s(v),
+        (Some((size, unit)), Lang::En) => {
+            format!("{:.2} {unit} ({grouped} bytes)", n as f64 / size)
+        }
+        (None, Lang::Ja) => format!("{grouped} バイト"),
+        (None, Lang::En) => format!("{grouped} bytes"),
+    }
+}
+
+/// A person's role as the regulations name it.
+fn role_words(role: &Value, lang: Lang) -> String {
+    let t = |ja: &str, en: &str| tr(lang, ja, en);
+    match role.as_str() {
+        Some("clerk") => t("事務取扱担当者", "clerk"),
+        Some("it") => t("システム管理担当者", "IT staff"),
+        Some("manager") => t("保護責任者", "manager"),
+        Some("auditor") => t("監査責任者", "auditor"),
+        _ => s(role),
+    }
+}
+
+/// A wipe method by the name people know it by, with its number of passes (and the
+/// blanking pass of zeros after them, when there was one).
+fn method_words(method: &str, passes: usize, blank: bool, lang: Lang) -> String {
+    let passes = if blank {
+        passes.saturating_sub(1)
+    } else {
+        passes
+    };
+    let after = match (blank, lang) {
+        (false, _) => "",
+        (true, Lang::Ja) => " ＋ 仕上げのゼロ書込み",
+        (true, Lang::En) => " + a final pass of zeros",
+    };
+    format!("{}{after}", method_name(method, passes, lang))
+}
+
+fn method_name(method: &str, passes: usize, lang: Lang) -> String {
+    let t = |ja: &str, en: &str| tr(lang, ja, en);
+    let name = match method {
+        "zero" => t("ゼロ書込み", "Zeros"),
+        "one" => t("0xFF 書込み", "Ones (0xFF)"),
+        "random" => t("乱数書込み", "Random data"),
+        "dod-short" | "dod" => "DoD 5220.22-M".into(),
+        "gutmann" => t("グートマン方式", "Gutmann"),
+        "schneier" => t("シュナイアー方式", "Schneier"),
+        "vsitr" => "VSITR".into(),
+        "hmg-is5" => "HMG IS5 Enhanced".into(),
+        other => other.to_owned(),
+    };
+    match lang {
+        Lang::Ja => format!("{name} ({passes}回)"),
+        Lang::En if passes == 1 => format!("{name} (1 pass)"),
+        Lang::En => format!("{name} ({passes} passes)"),
+    }
+}
+
+/// What was read back, and how it came out: `最終パスを全域照合・合格`.
+fn verification_words(mode: &str, result: &str, mismatches: &Value, lang: Lang) -> String {
+    let t = |ja: &str, en: &str| tr(lang, ja, en);
+    let what = match mode {
+        "last" => t("最終パスを全域照合", "last pass read back in full"),
+        "all" => t("全パスを全域照合", "every pass read back in full"),
+        "off" => t("照合なし", "not read back"),
+        other => other.to_owned(),
+    };
+    let outcome = match result {
+        "passed" => t("合格", "passed"),
+        "failed" => match lang {
+            Lang::Ja => format!("不合格（{} 箇所の不一致）", s(mismatches)),
+            Lang::En => format!("FAILED ({} mismatches)", s(mismatches)),
+        },
+        "skipped" => t("未実施", "not done"),
+        other => other.to_owned(),
+    };
+    match lang {
+        Lang::Ja => format!("{what}・{outcome}"),
+        Lang::En => format!("{what}: {outcome}"),
+    }
+}
+
+/// Where the medium goes after the wipe.
+fn destination_words(destination: &Value, lang: Lang) -> String {
+    let t = |ja: &str, en: &str| tr(lang, ja, en);
+    match destination.as_str() {
+        Some("reuse") => t("再利用", "reuse"),
+        Some("disposal") => t("廃棄", "disposal"),
+        Some("return-to-lessor") => t("リース返却", "return to the lessor"),
+        Some("recycling") => t("リサイクル", "recycling"),
+        Some(other) => other.to_owned(),
+        None => t("未定", "not decided"),
+    }
+}
+
+/// The NIST SP 800-88 category.
+fn category_words(category: &Value, lang: Lang) -> String {
+    match (category.as_str(), lang) {
+        (Some("clear"), Lang::Ja) => "クリア (Clear)".into(),
+        (Some("purge"), Lang::Ja) => "パージ (Purge)".into(),
+        (Some("destroy"), Lang::Ja) => "破壊 (Destroy)".into(),
+        (Some(word), Lang::En) => {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
+        _ => s(category),
     }
 }
 
 fn status_word(status: &str, lang: Lang) -> String {
     match (status, lang) {
-        ("erased", Lang::Ja) => "消去完了 (erased)".into(),
-        ("failed", Lang::Ja) => "失敗 (failed) — 消去は完了していません".into(),
-        ("interrupted", Lang::Ja) => "中断 (interrupted) — 消去は完了していません".into(),
-        ("disposed", Lang::Ja) => "廃棄完了 (disposed)".into(),
+        ("erased", Lang::Ja) => "消去完了".into(),
+        ("failed", Lang::Ja) => "失敗 — 消去は完了していません".into(),
+        ("interrupted", Lang::Ja) => "中断 — 消去は完了していません".into(),
+        ("disposed", Lang::Ja) => "廃棄完了".into(),
         ("erased", Lang::En) => "ERASED".into(),
         ("failed", Lang::En) => "FAILED — the medium was not completely erased".into(),
         ("interrupted", Lang::En) => "INTERRUPTED — the medium was not completely erased".into(),
@@ -260,7 +373,10 @@ fn pass_lines(doc: &Value, lang: Lang) -> Vec<String> {
         format!(
             "{}: {}  {}  {} → {}",
             i + 1,
-            s(&p["pattern"]),
+            match (p["pattern"].as_str(), lang) {
+                (Some("random"), Lang::Ja) => "乱数".to_owned(),
+                _ => s(&p["pattern"]),
+            },
             bytes(&p["bytes"], lang),
             local_time(p["start"].as_str().unwrap_or(""), "%Y-%m-%d %H:%M:%S"),
             local_time(p["end"].as_str().unwrap_or(""), "%H:%M:%S"),
@@ -343,7 +459,7 @@ fn validator_line(doc: &Value, lang: Lang) -> String {
     format!(
         "{} ({}) {}{}",
         s(&validator["name"]),
-        s(&validator["role"]),
+        role_words(&validator["role"], lang),
         when(validator["at"].as_str().unwrap_or(""), lang),
         validator["comment"]
             .as_str()
@@ -399,7 +515,13 @@ fn medium_section(doc: &Value, lang: Lang) -> Section {
             (t("型番", "Model"), s(at(doc, "medium.model"))),
             (t("シリアル番号", "Serial number"), serial_line(doc, lang)),
             (t("容量", "Size"), bytes(at(doc, "medium.size_bytes"), lang)),
-            (t("接続", "Transport"), s(at(doc, "medium.transport"))),
+            (
+                t("接続", "Transport"),
+                match (at(doc, "medium.transport").as_str(), lang) {
+                    (Some("file"), Lang::Ja) => "ファイル".to_owned(),
+                    _ => s(at(doc, "medium.transport")),
+                },
+            ),
             (t("資産番号", "Asset tag"), s(at(doc, "medium.asset_tag"))),
             (t("対象", "Source"), s(at(doc, "medium.source"))),
             (
@@ -416,9 +538,19 @@ fn sanitization_section(doc: &Value, lang: Lang) -> Section {
     let mut rows = vec![
         (
             t("区分 (NIST SP 800-88)", "Category (NIST SP 800-88)"),
-            s(at(doc, "sanitization.category")).to_uppercase(),
+            category_words(at(doc, "sanitization.category"), lang),
         ),
-        (t("方式", "Method"), s(at(doc, "sanitization.method"))),
+        (
+            t("方式", "Method"),
+            method_words(
+                at(doc, "sanitization.method").as_str().unwrap_or(""),
+                at(doc, "sanitization.passes")
+                    .as_array()
+                    .map_or(0, Vec::len),
+                at(doc, "sanitization.blank") == &Value::Bool(true),
+                lang,
+            ),
+        ),
         (t("パス", "Passes"), pass_lines(doc, lang).join("\n")),
         (
             t("ツール", "Tool"),
@@ -430,12 +562,15 @@ fn sanitization_section(doc: &Value, lang: Lang) -> Section {
         ),
         (
             t("検証", "Verification"),
-            format!(
-                "{} / {} / {} {}",
-                s(at(doc, "sanitization.verification.mode")),
-                s(at(doc, "sanitization.verification.result")),
-                s(at(doc, "sanitization.verification.mismatches")),
-                t("件の不一致", "mismatches")
+            verification_words(
+                at(doc, "sanitization.verification.mode")
+                    .as_str()
+                    .unwrap_or(""),
+                at(doc, "sanitization.verification.result")
+                    .as_str()
+                    .unwrap_or(""),
+                at(doc, "sanitization.verification.mismatches"),
+                lang,
             ),
         ),
         (t("入出力エラー", "I/O errors"), errors_line(doc, lang)),
@@ -459,7 +594,7 @@ fn erasure_sections(doc: &Value, lang: Lang) -> Vec<Section> {
                 format!(
                     "{} ({})",
                     s(at(doc, "operator.name")),
-                    s(at(doc, "operator.role"))
+                    role_words(at(doc, "operator.role"), lang)
                 ),
             )],
         },
@@ -468,7 +603,10 @@ fn erasure_sections(doc: &Value, lang: Lang) -> Vec<Section> {
         Section {
             title: t("結果", "Result"),
             rows: vec![
-                (t("消去後の処置", "Destination"), s(at(doc, "destination"))),
+                (
+                    t("消去後の処置", "Destination"),
+                    destination_words(at(doc, "destination"), lang),
+                ),
                 ledger_row(doc, lang),
                 (t("確認者", "Validated by"), validator_line(doc, lang)),
             ],
@@ -599,6 +737,10 @@ fn disposal_sections(doc: &Value, lang: Lang) -> Vec<Section> {
 struct Page<'a, 'b> {
     surface: &'a mut Surface<'b>,
     font: Font,
+    /// Text size of the rows.
+    size: f32,
+    /// Distance between their lines.
+    leading: f32,
 }
 
 impl Page<'_, '_> {
@@ -640,23 +782,54 @@ const W: f32 = 595.28;
 const H: f32 = 841.89;
 const MARGIN: f32 = 36.0;
 const LABEL_W: f32 = 128.0;
-const SIZE: f32 = 8.0;
-const LEADING: f32 = 10.6;
+/// Row text sizes and line distances, largest first: the largest with which the
+/// certificate fits its page is used, so that a short certificate fills the page and
+/// a long one (35 passes, many errors) still fits.
+/// The last value of each is the height of the seal boxes (押印欄), smaller only
+/// when nothing else fits.
+const SCALES: &[(f32, f32, f32)] = &[
+    (10.0, 14.0, 92.0),
+    (9.0, 12.4, 92.0),
+    (8.0, 10.6, 80.0),
+    (7.5, 9.6, 64.0),
+];
+/// The width of each seal box.
+const STAMP_W: f32 = 120.0;
 
 /// Renders a certificate document (erasure or disposal schema) as a one-page A4 PDF.
 pub fn render_certificate(document: &Value, seal: &Seal<'_>, lang: Lang) -> Result<Vec<u8>> {
     let font = load_font(&find_font()?)?;
     let schema = document["schema"].as_str().unwrap_or("");
-    let (title, sections, status) = match schema {
+    let (title, sections, status, stamps) = match schema {
         "custody.erasure-certificate/v1" => (
             tr(lang, "データ消去証明書", "Certificate of Data Erasure"),
             erasure_sections(document, lang),
             document["status"].as_str().unwrap_or("").to_string(),
+            [
+                (
+                    tr(lang, "作業者", "Performed by"),
+                    at(document, "operator.name"),
+                ),
+                (
+                    tr(lang, "確認者", "Validated by"),
+                    at(document, "validator.name"),
+                ),
+            ],
         ),
         "custody.disposal-certificate/v1" => (
             tr(lang, "データ廃棄証明書", "Certificate of Data Disposal"),
             disposal_sections(document, lang),
             "disposed".to_string(),
+            [
+                (
+                    tr(lang, "実施者", "Disposed by"),
+                    at(document, "executor.name"),
+                ),
+                (
+                    tr(lang, "承認者", "Approved by"),
+                    at(document, "approver.name"),
+                ),
+            ],
         ),
         other => {
             return Err(Error::Render {
@@ -665,44 +838,85 @@ pub fn render_certificate(document: &Value, seal: &Seal<'_>, lang: Lang) -> Resu
             });
         }
     };
-    let mut pdf = Document::new();
-    let mut page = pdf.start_page_with(PageSettings::from_wh(W, H).expect("A4 is a valid size"));
-    let mut surface = page.surface();
-    let mut p = Page {
-        surface: &mut surface,
-        font: font.clone(),
+    let content = Content {
+        document,
+        title: &title,
+        sections: &sections,
+        status: &status,
+        stamps: &stamps,
+        foot: &foot_rows(seal, lang),
+        lang,
     };
-    p.rect(
-        Rect::from_xywh(
-            MARGIN - 12.0,
-            MARGIN - 12.0,
-            W - 2.0 * MARGIN + 24.0,
-            H - 2.0 * MARGIN + 24.0,
-        )
-        .expect("positive"),
-        None,
-        Some((color(BLACK), 1.2)),
-    );
-    let y = p.heading(document, &title, lang);
-    let y = p.status_box(
-        y,
-        &status_word(&status, lang),
-        status != "erased" && status != "disposed",
-    );
-    let y = p.sections(y, &sections);
-    let bottom = p.foot(y, &foot_rows(seal, lang));
-    if bottom > H - MARGIN + 10.0 {
-        return Err(Error::Render {
-            id: seal.certificate_id.to_owned(),
-            problem: "it does not fit on one page".into(),
-        });
+    for &scale in SCALES {
+        if let Some(pdf) = content.render(&font, scale, seal.certificate_id)? {
+            return Ok(pdf);
+        }
     }
-    surface.finish();
-    page.finish();
-    pdf.finish().map_err(|e| Error::Render {
+    Err(Error::Render {
         id: seal.certificate_id.to_owned(),
-        problem: format!("{e:?}"),
+        problem: "it does not fit on one page".into(),
     })
+}
+
+/// Everything a certificate page shows.
+struct Content<'a> {
+    document: &'a Value,
+    title: &'a str,
+    sections: &'a [Section],
+    status: &'a str,
+    /// The seal boxes: who, and their name when known.
+    stamps: &'a [(String, &'a Value); 2],
+    foot: &'a [(String, String)],
+    lang: Lang,
+}
+
+impl Content<'_> {
+    /// The page at one text size, or `None` when it does not fit at that size.
+    fn render(
+        &self,
+        font: &Font,
+        (size, leading, stamp_h): (f32, f32, f32),
+        id: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        let mut pdf = Document::new();
+        let mut page =
+            pdf.start_page_with(PageSettings::from_wh(W, H).expect("A4 is a valid size"));
+        let mut surface = page.surface();
+        let mut p = Page {
+            surface: &mut surface,
+            font: font.clone(),
+            size,
+            leading,
+        };
+        p.rect(
+            Rect::from_xywh(
+                MARGIN - 12.0,
+                MARGIN - 12.0,
+                W - 2.0 * MARGIN + 24.0,
+                H - 2.0 * MARGIN + 24.0,
+            )
+            .expect("positive"),
+            None,
+            Some((color(BLACK), 1.2)),
+        );
+        let y = p.heading(self.document, self.title, self.lang);
+        let bad = self.status != "erased" && self.status != "disposed";
+        let y = p.status_box(y, &status_word(self.status, self.lang), bad);
+        let y = p.sections(y, self.sections);
+        let foot_top = H - MARGIN - p.foot_height(self.foot);
+        let stamps_top = foot_top - stamp_h - 14.0;
+        if stamps_top < y + 4.0 {
+            return Ok(None);
+        }
+        p.stamps(stamps_top, stamp_h, self.stamps, self.lang);
+        p.foot(foot_top, self.foot);
+        surface.finish();
+        page.finish();
+        pdf.finish().map(Some).map_err(|e| Error::Render {
+            id: id.to_owned(),
+            problem: format!("{e:?}"),
+        })
+    }
 }
 
 /// The page's colours, as RGB.
@@ -724,8 +938,11 @@ fn foot_rows(seal: &Seal<'_>, lang: Lang) -> Vec<(String, String)> {
     let file = format!("{id}.json");
     vec![
         (
-            tr(lang, "署名鍵ID", "Signing key id"),
-            format!("{} (Ed25519, minisign)", seal.key_id),
+            tr(lang, "署名鍵", "Signing key"),
+            match seal.public_key {
+                Some(key) => format!("{} (Ed25519, minisign)  {key}", seal.key_id),
+                None => format!("{} (Ed25519, minisign)", seal.key_id),
+            },
         ),
         (
             tr(lang, "文書ハッシュ (SHA-256)", "Document hash (SHA-256)"),
@@ -735,10 +952,10 @@ fn foot_rows(seal: &Seal<'_>, lang: Lang) -> Vec<(String, String)> {
             tr(lang, "検証方法", "How to verify"),
             match lang {
                 Lang::Ja => format!(
-                    "この用紙は署名付き JSON 証明書の写しです。原本の検証: custody cert export {id} --format json -o {file} の後、minisign -V -p station.pub -m {file} と sha256sum {file}（上記ハッシュと一致すること）。"
+                    "この用紙は署名付き JSON 証明書の写しです。原本の検証: custody cert export {id} --format json -o {file} の後、minisign -V -P 上記の署名鍵 -m {file} と sha256sum {file}（上記ハッシュと一致すること）。"
                 ),
                 Lang::En => format!(
-                    "This page renders the signed JSON certificate. To verify the original: custody cert export {id} --format json -o {file}, then minisign -V -p station.pub -m {file} and sha256sum {file} (it must equal the hash above)."
+                    "This page renders the signed JSON certificate. To verify the original: custody cert export {id} --format json -o {file}, then minisign -V -P KEY -m {file} with the signing key above, and sha256sum {file} (it must equal the hash above)."
                 ),
             },
         ),
@@ -817,29 +1034,43 @@ impl Page<'_, '_> {
     /// Each section: a shaded title, then its labelled rows, wrapped; returns where
     /// the next block starts.
     fn sections(&mut self, mut y: f32, sections: &[Section]) -> f32 {
+        let (size, leading) = (self.size, self.leading);
+        let band = size + 7.0;
         for section in sections {
             self.rect(
-                Rect::from_xywh(MARGIN, y, W - 2.0 * MARGIN, 15.0).expect("positive"),
+                Rect::from_xywh(MARGIN, y, W - 2.0 * MARGIN, band).expect("positive"),
                 Some(color(BAND)),
                 None,
             );
-            self.text(MARGIN + 6.0, y + 11.0, 9.5, &section.title, color(BLACK));
-            y += 19.0;
+            self.text(
+                MARGIN + 6.0,
+                y + band - 4.0,
+                size + 1.5,
+                &section.title,
+                color(BLACK),
+            );
+            y += band + 4.0;
             for (label, value) in &section.rows {
-                let lines = wrap(value, SIZE, VALUE_W);
-                let label_lines = wrap(label, SIZE, LABEL_W - 8.0);
-                let height = lines.len().max(label_lines.len()) as f32 * LEADING;
+                let lines = wrap(value, size, VALUE_W);
+                let label_lines = wrap(label, size, LABEL_W - 8.0);
+                let height = lines.len().max(label_lines.len()) as f32 * leading;
                 for (i, l) in label_lines.iter().enumerate() {
                     self.text(
                         MARGIN + 6.0,
-                        y + 8.0 + i as f32 * LEADING,
-                        SIZE,
+                        y + size + i as f32 * leading,
+                        size,
                         l,
                         color(GREY),
                     );
                 }
                 for (i, l) in lines.iter().enumerate() {
-                    self.text(VALUE_X, y + 8.0 + i as f32 * LEADING, SIZE, l, color(BLACK));
+                    self.text(
+                        VALUE_X,
+                        y + size + i as f32 * leading,
+                        size,
+                        l,
+                        color(BLACK),
+                    );
                 }
                 y += height + 2.0;
                 self.rect(
@@ -849,45 +1080,99 @@ impl Page<'_, '_> {
                 );
                 y += 2.0;
             }
-            y += 6.0;
+            y += leading * 0.6;
         }
         y
     }
 
-    /// The foot rows at the bottom of the page (or right after `y` when the page is
-    /// full); returns where they end.
-    fn foot(&mut self, y: f32, foot: &[(String, String)]) -> f32 {
+    /// The seal boxes (押印欄), side by side at the right, each with whose seal or
+    /// signature goes in it and their name when the record knows it.
+    fn stamps(&mut self, top: f32, height: f32, stamps: &[(String, &Value); 2], lang: Lang) {
+        let caption = tr(lang, "印または署名", "seal or signature");
+        for (i, (who, name)) in stamps.iter().enumerate() {
+            let x = W - MARGIN - (2 - i) as f32 * (STAMP_W + 10.0) + 10.0;
+            self.rect(
+                Rect::from_xywh(x, top, STAMP_W, height).expect("positive"),
+                None,
+                Some((color(BLACK), 0.8)),
+            );
+            self.rect(
+                Rect::from_xywh(x, top, STAMP_W, 18.0).expect("positive"),
+                Some(color(BAND)),
+                Some((color(BLACK), 0.8)),
+            );
+            let label = match name.as_str() {
+                Some(name) => format!("{who}　{name}"),
+                None => who.clone(),
+            };
+            let size = 9.0_f32.min((STAMP_W - 10.0) / ems(&label).max(1.0));
+            self.text(x + 5.0, top + 13.0, size, &label, color(BLACK));
+            self.text(
+                x + (STAMP_W - ems(&caption) * 7.0) / 2.0,
+                top + height - 6.0,
+                7.0,
+                &caption,
+                color(GREY),
+            );
+        }
+        let note = tr(
+            lang,
+            "押印欄（紙で保管する場合に使用）",
+            "For the paper copy: seals or signatures",
+        );
+        self.text(MARGIN + 6.0, top + 13.0, 8.0, &note, color(GREY));
+    }
+
+    /// How tall the foot rows are.
+    fn foot_height(&self, foot: &[(String, String)]) -> f32 {
         let mut height = 8.0;
         for (label, value) in foot {
-            height += wrap(value, SIZE, VALUE_W)
+            height += wrap(value, FOOT_SIZE, VALUE_W)
                 .len()
-                .max(wrap(label, SIZE, LABEL_W - 8.0).len()) as f32
-                * LEADING
+                .max(wrap(label, FOOT_SIZE, LABEL_W - 8.0).len()) as f32
+                * FOOT_LEADING
                 + 4.0;
         }
-        let mut fy = (H - MARGIN - height).max(y + 4.0);
+        height
+    }
+
+    /// The foot rows from `top` down; a rule above them.
+    fn foot(&mut self, top: f32, foot: &[(String, String)]) {
         self.rect(
-            Rect::from_xywh(MARGIN, fy - 6.0, W - 2.0 * MARGIN, 0.8).expect("positive"),
+            Rect::from_xywh(MARGIN, top - 6.0, W - 2.0 * MARGIN, 0.8).expect("positive"),
             Some(color(BLACK)),
             None,
         );
+        let mut fy = top;
         for (label, value) in foot {
-            let lines = wrap(value, SIZE, VALUE_W);
-            self.text(MARGIN + 6.0, fy + 8.0, SIZE, label, color(GREY));
+            let lines = wrap(value, FOOT_SIZE, VALUE_W);
+            let labels = wrap(label, FOOT_SIZE, LABEL_W - 8.0);
+            for (i, l) in labels.iter().enumerate() {
+                self.text(
+                    MARGIN + 6.0,
+                    fy + 8.0 + i as f32 * FOOT_LEADING,
+                    FOOT_SIZE,
+                    l,
+                    color(GREY),
+                );
+            }
             for (i, l) in lines.iter().enumerate() {
                 self.text(
                     VALUE_X,
-                    fy + 8.0 + i as f32 * LEADING,
-                    SIZE,
+                    fy + 8.0 + i as f32 * FOOT_LEADING,
+                    FOOT_SIZE,
                     l,
                     color(BLACK),
                 );
             }
-            fy += lines.len() as f32 * LEADING + 4.0;
+            fy += lines.len().max(labels.len()) as f32 * FOOT_LEADING + 4.0;
         }
-        fy
     }
 }
+
+/// The foot's text: small, as the fine print of a form.
+const FOOT_SIZE: f32 = 8.0;
+const FOOT_LEADING: f32 = 10.6;
 
 #[cfg(test)]
 mod tests {
