@@ -107,8 +107,13 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), e.g. `custody man | man -l -`.
-    Man,
+    /// Print the manual page (roff), e.g. `custody man | man -l -`; with --dir, write
+    /// one page for custody and one for every subcommand (custody-wipe.1, …) there.
+    Man {
+        /// Write every page into this folder instead of printing the top page.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 /// `custody init`.

@@ -50,7 +50,15 @@ pub fn run(command: Command) -> Result<ExitCode> {
             output::bytes(&script)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Man => {
+        Command::Man { dir: Some(dir) } => {
+            let cmd = <crate::args::Cli as clap::CommandFactory>::command();
+            fs_err::create_dir_all(&dir)?;
+            clap_mangen::generate_to(cmd, &dir)
+                .with_context(|| format!("cannot write manual pages into {}", dir.display()))?;
+            eprintln!("wrote the manual pages into {}", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { dir: None } => {
             let cmd = <crate::args::Cli as clap::CommandFactory>::command();
             let mut page = Vec::new();
             clap_mangen::Man::new(cmd).render(&mut page)?;

@@ -632,3 +632,36 @@ fn the_manager_decides_with_the_facts() {
         .json();
     assert_eq!(doc["certificate_id"], cert);
 }
+
+#[test]
+fn every_subcommand_has_its_manual_page() {
+    let home = Home::with_people();
+    let dir = home.path("man");
+    home.run("kato", ["man", "--dir", dir.to_str().unwrap()])
+        .ok();
+    for page in [
+        "custody.1",
+        "custody-wipe.1",
+        "custody-send.1",
+        "custody-approve.1",
+        "custody-people-enroll.1",
+        "custody-carryout-new.1",
+        "custody-ledger-verify.1",
+    ] {
+        let text =
+            std::fs::read_to_string(dir.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        assert!(
+            text.starts_with(".ie") || text.contains(".TH"),
+            "{page} is roff"
+        );
+    }
+    assert!(
+        !dir.join("custody-agent-serve.1").exists(),
+        "hidden commands have no page"
+    );
+    let top = std::fs::read_to_string(dir.join("custody.1")).unwrap();
+    assert!(
+        top.contains("custody\\-wipe(1)"),
+        "the top page names the others"
+    );
+}
