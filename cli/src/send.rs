@@ -10,6 +10,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use custody_core::RecordId;
 use custody_core::registers::requests::RequestKind;
 use custody_core::send::seal;
+use custody_core::send::seal::words::Words;
 use custody_core::send::{PasswordChannel, ReceiveOptions, SendOptions};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -40,6 +41,11 @@ pub struct SendArgs {
     /// The approved request, when this station requires one for sending.
     #[arg(long, value_name = "RQ-…")]
     pub request: Option<String>,
+    /// What a generated passphrase is made of: English words, Japanese words in
+    /// hiragana, or groups of digits (each at least 88 bits). Default: Japanese words
+    /// when the language is Japanese (LANG=ja_JP…), else English words.
+    #[arg(long, value_enum, value_name = "en|ja|digits")]
+    pub words: Option<WordsArg>,
     /// The output file.
     #[arg(short = 'o', long, value_name = "OUT")]
     pub output: Option<PathBuf>,
@@ -49,6 +55,42 @@ pub struct SendArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// What a generated passphrase is made of.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum WordsArg {
+    /// English words joined by hyphens.
+    En,
+    /// Japanese words in hiragana, joined by ideographic spaces.
+    Ja,
+    /// Seven groups of four digits.
+    Digits,
+}
+
+impl From<WordsArg> for Words {
+    fn from(arg: WordsArg) -> Words {
+        match arg {
+            WordsArg::En => Words::English,
+            WordsArg::Ja => Words::Japanese,
+            WordsArg::Digits => Words::Digits,
+        }
+    }
+}
+
+/// Japanese words when the person's language is Japanese (`LC_ALL`, `LC_MESSAGES`
+/// or `LANG`, the first that is set), else English words.
+fn default_words() -> Words {
+    let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.is_empty())
+        .unwrap_or_default();
+    if locale.starts_with("ja") {
+        Words::Japanese
+    } else {
+        Words::English
+    }
 }
 
 /// Channels for the passphrase.
@@ -229,6 +271,7 @@ pub fn send(args: SendArgs) -> Result<ExitCode> {
         password_via: args.password_via.map(PasswordChannel::from),
         request: args.request.as_deref().map(RecordId::parse).transpose()?,
         can_show_passphrase: can_show,
+        words: Some(args.words.map_or_else(default_words, Words::from)),
     };
     // Unlocked before anything is encrypted: a send that could not be recorded is
     // not made.

@@ -647,6 +647,8 @@ pub enum Field {
     RecordId,
     /// A language.
     Lang,
+    /// What a generated passphrase is made of.
+    Words,
     /// The actor of a ledger entry.
     Actor,
     /// The kind of a ledger entry.
@@ -729,6 +731,7 @@ impl Field {
             Field::Time => "time",
             Field::RecordId => "record id",
             Field::Lang => "language",
+            Field::Words => "passphrase words",
             Field::Actor => "actor",
             Field::EntryKind => "entry kind",
             Field::Subject => "subject",

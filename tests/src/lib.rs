@@ -239,6 +239,11 @@ impl Home {
             .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
             .env("XDG_RUNTIME_DIR", self.dir.path().join("run"))
             .env_remove("CUSTODY_TEST_NOW")
+            // The same language wherever the tests run; a test that wants Japanese
+            // sets LANG itself.
+            .env("LANG", "C.UTF-8")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
             .env_remove("CUSTODY_KEY")
             .env_remove("CUSTODY_KEY_PASSPHRASE_FILE")
             .current_dir(self.dir.path())

@@ -998,3 +998,105 @@ fn a_folder_not_made_for_want_of_space_is_not_called_a_clash() {
     assert_eq!(small.contents(), Vec::<String>::new(), "nothing left");
     assert_eq!(count_entries(&home, "receive"), 0, "nothing recorded");
 }
+
+#[test]
+fn japanese_and_digit_passphrases_open_with_age_and_as_people_type_them() {
+    if !(require_tool("age") && require_tool("expect")) {
+        return;
+    }
+    let home = Home::with_people();
+    let file = home.path("名簿.csv");
+    std::fs::write(&file, "番号,氏名\n1,山田\n").unwrap();
+    let send_as = |name: &str, lang: &str, extra: &[&str]| {
+        let mut cmd = home.cmd("suzuki");
+        cmd.env("LANG", lang).args([
+            "send",
+            file.to_str().unwrap(),
+            "--to",
+            "本部",
+            "--password-via",
+            "phone",
+            "-o",
+            home.path(name).to_str().unwrap(),
+            "--json",
+        ]);
+        cmd.args(extra);
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let sent: Value = serde_json::from_slice(&out.stdout).unwrap();
+        sent["passphrase"].as_str().unwrap().to_owned()
+    };
+    let open_typed = |name: &str, typed: &str| {
+        let pass = home.path(&format!("{name}.pass"));
+        std::fs::write(&pass, format!("{typed}\n")).unwrap();
+        let out = home.path(&format!("{name}.out"));
+        home.run(
+            "suzuki",
+            [
+                "open",
+                home.path(name).to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--passphrase-file",
+                pass.to_str().unwrap(),
+            ],
+        )
+        .ok();
+        // A single file comes out under the name of the encrypted file.
+        assert_eq!(
+            std::fs::read_to_string(out.join(name.trim_end_matches(".age"))).unwrap(),
+            "番号,氏名\n1,山田\n"
+        );
+    };
+
+    // The language says Japanese: eight hiragana words, ideographic spaces between.
+    let ja = send_as("ja.age", "ja_JP.UTF-8", &[]);
+    let words: Vec<&str> = ja.split('\u{3000}').collect();
+    assert_eq!(words.len(), 8, "{ja}");
+    assert!(
+        words
+            .iter()
+            .all(|w| w.chars().all(|c| ('\u{3041}'..='\u{309F}').contains(&c))),
+        "{ja}"
+    );
+    // age itself opens it with the passphrase as shown.
+    let plain = home.path("ja.csv");
+    let script = expect_script(
+        &home,
+        "spawn age -d -o $env(OUT) $env(IN)\nexpect \"passphrase\"\nsend -- \"$env(PASS)\\r\"",
+    );
+    run_ok(
+        Command::new("expect")
+            .arg(&script)
+            .env("OUT", &plain)
+            .env("IN", home.path("ja.age"))
+            .env("PASS", &ja)
+            .env("LANG", "C.UTF-8"),
+    );
+    assert_eq!(
+        std::fs::read_to_string(&plain).unwrap(),
+        "番号,氏名\n1,山田\n"
+    );
+    // custody opens it typed with ordinary spaces.
+    open_typed("ja.age", &ja.replace('\u{3000}', " "));
+
+    // Digits, asked for: seven groups of four; typed full-width with spaces.
+    let digits = send_as("digits.age", "C.UTF-8", &["--words", "digits"]);
+    assert_eq!(digits.len(), 34, "{digits}");
+    let full_width: String = digits
+        .chars()
+        .map(|c| match c {
+            '0'..='9' => char::from_u32(c as u32 + 0xFEE0).unwrap(),
+            _ => ' ',
+        })
+        .collect();
+    open_typed("digits.age", &full_width);
+
+    // English stays the default elsewhere, and can be asked for in Japanese too.
+    let en = send_as("en.age", "ja_JP.UTF-8", &["--words", "en"]);
+    assert_eq!(en.split('-').count(), 8, "{en}");
+}

@@ -60,6 +60,8 @@ pub struct SendOptions {
     /// Whether the caller can show a passphrase to the person (a terminal, or JSON
     /// output they asked for); passphrase mode is refused otherwise.
     pub can_show_passphrase: bool,
+    /// What a generated passphrase is made of (English words unless told).
+    pub words: Option<seal::words::Words>,
 }
 
 /// What a send did.
@@ -125,7 +127,8 @@ impl Station {
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
         let _marker = crate::doctor::mark(&self.home, crate::doctor::RunKind::Send, &out_dir)?;
-        let passphrase = passphrase_mode.then(seal::generate_passphrase);
+        let words = options.words.unwrap_or(seal::words::Words::English);
+        let passphrase = passphrase_mode.then(|| seal::words::generate(words));
         let mode = match &passphrase {
             Some(p) => Mode::Passphrase(p.clone()),
             None => Mode::Recipients(recipients),
@@ -268,12 +271,18 @@ impl Station {
             .to_string();
         let _marker =
             crate::doctor::mark(&self.home, crate::doctor::RunKind::Open, &options.out_dir)?;
+        // A generated passphrase as typed (spaces for ideographic spaces, full-width
+        // digits) opens the file it was generated for.
+        let passphrase = options.passphrase.map(|typed| {
+            use secrecy::ExposeSecret;
+            SecretString::from(seal::words::as_generated(typed.expose_secret()).as_str())
+        });
         let report = seal::open(
             OpenInput {
                 file: options.file.clone(),
                 out_dir: options.out_dir.clone(),
                 identity_files: options.identities.clone(),
-                passphrase: options.passphrase,
+                passphrase,
                 force: options.force,
                 max_work_factor: seal::work_factor_for_memory(
                     self.config.open.max_scrypt_memory_mib,
