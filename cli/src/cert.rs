@@ -111,6 +111,26 @@ pub enum KeysCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Make an age identity to receive with: prints the public key to hand to
+    /// senders; `custody open` then needs no -i when it is your only one.
+    New {
+        /// Whose it is: the office's, or a person's (default: yours).
+        #[arg(long)]
+        name: Option<String>,
+        /// Where to write it (default: ~/.config/custody/identities/NAME.age).
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Read its new passphrase from the first line of FILE instead of asking.
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+        /// Keep it without a passphrase (on a path you keep safe yourself, such as a
+        /// USB stick in the locked cabinet).
+        #[arg(long, conflicts_with = "passphrase_file")]
+        no_passphrase: bool,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn id(text: &str) -> Result<RecordId> {
@@ -257,8 +277,19 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
 
 /// `custody keys …`.
 pub fn keys(cmd: KeysCommand) -> Result<ExitCode> {
+    if let KeysCommand::New {
+        name,
+        output,
+        passphrase_file,
+        no_passphrase,
+        json,
+    } = cmd
+    {
+        return new_identity(name, output, passphrase_file, no_passphrase, json);
+    }
     let mut station = open_station()?;
     match cmd {
+        KeysCommand::New { .. } => unreachable!("handled above"),
         KeysCommand::Trust { file, name } => {
             let key_id = station.trust_key(&file, name.as_deref())?;
             output::text(&format!(
@@ -342,4 +373,71 @@ fn document_text(id: &str, doc: &serde_json::Value) -> String {
         out.push_str(&format!("{key:<width$}  {value}\n"));
     }
     out
+}
+
+/// `custody keys new`: an age identity for receiving, written once, never over another.
+fn new_identity(
+    name: Option<String>,
+    output: Option<PathBuf>,
+    passphrase_file: Option<PathBuf>,
+    no_passphrase: bool,
+    json: bool,
+) -> Result<ExitCode> {
+    use custody_core::send::identity;
+    use std::io::IsTerminal as _;
+    let name = match name {
+        Some(name) => name,
+        None => custody_core::people::actor_name()?,
+    };
+    let path = match output {
+        Some(path) => path,
+        None => identity::default_dir()?.join(format!("{}.age", name.replace('/', "_"))),
+    };
+    if path.exists() {
+        anyhow::bail!(crate::Refused(format!(
+            "{} already exists; custody never overwrites an identity (files encrypted to it open only with it). Choose another place with -o FILE",
+            path.display()
+        )));
+    }
+    let passphrase = if no_passphrase {
+        None
+    } else {
+        let passphrase = match passphrase_file {
+            Some(file) => custody_core::people::key::Passphrase::from_file(&file)?,
+            None => {
+                if !std::io::stdin().is_terminal() {
+                    anyhow::bail!(crate::Refused(
+                        "a new identity needs a passphrase: run this on a terminal, give it with --passphrase-file FILE, or keep it without one (--no-passphrase) on a path you keep safe".into()
+                    ));
+                }
+                let first = custody_core::people::key::Passphrase::new(zeroize::Zeroizing::new(
+                    rpassword::prompt_password("passphrase for the new identity (not shown): ")?,
+                ));
+                let second =
+                    zeroize::Zeroizing::new(rpassword::prompt_password("the same again: ")?);
+                if first.expose_secret() != second.as_str() {
+                    anyhow::bail!(crate::Refused(
+                        "the two passphrases differ; nothing was written, try again".into()
+                    ));
+                }
+                first
+            }
+        };
+        passphrase.check_strength(&[name.as_str()])?;
+        Some(secrecy::SecretString::from(passphrase.expose_secret()))
+    };
+    let new = identity::generate(passphrase.as_ref())?;
+    identity::write(&path, &new)?;
+    crate::output::Printer::new(json).print(
+        &json!({ "name": name, "public_key": new.public, "file": path, "protected": passphrase.is_some() }),
+        |_| {
+            format!(
+                "{}\n\nThat is the public key to hand to senders (custody contacts add {name} KEY, or age -r KEY).\nThe identity is in {}{}; keep a copy in the locked cabinet: what is sent to this key opens only with it.",
+                new.public,
+                path.display(),
+                if passphrase.is_some() { ", protected by its passphrase" } else { ", without a passphrase" }
+            )
+        },
+    )?;
+    Ok(ExitCode::SUCCESS)
 }

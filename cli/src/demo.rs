@@ -218,6 +218,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
                 out_dir: received.clone(),
                 identities: Vec::new(),
                 passphrase: sent.passphrase,
+                identity_passphrase: None,
                 force: false,
             },
             &custody_core::send::seal::NoProgress,

@@ -129,12 +129,18 @@ pub struct OpenArgs {
     /// The folder to put its contents in (default: the current folder).
     #[arg(short = 'o', long, value_name = "DIR")]
     pub output: Option<PathBuf>,
-    /// A private key file (age identity or OpenSSH key); repeatable.
+    /// A private key file (age identity or OpenSSH key); repeatable. Without one, a
+    /// file encrypted to a key is opened with the identity `custody keys new` made,
+    /// when there is exactly one.
     #[arg(short = 'i', long = "identity", value_name = "IDENTITY")]
     pub identities: Vec<PathBuf>,
     /// Read the passphrase from the first line of this file instead of asking.
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+    /// Read the passphrase of a passphrase-protected identity file from the first
+    /// line of this file instead of asking.
+    #[arg(long, value_name = "FILE")]
+    pub identity_passphrase_file: Option<PathBuf>,
     /// Replace files that already exist.
     #[arg(long)]
     pub force: bool,
@@ -344,20 +350,41 @@ pub fn send(args: SendArgs) -> Result<ExitCode> {
 /// `custody open`.
 pub fn open(args: OpenArgs) -> Result<ExitCode> {
     let mut station = open_station()?;
-    let passphrase: Option<SecretString> = match (&args.passphrase_file, args.identities.is_empty())
+    let mut identities = args.identities;
+    // Without -i or a passphrase: a file encrypted to a key opens with this person's
+    // own identity, when they have exactly one.
+    if identities.is_empty()
+        && args.passphrase_file.is_none()
+        && matches!(
+            custody_core::send::identity::needs_passphrase(&args.file),
+            Ok(false)
+        )
+        && let Some(only) = custody_core::send::identity::the_only_one()?
     {
+        eprintln!("opening with your identity {}", only.display());
+        identities.push(only);
+    }
+    let passphrase: Option<SecretString> = match (&args.passphrase_file, identities.is_empty()) {
         (Some(file), _) => Some(seal::read_passphrase_file(file)?),
         (None, false) => None,
-        (None, true) => {
-            if !std::io::stdin().is_terminal() {
-                anyhow::bail!(crate::Refused(
-                    "give the recipient's key with -i IDENTITY, or the passphrase with --passphrase-file FILE (there is no terminal to ask on)".into()
-                ));
-            }
-            let typed = rpassword::prompt_password("passphrase (not shown): ")?;
-            Some(SecretString::from(typed))
-        }
+        (None, true) => Some(ask(
+            "passphrase (not shown): ",
+            "give the recipient's key with -i IDENTITY, or the passphrase with --passphrase-file FILE (there is no terminal to ask on)",
+        )?),
     };
+    let mut identity_passphrase = None;
+    for identity in &identities {
+        if custody_core::send::identity::is_protected(identity)? {
+            identity_passphrase = Some(match &args.identity_passphrase_file {
+                Some(file) => seal::read_passphrase_file(file)?,
+                None => ask(
+                    &format!("passphrase of {} (not shown): ", identity.display()),
+                    "give the identity's passphrase with --identity-passphrase-file FILE (there is no terminal to ask on)",
+                )?,
+            });
+            break;
+        }
+    }
     let out_dir = match args.output {
         Some(dir) => dir,
         None => std::env::current_dir()?,
@@ -370,8 +397,9 @@ pub fn open(args: OpenArgs) -> Result<ExitCode> {
         ReceiveOptions {
             file: args.file,
             out_dir,
-            identities: args.identities,
+            identities,
             passphrase,
+            identity_passphrase,
             force: args.force,
         },
         &bar,
@@ -456,4 +484,13 @@ pub fn request(cmd: RequestCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A passphrase typed on the terminal, or the refusal `without` when there is none.
+fn ask(prompt: &str, without: &str) -> Result<SecretString> {
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(crate::Refused(without.into()));
+    }
+    let typed = rpassword::prompt_password(prompt)?;
+    Ok(SecretString::from(typed))
 }

@@ -123,6 +123,7 @@ fn run(v: &Vector, identities: &[String]) -> Result<seal::OpenReport, Error> {
     let before = tree(tmp.path());
     let result = seal::open(
         OpenInput {
+            identity_passphrase: None,
             file,
             out_dir: out.clone(),
             identity_files,

@@ -86,6 +86,7 @@ fn listing(dir: &Path) -> BTreeSet<PathBuf> {
 fn open_with_key(file: &Path, out: &Path, key: &Path) -> Result<seal::OpenReport, Error> {
     seal::open(
         OpenInput {
+            identity_passphrase: None,
             file: file.to_path_buf(),
             out_dir: out.to_path_buf(),
             identity_files: vec![key.to_path_buf()],
@@ -314,6 +315,7 @@ fn we_open_files_made_by_age_p() {
     let out = tmp.path().join("out");
     let report = seal::open(
         OpenInput {
+            identity_passphrase: None,
             file: enc.clone(),
             out_dir: out.clone(),
             identity_files: vec![],
@@ -660,6 +662,7 @@ fn wrong_key_and_wrong_passphrase_are_told_apart() {
     assert!(matches!(err, Error::WrongKey { .. }), "{err:?}");
     let err = seal::open(
         OpenInput {
+            identity_passphrase: None,
             file: enc,
             out_dir: out.clone(),
             identity_files: vec![],
@@ -684,6 +687,7 @@ fn wrong_key_and_wrong_passphrase_are_told_apart() {
     w.finish().unwrap();
     let err = seal::open(
         OpenInput {
+            identity_passphrase: None,
             file: enc.clone(),
             out_dir: out.clone(),
             identity_files: vec![],
@@ -735,6 +739,7 @@ fn open_never_overwrites_unless_forced() {
     );
     seal::open(
         OpenInput {
+            identity_passphrase: None,
             file: enc,
             out_dir: out.clone(),
             identity_files: vec![key],

@@ -87,6 +87,7 @@ proptest! {
         let out = tmp.path().join("受信");
         let opened = seal::open(
             OpenInput {
+                identity_passphrase: None,
                 file: enc,
                 out_dir: out.clone(),
                 identity_files: vec![key],

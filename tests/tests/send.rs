@@ -1100,3 +1100,150 @@ fn japanese_and_digit_passphrases_open_with_age_and_as_people_type_them() {
     let en = send_as("en.age", "ja_JP.UTF-8", &["--words", "en"]);
     assert_eq!(en.split('-').count(), 8, "{en}");
 }
+
+#[test]
+fn an_identity_of_ones_own_receives_without_a_passphrase_or_i() {
+    if !(require_tool("age") && require_tool("expect")) {
+        return;
+    }
+    let home = Home::with_people();
+    let pass = home.path("identity.pass");
+    std::fs::write(&pass, "cabinet lantern orchard 2026\n").unwrap();
+    let made = home
+        .run(
+            "suzuki",
+            [
+                "keys",
+                "new",
+                "--passphrase-file",
+                pass.to_str().unwrap(),
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    let public = made["public_key"].as_str().unwrap().to_owned();
+    assert!(public.starts_with("age1"), "{made}");
+    assert_eq!(made["protected"], true);
+    let file = PathBuf::from(made["file"].as_str().unwrap());
+    assert!(
+        file.starts_with(home.keys_dir().parent().unwrap()),
+        "{}",
+        file.display()
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("AGE-SECRET-KEY"),
+        "the secret half is protected"
+    );
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    // A sender uses only age and the public key.
+    let letter = home.path("letter.txt");
+    std::fs::write(&letter, "会員名簿を送ります\n").unwrap();
+    let sealed = home.path("letter.txt.age");
+    run_ok(
+        Command::new("age")
+            .args(["-r", &public, "-o"])
+            .arg(&sealed)
+            .arg(&letter),
+    );
+    // custody opens it with the only identity, asking only its passphrase.
+    let out = home.path("inbox");
+    let opened = home
+        .run(
+            "suzuki",
+            [
+                "open",
+                sealed.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--identity-passphrase-file",
+                pass.to_str().unwrap(),
+            ],
+        )
+        .ok();
+    assert!(
+        opened.stderr.contains("opening with your identity"),
+        "{}",
+        opened.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("letter.txt")).unwrap(),
+        "会員名簿を送ります\n"
+    );
+    // A wrong passphrase opens nothing.
+    let wrong = home.path("wrong.pass");
+    std::fs::write(&wrong, "not the passphrase at all\n").unwrap();
+    let refused = home.run(
+        "suzuki",
+        [
+            "open",
+            sealed.to_str().unwrap(),
+            "-o",
+            home.path("inbox2").to_str().unwrap(),
+            "--identity-passphrase-file",
+            wrong.to_str().unwrap(),
+        ],
+    );
+    assert_ne!(refused.code, 0);
+    assert!(!home.path("inbox2").join("letter.txt").exists());
+
+    // age itself reads the identity file as its own passphrase-protected kind.
+    let plain = home.path("by-age.txt");
+    let script = expect_script(
+        &home,
+        "spawn age -d -i $env(ID) -o $env(OUT) $env(IN)\nexpect \"passphrase\"\nsend -- \"$env(PASS)\\r\"",
+    );
+    run_ok(
+        Command::new("expect")
+            .arg(&script)
+            .env("ID", &file)
+            .env("OUT", &plain)
+            .env("IN", &sealed)
+            .env("PASS", "cabinet lantern orchard 2026"),
+    );
+    assert_eq!(
+        std::fs::read_to_string(&plain).unwrap(),
+        "会員名簿を送ります\n"
+    );
+
+    // Never over an existing identity; one kept without a passphrase is plain text.
+    home.run(
+        "suzuki",
+        ["keys", "new", "--passphrase-file", pass.to_str().unwrap()],
+    )
+    .expect_code(2);
+    let usb = home.path("usb/office.age");
+    std::fs::create_dir_all(usb.parent().unwrap()).unwrap();
+    let office = home
+        .run(
+            "suzuki",
+            [
+                "keys",
+                "new",
+                "--name",
+                "office",
+                "--no-passphrase",
+                "-o",
+                usb.to_str().unwrap(),
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(office["protected"], false);
+    assert!(
+        std::fs::read_to_string(&usb)
+            .unwrap()
+            .contains("AGE-SECRET-KEY-1")
+    );
+}

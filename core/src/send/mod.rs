@@ -7,6 +7,7 @@
 //! passphrase is never stored: not in the ledger, not in a file, not in an error.
 
 mod contacts;
+pub mod identity;
 pub mod seal;
 
 pub use contacts::Contact;
@@ -90,6 +91,8 @@ pub struct ReceiveOptions {
     pub identities: Vec<PathBuf>,
     /// The passphrase, for passphrase-encrypted files.
     pub passphrase: Option<SecretString>,
+    /// The passphrase of a passphrase-protected identity file.
+    pub identity_passphrase: Option<SecretString>,
     /// Replace existing files.
     pub force: bool,
 }
@@ -283,6 +286,7 @@ impl Station {
                 out_dir: options.out_dir.clone(),
                 identity_files: options.identities.clone(),
                 passphrase,
+                identity_passphrase: options.identity_passphrase,
                 force: options.force,
                 max_work_factor: seal::work_factor_for_memory(
                     self.config.open.max_scrypt_memory_mib,

@@ -45,6 +45,7 @@
 //!         out_dir: out.clone(),
 //!         identity_files: vec![key],
 //!         passphrase: None,
+//!         identity_passphrase: None,
 //!         force: false,
 //!         max_work_factor: seal::DEFAULT_MAX_WORK_FACTOR,
 //!     },

@@ -49,6 +49,9 @@ pub struct OpenInput {
     pub identity_files: Vec<PathBuf>,
     /// The passphrase, for passphrase-encrypted files.
     pub passphrase: Option<SecretString>,
+    /// The passphrase of a passphrase-protected identity file (as `age -p` makes,
+    /// and `custody keys new`).
+    pub identity_passphrase: Option<SecretString>,
     /// Replace existing files of the same name (folders are merged).
     pub force: bool,
     /// The highest scrypt work factor to accept for a passphrase file
@@ -103,10 +106,15 @@ pub fn open(input: OpenInput, progress: &dyn Progress) -> Result<OpenReport, Err
         out_dir,
         identity_files,
         passphrase,
+        identity_passphrase,
         force,
         max_work_factor,
     } = input;
-    let (identities, keys) = load_identities(&identity_files)?;
+    let (identities, keys) = load_identities(
+        &identity_files,
+        identity_passphrase.as_ref(),
+        max_work_factor,
+    )?;
 
     let created_dir = ensure_dir(&out_dir)?;
     // What an open killed earlier left here is decrypted data nobody recorded.
@@ -263,7 +271,11 @@ type Identities = Vec<Box<dyn age::Identity + Send + Sync>>;
 
 /// The identities in `paths`, and the fingerprint of each one's public key (as
 /// [`super::Recipient::fingerprint`] gives it), for the record.
-fn load_identities(paths: &[PathBuf]) -> Result<(Identities, Vec<String>), Error> {
+fn load_identities(
+    paths: &[PathBuf],
+    identity_passphrase: Option<&SecretString>,
+    max_work_factor: u8,
+) -> Result<(Identities, Vec<String>), Error> {
     let mut out: Identities = Vec::new();
     let mut keys: Vec<String> = Vec::new();
     let public = |text: &str| {
@@ -278,7 +290,29 @@ fn load_identities(paths: &[PathBuf]) -> Result<(Identities, Vec<String>), Error
         if size > KEY_FILE_LIMIT {
             return Err(bad("file is larger than 16 MiB".to_owned()));
         }
-        let bytes = Zeroizing::new(fs_err::read(path).map_err(Error::io(path))?);
+        let mut bytes = Zeroizing::new(fs_err::read(path).map_err(Error::io(path))?);
+        if bytes.starts_with(b"age-encryption.org/v1")
+            || bytes.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+        {
+            // A passphrase-protected identity file: the identities are inside.
+            let Some(passphrase) = identity_passphrase else {
+                return Err(bad(
+                    "it is protected by a passphrase, and none was given for it".to_owned(),
+                ));
+            };
+            let decryptor =
+                age::Decryptor::new_buffered(age::armor::ArmoredReader::new(&bytes[..]))
+                    .map_err(|_| bad("not a readable passphrase-protected file".to_owned()))?;
+            let mut identity = age::scrypt::Identity::new(passphrase.clone());
+            identity.set_max_work_factor(max_work_factor);
+            let mut reader = decryptor
+                .decrypt(std::iter::once(&identity as &dyn age::Identity))
+                .map_err(|_| bad("the passphrase does not open it".to_owned()))?;
+            let mut plain = Zeroizing::new(Vec::new());
+            io::Read::read_to_end(&mut reader, &mut plain)
+                .map_err(|_| bad("the passphrase does not open it".to_owned()))?;
+            bytes = plain;
+        }
         if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
             let identity = age::ssh::Identity::from_buffer(&bytes[..], None)
                 // age's SSH key errors say no more than this, and may quote the key.
