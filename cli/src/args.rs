@@ -25,6 +25,10 @@ pub struct Cli {
     /// Your personal key, for scripts.
     #[command(flatten)]
     pub keys: crate::unlock::KeyArgs,
+    /// The language custody speaks (default: from LANG; ja_JP… is Japanese), and of
+    /// the PDF or register it writes (default for those: Japanese, as the forms are).
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<LangArg>,
 }
 
 /// The commands.

@@ -36,9 +36,6 @@ pub enum CertCommand {
         /// Output format.
         #[arg(long, value_enum, default_value = "json")]
         format: CertFormat,
-        /// Language of the PDF.
-        #[arg(long, value_enum, default_value = "ja")]
-        lang: crate::args::LangArg,
         /// The file to write.
         #[arg(short = 'o', long, value_name = "FILE")]
         output: PathBuf,
@@ -177,7 +174,6 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
         CertCommand::Export {
             id: text,
             format,
-            lang,
             output: path,
         } => {
             let cert = id(&text)?;
@@ -192,7 +188,11 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
                     );
                 }
                 CertFormat::Pdf => {
-                    station.export_certificate_pdf(&cert, lang.into(), &path)?;
+                    station.export_certificate_pdf(
+                        &cert,
+                        crate::i18n::chosen().unwrap_or(custody_core::Lang::Ja),
+                        &path,
+                    )?;
                     eprintln!("wrote {}", path.display());
                 }
             }

@@ -6,13 +6,15 @@
 use custody_core::registers::requests::RequestKind;
 use custody_core::{ConfigProblem, Denial, Error, Field, RecordKind, Rule, Step};
 
+use crate::i18n::t;
+
 /// What to do next, in the command line's words, when there is something to say.
 pub fn hint(error: &Error) -> Option<String> {
     Some(match error {
-        Error::NoHome(_) => "run `custody init` first (or set CUSTODY_HOME)".into(),
-        Error::NoHomePlace => "set CUSTODY_HOME to the folder that holds custody's data".into(),
-        Error::DatabaseTooNew { .. } => "upgrade custody".into(),
-        Error::UnknownActor { .. } => "set CUSTODY_ACTOR to your name".into(),
+        Error::NoHome(_) => t!("hint-no-home"),
+        Error::NoHomePlace => t!("hint-no-home-place"),
+        Error::DatabaseTooNew { .. } => t!("hint-database-too-new"),
+        Error::UnknownActor { .. } => t!("hint-unknown-actor"),
         Error::Locked {
             exists: true,
             looked,
@@ -36,9 +38,7 @@ pub fn hint(error: &Error) -> Option<String> {
             }
             _ => return None,
         },
-        Error::WeakPassphrase { .. } => {
-            "choose a longer passphrase of unrelated words; nothing was recorded".into()
-        }
+        Error::WeakPassphrase { .. } => t!("hint-weak-passphrase"),
         Error::PersonalKey {
             problem: custody_core::KeyProblem::WrongPassphrase,
             ..
@@ -94,10 +94,8 @@ pub fn hint(error: &Error) -> Option<String> {
             "add --password-via {} (or give the recipient's key with --recipient, or `custody contacts add {to} KEY`)",
             custody_core::send::PasswordChannel::WORDS.join("|")
         ),
-        Error::NeedsTerminal => {
-            "run this on a terminal, or ask for the passphrase with --json".into()
-        }
-        Error::NoPassphrase { .. } => "drop --password-via".into(),
+        Error::NeedsTerminal => t!("hint-needs-terminal"),
+        Error::NoPassphrase { .. } => t!("hint-no-passphrase"),
         Error::SerialForSeveral => "give --serial with one target only".into(),
         Error::FileChanged { missing: false, .. } => {
             "register the new version with `custody retain add`".into()
@@ -131,12 +129,8 @@ pub fn hint(error: &Error) -> Option<String> {
 /// Advice for a refusal by role or rule.
 fn denial(actor: &str, reason: &Denial) -> Option<String> {
     Some(match reason {
-        Denial::NotRegistered => format!(
-            "a manager adds people with `custody people add {actor} --role clerk|it|manager|auditor`"
-        ),
-        Denial::NotApproved { request, .. } => {
-            format!("a manager approves it with `custody approve {request}`")
-        }
+        Denial::NotRegistered => t!("hint-not-registered", actor = actor),
+        Denial::NotApproved { request, .. } => t!("hint-not-approved", request = request),
         Denial::ApprovalRequired => {
             "file one with `custody request new --kind send --summary TEXT`, have a manager other than you approve it, then pass --request RQ-…".into()
         }
@@ -149,9 +143,7 @@ fn denial(actor: &str, reason: &Denial) -> Option<String> {
         Denial::EventMissing { id, .. } => {
             format!("record it with `custody retain event {id} --date DATE`")
         }
-        Denial::Unencrypted { request } => format!(
-            "reject it and ask for an encrypted transfer (--transfer TX-…) or an encrypted medium, or if it must go as it is: `custody approve {request} --accept-unencrypted REASON`"
-        ),
+        Denial::Unencrypted { request } => t!("hint-unencrypted", request = request),
         Denial::NoDisposalRequest { id } => format!(
             "file one with `custody retain dispose {id} --request` and have a manager approve it"
         ),

@@ -11,9 +11,11 @@ mod cert;
 mod commands;
 mod demo;
 mod hint;
+mod i18n;
 mod output;
 mod registers;
 mod retain;
+mod say;
 mod send;
 mod unlock;
 mod wipe;
@@ -39,20 +41,29 @@ fn main() -> ExitCode {
         }
     };
     unlock::remember(cli.keys);
+    i18n::choose(cli.lang.map(custody_core::Lang::from));
     match commands::run(cli.command) {
         Ok(code) => code,
         Err(err) => {
             if output::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
             let core = err.downcast_ref::<custody_core::Error>();
+            // Worded in the person's language when the catalogue has it and nothing
+            // was added around core's error; else as it is.
+            let message = core
+                .filter(|e| e.to_string() == err.to_string())
+                .and_then(say::error)
+                .unwrap_or_else(|| format!("{err:#}"));
+            eprintln!("{}: {message}", i18n::t!("error-prefix"));
             if let Some(advice) = core.and_then(hint::hint) {
-                eprintln!("hint: {advice}");
+                eprintln!("{}: {advice}", i18n::t!("hint-prefix"));
             }
             if disk_full(&err) {
                 eprintln!(
-                    "hint: the disk is full; nothing was kept. Free some space, or write to another disk (-o)."
+                    "{}: {}",
+                    i18n::t!("hint-prefix"),
+                    i18n::t!("hint-disk-full")
                 );
             }
             let refused = err.downcast_ref::<Refused>().is_some()

@@ -14,7 +14,7 @@ use custody_core::registers::requests::{Approval, Request, RequestKind};
 use custody_core::report::ReportKind;
 use serde_json::json;
 
-use crate::args::{LangArg, vocabulary};
+use crate::args::vocabulary;
 use crate::commands::{open_station, print_created};
 use crate::output::{self, Printer, Table};
 
@@ -335,9 +335,6 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "csv")]
     pub format: ReportFormat,
-    /// Header language.
-    #[arg(long, value_enum, default_value = "ja")]
-    pub lang: LangArg,
     /// Write to this file instead of standard output.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -368,7 +365,12 @@ pub fn approve(args: ApproveArgs) -> Result<ExitCode> {
             eprint!("{}", request_text(&shown, false));
         }
         for w in shown["facts"]["warnings"].as_array().into_iter().flatten() {
-            eprintln!("warning: {target} holds {}", w.as_str().unwrap_or(""));
+            let _ = w;
+            eprintln!(
+                "{}: {}",
+                crate::i18n::t!("warning-prefix"),
+                crate::i18n::t!("warning-unencrypted", id = target)
+            );
         }
     }
     let request = station.approve_with(
@@ -914,7 +916,7 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
         )),
     };
     let report = station.report(kind, &from, &to)?;
-    let lang = args.lang.into();
+    let lang = crate::i18n::chosen().unwrap_or(custody_core::Lang::Ja);
     let text = match args.format {
         ReportFormat::Csv => report.to_csv(lang),
         ReportFormat::Json => serde_json::to_string_pretty(&report.to_json(lang))? + "\n",

@@ -665,3 +665,72 @@ fn every_subcommand_has_its_manual_page() {
         "the top page names the others"
     );
 }
+
+#[test]
+fn custody_speaks_the_language_of_the_locale() {
+    let home = Home::with_people();
+    let run = |lang: &str, args: &[&str]| {
+        let out = home
+            .cmd("suzuki")
+            .env("LANG", lang)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &["approve", "CO-1"],
+            "役割「manager」が必要",
+            "this needs the role manager",
+        ),
+        (
+            &["log", "--kind", "carryout"],
+            "記録の種類として使えません",
+            "is not a valid entry kind",
+        ),
+        (
+            &["carryout", "show", "CO-77"],
+            "持出し CO-77 はありません",
+            "there is no carry-out CO-77",
+        ),
+        (
+            &["send", "x.csv", "--to", "本部"],
+            "パスワードはファイルとは別の方法で伝えます",
+            "must travel by another channel",
+        ),
+    ];
+    for (args, japanese, english) in cases {
+        let (code, ja) = run("ja_JP.UTF-8", args);
+        assert_eq!(code, 2, "{args:?}: {ja}");
+        assert!(ja.starts_with("エラー: "), "{args:?}: {ja}");
+        assert!(ja.contains(japanese), "{args:?}: {ja}");
+        let (code, en) = run("C", args);
+        assert_eq!(code, 2, "{args:?}: {en}");
+        assert!(en.starts_with("error: "), "{args:?}: {en}");
+        assert!(en.contains(english), "{args:?}: {en}");
+    }
+    // --lang wins over the locale; hints follow too.
+    let out = home
+        .cmd("suzuki")
+        .env("LANG", "C")
+        .env("CUSTODY_HOME", home.path("nowhere"))
+        .args(["--lang", "ja", "log"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("データ領域がありません"), "{text}");
+    assert!(text.contains("ヒント: 先に `custody init`"), "{text}");
+    // JSON stays English: it is for programs.
+    let json = home
+        .cmd("kato")
+        .env("LANG", "ja_JP.UTF-8")
+        .args(["people", "list", "--json"])
+        .output()
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(list[0]["role"], "manager");
+}
