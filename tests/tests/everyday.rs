@@ -734,3 +734,72 @@ fn custody_speaks_the_language_of_the_locale() {
     let list: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(list[0]["role"], "manager");
 }
+
+#[test]
+fn japanese_registers_have_japanese_values() {
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        [
+            "media",
+            "add",
+            "--kind",
+            "usb",
+            "--serial",
+            "SN-J1",
+            "--encrypted",
+        ],
+    )
+    .ok();
+    home.run(
+        "suzuki",
+        ["media", "add", "--kind", "hdd", "--serial", "HD-J2"],
+    )
+    .ok();
+    let co = carryout(&home, &["--personal-data", "--media", "MD-1"]);
+    home.run("tanaka", ["approve", &co]).ok();
+    home.run("suzuki", ["carryout", "out", &co]).ok();
+    let report = |kind: &str, lang: &str| {
+        home.run(
+            "kato",
+            [
+                "report",
+                kind,
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2099-12-31",
+                "--lang",
+                lang,
+            ],
+        )
+        .ok()
+        .stdout
+    };
+    let media = report("media", "ja");
+    for value in [
+        "USBメモリ",
+        "磁気ディスク",
+        "持出し中",
+        "保管中",
+        ",有,",
+        ",無,",
+    ] {
+        assert!(media.contains(value), "{value} in:\n{media}");
+    }
+    let carryouts = report("carryouts", "ja");
+    for value in ["持出し中", "有（暗号化媒体 MD-1）", ",有,"] {
+        assert!(carryouts.contains(value), "{value} in:\n{carryouts}");
+    }
+    let people = report("people", "ja");
+    assert!(
+        people.contains("保護責任者") && people.contains("事務取扱担当者"),
+        "{people}"
+    );
+    // English registers keep the words the ledger stores.
+    let english = report("media", "en");
+    assert!(
+        english.contains(",usb,") && english.contains(",in-stock,"),
+        "{english}"
+    );
+}

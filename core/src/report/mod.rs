@@ -221,6 +221,70 @@ fn rows_from<T: Serialize>(
     Ok(rows)
 }
 
+/// A register's value as the Japanese form writes it (種類: USBメモリ, 状態: 持出し中,
+/// 暗号化: 有 …); names, ids, dates and free text stay as they are.
+fn in_japanese(kind: ReportKind, key: &str, value: &str) -> String {
+    let word = match (kind, key, value) {
+        (_, "kind", "usb") => "USBメモリ",
+        (_, "kind", "hdd") => "磁気ディスク",
+        (_, "kind", "ssd") => "SSD",
+        (_, "kind", "optical") => "光ディスク",
+        (_, "kind", "tape") => "磁気テープ",
+        (_, "kind", "pc") => "パソコン",
+        (_, "kind", "other") => "その他",
+        (ReportKind::Media, "status", "in-stock") => "保管中",
+        (ReportKind::Media, "status", "out") => "持出し中",
+        (ReportKind::Media, "status", "wiped") => "消去済",
+        (ReportKind::Media, "status", "destroyed") => "破壊済",
+        (ReportKind::Media, "status", "lost") => "紛失",
+        (ReportKind::Media, "status", "returned") => "返却済",
+        (ReportKind::Wipes, "status", "erased") => "消去完了",
+        (ReportKind::Wipes, "status", "failed") => "失敗",
+        (ReportKind::Wipes, "status", "interrupted") => "中断",
+        (ReportKind::Wipes, "verify", "passed") => "合格",
+        (ReportKind::Wipes, "verify", "failed") => "不合格",
+        (ReportKind::Wipes, "verify", "skipped") => "未実施",
+        (ReportKind::Wipes, "method", "zero") => "ゼロ書込み (1回)",
+        (ReportKind::Wipes, "method", "one") => "0xFF 書込み (1回)",
+        (ReportKind::Wipes, "method", "random") => "乱数書込み",
+        (ReportKind::Wipes, "method", "dod-short") => "DoD 5220.22-M (3回)",
+        (ReportKind::Wipes, "method", "dod") => "DoD 5220.22-M ECE (7回)",
+        (ReportKind::Wipes, "method", "gutmann") => "グートマン方式 (35回)",
+        (ReportKind::Wipes, "method", "schneier") => "シュナイアー方式 (7回)",
+        (ReportKind::Wipes, "method", "vsitr") => "VSITR (7回)",
+        (ReportKind::Wipes, "method", "hmg-is5") => "HMG IS5 Enhanced (3回)",
+        (_, "state", "requested") => "申請中",
+        (_, "state", "approved") => "承認済",
+        (_, "state", "rejected") => "却下",
+        (_, "state", "out") => "持出し中",
+        (_, "state", "returned") => "返却済",
+        (_, "approval", "pending") => "審査中",
+        (_, "approval", "approved") => "許可",
+        (_, "approval", "rejected") => "不許可",
+        (_, "direction", "send") => "送付",
+        (_, "direction", "receive") => "受領",
+        (_, "role", "clerk") => "事務取扱担当者",
+        (_, "role", "it") => "システム管理担当者",
+        (_, "role", "manager") => "保護責任者",
+        (_, "role", "auditor") => "監査責任者",
+        (_, "personal_data" | "encrypted", "yes") => "有",
+        (_, "personal_data" | "encrypted", "no") => "無",
+        (_, "encrypted", other) => {
+            // A carry-out's protection: what protects it, after 有.
+            return match (
+                other.strip_prefix("yes: encrypted medium "),
+                other.strip_prefix("yes: age-encrypted transfer "),
+            ) {
+                (Some(medium), _) => format!("有（暗号化媒体 {medium}）"),
+                (_, Some(transfer)) => format!("有（暗号化送付 {transfer}）"),
+                _ => other.to_owned(),
+            };
+        }
+        _ => return value.to_owned(),
+    };
+    word.to_owned()
+}
+
 /// Quotes a CSV field when it needs it (RFC 4180).
 fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
@@ -243,7 +307,17 @@ impl Report {
         out.push_str(&header.join(","));
         out.push_str("\r\n");
         for row in &self.rows {
-            let cells: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
+            let cells: Vec<String> = row
+                .iter()
+                .zip(self.columns)
+                .map(|(c, column)| {
+                    if japanese {
+                        csv_field(&in_japanese(self.kind, column.key, c))
+                    } else {
+                        csv_field(c)
+                    }
+                })
+                .collect();
             out.push_str(&cells.join(","));
             out.push_str("\r\n");
         }
