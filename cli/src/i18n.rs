@@ -89,6 +89,76 @@ pub fn text_in(lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
     id.to_owned()
 }
 
+/// The message `id` in `lang` when that catalogue has it.
+pub fn lookup(lang: Lang, id: &str) -> Option<String> {
+    let (en, ja) = BUNDLES.get_or_init(|| (bundle(EN, "en"), bundle(JA, "ja")));
+    let bundle = match lang {
+        Lang::Ja => ja,
+        _ => en,
+    };
+    let pattern = bundle.get_message(id)?.value()?;
+    let mut errors = Vec::new();
+    Some(
+        bundle
+            .format_pattern(pattern, None, &mut errors)
+            .into_owned(),
+    )
+}
+
+/// The language `--lang` names on this command line, read before it is parsed (so
+/// that `--help` speaks it), else the locale's.
+pub fn lang_of_command_line(args: &[std::ffi::OsString]) -> Lang {
+    let mut words = args.iter().filter_map(|a| a.to_str());
+    while let Some(word) = words.next() {
+        let value = match word.strip_prefix("--lang=") {
+            Some(value) => Some(value),
+            None if word == "--lang" => words.next(),
+            None => None,
+        };
+        match value {
+            Some("ja") => return Lang::Ja,
+            Some("en") => return Lang::En,
+            _ => {}
+        }
+    }
+    from_locale()
+}
+
+/// The command line's own help in `lang`: each command's line from `help-PATH`
+/// (`help-custody`, `help-people-add`, …). A command the catalogue lacks keeps its
+/// English line.
+pub fn localize_help(command: clap::Command, lang: Lang) -> clap::Command {
+    fn walk(mut command: clap::Command, path: &str, lang: Lang) -> clap::Command {
+        if let Some(text) = lookup(lang, &format!("help-{path}")) {
+            command = command.about(text).long_about(None);
+        }
+        // clap's own headings, in the same language.
+        command = command
+            .help_template(format!(
+                "{{about-with-newline}}\n{}: {{usage}}\n\n{{all-args}}{{after-help}}",
+                text_in(lang, "help-usage", &[])
+            ))
+            .subcommand_help_heading(text_in(lang, "help-commands", &[]));
+        let names: Vec<String> = command
+            .get_subcommands()
+            .map(|s| s.get_name().to_owned())
+            .collect();
+        for name in names {
+            let sub = if path == "custody" {
+                name.clone()
+            } else {
+                format!("{path}-{name}")
+            };
+            command = command.mut_subcommand(&name, |s| walk(s, &sub, lang));
+        }
+        command
+    }
+    if lang == Lang::En {
+        return command;
+    }
+    walk(command, "custody", lang)
+}
+
 /// `t!("id")` or `t!("id", name = value, …)`: the message in the language of
 /// messages.
 macro_rules! t {
@@ -168,6 +238,37 @@ mod tests {
             }
         }
         files
+    }
+
+    #[test]
+    fn the_english_help_lines_are_the_commands_own() {
+        fn walk(command: &clap::Command, path: &str, en: &mut Vec<String>) {
+            let id = format!("help-{path}");
+            let own = command
+                .get_about()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            if lookup(Lang::En, &id).as_deref() != Some(own.as_str()) {
+                en.push(format!("{id}: {own:?}"));
+            }
+            for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+                let path = if path == "custody" {
+                    sub.get_name().to_owned()
+                } else {
+                    format!("{path}-{}", sub.get_name())
+                };
+                walk(sub, &path, en);
+            }
+        }
+        let command = <crate::args::Cli as clap::CommandFactory>::command();
+        let mut differ = Vec::new();
+        for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+            walk(sub, sub.get_name(), &mut differ);
+        }
+        assert!(
+            differ.is_empty(),
+            "the catalogue's help lines differ: {differ:#?}"
+        );
     }
 
     #[test]

@@ -22,8 +22,6 @@ mod wipe;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::args::Cli;
 
 /// Exit code for an operation that failed (a mismatch, a failed wipe, tampering).
@@ -32,7 +30,15 @@ const EXIT_FAILED: u8 = 1;
 const EXIT_REFUSED: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = i18n::localize_help(
+        <Cli as clap::CommandFactory>::command(),
+        i18n::lang_of_command_line(&args),
+    );
+    let parsed = command
+        .try_get_matches_from(&args)
+        .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let code = e.exit_code();

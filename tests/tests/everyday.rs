@@ -713,6 +713,35 @@ fn custody_speaks_the_language_of_the_locale() {
         assert!(en.starts_with("error: "), "{args:?}: {en}");
         assert!(en.contains(english), "{args:?}: {en}");
     }
+    // Help too: each command's line and clap's headings.
+    let help = |lang: &str, args: &[&str]| {
+        let out = home
+            .cmd("suzuki")
+            .env("LANG", lang)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let ja = help("ja_JP.UTF-8", &["--help"]);
+    assert!(ja.contains("使い方: custody"), "{ja}");
+    assert!(
+        ja.contains("データ領域（台帳・端末の署名鍵・設定）を作ります"),
+        "{ja}"
+    );
+    assert!(ja.contains("コマンド:"), "{ja}");
+    let ja = help("ja_JP.UTF-8", &["carryout", "--help"]);
+    assert!(
+        ja.contains("承認された持出しが出発したことを記録します"),
+        "{ja}"
+    );
+    let en = help("C", &["--help"]);
+    assert!(en.contains("Create the data home"), "{en}");
+    assert!(!en.contains("データ領域"), "{en}");
+    let ja = help("C", &["--lang", "ja", "wipe", "--help"]);
+    assert!(ja.contains("上書き消去"), "{ja}");
+
     // --lang wins over the locale; hints follow too.
     let out = home
         .cmd("suzuki")
