@@ -489,6 +489,7 @@ fn facts(station: &custody_core::Station, r: &Request) -> Result<serde_json::Val
 /// A request with its facts (see [`facts`]) as a block of text; its warnings too
 /// with `warnings`.
 fn request_text(r: &serde_json::Value, warnings: bool) -> String {
+    use crate::i18n::t;
     let text = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Null => "-".into(),
@@ -499,53 +500,57 @@ fn request_text(r: &serde_json::Value, warnings: bool) -> String {
         .map(|t| t.local_minute())
         .unwrap_or_default();
     let mut out = format!(
-        "{}  {}  filed {} by {}\n  {}\n",
+        "{}  {}  {}\n  {}\n",
         text(&r["id"]),
         text(&r["kind"]),
-        filed,
-        text(&r["requester"]),
+        t!("facts-filed", at = filed, by = text(&r["requester"])),
         text(&r["summary"]),
     );
-    let mut line = |label: &str, value: String| {
-        out.push_str(&format!("  {:<15}{value}\n", format!("{label}:")));
+    let mut line = |label: String, value: String| {
+        let label = format!("{label}:");
+        let pad = 15usize.saturating_sub(unicode_width::UnicodeWidthStr::width(label.as_str()));
+        out.push_str(&format!("  {label}{}{value}\n", " ".repeat(pad.max(1))));
     };
     if r["kind"] == "carryout" {
         let personal = match (f["personal_data"] == true, f["records"].as_i64()) {
-            (true, Some(n)) => format!("yes ({n} records)"),
-            (true, None) => "yes".into(),
-            (false, _) => "no".into(),
+            (true, Some(n)) => t!("facts-yes-records", n = n),
+            (true, None) => t!("facts-yes"),
+            (false, _) => t!("facts-no"),
         };
         let medium = match &f["media"] {
             serde_json::Value::Null => "-".into(),
-            m => format!(
-                "{} ({} serial {}, {}, {})",
-                text(&m["id"]),
-                text(&m["kind"]),
-                text(&m["serial"]),
-                if m["encrypted"] == true {
-                    "encrypted"
+            m => t!(
+                "facts-medium-line",
+                id = text(&m["id"]),
+                kind = text(&m["kind"]),
+                serial = text(&m["serial"]),
+                encrypted = if m["encrypted"] == true {
+                    t!("facts-encrypted-medium")
                 } else {
-                    "not encrypted"
+                    t!("facts-unencrypted-medium")
                 },
-                text(&m["status"])
+                status = text(&m["status"])
             ),
         };
-        line("to", text(&f["destination"]));
-        line("return by", text(&f["return_by_day"]));
-        line("transport", text(&f["transport"]));
-        line("personal data", personal);
-        line("encrypted", text(&f["encrypted"]));
-        line("medium", medium);
-        line("reason", text(&f["reason"]));
+        let encrypted = text(&f["encrypted"]);
+        let encrypted = match encrypted.as_str() {
+            "no" => t!("facts-no"),
+            _ => encrypted,
+        };
+        line(t!("facts-to"), text(&f["destination"]));
+        line(t!("facts-return-by"), text(&f["return_by_day"]));
+        line(t!("facts-transport"), text(&f["transport"]));
+        line(t!("facts-personal-data"), personal);
+        line(t!("facts-encrypted"), encrypted);
+        line(t!("facts-medium"), medium);
+        line(t!("facts-reason"), text(&f["reason"]));
     }
     if r["kind"] == "download" {
-        line("content", text(&f["content"]));
-        line("system", text(&f["system"]));
+        line(t!("facts-content"), text(&f["content"]));
+        line(t!("facts-system"), text(&f["system"]));
     }
-    if warnings {
-        for w in f["warnings"].as_array().into_iter().flatten() {
-            out.push_str(&format!("  WARNING: {}\n", text(w)));
-        }
+    if warnings && f["warnings"].as_array().is_some_and(|w| !w.is_empty()) {
+        out.push_str(&format!("  {}\n", t!("facts-warning-unencrypted")));
     }
     out
 }

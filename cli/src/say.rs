@@ -1,7 +1,7 @@
 //! Errors from `custody-core` in the words of the person's language (see
 //! [`crate::i18n`]). A variant not worded here yet reads as core's own English.
 
-use custody_core::{Denial, Error, Field, RecordKind, Rule};
+use custody_core::{Denial, Done, Error, Field, RecordKind, Rule, Step};
 
 use crate::i18n::{t, text};
 
@@ -49,6 +49,14 @@ pub fn error(error: &Error) -> Option<String> {
         Error::NoSuchRecord { kind, id } => {
             t!("no-such-record", what = record_kind(*kind), id = id)
         }
+        Error::AlreadyDone { id, act } => t!("already-done", id = id, act = done(act)?),
+        Error::NotDone { id, step } => t!("not-done", id = id, step = not_done(*step)?),
+        Error::Unavailable { id, status, action } => t!(
+            "unavailable",
+            id = id,
+            status = word("status", status),
+            action = word("action", &action.replace(' ', "-"))
+        ),
         Error::NeedsPasswordChannel { to } => t!(
             "needs-password-channel",
             to = to,
@@ -155,4 +163,47 @@ fn bad_value(which: Field, value: &str, rule: &Rule) -> String {
             }
         ),
     }
+}
+
+/// A word of a closed set (`status-in-stock`, `action-carried-out`), or the word
+/// itself when the catalogue lacks it.
+fn word(set: &str, word: &str) -> String {
+    let id = format!("{set}-{word}");
+    let worded = text(&id, &[]);
+    if worded == id {
+        word.to_owned()
+    } else {
+        worded
+    }
+}
+
+fn done(act: &Done) -> Option<String> {
+    let who = |by: &Option<String>| by.clone().unwrap_or_else(|| "?".into());
+    Some(match act {
+        Done::Deleted { at } => t!("done-deleted", at = at),
+        Done::Confirmed { by, at } => t!("done-confirmed", by = who(by), at = at),
+        Done::Decided { state, by, at } => t!(
+            "done-decided",
+            state = word("state", state.as_str()),
+            by = who(by),
+            at = at.map_or_else(|| "?".to_owned(), |t| t.to_string())
+        ),
+        Done::CarriedOut { at } => t!("done-carried-out", at = at),
+        Done::Returned { at } => t!("done-returned", at = at),
+        Done::Retired { reason } => t!("done-retired", reason = reason),
+        Done::Disposed { at: Some(at) } => t!("done-disposed-at", at = at),
+        Done::Disposed { at: None } => t!("done-disposed"),
+        Done::Held { reason } => t!("done-held", reason = reason),
+        Done::SignedOff => t!("done-signed-off"),
+        _ => return None,
+    })
+}
+
+fn not_done(step: Step) -> Option<String> {
+    Some(match step {
+        Step::CarriedOut => t!("step-carried-out"),
+        Step::Held => t!("step-held"),
+        Step::Enrolled => t!("step-enrolled"),
+        _ => return None,
+    })
 }

@@ -742,6 +742,52 @@ fn custody_speaks_the_language_of_the_locale() {
     let ja = help("C", &["--lang", "ja", "wipe", "--help"]);
     assert!(ja.contains("上書き消去"), "{ja}");
 
+    // What was done already, a medium elsewhere, and the facts a manager decides on.
+    home.run(
+        "suzuki",
+        [
+            "media",
+            "add",
+            "--kind",
+            "usb",
+            "--serial",
+            "SN-L",
+            "--encrypted",
+        ],
+    )
+    .ok();
+    let co = carryout(&home, &["--personal-data", "--records", "5"]);
+    let out = home
+        .cmd("tanaka")
+        .env("LANG", "ja_JP.UTF-8")
+        .args(["requests", "--pending"])
+        .output()
+        .unwrap();
+    let pending = String::from_utf8(out.stdout).unwrap();
+    for fact in [
+        "持出し先:      本部監査室",
+        "個人情報:      有（5 件）",
+        "暗号化:        無",
+        "警告: 暗号化されていない個人情報です",
+    ] {
+        assert!(pending.contains(fact), "{fact} in:\n{pending}");
+    }
+    home.run("tanaka", ["approve", &co, "--accept-unencrypted", "手渡し"])
+        .ok();
+    let (_, ja) = {
+        let out = home
+            .cmd("tanaka")
+            .env("LANG", "ja_JP.UTF-8")
+            .args(["approve", &co])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert!(ja.contains("tanaka がすでに承認しています"), "{ja}");
+
     // --lang wins over the locale; hints follow too.
     let out = home
         .cmd("suzuki")

@@ -42,6 +42,34 @@ denial-requested-by-other = { $request } was requested by { $requester }, not by
 denial-own-work = you performed this work; a manager who did not must confirm it
 denial-unencrypted = { $request } takes personal data out without encryption (the warning its requester saw); approving it needs the reason that is accepted, which is recorded
 
+## What was done already, or not yet
+already-done = { $id } { $act }
+not-done = { $id } { $step }
+done-deleted = was already recorded as deleted at { $at }
+done-confirmed = was already confirmed by { $by } at { $at }
+done-decided = was already { $state } by { $by } at { $at }
+done-carried-out = was already carried out at { $at }
+done-returned = was already returned at { $at }
+done-retired = was already retired ({ $reason })
+done-disposed = was already disposed of
+done-disposed-at = was already disposed of at { $at }
+done-held = is already on hold: { $reason }
+done-signed-off = was already signed off
+step-carried-out = was never carried out; its carrying out must be recorded first
+step-held = is not on hold
+step-enrolled = has no personal key waiting to be confirmed
+status-in-stock = in-stock
+status-out = out
+status-wiped = wiped
+status-destroyed = destroyed
+status-lost = lost
+status-returned = returned
+state-approved = approved
+state-rejected = rejected
+state-pending = pending
+action-carried-out = carried out
+action-handed-over = handed over
+
 ## Advice: what to type next
 hint-no-home = run `custody init` first (or set CUSTODY_HOME)
 hint-no-home-place = set CUSTODY_HOME to the folder that holds custody's data
@@ -54,6 +82,25 @@ hint-unencrypted = reject it and ask for an encrypted transfer (--transfer TX-â€
 hint-needs-terminal = run this on a terminal, or ask for the passphrase with --json
 hint-no-passphrase = drop --password-via
 hint-disk-full = the disk is full; nothing was kept. Free some space, or write to another disk (-o).
+
+## What a manager decides on (requests --pending, approve)
+facts-filed = filed { $at } by { $by }
+facts-to = to
+facts-return-by = return by
+facts-transport = transport
+facts-personal-data = personal data
+facts-encrypted = encrypted
+facts-medium = medium
+facts-reason = reason
+facts-content = content
+facts-system = system
+facts-yes = yes
+facts-no = no
+facts-yes-records = yes ({ $n } records)
+facts-medium-line = { $id } ({ $kind } serial { $serial }, { $encrypted }, { $status })
+facts-encrypted-medium = encrypted
+facts-unencrypted-medium = not encrypted
+facts-warning-unencrypted = WARNING: personal data that is not encrypted
 
 ## Warnings
 warning-unencrypted = { $id } holds personal data that is not encrypted

@@ -42,6 +42,34 @@ denial-requested-by-other = { $request } は { $requester } の申請で、あ�
 denial-own-work = この作業はあなたが行いました。行っていない保護責任者が確認してください
 denial-unencrypted = { $request } は個人情報を暗号化せずに持ち出します（申請者にも警告が表示されました）。承認するには、それを認める理由が必要です（理由は記録されます）
 
+## すでに行われたこと、まだのこと
+already-done = { $id } は{ $act }
+not-done = { $id } は{ $step }
+done-deleted = { $at } にすでに削除が記録されています
+done-confirmed = { $at } に { $by } がすでに確認しています
+done-decided = { $at } に { $by } がすでに{ $state }しています
+done-carried-out = { $at } にすでに持ち出されています
+done-returned = { $at } にすでに返却されています
+done-retired = すでに使用を終了しています（{ $reason }）
+done-disposed = すでに廃棄されています
+done-disposed-at = { $at } にすでに廃棄されています
+done-held = すでに保留中です: { $reason }
+done-signed-off = すでに確認済みです
+step-carried-out = まだ持ち出されていません。先に持出しを記録してください
+step-held = 保留中ではありません
+step-enrolled = 確認待ちの個人鍵がありません
+status-in-stock = 保管中
+status-out = 持出し中
+status-wiped = 消去済
+status-destroyed = 破壊済
+status-lost = 紛失
+status-returned = 返却済
+state-approved = 承認
+state-rejected = 却下
+state-pending = 審査中
+action-carried-out = 持ち出す
+action-handed-over = 授受する
+
 ## 次に入力すること
 hint-no-home = 先に `custody init` を実行してください（または CUSTODY_HOME を設定してください）
 hint-no-home-place = custody のデータを置くフォルダを CUSTODY_HOME に設定してください
@@ -54,6 +82,25 @@ hint-unencrypted = 差し戻して暗号化した送付（--transfer TX-…）�
 hint-needs-terminal = 端末で実行するか、--json でパスワードを受け取ってください
 hint-no-passphrase = --password-via を外してください
 hint-disk-full = ディスクがいっぱいです。何も残していません。空きを作るか、別のディスクに書き出してください（-o）
+
+## 保護責任者が判断する事実（requests --pending、approve）
+facts-filed = { $at } { $by } 申請
+facts-to = 持出し先
+facts-return-by = 返却期限
+facts-transport = 移送手段
+facts-personal-data = 個人情報
+facts-encrypted = 暗号化
+facts-medium = 媒体
+facts-reason = 理由
+facts-content = 内容
+facts-system = システム
+facts-yes = 有
+facts-no = 無
+facts-yes-records = 有（{ $n } 件）
+facts-medium-line = { $id }（{ $kind } シリアル { $serial }、{ $encrypted }、{ $status }）
+facts-encrypted-medium = 暗号化媒体
+facts-unencrypted-medium = 暗号化なし
+facts-warning-unencrypted = 警告: 暗号化されていない個人情報です
 
 ## 警告
 warning-unencrypted = { $id } には暗号化されていない個人情報が含まれます
