@@ -10,6 +10,7 @@ use custody_core::registers::carryout::NewCarryout;
 use custody_core::registers::media::{MediaKind, NewMedium};
 use custody_core::retention::NewRetained;
 
+use crate::i18n::t;
 use crate::output;
 
 const MANAGER: &str = "sato";
@@ -128,25 +129,16 @@ impl Place {
 pub fn run(args: &DemoArgs) -> Result<ExitCode> {
     let dir = Place::new(args.keep.as_deref())?;
     let home = dir.path().join("home");
-    output::text(&format!(
-        "custody demo: everything happens in a {} data home at {}\n({}; your own data home is not touched)",
-        if args.keep.is_some() {
-            "new"
-        } else {
-            "throwaway"
-        },
-        home.display(),
-        if args.keep.is_some() {
-            "it is kept when the demo ends"
-        } else {
-            "it is removed when the demo ends"
-        }
-    ))?;
+    output::text(&if args.keep.is_some() {
+        t!("demo-start-kept", home = home.display())
+    } else {
+        t!("demo-start", home = home.display())
+    })?;
 
     let people = People {
         dir: dir.path().join("keys"),
     };
-    step("1. A station is set up; its first manager is sato, with her own key")?;
+    step(&t!("demo-step-1"))?;
     let manager_key = people.key(MANAGER)?;
     let manager_key_file = people.files(MANAGER).0;
     let report = Station::init(
@@ -156,29 +148,33 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         Some("desk-1"),
         || Ok(manager_key_file.clone()),
     )?;
-    output::text(&format!(
-        "data home created; station key {} (public key at {}); {MANAGER}'s personal key {} (in {}, passphrase in a file beside it)",
-        report.key_id,
-        report.public_key.display(),
-        report.manager_key_id,
-        report.manager_key_file.display()
+    output::text(&t!(
+        "demo-home-created",
+        key = report.key_id,
+        public = report.public_key.display(),
+        manager = MANAGER,
+        personal = report.manager_key_id,
+        file = report.manager_key_file.display()
     ))?;
 
-    step("2. The manager registers a clerk, who enrolls a key; the manager confirms it")?;
+    step(&t!("demo-step-2"))?;
     let mut manager = people.open(&home, MANAGER)?;
     let id = manager.add_person(CLERK, Role::Clerk, Some("総務課"))?;
-    output::text(&format!("{CLERK} registered as clerk: {id}"))?;
+    output::text(&t!("demo-clerk-registered", name = CLERK, id = id))?;
     let key_id = people.enroll(&home, CLERK, MANAGER)?;
-    output::text(&format!(
-        "{CLERK} enrolled key {key_id}; {MANAGER} confirmed it: every record {CLERK} makes is signed with it"
+    output::text(&t!(
+        "demo-clerk-enrolled",
+        name = CLERK,
+        key = key_id,
+        manager = MANAGER
     ))?;
 
-    step("3. The clerk records an operation note (運用状況記録)")?;
+    step(&t!("demo-step-3"))?;
     let mut clerk = people.open(&home, CLERK)?;
     let id = clerk.note("個人データ抽出作業を開始 (export of member data started)")?;
-    output::text(&format!("note recorded: {id}"))?;
+    output::text(&t!("demo-note-recorded", id = id))?;
 
-    step("4. The clerk sends a folder of member data; the passphrase goes by phone")?;
+    step(&t!("demo-step-4"))?;
     {
         use custody_core::send::{PasswordChannel, ReceiveOptions, SendOptions};
         use secrecy::ExposeSecret;
@@ -205,11 +201,12 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
             .as_ref()
             .map(|p| p.expose_secret().to_string())
             .unwrap_or_default();
-        output::text(&format!(
-            "{}: {} files encrypted into {} (a standard age file: `age -d` opens it)\npassphrase, read out by phone, never emailed with the file: {passphrase}",
-            sent.id,
-            sent.report.files.len(),
-            sent.report.output.display()
+        output::text(&t!(
+            "demo-sent",
+            id = sent.id,
+            files = sent.report.files.len(),
+            output = sent.report.output.display(),
+            passphrase = passphrase
         ))?;
         let received = dir.path().join("受信");
         let (id, opened) = clerk.receive(
@@ -223,15 +220,16 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
             },
             &custody_core::send::seal::NoProgress,
         )?;
-        output::text(&format!(
-            "{id}: the recipient's side opened {} files into {}; MANIFEST.sha256 matched: {}",
-            opened.files.len(),
-            received.display(),
-            opened.manifest_checked
+        output::text(&t!(
+            "demo-received",
+            id = id,
+            files = opened.files.len(),
+            folder = received.display(),
+            checked = opened.manifest_checked
         ))?;
     }
 
-    step("5. A carry-out: requested by the clerk, approved by the manager, out and back")?;
+    step(&t!("demo-step-5"))?;
     let medium = clerk.add_medium(&NewMedium {
         label: Some("持出し用USB 1".into()),
         encrypted: true,
@@ -248,23 +246,29 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         records: Some(1200),
         ..NewCarryout::default()
     })?;
-    output::text(&format!(
-        "{CLERK} registered medium {medium} and requested carry-out {carryout}"
+    output::text(&t!(
+        "demo-carryout-requested",
+        name = CLERK,
+        medium = medium,
+        carryout = carryout
     ))?;
     if let Err(e) = clerk.carryout_out(&carryout) {
-        output::text(&format!("carrying out before approval is refused: {e}"))?;
+        let error = crate::say::error(&e).unwrap_or_else(|| e.to_string());
+        output::text(&t!("demo-carryout-refused", error = error))?;
     }
     let mut manager = people.open(&home, MANAGER)?;
     manager.approve(&carryout, Some("施錠・暗号化を確認"))?;
     let mut clerk = people.open(&home, CLERK)?;
     clerk.carryout_out(&carryout)?;
     let back = clerk.carryout_return(&carryout, Some("異常なし"))?;
-    output::text(&format!(
-        "{carryout} approved by {MANAGER}, carried out and {}; encrypted: {}",
-        back.state, back.encrypted
+    output::text(&t!(
+        "demo-carryout-done",
+        carryout = carryout,
+        manager = MANAGER,
+        encrypted = back.encrypted
     ))?;
 
-    step("6. Retention: an old export past its 5 years is disposed of after approval")?;
+    step(&t!("demo-step-6"))?;
     let old = dir.path().join("旧システム抽出 2019");
     fs_err::create_dir_all(&old)?;
     fs_err::write(old.join("組合員一覧.csv"), "番号,氏名\n1,山田 花子\n")?;
@@ -277,34 +281,35 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         ..NewRetained::default()
     })?;
     let registered = clerk.retained(&item)?;
-    output::text(&format!(
-        "{item} registered under class {}: {}; may be disposed of from {}",
-        registered.class,
-        registered.basis,
-        registered.due.as_deref().unwrap_or("?")
+    output::text(&t!(
+        "demo-retained",
+        item = item,
+        class = registered.class,
+        basis = registered.basis,
+        due = registered.due.as_deref().unwrap_or("?")
     ))?;
     let request = clerk.request_disposal(&item)?;
     let mut manager = people.open(&home, MANAGER)?;
     manager.approve(&request, Some("保存期間経過を確認"))?;
     let mut clerk = people.open(&home, CLERK)?;
     let disposal = clerk.dispose(&item, None)?;
-    output::text(&format!(
-        "disposal request {request} approved by {MANAGER}; {} files shredded, folder gone: {}; disposal certificate {}",
-        disposal.files.len(),
-        !old.exists(),
-        disposal.certificate.id
+    output::text(&t!(
+        "demo-disposed",
+        request = request,
+        manager = MANAGER,
+        files = disposal.files.len(),
+        gone = !old.exists(),
+        certificate = disposal.certificate.id
     ))?;
 
-    step("7. IT staff wipe a retired disk's image and get a signed erasure certificate")?;
+    step(&t!("demo-step-7"))?;
     {
         use custody_core::erasure::{Destination, NoReport, VerifyMode, WipeOptions};
         const IT: &str = "ito";
         let mut manager = people.open(&home, MANAGER)?;
         let id = manager.add_person(IT, Role::It, Some("情報システム課"))?;
         let key_id = people.enroll(&home, IT, MANAGER)?;
-        output::text(&format!(
-            "{IT} registered as IT staff: {id}, key {key_id} confirmed"
-        ))?;
+        output::text(&t!("demo-it-registered", name = IT, id = id, key = key_id))?;
         // 4 MiB + 512 bytes: not a multiple of the engine's 4 MiB chunk. An image file
         // needs no root; `custody wipe /dev/sdX` works the same way on a real disk.
         let image = dir.path().join("retired-pc-disk.img");
@@ -369,27 +374,27 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         }
     }
 
-    step("8. The ledger's signed head, to keep outside the machine")?;
+    step(&t!("demo-step-8"))?;
     let head = clerk.head()?;
     output::text(&head.to_text())?;
     let head_file = dir.path().join("head.txt");
     fs_err::write(&head_file, head.to_text())?;
 
-    step("9. An auditor verifies the whole ledger against that head")?;
+    step(&t!("demo-step-9"))?;
     clerk.note("demo finished")?;
     let verified = clerk.verify(Some(&head_file), None)?;
-    output::text(&format!(
-        "OK: {} entries, each signed by the person who made it ({} checked), {} signed checkpoints, extends the kept head of {} entries",
-        verified.entries,
-        verified.signed,
-        verified.checkpoints,
-        verified.extends.unwrap_or(0)
+    output::text(&t!(
+        "demo-verified",
+        entries = verified.entries,
+        signed = verified.signed,
+        checkpoints = verified.checkpoints,
+        kept = verified.extends.unwrap_or(0)
     ))?;
 
     if let Place::Kept(kept) = &dir {
         keep_papers(&clerk, kept)?;
     } else {
-        output::text("\ndemo finished; the throwaway data home is removed.")?;
+        output::text(&format!("\n{}", t!("demo-finished")))?;
     }
     Ok(ExitCode::SUCCESS)
 }

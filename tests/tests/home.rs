@@ -272,6 +272,23 @@ fn demo_runs_end_to_end() {
     let out = home.run("anyone", ["demo"]).ok();
     assert!(out.stdout.contains("OK:"), "{}", out.stdout);
     assert!(!home.home.exists(), "the demo never touches CUSTODY_HOME");
+    // In Japanese for a Japanese locale.
+    let out = home
+        .cmd("anyone")
+        .env("LANG", "ja_JP.UTF-8")
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for line in [
+        "1. 端末を設定します",
+        "承認前の持出しは拒否されます: suzuki は",
+        "9. 監査責任者が",
+        "デモを終了しました",
+    ] {
+        assert!(text.contains(line), "{line} in:\n{text}");
+    }
 }
 
 #[test]

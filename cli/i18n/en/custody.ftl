@@ -105,6 +105,36 @@ facts-warning-unencrypted = WARNING: personal data that is not encrypted
 ## Warnings
 warning-unencrypted = { $id } holds personal data that is not encrypted
 
+## The demo
+demo-step-1 = 1. A station is set up; its first manager is sato, with her own key
+demo-step-2 = 2. The manager registers a clerk, who enrolls a key; the manager confirms it
+demo-step-3 = 3. The clerk records an operation note (運用状況記録)
+demo-step-4 = 4. The clerk sends a folder of member data; the passphrase goes by phone
+demo-step-5 = 5. A carry-out: requested by the clerk, approved by the manager, out and back
+demo-step-6 = 6. Retention: an old export past its 5 years is disposed of after approval
+demo-step-7 = 7. IT staff wipe a retired disk's image and get a signed erasure certificate
+demo-step-8 = 8. The ledger's signed head, to keep outside the machine
+demo-step-9 = 9. An auditor verifies the whole ledger against that head
+demo-clerk-registered = { $name } registered as clerk: { $id }
+demo-clerk-enrolled = { $name } enrolled key { $key }; { $manager } confirmed it: every record { $name } makes is signed with it
+demo-note-recorded = note recorded: { $id }
+demo-carryout-requested = { $name } registered medium { $medium } and requested carry-out { $carryout }
+demo-carryout-refused = carrying out before approval is refused: { $error }
+demo-verified = OK: { $entries } entries, each signed by the person who made it ({ $signed } checked), { $checkpoints } signed checkpoints, extends the kept head of { $kept } entries
+demo-finished = demo finished; the throwaway data home is removed.
+demo-start = custody demo: everything happens in a throwaway data home at { $home }
+    (it is removed when the demo ends; your own data home is not touched)
+demo-start-kept = custody demo: everything happens in a new data home at { $home }
+    (it is kept when the demo ends; your own data home is not touched)
+demo-home-created = data home created; station key { $key } (public key at { $public }); { $manager }'s personal key { $personal } (in { $file }, passphrase in a file beside it)
+demo-sent = { $id }: { $files } files encrypted into { $output } (a standard age file: `age -d` opens it)
+    passphrase, read out by phone, never emailed with the file: { $passphrase }
+demo-received = { $id }: the recipient's side opened { $files } files into { $folder }; MANIFEST.sha256 matched: { $checked }
+demo-carryout-done = { $carryout } approved by { $manager }, carried out and returned; encrypted: { $encrypted }
+demo-retained = { $item } registered under class { $class }: { $basis }; may be disposed of from { $due }
+demo-disposed = disposal request { $request } approved by { $manager }; { $files } files shredded, folder gone: { $gone }; disposal certificate { $certificate }
+demo-it-registered = { $name } registered as IT staff: { $id }, key { $key } confirmed
+
 ## What things are called
 field-organisation-name = organisation name
 field-station-name = station name

@@ -105,6 +105,36 @@ facts-warning-unencrypted = 警告: 暗号化されていない個人情報で�
 ## 警告
 warning-unencrypted = { $id } には暗号化されていない個人情報が含まれます
 
+## デモ
+demo-step-1 = 1. 端末を設定します。最初の保護責任者は sato で、自分の鍵を持ちます
+demo-step-2 = 2. 保護責任者が事務取扱担当者を登録し、担当者が鍵を登録、保護責任者が確認します
+demo-step-3 = 3. 担当者が運用状況記録を残します
+demo-step-4 = 4. 担当者が組合員データのフォルダを送付します。パスワードは電話で伝えます
+demo-step-5 = 5. 持出し: 担当者が申請し、保護責任者が承認し、持ち出して戻します
+demo-step-6 = 6. 保存期間: 5年を過ぎた古い抽出データを、承認を得て廃棄します
+demo-step-7 = 7. システム管理担当者が廃棄するディスクのイメージを消去し、署名つき消去証明書を得ます
+demo-step-8 = 8. 台帳の署名つき最新状態。この端末の外に保管します
+demo-step-9 = 9. 監査責任者が、その最新状態に照らして台帳全体を検証します
+demo-clerk-registered = { $name } を事務取扱担当者として登録しました: { $id }
+demo-clerk-enrolled = { $name } が鍵 { $key } を登録し、{ $manager } が確認しました。{ $name } の記録はすべてこの鍵で署名されます
+demo-note-recorded = 記録しました: { $id }
+demo-carryout-requested = { $name } が媒体 { $medium } を登録し、持出し { $carryout } を申請しました
+demo-carryout-refused = 承認前の持出しは拒否されます: { $error }
+demo-verified = OK: { $entries } 件の記録。それぞれ記録した本人の署名つき（{ $signed } 件確認）、署名つきチェックポイント { $checkpoints } 件、保管した { $kept } 件時点の最新状態から続いています
+demo-finished = デモを終了しました。使い捨てのデータ領域は削除しました。
+demo-start = custody デモ: すべて使い捨てのデータ領域 { $home } で行います
+    （デモの終わりに削除します。あなたのデータ領域には触れません）
+demo-start-kept = custody デモ: すべて新しいデータ領域 { $home } で行います
+    （デモの後も残します。あなたのデータ領域には触れません）
+demo-home-created = データ領域を作りました。端末の鍵 { $key }（公開鍵 { $public }）、{ $manager } の個人鍵 { $personal }（{ $file }、パスフレーズは隣のファイル）
+demo-sent = { $id }: { $files } 個のファイルを { $output } に暗号化しました（標準の age 形式: `age -d` で開けます）
+    パスワード（電話で読み上げ、ファイルと一緒にメールしない）: { $passphrase }
+demo-received = { $id }: 受け取った側で { $files } 個のファイルを { $folder } に開きました。MANIFEST.sha256 の照合: { $checked }
+demo-carryout-done = { $carryout } は { $manager } が承認し、持ち出して返却されました。暗号化: { $encrypted }
+demo-retained = { $item } を保存区分 { $class } で登録しました: { $basis }。{ $due } から廃棄できます
+demo-disposed = 廃棄申請 { $request } を { $manager } が承認。{ $files } 個のファイルを消去し、フォルダの削除: { $gone }。廃棄証明書 { $certificate }
+demo-it-registered = { $name } をシステム管理担当者として登録しました: { $id }、鍵 { $key } を確認済み
+
 ## 名称
 field-organisation-name = 組織名
 field-station-name = 端末名
