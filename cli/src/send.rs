@@ -359,10 +359,23 @@ pub fn open(args: OpenArgs) -> Result<ExitCode> {
             custody_core::send::identity::needs_passphrase(&args.file),
             Ok(false)
         )
-        && let Some(only) = custody_core::send::identity::the_only_one()?
     {
-        eprintln!("opening with your identity {}", only.display());
-        identities.push(only);
+        let mut own = custody_core::send::identity::own();
+        match own.len() {
+            0 => {}
+            1 => {
+                let only = own.remove(0);
+                eprintln!("opening with your identity {}", only.display());
+                identities.push(only);
+            }
+            _ => {
+                let names: Vec<String> = own.iter().map(|p| p.display().to_string()).collect();
+                anyhow::bail!(crate::Refused(format!(
+                    "you have several identities ({}); choose the one the file was sent to with -i FILE",
+                    names.join(", ")
+                )));
+            }
+        }
     }
     let passphrase: Option<SecretString> = match (&args.passphrase_file, identities.is_empty()) {
         (Some(file), _) => Some(seal::read_passphrase_file(file)?),

@@ -1096,6 +1096,39 @@ fn japanese_and_digit_passphrases_open_with_age_and_as_people_type_them() {
         .collect();
     open_typed("digits.age", &full_width);
 
+    // A passphrase of one's own that merely looks generated opens as typed.
+    let own = "1111 2222 3333 4444 5555 6666 7777";
+    let own_file = home.path("own.age");
+    let script = expect_script(
+        &home,
+        "spawn age -p -o $env(OUT) $env(IN)\nexpect \"passphrase\"\nsend -- \"$env(PASS)\\r\"\nexpect \"passphrase\"\nsend -- \"$env(PASS)\\r\"",
+    );
+    run_ok(
+        Command::new("expect")
+            .arg(&script)
+            .env("OUT", &own_file)
+            .env("IN", &file)
+            .env("PASS", own),
+    );
+    let pass = home.path("own.pass");
+    std::fs::write(&pass, format!("{own}\n")).unwrap();
+    home.run(
+        "suzuki",
+        [
+            "open",
+            own_file.to_str().unwrap(),
+            "-o",
+            home.path("own.out").to_str().unwrap(),
+            "--passphrase-file",
+            pass.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(home.path("own.out").join("own")).unwrap(),
+        "番号,氏名\n1,山田\n"
+    );
+
     // English stays the default elsewhere, and can be asked for in Japanese too.
     let en = send_as("en.age", "ja_JP.UTF-8", &["--words", "en"]);
     assert_eq!(en.split('-').count(), 8, "{en}");
@@ -1214,6 +1247,37 @@ fn an_identity_of_ones_own_receives_without_a_passphrase_or_i() {
     assert_eq!(
         std::fs::read_to_string(&plain).unwrap(),
         "会員名簿を送ります\n"
+    );
+
+    // With several identities and no -i, custody asks which one.
+    home.run(
+        "suzuki",
+        [
+            "keys",
+            "new",
+            "--name",
+            "second",
+            "--passphrase-file",
+            pass.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let several = home.run(
+        "suzuki",
+        [
+            "open",
+            sealed.to_str().unwrap(),
+            "-o",
+            home.path("inbox3").to_str().unwrap(),
+            "--identity-passphrase-file",
+            pass.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(several.code, 2, "{}", several.stderr);
+    assert!(
+        several.stderr.contains("several identities"),
+        "{}",
+        several.stderr
     );
 
     // Never over an existing identity; one kept without a passphrase is plain text.

@@ -792,6 +792,8 @@ const SCALES: &[(f32, f32, f32)] = &[
     (9.0, 12.4, 92.0),
     (8.0, 10.6, 80.0),
     (7.5, 9.6, 64.0),
+    // Everything at its longest: no seal boxes rather than no certificate.
+    (7.0, 9.0, 0.0),
 ];
 /// The width of each seal box.
 const STAMP_W: f32 = 120.0;
@@ -904,11 +906,17 @@ impl Content<'_> {
         let y = p.status_box(y, &status_word(self.status, self.lang), bad);
         let y = p.sections(y, self.sections);
         let foot_top = H - MARGIN - p.foot_height(self.foot);
-        let stamps_top = foot_top - stamp_h - 14.0;
+        let stamps_top = if stamp_h > 0.0 {
+            foot_top - stamp_h - 14.0
+        } else {
+            foot_top - 4.0
+        };
         if stamps_top < y + 4.0 {
             return Ok(None);
         }
-        p.stamps(stamps_top, stamp_h, self.stamps, self.lang);
+        if stamp_h > 0.0 {
+            p.stamps(stamps_top, stamp_h, self.stamps, self.lang);
+        }
         p.foot(foot_top, self.foot);
         surface.finish();
         page.finish();

@@ -80,6 +80,8 @@ impl MediaStatus {
         match (self, change) {
             (InStock, Move::CarryOut | Move::HandOver) => Some(Out),
             (Out, Move::CarryBack | Move::Receive) => Some(InStock),
+            // Wiped (by a vendor, or here) and received back for reuse.
+            (Wiped, Move::Receive) => Some(InStock),
             (InStock | Out, Move::Wipe) => Some(Wiped),
             (_, Move::Retire(_)) if retired => None,
             (_, Move::Retire(reason)) => Some(match reason {
@@ -359,5 +361,34 @@ impl Station {
             )?;
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_medium_moves_only_along_its_allowed_transitions() {
+        use MediaStatus::{Destroyed, InStock, Lost, Out, Wiped};
+        assert_eq!(InStock.after(Move::CarryOut), Some(Out));
+        assert_eq!(InStock.after(Move::HandOver), Some(Out));
+        assert_eq!(
+            Out.after(Move::CarryOut),
+            None,
+            "at a vendor: not carried out"
+        );
+        assert_eq!(Out.after(Move::CarryBack), Some(InStock));
+        assert_eq!(InStock.after(Move::CarryBack), None);
+        assert_eq!(Out.after(Move::Wipe), Some(Wiped));
+        assert_eq!(Wiped.after(Move::CarryOut), None);
+        assert_eq!(
+            Wiped.after(Move::Receive),
+            Some(InStock),
+            "wiped by a vendor, back for reuse"
+        );
+        assert_eq!(InStock.after(Move::Retire(RetireReason::Lost)), Some(Lost));
+        assert_eq!(Lost.after(Move::Retire(RetireReason::Destroyed)), None);
+        assert_eq!(Destroyed.after(Move::Receive), None);
     }
 }

@@ -42,9 +42,18 @@ pub fn generate(passphrase: Option<&SecretString>) -> Result<NewIdentity> {
             let armor =
                 age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
                     .map_err(encode)?;
-            let mut writer = age::Encryptor::with_user_passphrase(passphrase.clone())
-                .wrap_output(armor)
-                .map_err(encode)?;
+            // The work factor custody sends with (age's default is timed on this
+            // machine, and may exceed what a station accepts when opening).
+            let mut recipient = age::scrypt::Recipient::new(passphrase.clone());
+            recipient.set_work_factor(crate::send::seal::SCRYPT_WORK_FACTOR);
+            let mut writer =
+                age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                    .map_err(|e| Error::Encode {
+                        what: "the new identity".into(),
+                        problem: e.to_string(),
+                    })?
+                    .wrap_output(armor)
+                    .map_err(encode)?;
             writer.write_all(text.as_bytes()).map_err(encode)?;
             writer
                 .finish()
@@ -69,18 +78,22 @@ pub fn default_dir() -> Result<PathBuf> {
     Ok(base.join("custody/identities"))
 }
 
-/// The identity file in [`default_dir`] when there is exactly one (`NAME.age`).
-pub fn the_only_one() -> Result<Option<PathBuf>> {
-    let dir = default_dir()?;
+/// The identity files in [`default_dir`] (`NAME.age`); none when there is no such
+/// folder or no place for it.
+pub fn own() -> Vec<PathBuf> {
+    let Ok(dir) = default_dir() else {
+        return Vec::new();
+    };
     let Ok(entries) = fs_err::read_dir(&dir) else {
-        return Ok(None);
+        return Vec::new();
     };
     let mut found: Vec<PathBuf> = entries
         .filter_map(std::result::Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "age") && p.is_file())
         .collect();
-    Ok(if found.len() == 1 { found.pop() } else { None })
+    found.sort();
+    found
 }
 
 /// Whether an identity file is passphrase-protected (an age file, binary or armored).

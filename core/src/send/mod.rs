@@ -274,26 +274,30 @@ impl Station {
             .to_string();
         let _marker =
             crate::doctor::mark(&self.home, crate::doctor::RunKind::Open, &options.out_dir)?;
-        // A generated passphrase as typed (spaces for ideographic spaces, full-width
-        // digits) opens the file it was generated for.
-        let passphrase = options.passphrase.map(|typed| {
+        let input = |passphrase: Option<SecretString>| OpenInput {
+            file: options.file.clone(),
+            out_dir: options.out_dir.clone(),
+            identity_files: options.identities.clone(),
+            passphrase,
+            identity_passphrase: options.identity_passphrase.clone(),
+            force: options.force,
+            max_work_factor: seal::work_factor_for_memory(self.config.open.max_scrypt_memory_mib),
+        };
+        // The passphrase exactly as typed first; when it does not open the file and
+        // reads as a generated one typed loosely (spaces for ideographic spaces,
+        // full-width digits), in the form it was generated in.
+        let as_generated = options.passphrase.as_ref().and_then(|typed| {
             use secrecy::ExposeSecret;
-            SecretString::from(seal::words::as_generated(typed.expose_secret()).as_str())
+            let generated = seal::words::as_generated(typed.expose_secret());
+            (generated.as_str() != typed.expose_secret())
+                .then(|| SecretString::from(generated.as_str()))
         });
-        let report = seal::open(
-            OpenInput {
-                file: options.file.clone(),
-                out_dir: options.out_dir.clone(),
-                identity_files: options.identities.clone(),
-                passphrase,
-                identity_passphrase: options.identity_passphrase,
-                force: options.force,
-                max_work_factor: seal::work_factor_for_memory(
-                    self.config.open.max_scrypt_memory_mib,
-                ),
-            },
-            progress,
-        )?;
+        let report = match seal::open(input(options.passphrase.clone()), progress) {
+            Err(seal::Error::WrongPassphrase { .. }) if as_generated.is_some() => {
+                seal::open(input(as_generated), progress)?
+            }
+            other => other?,
+        };
         let force = options.force;
         let actor = self.actor.name.clone();
         let recorded = self.write(|w| {
