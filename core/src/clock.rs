@@ -175,10 +175,10 @@ pub fn parse_date(text: &str) -> Result<NaiveDate> {
     };
     let (year, month, day) = (number(year)?, number(month)?, number(day)?);
     let year = match era {
-        Some(Era::Reiwa) => 2018 + year,
-        Some(Era::Heisei) => 1988 + year,
-        None if year >= 1000 => year,
-        None => return Err(bad()),
+        Some(Era::Reiwa) if year <= 99 => 2018 + year,
+        Some(Era::Heisei) if year <= 31 => 1988 + year,
+        None if (1900..=2999).contains(&year) => year,
+        _ => return Err(bad()),
     };
     let date = NaiveDate::from_ymd_opt(i32::try_from(year).map_err(|_| bad())?, month, day)
         .ok_or_else(bad)?;
@@ -413,6 +413,9 @@ mod tests {
             "2026年12月1日 17:00",
             "12/1/2026",
             "R8.12.1x",
+            "令和2026年12月1日",
+            "H32.1.1",
+            "0026-12-01",
         ] {
             assert!(parse_date(text).is_err(), "{text}");
         }
