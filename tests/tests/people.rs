@@ -279,7 +279,7 @@ fn a_removed_person_is_refused_and_their_past_still_verifies() {
         .unwrap()
         .split(',')
         .collect();
-    assert_eq!(row[4], "clerk");
+    assert_eq!(row[4], "事務取扱担当者", "the form's word for the role");
     assert!(!row[5].is_empty() && !row[6].is_empty(), "{row:?}");
     assert!(
         row[8].is_empty(),
