@@ -3,7 +3,7 @@
 
 use custody_core::{Denial, Done, Error, Field, RecordKind, Rule, Step};
 
-use crate::i18n::{t, text};
+use crate::i18n::t;
 
 /// The error in the language of messages, when the catalogue words it.
 pub fn error(error: &Error) -> Option<String> {
@@ -103,27 +103,18 @@ pub fn denial(reason: &Denial) -> Option<String> {
 
 /// A field's name: `field-` and its English words, hyphenated.
 fn field(field: Field) -> String {
-    let id = format!(
-        "field-{}",
-        field.words().replace(' ', "-").replace('\'', "")
-    );
-    let worded = text(&id, &[]);
-    if worded == id {
-        field.words().to_owned()
-    } else {
-        worded
-    }
+    named(field.words())
 }
 
 fn record_kind(kind: RecordKind) -> String {
-    let words = kind.words();
-    let id = format!("field-{}", words.replace(' ', "-"));
-    let worded = text(&id, &[]);
-    if worded == id {
-        words.to_owned()
-    } else {
-        worded
-    }
+    named(kind.words())
+}
+
+/// What English `words` name, from `field-WORDS` (hyphenated), or the words
+/// themselves when the catalogue lacks it.
+fn named(words: &str) -> String {
+    let id = format!("field-{}", words.replace(' ', "-").replace('\'', ""));
+    crate::i18n::lookup(crate::i18n::lang(), &id).unwrap_or_else(|| words.to_owned())
 }
 
 fn bad_value(which: Field, value: &str, rule: &Rule) -> String {
@@ -168,13 +159,8 @@ fn bad_value(which: Field, value: &str, rule: &Rule) -> String {
 /// A word of a closed set (`status-in-stock`, `action-carried-out`), or the word
 /// itself when the catalogue lacks it.
 fn word(set: &str, word: &str) -> String {
-    let id = format!("{set}-{word}");
-    let worded = text(&id, &[]);
-    if worded == id {
-        word.to_owned()
-    } else {
-        worded
-    }
+    crate::i18n::lookup(crate::i18n::lang(), &format!("{set}-{word}"))
+        .unwrap_or_else(|| word.to_owned())
 }
 
 fn done(act: &Done) -> Option<String> {

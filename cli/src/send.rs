@@ -78,18 +78,12 @@ impl From<WordsArg> for Words {
     }
 }
 
-/// Japanese words when the person's language is Japanese (`LC_ALL`, `LC_MESSAGES`
-/// or `LANG`, the first that is set), else English words.
+/// Japanese words when the person's language is Japanese (see [`crate::i18n::lang`]),
+/// else English words.
 fn default_words() -> Words {
-    let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .find(|value| !value.is_empty())
-        .unwrap_or_default();
-    if locale.starts_with("ja") {
-        Words::Japanese
-    } else {
-        Words::English
+    match crate::i18n::lang() {
+        custody_core::Lang::Ja => Words::Japanese,
+        _ => Words::English,
     }
 }
 

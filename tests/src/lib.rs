@@ -86,7 +86,8 @@ pub struct Run {
 }
 
 impl Run {
-    fn from_output(out: Output) -> Run {
+    /// The result of a finished command.
+    pub fn from_output(out: Output) -> Run {
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -269,6 +270,16 @@ impl Home {
         S: AsRef<OsStr>,
     {
         Run::from_output(self.cmd(actor).args(args).output().unwrap())
+    }
+
+    /// A registered medium's status, as the auditor kato reads it.
+    pub fn medium_status(&self, id: &str) -> String {
+        self.run("kato", ["media", "show", id, "--json"])
+            .ok()
+            .json()["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     /// The ledger file.

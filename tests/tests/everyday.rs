@@ -7,15 +7,6 @@ use std::process::{Command, Stdio};
 
 use custody_tests::{Home, Run, custody_bin};
 
-fn medium_status(home: &Home, id: &str) -> String {
-    home.run("kato", ["media", "show", id, "--json"])
-        .ok()
-        .json()["status"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 fn carryout(home: &Home, extra: &[&str]) -> String {
     let mut args = vec![
         "carryout",
@@ -78,7 +69,7 @@ fn a_medium_handed_to_a_vendor_could_still_be_carried_out() {
     // Requested while the medium was in the cabinet, then handed to a vendor.
     let co = carryout(&home, &["--media", "MD-1"]);
     handover(&home, "send").ok();
-    assert_eq!(medium_status(&home, "MD-1"), "out");
+    assert_eq!(home.medium_status("MD-1"), "out");
     home.run("tanaka", ["approve", &co]).ok();
 
     let refused = home.run("suzuki", ["carryout", "out", &co]).expect_code(2);
@@ -87,19 +78,19 @@ fn a_medium_handed_to_a_vendor_could_still_be_carried_out() {
         "{}",
         refused.stderr
     );
-    assert_eq!(medium_status(&home, "MD-1"), "out", "still at the vendor");
+    assert_eq!(home.medium_status("MD-1"), "out", "still at the vendor");
     home.run("suzuki", ["carryout", "return", &co])
         .expect_code(2);
-    assert_eq!(medium_status(&home, "MD-1"), "out");
+    assert_eq!(home.medium_status("MD-1"), "out");
 
     // Back from the vendor: now it can go, and comes back with its carry-out.
     handover(&home, "receive").ok();
-    assert_eq!(medium_status(&home, "MD-1"), "in-stock");
+    assert_eq!(home.medium_status("MD-1"), "in-stock");
     home.run("suzuki", ["carryout", "out", &co]).ok();
-    assert_eq!(medium_status(&home, "MD-1"), "out");
+    assert_eq!(home.medium_status("MD-1"), "out");
     handover(&home, "send").expect_code(2);
     home.run("suzuki", ["carryout", "return", &co]).ok();
-    assert_eq!(medium_status(&home, "MD-1"), "in-stock");
+    assert_eq!(home.medium_status("MD-1"), "in-stock");
     home.run("kato", ["ledger", "verify"]).ok();
 }
 
@@ -176,11 +167,7 @@ fn into_closed_pipe(home: &Home, actor: &str, args: &[&str]) -> Run {
         .stderr(Stdio::piped())
         .output()
         .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::new(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from_output(out)
 }
 
 #[test]
@@ -408,11 +395,7 @@ fn a_date_only_deadline_showed_as_the_next_days_midnight() {
             .args(args)
             .output()
             .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from_output(out)
     };
     let co = |return_by: &str| {
         let filed = japan(

@@ -18,15 +18,6 @@ fn entries(home: &Home) -> usize {
         .len()
 }
 
-fn medium_status(home: &Home, id: &str) -> String {
-    home.run("kato", ["media", "show", id, "--json"])
-        .ok()
-        .json()["status"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 fn carryout(home: &Home, extra: &[&str]) -> String {
     let mut args = vec![
         "carryout",
@@ -79,7 +70,7 @@ fn carrying_out_needs_an_approval_by_another_manager() {
     let out = home.run("suzuki", ["carryout", "out", &co]).expect_code(2);
     assert!(out.stderr.contains("not approved"), "{}", out.stderr);
     assert_eq!(entries(&home), before, "a refusal records nothing");
-    assert_eq!(medium_status(&home, &md), "in-stock");
+    assert_eq!(home.medium_status(&md), "in-stock");
 
     // A clerk cannot approve; a manager cannot approve their own request.
     home.run("suzuki", ["approve", &co]).expect_code(2);
@@ -129,7 +120,7 @@ fn carrying_out_needs_an_approval_by_another_manager() {
         shown["encrypted"], "yes: encrypted medium MD-1",
         "taken from the medium, not typed"
     );
-    assert_eq!(medium_status(&home, &md), "out");
+    assert_eq!(home.medium_status(&md), "out");
     home.run("suzuki", ["carryout", "out", &co]).expect_code(2); // not twice
 
     let back = home
@@ -147,7 +138,7 @@ fn carrying_out_needs_an_approval_by_another_manager() {
         .ok()
         .json();
     assert_eq!(back["state"], "returned");
-    assert_eq!(medium_status(&home, &md), "in-stock");
+    assert_eq!(home.medium_status(&md), "in-stock");
 
     let history = home
         .run("kato", ["media", "show", &md, "--json"])
@@ -290,7 +281,7 @@ fn a_handover_is_recorded_and_confirmed() {
         .ok()
         .json();
     let ho = ho["id"].as_str().unwrap().to_string();
-    assert_eq!(medium_status(&home, "MD-1"), "out");
+    assert_eq!(home.medium_status("MD-1"), "out");
     let audit = home.run("kato", ["report", "audit", "--json"]).ok().json();
     assert!(
         audit["findings"]
