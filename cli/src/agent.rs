@@ -38,7 +38,8 @@ pub fn keep(path: &Path, name: &str, passphrase: &Passphrase) -> bool {
         Ok(()) => true,
         Err(e) => {
             eprintln!(
-                "note: the key could not be kept unlocked ({e:#}); the next command asks again"
+                "{}",
+                crate::i18n::t!("agent-failed", error = format!("{e:#}"))
             );
             false
         }

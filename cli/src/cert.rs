@@ -10,6 +10,7 @@ use custody_core::RecordId;
 use serde_json::json;
 
 use crate::commands::open_station;
+use crate::i18n::t;
 use crate::output::{self, Table};
 
 /// `custody cert …`.
@@ -180,12 +181,7 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
             match format {
                 CertFormat::Json => {
                     station.export_certificate_json(&cert, &path)?;
-                    eprintln!(
-                        "wrote {} and {}.minisig; anyone can check it with: minisign -V -p station.pub -m {}",
-                        path.display(),
-                        path.display(),
-                        path.display()
-                    );
+                    eprintln!("{}", t!("cert-wrote-json", path = path.display()));
                 }
                 CertFormat::Pdf => {
                     station.export_certificate_pdf(
@@ -193,7 +189,7 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
                         crate::i18n::chosen().unwrap_or(custody_core::Lang::Ja),
                         &path,
                     )?;
-                    eprintln!("wrote {}", path.display());
+                    eprintln!("{}", t!("wrote", path = path.display()));
                 }
             }
         }
@@ -206,20 +202,24 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
                 for check in &verdict.checks {
                     text.push_str(&format!(
                         "{} {:<10} {}\n",
-                        if check.ok { "ok  " } else { "FAIL" },
+                        if check.ok {
+                            t!("check-ok")
+                        } else {
+                            t!("check-fail")
+                        },
                         check.name,
                         check.detail
                     ));
                 }
                 text.push_str(&if verdict.valid {
-                    format!(
-                        "VALID: {} ({}) of {} is authentic and unaltered",
-                        verdict.id.as_deref().unwrap_or("?"),
-                        verdict.schema.as_deref().unwrap_or("?"),
-                        verdict.issuer.as_deref().unwrap_or("?")
+                    t!(
+                        "cert-valid",
+                        id = verdict.id.as_deref().unwrap_or("?"),
+                        schema = verdict.schema.as_deref().unwrap_or("?"),
+                        issuer = verdict.issuer.as_deref().unwrap_or("?")
                     )
                 } else {
-                    "INVALID: do not rely on this certificate".to_string()
+                    t!("cert-invalid")
                 });
                 output::text(&text)?;
             }
@@ -238,11 +238,11 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
                     &json!({ "id": cert.id, "sha256": cert.sha256, "signed_off_by": station.actor().name }),
                 )?;
             } else {
-                output::text(&format!(
-                    "{} signed off by {}; new document hash {}",
-                    cert.id,
-                    station.actor().name,
-                    cert.sha256
+                output::text(&t!(
+                    "cert-signed-off",
+                    id = cert.id,
+                    by = station.actor().name,
+                    sha256 = cert.sha256
                 ))?;
             }
         }
@@ -265,8 +265,13 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
                 output::json(&json!({ "id": cert.id, "sha256": cert.sha256, "serial": serial }))?;
             } else {
                 eprintln!(
-                    "stored {} from {vendor} for serial {serial}",
-                    file.display()
+                    "{}",
+                    t!(
+                        "cert-imported",
+                        file = file.display(),
+                        vendor = vendor,
+                        serial = serial
+                    )
                 );
                 output::text(cert.id.as_str())?;
             }
@@ -292,9 +297,7 @@ pub fn keys(cmd: KeysCommand) -> Result<ExitCode> {
         KeysCommand::New { .. } => unreachable!("handled above"),
         KeysCommand::Trust { file, name } => {
             let key_id = station.trust_key(&file, name.as_deref())?;
-            output::text(&format!(
-                "key {key_id} is now trusted for verifying certificates"
-            ))?;
+            output::text(&t!("key-trusted", key_id = key_id))?;
         }
         KeysCommand::List { json } => {
             let mut keys = vec![("station".to_string(), station.public_key().clone())];
@@ -394,10 +397,7 @@ fn new_identity(
         None => identity::default_dir()?.join(format!("{}.age", name.replace('/', "_"))),
     };
     if path.exists() {
-        anyhow::bail!(crate::Refused(format!(
-            "{} already exists; custody never overwrites an identity (files encrypted to it open only with it). Choose another place with -o FILE",
-            path.display()
-        )));
+        anyhow::bail!(crate::Refused(t!("identity-exists", path = path.display())));
     }
     let passphrase = if no_passphrase {
         None
@@ -406,19 +406,15 @@ fn new_identity(
             Some(file) => custody_core::people::key::Passphrase::from_file(&file)?,
             None => {
                 if !std::io::stdin().is_terminal() {
-                    anyhow::bail!(crate::Refused(
-                        "a new identity needs a passphrase: run this on a terminal, give it with --passphrase-file FILE, or keep it without one (--no-passphrase) on a path you keep safe".into()
-                    ));
+                    anyhow::bail!(crate::Refused(t!("identity-needs-passphrase")));
                 }
                 let first = custody_core::people::key::Passphrase::new(zeroize::Zeroizing::new(
-                    rpassword::prompt_password("passphrase for the new identity (not shown): ")?,
+                    rpassword::prompt_password(t!("prompt-identity-passphrase"))?,
                 ));
                 let second =
-                    zeroize::Zeroizing::new(rpassword::prompt_password("the same again: ")?);
+                    zeroize::Zeroizing::new(rpassword::prompt_password(t!("prompt-again"))?);
                 if first.expose_secret() != second.as_str() {
-                    anyhow::bail!(crate::Refused(
-                        "the two passphrases differ; nothing was written, try again".into()
-                    ));
+                    anyhow::bail!(crate::Refused(t!("passphrases-differ-written")));
                 }
                 first
             }
@@ -431,12 +427,11 @@ fn new_identity(
     crate::output::Printer::new(json).print(
         &json!({ "name": name, "public_key": new.public, "file": path, "protected": passphrase.is_some() }),
         |_| {
-            format!(
-                "{}\n\nThat is the public key to hand to senders (custody contacts add {name} KEY, or age -r KEY).\nThe identity is in {}{}; keep a copy in the locked cabinet: what is sent to this key opens only with it.",
-                new.public,
-                path.display(),
-                if passphrase.is_some() { ", protected by its passphrase" } else { ", without a passphrase" }
-            )
+            if passphrase.is_some() {
+                t!("identity-made-protected", public = new.public, name = name, path = path.display())
+            } else {
+                t!("identity-made-open", public = new.public, name = name, path = path.display())
+            }
         },
     )?;
     Ok(ExitCode::SUCCESS)

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::args::{
     Command, DoctorArgs, ExportFormat, InitArgs, LedgerCommand, LogArgs, NoteArgs, PeopleCommand,
 };
+use crate::i18n::t;
 use crate::output::{self, Printer, Table};
 
 /// Runs one command; returns the exit code for a run that did not fail outright.
@@ -55,7 +56,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             fs_err::create_dir_all(&dir)?;
             clap_mangen::generate_to(cmd, &dir)
                 .with_context(|| format!("cannot write manual pages into {}", dir.display()))?;
-            eprintln!("wrote the manual pages into {}", dir.display());
+            eprintln!("{}", t!("man-written", dir = dir.display()));
             Ok(ExitCode::SUCCESS)
         }
         Command::Man { dir: None } => {
@@ -75,6 +76,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
 pub fn open_station() -> Result<Station> {
     let home = default_home()?;
     let mut station = Station::open(&home, &actor_name()?)?;
+    crate::i18n::configure(station.config().language);
     crate::agent::set_window(station.config().keys.unlock_minutes);
     station.set_unlocker(crate::unlock::unlocker());
     Ok(station)
@@ -85,7 +87,7 @@ pub fn print_created(id: &custody_core::RecordId, what: &str, json: bool) -> Res
     if json {
         output::json(&json!({ "id": id }))
     } else {
-        eprintln!("recorded {what} {id}");
+        eprintln!("{}", t!("recorded", what = what, id = id));
         output::text(id.as_str())
     }
 }
@@ -146,11 +148,17 @@ fn people(cmd: PeopleCommand) -> Result<ExitCode> {
         } => {
             let role = Role::from(r);
             let id = station.add_person(&name, role, department.as_deref())?;
-            print_created(&id, &format!("{name} as {role}"), json)?;
+            print_created(
+                &id,
+                &t!(
+                    "what-person-as",
+                    name = name,
+                    role = crate::i18n::word("role", role.as_str())
+                ),
+                json,
+            )?;
             if !json {
-                eprintln!(
-                    "next: {name} runs `custody people enroll`, and a manager confirms the key id they read out"
-                );
+                eprintln!("{}", t!("person-added-next", name = name));
             }
         }
         PeopleCommand::Enroll { json } => enroll(&mut station, false, json)?,
@@ -159,7 +167,11 @@ fn people(cmd: PeopleCommand) -> Result<ExitCode> {
             let id = station.confirm_key(&name, &key_id)?;
             print_created(
                 &id,
-                &format!("{name}'s key {}", key_id.to_ascii_uppercase()),
+                &t!(
+                    "what-key-of",
+                    name = name,
+                    key_id = key_id.to_ascii_uppercase()
+                ),
                 json,
             )?;
         }
@@ -170,15 +182,19 @@ fn people(cmd: PeopleCommand) -> Result<ExitCode> {
         } => {
             let role = Role::from(r);
             let id = station.set_role(&name, role)?;
-            print_created(&id, &format!("{name} as {role}"), json)?;
+            print_created(
+                &id,
+                &t!(
+                    "what-person-as",
+                    name = name,
+                    role = crate::i18n::word("role", role.as_str())
+                ),
+                json,
+            )?;
         }
         PeopleCommand::Remove { name, reason, json } => {
             let id = station.remove_person(&name, &reason)?;
-            print_created(
-                &id,
-                &format!("the removal of {name}; their key is revoked"),
-                json,
-            )?;
+            print_created(&id, &t!("what-removal", name = name), json)?;
         }
         PeopleCommand::List { json } => {
             Printer::new(json).print(&station.register()?, |people| {
@@ -195,9 +211,9 @@ fn people(cmd: PeopleCommand) -> Result<ExitCode> {
                     table.row([
                         p.id.to_string(),
                         p.name.clone(),
-                        p.role.to_string(),
+                        crate::i18n::word("role", p.role.as_str()),
                         p.department.clone().unwrap_or_else(|| "-".into()),
-                        p.status().to_string(),
+                        crate::i18n::word("person-status", p.status()),
                         p.keys
                             .key_id
                             .clone()
@@ -235,11 +251,12 @@ fn enroll(station: &mut Station, replace: bool, json: bool) -> Result<()> {
             "id": id, "name": name, "key_id": key_id, "key_file": path,
         }));
     }
-    output::text(&format!(
-        "{name}'s new key {key_id} is in {} (recorded under {id}).\n\
-         Read the key id out to a manager; they confirm it with\n\
-         `custody people confirm {name} --key-id {key_id}`. Until then it signs nothing.",
-        path.display()
+    output::text(&t!(
+        "key-enrolled",
+        name = name,
+        key_id = key_id,
+        path = path.display(),
+        id = id
     ))
 }
 
@@ -248,7 +265,7 @@ fn unlock() -> Result<ExitCode> {
     let mut station = open_station()?;
     let name = station.actor().name.clone();
     if crate::agent::borrow(&name).is_some() {
-        output::text(&format!("{name}'s key is already unlocked"))?;
+        output::text(&t!("key-already-unlocked", name = name))?;
         return Ok(ExitCode::SUCCESS);
     }
     let path = crate::unlock::key_path(&name)?;
@@ -258,9 +275,10 @@ fn unlock() -> Result<ExitCode> {
     if !crate::agent::keep(&path, &name, &passphrase) {
         return Ok(ExitCode::from(crate::EXIT_FAILED));
     }
-    output::text(&format!(
-        "{name}'s key is unlocked for {} minutes; `custody lock` locks it now",
-        crate::agent::window()
+    output::text(&t!(
+        "key-unlocked",
+        name = name,
+        minutes = crate::agent::window()
     ))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -269,9 +287,9 @@ fn unlock() -> Result<ExitCode> {
 fn lock() -> Result<ExitCode> {
     let count = custody_core::people::agent::lock_all();
     output::text(&match count {
-        0 => "no key was unlocked".to_string(),
-        1 => "locked 1 key".to_string(),
-        n => format!("locked {n} keys"),
+        0 => t!("lock-none"),
+        1 => t!("lock-one"),
+        n => t!("lock-many", count = n),
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -283,38 +301,34 @@ fn doctor(args: DoctorArgs) -> Result<ExitCode> {
         output::json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let verb = if report.cleaned {
-        "removed"
+    let (leftover, socket) = if report.cleaned {
+        ("doctor-removed-leftover", "doctor-removed-socket")
     } else {
-        "would remove"
+        ("doctor-would-remove-leftover", "doctor-would-remove-socket")
     };
-    let mut text = String::new();
+    let mut lines = Vec::new();
     for path in &report.leftovers {
-        text.push_str(&format!(
-            "{verb} the leftover of an interrupted send or open: {}\n",
-            path.display()
+        lines.push(crate::i18n::text(
+            leftover,
+            &[("path", &path.display().to_string())],
         ));
     }
     for path in &report.stale_sockets {
-        text.push_str(&format!(
-            "{verb} a stale agent socket: {}\n",
-            path.display()
+        lines.push(crate::i18n::text(
+            socket,
+            &[("path", &path.display().to_string())],
         ));
     }
     for dir in &report.running {
-        text.push_str(&format!(
-            "left alone: a send or open is still running in {}\n",
-            dir.display()
-        ));
+        lines.push(t!("doctor-running", path = dir.display()));
     }
     for (seq, detail) in &report.unfinished_wipes {
-        text.push_str(&format!(
-            "unfinished wipe (ledger entry {seq}): {detail}; wipe those targets again\n"
-        ));
+        lines.push(t!("doctor-unfinished-wipe", seq = seq, detail = detail));
     }
-    if text.is_empty() {
-        text.push_str("nothing was left behind\n");
+    if lines.is_empty() {
+        lines.push(t!("doctor-nothing"));
     }
+    let text = lines.join("\n");
     output::text(text.trim_end())?;
     Ok(ExitCode::SUCCESS)
 }
@@ -337,7 +351,7 @@ fn note(args: NoteArgs) -> Result<ExitCode> {
             if args.json {
                 output::json(&json!({ "ids": ids, "count": ids.len() }))?;
             } else {
-                eprintln!("recorded {} notes", ids.len());
+                eprintln!("{}", t!("notes-recorded", count = ids.len()));
                 if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
                     output::text(&format!("{first}..{last}"))?;
                 }
@@ -351,7 +365,7 @@ fn note(args: NoteArgs) -> Result<ExitCode> {
 /// A one-line summary of a payload for the log table.
 fn summary(payload: Option<&Value>) -> String {
     let Some(Value::Object(map)) = payload else {
-        return "(payload erased)".into();
+        return t!("payload-erased");
     };
     let mut parts = Vec::new();
     for (key, value) in map {
@@ -427,9 +441,7 @@ fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
     match cmd {
         LedgerCommand::ErasePayloads { disposed: _ } => {
             let erased = station.erase_disposed_payloads()?;
-            output::text(&format!(
-                "erased {erased} payloads of disposed items; their commitments keep the ledger verifiable"
-            ))?;
+            output::text(&t!("payloads-erased", count = erased))?;
         }
         LedgerCommand::Head { json } => {
             let head = station.head()?;
@@ -457,63 +469,48 @@ fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
                     value["ok"] = Value::Bool(true);
                     output::json(&value)?;
                 } else {
-                    let mut line = format!(
-                        "OK: {} entries, {} payloads checked, {} payloads erased, {} signed checkpoints; head {} (key {})\n\
-                         {} table rows rebuilt from the entries, every one as recorded",
-                        report.entries,
-                        report.payloads_checked,
-                        report.payloads_erased,
-                        report.checkpoints,
-                        report.head,
-                        report.key_id,
-                        report.projection_rows
-                    );
-                    line.push_str(&format!(
-                            "\n{} entries signed by the person who made them, each with the key the people register held for them then",
-                            report.signed
-                        ));
+                    let mut lines = vec![
+                        t!(
+                            "verify-ok",
+                            entries = report.entries,
+                            checked = report.payloads_checked,
+                            erased = report.payloads_erased,
+                            checkpoints = report.checkpoints,
+                            head = report.head,
+                            key_id = report.key_id
+                        ),
+                        t!("verify-rows", rows = report.projection_rows),
+                        t!("verify-signed", count = report.signed),
+                    ];
                     if let Some(last) = report.before_personal_keys {
-                        line.push_str(&format!(
-                                "\nrecorded before personal keys (seq 1–{last}): those entries name their actor but carry no personal signature"
-                            ));
+                        lines.push(t!("verify-before-keys", last = last));
                     }
                     if let Some(size) = report.witnessed {
-                        line.push_str(&format!(
-                            "\nthe ledger extends the head of {size} entries this station verified last"
-                        ));
+                        lines.push(t!("verify-witnessed", size = size));
                     }
                     if let Some(size) = report.extends {
-                        line.push_str(&format!(
-                            "\nthe ledger extends the external head of {size} entries"
-                        ));
+                        lines.push(t!("verify-extends", size = size));
                     }
-                    output::text(&line)?;
+                    output::text(&lines.join("\n"))?;
                 }
             }
             Err(custody_core::Error::ProjectionsDiffer { rows }) => {
                 if json {
                     output::json(&json!({ "ok": false, "projections": rows }))?;
                 }
-                eprintln!(
-                    "TAMPERED: the chain verifies, but {} table rows are not what its entries make:",
-                    rows.len()
-                );
+                eprintln!("{}", t!("verify-tables-differ", count = rows.len()));
                 for row in &rows {
                     eprintln!("  {row}");
                 }
-                eprintln!(
-                    "hint: someone edited the tables behind custody's back; keep this ledger file as evidence and tell your auditor."
-                );
+                eprintln!("{}: {}", t!("hint-prefix"), t!("hint-tables-edited"));
                 return Ok(ExitCode::from(crate::EXIT_FAILED));
             }
             Err(custody_core::Error::Tampered { seq, problem }) => {
                 if json {
                     output::json(&json!({ "ok": false, "seq": seq, "problem": problem }))?;
                 }
-                eprintln!("TAMPERED: ledger verification failed at entry {seq}: {problem}");
-                eprintln!(
-                    "hint: keep this ledger file as evidence and tell your auditor; do not record anything more."
-                );
+                eprintln!("{}", t!("verify-tampered", seq = seq, problem = problem));
+                eprintln!("{}: {}", t!("hint-prefix"), t!("hint-tampered"));
                 return Ok(ExitCode::from(crate::EXIT_FAILED));
             }
             Err(e) => return Err(e.into()),
@@ -541,7 +538,7 @@ fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
                     .with_context(|| {
                         format!("cannot create {} (it may exist already)", path.display())
                     })?;
-                eprintln!("exported {count} entries to {}", path.display());
+                eprintln!("{}", t!("exported", count = count, path = path.display()));
             }
             None => {
                 let stdout = std::io::stdout();

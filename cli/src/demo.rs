@@ -106,11 +106,7 @@ impl Place {
             Err(e) => return Err(e.into()),
         };
         if !empty {
-            return Err(crate::Refused(format!(
-                "{} is not empty; give --keep a new or empty folder",
-                dir.display()
-            ))
-            .into());
+            return Err(crate::Refused(t!("demo-keep-not-empty", dir = dir.display())).into());
         }
         fs_err::create_dir_all(dir)?;
         Ok(Place::Kept(std::path::absolute(dir)?))
@@ -192,6 +188,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
                 to: "本部 総務課 田中様".into(),
                 password_via: Some(PasswordChannel::Phone),
                 can_show_passphrase: true,
+                words: Some(crate::send::default_words()),
                 ..SendOptions::default()
             },
             &custody_core::send::seal::NoProgress,
@@ -225,7 +222,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
             id = id,
             files = opened.files.len(),
             folder = received.display(),
-            checked = opened.manifest_checked
+            checked = crate::registers::yes_no(opened.manifest_checked)
         ))?;
     }
 
@@ -265,7 +262,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         "demo-carryout-done",
         carryout = carryout,
         manager = MANAGER,
-        encrypted = back.encrypted
+        encrypted = crate::registers::protection(&back.encrypted)
     ))?;
 
     step(&t!("demo-step-6"))?;
@@ -298,7 +295,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         request = request,
         manager = MANAGER,
         files = disposal.files.len(),
-        gone = !old.exists(),
+        gone = crate::registers::yes_no(!old.exists()),
         certificate = disposal.certificate.id
     ))?;
 
@@ -330,22 +327,24 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         let stop = std::sync::atomic::AtomicBool::new(false);
         let results = it.run_wipe(job, &NoReport, &stop)?;
         for r in &results {
-            output::text(&format!(
-                "{} ({} bytes) {} with {} (passes {}), verify {}; recorded as {} (ledger entry {}, hash {}…)",
-                r.identity.path.display(),
-                r.report.size,
-                r.status.as_str(),
-                r.report.method,
-                r.report
-                    .passes
-                    .iter()
-                    .map(|p| p.pattern.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                r.report.verify.result.as_str(),
-                r.id,
-                r.seq,
-                &r.hash[..16]
+            let passes = r
+                .report
+                .passes
+                .iter()
+                .map(|p| p.pattern.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            output::text(&t!(
+                "demo-wiped",
+                path = r.identity.path.display(),
+                size = r.report.size,
+                status = crate::i18n::word("wipe-status", r.status.as_str()),
+                method = r.report.method,
+                passes = passes,
+                verify = crate::i18n::word("verify-result", r.report.verify.result.as_str()),
+                id = r.id,
+                seq = r.seq,
+                hash = &r.hash[..16]
             ))?;
         }
         let manager = people.open(&home, MANAGER)?;
@@ -354,16 +353,19 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
             let file = dir.path().join(format!("{}.json", r.certificate));
             manager.export_certificate_json(cert, &file)?;
             let verdict = manager.verify_certificate(&file)?;
-            output::text(&format!(
-                "erasure certificate {} exported to {} (+ .minisig); anyone can check it with `minisign -V -p station.pub -m {}.json`, and the manager's check follows:",
-                r.certificate,
-                file.display(),
-                r.certificate
+            output::text(&t!(
+                "demo-cert-exported",
+                id = r.certificate,
+                file = file.display()
             ))?;
             for check in &verdict.checks {
                 output::text(&format!(
                     "  {} {}: {}",
-                    if check.ok { "ok" } else { "FAIL" },
+                    if check.ok {
+                        t!("check-ok")
+                    } else {
+                        t!("check-fail")
+                    },
                     check.name,
                     check.detail
                 ))?;
@@ -426,17 +428,17 @@ fn keep_papers(station: &Station, dir: &std::path::Path) -> Result<()> {
         written.push(file);
     }
     let mut text = format!(
-        "\ndemo finished; everything is kept in {}:\n  data home:   {}\n  keys:        {} (each person's key and its passphrase file)\n",
-        dir.display(),
-        dir.join("home").display(),
-        dir.join("keys").display()
+        "\n{}\n",
+        t!(
+            "demo-kept",
+            dir = dir.display(),
+            home = dir.join("home").display(),
+            keys = dir.join("keys").display()
+        )
     );
     for file in written {
         text.push_str(&format!("  {}\n", file.display()));
     }
-    text.push_str(&format!(
-        "look around with: CUSTODY_HOME={} CUSTODY_ACTOR=sato custody log",
-        dir.join("home").display()
-    ));
+    text.push_str(&t!("demo-look-around", home = dir.join("home").display()));
     output::text(&text)
 }

@@ -19,109 +19,82 @@ pub fn hint(error: &Error) -> Option<String> {
             exists: true,
             looked,
             ..
-        } => format!(
-            "unlock it: run the command on a terminal (it asks for the passphrase), run `custody unlock` first, or give --key-passphrase-file FILE (key file: {})",
-            looked.display()
-        ),
-        Error::Locked { actor, .. } => format!(
-            "{actor} has no key here: enroll one with `custody people enroll` (a manager then confirms it), or name your key file with --key FILE"
-        ),
+        } => t!("hint-locked", path = looked.display()),
+        Error::Locked { actor, .. } => t!("hint-no-key", actor = actor),
         Error::KeyNotValid { actor, why, .. } => match why {
-            custody_core::KeyStanding::NotConfirmed => format!(
-                "ask a manager to confirm it: `custody people confirm {actor} --key-id ID`, after you read the id out to them"
-            ),
-            custody_core::KeyStanding::NotTheirs => format!(
-                "use {actor}'s own key file (--key FILE), or set CUSTODY_ACTOR to the key's owner"
-            ),
-            custody_core::KeyStanding::Revoked { .. } => {
-                "use your current key; if you have lost it, run `custody people rekey`".into()
+            custody_core::KeyStanding::NotConfirmed => {
+                t!("hint-key-not-confirmed", actor = actor)
             }
+            custody_core::KeyStanding::NotTheirs => t!("hint-key-not-theirs", actor = actor),
+            custody_core::KeyStanding::Revoked { .. } => t!("hint-key-revoked"),
             _ => return None,
         },
         Error::WeakPassphrase { .. } => t!("hint-weak-passphrase"),
         Error::PersonalKey {
             problem: custody_core::KeyProblem::WrongPassphrase,
             ..
-        } => "type the passphrase again; if it is forgotten, run `custody people rekey` and ask a manager to confirm the new key".into(),
+        } => t!("hint-wrong-passphrase"),
         Error::PersonalKey {
             problem: custody_core::KeyProblem::Missing,
             ..
-        } => "enroll a key with `custody people enroll`, or name your key file with --key FILE".into(),
+        } => t!("hint-key-missing"),
         Error::NotDone {
             step: Step::Enrolled,
             id,
-        } => format!("{id} runs `custody people enroll` first"),
+        } => t!("hint-not-enrolled", id = id),
         Error::NotAllowed { actor, reason, .. } => denial(actor, reason)?,
         Error::NoSuchRecord { kind, id } => no_such_record(*kind, id)?,
         Error::Duplicate {
             field: Field::Contact,
             value,
             ..
-        } => format!(
-            "to change {value}'s key, add it again with --replace"
-        ),
+        } => t!("hint-contact-exists", value = value),
         Error::NotDone {
             id,
             step: Step::CarriedOut,
-        } => format!("record `custody carryout out {id}` first"),
+        } => t!("hint-not-carried-out", id = id),
         Error::NotDone {
             step: Step::Approved(_),
             ..
-        } => "record what happened with `custody note` and tell the manager".into(),
+        } => t!("hint-download-not-approved"),
         Error::NotDone {
             step: Step::Held, ..
-        } => "`custody retain list` shows which items are held".into(),
+        } => t!("hint-not-held"),
         Error::FiledElsewhere { kind } => match kind {
-            RequestKind::Carryout => "request it with `custody carryout new`".into(),
-            RequestKind::Download => "request it with `custody download new`".into(),
+            RequestKind::Carryout => t!("hint-filed-elsewhere", command = "custody carryout new"),
+            RequestKind::Download => t!("hint-filed-elsewhere", command = "custody download new"),
             _ => return None,
         },
-        Error::WrongTrigger { event: false, .. } => {
-            "give its start with --since (or leave it out for today), not --event-date".into()
-        }
-        Error::WrongTrigger { event: true, .. } => {
-            "give the event date with --event-date, or later with `custody retain event ID --date DATE`; not --since".into()
-        }
-        Error::ClassBase { exists: true, .. } => "drop --like".into(),
-        Error::ClassBase { exists: false, .. } => {
-            "add --like CLASS, naming the class whose data it holds".into()
-        }
+        Error::WrongTrigger { event: false, .. } => t!("hint-wrong-trigger-since"),
+        Error::WrongTrigger { event: true, .. } => t!("hint-wrong-trigger-event"),
+        Error::ClassBase { exists: true, .. } => t!("hint-class-base-exists"),
+        Error::ClassBase { exists: false, .. } => t!("hint-class-base-missing"),
         Error::BothGiven {
             first: Field::Files,
             second: Field::Medium,
-        } => "name files or folders to retain, or --media ID, not both".into(),
-        Error::NeedsPasswordChannel { to } => format!(
-            "add --password-via {} (or give the recipient's key with --recipient, or `custody contacts add {to} KEY`)",
-            custody_core::send::PasswordChannel::WORDS.join("|")
-        ),
+        } => t!("hint-files-or-media"),
+        Error::NeedsPasswordChannel { to } => {
+            let channels = custody_core::send::PasswordChannel::WORDS.join("|");
+            t!("hint-needs-password-channel", channels = channels, to = to)
+        }
         Error::NeedsTerminal => t!("hint-needs-terminal"),
         Error::NoPassphrase { .. } => t!("hint-no-passphrase"),
-        Error::SerialForSeveral => "give --serial with one target only".into(),
-        Error::FileChanged { missing: false, .. } => {
-            "register the new version with `custody retain add`".into()
-        }
-        Error::NoFont { .. } => {
-            "install one with `apt-get install fonts-ipaexfont` (or fonts-noto-cjk), or set CUSTODY_FONT to a .ttf/.otf file".into()
-        }
-        Error::BadHead { .. } => "use the text printed by `custody ledger head`".into(),
+        Error::SerialForSeveral => t!("hint-serial-for-several"),
+        Error::FileChanged { missing: false, .. } => t!("hint-file-changed"),
+        Error::NoFont { .. } => t!("hint-no-font"),
+        Error::BadHead { .. } => t!("hint-bad-head"),
         Error::Config { problem, .. } => match problem {
-            ConfigProblem::ClassDiffers { .. } => {
-                "a manager lengthens a class with `custody retain class set`".into()
-            }
-            ConfigProblem::PersonNotInLedger { .. } => {
-                "people are added with `custody people add NAME --role ROLE`".into()
-            }
+            ConfigProblem::ClassDiffers { .. } => t!("hint-class-differs"),
+            ConfigProblem::PersonNotInLedger { .. } => t!("hint-person-not-in-ledger"),
             _ => return None,
         },
         Error::BadValue {
             field: Field::Period,
             rule: Rule::Backwards,
             ..
-        } => "--to is before --from".into(),
-        Error::BadValue { field, .. } => format!("check {}", flag(*field)?),
-        Error::WontWrite { .. } => {
-            "custody signs only a ledger it has checked. Run `custody ledger verify` to see what is wrong, keep the ledger file as evidence and tell your auditor.".into()
-        }
+        } => t!("hint-period-backwards"),
+        Error::BadValue { field, .. } => t!("hint-check-flag", flag = flag(*field)?),
+        Error::WontWrite { .. } => t!("hint-wont-write"),
         _ => return None,
     })
 }
@@ -131,24 +104,14 @@ fn denial(actor: &str, reason: &Denial) -> Option<String> {
     Some(match reason {
         Denial::NotRegistered => t!("hint-not-registered", actor = actor),
         Denial::NotApproved { request, .. } => t!("hint-not-approved", request = request),
-        Denial::ApprovalRequired => {
-            "file one with `custody request new --kind send --summary TEXT`, have a manager other than you approve it, then pass --request RQ-…".into()
-        }
-        Denial::Backdated { .. } => {
-            "give the reason with --backdate-reason TEXT (it is recorded and listed by the audit)".into()
-        }
-        Denial::OnHold { id, .. } => {
-            format!("a manager releases it with `custody retain release {id}`")
-        }
-        Denial::EventMissing { id, .. } => {
-            format!("record it with `custody retain event {id} --date DATE`")
-        }
+        Denial::ApprovalRequired => t!("hint-approval-required"),
+        Denial::Backdated { .. } => t!("hint-backdated"),
+        Denial::OnHold { id, .. } => t!("hint-on-hold", id = id),
+        Denial::EventMissing { id, .. } => t!("hint-event-missing", id = id),
         Denial::Unencrypted { request } => t!("hint-unencrypted", request = request),
-        Denial::NoDisposalRequest { id } => format!(
-            "file one with `custody retain dispose {id} --request` and have a manager approve it"
-        ),
+        Denial::NoDisposalRequest { id } => t!("hint-no-disposal-request", id = id),
         Denial::NoErasureProof { refused, .. } if refused.is_empty() => {
-            "wipe it with `custody wipe`, import the vendor's certificate and have a manager accept it (`custody cert sign-off VC-…`), or record its physical destruction with --destroyed-by NAME --method TEXT".into()
+            t!("hint-no-erasure-proof")
         }
         _ => return None,
     })
@@ -156,19 +119,18 @@ fn denial(actor: &str, reason: &Denial) -> Option<String> {
 
 /// Where to look for records of a kind.
 fn no_such_record(kind: RecordKind, id: &str) -> Option<String> {
+    let see = |command: &str| t!("hint-see", command = command);
     Some(match kind {
-        RecordKind::Medium => "see `custody media list`".into(),
-        RecordKind::Carryout => "see `custody carryout list`".into(),
-        RecordKind::Handover => "see `custody handover list`".into(),
-        RecordKind::Download => "see `custody download list`".into(),
-        RecordKind::Request => "see `custody requests`".into(),
-        RecordKind::Retained => "see `custody retain list`".into(),
-        RecordKind::Certificate => "see `custody cert list`".into(),
-        RecordKind::Transfer => "transfers are made with `custody send`".into(),
-        RecordKind::Contact => {
-            format!("see `custody contacts list`; add {id} without --replace if they are new")
-        }
-        RecordKind::Record => "see `custody log`".into(),
+        RecordKind::Medium => see("custody media list"),
+        RecordKind::Carryout => see("custody carryout list"),
+        RecordKind::Handover => see("custody handover list"),
+        RecordKind::Download => see("custody download list"),
+        RecordKind::Request => see("custody requests"),
+        RecordKind::Retained => see("custody retain list"),
+        RecordKind::Certificate => see("custody cert list"),
+        RecordKind::Transfer => t!("hint-no-transfer"),
+        RecordKind::Contact => t!("hint-no-contact", id = id),
+        RecordKind::Record => see("custody log"),
         _ => return None,
     })
 }

@@ -17,6 +17,7 @@ pub const EN: &str = include_str!("../i18n/en/custody.ftl");
 pub const JA: &str = include_str!("../i18n/ja/custody.ftl");
 
 static CHOSEN: OnceLock<Option<Lang>> = OnceLock::new();
+static CONFIGURED: OnceLock<Lang> = OnceLock::new();
 static BUNDLES: OnceLock<(FluentBundle<FluentResource>, FluentBundle<FluentResource>)> =
     OnceLock::new();
 
@@ -30,9 +31,19 @@ pub fn chosen() -> Option<Lang> {
     CHOSEN.get().copied().flatten()
 }
 
-/// The language of messages: `--lang`, else the locale, else English.
+/// Remembers the station's `language` setting (config.toml), once it is read.
+pub fn configure(lang: Option<Lang>) {
+    if let Some(lang) = lang {
+        let _ = CONFIGURED.set(lang);
+    }
+}
+
+/// The language of messages: `--lang`, else the station's `language` setting (from
+/// the moment the data home is opened), else the locale, else English.
 pub fn lang() -> Lang {
-    chosen().unwrap_or_else(from_locale)
+    chosen()
+        .or_else(|| CONFIGURED.get().copied())
+        .unwrap_or_else(from_locale)
 }
 
 fn from_locale() -> Lang {
@@ -76,7 +87,13 @@ pub fn text_in(lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
     };
     let mut fluent_args = FluentArgs::new();
     for (name, value) in args {
-        fluent_args.set(*name, FluentValue::from(*value));
+        // `count` chooses a plural form (`[one]`), so it goes in as a number; every
+        // other value as the text it is (a serial of digits stays exact).
+        let value = match value.parse::<u64>() {
+            Ok(n) if *name == "count" => FluentValue::from(n),
+            _ => FluentValue::from(*value),
+        };
+        fluent_args.set(*name, value);
     }
     for bundle in [first, en] {
         if let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) {
@@ -129,8 +146,96 @@ pub fn lang_of_command_line(args: &[std::ffi::OsString]) -> Lang {
 /// English line.
 pub fn localize_help(command: clap::Command, lang: Lang) -> clap::Command {
     fn walk(mut command: clap::Command, path: &str, lang: Lang) -> clap::Command {
-        if let Some(text) = lookup(lang, &format!("help-{path}")) {
+        // clap's `help` subcommand, at every level.
+        // (Its subcommands copy the commands' own: `help-people-remove` for
+        // `custody help people remove` and `custody people help remove` alike.)
+        let about = if path == "help" || path.ends_with("-help") {
+            "help-help".to_owned()
+        } else {
+            let own = path.strip_prefix("help-").unwrap_or(path);
+            format!("help-{}", own.replace("-help-", "-"))
+        };
+        if let Some(text) = lookup(lang, &about) {
             command = command.about(text).long_about(None);
+        }
+        let ids: Vec<String> = command
+            .get_arguments()
+            .map(|a| a.get_id().as_str().to_owned())
+            .collect();
+        let (options, arguments) = (
+            text_in(lang, "help-options", &[]),
+            text_in(lang, "help-arguments", &[]),
+        );
+        for id in ids {
+            command = command.mut_arg(&id, |arg| {
+                let heading = if arg.is_positional() {
+                    &arguments
+                } else {
+                    &options
+                };
+                arg.help_heading(heading.clone())
+            });
+            let Some(text) = lookup(lang, &option_id(path, &id)) else {
+                continue;
+            };
+            command = command.mut_arg(&id, |arg| {
+                // clap words the list of values and the default itself, in English:
+                // they are written into the line instead.
+                let mut text = text;
+                let values: Vec<String> = arg
+                    .get_possible_values()
+                    .into_iter()
+                    .filter(|value| !value.is_hide_set())
+                    .map(|value| {
+                        let name = value.get_name().to_owned();
+                        match lookup(lang, &format!("{}-{name}", option_id(path, &id))) {
+                            Some(words) => format!("{name}: {words}"),
+                            None => name,
+                        }
+                    })
+                    .collect();
+                if !values.is_empty() && !arg.is_hide_possible_values_set() {
+                    text = text_in(
+                        lang,
+                        "help-values",
+                        &[
+                            ("text", &text),
+                            (
+                                "values",
+                                &values.join(text_in(lang, "help-values-separator", &[]).as_str()),
+                            ),
+                        ],
+                    );
+                }
+                let defaults: Vec<String> = arg
+                    .get_default_values()
+                    .iter()
+                    .map(|v| v.to_string_lossy().into_owned())
+                    .collect();
+                // A flag's default (false) says nothing.
+                if !defaults.is_empty()
+                    && !arg.is_hide_default_value_set()
+                    && arg.get_action().takes_values()
+                {
+                    text = text_in(
+                        lang,
+                        "help-default",
+                        &[("text", &text), ("default", &defaults.join(", "))],
+                    );
+                }
+                if let Some(name) = arg.get_env().filter(|_| !arg.is_hide_env_set()) {
+                    text = text_in(
+                        lang,
+                        "help-env",
+                        &[("text", &text), ("name", &name.to_string_lossy())],
+                    );
+                }
+                arg.help(text)
+                    .long_help(None)
+                    .hide_env(true)
+                    .hide_possible_values(true)
+                    .hide_default_value(true)
+            });
         }
         // clap's own headings, in the same language.
         command = command
@@ -156,8 +261,59 @@ pub fn localize_help(command: clap::Command, lang: Lang) -> clap::Command {
     if lang == Lang::En {
         return command;
     }
+    // Built first, so that clap's own --help, --version and `help` are there to word.
+    let mut command = command;
+    command.build();
     walk(command, "custody", lang)
 }
+
+/// A word of a closed set in the language of messages: `SET-WORD` in the catalogue
+/// (`role-clerk`, `person-status-key-not-confirmed`), else the word as it is.
+pub fn word(set: &str, value: &str) -> String {
+    lookup(lang(), &format!("{set}-{}", value.replace(' ', "-")))
+        .unwrap_or_else(|| value.to_owned())
+}
+
+/// What someone was not allowed to do, as core words it (`carry out CO-1`, `wipe
+/// media`), in the language of messages: `act-WORDS` in the catalogue, with a
+/// trailing record id, class name or date as `$id`; else core's words.
+pub fn action(words: &str) -> String {
+    let slug = |words: &str| words.replace(' ', "-");
+    if let Some(text) = lookup(lang(), &format!("act-{}", slug(words))) {
+        return text;
+    }
+    if let Some((verb, id)) = words.rsplit_once(' ') {
+        let with_id = format!("act-id-{}", slug(verb));
+        if let Some(text) = lookup_with(lang(), &with_id, &[("id", id)]) {
+            return text;
+        }
+    }
+    words.to_owned()
+}
+
+fn lookup_with(lang: Lang, id: &str, args: &[(&str, &str)]) -> Option<String> {
+    lookup(lang, id).map(|_| text_in(lang, id, args))
+}
+
+/// The catalogue id of an option's help line: `opt-PATH-ID` (`opt-wipe-yes`),
+/// or `opt-ID` for the options every command takes (`opt-lang`).
+fn option_id(path: &str, id: &str) -> String {
+    if GLOBAL_OPTIONS.contains(&id) {
+        format!("opt-{}", id.replace('_', "-"))
+    } else {
+        format!("opt-{path}-{}", id.replace('_', "-"))
+    }
+}
+
+/// The options every command takes (clap's global arguments).
+const GLOBAL_OPTIONS: &[&str] = &[
+    "lang",
+    "personal_key",
+    "key_passphrase_file",
+    "key_passphrase_fd",
+    "help",
+    "version",
+];
 
 /// `t!("id")` or `t!("id", name = value, …)`: the message in the language of
 /// messages.
@@ -208,7 +364,7 @@ mod tests {
         // This file only shows how the macro is written.
         for file in walk(&dir).into_iter().filter(|f| !f.ends_with("i18n.rs")) {
             let source = std::fs::read_to_string(&file).unwrap();
-            for (i, _) in source.match_indices("t!(\"") {
+            for (i, _) in source.match_indices("t!(") {
                 // `t!(`, not `format!(` or `eprint!(`.
                 if source[..i]
                     .chars()
@@ -217,13 +373,44 @@ mod tests {
                 {
                     continue;
                 }
-                let rest = &source[i + 4..];
+                // The id may be on the next line, as rustfmt puts it.
+                let Some(rest) = source[i + 3..].trim_start().strip_prefix('"') else {
+                    continue;
+                };
                 let id = &rest[..rest.find('"').unwrap()];
                 if !en.contains(id) {
                     missing.push(format!("{}: {id}", file.display()));
                 }
             }
         }
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+
+    #[test]
+    fn every_column_title_has_its_words() {
+        let en = ids(EN);
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        // This file only names the pattern.
+        for file in walk(&dir).into_iter().filter(|f| !f.ends_with("i18n.rs")) {
+            let source = std::fs::read_to_string(&file).unwrap();
+            for (i, _) in source.match_indices("Table::new(&[") {
+                let rest = &source[i..];
+                let list = &rest[..rest.find(']').unwrap()];
+                for title in list.split('"').skip(1).step_by(2) {
+                    seen += 1;
+                    let id = format!(
+                        "col-{}",
+                        title.to_lowercase().replace(" / ", "-").replace(' ', "-")
+                    );
+                    if !en.contains(&id) {
+                        missing.push(format!("{}: {id}", file.display()));
+                    }
+                }
+            }
+        }
+        assert!(seen > 50, "{seen}");
         assert!(missing.is_empty(), "{missing:?}");
     }
 
@@ -269,6 +456,94 @@ mod tests {
             differ.is_empty(),
             "the catalogue's help lines differ: {differ:#?}"
         );
+    }
+
+    /// Every option's help line (and each of its values' lines) in the English
+    /// catalogue is the option's own doc comment: the catalogue cannot drift from
+    /// the code, and a new option without its lines fails here (the message lists
+    /// them, ready to paste).
+    #[test]
+    fn the_english_option_lines_are_the_options_own() {
+        fn walk(command: &clap::Command, path: &str, lines: &mut BTreeSet<String>) {
+            for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+                let Some(help) = arg.get_help() else { continue };
+                let id = option_id(path, arg.get_id().as_str());
+                lines.insert(format!("{id} = {help}"));
+                for value in arg.get_possible_values() {
+                    if let Some(help) = value.get_help() {
+                        lines.insert(format!("{id}-{} = {help}", value.get_name()));
+                    }
+                }
+            }
+            for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+                if sub.get_name() == "help" {
+                    continue;
+                }
+                let path = if path == "custody" {
+                    sub.get_name().to_owned()
+                } else {
+                    format!("{path}-{}", sub.get_name())
+                };
+                walk(sub, &path, lines);
+            }
+        }
+        let mut command = <crate::args::Cli as clap::CommandFactory>::command();
+        command.build();
+        let mut lines = BTreeSet::new();
+        walk(&command, "custody", &mut lines);
+        let missing: Vec<&String> = lines
+            .iter()
+            .filter(|line| {
+                let (id, text) = line.split_once(" = ").unwrap();
+                lookup(Lang::En, id).as_deref() != Some(text)
+            })
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "the catalogue lacks or words differently {} option lines:\n{}",
+            missing.len(),
+            missing
+                .iter()
+                .map(|l| l.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+
+    /// Under Japanese, every command's line and every option's line (and each
+    /// value's) is Japanese: a new option without its Japanese line fails here.
+    #[test]
+    fn every_help_line_has_its_japanese() {
+        fn japanese(text: &str) -> bool {
+            text.chars().any(|c| {
+                ('\u{3040}'..='\u{30ff}').contains(&c) || ('\u{4e00}'..='\u{9fff}').contains(&c)
+            })
+        }
+        fn walk(command: &clap::Command, path: &str, english: &mut Vec<String>) {
+            let about = command
+                .get_about()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            if !japanese(&about) {
+                english.push(format!("{path}: {about}"));
+            }
+            for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                if !japanese(&help) {
+                    english.push(format!("{path} {}: {help}", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+                walk(sub, &format!("{path} {}", sub.get_name()), english);
+            }
+        }
+        let command = localize_help(
+            <crate::args::Cli as clap::CommandFactory>::command(),
+            Lang::Ja,
+        );
+        let mut english = Vec::new();
+        walk(&command, "custody", &mut english);
+        assert!(english.is_empty(), "still English:\n{}", english.join("\n"));
     }
 
     #[test]

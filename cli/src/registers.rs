@@ -16,6 +16,7 @@ use serde_json::json;
 
 use crate::args::vocabulary;
 use crate::commands::{open_station, print_created};
+use crate::i18n::t;
 use crate::output::{self, Printer, Table};
 
 /// `custody approve`.
@@ -382,7 +383,7 @@ pub fn approve(args: ApproveArgs) -> Result<ExitCode> {
     )?;
     let by = &station.actor().name;
     Printer::new(args.json).print(&request, |r| {
-        format!("{} approved by {by}: {}", r.id, r.summary)
+        t!("approved-by", id = r.id, by = by, summary = r.summary)
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -393,7 +394,7 @@ pub fn reject(args: RejectArgs) -> Result<ExitCode> {
     let request = station.reject(&id(&args.id)?, &args.reason)?;
     let by = &station.actor().name;
     Printer::new(args.json).print(&request, |r| {
-        format!("{} rejected by {by}: {}", r.id, args.reason)
+        t!("rejected-by", id = r.id, by = by, reason = args.reason)
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -412,7 +413,7 @@ pub fn requests(args: RequestsArgs) -> Result<ExitCode> {
         }
         Printer::new(args.json).print(&shown, |list| {
             if list.is_empty() {
-                return "no request waits for a decision".into();
+                return t!("no-pending-requests");
             }
             list.iter()
                 .map(|r| request_text(r, true))
@@ -426,10 +427,10 @@ pub fn requests(args: RequestsArgs) -> Result<ExitCode> {
         for r in list {
             table.row([
                 r.id.to_string(),
-                r.kind.to_string(),
+                crate::i18n::word("request-kind", &r.kind.to_string()),
                 r.requester.clone(),
                 r.requested_at.local_minute(),
-                r.status.to_string(),
+                crate::i18n::word("state", &r.status.to_string()),
                 r.decided_by.clone().unwrap_or_default(),
                 r.summary.clone(),
             ]);
@@ -584,7 +585,7 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
                     .transpose()?,
             };
             let created = station.add_medium(&new)?;
-            print_created(&created, "medium", json)?;
+            print_created(&created, &t!("what-medium"), json)?;
         }
         MediaCommand::List { status, json } => {
             Printer::new(json).print(&station.media(status)?, |list| {
@@ -600,12 +601,12 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
                 for m in list {
                     table.row([
                         m.id.to_string(),
-                        m.kind.to_string(),
+                        crate::i18n::word("media-kind", &m.kind.to_string()),
                         m.serial.clone(),
                         m.label.clone().unwrap_or_default(),
-                        m.status.to_string(),
+                        crate::i18n::word("status", &m.status.to_string()),
                         m.location.clone().unwrap_or_default(),
-                        yes_no(m.encrypted).into(),
+                        yes_no(m.encrypted),
                     ]);
                 }
                 table.render()
@@ -617,23 +618,30 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
                 output::json(&shown)?;
             } else {
                 let m = &shown.medium;
-                let mut text = format!(
-                    "{}  {} serial {}\nstatus:    {}\nlabel:     {}\nmodel:     {}\nowner:     {}\nlocation:  {}\nencrypted: {}\nregistered {}\n",
-                    m.id,
-                    m.kind,
-                    m.serial,
-                    m.status,
-                    m.label.as_deref().unwrap_or("-"),
-                    m.model.as_deref().unwrap_or("-"),
-                    m.owner.as_deref().unwrap_or("-"),
-                    m.location.as_deref().unwrap_or("-"),
-                    yes_no(m.encrypted),
-                    m.added_at
-                );
+                let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+                let mut text = t!(
+                    "medium-title",
+                    id = m.id,
+                    kind = crate::i18n::word("media-kind", &m.kind.to_string()),
+                    serial = m.serial
+                ) + "\n";
+                let mut fields = vec![
+                    (
+                        "label-status",
+                        crate::i18n::word("status", &m.status.to_string()),
+                    ),
+                    ("label-label", dash(&m.label)),
+                    ("label-model", dash(&m.model)),
+                    ("label-owner", dash(&m.owner)),
+                    ("label-location", dash(&m.location)),
+                    ("label-encrypted", yes_no(m.encrypted)),
+                    ("label-registered", m.added_at.to_string()),
+                ];
                 if let Some(cert) = &m.certificate {
-                    text.push_str(&format!("erasure certificate: {cert}\n"));
+                    fields.push(("label-certificate", cert.to_string()));
                 }
-                text.push_str("\nhistory:\n");
+                text.push_str(&labelled(&fields));
+                text.push_str(&format!("\n{}\n", t!("label-history")));
                 for e in &shown.history {
                     text.push_str(&format!(
                         "  {}  {:<18} {:<6} {}\n",
@@ -646,14 +654,51 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
         MediaCommand::Retire { id: text, reason } => {
             let target = id(&text)?;
             station.retire_medium(&target, reason)?;
-            output::text(&format!("{target} retired ({reason})"))?;
+            output::text(&t!(
+                "medium-retired",
+                id = target,
+                reason = crate::i18n::word("retire-reason", &reason.to_string())
+            ))?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn yes_no(yes: bool) -> &'static str {
-    if yes { "yes" } else { "no" }
+pub(crate) fn yes_no(yes: bool) -> String {
+    if yes { t!("yes") } else { t!("no") }
+}
+
+/// Fields one a line, `label: value`, the values lined up (labels are catalogue
+/// ids, `label-…`).
+fn labelled(fields: &[(&str, String)]) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let labels: Vec<String> = fields
+        .iter()
+        .map(|(id, _)| crate::i18n::text(id, &[]) + &t!("label-colon"))
+        .collect();
+    let width = labels.iter().map(|l| l.width()).max().unwrap_or(0) + 1;
+    let mut text = String::new();
+    for (label, (_, value)) in labels.iter().zip(fields) {
+        text.push_str(label);
+        text.push_str(&" ".repeat(width - label.width()));
+        text.push_str(value);
+        text.push('\n');
+    }
+    text
+}
+
+/// How a carry-out is protected, as core words it (`no`, `yes: encrypted medium
+/// MD-1`, `yes: age-encrypted transfer TX-1`), in the language of messages.
+pub(crate) fn protection(encrypted: &str) -> String {
+    if let Some(medium) = encrypted.strip_prefix("yes: encrypted medium ") {
+        t!("encrypted-medium", id = medium)
+    } else if let Some(transfer) = encrypted.strip_prefix("yes: age-encrypted transfer ") {
+        t!("encrypted-transfer", id = transfer)
+    } else if encrypted == "no" {
+        t!("no")
+    } else {
+        encrypted.to_owned()
+    }
 }
 
 /// A carry-out, one field a line.
@@ -662,47 +707,75 @@ fn carryout_details(c: &Carryout) -> String {
     let time =
         |t: &Option<custody_core::Timestamp>| t.map_or_else(|| "-".into(), |t| t.to_string());
     let id = |i: &Option<RecordId>| i.as_ref().map_or_else(|| "-".into(), ToString::to_string);
-    format!(
-        "{}  {}{}\nwhat:          {}\nreason:        {}\nto:            {}\ntransport:     {}\nreturn by:     {}\nmedium:        {}\ntransfer:      {}\npersonal data: {}{}\nencrypted:     {}\nrequested:     {} by {}\ndecision:      {} {} {}\nout:           {} {}\nreturned:      {} {} {}\n",
+    let title = format!(
+        "{}  {}{}\n",
         c.id,
-        c.state,
-        if c.overdue { " (OVERDUE)" } else { "" },
-        c.what,
-        c.reason,
-        c.destination,
-        c.transport,
-        c.return_by.deadline(),
-        id(&c.media),
-        id(&c.transfer),
-        yes_no(c.personal_data),
-        c.records
-            .map(|n| format!(" ({n} records)"))
-            .unwrap_or_default(),
-        c.encrypted,
-        c.requested_at,
-        c.requester,
-        c.approval,
-        or_dash(&c.approver),
-        time(&c.decided_at),
-        time(&c.out_at),
-        or_dash(&c.out_by),
-        time(&c.returned_at),
-        or_dash(&c.returned_by),
-        or_dash(&c.condition),
-    )
+        crate::i18n::word("carryout-state", &c.state.to_string()),
+        if c.overdue {
+            t!("overdue-mark")
+        } else {
+            String::new()
+        }
+    );
+    let personal = match c.records {
+        Some(n) => t!("with-records", yes = yes_no(c.personal_data), count = n),
+        None => yes_no(c.personal_data),
+    };
+    title
+        + &labelled(&[
+            ("label-what", c.what.clone()),
+            ("label-reason", c.reason.clone()),
+            ("label-to", c.destination.clone()),
+            ("label-transport", c.transport.clone()),
+            ("label-return-by", c.return_by.deadline()),
+            ("label-medium", id(&c.media)),
+            ("label-transfer", id(&c.transfer)),
+            ("label-personal-data", personal),
+            ("label-encrypted", protection(&c.encrypted)),
+            (
+                "label-requested",
+                t!("at-by", at = c.requested_at, by = c.requester),
+            ),
+            (
+                "label-decision",
+                format!(
+                    "{} {} {}",
+                    crate::i18n::word("approval", &c.approval.to_string()),
+                    or_dash(&c.approver),
+                    time(&c.decided_at)
+                ),
+            ),
+            (
+                "label-out",
+                format!("{} {}", time(&c.out_at), or_dash(&c.out_by)),
+            ),
+            (
+                "label-returned",
+                format!(
+                    "{} {} {}",
+                    time(&c.returned_at),
+                    or_dash(&c.returned_by),
+                    or_dash(&c.condition)
+                ),
+            ),
+        ])
 }
 
 fn carryout_line(c: &Carryout) -> String {
-    format!(
-        "{}  {}  {} → {}  return by {}  [{}{}]  encrypted: {}",
-        c.id,
-        c.state,
-        c.what,
-        c.destination,
-        c.return_by.deadline(),
-        c.approval,
-        if c.overdue { ", OVERDUE" } else { "" },
-        c.encrypted
+    t!(
+        "carryout-line",
+        id = c.id,
+        state = crate::i18n::word("carryout-state", &c.state.to_string()),
+        what = c.what,
+        to = c.destination,
+        by = c.return_by.deadline(),
+        approval = crate::i18n::word("approval", &c.approval.to_string()),
+        overdue = if c.overdue {
+            t!("overdue-tag")
+        } else {
+            String::new()
+        },
+        encrypted = protection(&c.encrypted)
     )
 }
 
@@ -741,12 +814,14 @@ pub fn carryout(cmd: CarryoutCommand) -> Result<ExitCode> {
             let shown = station.carryout(&created)?;
             if personal_data && shown.encrypted == "no" && !json {
                 eprintln!(
-                    "warning: {created} holds personal data that is not encrypted; link the encrypted transfer (--transfer TX-…) or an encrypted medium"
+                    "{}: {}",
+                    t!("warning-prefix"),
+                    t!("warning-carryout-unencrypted", id = created)
                 );
             }
-            print_created(&created, "carry-out request", json)?;
+            print_created(&created, &t!("what-carryout-request"), json)?;
             if !json {
-                eprintln!("a manager other than you approves it with `custody approve {created}`");
+                eprintln!("{}", t!("approve-next", id = created));
             }
         }
         CarryoutCommand::Out { id: text, json } => {
@@ -775,7 +850,7 @@ pub fn carryout(cmd: CarryoutCommand) -> Result<ExitCode> {
             };
             Printer::new(json).print(&station.carryouts(filter)?, |list| {
                 if list.is_empty() {
-                    return "no carry-outs".to_string();
+                    return t!("no-carryouts");
                 }
                 let lines: Vec<String> = list.iter().map(carryout_line).collect();
                 lines.join("\n")
@@ -811,11 +886,11 @@ pub fn handover(cmd: HandoverCommand) -> Result<ExitCode> {
                 count,
             };
             let created = station.new_handover(&new)?;
-            print_created(&created, "handover", json)?;
+            print_created(&created, &t!("what-handover"), json)?;
         }
         HandoverCommand::Confirm { id: text, by, json } => {
             let h = station.confirm_handover(&id(&text)?, &by)?;
-            Printer::new(json).print(&h, |h| format!("{} receipt confirmed by {by}", h.id))?;
+            Printer::new(json).print(&h, |h| t!("receipt-confirmed", id = h.id, by = by))?;
         }
         HandoverCommand::List { json } => {
             Printer::new(json).print(&station.handovers()?, |list| {
@@ -832,13 +907,13 @@ pub fn handover(cmd: HandoverCommand) -> Result<ExitCode> {
                     table.row([
                         h.id.to_string(),
                         h.at.local_date().to_string(),
-                        h.direction.to_string(),
+                        crate::i18n::word("direction", &h.direction.to_string()),
                         h.counterparty.clone(),
                         format!("{} ({})", h.media, h.serial),
                         h.count.to_string(),
                         h.confirmed_by
                             .clone()
-                            .unwrap_or_else(|| "(not confirmed)".into()),
+                            .unwrap_or_else(|| t!("not-confirmed")),
                     ]);
                 }
                 table.render()
@@ -858,13 +933,13 @@ pub fn download(cmd: DownloadCommand) -> Result<ExitCode> {
             json,
         } => {
             let created = station.new_download(&content, &system)?;
-            print_created(&created, "download request", json)?;
+            print_created(&created, &t!("what-download-request"), json)?;
         }
         DownloadCommand::Deleted { id: text, json } => {
             let d = station.download_deleted(&id(&text)?)?;
             Printer::new(json).print(&d, |d| {
                 let at = d.deleted_at.map(|t| t.to_string()).unwrap_or_default();
-                format!("{} copy deleted at {at}", d.id)
+                t!("download-deleted", id = d.id, at = at)
             })?;
         }
         DownloadCommand::List { json } => {
@@ -877,7 +952,7 @@ pub fn download(cmd: DownloadCommand) -> Result<ExitCode> {
                         d.requested_at.local_date().to_string(),
                         d.content.clone(),
                         d.system.clone(),
-                        d.approval.to_string(),
+                        crate::i18n::word("approval", &d.approval.to_string()),
                         d.deleted_at
                             .map(|t| t.local_date().to_string())
                             .unwrap_or_default(),
@@ -898,7 +973,7 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
         if args.json || matches!(args.format, ReportFormat::Json) {
             output::json(&json!({ "findings": findings, "count": findings.len() }))?;
         } else if findings.is_empty() {
-            output::text("nothing needs attention")?;
+            output::text(&t!("audit-nothing"))?;
         } else {
             let mut table = Table::new(&["FINDING", "RECORD", "DETAIL"]);
             for f in &findings {
@@ -916,9 +991,7 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
             "2000-01-01".to_owned(),
             custody_core::clock::today().to_string(),
         ),
-        _ => anyhow::bail!(crate::Refused(
-            "--from and --to are required for this report".into()
-        )),
+        _ => anyhow::bail!(crate::Refused(t!("report-needs-range"))),
     };
     let report = station.report(kind, &from, &to)?;
     let lang = crate::i18n::chosen().unwrap_or(custody_core::Lang::Ja);
@@ -930,7 +1003,14 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
         Some(path) => {
             custody_core::config::write_atomic(&path, text.as_bytes())
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
-            eprintln!("{} rows written to {}", report.rows.len(), path.display());
+            eprintln!(
+                "{}",
+                t!(
+                    "report-written",
+                    rows = report.rows.len(),
+                    path = path.display()
+                )
+            );
         }
         None => {
             use std::io::Write;

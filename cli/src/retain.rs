@@ -10,6 +10,7 @@ use custody_core::retention::{Destruction, NewRetained, Retained};
 use serde_json::json;
 
 use crate::commands::{open_station, print_created};
+use crate::i18n::t;
 use crate::output::{self, Printer, Table};
 
 /// `custody retain …`.
@@ -151,11 +152,11 @@ fn rows(items: &[Retained]) -> String {
         table.row([
             i.id.to_string(),
             i.class.clone(),
-            i.due.clone().unwrap_or_else(|| "(after event)".into()),
-            i.status.to_string(),
+            i.due.clone().unwrap_or_else(|| t!("due-after-event")),
+            crate::i18n::word("retained-status", &i.status.to_string()),
             match &i.media {
-                Some(m) => format!("medium {m}"),
-                None => format!("{} files", i.files.len()),
+                Some(m) => t!("retained-medium", id = m),
+                None => t!("retained-files", count = i.files.len()),
             },
             i.hold_reason.clone().unwrap_or_default(),
         ]);
@@ -181,15 +182,19 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
             let item = station.retained(&created)?;
             if !args.json {
                 eprintln!(
-                    "kept under class {} ({}); may be disposed of from {}",
-                    item.class,
-                    item.basis,
-                    item.due
-                        .as_deref()
-                        .unwrap_or("its event date plus the period")
+                    "{}",
+                    t!(
+                        "retained-kept",
+                        class = item.class,
+                        basis = item.basis,
+                        due = item
+                            .due
+                            .clone()
+                            .unwrap_or_else(|| t!("due-event-plus-period"))
+                    )
                 );
             }
-            print_created(&created, "retained item", args.json)?;
+            print_created(&created, &t!("what-retained-item"), args.json)?;
         }
         RetainCommand::List { json } => {
             Printer::new(json).print(&station.retained_list()?, |list| rows(list))?;
@@ -204,20 +209,20 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
             backdate_reason,
         } => {
             let item = station.retain_event(&id(&text)?, &date, backdate_reason.as_deref())?;
-            output::text(&format!(
-                "{} event {}; may be disposed of from {}",
-                item.id,
-                date,
-                item.due.unwrap_or_default()
+            output::text(&t!(
+                "retained-event",
+                id = item.id,
+                date = date,
+                due = item.due.unwrap_or_default()
             ))?;
         }
         RetainCommand::Hold { id: text, reason } => {
             station.retain_hold(&id(&text)?, &reason)?;
-            output::text(&format!("{text} is on hold: {reason}"))?;
+            output::text(&t!("retained-held", id = text, reason = reason))?;
         }
         RetainCommand::Release { id: text } => {
             station.retain_release(&id(&text)?)?;
-            output::text(&format!("{text} released from hold"))?;
+            output::text(&t!("retained-released", id = text))?;
         }
         RetainCommand::Class(ClassCommand::List { json }) => {
             Printer::new(json).print(&station.retention_classes()?, |classes| {
@@ -225,10 +230,10 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
                 for c in classes {
                     table.row([
                         c.name.clone(),
-                        format!("{} years", c.years),
+                        t!("years", count = c.years),
                         match c.trigger {
-                            custody_core::config::Trigger::Created => "registration".into(),
-                            custody_core::config::Trigger::Event => "event".into(),
+                            custody_core::config::Trigger::Created => t!("trigger-registration"),
+                            custody_core::config::Trigger::Event => t!("trigger-event"),
                         },
                         c.basis.clone(),
                     ]);
@@ -243,20 +248,20 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
             like,
         }) => {
             let class = station.set_retention_class(&name, years, &basis, like.as_deref())?;
-            output::text(&format!(
-                "class {} keeps items {} years ({}); recorded",
-                class.name, class.years, class.basis
+            output::text(&t!(
+                "class-set",
+                name = class.name,
+                years = class.years,
+                basis = class.basis
             ))?;
         }
         RetainCommand::Dispose(args) => {
             let item = id(&args.id)?;
             if args.request {
                 let request = station.request_disposal(&item)?;
-                print_created(&request, "disposal request", args.json)?;
+                print_created(&request, &t!("what-disposal-request"), args.json)?;
                 if !args.json {
-                    eprintln!(
-                        "a manager other than you approves it with `custody approve {request}`"
-                    );
+                    eprintln!("{}", t!("approve-next", id = request));
                 }
                 return Ok(ExitCode::SUCCESS);
             }
@@ -275,12 +280,11 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
                     "sha256": done.certificate.sha256,
                 }))?;
             } else {
-                output::text(&format!(
-                    "{} disposed of: {} files shredded; disposal certificate {} (export it with `custody cert export {} -o FILE`)",
-                    done.item,
-                    done.files.len(),
-                    done.certificate.id,
-                    done.certificate.id
+                output::text(&t!(
+                    "disposed",
+                    id = done.item,
+                    files = done.files.len(),
+                    cert = done.certificate.id
                 ))?;
             }
         }

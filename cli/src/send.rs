@@ -16,6 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use crate::commands::{open_station, print_created};
+use crate::i18n::t;
 use crate::output::progress::SendBar;
 use crate::output::{self, Printer, Table};
 
@@ -80,7 +81,7 @@ impl From<WordsArg> for Words {
 
 /// Japanese words when the person's language is Japanese (see [`crate::i18n::lang`]),
 /// else English words.
-fn default_words() -> Words {
+pub(crate) fn default_words() -> Words {
     match crate::i18n::lang() {
         custody_core::Lang::Ja => Words::Japanese,
         _ => Words::English,
@@ -234,11 +235,11 @@ fn interrupted<T>(result: custody_core::Result<T>, what: &str) -> Result<Result<
     match result {
         Err(custody_core::Error::Seal(seal::Error::Interrupted)) => {
             eprintln!(
-                "interrupted: the {what} was stopped by a signal; what it had written was removed{}, and nothing was recorded",
+                "{}",
                 if what == "open" {
-                    " (decrypted data overwritten first)"
+                    t!("interrupted-open")
                 } else {
-                    ""
+                    t!("interrupted-send")
                 }
             );
             Ok(Err(ExitCode::from(EXIT_INTERRUPTED)))
@@ -251,8 +252,12 @@ fn interrupted<T>(result: custody_core::Result<T>, what: &str) -> Result<Result<
 fn say_removed(what: &str, removed: &[PathBuf]) {
     for path in removed {
         eprintln!(
-            "removed what an interrupted {what} had left: {}",
-            path.display()
+            "{}",
+            if what == "open" {
+                t!("removed-open-leftover", path = path.display())
+            } else {
+                t!("removed-send-leftover", path = path.display())
+            }
         );
     }
 }
@@ -308,33 +313,42 @@ pub fn send(args: SendArgs) -> Result<ExitCode> {
         printed?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut text = zeroize::Zeroizing::new(format!(
-        "{}: {} file{} encrypted into {} ({} bytes, SHA-256 {})\n",
-        outcome.id,
-        report.files.len(),
-        if report.files.len() == 1 { "" } else { "s" },
-        report.output.display(),
-        report.output_size,
-        report.output_sha256
+    let mut text = zeroize::Zeroizing::new(t!(
+        "sent",
+        id = outcome.id,
+        count = report.files.len(),
+        output = report.output.display(),
+        size = report.output_size,
+        sha256 = report.output_sha256
     ));
+    text.push('\n');
     match &outcome.passphrase {
-        None => text.push_str(&format!(
-            "Encrypted to {}'s public key ({}): there is no password to send. Only their private key opens it.\n",
-            outcome.recipient,
-            report.recipients.join(", ")
-        )),
-        Some(passphrase) => {
-            let via = outcome
-                .password_via
-                .map_or("another channel", PasswordChannel::as_str);
-            text.push_str(&format!(
-                "\nThe passphrase, shown only this once (custody does not keep it):\n\n    {}\n\n\
-                 Give it to {} by {via}, never in the same email or parcel as the file. Say:\n\
-                 \"The password for transfer {} is: …\" — do not name the files or what they contain.\n",
-                passphrase.expose_secret(),
-                outcome.recipient,
-                outcome.id
+        None => {
+            text.push_str(&t!(
+                "sent-to-key",
+                to = outcome.recipient,
+                keys = report.recipients.join(", ")
             ));
+            text.push('\n');
+        }
+        Some(passphrase) => {
+            let via = outcome.password_via.map_or_else(
+                || t!("channel-other"),
+                |c| crate::i18n::word("channel", c.as_str()),
+            );
+            // The passphrase goes in as it is, never through a catalogue's formatter.
+            text.push('\n');
+            text.push_str(&t!("sent-passphrase-shown"));
+            text.push_str("\n\n    ");
+            text.push_str(passphrase.expose_secret());
+            text.push_str("\n\n");
+            text.push_str(&t!(
+                "sent-passphrase-how",
+                to = outcome.recipient,
+                via = via,
+                id = outcome.id
+            ));
+            text.push('\n');
         }
     }
     output::text(&text)?;
@@ -359,25 +373,20 @@ pub fn open(args: OpenArgs) -> Result<ExitCode> {
             0 => {}
             1 => {
                 let only = own.remove(0);
-                eprintln!("opening with your identity {}", only.display());
+                eprintln!("{}", t!("opening-with-identity", path = only.display()));
                 identities.push(only);
             }
             _ => {
                 let names: Vec<String> = own.iter().map(|p| p.display().to_string()).collect();
-                anyhow::bail!(crate::Refused(format!(
-                    "you have several identities ({}); choose the one the file was sent to with -i FILE",
-                    names.join(", ")
-                )));
+                let names = names.join(", ");
+                anyhow::bail!(crate::Refused(t!("several-identities", names = names)));
             }
         }
     }
     let passphrase: Option<SecretString> = match (&args.passphrase_file, identities.is_empty()) {
         (Some(file), _) => Some(seal::read_passphrase_file(file)?),
         (None, false) => None,
-        (None, true) => Some(ask(
-            "passphrase (not shown): ",
-            "give the recipient's key with -i IDENTITY, or the passphrase with --passphrase-file FILE (there is no terminal to ask on)",
-        )?),
+        (None, true) => Some(ask(&t!("prompt-passphrase"), &t!("open-needs-key"))?),
     };
     let mut identity_passphrase = None;
     for identity in &identities {
@@ -385,8 +394,8 @@ pub fn open(args: OpenArgs) -> Result<ExitCode> {
             identity_passphrase = Some(match &args.identity_passphrase_file {
                 Some(file) => seal::read_passphrase_file(file)?,
                 None => ask(
-                    &format!("passphrase of {} (not shown): ", identity.display()),
-                    "give the identity's passphrase with --identity-passphrase-file FILE (there is no terminal to ask on)",
+                    &t!("prompt-identity-of", path = identity.display()),
+                    &t!("open-needs-identity-passphrase"),
                 )?,
             });
             break;
@@ -427,16 +436,12 @@ pub fn open(args: OpenArgs) -> Result<ExitCode> {
             "outputs": report.outputs,
         }))?;
     } else {
-        let mut text = format!(
-            "{id}: {} file{} opened{}\n",
-            report.files.len(),
-            if report.files.len() == 1 { "" } else { "s" },
-            if report.manifest_checked {
-                ", every one matching MANIFEST.sha256"
-            } else {
-                ""
-            }
-        );
+        let mut text = if report.manifest_checked {
+            t!("opened-checked", id = id, count = report.files.len())
+        } else {
+            t!("opened", id = id, count = report.files.len())
+        };
+        text.push('\n');
         for path in &report.outputs {
             text.push_str(&format!("  {}\n", path.display()));
         }
@@ -451,15 +456,23 @@ pub fn contacts(cmd: ContactsCommand) -> Result<ExitCode> {
     match cmd {
         ContactsCommand::Add { name, key, replace } => {
             let contact = station.add_contact(&name, &key, replace)?;
-            let done = if replace { "key replaced" } else { "added" };
-            output::text(&format!(
-                "{} {done} ({})",
-                contact.name, contact.fingerprint
-            ))?;
+            output::text(&if replace {
+                t!(
+                    "contact-replaced",
+                    name = contact.name,
+                    key = contact.fingerprint
+                )
+            } else {
+                t!(
+                    "contact-added",
+                    name = contact.name,
+                    key = contact.fingerprint
+                )
+            })?;
         }
         ContactsCommand::Remove { name } => {
             station.remove_contact(&name)?;
-            output::text(&format!("{name} removed from the address book"))?;
+            output::text(&t!("contact-removed", name = name))?;
         }
         ContactsCommand::List { json } => {
             Printer::new(json).print(&station.contacts()?, |list| {
@@ -484,9 +497,9 @@ pub fn request(cmd: RequestCommand) -> Result<ExitCode> {
             json,
         } => {
             let id = station.file_request(RequestKind::Send, &summary, json!({}))?;
-            print_created(&id, "request", json)?;
+            print_created(&id, &t!("what-request"), json)?;
             if !json {
-                eprintln!("a manager other than you approves it with `custody approve {id}`");
+                eprintln!("{}", t!("approve-next", id = id));
             }
         }
     }

@@ -13,6 +13,7 @@ use custody_core::people::key::{Passphrase, PersonalKey, Signer, default_key_pat
 use zeroize::Zeroizing;
 
 use crate::Refused;
+use crate::i18n::t;
 
 /// How scripts hand custody the person's key (every command takes these).
 #[derive(Debug, Clone, Default, Args)]
@@ -89,9 +90,10 @@ pub fn unlocker() -> Unlocker {
         let passphrase = match given_passphrase().map_err(core_error)? {
             Some(passphrase) => passphrase,
             None if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
-                let asked = prompt(&format!(
-                    "passphrase of {name}'s key ({}, not shown): ",
-                    path.display()
+                let asked = prompt(&t!(
+                    "prompt-key-passphrase",
+                    name = name,
+                    path = path.display()
                 ))
                 .map_err(core_error)?;
                 let key = PersonalKey::load(&path, name, &asked)?;
@@ -130,9 +132,10 @@ pub fn passphrase_for(name: &str, path: &Path) -> anyhow::Result<Passphrase> {
         }
         .into());
     }
-    prompt(&format!(
-        "passphrase of {name}'s key ({}, not shown): ",
-        path.display()
+    prompt(&t!(
+        "prompt-key-passphrase",
+        name = name,
+        path = path.display()
     ))
 }
 
@@ -143,19 +146,13 @@ pub fn new_passphrase(name: &str, hints: &[&str]) -> anyhow::Result<Passphrase> 
         Some(passphrase) => passphrase,
         None => {
             if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-                anyhow::bail!(Refused(
-                    "a new key needs a passphrase: run this on a terminal, or give it with --key-passphrase-file FILE".into()
-                ));
+                anyhow::bail!(Refused(t!("new-key-needs-passphrase")));
             }
-            eprintln!(
-                "Choose a passphrase for {name}'s personal key: at least 12 characters; a few unrelated words work well. Nobody can recover it for you."
-            );
-            let first = prompt("new passphrase (not shown): ")?;
-            let second = prompt("the same again: ")?;
+            eprintln!("{}", t!("choose-passphrase", name = name));
+            let first = prompt(&t!("prompt-new-passphrase"))?;
+            let second = prompt(&t!("prompt-again"))?;
             if first.is_empty() || !same(&first, &second) {
-                anyhow::bail!(Refused(
-                    "the two passphrases differ; nothing was recorded, try again".into()
-                ));
+                anyhow::bail!(Refused(t!("passphrases-differ-recorded")));
             }
             first
         }
@@ -178,10 +175,7 @@ pub fn new_key(
 ) -> anyhow::Result<(custody_core::people::key::NewKey, PathBuf)> {
     let path = key_path(name)?;
     if path.exists() {
-        anyhow::bail!(Refused(format!(
-            "{} already exists; custody never overwrites a key file. Move it away (it may be your earlier key) or choose another place with --key FILE",
-            path.display()
-        )));
+        anyhow::bail!(Refused(t!("key-file-exists", path = path.display())));
     }
     let passphrase = new_passphrase(name, hints)?;
     let new = PersonalKey::generate(name, &passphrase)?;

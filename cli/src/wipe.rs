@@ -11,10 +11,11 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use custody_core::erasure::{
-    self, Destination, FLASH_NOTE, Status, VerifyMode, WipeJob, WipeOptions, WipeResult,
+    self, Destination, Status, VerifyMode, WipeJob, WipeOptions, WipeResult,
 };
 
 use crate::commands::open_station;
+use crate::i18n::t;
 use crate::output::{self, Printer, Table, size};
 
 /// `custody devices`.
@@ -134,16 +135,16 @@ pub fn devices(args: DevicesArgs) -> Result<ExitCode> {
             };
             let mut kind = vec![d.transport.to_string()];
             if d.flash {
-                kind.push("flash".into());
+                kind.push(t!("device-flash"));
             }
             if d.removable {
-                kind.push("removable".into());
+                kind.push(t!("device-removable"));
             }
             let wipeable = if d.wipeable {
-                "yes".to_string()
+                t!("wipeable-yes")
             } else {
                 let reasons: Vec<&str> = d.refusals.iter().map(|r| r.message.as_str()).collect();
-                format!("no: {}", reasons.join("; "))
+                t!("wipeable-no", reasons = reasons.join("; "))
             };
             table.row([
                 d.path.display().to_string(),
@@ -178,14 +179,12 @@ pub fn wipe(args: WipeArgs) -> Result<ExitCode> {
     station.unlock_now()?;
     if !args.yes {
         if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-            eprintln!(
-                "error: refusing to wipe without confirmation: there is no terminal to confirm on; nothing was touched"
-            );
-            eprintln!("hint: check the targets with `custody devices`, then add --yes");
+            eprintln!("{}: {}", t!("error-prefix"), t!("wipe-no-terminal"));
+            eprintln!("{}: {}", t!("hint-prefix"), t!("hint-wipe-yes"));
             return Ok(ExitCode::from(crate::EXIT_REFUSED));
         }
         if !confirm(&job)? {
-            eprintln!("not confirmed; nothing was touched");
+            eprintln!("{}", t!("wipe-not-confirmed"));
             return Ok(ExitCode::from(crate::EXIT_REFUSED));
         }
     }
@@ -213,7 +212,7 @@ pub fn wipe(args: WipeArgs) -> Result<ExitCode> {
     Printer::new(args.json).print(&results, |results| render(results))?;
     let interrupted = results.iter().any(|r| r.status == Status::Interrupted);
     if interrupted {
-        eprintln!("the wipe was interrupted; the interrupted targets hold partly overwritten data");
+        eprintln!("{}", t!("wipe-interrupted"));
     }
     if results.iter().all(|r| r.status == Status::Erased) {
         Ok(ExitCode::SUCCESS)
@@ -228,13 +227,14 @@ fn confirm(job: &WipeJob) -> Result<bool> {
     let mut err = std::io::stderr().lock();
     writeln!(
         err,
-        "custody will overwrite {count} target{} with {} ({} pass{}, verify {}); everything on {} is lost:",
-        if count == 1 { "" } else { "s" },
-        job.method(),
-        job.passes().len(),
-        if job.passes().len() == 1 { "" } else { "es" },
-        job.verify().as_str(),
-        if count == 1 { "it" } else { "them" },
+        "{}",
+        t!(
+            "wipe-confirm",
+            count = count,
+            method = job.method(),
+            passes = job.passes().len(),
+            verify = crate::i18n::word("verify", job.verify().as_str())
+        )
     )?;
     let mut table = Table::new(&["TARGET", "MODEL", "SERIAL", "SIZE", "ATTACHED / FILE"]);
     for t in job.targets() {
@@ -250,10 +250,10 @@ fn confirm(job: &WipeJob) -> Result<bool> {
     }
     write!(err, "{}", table.render())?;
     if job.targets().iter().any(|t| t.flash) {
-        writeln!(err, "note: {FLASH_NOTE}")?;
+        writeln!(err, "{}", t!("flash-note"))?;
     }
     let expected = format!("erase {count}");
-    write!(err, "type \"{expected}\" to continue: ")?;
+    write!(err, "{}", t!("wipe-type-to-continue", expected = expected))?;
     err.flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -264,54 +264,55 @@ fn render(results: &[WipeResult]) -> String {
     let mut out = String::new();
     for r in results {
         let report = &r.report;
-        out.push_str(&format!(
-            "{}  {}  {}  {}: {} pass{} of {}, verify {}: {}\n",
-            r.id,
-            r.identity.path.display(),
-            report.status.as_str().to_uppercase(),
-            report.method,
-            report.passes.len(),
-            if report.passes.len() == 1 { "" } else { "es" },
-            size(report.size),
-            report.verify.mode.as_str(),
-            report.verify.result.as_str(),
+        out.push_str(&t!(
+            "wipe-result",
+            id = r.id,
+            path = r.identity.path.display(),
+            status = crate::i18n::word("wipe-status", report.status.as_str()),
+            method = report.method,
+            count = report.passes.len(),
+            size = size(report.size),
+            verify = crate::i18n::word("verify", report.verify.mode.as_str()),
+            result = crate::i18n::word("verify-result", report.verify.result.as_str())
         ));
+        out.push('\n');
         if report.verify.mismatches > 0 {
-            out.push_str(&format!(
-                "    {} blocks read back differently (first at offset {})\n",
-                report.verify.mismatches,
-                report
+            out.push_str(&t!(
+                "wipe-mismatches",
+                count = report.verify.mismatches,
+                offset = report
                     .verify
                     .first_mismatches
                     .first()
                     .copied()
                     .unwrap_or_default()
             ));
+            out.push('\n');
         }
         for e in report.errors.iter().take(5) {
-            out.push_str(&format!(
-                "    i/o error in pass {}: {} bytes at offset {} ({})\n",
-                e.pass + 1,
-                e.length,
-                e.offset,
-                e.message
+            out.push_str(&t!(
+                "wipe-io-error",
+                pass = e.pass + 1,
+                length = e.length,
+                offset = e.offset,
+                message = e.message
             ));
+            out.push('\n');
         }
         if report.errors.len() > 5 {
-            out.push_str(&format!(
-                "    … {} i/o errors in all (custody log --kind wipe --json lists them)\n",
-                report.errors.len()
-            ));
+            out.push_str(&t!("wipe-io-errors", count = report.errors.len()));
+            out.push('\n');
         }
-        out.push_str(&format!(
-            "    erasure certificate {} (custody cert export {} --format pdf -o {}.pdf)\n",
-            r.certificate, r.certificate, r.certificate
-        ));
+        out.push_str(&t!("wipe-certificate", id = r.certificate));
+        out.push('\n');
         if let Some(why) = &report.aborted {
-            out.push_str(&format!("    stopped: {why}\n"));
+            out.push_str(&t!("wipe-stopped", why = why));
+            out.push('\n');
         }
         if report.flash {
-            out.push_str(&format!("    note: {FLASH_NOTE}\n"));
+            out.push_str("    ");
+            out.push_str(&t!("flash-note"));
+            out.push('\n');
         }
     }
     out

@@ -142,6 +142,10 @@ pub struct Config {
     pub organisation: String,
     /// This station's name, recorded in every entry.
     pub station: String,
+    /// The language custody speaks at this station (`"ja"` or `"en"`), whatever the
+    /// locale says; `--lang` still wins. Unset: the locale decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<crate::Lang>,
     /// People and their roles: a mirror of the ledger, which is authoritative.
     #[serde(default)]
     pub people: Vec<PersonEntry>,
@@ -237,6 +241,7 @@ impl Config {
                 shred_verify: true,
                 classes: BTreeMap::new(),
             },
+            language: None,
         }
     }
 

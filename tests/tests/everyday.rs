@@ -861,3 +861,112 @@ fn japanese_registers_have_japanese_values() {
         "{english}"
     );
 }
+
+/// Tables, records, confirmations and every option's help line speak Japanese under
+/// a Japanese locale; the same commands under LANG=C speak English.
+#[test]
+fn japanese_tables_records_and_option_help() {
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        [
+            "media",
+            "add",
+            "--kind",
+            "usb",
+            "--serial",
+            "SN-J",
+            "--encrypted",
+            "--location",
+            "書庫B",
+        ],
+    )
+    .ok();
+    let co = carryout(&home, &["--media", "MD-1", "--personal-data"]);
+    let out = |lang: &str, args: &[&str]| {
+        let out = home
+            .cmd("tanaka")
+            .env("LANG", lang)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap()
+    };
+    let ja = out("ja_JP.UTF-8", &["people", "list"]);
+    for word in ["名前", "役割", "事務取扱担当者", "監査責任者", "有効"] {
+        assert!(ja.contains(word), "{word} in:\n{ja}");
+    }
+    let en = out("C", &["people", "list"]);
+    assert!(en.starts_with("ID ") && en.contains("NAME"), "{en}");
+    assert!(
+        en.contains("clerk") && !en.contains("事務取扱担当者"),
+        "{en}"
+    );
+
+    let ja = out("ja_JP.UTF-8", &["carryout", "show", &co]);
+    for line in [
+        "持出し先：",
+        "返却期限：",
+        "暗号化：",
+        "有（暗号化媒体 MD-1）",
+        "申請中",
+    ] {
+        assert!(ja.contains(line), "{line} in:\n{ja}");
+    }
+    let ja = out("ja_JP.UTF-8", &["media", "show", "MD-1"]);
+    for line in [
+        "USBメモリ",
+        "シリアル番号 SN-J",
+        "保管場所：",
+        "書庫B",
+        "履歴:",
+    ] {
+        assert!(ja.contains(line), "{line} in:\n{ja}");
+    }
+    let ja = out("ja_JP.UTF-8", &["media", "list"]);
+    assert!(ja.contains("保管中") && ja.contains("保管場所"), "{ja}");
+    let ja = out("ja_JP.UTF-8", &["approve", &co]);
+    assert!(ja.contains("承認しました"), "{ja}");
+    let ja = out("ja_JP.UTF-8", &["carryout", "list"]);
+    assert!(ja.contains("返却期限") && ja.contains("承認済"), "{ja}");
+
+    // Every option of every command has its line in Japanese, with its values and
+    // default worded in the line; none of clap's English headings is left.
+    for args in [
+        &["wipe", "--help"][..],
+        &["send", "--help"],
+        &["carryout", "new", "--help"],
+        &["people", "add", "-h"],
+        &["report", "--help"],
+        &["help"],
+    ] {
+        let ja = out("ja_JP.UTF-8", args);
+        for english in [
+            "Possible values",
+            "[default:",
+            "Options:",
+            "Arguments:",
+            "Print help",
+            "Print version",
+            "[env:",
+        ] {
+            assert!(!ja.contains(english), "{english} in {args:?}:\n{ja}");
+        }
+    }
+    let ja = out("ja_JP.UTF-8", &["wipe", "--help"]);
+    for line in [
+        "オプション:",
+        "引数:",
+        "last: 最後のパスを読み戻して照合",
+        "［既定: last］",
+        "ヘルプを表示",
+    ] {
+        assert!(ja.contains(line), "{line} in:\n{ja}");
+    }
+    let en = out("C", &["wipe", "--help"]);
+    assert!(
+        en.contains("Possible values") && en.contains("[default: last]"),
+        "{en}"
+    );
+}

@@ -5,18 +5,33 @@ use std::fmt::Display;
 
 use unicode_width::UnicodeWidthStr;
 
+/// A column title in the language of messages.
+fn column(title: &str) -> String {
+    let id = format!(
+        "col-{}",
+        title.to_lowercase().replace(" / ", "-").replace(' ', "-")
+    );
+    crate::i18n::lookup(crate::i18n::lang(), &id).unwrap_or_else(|| title.to_owned())
+}
+
 /// A table of text cells.
 #[derive(Debug, Clone)]
 pub struct Table {
-    header: Vec<&'static str>,
+    header: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    /// An empty table with these column titles.
+    /// An empty table with these column titles (English, upper case), each shown
+    /// in the language of messages: `col-ID`, `col-KEY-ID`, … in the catalogue.
     pub fn new(header: &[&'static str]) -> Table {
+        Table::titled(header.iter().map(|title| column(title)).collect())
+    }
+
+    /// An empty table with these titles, as they are.
+    pub fn titled(header: Vec<String>) -> Table {
         Table {
-            header: header.to_vec(),
+            header,
             rows: Vec::new(),
         }
     }
@@ -55,7 +70,7 @@ impl Table {
             }
             out.push('\n');
         };
-        line(&mut self.header.iter().copied());
+        line(&mut self.header.iter().map(String::as_str));
         for row in &self.rows {
             line(&mut row.iter().map(String::as_str));
         }
@@ -69,7 +84,7 @@ mod tests {
 
     #[test]
     fn japanese_cells_align_by_terminal_columns() {
-        let mut table = Table::new(&["ID", "WHAT"]);
+        let mut table = Table::titled(vec!["ID".into(), "WHAT".into()]);
         table.row(["CO-1", "顧客名簿"]).row(["CO-12", "list"]);
         let text = table.render();
         let lines: Vec<&str> = text.lines().collect();
@@ -77,7 +92,7 @@ mod tests {
         assert_eq!(lines[1], "CO-1   顧客名簿");
         assert_eq!(lines[2], "CO-12  list");
         // A wide cell widens its column by its terminal width, not its char count.
-        let mut wide = Table::new(&["WHAT", "ID"]);
+        let mut wide = Table::titled(vec!["WHAT".into(), "ID".into()]);
         wide.row(["顧客", "CO-1"]).row(["ab", "CO-2"]);
         let text = wide.render();
         assert_eq!(text.lines().nth(1), Some("顧客  CO-1"));
