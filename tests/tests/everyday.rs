@@ -970,3 +970,39 @@ fn japanese_tables_records_and_option_help() {
         "{en}"
     );
 }
+
+/// `language = "ja"` in config.toml makes the station speak Japanese whatever the
+/// locale; `--lang en` still wins.
+#[test]
+fn a_station_configured_for_japanese_speaks_it_under_any_locale() {
+    let home = Home::with_people();
+    let config = home.path("home/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("language = \"ja\"\n{text}")).unwrap();
+    let run = |args: &[&str]| {
+        let out = home
+            .cmd("suzuki")
+            .env("LANG", "C")
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap()
+    };
+    let ja = run(&["people", "list"]);
+    assert!(ja.contains("事務取扱担当者"), "{ja}");
+    let ja = run(&["carryout", "show", "CO-9"]);
+    assert!(ja.contains("エラー: 持出し CO-9 はありません"), "{ja}");
+    let en = run(&["--lang", "en", "people", "list"]);
+    assert!(
+        en.contains("clerk") && !en.contains("事務取扱担当者"),
+        "{en}"
+    );
+    // A language the station does not know is refused when the config is read.
+    std::fs::write(&config, format!("language = \"fr\"\n{text}")).unwrap();
+    let out = home
+        .cmd("suzuki")
+        .args(["people", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
