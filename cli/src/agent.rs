@@ -48,9 +48,9 @@ pub fn keep(path: &Path, name: &str, passphrase: &Passphrase) -> bool {
 
 fn start(path: &Path, name: &str, passphrase: &Passphrase) -> Result<()> {
     if agent::socket_dir().is_none() {
-        anyhow::bail!("XDG_RUNTIME_DIR is not set, so there is no private place for the agent");
+        anyhow::bail!(crate::i18n::t!("agent-no-runtime-dir"));
     }
-    let exe = std::env::current_exe().context("cannot find the custody binary")?;
+    let exe = std::env::current_exe().with_context(|| crate::i18n::t!("agent-no-binary"))?;
     let mut child = {
         use std::os::unix::process::CommandExt;
         Command::new(exe)
@@ -61,7 +61,7 @@ fn start(path: &Path, name: &str, passphrase: &Passphrase) -> Result<()> {
             // Its own process group: Ctrl-C on this terminal does not end it.
             .process_group(0)
             .spawn()
-            .context("cannot start the agent")?
+            .with_context(|| crate::i18n::t!("agent-cannot-start"))?
     };
     {
         let mut input = child.stdin.take().context("no pipe to the agent")?;
@@ -75,7 +75,7 @@ fn start(path: &Path, name: &str, passphrase: &Passphrase) -> Result<()> {
     BufReader::new(child.stdout.take().context("no pipe from the agent")?).read_line(&mut reply)?;
     if reply.trim_end() != "ready" {
         let _ = child.wait();
-        anyhow::bail!("the agent did not start");
+        anyhow::bail!(crate::i18n::t!("agent-did-not-start"));
     }
     Ok(())
 }
@@ -89,9 +89,7 @@ pub fn serve() -> Result<ExitCode> {
     let (Some(name), Some(path), Some(minutes), Some(phrase)) =
         (lines.next(), lines.next(), lines.next(), lines.next())
     else {
-        anyhow::bail!(crate::Refused(
-            "the agent is started by custody itself".into()
-        ));
+        anyhow::bail!(crate::Refused(crate::i18n::t!("agent-not-for-typing")));
     };
     let minutes: u64 = minutes.parse().unwrap_or(15).clamp(1, 480);
     let passphrase = Passphrase::new(Zeroizing::new(phrase.to_owned()));

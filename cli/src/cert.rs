@@ -201,14 +201,14 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
                 let mut text = String::new();
                 for check in &verdict.checks {
                     text.push_str(&format!(
-                        "{} {:<10} {}\n",
+                        "{} {} {}\n",
                         if check.ok {
                             t!("check-ok")
                         } else {
                             t!("check-fail")
                         },
-                        check.name,
-                        check.detail
+                        padded(&crate::i18n::word("check", &check.name), 10),
+                        check_words(check)
                     ));
                 }
                 text.push_str(&if verdict.valid {
@@ -216,7 +216,7 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
                         "cert-valid",
                         id = verdict.id.as_deref().unwrap_or("?"),
                         schema = verdict.schema.as_deref().unwrap_or("?"),
-                        issuer = verdict.issuer.as_deref().unwrap_or("?")
+                        issuer = issuer_words(&verdict)
                     )
                 } else {
                     t!("cert-invalid")
@@ -278,6 +278,45 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `text` padded with spaces to `width` terminal columns.
+fn padded(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthStr;
+    format!("{text}{}", " ".repeat(width.saturating_sub(text.width())))
+}
+
+/// A verification check's outcome in the language of messages (`check-CODE`, with
+/// the check's values), else core's words.
+pub(crate) fn check_words(check: &custody_core::erasure::certificate::Check) -> String {
+    let id = format!("check-{}", check.code);
+    if check.code.is_empty() || crate::i18n::lookup(crate::i18n::lang(), &id).is_none() {
+        return check.detail.clone();
+    }
+    let facts: Vec<(&str, &str)> = check
+        .facts
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    crate::i18n::text(&id, &facts)
+}
+
+/// Who issued a verified certificate, from its issuer check, in the language of
+/// messages.
+fn issuer_words(verdict: &custody_core::erasure::certificate::Verdict) -> String {
+    let issuer = verdict.checks.iter().find(|c| c.name == "issuer");
+    let named = |key: &str| {
+        issuer
+            .and_then(|c| c.facts.iter().find(|(name, _)| *name == key))
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default()
+    };
+    match issuer.map(|c| c.code) {
+        Some("issuer-own") => t!("issuer-this-station", name = named("station")),
+        Some("issuer-station") => t!("issuer-station-named", name = named("name")),
+        Some("issuer-vendor") => t!("issuer-vendor-named", name = named("name")),
+        _ => verdict.issuer.clone().unwrap_or_else(|| "?".into()),
+    }
 }
 
 /// `custody keys …`.

@@ -55,7 +55,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             let cmd = <crate::args::Cli as clap::CommandFactory>::command();
             fs_err::create_dir_all(&dir)?;
             clap_mangen::generate_to(cmd, &dir)
-                .with_context(|| format!("cannot write manual pages into {}", dir.display()))?;
+                .with_context(|| t!("cannot-write-into", path = dir.display()))?;
             eprintln!("{}", t!("man-written", dir = dir.display()));
             Ok(ExitCode::SUCCESS)
         }
@@ -426,7 +426,7 @@ fn log(args: LogArgs) -> Result<ExitCode> {
                 e.seq.to_string(),
                 e.at.to_string(),
                 e.actor.clone(),
-                e.kind.clone(),
+                crate::i18n::word("entry-kind", &e.kind),
                 e.subject.clone(),
                 summary(e.payload.as_ref()),
             ]);
@@ -525,7 +525,7 @@ fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
                     .filter(|p| !p.as_os_str().is_empty())
                     .unwrap_or(std::path::Path::new("."));
                 let mut tmp = tempfile::NamedTempFile::new_in(dir)
-                    .with_context(|| format!("cannot write into {}", dir.display()))?;
+                    .with_context(|| t!("cannot-write-into", path = dir.display()))?;
                 let count = {
                     let mut out = std::io::BufWriter::new(tmp.as_file_mut());
                     let count = station.ledger().export_jsonl(&mut out)?;
@@ -535,9 +535,7 @@ fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
                 tmp.as_file().sync_all()?;
                 tmp.persist_noclobber(&path)
                     .map_err(|e| e.error)
-                    .with_context(|| {
-                        format!("cannot create {} (it may exist already)", path.display())
-                    })?;
+                    .with_context(|| t!("cannot-create", path = path.display()))?;
                 eprintln!("{}", t!("exported", count = count, path = path.display()));
             }
             None => {

@@ -97,7 +97,7 @@ impl Place {
             let dir = tempfile::Builder::new()
                 .prefix("custody-demo-")
                 .tempdir()
-                .context("cannot create a temporary folder for the demo")?;
+                .with_context(|| t!("demo-no-temp"))?;
             return Ok(Place::Throwaway(dir));
         };
         let empty = match fs_err::read_dir(dir) {
@@ -362,12 +362,12 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
                 output::text(&format!(
                     "  {} {}: {}",
                     if check.ok {
-                        t!("check-ok")
+                        t!("check-ok").trim_end().to_owned()
                     } else {
                         t!("check-fail")
                     },
-                    check.name,
-                    check.detail
+                    crate::i18n::word("check", &check.name),
+                    crate::cert::check_words(check)
                 ))?;
             }
             if !verdict.valid {

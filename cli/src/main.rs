@@ -42,7 +42,13 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let code = e.exit_code();
-            let _ = e.print();
+            // clap words its own errors in English; Japanese ones are worded here.
+            match i18n::clap_error(&e, i18n::lang_of_command_line(&args)) {
+                Some(text) => eprint!("{text}"),
+                None => {
+                    let _ = e.print();
+                }
+            }
             return ExitCode::from(u8::try_from(code).unwrap_or(EXIT_REFUSED));
         }
     };

@@ -383,9 +383,46 @@ pub fn approve(args: ApproveArgs) -> Result<ExitCode> {
     )?;
     let by = &station.actor().name;
     Printer::new(args.json).print(&request, |r| {
-        t!("approved-by", id = r.id, by = by, summary = r.summary)
+        t!(
+            "approved-by",
+            id = r.id,
+            by = by,
+            summary = summary_words(r.kind.as_str(), &r.summary)
+        )
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A request's summary in the language of messages. Core makes the summaries of
+/// carry-out, download and disposal requests from their fields in fixed English
+/// ("carry out WHAT to WHERE", "download WHAT from SYSTEM", "dispose of RT-1 (CLASS,
+/// due DATE)"); those are worded again from the same fields. A send request's
+/// summary is the requester's own words.
+fn summary_words(kind: &str, summary: &str) -> String {
+    let worded = match kind {
+        "carryout" => summary
+            .strip_prefix("carry out ")
+            .and_then(|rest| rest.rsplit_once(" to "))
+            .map(|(what, to)| t!("summary-carryout", what = what, to = to)),
+        "download" => summary
+            .strip_prefix("download ")
+            .and_then(|rest| rest.rsplit_once(" from "))
+            .map(|(what, system)| t!("summary-download", what = what, system = system)),
+        "disposal" => summary
+            .strip_prefix("dispose of ")
+            .and_then(|rest| rest.strip_suffix(')'))
+            .and_then(|rest| rest.split_once(" ("))
+            .and_then(|(id, rest)| {
+                let (class, due) = rest.split_once(", due ")?;
+                Some(if due == "after its event" {
+                    t!("summary-disposal-after-event", id = id, class = class)
+                } else {
+                    t!("summary-disposal", id = id, class = class, due = due)
+                })
+            }),
+        _ => None,
+    };
+    worded.unwrap_or_else(|| summary.to_owned())
 }
 
 /// `custody reject`.
@@ -432,7 +469,7 @@ pub fn requests(args: RequestsArgs) -> Result<ExitCode> {
                 r.requested_at.local_minute(),
                 crate::i18n::word("state", &r.status.to_string()),
                 r.decided_by.clone().unwrap_or_default(),
-                r.summary.clone(),
+                summary_words(r.kind.as_str(), &r.summary),
             ]);
         }
         table.render()
@@ -505,7 +542,10 @@ fn request_text(r: &serde_json::Value, warnings: bool) -> String {
         text(&r["id"]),
         text(&r["kind"]),
         t!("facts-filed", at = filed, by = text(&r["requester"])),
-        text(&r["summary"]),
+        summary_words(
+            r["kind"].as_str().unwrap_or(""),
+            r["summary"].as_str().unwrap_or("")
+        ),
     );
     let mut line = |label: String, value: String| {
         let label = format!("{label}:");
@@ -977,7 +1017,34 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
         } else {
             let mut table = Table::new(&["FINDING", "RECORD", "DETAIL"]);
             for f in &findings {
-                table.row([&f.kind, &f.id, &f.detail]);
+                // Words of closed sets among the facts, in the person's language.
+                let worded: Vec<(&str, String)> = f
+                    .facts
+                    .iter()
+                    .map(|(name, value)| {
+                        let value = match name.as_str() {
+                            "kind" => crate::i18n::word("media-kind", value),
+                            "status" => crate::i18n::word("wipe-outcome", value),
+                            _ => value.clone(),
+                        };
+                        (name.as_str(), value)
+                    })
+                    .collect();
+                let facts: Vec<(&str, &str)> = worded
+                    .iter()
+                    .map(|(name, value)| (*name, value.as_str()))
+                    .collect();
+                let detail =
+                    crate::i18n::lookup(crate::i18n::lang(), &format!("finding-{}", f.kind))
+                        .map_or_else(
+                            || f.detail.clone(),
+                            |_| crate::i18n::text(&format!("finding-{}", f.kind), &facts),
+                        );
+                table.row([
+                    crate::i18n::word("finding-kind", &f.kind),
+                    f.id.clone(),
+                    detail,
+                ]);
             }
             output::text(&table.render())?;
         }
@@ -1002,7 +1069,7 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
     match args.output {
         Some(path) => {
             custody_core::config::write_atomic(&path, text.as_bytes())
-                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+                .with_context(|| t!("cannot-write-report", path = path.display()))?;
             eprintln!(
                 "{}",
                 t!(

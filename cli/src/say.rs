@@ -25,7 +25,7 @@ pub fn error(error: &Error) -> Option<String> {
             found = found,
             supported = supported
         ),
-        Error::WeakPassphrase { why } => t!("weak-passphrase", why = why),
+        Error::WeakPassphrase { why } => t!("weak-passphrase", why = weakness(why)),
         Error::NotAllowed {
             actor,
             action,
@@ -757,7 +757,7 @@ fn refusals(reasons: &[custody_wipe::Refusal]) -> Option<String> {
 }
 
 /// Why a target may not be wiped: what the IT person reads before a disk is touched.
-fn refusal(reason: &custody_wipe::Refusal) -> Option<String> {
+pub fn refusal(reason: &custody_wipe::Refusal) -> Option<String> {
     use custody_wipe::Refusal;
     Some(match reason {
         Refusal::Mounted { what, mountpoint } => {
@@ -794,4 +794,23 @@ fn refusal(reason: &custody_wipe::Refusal) -> Option<String> {
         Refusal::Changed => t!("refusal-changed"),
         _ => return None,
     })
+}
+
+/// Why a passphrase is too weak. Core says it in English ("it has 8 characters; use
+/// at least 12 …", "it is too easy to guess (zxcvbn's warning); suggestions"); in
+/// Japanese the length is worded with its figures and a guessable one as such
+/// (zxcvbn's own advice exists only in English).
+fn weakness(why: &str) -> String {
+    if crate::i18n::lang() != custody_core::Lang::Ja {
+        return why.to_owned();
+    }
+    let short = why
+        .strip_prefix("it has ")
+        .and_then(|rest| rest.split_once(" characters; use at least "))
+        .and_then(|(chars, rest)| Some((chars, rest.split_once(' ')?.0)));
+    match short {
+        Some((chars, min)) => t!("weak-short", chars = chars, min = min),
+        None if why.starts_with("it is too easy to guess") => t!("weak-guessable"),
+        None => why.to_owned(),
+    }
 }

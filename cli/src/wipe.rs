@@ -143,8 +143,15 @@ pub fn devices(args: DevicesArgs) -> Result<ExitCode> {
             let wipeable = if d.wipeable {
                 t!("wipeable-yes")
             } else {
-                let reasons: Vec<&str> = d.refusals.iter().map(|r| r.message.as_str()).collect();
-                t!("wipeable-no", reasons = reasons.join("; "))
+                let reasons: Vec<String> = d
+                    .refusals
+                    .iter()
+                    .map(|r| crate::say::refusal(&r.refusal).unwrap_or_else(|| r.message.clone()))
+                    .collect();
+                t!(
+                    "wipeable-no",
+                    reasons = reasons.join(&t!("wipe-reason-separator"))
+                )
             };
             table.row([
                 d.path.display().to_string(),

@@ -931,6 +931,89 @@ fn japanese_tables_records_and_option_help() {
     let ja = out("ja_JP.UTF-8", &["carryout", "list"]);
     assert!(ja.contains("返却期限") && ja.contains("承認済"), "{ja}");
 
+    // What core makes of fields is worded again: request summaries, audit findings.
+    let plain = carryout(&home, &["--personal-data"]);
+    let ja = out("ja_JP.UTF-8", &["requests"]);
+    assert!(ja.contains("組合員名簿 を 本部監査室 へ持ち出す"), "{ja}");
+    let ja = out("ja_JP.UTF-8", &["report", "audit"]);
+    assert!(ja.contains("暗号化なしの持出し"), "{ja}");
+    assert!(
+        ja.contains(plain.as_str()) && ja.contains("は個人情報を含み、暗号化されていません"),
+        "{ja}"
+    );
+    let en = out("C", &["report", "audit"]);
+    assert!(
+        en.contains("unencrypted-carryout")
+            && en.contains("holds personal data and is not encrypted"),
+        "{en}"
+    );
+
+    // The IT person's refusals, results and progress; the manager's check of a
+    // certificate.
+    let wipe = |lang: &str, args: &[&str]| {
+        home.cmd("ito")
+            .env("LANG", lang)
+            .args(["wipe", "--method", "zero"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let folder = home.path("folder");
+    std::fs::create_dir(&folder).unwrap();
+    let refused = wipe("ja_JP.UTF-8", &["--yes", folder.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        text.contains("どれにも手を付けていません") && text.contains("フォルダで"),
+        "{text}"
+    );
+    let img = home.path("disk.img");
+    std::fs::write(&img, vec![0x5A; 1 << 20]).unwrap();
+    let done = wipe(
+        "ja_JP.UTF-8",
+        &["--yes", "--serial", "SN-IMG-J", img.to_str().unwrap()],
+    );
+    assert!(done.status.success(), "{done:?}");
+    let text =
+        String::from_utf8_lossy(&done.stdout).into_owned() + &String::from_utf8_lossy(&done.stderr);
+    for words in [
+        "消去完了",
+        "1.00 MiB（1048576 バイト）",
+        "照合（最終パス）: 合格",
+        "消去証明書 EC-1",
+        "パス 1/1",
+    ] {
+        assert!(text.contains(words), "{words} in:\n{text}");
+    }
+    let file = home.path("EC-1.json");
+    home.run(
+        "tanaka",
+        [
+            "cert",
+            "export",
+            "EC-1",
+            "--format",
+            "json",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let ja = out("ja_JP.UTF-8", &["cert", "verify", file.to_str().unwrap()]);
+    for words in [
+        "合格 署名",
+        "による正しい署名です",
+        "台帳の記録",
+        "有効: この端末（desk-1）の EC-1",
+    ] {
+        assert!(ja.contains(words), "{words} in:\n{ja}");
+    }
+    let en = out("C", &["cert", "verify", file.to_str().unwrap()]);
+    assert!(
+        en.contains("VALID: EC-1 (custody.erasure-certificate/v1) of this station (desk-1)"),
+        "{en}"
+    );
+
     // Every option of every command has its line in Japanese, with its values and
     // default worded in the line; none of clap's English headings is left.
     for args in [
@@ -1005,4 +1088,55 @@ fn a_station_configured_for_japanese_speaks_it_under_any_locale() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
+
+/// clap's own mistakes (an unknown option, a value not in the list, a missing option,
+/// a misspelt command) are explained in Japanese under a Japanese locale, with the
+/// suggestion and the usage line; in English they stay clap's words. Exit code 2.
+#[test]
+fn a_mistyped_command_line_is_explained_in_japanese() {
+    let home = Home::with_people();
+    let run = |lang: &str, args: &[&str]| {
+        let out = home
+            .cmd("suzuki")
+            .env("LANG", lang)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    for (args, japanese, english) in [
+        (
+            &["wipe", "--frobnicate"][..],
+            "エラー: 「--frobnicate」という指定はありません",
+            "unexpected argument '--frobnicate'",
+        ),
+        (
+            &["wipe", "--method", "zero", "--verify", "sometimes", "x.img"],
+            "「sometimes」は「--verify <VERIFY>」に使えません。使える値: off, last, all",
+            "invalid value 'sometimes'",
+        ),
+        (
+            &["carryuot"],
+            "ヒント: 「carryout」のことですか",
+            "unrecognized subcommand 'carryuot'",
+        ),
+        (
+            &["people", "add"],
+            "次の指定が必要です: --role <ROLE>, <NAME>",
+            "the following required arguments were not provided",
+        ),
+    ] {
+        let ja = run("ja_JP.UTF-8", args);
+        assert!(ja.contains(japanese), "{args:?}:\n{ja}");
+        assert!(ja.contains("詳しくは --help で確認してください"), "{ja}");
+        let en = run("C", args);
+        assert!(en.contains(english), "{args:?}:\n{en}");
+    }
+    let ja = run("ja_JP.UTF-8", &["people", "add"]);
+    assert!(
+        ja.contains("使い方: custody people add --role <ROLE> <NAME>"),
+        "{ja}"
+    );
 }

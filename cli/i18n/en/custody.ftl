@@ -1114,3 +1114,143 @@ refusal-overlaps = it shares bytes with { $of }, also named
 refusal-data-home = { $what } is custody's data home ({ $file }); the ledger and keys are never wiped
 refusal-open-for-writing = { $what } is open for writing by process { $pid } ({ $command })
 refusal-changed = it changed between the check and the open; check again
+
+## report audit: finding-KIND (the values are the finding's facts) and its title
+finding-download-not-deleted = { $content } from { $system } has no recorded deletion
+finding-kind-download-not-deleted = download-not-deleted
+finding-overdue-carryout = { $what } taken to { $to } was due back { $due } and is not returned
+finding-kind-overdue-carryout = overdue-carryout
+finding-unencrypted-carryout = { $what } holds personal data and is not encrypted
+finding-kind-unencrypted-carryout = unencrypted-carryout
+finding-pending-request = { $summary } by { $requester } has waited since { $since }
+finding-kind-pending-request = pending-request
+finding-unconfirmed-handover = { $media } sent to { $to } on { $at } has no confirmed receipt
+finding-kind-unconfirmed-handover = unconfirmed-handover
+finding-media-whereabouts-unknown = { $kind } (serial { $serial }) is marked out with no open carry-out or handover
+finding-kind-media-whereabouts-unknown = media-whereabouts-unknown
+finding-failed-wipe = the wipe of { $target } ({ $serial }) ended { $status }
+finding-kind-failed-wipe = failed-wipe
+finding-unfinished-wipe = the wipe { $method } began at { $at } ({ $by }) never recorded a result: { $targets } may be partly overwritten
+finding-kind-unfinished-wipe = unfinished-wipe
+finding-backdated-retention = registered by { $by } with its period starting { $since }, earlier than its files or this station: { $reason }
+finding-kind-backdated-retention = backdated-retention
+
+wipe-outcome-erased = erased
+wipe-outcome-failed = failed
+wipe-outcome-interrupted = interrupted
+size-bytes = { $bytes } bytes
+size-with-bytes = { $size } ({ $bytes } bytes)
+
+## Certificate verification: check-CODE (values from the check) and check names
+check-schema-not-json = the file is not JSON
+check-schema-unknown = unknown schema { $schema }
+check-schema-missing = { $schema }: missing { $missing }
+check-schema-not-canonical = { $schema }: not in canonical form (the file was re-formatted or edited)
+check-schema-ok = { $schema }
+check-issuer-none = no trusted key signed it
+check-issuer-own = this station, { $station }
+check-issuer-names-other = signed with this station's key but it names station { $station }
+check-issuer-claims-own = it claims to be this station's ({ $station }) but is signed by the trusted key { $key }; only { $station }'s key signs its certificates
+check-issuer-station = a certificate of station { $name }, not of this station
+check-issuer-vendor = a certificate of vendor { $name }, not of this station
+check-issuer-names-another = signed by the trusted key { $key } but it names { $named }
+check-issuer-names-none = signed by the trusted key { $key } but it names no issuer
+check-signature-unreadable = { $file } is not a minisign signature
+check-signature-unknown-key = signed by key { $key }, which is neither this station's key nor a trusted one
+check-signature-valid = valid signature by key { $key } ({ $name })
+check-signature-invalid = { $why }
+check-ledger-elsewhere = issued by another station; its own ledger holds it
+check-ledger-recorded = recorded at ledger entry { $seq }
+check-ledger-superseded = recorded at ledger entry { $seq }; a later version (signed off, SHA-256 { $current }) supersedes this one
+check-ledger-missing = no ledger entry records a document with SHA-256 { $sha256 }: it was not issued here, or it was altered
+check-signature = signature
+check-schema = schema
+check-issuer = issuer
+check-ledger = ledger
+issuer-this-station = this station ({ $name })
+issuer-station-named = station { $name }
+issuer-vendor-named = vendor { $name }
+
+## Progress of a wipe
+progress-pass = pass { $pass }/{ $passes } { $pattern }
+progress-verify = verify { $pass }/{ $passes }
+progress-starting = starting
+
+## Request summaries, worded again from the fields core made them of
+summary-carryout = carry out { $what } to { $to }
+summary-download = download { $what } from { $system }
+summary-disposal = dispose of { $id } ({ $class }, due { $due })
+summary-disposal-after-event = dispose of { $id } ({ $class }, due after its event)
+act-register-class-from = register items of class { $class } from { $start }
+act-set-event-date = set the event date of { $id } to { $date }
+
+## The unlock agent
+agent-no-runtime-dir = XDG_RUNTIME_DIR is not set, so there is no private place for the agent
+agent-no-binary = cannot find the custody binary
+agent-cannot-start = cannot start the agent
+agent-did-not-start = the agent did not start
+agent-not-for-typing = the agent is started by custody itself
+
+## Files that could not be written (the system's reason follows)
+cannot-write-into = cannot write into { $path }
+cannot-create = cannot create { $path } (it may exist already)
+cannot-write-report = cannot write the report to { $path }
+demo-no-temp = cannot create a temporary folder for the demo
+
+## Kinds of ledger entries (log's KIND column)
+entry-kind-init = init
+entry-kind-person-add = person-add
+entry-kind-person-role = person-role
+entry-kind-person-remove = person-remove
+entry-kind-key-enroll = key-enroll
+entry-kind-key-confirm = key-confirm
+entry-kind-key-trust = key-trust
+entry-kind-note = note
+entry-kind-request = request
+entry-kind-carryout-request = carryout-request
+entry-kind-download-request = download-request
+entry-kind-approve = approve
+entry-kind-reject = reject
+entry-kind-send = send
+entry-kind-receive = receive
+entry-kind-contact-add = contact-add
+entry-kind-contact-replace = contact-replace
+entry-kind-contact-remove = contact-remove
+entry-kind-media-add = media-add
+entry-kind-media-retire = media-retire
+entry-kind-carryout-out = carryout-out
+entry-kind-carryout-return = carryout-return
+entry-kind-handover = handover
+entry-kind-handover-confirm = handover-confirm
+entry-kind-download-deleted = download-deleted
+entry-kind-wipe-start = wipe-start
+entry-kind-wipe = wipe
+entry-kind-certificate = certificate
+entry-kind-cert-sign-off = cert-sign-off
+entry-kind-retain = retain
+entry-kind-retain-event = retain-event
+entry-kind-retain-hold = retain-hold
+entry-kind-retain-release = retain-release
+entry-kind-retention-class = retention-class
+entry-kind-disposal-start = disposal-start
+entry-kind-disposal = disposal
+entry-kind-disposal-failed = disposal-failed
+entry-kind-payloads-erased = payloads-erased
+
+## Why a passphrase is too weak (Japanese words core's English reasons)
+weak-short = it has { $chars } characters; use at least { $min } (a few unrelated words work well)
+weak-guessable = it is too easy to guess
+
+## Mistakes on the command line (English keeps clap's own words; these are for the other languages)
+clap-unknown-argument = unexpected argument '{ $arg }' found
+clap-unknown-command = unrecognized subcommand '{ $command }'
+clap-value-missing = a value is required for '{ $arg }' but none was supplied
+clap-invalid-value = invalid value '{ $value }' for '{ $arg }' [possible values: { $valid }]
+clap-value-unreadable = invalid value '{ $value }' for '{ $arg }': { $why }
+clap-missing-argument = the following required arguments were not provided: { $args }
+clap-missing-command = a subcommand is required but one was not provided
+clap-conflict = the argument '{ $arg }' cannot be used with '{ $prior }'
+clap-number-of-values = a wrong number of values was given for '{ $arg }'
+clap-no-equals = equal sign is needed when assigning values to '{ $arg }'
+clap-did-you-mean = a similar one exists: '{ $suggested }'
+clap-more = For more information, try '--help'.

@@ -359,7 +359,7 @@ cert-wrote-json = { $path } と { $path }.minisig を書き出しました。誰
 wrote = { $path } を書き出しました
 check-ok = 合格
 check-fail = 不合格
-cert-valid = 有効: { $issuer } の { $id }（{ $schema }）は本物で、改変されていません
+cert-valid = 有効: { $issuer }の { $id }（{ $schema }）は本物で、改変されていません
 cert-invalid = 無効: この証明書を信頼しないでください
 cert-signed-off = { $id } を { $by } が確認しました。新しい文書のハッシュ { $sha256 }
 cert-imported = { $vendor } の { $file } をシリアル番号 { $serial } の証明書として保管しました
@@ -1096,3 +1096,143 @@ refusal-overlaps = 同じく指定された { $of } と領域が重なってい�
 refusal-data-home = { $what } は custody のデータ領域（{ $file }）です。台帳と鍵は消去しません
 refusal-open-for-writing = { $what } はプロセス { $pid }（{ $command }）が書き込み用に開いています
 refusal-changed = 確認してから開くまでの間に変わりました。もう一度確認してください
+
+## report audit の指摘
+finding-download-not-deleted = { $system } の { $content } に削除の記録がありません
+finding-kind-download-not-deleted = ダウンロード未削除
+finding-overdue-carryout = { $to } へ持ち出した { $what } は返却期限 { $due } を過ぎても返却されていません
+finding-kind-overdue-carryout = 返却期限超過
+finding-unencrypted-carryout = { $what } は個人情報を含み、暗号化されていません
+finding-kind-unencrypted-carryout = 暗号化なしの持出し
+finding-pending-request = { $requester } の申請「{ $summary }」が { $since } から決定を待っています
+finding-kind-pending-request = 未決定の申請
+finding-unconfirmed-handover = { $at } に { $to } へ送った { $media } の受領確認がありません
+finding-kind-unconfirmed-handover = 受領未確認の授受
+finding-media-whereabouts-unknown = { $kind }（シリアル番号 { $serial }）は持出し中ですが、対応する持出しや授受がありません
+finding-kind-media-whereabouts-unknown = 所在不明の媒体
+finding-failed-wipe = { $target }（{ $serial }）の消去は「{ $status }」で終わりました
+finding-kind-failed-wipe = 失敗した消去
+finding-unfinished-wipe = { $at } に { $by } が始めた消去（{ $method }）の結果が記録されていません。{ $targets } は一部だけ上書きされているおそれがあります
+finding-kind-unfinished-wipe = 結果のない消去
+finding-backdated-retention = { $by } が、ファイルやこの端末より前の { $since } を保存期間の起算日として登録しました: { $reason }
+finding-kind-backdated-retention = 起算日を遡った保存
+
+wipe-outcome-erased = 消去完了
+wipe-outcome-failed = 失敗
+wipe-outcome-interrupted = 中断
+size-bytes = { $bytes } バイト
+size-with-bytes = { $size }（{ $bytes } バイト）
+
+## 証明書の検証
+check-schema-not-json = ファイルが JSON ではありません
+check-schema-unknown = 不明な様式 { $schema }
+check-schema-missing = { $schema }: 次の項目がありません: { $missing }
+check-schema-not-canonical = { $schema }: 正規の形ではありません（ファイルが整形し直されたか編集されています）
+check-schema-ok = { $schema }
+check-issuer-none = 信頼する鍵の署名がありません
+check-issuer-own = この端末（{ $station }）
+check-issuer-names-other = この端末の鍵で署名されていますが、発行者は端末 { $station } と書かれています
+check-issuer-claims-own = この端末（{ $station }）の証明書を名乗っていますが、信頼する鍵 { $key } で署名されています。{ $station } の証明書に署名するのは { $station } の鍵だけです
+check-issuer-station = この端末ではなく、端末 { $name } の証明書です
+check-issuer-vendor = この端末ではなく、業者 { $name } の証明書です
+check-issuer-names-another = 信頼する鍵 { $key } で署名されていますが、発行者は { $named } と書かれています
+check-issuer-names-none = 信頼する鍵 { $key } で署名されていますが、発行者が書かれていません
+check-signature-unreadable = { $file } は minisign の署名ではありません
+check-signature-unknown-key = 鍵 { $key } で署名されていますが、この端末の鍵でも信頼する鍵でもありません
+check-signature-valid = 鍵 { $key }（{ $name }）による正しい署名です
+check-signature-invalid = 署名が正しくありません: { $why }
+check-ledger-elsewhere = 他の端末が発行したもので、その端末の台帳に記録されています
+check-ledger-recorded = 台帳の記録 { $seq } に記録されています
+check-ledger-superseded = 台帳の記録 { $seq } に記録されています。ただし、確認済みの新しい版（SHA-256 { $current }）がこれに代わっています
+check-ledger-missing = SHA-256 { $sha256 } の文書を記録した台帳の記録がありません。ここで発行されたものではないか、改変されています
+check-signature = 署名
+check-schema = 様式
+check-issuer = 発行者
+check-ledger = 台帳
+issuer-this-station = この端末（{ $name }）
+issuer-station-named = 端末 { $name }
+issuer-vendor-named = 業者 { $name }
+
+## 消去の進捗
+progress-pass = パス { $pass }/{ $passes } { $pattern }
+progress-verify = 照合 { $pass }/{ $passes }
+progress-starting = 開始
+
+## 申請の要旨
+summary-carryout = { $what } を { $to } へ持ち出す
+summary-download = { $system } から { $what } をダウンロードする
+summary-disposal = { $id } を廃棄する（保存区分 { $class }、期限 { $due }）
+summary-disposal-after-event = { $id } を廃棄する（保存区分 { $class }、期限は出来事の後）
+act-register-class-from = 保存区分 { $class } の項目を { $start } 起算で登録すること
+act-set-event-date = { $id } の出来事の日付を { $date } とすること
+
+## ロック解除エージェント
+agent-no-runtime-dir = XDG_RUNTIME_DIR が設定されていないため、エージェント用の非公開の場所がありません
+agent-no-binary = custody の実行ファイルが見つかりません
+agent-cannot-start = エージェントを起動できません
+agent-did-not-start = エージェントが起動しませんでした
+agent-not-for-typing = エージェントは custody 自身が起動します
+
+## 書き出せなかったファイル（システムの理由が続きます）
+cannot-write-into = { $path } に書き込めません
+cannot-create = { $path } を作れません（すでにあるかもしれません）
+cannot-write-report = 台帳を { $path } に書き出せません
+demo-no-temp = デモ用の一時フォルダを作れません
+
+## 台帳の記録の種類
+entry-kind-init = 初期設定
+entry-kind-person-add = 利用者の登録
+entry-kind-person-role = 役割の変更
+entry-kind-person-remove = 登録抹消
+entry-kind-key-enroll = 鍵の登録
+entry-kind-key-confirm = 鍵の確認
+entry-kind-key-trust = 鍵の信頼登録
+entry-kind-note = 運用状況記録
+entry-kind-request = 申請
+entry-kind-carryout-request = 持出し申請
+entry-kind-download-request = ダウンロード申請
+entry-kind-approve = 承認
+entry-kind-reject = 却下
+entry-kind-send = 送付
+entry-kind-receive = 受信
+entry-kind-contact-add = 連絡先の追加
+entry-kind-contact-replace = 連絡先の鍵の置換
+entry-kind-contact-remove = 連絡先の削除
+entry-kind-media-add = 媒体の登録
+entry-kind-media-retire = 媒体の使用終了
+entry-kind-carryout-out = 持出し
+entry-kind-carryout-return = 返却
+entry-kind-handover = 授受
+entry-kind-handover-confirm = 受領確認
+entry-kind-download-deleted = ダウンロードの削除
+entry-kind-wipe-start = 消去開始
+entry-kind-wipe = 消去
+entry-kind-certificate = 証明書
+entry-kind-cert-sign-off = 証明書の確認
+entry-kind-retain = 保存登録
+entry-kind-retain-event = 出来事の日付
+entry-kind-retain-hold = 保留
+entry-kind-retain-release = 保留解除
+entry-kind-retention-class = 保存区分の設定
+entry-kind-disposal-start = 廃棄開始
+entry-kind-disposal = 廃棄
+entry-kind-disposal-failed = 廃棄失敗
+entry-kind-payloads-erased = 記録内容の消去
+
+## パスフレーズが弱い理由
+weak-short = { $chars } 文字しかありません。{ $min } 文字以上にしてください（互いに関係のない単語をいくつか並べると良いでしょう）
+weak-guessable = 推測されやすすぎます
+
+## コマンドの書き間違い
+clap-unknown-argument = 「{ $arg }」という指定はありません
+clap-unknown-command = 「{ $command }」というコマンドはありません
+clap-value-missing = 「{ $arg }」には値が必要です
+clap-invalid-value = 「{ $value }」は「{ $arg }」に使えません。使える値: { $valid }
+clap-value-unreadable = 「{ $value }」は「{ $arg }」の値として読めません: { $why }
+clap-missing-argument = 次の指定が必要です: { $args }
+clap-missing-command = コマンドを指定してください
+clap-conflict = 「{ $arg }」と「{ $prior }」は一緒に指定できません
+clap-number-of-values = 「{ $arg }」の値の数が正しくありません
+clap-no-equals = 「{ $arg }」の値は = でつないで指定してください
+clap-did-you-mean = 「{ $suggested }」のことですか
+clap-more = 詳しくは --help で確認してください。

@@ -72,9 +72,13 @@ pub fn bytes(bytes: &[u8]) -> Result<()> {
 /// A size for people: `32.00 MiB (33556992 bytes)`, or `512 bytes`.
 pub fn size(bytes: u64) -> String {
     if bytes < 1024 {
-        format!("{bytes} bytes")
+        crate::i18n::t!("size-bytes", bytes = bytes)
     } else {
-        format!("{} ({bytes} bytes)", indicatif::BinaryBytes(bytes))
+        crate::i18n::t!(
+            "size-with-bytes",
+            size = indicatif::BinaryBytes(bytes),
+            bytes = bytes
+        )
     }
 }
 

@@ -132,7 +132,7 @@ impl WipeBars {
                 let bar = multi.add(ProgressBar::new(t.size * phases));
                 bar.set_style(style.clone());
                 bar.set_prefix(format!("{name:width$}"));
-                bar.set_message("starting");
+                bar.set_message(crate::i18n::t!("progress-starting"));
                 if mode == Mode::Bars {
                     // Redraws the speed and ETA while a slow device has not finished a
                     // chunk.
@@ -177,7 +177,12 @@ impl Reporter for WipeBars {
         self.begin_phase(
             target,
             bytes,
-            format!("pass {}/{passes} {pattern}", pass + 1),
+            crate::i18n::t!(
+                "progress-pass",
+                pass = pass + 1,
+                passes = passes,
+                pattern = pattern
+            ),
         );
     }
 
@@ -190,13 +195,18 @@ impl Reporter for WipeBars {
 
     fn verify_started(&self, target: usize, pass: usize, bytes: u64) {
         let passes = self.targets.get(target).map_or(0, |t| t.passes);
-        self.begin_phase(target, bytes, format!("verify {}/{passes}", pass + 1));
+        self.begin_phase(
+            target,
+            bytes,
+            crate::i18n::t!("progress-verify", pass = pass + 1, passes = passes),
+        );
     }
 
     fn finished(&self, target: usize, status: Status) {
         if let Some(t) = self.targets.get(target) {
-            self.line(&t.name, status.as_str());
-            t.bar.finish_with_message(status.as_str());
+            let word = crate::i18n::word("wipe-outcome", status.as_str());
+            self.line(&t.name, &word);
+            t.bar.finish_with_message(word);
         }
     }
 }

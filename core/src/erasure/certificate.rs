@@ -289,6 +289,13 @@ pub struct Check {
     pub ok: bool,
     /// Details.
     pub detail: String,
+    /// Which outcome `detail` words (`signature-valid`, `ledger-missing`, …), and the
+    /// values it is made of, for a front end that words it in its person's language.
+    #[serde(skip)]
+    pub code: &'static str,
+    /// The values of `detail`, by name.
+    #[serde(skip)]
+    pub facts: Vec<(&'static str, String)>,
 }
 
 /// The fields each schema requires, as dotted paths.
@@ -366,14 +373,24 @@ impl Check {
             name: name.into(),
             ok,
             detail,
+            code: "",
+            facts: Vec::new(),
         }
+    }
+
+    /// The outcome's code and the values its words are made of.
+    fn because(mut self, code: &'static str, facts: &[(&'static str, String)]) -> Check {
+        self.code = code;
+        self.facts = facts.to_vec();
+        self
     }
 }
 
 /// The schema check: a known schema, every field it requires, canonical form.
 fn check_schema(bytes: &[u8], document: Option<&Value>) -> Check {
     let Some(doc) = document else {
-        return Check::new("schema", false, "the file is not JSON".into());
+        return Check::new("schema", false, "the file is not JSON".into())
+            .because("schema-not-json", &[]);
     };
     let schema = doc
         .get("schema")
@@ -381,7 +398,8 @@ fn check_schema(bytes: &[u8], document: Option<&Value>) -> Check {
         .unwrap_or("")
         .to_string();
     let Some(fields) = required_fields(&schema) else {
-        return Check::new("schema", false, format!("unknown schema {schema:?}"));
+        return Check::new("schema", false, format!("unknown schema {schema:?}"))
+            .because("schema-unknown", &[("schema", format!("{schema:?}"))]);
     };
     let missing: Vec<&str> = fields
         .iter()
@@ -394,14 +412,19 @@ fn check_schema(bytes: &[u8], document: Option<&Value>) -> Check {
             false,
             format!("{schema}: missing {}", missing.join(", ")),
         )
+        .because(
+            "schema-missing",
+            &[("schema", schema.clone()), ("missing", missing.join(", "))],
+        )
     } else if !std::str::from_utf8(bytes).is_ok_and(crate::canon::is_canonical) {
         Check::new(
             "schema",
             false,
             format!("{schema}: not in canonical form (the file was re-formatted or edited)"),
         )
+        .because("schema-not-canonical", &[("schema", schema.clone())])
     } else {
-        Check::new("schema", true, schema)
+        Check::new("schema", true, schema.clone()).because("schema-ok", &[("schema", schema)])
     }
 }
 
@@ -420,26 +443,41 @@ fn check_issuer(
             .map(str::to_owned)
     };
     let (station_named, vendor_named) = (named("station"), named("vendor"));
-    let fail = |detail: String| (Check::new("issuer", false, detail), None);
+    let fail = |detail: String, code: &'static str, facts: &[(&'static str, String)]| {
+        (
+            Check::new("issuer", false, detail).because(code, facts),
+            None,
+        )
+    };
     match signer {
-        None => fail("no trusted key signed it".into()),
+        None => fail("no trusted key signed it".into(), "issuer-none", &[]),
         Some("station") if station_named.as_deref() == Some(own) => (
-            Check::new("issuer", true, format!("this station, {own}")),
+            Check::new("issuer", true, format!("this station, {own}"))
+                .because("issuer-own", &[("station", own.to_owned())]),
             Some(format!("this station ({own})")),
         ),
-        Some("station") => fail(format!(
-            "signed with this station's key but it names station {}",
-            station_named.as_deref().unwrap_or("(none)")
-        )),
-        Some(name) if station_named.as_deref() == Some(own) => fail(format!(
-            "it claims to be this station's ({own}) but is signed by the trusted key {name:?}; only {own}'s key signs its certificates"
-        )),
+        Some("station") => {
+            let named = station_named.as_deref().unwrap_or("(none)").to_owned();
+            fail(
+                format!("signed with this station's key but it names station {named}"),
+                "issuer-names-other",
+                &[("station", named)],
+            )
+        }
+        Some(name) if station_named.as_deref() == Some(own) => fail(
+            format!(
+                "it claims to be this station's ({own}) but is signed by the trusted key {name:?}; only {own}'s key signs its certificates"
+            ),
+            "issuer-claims-own",
+            &[("station", own.to_owned()), ("key", format!("{name:?}"))],
+        ),
         Some(name) if station_named.as_deref() == Some(name) => (
             Check::new(
                 "issuer",
                 true,
                 format!("a certificate of station {name}, not of this station"),
-            ),
+            )
+            .because("issuer-station", &[("name", name.to_owned())]),
             Some(format!("station {name}")),
         ),
         Some(name) if vendor_named.as_deref() == Some(name) => (
@@ -447,15 +485,28 @@ fn check_issuer(
                 "issuer",
                 true,
                 format!("a certificate of vendor {name}, not of this station"),
-            ),
+            )
+            .because("issuer-vendor", &[("name", name.to_owned())]),
             Some(format!("vendor {name}")),
         ),
-        Some(name) => fail(format!(
-            "signed by the trusted key {name:?} but it names {}",
-            station_named
-                .or(vendor_named)
-                .unwrap_or_else(|| "no issuer".into())
-        )),
+        Some(name) => {
+            let names = station_named.or(vendor_named);
+            fail(
+                format!(
+                    "signed by the trusted key {name:?} but it names {}",
+                    names.as_deref().unwrap_or("no issuer")
+                ),
+                if names.is_some() {
+                    "issuer-names-another"
+                } else {
+                    "issuer-names-none"
+                },
+                &[
+                    ("key", format!("{name:?}")),
+                    ("named", names.unwrap_or_default()),
+                ],
+            )
+        }
     }
 }
 
@@ -516,6 +567,10 @@ impl Station {
                 "signature",
                 false,
                 format!("{} is not a minisign signature", sig_path.display()),
+            )
+            .because(
+                "signature-unreadable",
+                &[("file", sig_path.display().to_string())],
             ),
             (Some(id), None) => Check::new(
                 "signature",
@@ -523,14 +578,20 @@ impl Station {
                 format!(
                     "signed by key {id}, which is neither this station's key nor a trusted one"
                 ),
-            ),
+            )
+            .because("signature-unknown-key", &[("key", id.clone())]),
             (Some(id), Some((name, key))) => match key.verify(bytes, signature) {
                 Ok(_) => Check::new(
                     "signature",
                     true,
                     format!("valid signature by key {id} ({name})"),
+                )
+                .because(
+                    "signature-valid",
+                    &[("key", id.clone()), ("name", name.clone())],
                 ),
-                Err(why) => Check::new("signature", false, why),
+                Err(why) => Check::new("signature", false, why.clone())
+                    .because("signature-invalid", &[("why", why)]),
             },
         };
         Ok((check, key_id.clone(), signer.map(|(name, _)| name.clone())))
@@ -549,7 +610,8 @@ impl Station {
                 "ledger",
                 signer.is_some(),
                 "issued by another station; its own ledger holds it".into(),
-            );
+            )
+            .because("ledger-elsewhere", &[]);
             return Ok((check, None));
         }
         let db = self.ledger.db();
@@ -572,6 +634,17 @@ impl Station {
                 "ledger",
                 true,
                 format!("recorded at ledger entry {seq}{superseded}"),
+            )
+            .because(
+                if current.as_deref().is_some_and(|c| c != sha256) {
+                    "ledger-superseded"
+                } else {
+                    "ledger-recorded"
+                },
+                &[
+                    ("seq", seq.to_string()),
+                    ("current", current.clone().unwrap_or_default()),
+                ],
             ),
             None => Check::new(
                 "ledger",
@@ -579,7 +652,8 @@ impl Station {
                 format!(
                     "no ledger entry records a document with SHA-256 {sha256}: it was not issued here, or it was altered"
                 ),
-            ),
+            )
+            .because("ledger-missing", &[("sha256", sha256.to_owned())]),
         };
         Ok((check, seq))
     }

@@ -65,6 +65,9 @@ pub struct RefusalInfo {
     pub reason: &'static str,
     /// The reason in words, e.g. "/dev/sdb1 is mounted on /media/stick".
     pub message: String,
+    /// The reason itself, for a front end that words it in its person's language.
+    #[serde(skip)]
+    pub refusal: Refusal,
 }
 
 impl From<&Refusal> for RefusalInfo {
@@ -90,6 +93,7 @@ impl From<&Refusal> for RefusalInfo {
         RefusalInfo {
             reason,
             message: refusal.to_string(),
+            refusal: refusal.clone(),
         }
     }
 }

@@ -25,6 +25,9 @@ pub struct Finding {
     pub id: String,
     /// What is wrong, in words.
     pub detail: String,
+    /// The values `detail` is made of, by name (`what`, `to`, `due`, …), so that a
+    /// front end can word the finding in its person's language.
+    pub facts: std::collections::BTreeMap<String, String>,
 }
 
 impl Station {
@@ -32,6 +35,15 @@ impl Station {
     /// power cut, a crash) after it began, whose targets are partly overwritten. Each
     /// with its sequence number and a description naming its targets.
     pub fn unfinished_wipes(&self) -> Result<Vec<(i64, String)>> {
+        Ok(self
+            .unfinished()?
+            .into_iter()
+            .map(|u| (u.seq, u.detail))
+            .collect())
+    }
+
+    /// The unfinished wipes with the values their description is made of.
+    fn unfinished(&self) -> Result<Vec<Unfinished>> {
         let finished: std::collections::BTreeSet<i64> = self
             .ledger
             .entries(&LogFilter {
@@ -67,20 +79,25 @@ impl Station {
                             .collect()
                     })
                     .unwrap_or_default();
-                (
-                    e.seq,
-                    format!(
-                        "the wipe {} began at {} ({}) never recorded a result: {} may be partly overwritten",
-                        e.payload
-                            .as_ref()
-                            .and_then(|p| p.get("method"))
-                            .and_then(Value::as_str)
-                            .unwrap_or("?"),
-                        e.at,
-                        e.actor,
-                        targets.join(", ")
+                let method = e
+                    .payload
+                    .as_ref()
+                    .and_then(|p| p.get("method"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned();
+                let targets = targets.join(", ");
+                Unfinished {
+                    seq: e.seq,
+                    detail: format!(
+                        "the wipe {method} began at {} ({}) never recorded a result: {targets} may be partly overwritten",
+                        e.at, e.actor,
                     ),
-                )
+                    method,
+                    at: e.at.to_string(),
+                    actor: e.actor,
+                    targets,
+                }
             })
             .collect())
     }
@@ -101,6 +118,7 @@ impl Station {
                 findings.add(
                     "download-not-deleted",
                     &d.id,
+                    &[("content", d.content.clone()), ("system", d.system.clone())],
                     format!("{} from {} has no recorded deletion", d.content, d.system),
                 );
             }
@@ -116,6 +134,11 @@ impl Station {
                 findings.add(
                     "overdue-carryout",
                     &c.id,
+                    &[
+                        ("what", c.what.clone()),
+                        ("to", c.destination.clone()),
+                        ("due", c.return_by.deadline()),
+                    ],
                     format!(
                         "{} taken to {} was due back {} and is not returned",
                         c.what,
@@ -128,6 +151,7 @@ impl Station {
                 findings.add(
                     "unencrypted-carryout",
                     &c.id,
+                    &[("what", c.what.clone())],
                     format!("{} holds personal data and is not encrypted", c.what),
                 );
             }
@@ -143,6 +167,11 @@ impl Station {
                 findings.add(
                     "pending-request",
                     &r.id,
+                    &[
+                        ("summary", r.summary.clone()),
+                        ("requester", r.requester.clone()),
+                        ("since", r.requested_at.to_string()),
+                    ],
                     format!(
                         "{} by {} has waited since {}",
                         r.summary, r.requester, r.requested_at
@@ -162,6 +191,11 @@ impl Station {
                 findings.add(
                     "unconfirmed-handover",
                     &h.id,
+                    &[
+                        ("media", h.media.to_string()),
+                        ("to", h.counterparty.clone()),
+                        ("at", h.at.to_string()),
+                    ],
                     format!(
                         "{} sent to {} on {} has no confirmed receipt",
                         h.media, h.counterparty, h.at
@@ -181,6 +215,7 @@ impl Station {
                 findings.add(
                     "media-whereabouts-unknown",
                     &m.id,
+                    &[("kind", m.kind.to_string()), ("serial", m.serial.clone())],
                     format!(
                         "{} (serial {}) is marked out with no open carry-out or handover",
                         m.kind, m.serial
@@ -199,6 +234,11 @@ impl Station {
                 findings.add(
                     "failed-wipe",
                     &cell(w.get("id")),
+                    &[
+                        ("target", cell(w.get("target"))),
+                        ("serial", cell(w.get("serial"))),
+                        ("status", status.clone()),
+                    ],
                     format!(
                         "the wipe of {} ({}) ended {status}",
                         cell(w.get("target")),
@@ -207,8 +247,18 @@ impl Station {
                 );
             }
         }
-        for (seq, detail) in self.unfinished_wipes()? {
-            findings.add("unfinished-wipe", &format!("seq {seq}"), detail);
+        for u in self.unfinished()? {
+            findings.add(
+                "unfinished-wipe",
+                &format!("seq {}", u.seq),
+                &[
+                    ("method", u.method),
+                    ("at", u.at),
+                    ("by", u.actor),
+                    ("targets", u.targets),
+                ],
+                u.detail,
+            );
         }
         Ok(())
     }
@@ -240,6 +290,11 @@ impl Station {
             findings.add(
                 "backdated-retention",
                 &e.subject,
+                &[
+                    ("by", e.actor.clone()),
+                    ("since", since.to_owned()),
+                    ("reason", reason.to_owned()),
+                ],
                 format!(
                     "registered by {} with its period starting {since}, earlier than its files or this station: {reason}",
                     e.actor
@@ -250,15 +305,35 @@ impl Station {
     }
 }
 
+/// A wipe that began and never recorded a result.
+struct Unfinished {
+    seq: i64,
+    method: String,
+    at: String,
+    actor: String,
+    targets: String,
+    detail: String,
+}
+
 /// The findings so far.
 struct Findings(Vec<Finding>);
 
 impl Findings {
-    fn add(&mut self, kind: &str, id: &dyn std::fmt::Display, detail: String) {
+    fn add(
+        &mut self,
+        kind: &str,
+        id: &dyn std::fmt::Display,
+        facts: &[(&str, String)],
+        detail: String,
+    ) {
         self.0.push(Finding {
             kind: kind.into(),
             id: id.to_string(),
             detail,
+            facts: facts
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                .collect(),
         });
     }
 }
