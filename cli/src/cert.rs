@@ -394,27 +394,74 @@ fn document_text(id: &str, doc: &serde_json::Value) -> String {
             Value::String(s) => {
                 custody_core::Timestamp::parse(s).map_or_else(|_| s.clone(), |t| t.local_minute())
             }
-            Value::Bool(true) => "yes".into(),
-            Value::Bool(false) => "no".into(),
+            Value::Bool(true) => t!("yes"),
+            Value::Bool(false) => t!("no"),
             other => other.to_string(),
         }
     }
     let mut lines = Vec::new();
     walk("", doc, &mut lines);
+    let lines: Vec<(String, String)> = lines
+        .into_iter()
+        .map(|(key, value)| {
+            let value = field_value(&key, value);
+            (field_label(&key), value)
+        })
+        .collect();
     let width = lines
         .iter()
-        .map(|(k, _)| k.chars().count())
+        .map(|(k, _)| unicode_width::UnicodeWidthStr::width(k.as_str()))
         .max()
         .unwrap_or(0);
     let mut out = format!(
         "{id}  {}  {}\n",
         doc["schema"].as_str().unwrap_or("certificate"),
-        doc["status"].as_str().unwrap_or("")
+        crate::i18n::word("cert-status", doc["status"].as_str().unwrap_or(""))
     );
     for (key, value) in lines {
-        out.push_str(&format!("{key:<width$}  {value}\n"));
+        out.push_str(&padded(&key, width));
+        out.push_str("  ");
+        out.push_str(&value);
+        out.push('\n');
     }
     out
+}
+
+/// A certificate field's name in the language of messages: `cert-field-KEY` (dots
+/// and underscores as hyphens, `[n]` as `$n`), else the dotted key itself.
+fn field_label(key: &str) -> String {
+    // `sanitization.passes[2].start` → `sanitization-passes-start`, n = 2.
+    let mut n = String::new();
+    let mut plain = String::new();
+    let mut chars = key.chars();
+    while let Some(c) = chars.next() {
+        if c == '[' {
+            n = chars.by_ref().take_while(|&c| c != ']').collect();
+        } else {
+            plain.push(c);
+        }
+    }
+    let id = format!("cert-field-{}", plain.replace(['.', '_'], "-"));
+    match crate::i18n::lookup(crate::i18n::lang(), &id) {
+        Some(_) => crate::i18n::text(&id, &[("n", &n)]),
+        None => key.to_owned(),
+    }
+}
+
+/// A certificate field's value, words of closed sets in the language of messages.
+fn field_value(key: &str, value: String) -> String {
+    let set = match key.rsplit('.').next().unwrap_or(key) {
+        "role" => "role",
+        "destination" => "destination",
+        "category" => "category",
+        "result" if key.contains("verification") => "verify-result",
+        "mode" if key.contains("verification") => "verify",
+        "registered_kind" => "media-kind",
+        "status" => "cert-status",
+        "serial_source" => "serial-source",
+        _ => return value,
+    };
+    crate::i18n::word(set, &value)
 }
 
 /// `custody keys new`: an age identity for receiving, written once, never over another.

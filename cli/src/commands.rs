@@ -338,7 +338,7 @@ fn note(args: NoteArgs) -> Result<ExitCode> {
     match (args.text, args.file) {
         (Some(text), _) => {
             let id = station.note(&text)?;
-            print_created(&id, "note", args.json)?;
+            print_created(&id, &t!("what-note"), args.json)?;
         }
         (None, Some(file)) => {
             let text = fs_err::read_to_string(&file)?;
@@ -509,7 +509,14 @@ fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
                 if json {
                     output::json(&json!({ "ok": false, "seq": seq, "problem": problem }))?;
                 }
-                eprintln!("{}", t!("verify-tampered", seq = seq, problem = problem));
+                eprintln!(
+                    "{}",
+                    t!(
+                        "verify-tampered",
+                        seq = seq,
+                        problem = crate::i18n::reword("breach-", &problem)
+                    )
+                );
                 eprintln!("{}: {}", t!("hint-prefix"), t!("hint-tampered"));
                 return Ok(ExitCode::from(crate::EXIT_FAILED));
             }

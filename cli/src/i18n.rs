@@ -316,6 +316,63 @@ fn lookup_with(lang: Lang, id: &str, args: &[(&str, &str)]) -> Option<String> {
     lookup(lang, id).map(|_| text_in(lang, id, args))
 }
 
+/// Words that core makes in English from a fixed sentence and some values (what a
+/// ledger check found wrong, why a head is unreadable), in the language of messages:
+/// the English catalogue's `PREFIX…` messages are the patterns; the first whose
+/// literal words match `text` whole gives the values, which fill the same message in
+/// the other language. Text no pattern matches stays as core wrote it.
+pub fn reword(prefix: &str, text: &str) -> String {
+    reword_in(lang(), prefix, text)
+}
+
+fn reword_in(lang: Lang, prefix: &str, text: &str) -> String {
+    if lang == Lang::En {
+        return text.to_owned();
+    }
+    for line in EN.lines() {
+        let Some((id, pattern)) = line.split_once(" = ") else {
+            continue;
+        };
+        if !id.starts_with(prefix) {
+            continue;
+        }
+        let mut values = Vec::new();
+        if matches(pattern, text, &mut values) {
+            let args: Vec<(&str, &str)> = values.iter().map(|(n, v)| (*n, *v)).collect();
+            if lookup(lang, id).is_some() {
+                return text_in(lang, id, &args);
+            }
+        }
+    }
+    text.to_owned()
+}
+
+/// Whether `text` is `pattern` with its `{ $name }` places filled; the values go into
+/// `values`. Each place takes the shortest text that lets the rest match.
+fn matches<'p, 't>(pattern: &'p str, text: &'t str, values: &mut Vec<(&'p str, &'t str)>) -> bool {
+    let Some(start) = pattern.find("{ $") else {
+        return pattern == text;
+    };
+    let (literal, rest) = pattern.split_at(start);
+    let Some(text) = text.strip_prefix(literal) else {
+        return false;
+    };
+    let Some(end) = rest.find(" }") else {
+        return false;
+    };
+    let name = &rest[3..end];
+    let after = &rest[end + 2..];
+    for (i, _) in text.char_indices().skip(1).chain([(text.len(), ' ')]) {
+        let mut tried = values.clone();
+        tried.push((name, &text[..i]));
+        if matches(after, &text[i..], &mut tried) {
+            *values = tried;
+            return true;
+        }
+    }
+    false
+}
+
 /// The catalogue id of an option's help line: `opt-PATH-ID` (`opt-wipe-yes`),
 /// or `opt-ID` for the options every command takes (`opt-lang`).
 fn option_id(path: &str, id: &str) -> String {
@@ -668,6 +725,38 @@ mod tests {
             .filter(|kind| lookup(Lang::Ja, &format!("entry-kind-{kind}")).is_none())
             .collect();
         assert!(missing.is_empty(), "{missing:?}");
+    }
+
+    /// What a ledger check found, as core says it, reads in Japanese with its values;
+    /// text no pattern matches stays as it is, and English is never touched.
+    #[test]
+    fn ledger_breaches_are_reworded() {
+        for (core, japanese) in [
+            (
+                "this station saw 12 entries, but the ledger has 9: entries were removed (or an older copy was restored)",
+                "この端末は 12 件の記録を見ていますが、台帳には 9 件しかありません。記録が削除されています（または古い複製が戻されています）",
+            ),
+            (
+                "the signature by sato's key does not verify (forged, or copied from another entry)",
+                "sato の鍵による署名が検証できません（偽造、または別の記録からの複製）",
+            ),
+            (
+                "entries 7..9 are not covered by a signed checkpoint (appended without the station key)",
+                "記録 7〜9 は署名つきチェックポイントに含まれていません（端末の鍵なしで追加されました）",
+            ),
+            (
+                "a signed checkpoint covers 5 entries but the ledger has 3: entries were removed from the end",
+                "署名つきチェックポイントは 5 件を含みますが、台帳には 3 件しかありません。末尾の記録が削除されています",
+            ),
+            ("something nobody foresaw", "something nobody foresaw"),
+        ] {
+            assert_eq!(reword_in(Lang::Ja, "breach-", core), japanese);
+            assert_eq!(reword_in(Lang::En, "breach-", core), core);
+        }
+        assert_eq!(
+            reword_in(Lang::Ja, "bad-head-", "missing head line"),
+            "head の行がありません"
+        );
     }
 
     /// What core says someone was not allowed to do reads in Japanese, with its id,

@@ -195,7 +195,10 @@ pub fn error(error: &Error) -> Option<String> {
             Some(id) => t!("error-unreadable-certificate", id = id) + &causes(error),
             None => return None,
         },
-        Error::BadHead { why } => t!("error-bad-head", why = why),
+        Error::BadHead { why } => t!(
+            "error-bad-head",
+            why = crate::i18n::reword("bad-head-", why)
+        ),
         Error::ProjectionsDiffer { rows } => t!(
             "error-projections-differ",
             count = rows.len(),
@@ -206,9 +209,17 @@ pub fn error(error: &Error) -> Option<String> {
                 .join(" | ")
         ),
         Error::WontWrite { seq, problem } => {
-            t!("error-wont-write", seq = seq, problem = problem)
+            t!(
+                "error-wont-write",
+                seq = seq,
+                problem = crate::i18n::reword("breach-", problem)
+            )
         }
-        Error::Tampered { seq, problem } => t!("error-tampered", seq = seq, problem = problem),
+        Error::Tampered { seq, problem } => t!(
+            "error-tampered",
+            seq = seq,
+            problem = crate::i18n::reword("breach-", problem)
+        ),
         // The database's words follow.
         Error::Storage { path, .. } => t!("error-storage", path = path.display()) + &causes(error),
         Error::Config { path, problem } => config(path, problem)?,

@@ -1008,6 +1008,20 @@ fn japanese_tables_records_and_option_help() {
     ] {
         assert!(ja.contains(words), "{words} in:\n{ja}");
     }
+    let ja = out("ja_JP.UTF-8", &["cert", "show", "EC-1"]);
+    for words in [
+        "証明書番号",
+        "消去の区分（NIST SP 800-88）  クリア（Clear）",
+        "パス1 パターン",
+        "照合の結果",
+        "合格",
+        "作業者が入力",
+    ] {
+        assert!(ja.contains(words), "{words} in:\n{ja}");
+    }
+    assert!(!ja.contains("sanitization."), "{ja}");
+    let en = out("C", &["cert", "show", "EC-1"]);
+    assert!(en.contains("sanitization.passes[1].pattern"), "{en}");
     let en = out("C", &["cert", "verify", file.to_str().unwrap()]);
     assert!(
         en.contains("VALID: EC-1 (custody.erasure-certificate/v1) of this station (desk-1)"),

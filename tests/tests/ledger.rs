@@ -77,7 +77,21 @@ fn a_changed_entry_field_is_detected() {
     home.sql(&format!(
         "{DROP_TRIGGERS} UPDATE entries SET actor = 'tanaka' WHERE seq = 17;"
     ));
-    assert_tamper_found(&home, 17, &[]);
+    assert_tamper_found(&home, 17, &[]); // An auditor reading Japanese is told the same, in Japanese.
+    let out = home
+        .cmd("kato")
+        .env("LANG", "ja_JP.UTF-8")
+        .args(["ledger", "verify"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("改ざん: 台帳の記録 17 で検証に失敗しました")
+            && text.contains("記録が変更されています")
+            && text.contains("証拠として保全"),
+        "{text}"
+    );
 }
 
 #[test]
