@@ -339,6 +339,10 @@ pub struct ReportArgs {
     /// Write to this file instead of standard output.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Dates in the Japanese era calendar (令和8年12月2日), as paper forms write them
+    /// (CSV).
+    #[arg(long)]
+    pub era: bool,
     /// For `report audit`: print as JSON.
     #[arg(long)]
     pub json: bool,
@@ -1063,7 +1067,7 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
     let report = station.report(kind, &from, &to)?;
     let lang = crate::i18n::chosen().unwrap_or(custody_core::Lang::Ja);
     let text = match args.format {
-        ReportFormat::Csv => report.to_csv(lang),
+        ReportFormat::Csv => report.to_csv_in(lang, args.era),
         ReportFormat::Json => serde_json::to_string_pretty(&report.to_json(lang))? + "\n",
     };
     match args.output {

@@ -434,7 +434,7 @@ fn csv_reports_open_in_excel_with_the_forms_japanese_headers() {
     let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
     let header = text.lines().next().unwrap();
     for word in [
-        "持出し日時",
+        "持出し年月日",
         "持出し先",
         "返却予定日時",
         "移送手段",
@@ -530,4 +530,104 @@ fn media_cannot_be_registered_twice_and_retire_needs_it_or_a_manager() {
     home.run("ito", ["media", "retire", "MD-1", "--reason", "destroyed"])
         .expect_code(2);
     verify(&home);
+}
+
+/// The registers carry the seeds' own titles and column names (002 art.5-(1), 6-2, 8,
+/// 9-2), a value that a spreadsheet would run as a formula opens as text, and
+/// `--era` writes dates as the paper forms do (令和…).
+#[test]
+fn registers_use_the_seeds_words_keep_formulas_inert_and_write_era_dates() {
+    let home = Home::with_people();
+    let co = home
+        .run(
+            "suzuki",
+            [
+                "carryout",
+                "new",
+                "--what",
+                "=HYPERLINK(\"http://example.invalid\",\"開く\")",
+                "--reason",
+                "@SUM(A1)",
+                "--to",
+                "本部監査室",
+                "--transport",
+                "施錠鞄で手持ち",
+                "--return-by",
+                "2099-01-01",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let report = |kind: &str, extra: &[&str]| {
+        let mut args = vec![
+            "report",
+            kind,
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2099-12-31",
+            "--lang",
+            "ja",
+        ];
+        args.extend_from_slice(extra);
+        home.run("kato", args).ok()
+    };
+    // Column names, in the order the seed names them, and the form's title.
+    for (kind, title, words) in [
+        (
+            "carryouts",
+            "個人情報等取扱記録台帳",
+            &["対象物", "持出し先", "持出し年月日"][..],
+        ),
+        (
+            "downloads",
+            "個人データダウンロード等管理簿",
+            &["実施年月日", "対象データの内容", "業務処理システム名"],
+        ),
+        ("people", "ID管理簿", &["システムの種類", "使用者ID"]),
+        ("handovers", "情報記録媒体授受簿", &[]),
+    ] {
+        let csv = report(kind, &[]).stdout;
+        let header: Vec<&str> = csv
+            .trim_start_matches('\u{feff}')
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .collect();
+        let places: Vec<usize> = words
+            .iter()
+            .map(|w| {
+                header
+                    .iter()
+                    .position(|h| h == w)
+                    .unwrap_or_else(|| panic!("{w} not among {header:?}"))
+            })
+            .collect();
+        assert!(places.windows(2).all(|p| p[0] < p[1]), "{kind}: {header:?}");
+        let json = report(kind, &["--format", "json"]).json();
+        assert_eq!(json["title"], title);
+    }
+    // A formula-looking value is text in the CSV, and as typed everywhere else.
+    let csv = report("carryouts", &[]).stdout;
+    let row = csv.lines().nth(1).unwrap();
+    assert!(
+        row.contains("\"'=HYPERLINK(\"\"http://example.invalid\"\",\"\"開く\"\")\""),
+        "{row}"
+    );
+    assert!(row.contains(",'@SUM(A1),"), "{row}");
+    let shown = home.run("kato", ["carryout", "show", &co, "--json"]).ok();
+    assert_eq!(
+        shown.json()["what"],
+        "=HYPERLINK(\"http://example.invalid\",\"開く\")"
+    );
+    // --era: 令和 dates; without it, ISO dates.
+    let era = report("carryouts", &["--era"]).stdout;
+    let row = era.lines().nth(1).unwrap();
+    assert!(row.contains("令和") && !row.contains(",20"), "{row}");
+    assert!(csv.lines().nth(1).unwrap().contains(",20"), "{csv}");
 }

@@ -1390,3 +1390,4 @@ cert-status-signed-off = signed-off
 serial-source-device = device
 serial-source-operator = operator
 serial-source-none = none
+opt-report-era = Dates in the Japanese era calendar (令和8年12月2日), as paper forms write them (CSV)

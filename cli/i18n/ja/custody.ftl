@@ -1372,3 +1372,4 @@ cert-status-signed-off = 確認済
 serial-source-device = 装置から読取り
 serial-source-operator = 作業者が入力
 serial-source-none = なし
+opt-report-era = 日付を元号で書く（令和8年12月2日）。紙の様式と同じ書き方（CSV）

@@ -40,7 +40,8 @@ impl ReportKind {
     /// The form's title.
     pub fn title(self, lang: Lang) -> &'static str {
         match (self, lang == Lang::Ja) {
-            (ReportKind::Carryouts, true) => "個人情報等持出し記録台帳",
+            // 002 art.8: 個人情報等取扱記録台帳 (別紙様式第1号の3).
+            (ReportKind::Carryouts, true) => "個人情報等取扱記録台帳",
             (ReportKind::Carryouts, false) => "Carry-out register",
             (ReportKind::Handovers, true) => "情報記録媒体授受簿",
             (ReportKind::Handovers, false) => "Media handover register",
@@ -86,10 +87,10 @@ const CARRYOUTS: &[Column] = &[
     col("id", "ID", "管理番号"),
     col("requested_at", "Requested", "申請日時"),
     col("requester", "Requester", "申請者"),
-    col("what", "Item", "持出し対象"),
+    col("what", "Item", "対象物"),
     col("reason", "Reason", "持出し理由"),
     col("destination", "Destination", "持出し先"),
-    col("out_at", "Taken out", "持出し日時"),
+    col("out_at", "Taken out", "持出し年月日"),
     col("return_by", "Return by", "返却予定日時"),
     col("returned_at", "Returned", "返却日時"),
     col("transport", "Transport", "移送手段"),
@@ -285,6 +286,39 @@ fn in_japanese(kind: ReportKind, key: &str, value: &str) -> String {
     word.to_owned()
 }
 
+/// A cell that a spreadsheet would take for a formula, made text: `'` before a value
+/// that begins with `=`, `+`, `-`, `@`, a tab or a carriage return (OWASP's CSV
+/// injection rule). A plain number (`-3`, `+1.5`) and a lone `-` stay as they are:
+/// no spreadsheet runs them.
+fn inert(text: &str) -> String {
+    let sign = text.starts_with(['+', '-']);
+    if !(sign || text.starts_with(['=', '@', '\t', '\r'])) || text == "-" {
+        return text.to_owned();
+    }
+    // The sign is one byte, so the rest starts on a character boundary.
+    let number = sign && text[1..].parse::<f64>().is_ok_and(f64::is_finite);
+    if number {
+        text.to_owned()
+    } else {
+        format!("'{text}")
+    }
+}
+
+/// A cell's date (`2026-12-02`, `2026-12-02 17:00:00`) in the Japanese era calendar
+/// (`令和8年12月2日`, `令和8年12月2日 17:00:00`); any other text as it is.
+fn in_era(text: &str) -> String {
+    // By bytes, but only where the tenth byte is a character boundary.
+    let (Some(day), Some(rest)) = (text.get(..10), text.get(10..)) else {
+        return text.to_owned();
+    };
+    match chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+        Ok(date) if rest.is_empty() || rest.starts_with(' ') => {
+            format!("{}{rest}", crate::erasure::pdf::wareki(date))
+        }
+        _ => text.to_owned(),
+    }
+}
+
 /// Quotes a CSV field when it needs it (RFC 4180).
 fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
@@ -297,6 +331,14 @@ fn csv_field(text: &str) -> String {
 impl Report {
     /// CSV with a UTF-8 byte-order mark and CRLF line ends, as Excel expects.
     pub fn to_csv(&self, lang: Lang) -> String {
+        self.to_csv_in(lang, false)
+    }
+
+    /// CSV as [`Report::to_csv`]; with `era`, dates in the Japanese era calendar
+    /// (`令和8年12月2日 17:00:00`), as paper forms write them. A cell that a
+    /// spreadsheet would run as a formula (beginning with `=`, `+`, `-`, `@`, a tab
+    /// or a carriage return) is written as text, with a leading `'`.
+    pub fn to_csv_in(&self, lang: Lang, era: bool) -> String {
         let japanese = lang == Lang::Ja;
         let mut out = String::from("\u{feff}");
         let header: Vec<String> = self
@@ -311,11 +353,13 @@ impl Report {
                 .iter()
                 .zip(self.columns)
                 .map(|(c, column)| {
-                    if japanese {
-                        csv_field(&in_japanese(self.kind, column.key, c))
+                    let text = if japanese {
+                        in_japanese(self.kind, column.key, c)
                     } else {
-                        csv_field(c)
-                    }
+                        c.clone()
+                    };
+                    let text = if era { in_era(&text) } else { text };
+                    csv_field(&inert(&text))
                 })
                 .collect();
             out.push_str(&cells.join(","));
@@ -469,6 +513,23 @@ mod tests {
     #[test]
     fn csv_quotes_only_what_needs_it() {
         assert_eq!(csv_field("plain 日本"), "plain 日本");
+        for (risky, inert_text) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+        ] {
+            assert_eq!(inert(risky), inert_text);
+        }
+        for plain in ["-", "-3", "+1.5", "組合員名簿", "a=b", "2026-12-02"] {
+            assert_eq!(inert(plain), plain);
+        }
+        assert_eq!(in_era("2026-12-02"), "令和8年12月2日");
+        assert_eq!(in_era("2019-04-30 23:59:00"), "平成31年4月30日 23:59:00");
+        assert_eq!(in_era("2026-12-02T01:00"), "2026-12-02T01:00");
+        assert_eq!(in_era("MD-1"), "MD-1");
+        assert_eq!(in_era("本部監査室へ持出し"), "本部監査室へ持出し");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
