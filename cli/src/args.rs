@@ -82,6 +82,10 @@ pub enum Command {
     /// The media handover register (情報記録媒体授受簿).
     #[command(subcommand)]
     Handover(crate::registers::HandoverCommand),
+    /// Operation records of My Number data (運用状況記録票): inputs, paper disposals,
+    /// deletions, each checked by another person.
+    #[command(subcommand)]
+    Operation(crate::operation::OperationCommand),
     /// The download register (個人データダウンロード等管理簿).
     #[command(subcommand)]
     Download(crate::registers::DownloadCommand),

@@ -1028,6 +1028,7 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
                     .map(|(name, value)| {
                         let value = match name.as_str() {
                             "kind" => crate::i18n::word("media-kind", value),
+                            "operation" => crate::i18n::word("operation-kind", value),
                             "status" => crate::i18n::word("wipe-outcome", value),
                             _ => value.clone(),
                         };

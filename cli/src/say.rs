@@ -494,6 +494,7 @@ pub fn denial(reason: &Denial) -> Option<String> {
             requester = requester
         ),
         Denial::OwnWork => t!("denial-own-work"),
+        Denial::SameChecker => t!("denial-same-checker"),
         Denial::Unencrypted { request } => t!("denial-unencrypted", request = request),
         Denial::Rejected {
             request,

@@ -647,6 +647,8 @@ pub enum Field {
     RecordId,
     /// A language.
     Lang,
+    /// What kind of operation a record notes (input, paper disposal, deletion).
+    OperationKind,
     /// What a generated passphrase is made of.
     Words,
     /// The actor of a ledger entry.
@@ -731,6 +733,7 @@ impl Field {
             Field::Time => "time",
             Field::RecordId => "record id",
             Field::Lang => "language",
+            Field::OperationKind => "operation kind",
             Field::Words => "passphrase words",
             Field::Actor => "actor",
             Field::EntryKind => "entry kind",
@@ -832,6 +835,8 @@ pub enum RecordKind {
     Contact,
     /// A registered person (by name).
     Person,
+    /// An operation record (`OP-…`).
+    Operation,
 }
 
 impl RecordKind {
@@ -849,6 +854,7 @@ impl RecordKind {
             RecordKind::Transfer => "encrypted transfer",
             RecordKind::Contact => "contact",
             RecordKind::Person => "registered person",
+            RecordKind::Operation => "operation record",
         }
     }
 }
@@ -904,6 +910,8 @@ pub enum Denial {
     ApprovalRequired,
     /// The actor did the work being signed off.
     OwnWork,
+    /// The actor did the operation they would check; another person checks it.
+    SameChecker,
     /// A retention period would start before `before`, with no reason given.
     Backdated {
         /// What it would start before: the files' last change, this station's first
@@ -1006,6 +1014,9 @@ impl std::fmt::Display for Denial {
             Denial::OwnWork => {
                 f.write_str("you performed this work; a manager who did not must confirm it")
             }
+            Denial::SameChecker => f.write_str(
+                "you did this operation; it is checked by another person than the one who did it",
+            ),
             Denial::Backdated { before } => write!(
                 f,
                 "the period would start before {before}, which makes the item due early; a reason must be given (it is recorded and listed by the audit)"

@@ -631,3 +631,147 @@ fn registers_use_the_seeds_words_keep_formulas_inert_and_write_era_dates() {
     assert!(row.contains("令和") && !row.contains(",20"), "{row}");
     assert!(csv.lines().nth(1).unwrap().contains(",20"), "{csv}");
 }
+
+/// 003 別紙1: an input, a paper disposal or a deletion of My Number data is recorded
+/// with who did it, and checked by another person under their own key; the one who
+/// did it cannot check it, nothing is checked twice, the audit lists what is not yet
+/// checked, and the register has the form's columns.
+#[test]
+fn operations_are_recorded_and_checked_by_another_person() {
+    let home = Home::with_people();
+    let op = home
+        .run(
+            "suzuki",
+            [
+                "operation",
+                "new",
+                "--kind",
+                "input",
+                "--content",
+                "資格取得届の個人番号を入力（桁チェック・読合せ済）",
+                "--count",
+                "12",
+                "--system",
+                "個人番号管理システム",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(op, "OP-1");
+    // A day still to come is refused; an auditor records nothing.
+    home.run(
+        "suzuki",
+        [
+            "operation",
+            "new",
+            "--kind",
+            "deletion",
+            "--content",
+            "x",
+            "--on",
+            "2099-01-01",
+        ],
+    )
+    .expect_code(2);
+    home.run(
+        "kato",
+        ["operation", "new", "--kind", "input", "--content", "x"],
+    )
+    .expect_code(2);
+    let audit = home.run("kato", ["report", "audit", "--json"]).ok().json();
+    assert!(
+        audit["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "unchecked-operation" && f["id"] == "OP-1"),
+        "{audit}"
+    );
+    // The one who did it cannot check it; nothing is recorded by the refusal.
+    let before = home.run("kato", ["log", "--json"]).ok().json();
+    let refused = home
+        .run("suzuki", ["operation", "check", &op])
+        .expect_code(2);
+    assert!(
+        refused.stderr.contains("checked by another person"),
+        "{}",
+        refused.stderr
+    );
+    let after = home.run("kato", ["log", "--json"]).ok().json();
+    assert_eq!(
+        before.as_array().unwrap().len(),
+        after.as_array().unwrap().len()
+    );
+    // Another person checks it, once.
+    let checked = home
+        .run("tanaka", ["operation", "check", &op, "--json"])
+        .ok()
+        .json();
+    assert_eq!(checked["checked_by"], "tanaka");
+    home.run("sato", ["operation", "check", &op]).expect_code(2);
+    let audit = home.run("kato", ["report", "audit", "--json"]).ok().json();
+    assert!(
+        !audit["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "unchecked-operation"),
+        "{audit}"
+    );
+    // The register in the form's shape.
+    let csv = home
+        .run(
+            "kato",
+            [
+                "report",
+                "operations",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2099-12-31",
+                "--lang",
+                "ja",
+            ],
+        )
+        .ok()
+        .stdout;
+    let mut lines = csv.trim_start_matches('\u{feff}').lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "管理番号,実施年月日,区分,内容,件数,情報システム,実施者,確認者,確認日時"
+    );
+    let row = lines.next().unwrap();
+    assert!(
+        row.starts_with("OP-1,")
+            && row.contains(",入力,")
+            && row.contains(",12,個人番号管理システム,suzuki,tanaka,"),
+        "{row}"
+    );
+    let json = home
+        .run(
+            "kato",
+            [
+                "report",
+                "operations",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2099-12-31",
+                "--format",
+                "json",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(json["title"], "特定個人情報等の運用状況記録票");
+    // The ledger backs the table: an edited check is caught.
+    home.run("kato", ["ledger", "verify"]).ok();
+    if custody_tests::require_tool("sqlite3") {
+        home.sql("UPDATE operations SET checked_by = 'suzuki' WHERE id = 'OP-1';");
+        home.run("kato", ["ledger", "verify"]).expect_code(1);
+    }
+}

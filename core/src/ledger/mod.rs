@@ -191,6 +191,8 @@ pub const ENTRY_KINDS: &[&str] = &[
     "carryout-return",
     "handover",
     "handover-confirm",
+    "operation",
+    "operation-check",
     "download-deleted",
     "wipe-start",
     "wipe",

@@ -25,6 +25,7 @@ pub(crate) const RECORD_KINDS: &[&str] = &[
     "receive",
     "media-add",
     "handover",
+    "operation",
     "wipe",
     "retain",
     "certificate",
@@ -46,6 +47,7 @@ pub(crate) const TABLES: &[(&str, &str)] = &[
     ("retained", "id"),
     ("retained_files", "item, path"),
     ("contacts", "name"),
+    ("operations", "id"),
 ];
 
 /// One entry as the projections see it.
@@ -131,6 +133,7 @@ pub(crate) fn apply_effects(
         "carryout-request" | "carryout-out" | "carryout-return" => projection.carryouts(e, p),
         "download-request" | "download-deleted" => projection.downloads(e, p),
         "handover" | "handover-confirm" => projection.handovers(e, p),
+        "operation" | "operation-check" => projection.operations(e, p),
         "certificate" | "cert-sign-off" => projection.certificates(e, p),
         "retain" => projection.retained(e, p),
         "retain-event" | "retain-hold" | "retain-release" | "disposal" | "payloads-erased" => {
@@ -457,6 +460,35 @@ impl<Q: Query> Projection<'_, Q> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Operation records and their check.
+    fn operations(&self, e: Fact<'_>, p: &Value) -> Result<()> {
+        match e.kind {
+            "operation" => self
+                .run(
+                    "INSERT INTO {s}.operations(id, kind, content, count, system, done_on, at, by) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    args![
+                        e.subject,
+                        text(p, "kind"),
+                        text(p, "content"),
+                        p.get("count").and_then(Value::as_i64),
+                        text(p, "system"),
+                        text(p, "done_on"),
+                        e.at,
+                        e.actor
+                    ],
+                )
+                .map(drop),
+            "operation-check" => self
+                .run(
+                    "UPDATE {s}.operations SET checked_by = ?2, checked_at = ?3 WHERE id = ?1",
+                    args![e.subject, e.actor, e.at],
+                )
+                .map(drop),
+            _ => Ok(()),
+        }
     }
 
     /// Handovers of media and their confirmation (and the medium's status).

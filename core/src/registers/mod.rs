@@ -12,4 +12,5 @@ pub mod carryout;
 pub mod download;
 pub mod handover;
 pub mod media;
+pub mod operation;
 pub mod requests;

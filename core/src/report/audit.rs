@@ -113,6 +113,24 @@ impl Station {
         self.audit_media(&mut findings)?;
         self.audit_wipes(&mut findings)?;
         self.audit_retention(&mut findings)?;
+        for o in self.operations()? {
+            if o.checked_at.is_none() {
+                findings.add(
+                    "unchecked-operation",
+                    &o.id,
+                    &[
+                        ("operation", o.kind.to_string()),
+                        ("content", o.content.clone()),
+                        ("by", o.by.clone()),
+                        ("on", o.done_on.clone()),
+                    ],
+                    format!(
+                        "the {} of {} by {} on {} has not been checked by another person",
+                        o.kind, o.content, o.by, o.done_on
+                    ),
+                );
+            }
+        }
         for d in self.downloads()? {
             if d.approval == RequestState::Approved && d.deleted_at.is_none() {
                 findings.add(

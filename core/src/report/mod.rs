@@ -33,6 +33,9 @@ crate::vocab::vocabulary! {
         /// ID管理簿 (002 様式1): everyone registered, with role, department, key and
         /// removal.
         People = "people",
+        /// 特定個人情報等の運用状況記録票 (003 別紙1): inputs, paper disposals and
+        /// deletions, with who did them and who checked.
+        Operations = "operations",
     }
 }
 
@@ -53,6 +56,8 @@ impl ReportKind {
             (ReportKind::Wipes, false) => "Wipe records",
             (ReportKind::People, true) => "ID管理簿",
             (ReportKind::People, false) => "ID register",
+            (ReportKind::Operations, true) => "特定個人情報等の運用状況記録票",
+            (ReportKind::Operations, false) => "Operation records",
         }
     }
 }
@@ -156,6 +161,19 @@ const PEOPLE: &[Column] = &[
     col("removed", "Removed", "削除日"),
     col("id", "Record", "管理番号"),
     col("key_id", "Key ID", "鍵ID"),
+];
+
+/// 003 別紙1: the operation record form.
+const OPERATIONS: &[Column] = &[
+    col("id", "ID", "管理番号"),
+    col("done_on", "Date", "実施年月日"),
+    col("kind", "Operation", "区分"),
+    col("content", "Content", "内容"),
+    col("count", "Count", "件数"),
+    col("system", "System", "情報システム"),
+    col("by", "Done by", "実施者"),
+    col("checked_by", "Checked by", "確認者"),
+    col("checked_at", "Checked", "確認日時"),
 ];
 
 const WIPES: &[Column] = &[
@@ -262,6 +280,9 @@ fn in_japanese(kind: ReportKind, key: &str, value: &str) -> String {
         (_, "approval", "pending") => "審査中",
         (_, "approval", "approved") => "許可",
         (_, "approval", "rejected") => "不許可",
+        (ReportKind::Operations, "kind", "input") => "入力",
+        (ReportKind::Operations, "kind", "paper-disposal") => "書類廃棄",
+        (ReportKind::Operations, "kind", "deletion") => "削除",
         (_, "direction", "send") => "送付",
         (_, "direction", "receive") => "受領",
         (_, "role", "clerk") => "事務取扱担当者",
@@ -444,6 +465,10 @@ impl Station {
             ),
             // Everyone registered by the end of the period, removed or not: an ID
             // register keeps its removed lines.
+            ReportKind::Operations => (
+                OPERATIONS,
+                rows_from(&self.operations()?, OPERATIONS, "at", &from_at, &to_at)?,
+            ),
             ReportKind::People => (
                 PEOPLE,
                 rows_from(&self.people_rows()?, PEOPLE, "since", "", &to_at)?,

@@ -62,6 +62,8 @@ const PROJECTING_KINDS: &[&str] = &[
     "carryout-return",
     "handover",
     "handover-confirm",
+    "operation",
+    "operation-check",
     "download-deleted",
     "certificate",
     "cert-sign-off",

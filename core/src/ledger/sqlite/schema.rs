@@ -227,4 +227,19 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE people ADD COLUMN removed_seq INTEGER REFERENCES entries(seq);
     ALTER TABLE people ADD COLUMN removed_reason TEXT;
     "#,
+    // 6: operation records (003 別紙1 運用状況記録票) and their check by another person.
+    r#"
+    CREATE TABLE operations (
+        id          TEXT PRIMARY KEY REFERENCES records(id),
+        kind        TEXT NOT NULL CHECK (kind IN ('input', 'paper-disposal', 'deletion')),
+        content     TEXT NOT NULL,
+        count       INTEGER,
+        system      TEXT,
+        done_on     TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        by          TEXT NOT NULL,
+        checked_by  TEXT,
+        checked_at  TEXT
+    ) STRICT;
+    "#,
 ];
