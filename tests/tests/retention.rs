@@ -489,3 +489,59 @@ fn erasing_payloads_of_disposed_items_keeps_the_ledger_verifiable() {
         .ok();
     assert!(again.stdout.contains("erased 0"), "{}", again.stdout);
 }
+
+/// An item kept past the end of its period and not held is listed by the audit until
+/// it is disposed of (My Number Act art.20: no keeping past need); a hold is the
+/// recorded reason to keep it, and takes it off the list.
+#[test]
+fn the_audit_lists_items_kept_past_their_period() {
+    let home = Home::with_people();
+    let files = sample(&home, "old");
+    let item = add(
+        &home,
+        &[
+            files.dir.to_str().unwrap(),
+            "--class",
+            "backup",
+            "--since",
+            "2001-01-01",
+            "--backdate-reason",
+            "transcribed from the paper register",
+        ],
+    );
+    let young = sample(&home, "young");
+    add(&home, &[young.dir.to_str().unwrap(), "--class", "backup"]);
+    let overdue = |home: &Home| -> Vec<String> {
+        let audit = home.run("kato", ["report", "audit", "--json"]).ok().json();
+        audit["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "retention-overdue")
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(overdue(&home), vec![item.clone()]);
+    let ja = home
+        .cmd("kato")
+        .env("LANG", "ja_JP.UTF-8")
+        .args(["report", "audit"])
+        .output()
+        .unwrap();
+    let ja = String::from_utf8(ja.stdout).unwrap();
+    assert!(
+        ja.contains("保存期間満了後の未廃棄") && ja.contains("2006-01-01"),
+        "{ja}"
+    );
+    home.run(
+        "tanaka",
+        ["retain", "hold", &item, "--reason", "監査の対象"],
+    )
+    .ok();
+    assert!(overdue(&home).is_empty());
+    home.run("tanaka", ["retain", "release", &item]).ok();
+    assert_eq!(overdue(&home), vec![item.clone()]);
+    request_and_approve(&home, &item);
+    home.run("suzuki", ["retain", "dispose", &item]).ok();
+    assert!(overdue(&home).is_empty());
+}

@@ -1427,3 +1427,5 @@ finding-kind-unchecked-operation = unchecked-operation
 act-id-check = check { $id }
 act-record-an-operation = record an operation
 act-check-an-operation = check an operation
+finding-retention-overdue = kept under class { $class } past { $due }, when it could be disposed of; dispose of it or record why it is still needed (a hold)
+finding-kind-retention-overdue = retention-overdue

@@ -1409,3 +1409,5 @@ finding-kind-unchecked-operation = 未確認の運用状況
 act-id-check = { $id } の確認
 act-record-an-operation = 運用状況の記録
 act-check-an-operation = 運用状況の確認
+finding-retention-overdue = 保存区分 { $class } の保存期間が { $due } に満了していますが、廃棄されていません。廃棄するか、なお必要な理由を保留として記録してください
+finding-kind-retention-overdue = 保存期間満了後の未廃棄

@@ -113,6 +113,26 @@ impl Station {
         self.audit_media(&mut findings)?;
         self.audit_wipes(&mut findings)?;
         self.audit_retention(&mut findings)?;
+        // Kept past its period, not held: personal data kept past need (My Number
+        // data so kept breaches the My Number Act art.20).
+        let today = crate::clock::today().to_string();
+        for item in self.retained_due(None)? {
+            let Some(due) = item.due.as_deref().filter(|d| *d < today.as_str()) else {
+                continue;
+            };
+            if item.hold_reason.is_some() {
+                continue;
+            }
+            findings.add(
+                "retention-overdue",
+                &item.id,
+                &[("class", item.class.clone()), ("due", due.to_owned())],
+                format!(
+                    "kept under class {} past {due}, when it could be disposed of; dispose of it or record why it is still needed (a hold)",
+                    item.class
+                ),
+            );
+        }
         for o in self.operations()? {
             if o.checked_at.is_none() {
                 findings.add(
