@@ -61,6 +61,9 @@ pub enum Command {
     Send(crate::send::SendArgs),
     /// Decrypt a received .age file safely into a folder. Recorded (RX-…).
     Open(crate::send::OpenArgs),
+    /// The transfers sent (送付簿) and the recipients' confirmations of receipt.
+    #[command(subcommand)]
+    Transfer(crate::send::TransferCommand),
     /// The address book of recipients' public keys.
     #[command(subcommand)]
     Contacts(crate::send::ContactsCommand),

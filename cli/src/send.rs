@@ -514,3 +514,55 @@ fn ask(prompt: &str, without: &str) -> Result<SecretString> {
     let typed = rpassword::prompt_password(prompt)?;
     Ok(SecretString::from(typed))
 }
+
+/// `custody transfer …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum TransferCommand {
+    /// Record that the recipient confirmed receipt of a transfer (受領確認).
+    Confirm {
+        /// The transfer (TX-…).
+        id: String,
+        /// Who confirmed receipt on the recipient's side.
+        #[arg(long)]
+        by: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the transfers sent and their receipts (送付簿).
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `custody transfer …`.
+pub fn transfer(cmd: TransferCommand) -> Result<ExitCode> {
+    let mut station = open_station()?;
+    match cmd {
+        TransferCommand::Confirm { id, by, json } => {
+            let sent = station.confirm_send(&custody_core::RecordId::parse(&id)?, &by)?;
+            Printer::new(json).print(&sent, |s| t!("receipt-confirmed", id = s.id, by = by))?;
+        }
+        TransferCommand::List { json } => {
+            Printer::new(json).print(&station.sends()?, |list| {
+                let mut table = Table::new(&["ID", "DATE", "TO", "FILES", "BY", "RECEIPT"]);
+                for s in list {
+                    table.row([
+                        s.id.to_string(),
+                        s.at.local_date().to_string(),
+                        s.to.clone(),
+                        s.count.to_string(),
+                        s.by.clone(),
+                        s.confirmed_by
+                            .clone()
+                            .unwrap_or_else(|| t!("not-confirmed")),
+                    ]);
+                }
+                table.render()
+            })?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -57,12 +57,29 @@ pub enum SendApproval {
 }
 
 /// `[send]` policy switches.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SendPolicy {
     /// Whether a send needs an approved request.
     #[serde(default)]
     pub approval: SendApproval,
+    /// Days within which a recipient's confirmation of receipt is expected (7 by
+    /// default); `report audit` lists sends older than that without one.
+    #[serde(default = "default_confirm_days")]
+    pub confirm_within_days: u32,
+}
+
+impl Default for SendPolicy {
+    fn default() -> Self {
+        SendPolicy {
+            approval: SendApproval::default(),
+            confirm_within_days: default_confirm_days(),
+        }
+    }
+}
+
+fn default_confirm_days() -> u32 {
+    7
 }
 
 /// `[open]` limits on what opening a received file may cost.
@@ -309,7 +326,8 @@ impl Config {
              # [[people]] mirrors the ledger, which is authoritative: add people with\n\
              # `custody people add NAME --role clerk|it|manager|auditor`, not here.\n\
              # [send] approval = \"none\" | \"required\": whether sending personal data needs\n\
-             # an approved request.\n\
+             # an approved request; confirm_within_days: after how many days a send\n\
+             # without a confirmed receipt (custody transfer confirm) is listed by the audit.\n\
              # [open] max_scrypt_memory_mib: the most memory a passphrase-protected file\n\
              # may make scrypt use when opened; a file asking for more is refused.\n\
              # [keys] unlock_minutes: how long a personal key unlocked on a terminal\n\

@@ -1311,3 +1311,98 @@ fn an_identity_of_ones_own_receives_without_a_passphrase_or_i() {
             .contains("AGE-SECRET-KEY-1")
     );
 }
+
+/// 004 art.10: the send register (送付簿) lists every transfer with how its password
+/// travelled and who sent it; the recipient's confirmation of receipt is recorded
+/// once, for a transfer that exists, by someone who may write; the audit lists sends
+/// not confirmed within the configured days.
+#[test]
+fn the_send_register_records_each_transfer_and_its_confirmed_receipt() {
+    let home = Home::with_people();
+    let config = home.home.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("confirm_within_days = 7"), "{text}");
+    std::fs::write(
+        &config,
+        text.replace("confirm_within_days = 7", "confirm_within_days = 0"),
+    )
+    .unwrap();
+    let file = home.path("給与.csv");
+    std::fs::write(&file, "secret payroll\n").unwrap();
+    let sent = send(
+        &home,
+        &[
+            file.to_str().unwrap(),
+            "--to",
+            "税理士 佐々木",
+            "--password-via",
+            "phone",
+        ],
+    );
+    let tx = sent["id"].as_str().unwrap().to_string();
+    let unconfirmed = |home: &Home| -> bool {
+        let audit = home.run("kato", ["report", "audit", "--json"]).ok().json();
+        audit["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "unconfirmed-send" && f["id"] == tx.as_str())
+    };
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert!(unconfirmed(&home));
+    let report = |lang: &str| {
+        home.run(
+            "kato",
+            [
+                "report",
+                "sends",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2099-12-31",
+                "--lang",
+                lang,
+            ],
+        )
+        .ok()
+        .stdout
+    };
+    let csv = report("ja");
+    let mut lines = csv.trim_start_matches('\u{feff}').lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "管理番号,送付日,送付先,内容,件数,暗号化,パスワード通知方法,承認者,送付者,受領確認,受領確認日"
+    );
+    let row = lines.next().unwrap();
+    assert!(
+        row.starts_with(&format!("{tx},"))
+            && row.contains(",税理士 佐々木,給与.csv,1,有（パスワード）,電話,,suzuki,,"),
+        "{row}"
+    );
+    // Confirmed once, for a transfer that exists, not by an auditor.
+    home.run("kato", ["transfer", "confirm", &tx, "--by", "佐々木"])
+        .expect_code(2);
+    home.run("suzuki", ["transfer", "confirm", "TX-99", "--by", "佐々木"])
+        .expect_code(2);
+    let confirmed = home
+        .run(
+            "suzuki",
+            ["transfer", "confirm", &tx, "--by", "佐々木", "--json"],
+        )
+        .ok()
+        .json();
+    assert_eq!(confirmed["confirmed_by"], "佐々木");
+    let again = home
+        .run("suzuki", ["transfer", "confirm", &tx, "--by", "佐々木"])
+        .expect_code(2);
+    assert!(again.stderr.contains("佐々木"), "{}", again.stderr);
+    assert!(!unconfirmed(&home));
+    let csv = report("ja");
+    assert!(
+        csv.lines().nth(1).unwrap().contains(",suzuki,佐々木,20"),
+        "{csv}"
+    );
+    let en = report("en");
+    assert!(en.contains(",passphrase,phone,"), "{en}");
+    home.run("kato", ["ledger", "verify"]).ok();
+}

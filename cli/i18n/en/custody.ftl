@@ -1429,3 +1429,18 @@ act-record-an-operation = record an operation
 act-check-an-operation = check an operation
 finding-retention-overdue = kept under class { $class } past { $due }, when it could be disposed of; dispose of it or record why it is still needed (a hold)
 finding-kind-retention-overdue = retention-overdue
+
+## The send register (送付簿)
+help-transfer = The transfers sent (送付簿) and the recipients' confirmations of receipt
+help-transfer-confirm = Record that the recipient confirmed receipt of a transfer (受領確認)
+help-transfer-list = List the transfers sent and their receipts (送付簿)
+opt-transfer-confirm-by = Who confirmed receipt on the recipient's side
+opt-transfer-confirm-id = The transfer (TX-…)
+opt-transfer-confirm-json = Print the result as JSON
+opt-transfer-list-json = Print as JSON
+col-to = TO
+col-files = FILES
+entry-kind-send-confirm = send-confirm
+finding-unconfirmed-send = sent to { $to } on { $at } has no confirmed receipt after { $days } days
+finding-kind-unconfirmed-send = unconfirmed-send
+act-confirm-a-receipt = confirm a receipt

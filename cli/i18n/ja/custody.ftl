@@ -1411,3 +1411,18 @@ act-record-an-operation = 運用状況の記録
 act-check-an-operation = 運用状況の確認
 finding-retention-overdue = 保存区分 { $class } の保存期間が { $due } に満了していますが、廃棄されていません。廃棄するか、なお必要な理由を保留として記録してください
 finding-kind-retention-overdue = 保存期間満了後の未廃棄
+
+## 送付簿
+help-transfer = 送付したファイル（送付簿）と受取人の受領確認
+help-transfer-confirm = 受取人が送付の受領を確認したことを記録します（受領確認）
+help-transfer-list = 送付と受領確認を一覧します（送付簿）
+opt-transfer-confirm-by = 受取人側で受領を確認した人
+opt-transfer-confirm-id = 送付（TX-…）
+opt-transfer-confirm-json = 結果を JSON で出力
+opt-transfer-list-json = JSON で出力
+col-to = 送付先
+col-files = 件数
+entry-kind-send-confirm = 受領確認
+finding-unconfirmed-send = { $at } に { $to } へ送付しましたが、{ $days } 日を過ぎても受領確認がありません
+finding-kind-unconfirmed-send = 受領未確認の送付
+act-confirm-a-receipt = 受領確認の記録

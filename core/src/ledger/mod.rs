@@ -193,6 +193,7 @@ pub const ENTRY_KINDS: &[&str] = &[
     "handover-confirm",
     "operation",
     "operation-check",
+    "send-confirm",
     "download-deleted",
     "wipe-start",
     "wipe",

@@ -133,6 +133,26 @@ impl Station {
                 ),
             );
         }
+        // Sends whose receipt was not confirmed within the configured days.
+        let days = i64::from(self.config.send.confirm_within_days);
+        let limit = Timestamp::from(Timestamp::now().utc() - Duration::days(days));
+        for s in self.sends()? {
+            if s.confirmed_at.is_none() && s.at < limit {
+                findings.add(
+                    "unconfirmed-send",
+                    &s.id,
+                    &[
+                        ("to", s.to.clone()),
+                        ("at", s.at.to_string()),
+                        ("days", days.to_string()),
+                    ],
+                    format!(
+                        "sent to {} on {} has no confirmed receipt after {days} days",
+                        s.to, s.at
+                    ),
+                );
+            }
+        }
         for o in self.operations()? {
             if o.checked_at.is_none() {
                 findings.add(

@@ -36,6 +36,8 @@ crate::vocab::vocabulary! {
         /// 特定個人情報等の運用状況記録票 (003 別紙1): inputs, paper disposals and
         /// deletions, with who did them and who checked.
         Operations = "operations",
+        /// 送付簿 (004 art.10): every encrypted transfer sent and its receipt.
+        Sends = "sends",
     }
 }
 
@@ -58,6 +60,8 @@ impl ReportKind {
             (ReportKind::People, false) => "ID register",
             (ReportKind::Operations, true) => "特定個人情報等の運用状況記録票",
             (ReportKind::Operations, false) => "Operation records",
+            (ReportKind::Sends, true) => "送付簿",
+            (ReportKind::Sends, false) => "Send register",
         }
     }
 }
@@ -161,6 +165,21 @@ const PEOPLE: &[Column] = &[
     col("removed", "Removed", "削除日"),
     col("id", "Record", "管理番号"),
     col("key_id", "Key ID", "鍵ID"),
+];
+
+/// 004 art.10: the send register.
+const SENDS: &[Column] = &[
+    col("id", "ID", "管理番号"),
+    col("at", "Sent", "送付日"),
+    col("to", "To", "送付先"),
+    col("content", "Content", "内容"),
+    col("count", "Files", "件数"),
+    col("encrypted", "Encrypted", "暗号化"),
+    col("password_via", "Password sent by", "パスワード通知方法"),
+    col("approver", "Approver", "承認者"),
+    col("by", "Sent by", "送付者"),
+    col("confirmed_by", "Receipt confirmed by", "受領確認"),
+    col("confirmed_at", "Receipt confirmed", "受領確認日"),
 ];
 
 /// 003 別紙1: the operation record form.
@@ -280,6 +299,14 @@ fn in_japanese(kind: ReportKind, key: &str, value: &str) -> String {
         (_, "approval", "pending") => "審査中",
         (_, "approval", "approved") => "許可",
         (_, "approval", "rejected") => "不許可",
+        (ReportKind::Sends, "encrypted", "passphrase") => "有（パスワード）",
+        (ReportKind::Sends, "encrypted", "public-key") => "有（受取人の公開鍵）",
+        (ReportKind::Sends, "password_via", "public-key") => "不要（公開鍵で暗号化）",
+        (ReportKind::Sends, "password_via", "phone") => "電話",
+        (ReportKind::Sends, "password_via", "sms") => "ショートメッセージ",
+        (ReportKind::Sends, "password_via", "letter") => "郵送",
+        (ReportKind::Sends, "password_via", "in-person") => "手渡し",
+        (ReportKind::Sends, "password_via", "separate-email") => "別のメール",
         (ReportKind::Operations, "kind", "input") => "入力",
         (ReportKind::Operations, "kind", "paper-disposal") => "書類廃棄",
         (ReportKind::Operations, "kind", "deletion") => "削除",
@@ -465,6 +492,10 @@ impl Station {
             ),
             // Everyone registered by the end of the period, removed or not: an ID
             // register keeps its removed lines.
+            ReportKind::Sends => (
+                SENDS,
+                rows_from(&self.sends()?, SENDS, "at", &from_at, &to_at)?,
+            ),
             ReportKind::Operations => (
                 OPERATIONS,
                 rows_from(&self.operations()?, OPERATIONS, "at", &from_at, &to_at)?,

@@ -8,6 +8,7 @@
 
 mod contacts;
 pub mod identity;
+pub mod register;
 pub mod seal;
 
 pub use contacts::Contact;
