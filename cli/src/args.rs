@@ -89,6 +89,10 @@ pub enum Command {
     /// deletions, each checked by another person.
     #[command(subcommand)]
     Operation(crate::operation::OperationCommand),
+    /// Incidents (情報漏えい等事案): report a leak, a loss or a breach at once; the
+    /// manager records its handling.
+    #[command(subcommand)]
+    Incident(crate::incident::IncidentCommand),
     /// The download register (個人データダウンロード等管理簿).
     #[command(subcommand)]
     Download(crate::registers::DownloadCommand),

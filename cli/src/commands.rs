@@ -36,6 +36,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Carryout(cmd) => crate::registers::carryout(cmd),
         Command::Handover(cmd) => crate::registers::handover(cmd),
         Command::Operation(cmd) => crate::operation::operation(cmd),
+        Command::Incident(cmd) => crate::incident::incident(cmd),
         Command::Transfer(cmd) => crate::send::transfer(cmd),
         Command::Download(cmd) => crate::registers::download(cmd),
         Command::Report(args) => crate::registers::report(args),

@@ -12,6 +12,7 @@ mod commands;
 mod demo;
 mod hint;
 mod i18n;
+mod incident;
 mod operation;
 mod output;
 mod registers;

@@ -697,12 +697,15 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
         }
         MediaCommand::Retire { id: text, reason } => {
             let target = id(&text)?;
-            station.retire_medium(&target, reason)?;
+            let incident = station.retire_medium(&target, reason)?;
             output::text(&t!(
                 "medium-retired",
                 id = target,
                 reason = crate::i18n::word("retire-reason", &reason.to_string())
             ))?;
+            if let Some(incident) = incident {
+                eprintln!("{}", t!("incident-opened-for-loss", id = incident));
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

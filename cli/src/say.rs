@@ -130,6 +130,7 @@ pub fn error(error: &Error) -> Option<String> {
         Error::Nothing { what } => match what {
             Nothing::ToRetain => t!("error-nothing-to-retain"),
             Nothing::ToWipe => t!("error-nothing-to-wipe"),
+            Nothing::ToUpdate => t!("error-nothing-to-update"),
             _ => return None,
         },
         Error::FileChanged {

@@ -318,7 +318,7 @@ pub enum Error {
     },
 
     /// Nothing was named to act on.
-    #[error("{}", match what { Nothing::ToRetain => "the folders hold no files to retain", Nothing::ToWipe => "name at least one target to wipe" })]
+    #[error("{}", match what { Nothing::ToRetain => "the folders hold no files to retain", Nothing::ToWipe => "name at least one target to wipe", Nothing::ToUpdate => "give at least one thing to record" })]
     Nothing {
         /// What there is nothing of.
         what: Nothing,
@@ -837,6 +837,8 @@ pub enum RecordKind {
     Person,
     /// An operation record (`OP-…`).
     Operation,
+    /// An incident (`IN-…`).
+    Incident,
 }
 
 impl RecordKind {
@@ -855,6 +857,7 @@ impl RecordKind {
             RecordKind::Contact => "contact",
             RecordKind::Person => "registered person",
             RecordKind::Operation => "operation record",
+            RecordKind::Incident => "incident",
         }
     }
 }
@@ -1243,6 +1246,8 @@ pub enum Nothing {
     ToRetain,
     /// No target was named.
     ToWipe,
+    /// An update gave nothing to record.
+    ToUpdate,
 }
 
 /// What is wrong with the configuration file.

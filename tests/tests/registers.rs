@@ -775,3 +775,116 @@ fn operations_are_recorded_and_checked_by_another_person() {
         home.run("kato", ["ledger", "verify"]).expect_code(1);
     }
 }
+
+/// 004 arts.27-28: whoever finds a leak, a loss or a breach reports it at once (IN-n)
+/// naming the records concerned; the manager records its cause, measures, their
+/// effect and when the Commission and the people were told; a medium retired as lost
+/// opens an incident by itself; the register has the form's columns.
+#[test]
+fn incidents_are_reported_handled_and_opened_by_a_lost_medium() {
+    let home = Home::with_people();
+    for serial in ["SN-I1", "SN-I2"] {
+        home.run(
+            "suzuki",
+            ["media", "add", "--kind", "usb", "--serial", serial],
+        )
+        .ok();
+    }
+    let new = |actor: &str, extra: &[&str]| {
+        let mut args = vec![
+            "incident",
+            "new",
+            "--what",
+            "送付先を誤ったメールに組合員名簿を添付（暗号化済）",
+            "--record",
+            "MD-1",
+            "--told",
+            "保護責任者 佐藤",
+        ];
+        args.extend_from_slice(extra);
+        home.run(actor, args)
+    };
+    new("kato", &[]).expect_code(2);
+    new("suzuki", &["--record", "MD-99"]).expect_code(2);
+    new("suzuki", &["--found", "2099-01-01"]).expect_code(2);
+    let id = new("suzuki", &["--json"]).ok().json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(id, "IN-1");
+    // Only a manager records the handling, and an update says something.
+    home.run("suzuki", ["incident", "update", &id, "--cause", "x"])
+        .expect_code(2);
+    home.run("tanaka", ["incident", "update", &id])
+        .expect_code(2);
+    home.run(
+        "tanaka",
+        [
+            "incident",
+            "update",
+            &id,
+            "--cause",
+            "宛先の自動補完",
+            "--measures",
+            "自動補完を無効にし、送付前に二人で宛先を確認",
+            "--commission",
+            "2026-01-05",
+        ],
+    )
+    .ok();
+    let updated = home
+        .run(
+            "tanaka",
+            [
+                "incident",
+                "update",
+                &id,
+                "--effect",
+                "以後の誤送付なし",
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(
+        updated["cause"], "宛先の自動補完",
+        "an update keeps what it leaves out"
+    );
+    assert_eq!(updated["effect"], "以後の誤送付なし");
+    assert_eq!(updated["commission_on"], "2026-01-05");
+    // A lost medium opens its own incident.
+    let lost = home
+        .run("ito", ["media", "retire", "MD-2", "--reason", "lost"])
+        .ok();
+    assert!(lost.stderr.contains("IN-2"), "{}", lost.stderr);
+    let list = home.run("kato", ["incident", "list", "--json"]).ok().json();
+    assert_eq!(list[1]["records"], "MD-2");
+    assert!(
+        list[1]["what"].as_str().unwrap().contains("SN-I2"),
+        "{list}"
+    );
+    // The register in the form's shape; the ledger backs it.
+    let csv = home
+        .run(
+            "kato",
+            [
+                "report",
+                "incidents",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2099-12-31",
+                "--lang",
+                "ja",
+            ],
+        )
+        .ok()
+        .stdout;
+    let mut lines = csv.trim_start_matches('\u{feff}').lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "管理番号,把握日,事案の内容,関係する記録,報告者,報告日時,報告先,原因,再発防止措置,効果の確認,個人情報保護委員会への報告日,本人への通知日"
+    );
+    assert!(lines.next().unwrap().contains(",宛先の自動補完,"), "{csv}");
+    home.run("kato", ["ledger", "verify"]).ok();
+}

@@ -194,6 +194,8 @@ pub const ENTRY_KINDS: &[&str] = &[
     "operation",
     "operation-check",
     "send-confirm",
+    "incident",
+    "incident-update",
     "download-deleted",
     "wipe-start",
     "wipe",

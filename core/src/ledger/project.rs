@@ -26,6 +26,7 @@ pub(crate) const RECORD_KINDS: &[&str] = &[
     "media-add",
     "handover",
     "operation",
+    "incident",
     "wipe",
     "retain",
     "certificate",
@@ -48,6 +49,7 @@ pub(crate) const TABLES: &[(&str, &str)] = &[
     ("retained_files", "item, path"),
     ("contacts", "name"),
     ("operations", "id"),
+    ("incidents", "id"),
 ];
 
 /// One entry as the projections see it.
@@ -134,6 +136,7 @@ pub(crate) fn apply_effects(
         "download-request" | "download-deleted" => projection.downloads(e, p),
         "handover" | "handover-confirm" => projection.handovers(e, p),
         "operation" | "operation-check" => projection.operations(e, p),
+        "incident" | "incident-update" => projection.incidents(e, p),
         "certificate" | "cert-sign-off" => projection.certificates(e, p),
         "retain" => projection.retained(e, p),
         "retain-event" | "retain-hold" | "retain-release" | "disposal" | "payloads-erased" => {
@@ -460,6 +463,47 @@ impl<Q: Query> Projection<'_, Q> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Incidents and their updates (a field an update leaves out keeps its value).
+    fn incidents(&self, e: Fact<'_>, p: &Value) -> Result<()> {
+        match e.kind {
+            "incident" => self
+                .run(
+                    "INSERT INTO {s}.incidents(id, what, found_on, records, reported_by, \
+                     reported_at, told) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    args![
+                        e.subject,
+                        text(p, "what"),
+                        text(p, "found_on"),
+                        text(p, "records"),
+                        e.actor,
+                        e.at,
+                        text(p, "told")
+                    ],
+                )
+                .map(drop),
+            "incident-update" => self
+                .run(
+                    "UPDATE {s}.incidents SET cause = coalesce(?2, cause), \
+                     measures = coalesce(?3, measures), effect = coalesce(?4, effect), \
+                     commission_on = coalesce(?5, commission_on), \
+                     people_on = coalesce(?6, people_on), updated_by = ?7, updated_at = ?8 \
+                     WHERE id = ?1",
+                    args![
+                        e.subject,
+                        text(p, "cause"),
+                        text(p, "measures"),
+                        text(p, "effect"),
+                        text(p, "commission_on"),
+                        text(p, "people_on"),
+                        e.actor,
+                        e.at
+                    ],
+                )
+                .map(drop),
+            _ => Ok(()),
+        }
     }
 
     /// Operation records and their check.

@@ -339,7 +339,12 @@ impl Station {
     }
 
     /// Takes a medium out of service: lost, destroyed, wiped or returned to its owner.
-    pub fn retire_medium(&mut self, id: &RecordId, reason: RetireReason) -> Result<()> {
+    /// A lost medium opens an incident in the same transaction; its id is returned.
+    pub fn retire_medium(
+        &mut self,
+        id: &RecordId,
+        reason: RetireReason,
+    ) -> Result<Option<RecordId>> {
         self.actor
             .require_role(&[Role::Manager, Role::It], "retire media")?;
         let actor = self.actor.name.clone();
@@ -359,7 +364,19 @@ impl Station {
                 id.as_str(),
                 &json!({ "reason": reason, "serial": medium.serial, "previous_status": medium.status }),
             )?;
-            Ok(())
+            // A lost medium is an incident (004 art.27): reported with its loss.
+            if reason != RetireReason::Lost {
+                return Ok(None);
+            }
+            crate::registers::incident::open_in(
+                w,
+                &actor,
+                &format!("medium {id} (serial {}) lost", medium.serial),
+                &crate::clock::today().to_string(),
+                &[id.to_string()],
+                None,
+            )
+            .map(Some)
         })
     }
 }

@@ -11,6 +11,7 @@
 pub mod carryout;
 pub mod download;
 pub mod handover;
+pub mod incident;
 pub mod media;
 pub mod operation;
 pub mod requests;

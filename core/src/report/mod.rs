@@ -38,6 +38,8 @@ crate::vocab::vocabulary! {
         Operations = "operations",
         /// 送付簿 (004 art.10): every encrypted transfer sent and its receipt.
         Sends = "sends",
+        /// 情報漏えい等事案の記録 (004 arts.27-28): incidents and their handling.
+        Incidents = "incidents",
     }
 }
 
@@ -62,6 +64,8 @@ impl ReportKind {
             (ReportKind::Operations, false) => "Operation records",
             (ReportKind::Sends, true) => "送付簿",
             (ReportKind::Sends, false) => "Send register",
+            (ReportKind::Incidents, true) => "情報漏えい等事案記録",
+            (ReportKind::Incidents, false) => "Incident register",
         }
     }
 }
@@ -180,6 +184,26 @@ const SENDS: &[Column] = &[
     col("by", "Sent by", "送付者"),
     col("confirmed_by", "Receipt confirmed by", "受領確認"),
     col("confirmed_at", "Receipt confirmed", "受領確認日"),
+];
+
+/// 004 arts.27-28: incidents.
+const INCIDENTS: &[Column] = &[
+    col("id", "ID", "管理番号"),
+    col("found_on", "Found", "把握日"),
+    col("what", "What happened", "事案の内容"),
+    col("records", "Records concerned", "関係する記録"),
+    col("reported_by", "Reported by", "報告者"),
+    col("reported_at", "Reported", "報告日時"),
+    col("told", "Told", "報告先"),
+    col("cause", "Cause", "原因"),
+    col("measures", "Measures", "再発防止措置"),
+    col("effect", "Effect", "効果の確認"),
+    col(
+        "commission_on",
+        "Reported to the Commission",
+        "個人情報保護委員会への報告日",
+    ),
+    col("people_on", "People concerned told", "本人への通知日"),
 ];
 
 /// 003 別紙1: the operation record form.
@@ -492,6 +516,16 @@ impl Station {
             ),
             // Everyone registered by the end of the period, removed or not: an ID
             // register keeps its removed lines.
+            ReportKind::Incidents => (
+                INCIDENTS,
+                rows_from(
+                    &self.incidents()?,
+                    INCIDENTS,
+                    "reported_at",
+                    &from_at,
+                    &to_at,
+                )?,
+            ),
             ReportKind::Sends => (
                 SENDS,
                 rows_from(&self.sends()?, SENDS, "at", &from_at, &to_at)?,

@@ -64,6 +64,8 @@ const PROJECTING_KINDS: &[&str] = &[
     "handover-confirm",
     "operation",
     "operation-check",
+    "incident",
+    "incident-update",
     "download-deleted",
     "certificate",
     "cert-sign-off",

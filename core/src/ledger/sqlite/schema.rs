@@ -242,4 +242,23 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         checked_at  TEXT
     ) STRICT;
     "#,
+    // 7: incidents (情報漏えい等事案, 004 arts.27-28) and their handling.
+    r#"
+    CREATE TABLE incidents (
+        id             TEXT PRIMARY KEY REFERENCES records(id),
+        what           TEXT NOT NULL,
+        found_on       TEXT NOT NULL,
+        records        TEXT NOT NULL,
+        reported_by    TEXT NOT NULL,
+        reported_at    TEXT NOT NULL,
+        told           TEXT,
+        cause          TEXT,
+        measures       TEXT,
+        effect         TEXT,
+        commission_on  TEXT,
+        people_on      TEXT,
+        updated_by     TEXT,
+        updated_at     TEXT
+    ) STRICT;
+    "#,
 ];
