@@ -93,6 +93,10 @@ pub enum Command {
     /// manager records its handling.
     #[command(subcommand)]
     Incident(crate::incident::IncidentCommand),
+    /// The register of files of personal data (特定個人情報ファイル管理簿), kept by
+    /// the manager.
+    #[command(subcommand)]
+    Files(crate::files::FilesCommand),
     /// The download register (個人データダウンロード等管理簿).
     #[command(subcommand)]
     Download(crate::registers::DownloadCommand),

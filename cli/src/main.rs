@@ -10,6 +10,7 @@ mod args;
 mod cert;
 mod commands;
 mod demo;
+mod files;
 mod hint;
 mod i18n;
 mod incident;

@@ -839,6 +839,8 @@ pub enum RecordKind {
     Operation,
     /// An incident (`IN-…`).
     Incident,
+    /// A file of personal data (`FL-…`).
+    PersonalFile,
 }
 
 impl RecordKind {
@@ -858,6 +860,7 @@ impl RecordKind {
             RecordKind::Person => "registered person",
             RecordKind::Operation => "operation record",
             RecordKind::Incident => "incident",
+            RecordKind::PersonalFile => "file of personal data",
         }
     }
 }

@@ -888,3 +888,109 @@ fn incidents_are_reported_handled_and_opened_by_a_lost_medium() {
     assert!(lines.next().unwrap().contains(",宛先の自動補完,"), "{csv}");
     home.run("kato", ["ledger", "verify"]).ok();
 }
+
+/// 004 art.9-2: the manager keeps the register of files of personal data with the
+/// nine things the article lists (and the retention period); a clerk cannot, a file
+/// without its name, section or purpose is refused, an update changes only what it
+/// gives, and the report has the article's columns in its order.
+#[test]
+fn the_register_of_files_has_the_articles_nine_entries() {
+    let home = Home::with_people();
+    let add = |actor: &str, extra: &[&str]| {
+        let mut args = vec![
+            "files",
+            "add",
+            "--name",
+            "個人番号管理ファイル",
+            "--department",
+            "保険課",
+        ];
+        args.extend_from_slice(extra);
+        home.run(actor, args)
+    };
+    add("suzuki", &["--purpose", "資格管理"]).expect_code(2);
+    add("sato", &[]).expect_code(2);
+    let id = add(
+        "sato",
+        &[
+            "--purpose",
+            "組合員資格の得喪に関する事務",
+            "--items",
+            "個人番号、氏名、生年月日",
+            "--scope",
+            "組合員及び被扶養者",
+            "--collection",
+            "本人申告",
+            "--recipients",
+            "地方公共団体情報システム機構",
+            "--management",
+            "情報システム",
+            "--kind",
+            "情報システム",
+            "--retention",
+            "資格喪失後5年",
+            "--json",
+        ],
+    )
+    .ok()
+    .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(id, "FL-1");
+    home.run("sato", ["files", "update", &id]).expect_code(2);
+    let updated = home
+        .run(
+            "tanaka",
+            [
+                "files",
+                "update",
+                &id,
+                "--retention",
+                "資格喪失後7年",
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(updated["retention"], "資格喪失後7年");
+    assert_eq!(updated["items"], "個人番号、氏名、生年月日");
+    let shown = home
+        .cmd("kato")
+        .env("LANG", "ja_JP.UTF-8")
+        .args(["files", "show", &id])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8(shown.stdout).unwrap();
+    assert!(
+        shown.contains("経常的提供先: 地方公共団体情報システム機構"),
+        "{shown}"
+    );
+    let csv = home
+        .run(
+            "kato",
+            [
+                "report",
+                "files",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2099-12-31",
+                "--lang",
+                "ja",
+            ],
+        )
+        .ok()
+        .stdout;
+    let mut lines = csv.trim_start_matches('\u{feff}').lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "管理番号,名称,所管課室,利用目的,記録項目,記録範囲,収集方法,経常的提供先,管理方法,種類,保存期間,登録日"
+    );
+    assert!(lines.next().unwrap().contains(",資格喪失後7年,"), "{csv}");
+    home.run("kato", ["ledger", "verify"]).ok();
+    if custody_tests::require_tool("sqlite3") {
+        home.sql("UPDATE personal_files SET recipients = '' WHERE id = 'FL-1';");
+        home.run("kato", ["ledger", "verify"]).expect_code(1);
+    }
+}

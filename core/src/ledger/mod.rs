@@ -196,6 +196,8 @@ pub const ENTRY_KINDS: &[&str] = &[
     "send-confirm",
     "incident",
     "incident-update",
+    "file-add",
+    "file-update",
     "download-deleted",
     "wipe-start",
     "wipe",

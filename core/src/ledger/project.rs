@@ -27,6 +27,7 @@ pub(crate) const RECORD_KINDS: &[&str] = &[
     "handover",
     "operation",
     "incident",
+    "file-add",
     "wipe",
     "retain",
     "certificate",
@@ -50,6 +51,7 @@ pub(crate) const TABLES: &[(&str, &str)] = &[
     ("contacts", "name"),
     ("operations", "id"),
     ("incidents", "id"),
+    ("personal_files", "id"),
 ];
 
 /// One entry as the projections see it.
@@ -137,6 +139,7 @@ pub(crate) fn apply_effects(
         "handover" | "handover-confirm" => projection.handovers(e, p),
         "operation" | "operation-check" => projection.operations(e, p),
         "incident" | "incident-update" => projection.incidents(e, p),
+        "file-add" | "file-update" => projection.personal_files(e, p),
         "certificate" | "cert-sign-off" => projection.certificates(e, p),
         "retain" => projection.retained(e, p),
         "retain-event" | "retain-hold" | "retain-release" | "disposal" | "payloads-erased" => {
@@ -504,6 +507,56 @@ impl<Q: Query> Projection<'_, Q> {
                 .map(drop),
             _ => Ok(()),
         }
+    }
+
+    /// The register of files: registered, then changed field by field.
+    fn personal_files(&self, e: Fact<'_>, p: &Value) -> Result<()> {
+        let fields = [
+            "name",
+            "department",
+            "purpose",
+            "items",
+            "scope",
+            "collection",
+            "recipients",
+            "management",
+            "kind",
+            "retention",
+        ];
+        match e.kind {
+            "file-add" => {
+                self.run(
+                    "INSERT INTO {s}.personal_files(id, name, department, purpose, added_at, \
+                     added_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    args![
+                        e.subject,
+                        text(p, "name"),
+                        text(p, "department"),
+                        text(p, "purpose"),
+                        e.at,
+                        e.actor
+                    ],
+                )?;
+            }
+            "file-update" => {
+                self.run(
+                    "UPDATE {s}.personal_files SET updated_at = ?2 WHERE id = ?1",
+                    args![e.subject, e.at],
+                )?;
+            }
+            _ => return Ok(()),
+        }
+        // Every field the entry gives (a column name from the fixed list, never
+        // from the payload's own keys).
+        for field in fields {
+            if let Some(value) = text(p, field) {
+                self.run(
+                    &format!("UPDATE {{s}}.personal_files SET {field} = ?2 WHERE id = ?1"),
+                    args![e.subject, value],
+                )?;
+            }
+        }
+        Ok(())
     }
 
     /// Operation records and their check.

@@ -10,6 +10,7 @@
 
 pub mod carryout;
 pub mod download;
+pub mod files;
 pub mod handover;
 pub mod incident;
 pub mod media;

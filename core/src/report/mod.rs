@@ -40,6 +40,9 @@ crate::vocab::vocabulary! {
         Sends = "sends",
         /// 情報漏えい等事案の記録 (004 arts.27-28): incidents and their handling.
         Incidents = "incidents",
+        /// 特定個人情報ファイル管理簿 (004 art.9-2; 003 別紙2): the files of personal
+        /// data.
+        Files = "files",
     }
 }
 
@@ -66,6 +69,8 @@ impl ReportKind {
             (ReportKind::Sends, false) => "Send register",
             (ReportKind::Incidents, true) => "情報漏えい等事案記録",
             (ReportKind::Incidents, false) => "Incident register",
+            (ReportKind::Files, true) => "特定個人情報ファイル管理簿",
+            (ReportKind::Files, false) => "Register of files of personal data",
         }
     }
 }
@@ -184,6 +189,22 @@ const SENDS: &[Column] = &[
     col("by", "Sent by", "送付者"),
     col("confirmed_by", "Receipt confirmed by", "受領確認"),
     col("confirmed_at", "Receipt confirmed", "受領確認日"),
+];
+
+/// 004 art.9-2 (1)-(9), and the retention period.
+const FILES: &[Column] = &[
+    col("id", "ID", "管理番号"),
+    col("name", "Name", "名称"),
+    col("department", "Section", "所管課室"),
+    col("purpose", "Purpose", "利用目的"),
+    col("items", "Items recorded", "記録項目"),
+    col("scope", "Range", "記録範囲"),
+    col("collection", "Collected by", "収集方法"),
+    col("recipients", "Regularly provided to", "経常的提供先"),
+    col("management", "Kept by", "管理方法"),
+    col("kind", "Kind", "種類"),
+    col("retention", "Retention", "保存期間"),
+    col("added_at", "Registered", "登録日"),
 ];
 
 /// 004 arts.27-28: incidents.
@@ -516,6 +537,12 @@ impl Station {
             ),
             // Everyone registered by the end of the period, removed or not: an ID
             // register keeps its removed lines.
+            // Every file registered by the end of the period: the register as it
+            // stood then.
+            ReportKind::Files => (
+                FILES,
+                rows_from(&self.personal_files()?, FILES, "added_at", "", &to_at)?,
+            ),
             ReportKind::Incidents => (
                 INCIDENTS,
                 rows_from(

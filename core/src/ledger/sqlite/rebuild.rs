@@ -66,6 +66,8 @@ const PROJECTING_KINDS: &[&str] = &[
     "operation-check",
     "incident",
     "incident-update",
+    "file-add",
+    "file-update",
     "download-deleted",
     "certificate",
     "cert-sign-off",

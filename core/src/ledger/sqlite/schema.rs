@@ -261,4 +261,23 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         updated_at     TEXT
     ) STRICT;
     "#,
+    // 8: the register of files of personal data (004 art.9-2, 003 別紙2).
+    r#"
+    CREATE TABLE personal_files (
+        id          TEXT PRIMARY KEY REFERENCES records(id),
+        name        TEXT NOT NULL,
+        department  TEXT NOT NULL,
+        purpose     TEXT NOT NULL,
+        items       TEXT,
+        scope       TEXT,
+        collection  TEXT,
+        recipients  TEXT,
+        management  TEXT,
+        kind        TEXT,
+        retention   TEXT,
+        added_at    TEXT NOT NULL,
+        added_by    TEXT NOT NULL,
+        updated_at  TEXT
+    ) STRICT;
+    "#,
 ];
