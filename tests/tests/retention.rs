@@ -545,3 +545,143 @@ fn the_audit_lists_items_kept_past_their_period() {
     home.run("suzuki", ["retain", "dispose", &item]).ok();
     assert!(overdue(&home).is_empty());
 }
+
+/// 002 様式3 / 000 art.18-5: the disposal register has one row per disposed item from
+/// every path that disposes — a retention disposal, a medium wiped for disposal, a
+/// vendor's certificate, a medium destroyed — with who approved, who did it, who
+/// checked afterwards and the certificate; the audit lists each disposal no manager
+/// has checked afterwards, until one signs it off.
+#[test]
+fn the_disposal_register_lists_every_path_and_the_audit_its_missing_after_checks() {
+    let home = Home::with_people();
+    // A retention disposal, approved.
+    let files = sample(&home, "old");
+    let item = add(
+        &home,
+        &[
+            files.dir.to_str().unwrap(),
+            "--class",
+            "backup",
+            "--since",
+            "2001-01-01",
+            "--backdate-reason",
+            "transcribed from the paper register",
+        ],
+    );
+    request_and_approve(&home, &item);
+    home.run("suzuki", ["retain", "dispose", &item]).ok();
+    // A disk image wiped for disposal.
+    let img = home.path("disk.img");
+    std::fs::write(&img, vec![0x5A; 1 << 20]).unwrap();
+    home.run(
+        "ito",
+        [
+            "wipe",
+            img.to_str().unwrap(),
+            "--method",
+            "zero",
+            "--serial",
+            "SN-DISPOSE",
+            "--destination",
+            "disposal",
+            "--yes",
+        ],
+    )
+    .ok();
+    // A vendor's certificate, and a medium destroyed.
+    let receipt = home.path("vendor.pdf");
+    std::fs::write(&receipt, b"%PDF-1.4 vendor certificate").unwrap();
+    home.run(
+        "ito",
+        [
+            "cert",
+            "import",
+            receipt.to_str().unwrap(),
+            "--vendor",
+            "株式会社データ消去",
+            "--serial",
+            "WX-9",
+            "--date",
+            "2026-11-01",
+            "--method",
+            "物理破壊",
+        ],
+    )
+    .ok();
+    home.run(
+        "suzuki",
+        ["media", "add", "--kind", "usb", "--serial", "SN-USB-D"],
+    )
+    .ok();
+    home.run("ito", ["media", "retire", "MD-1", "--reason", "destroyed"])
+        .ok();
+
+    let csv = home
+        .run(
+            "kato",
+            [
+                "report",
+                "disposals",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2099-12-31",
+                "--lang",
+                "ja",
+            ],
+        )
+        .ok()
+        .stdout;
+    let mut lines = csv.trim_start_matches('\u{feff}').lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "処分物,シリアル番号,処分年月日,処分方法,承認者,実施者,確認者,証明書番号,所管課室"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 4, "{csv}");
+    let row = |needle: &str| {
+        *rows
+            .iter()
+            .find(|r| r.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} not in {csv}"))
+    };
+    assert!(row("DC-1").contains(",sato,suzuki,,DC-1,"), "{csv}");
+    assert!(row("SN-DISPOSE").contains(",ito,,EC-1,"), "{csv}");
+    assert!(row("WX-9").contains("株式会社データ消去"), "{csv}");
+    assert!(
+        row("MD-1").contains("SN-USB-D") && row("MD-1").contains(",ito,"),
+        "{csv}"
+    );
+
+    let unchecked = |home: &Home| -> Vec<String> {
+        let audit = home.run("kato", ["report", "audit", "--json"]).ok().json();
+        let mut ids: Vec<String> = audit["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "unchecked-disposal")
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(unchecked(&home), vec!["DC-1", "EC-1", "MD-1", "VC-1"]);
+    home.run("tanaka", ["cert", "sign-off", "DC-1"]).ok();
+    home.run("tanaka", ["cert", "sign-off", "EC-1"]).ok();
+    assert_eq!(unchecked(&home), vec!["MD-1", "VC-1"]);
+    let csv = home
+        .run(
+            "kato",
+            [
+                "report",
+                "disposals",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2099-12-31",
+            ],
+        )
+        .ok()
+        .stdout;
+    assert!(csv.contains(",sato,suzuki,tanaka,DC-1,"), "{csv}");
+}

@@ -1524,3 +1524,5 @@ opt-files-add-retention = How long it is kept
 opt-files-update-retention = How long it is kept
 opt-files-add-scope = (5) Its range: the file, list or data names
 opt-files-update-scope = (5) Its range: the file, list or data names
+finding-unchecked-disposal = the disposal of { $item } by { $by } has no check by a manager afterwards
+finding-kind-unchecked-disposal = unchecked-disposal

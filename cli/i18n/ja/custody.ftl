@@ -1506,3 +1506,5 @@ opt-files-add-retention = 保存期間
 opt-files-update-retention = 保存期間
 opt-files-add-scope = (5) 記録範囲（ファイル名称、名簿名称、データ名称）
 opt-files-update-scope = (5) 記録範囲（ファイル名称、名簿名称、データ名称）
+finding-unchecked-disposal = { $by } が行った { $item } の処分に、保護責任者の事後確認がありません
+finding-kind-unchecked-disposal = 事後確認のない処分

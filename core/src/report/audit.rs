@@ -153,6 +153,28 @@ impl Station {
                 );
             }
         }
+        // Disposals that no manager has checked afterwards (000 art.18-5).
+        for row in self.disposal_rows()? {
+            if !row["checker"].is_null() {
+                continue;
+            }
+            let text = |key: &str| row[key].as_str().unwrap_or("").to_owned();
+            let id = if row["certificate"].is_null() {
+                text("item")
+            } else {
+                text("certificate")
+            };
+            findings.add(
+                "unchecked-disposal",
+                &id,
+                &[("item", text("item")), ("by", text("executor"))],
+                format!(
+                    "the disposal of {} by {} has no check by a manager afterwards",
+                    text("item"),
+                    text("executor")
+                ),
+            );
+        }
         for o in self.operations()? {
             if o.checked_at.is_none() {
                 findings.add(

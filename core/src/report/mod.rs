@@ -43,6 +43,9 @@ crate::vocab::vocabulary! {
         /// 特定個人情報ファイル管理簿 (004 art.9-2; 003 別紙2): the files of personal
         /// data.
         Files = "files",
+        /// 個人情報記録媒体処分台帳 (002 様式3; 000 art.18-5; 004 art.11-6): every
+        /// item disposed of, by every path that disposes.
+        Disposals = "disposals",
     }
 }
 
@@ -71,6 +74,8 @@ impl ReportKind {
             (ReportKind::Incidents, false) => "Incident register",
             (ReportKind::Files, true) => "特定個人情報ファイル管理簿",
             (ReportKind::Files, false) => "Register of files of personal data",
+            (ReportKind::Disposals, true) => "個人情報記録媒体処分台帳",
+            (ReportKind::Disposals, false) => "Disposal register",
         }
     }
 }
@@ -189,6 +194,20 @@ const SENDS: &[Column] = &[
     col("by", "Sent by", "送付者"),
     col("confirmed_by", "Receipt confirmed by", "受領確認"),
     col("confirmed_at", "Receipt confirmed", "受領確認日"),
+];
+
+/// 002 様式3 (art.10-3: 処分物, シリアル番号, 処分年月日 …) with who approved, did and
+/// checked it afterwards.
+const DISPOSALS: &[Column] = &[
+    col("item", "Item disposed of", "処分物"),
+    col("serial", "Serial number", "シリアル番号"),
+    col("date", "Disposed", "処分年月日"),
+    col("method", "Method", "処分方法"),
+    col("approver", "Approved by", "承認者"),
+    col("executor", "Done by", "実施者"),
+    col("checker", "Checked afterwards by", "確認者"),
+    col("certificate", "Certificate", "証明書番号"),
+    col("department", "Section", "所管課室"),
 ];
 
 /// 004 art.9-2 (1)-(9), and the retention period.
@@ -327,15 +346,20 @@ fn in_japanese(kind: ReportKind, key: &str, value: &str) -> String {
         (ReportKind::Wipes, "verify", "passed") => "合格",
         (ReportKind::Wipes, "verify", "failed") => "不合格",
         (ReportKind::Wipes, "verify", "skipped") => "未実施",
-        (ReportKind::Wipes, "method", "zero") => "ゼロ書込み (1回)",
-        (ReportKind::Wipes, "method", "one") => "0xFF 書込み (1回)",
-        (ReportKind::Wipes, "method", "random") => "乱数書込み",
-        (ReportKind::Wipes, "method", "dod-short") => "DoD 5220.22-M (3回)",
-        (ReportKind::Wipes, "method", "dod") => "DoD 5220.22-M ECE (7回)",
-        (ReportKind::Wipes, "method", "gutmann") => "グートマン方式 (35回)",
-        (ReportKind::Wipes, "method", "schneier") => "シュナイアー方式 (7回)",
-        (ReportKind::Wipes, "method", "vsitr") => "VSITR (7回)",
-        (ReportKind::Wipes, "method", "hmg-is5") => "HMG IS5 Enhanced (3回)",
+        (ReportKind::Wipes | ReportKind::Disposals, "method", "zero") => "ゼロ書込み (1回)",
+        (ReportKind::Wipes | ReportKind::Disposals, "method", "one") => "0xFF 書込み (1回)",
+        (ReportKind::Wipes | ReportKind::Disposals, "method", "random") => "乱数書込み",
+        (ReportKind::Wipes | ReportKind::Disposals, "method", "dod-short") => "DoD 5220.22-M (3回)",
+        (ReportKind::Wipes | ReportKind::Disposals, "method", "dod") => "DoD 5220.22-M ECE (7回)",
+        (ReportKind::Wipes | ReportKind::Disposals, "method", "gutmann") => "グートマン方式 (35回)",
+        (ReportKind::Wipes | ReportKind::Disposals, "method", "schneier") => {
+            "シュナイアー方式 (7回)"
+        }
+        (ReportKind::Wipes | ReportKind::Disposals, "method", "vsitr") => "VSITR (7回)",
+        (ReportKind::Wipes | ReportKind::Disposals, "method", "hmg-is5") => {
+            "HMG IS5 Enhanced (3回)"
+        }
+        (ReportKind::Disposals, "method", "destroyed") => "物理破壊",
         (_, "state", "requested") => "申請中",
         (_, "state", "approved") => "承認済",
         (_, "state", "rejected") => "却下",
@@ -539,6 +563,10 @@ impl Station {
             // register keeps its removed lines.
             // Every file registered by the end of the period: the register as it
             // stood then.
+            ReportKind::Disposals => (
+                DISPOSALS,
+                rows_from(&self.disposal_rows()?, DISPOSALS, "at", &from_at, &to_at)?,
+            ),
             ReportKind::Files => (
                 FILES,
                 rows_from(&self.personal_files()?, FILES, "added_at", "", &to_at)?,
@@ -571,6 +599,125 @@ impl Station {
             columns,
             rows,
         })
+    }
+
+    /// Every disposal, by every path: retention disposals (their certificates),
+    /// media wiped for disposal (erasure certificates whose destination is
+    /// disposal), vendors' certificates, and media retired as destroyed. The
+    /// after-check is the certificate's sign-off; the section is the department of
+    /// the person who did it, from the people register.
+    fn disposal_rows(&self) -> Result<Vec<Value>> {
+        let departments: std::collections::BTreeMap<String, Option<String>> = self
+            .register()?
+            .into_iter()
+            .map(|p| (p.name, p.department))
+            .collect();
+        let department = |name: &str| departments.get(name).cloned().flatten();
+        let mut rows = Vec::new();
+        let mut certified_media = std::collections::BTreeSet::new();
+        for cert in self.certificates()? {
+            let doc: Value = serde_json::from_str(&cert.body).unwrap_or(Value::Null);
+            let at = |path: &str| -> Option<String> {
+                let mut v = &doc;
+                for key in path.split('.') {
+                    v = v.get(key)?;
+                }
+                v.as_str().map(str::to_owned)
+            };
+            let checker = at("validator.name");
+            use crate::erasure::certificate::CertificateKind as Kind;
+            let row = match cert.kind {
+                Kind::Disposal => {
+                    let executor = at("executor.name").unwrap_or_default();
+                    let media = at("what.media");
+                    if let Some(m) = &media {
+                        certified_media.insert(m.clone());
+                    }
+                    serde_json::json!({
+                        // The retained item (its files are in its certificate), and
+                        // the medium when it held one.
+                        "item": match &media {
+                            Some(m) => format!("{} / {m}", cert.subject),
+                            None => cert.subject.clone(),
+                        },
+                        "serial": cert.serial,
+                        "at": at("disposed_at").unwrap_or_else(|| cert.issued_at.to_string()),
+                        "date": at("disposed_at"),
+                        "method": at("method.name"),
+                        "approver": at("approver.name"),
+                        "department": department(&executor),
+                        "executor": executor,
+                        "checker": checker,
+                        "certificate": cert.id,
+                    })
+                }
+                Kind::Erasure if at("destination").as_deref() == Some("disposal") => {
+                    let executor = at("operator.name").unwrap_or_default();
+                    if let Some(m) = at("medium.media_record") {
+                        certified_media.insert(m);
+                    }
+                    serde_json::json!({
+                        "item": at("medium.media_record")
+                            .or_else(|| at("medium.device"))
+                            .unwrap_or_default(),
+                        "serial": at("medium.serial"),
+                        "at": at("sanitization.ended").unwrap_or_else(|| cert.issued_at.to_string()),
+                        "date": at("sanitization.ended"),
+                        "method": at("sanitization.method"),
+                        "approver": Value::Null,
+                        "department": department(&executor),
+                        "executor": executor,
+                        "checker": checker,
+                        "certificate": cert.id,
+                    })
+                }
+                Kind::Vendor => serde_json::json!({
+                    "item": cert.subject,
+                    "serial": cert.serial,
+                    "at": cert.issued_at,
+                    "date": at("date"),
+                    "method": at("method"),
+                    "approver": Value::Null,
+                    "department": Value::Null,
+                    "executor": at("vendor"),
+                    "checker": checker,
+                    "certificate": cert.id,
+                }),
+                _ => continue,
+            };
+            rows.push(row);
+        }
+        // Media destroyed with no certificate that names them.
+        for e in self.ledger.entries(&LogFilter {
+            kind: Some("media-retire".into()),
+            ..Default::default()
+        })? {
+            let p = e.payload.clone().unwrap_or(Value::Null);
+            if p.get("reason").and_then(Value::as_str) != Some("destroyed")
+                || certified_media.contains(&e.subject)
+            {
+                continue;
+            }
+            rows.push(serde_json::json!({
+                "item": e.subject,
+                "serial": p.get("serial"),
+                "at": e.at,
+                "date": e.at,
+                "method": "destroyed",
+                "approver": Value::Null,
+                "department": department(&e.actor),
+                "executor": e.actor,
+                "checker": Value::Null,
+                "certificate": Value::Null,
+            }));
+        }
+        rows.sort_by(|a, b| {
+            a["at"]
+                .as_str()
+                .unwrap_or("")
+                .cmp(b["at"].as_str().unwrap_or(""))
+        });
+        Ok(rows)
     }
 
     /// The people register, flattened for the ID register.
