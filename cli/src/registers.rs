@@ -324,7 +324,8 @@ pub enum ReportFormat {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// carryouts, handovers, downloads, media, wipes, people (the ID register,
-    /// 様式1), or audit (what needs attention).
+    /// 様式1), sends, disposals, operations, incidents, files, summary (the periodic
+    /// review), or audit (what needs attention).
     #[arg(value_parser = report_kinds())]
     pub kind: String,
     /// First day, local time (2026-04-01); required except for `audit`.

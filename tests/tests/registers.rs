@@ -994,3 +994,66 @@ fn the_register_of_files_has_the_articles_nine_entries() {
         home.run("kato", ["ledger", "verify"]).expect_code(1);
     }
 }
+
+/// 004 art.22: the periodic review's page counts each register's records of the
+/// period by the maker's section, and what needs attention now, by kind.
+#[test]
+fn the_summary_counts_each_register_and_what_needs_attention() {
+    let home = Home::with_people();
+    carryout(&home, &["--return-by", "2099-01-01"]);
+    home.run(
+        "suzuki",
+        [
+            "operation",
+            "new",
+            "--kind",
+            "deletion",
+            "--content",
+            "抽出データ削除",
+        ],
+    )
+    .ok();
+    let csv = home
+        .run(
+            "kato",
+            [
+                "report",
+                "summary",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2099-12-31",
+                "--lang",
+                "ja",
+            ],
+        )
+        .ok()
+        .stdout;
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[0], "区分,項目,所管課室,件数");
+    for line in [
+        "台帳の件数,個人情報等取扱記録台帳（持出し）,-,1",
+        "台帳の件数,特定個人情報等の運用状況記録票,-,1",
+        "台帳の件数,送付簿,-,0",
+        "対応が必要なもの,未確認の運用状況,-,1",
+    ] {
+        assert!(lines.contains(&line), "{line} not in:\n{csv}");
+    }
+    let json = home
+        .run(
+            "kato",
+            [
+                "report",
+                "summary",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2099-12-31",
+                "--format",
+                "json",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(json["title"], "個人情報等の取扱状況の点検集計");
+}

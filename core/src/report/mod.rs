@@ -46,6 +46,9 @@ crate::vocab::vocabulary! {
         /// 個人情報記録媒体処分台帳 (002 様式3; 000 art.18-5; 004 art.11-6): every
         /// item disposed of, by every path that disposes.
         Disposals = "disposals",
+        /// The periodic review (004 arts.11-6, 20-3, 22): how many records of each
+        /// register each section made in the period, and what needs attention now.
+        Summary = "summary",
     }
 }
 
@@ -76,6 +79,8 @@ impl ReportKind {
             (ReportKind::Files, false) => "Register of files of personal data",
             (ReportKind::Disposals, true) => "個人情報記録媒体処分台帳",
             (ReportKind::Disposals, false) => "Disposal register",
+            (ReportKind::Summary, true) => "個人情報等の取扱状況の点検集計",
+            (ReportKind::Summary, false) => "Periodic review summary",
         }
     }
 }
@@ -194,6 +199,14 @@ const SENDS: &[Column] = &[
     col("by", "Sent by", "送付者"),
     col("confirmed_by", "Receipt confirmed by", "受領確認"),
     col("confirmed_at", "Receipt confirmed", "受領確認日"),
+];
+
+/// The periodic review: one count a line.
+const SUMMARY: &[Column] = &[
+    col("section", "Section", "区分"),
+    col("item", "Item", "項目"),
+    col("department", "Department", "所管課室"),
+    col("count", "Count", "件数"),
 ];
 
 /// 002 様式3 (art.10-3: 処分物, シリアル番号, 処分年月日 …) with who approved, did and
@@ -360,6 +373,29 @@ fn in_japanese(kind: ReportKind, key: &str, value: &str) -> String {
             "HMG IS5 Enhanced (3回)"
         }
         (ReportKind::Disposals, "method", "destroyed") => "物理破壊",
+        (ReportKind::Summary, "section", "register") => "台帳の件数",
+        (ReportKind::Summary, "section", "attention") => "対応が必要なもの",
+        (ReportKind::Summary, "item", "carryouts") => "個人情報等取扱記録台帳（持出し）",
+        (ReportKind::Summary, "item", "handovers") => "情報記録媒体授受簿",
+        (ReportKind::Summary, "item", "downloads") => "個人データダウンロード等管理簿",
+        (ReportKind::Summary, "item", "sends") => "送付簿",
+        (ReportKind::Summary, "item", "disposals") => "個人情報記録媒体処分台帳",
+        (ReportKind::Summary, "item", "operations") => "特定個人情報等の運用状況記録票",
+        (ReportKind::Summary, "item", "incidents") => "情報漏えい等事案記録",
+        (ReportKind::Summary, "item", "wipes") => "データ消去記録",
+        (ReportKind::Summary, "item", "overdue-carryout") => "返却期限超過",
+        (ReportKind::Summary, "item", "unencrypted-carryout") => "暗号化なしの持出し",
+        (ReportKind::Summary, "item", "pending-request") => "未決定の申請",
+        (ReportKind::Summary, "item", "unconfirmed-handover") => "受領未確認の授受",
+        (ReportKind::Summary, "item", "media-whereabouts-unknown") => "所在不明の媒体",
+        (ReportKind::Summary, "item", "failed-wipe") => "失敗した消去",
+        (ReportKind::Summary, "item", "unfinished-wipe") => "結果のない消去",
+        (ReportKind::Summary, "item", "backdated-retention") => "起算日を遡った保存",
+        (ReportKind::Summary, "item", "download-not-deleted") => "ダウンロード未削除",
+        (ReportKind::Summary, "item", "retention-overdue") => "保存期間満了後の未廃棄",
+        (ReportKind::Summary, "item", "unconfirmed-send") => "受領未確認の送付",
+        (ReportKind::Summary, "item", "unchecked-disposal") => "事後確認のない処分",
+        (ReportKind::Summary, "item", "unchecked-operation") => "未確認の運用状況",
         (_, "state", "requested") => "申請中",
         (_, "state", "approved") => "承認済",
         (_, "state", "rejected") => "却下",
@@ -563,6 +599,7 @@ impl Station {
             // register keeps its removed lines.
             // Every file registered by the end of the period: the register as it
             // stood then.
+            ReportKind::Summary => (SUMMARY, self.summary_rows(from, to)?),
             ReportKind::Disposals => (
                 DISPOSALS,
                 rows_from(&self.disposal_rows()?, DISPOSALS, "at", &from_at, &to_at)?,
@@ -599,6 +636,67 @@ impl Station {
             columns,
             rows,
         })
+    }
+
+    /// The periodic review's counts: for each register, the records of the period by
+    /// the department of the person who made them (from the people register); then
+    /// what `report audit` finds now, by kind.
+    fn summary_rows(&self, from: &str, to: &str) -> Result<Vec<Vec<String>>> {
+        let departments: std::collections::BTreeMap<String, Option<String>> = self
+            .register()?
+            .into_iter()
+            .map(|p| (p.name, p.department))
+            .collect();
+        let mut rows = Vec::new();
+        // Each register, and the column that names who made the record.
+        for (kind, who) in [
+            (ReportKind::Carryouts, "requester"),
+            (ReportKind::Handovers, "by"),
+            (ReportKind::Downloads, "requester"),
+            (ReportKind::Sends, "by"),
+            (ReportKind::Disposals, "executor"),
+            (ReportKind::Operations, "by"),
+            (ReportKind::Incidents, "reported_by"),
+            (ReportKind::Wipes, "actor"),
+        ] {
+            let report = self.report(kind, from, to)?;
+            let Some(at) = report.columns.iter().position(|c| c.key == who) else {
+                continue;
+            };
+            let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+            for row in &report.rows {
+                let department = departments
+                    .get(&row[at])
+                    .cloned()
+                    .flatten()
+                    .unwrap_or_else(|| "-".into());
+                *counts.entry(department).or_default() += 1;
+            }
+            if counts.is_empty() {
+                counts.insert("-".into(), 0);
+            }
+            for (department, count) in counts {
+                rows.push(vec![
+                    "register".to_owned(),
+                    kind.as_str().to_owned(),
+                    department,
+                    count.to_string(),
+                ]);
+            }
+        }
+        let mut findings: std::collections::BTreeMap<String, usize> = Default::default();
+        for finding in self.audit()? {
+            *findings.entry(finding.kind).or_default() += 1;
+        }
+        for (kind, count) in findings {
+            rows.push(vec![
+                "attention".to_owned(),
+                kind,
+                "-".to_owned(),
+                count.to_string(),
+            ]);
+        }
+        Ok(rows)
     }
 
     /// Every disposal, by every path: retention disposals (their certificates),
