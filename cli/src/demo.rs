@@ -232,6 +232,13 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         encrypted: true,
         ..NewMedium::new(MediaKind::Usb, "DEMO-USB-0001")
     })?;
+    // Checked for viruses on registration: only a clean medium leaves.
+    clerk.check_medium(
+        &medium,
+        "ClamAV 1.4",
+        custody_core::registers::media::CheckResult::Clean,
+        None,
+    )?;
     let carryout = clerk.new_carryout(&NewCarryout {
         what: "組合員名簿 2026年度 (encrypted USB)".into(),
         reason: "本部での年次監査".into(),

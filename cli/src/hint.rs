@@ -110,6 +110,7 @@ fn denial(actor: &str, reason: &Denial) -> Option<String> {
         Denial::EventMissing { id, .. } => t!("hint-event-missing", id = id),
         Denial::Unencrypted { request } => t!("hint-unencrypted", request = request),
         Denial::NoDisposalRequest { id } => t!("hint-no-disposal-request", id = id),
+        Denial::VirusCheck { medium, .. } => t!("hint-virus-check", medium = medium),
         Denial::NoErasureProof { refused, .. } if refused.is_empty() => {
             t!("hint-no-erasure-proof")
         }

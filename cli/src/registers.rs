@@ -93,6 +93,15 @@ impl From<MediaKindArg> for MediaKind {
     }
 }
 
+/// What a virus check found.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CheckResultArg {
+    /// Nothing.
+    Clean,
+    /// Malware (removed or not): the medium stays in until a later check is clean.
+    Infected,
+}
+
 /// `custody media …`.
 #[derive(Debug, Subcommand)]
 pub enum MediaCommand {
@@ -143,6 +152,21 @@ pub enum MediaCommand {
         /// Print as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Record a virus check of a medium: on registration and after data is written
+    /// to it. A medium leaves on a carry-out only when its latest check found nothing.
+    Check {
+        /// The medium (MD-…).
+        id: String,
+        /// The tool and its version (ClamAV 1.4 …).
+        #[arg(long)]
+        tool: String,
+        /// What it found.
+        #[arg(long, value_enum)]
+        result: CheckResultArg,
+        /// The day of the check, if not today.
+        #[arg(long, value_name = "DATE")]
+        on: Option<String>,
     },
     /// Take a medium out of service.
     Retire {
@@ -695,6 +719,25 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
                 }
                 output::text(&text)?;
             }
+        }
+        MediaCommand::Check {
+            id: text,
+            tool,
+            result,
+            on,
+        } => {
+            use custody_core::registers::media::CheckResult;
+            let target = id(&text)?;
+            let result = match result {
+                CheckResultArg::Clean => CheckResult::Clean,
+                CheckResultArg::Infected => CheckResult::Infected,
+            };
+            station.check_medium(&target, &tool, result, on.as_deref())?;
+            output::text(&t!(
+                "medium-checked",
+                id = target,
+                result = crate::i18n::word("check-result", result.as_str())
+            ))?;
         }
         MediaCommand::Retire { id: text, reason } => {
             let target = id(&text)?;

@@ -496,6 +496,14 @@ pub fn denial(reason: &Denial) -> Option<String> {
         ),
         Denial::OwnWork => t!("denial-own-work"),
         Denial::SameChecker => t!("denial-same-checker"),
+        Denial::VirusCheck {
+            medium,
+            found: None,
+        } => t!("denial-no-virus-check", medium = medium),
+        Denial::VirusCheck {
+            medium,
+            found: Some(found),
+        } => t!("denial-virus-found", medium = medium, found = found),
         Denial::Unencrypted { request } => t!("denial-unencrypted", request = request),
         Denial::Rejected {
             request,

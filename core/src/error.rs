@@ -918,6 +918,13 @@ pub enum Denial {
     OwnWork,
     /// The actor did the operation they would check; another person checks it.
     SameChecker,
+    /// A medium leaves only when its latest virus check found nothing.
+    VirusCheck {
+        /// The medium.
+        medium: String,
+        /// What its latest check found, and when; none if it was never checked.
+        found: Option<String>,
+    },
     /// A retention period would start before `before`, with no reason given.
     Backdated {
         /// What it would start before: the files' last change, this station's first
@@ -1023,6 +1030,10 @@ impl std::fmt::Display for Denial {
             Denial::SameChecker => f.write_str(
                 "you did this operation; it is checked by another person than the one who did it",
             ),
+            Denial::VirusCheck { medium, found } => match found {
+                None => write!(f, "{medium} has no recorded virus check; a medium leaves only when its latest check found nothing"),
+                Some(found) => write!(f, "the latest virus check of {medium} found {found}; a medium leaves only when its latest check found nothing"),
+            },
             Denial::Backdated { before } => write!(
                 f,
                 "the period would start before {before}, which makes the item due early; a reason must be given (it is recorded and listed by the audit)"

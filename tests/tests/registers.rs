@@ -35,6 +35,22 @@ fn carryout(home: &Home, extra: &[&str]) -> String {
         "1200",
         "--json",
     ];
+    // A medium leaves only after a clean virus check: every test's medium has one.
+    if let Some(at) = extra.iter().position(|a| *a == "--media") {
+        home.run(
+            "suzuki",
+            [
+                "media",
+                "check",
+                extra[at + 1],
+                "--tool",
+                "ClamAV 1.4",
+                "--result",
+                "clean",
+            ],
+        )
+        .ok();
+    }
     args.extend_from_slice(extra);
     home.run("suzuki", args).ok().json()["id"]
         .as_str()
@@ -154,6 +170,7 @@ fn carrying_out_needs_an_approval_by_another_manager() {
         kinds,
         [
             "media-add",
+            "media-check",
             "carryout-request",
             "approve",
             "carryout-out",
@@ -1056,4 +1073,119 @@ fn the_summary_counts_each_register_and_what_needs_attention() {
         .ok()
         .json();
     assert_eq!(json["title"], "個人情報等の取扱状況の点検集計");
+}
+
+/// 002 art.9-3, 004 art.24-3: a medium leaves on a carry-out only when its latest
+/// virus check found nothing; never checked, or found infected, it stays (exit 2,
+/// nothing recorded), and a later clean check lets it go.
+#[test]
+fn a_medium_without_a_clean_virus_check_is_not_carried_out() {
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        [
+            "media",
+            "add",
+            "--kind",
+            "usb",
+            "--serial",
+            "SN-V",
+            "--encrypted",
+        ],
+    )
+    .ok();
+    let co = home
+        .run(
+            "suzuki",
+            [
+                "carryout",
+                "new",
+                "--what",
+                "名簿",
+                "--reason",
+                "監査",
+                "--to",
+                "本部",
+                "--transport",
+                "手持ち",
+                "--return-by",
+                "2099-01-01",
+                "--media",
+                "MD-1",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    home.run("sato", ["approve", &co]).ok();
+    let before = entries(&home);
+    let out = home.run("suzuki", ["carryout", "out", &co]).expect_code(2);
+    assert!(
+        out.stderr.contains("no recorded virus check"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("custody media check MD-1"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(entries(&home), before, "a refusal records nothing");
+    home.run(
+        "suzuki",
+        [
+            "media",
+            "check",
+            "MD-1",
+            "--tool",
+            "ClamAV 1.4",
+            "--result",
+            "infected",
+        ],
+    )
+    .ok();
+    let out = home.run("suzuki", ["carryout", "out", &co]).expect_code(2);
+    assert!(out.stderr.contains("found infected"), "{}", out.stderr);
+    home.run(
+        "suzuki",
+        [
+            "media",
+            "check",
+            "MD-1",
+            "--tool",
+            "ClamAV 1.4",
+            "--result",
+            "clean",
+            "--on",
+            "2099-01-01",
+        ],
+    )
+    .expect_code(2);
+    home.run(
+        "suzuki",
+        [
+            "media",
+            "check",
+            "MD-1",
+            "--tool",
+            "ClamAV 1.4",
+            "--result",
+            "clean",
+        ],
+    )
+    .ok();
+    home.run("suzuki", ["carryout", "out", &co]).ok();
+    assert_eq!(home.medium_status("MD-1"), "out");
+    let ja = home
+        .cmd("kato")
+        .env("LANG", "ja_JP.UTF-8")
+        .args(["log", "--kind", "media-check"])
+        .output()
+        .unwrap();
+    let ja = String::from_utf8(ja.stdout).unwrap();
+    assert!(ja.contains("ウイルスチェック"), "{ja}");
+    home.run("kato", ["ledger", "verify"]).ok();
 }

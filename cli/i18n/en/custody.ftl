@@ -1526,3 +1526,20 @@ opt-files-add-scope = (5) Its range: the file, list or data names
 opt-files-update-scope = (5) Its range: the file, list or data names
 finding-unchecked-disposal = the disposal of { $item } by { $by } has no check by a manager afterwards
 finding-kind-unchecked-disposal = unchecked-disposal
+
+## Virus checks of media
+help-media-check = Record a virus check of a medium: on registration and after data is written to it. A medium leaves on a carry-out only when its latest check found nothing
+opt-media-check-id = The medium (MD-…)
+opt-media-check-on = The day of the check, if not today
+opt-media-check-result = What it found
+opt-media-check-result-clean = Nothing
+opt-media-check-result-infected = Malware (removed or not): the medium stays in until a later check is clean
+opt-media-check-tool = The tool and its version (ClamAV 1.4 …)
+denial-no-virus-check = { $medium } has no recorded virus check; a medium leaves only when its latest check found nothing
+denial-virus-found = the latest virus check of { $medium } found { $found }; a medium leaves only when its latest check found nothing
+medium-checked = { $id }: virus check recorded ({ $result })
+check-result-clean = clean
+check-result-infected = infected
+entry-kind-media-check = media-check
+act-record-a-virus-check = record a virus check
+hint-virus-check = check it with `custody media check { $medium } --tool TOOL --result clean`, then carry it out

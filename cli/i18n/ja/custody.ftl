@@ -1508,3 +1508,20 @@ opt-files-add-scope = (5) 記録範囲（ファイル名称、名簿名称、デ
 opt-files-update-scope = (5) 記録範囲（ファイル名称、名簿名称、データ名称）
 finding-unchecked-disposal = { $by } が行った { $item } の処分に、保護責任者の事後確認がありません
 finding-kind-unchecked-disposal = 事後確認のない処分
+
+## 媒体のウイルスチェック
+help-media-check = 媒体のウイルスチェックを記録します（登録時と、データを書き込んだ後）。最新のチェックで何も見つからなかった媒体だけが持ち出せます
+opt-media-check-id = 媒体（MD-…）
+opt-media-check-on = チェックした日（今日でない場合）
+opt-media-check-result = 結果
+opt-media-check-result-clean = 検出なし
+opt-media-check-result-infected = マルウェアを検出（駆除の有無を問わず）。後のチェックで検出なしとなるまで持ち出せません
+opt-media-check-tool = 使ったツールと版（ClamAV 1.4 など）
+denial-no-virus-check = { $medium } にはウイルスチェックの記録がありません。最新のチェックで何も見つからなかった媒体だけが持ち出せます
+denial-virus-found = { $medium } の最新のウイルスチェックの結果は { $found } です。最新のチェックで何も見つからなかった媒体だけが持ち出せます
+medium-checked = { $id } のウイルスチェックを記録しました（{ $result }）
+check-result-clean = 検出なし
+check-result-infected = 検出あり
+entry-kind-media-check = ウイルスチェック
+act-record-a-virus-check = ウイルスチェックの記録
+hint-virus-check = `custody media check { $medium } --tool TOOL --result clean` でチェックを記録してから持ち出してください

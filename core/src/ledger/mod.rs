@@ -198,6 +198,7 @@ pub const ENTRY_KINDS: &[&str] = &[
     "incident-update",
     "file-add",
     "file-update",
+    "media-check",
     "download-deleted",
     "wipe-start",
     "wipe",

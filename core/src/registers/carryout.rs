@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::clock;
 use crate::clock::Timestamp;
-use crate::error::{Done, Error, Field, RecordKind, Result, Rule, Step};
+use crate::error::{Denial, Done, Error, Field, RecordKind, Result, Rule, Step};
 use crate::ledger::store::{Query, Row, args};
 use crate::ledger::{RecordId, Writer, prove};
 use crate::registers::media::{self, Move};
@@ -303,6 +303,21 @@ impl Station {
                         status: m.status.to_string(),
                         action: "carried out",
                     });
+                }
+                // Only a medium whose latest virus check found nothing leaves
+                // (002 art.9-3, 004 art.24-3).
+                match media::latest_check_in(w, medium)? {
+                    Some((result, _)) if result == "clean" => {}
+                    latest => {
+                        return Err(Error::NotAllowed {
+                            actor: actor.clone(),
+                            action: format!("carry out {id}"),
+                            reason: Box::new(Denial::VirusCheck {
+                                medium: medium.to_string(),
+                                found: latest.map(|(result, on)| format!("{result} ({on})")),
+                            }),
+                        });
+                    }
                 }
             }
             w.append(

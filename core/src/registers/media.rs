@@ -15,6 +15,34 @@ use crate::station::Station;
 use crate::vocab::vocabulary;
 
 vocabulary! {
+    /// What a virus check of a medium found.
+    pub enum CheckResult (Field::Method) {
+        /// Nothing.
+        Clean = "clean",
+        /// Malware, removed or not: the medium is not carried out until a later check
+        /// is clean.
+        Infected = "infected",
+    }
+}
+
+/// The latest virus check of medium `id` from its proven entries: its result and day.
+pub(crate) fn latest_check_in(w: &Writer<'_>, id: &RecordId) -> Result<Option<(String, String)>> {
+    let mut latest = None;
+    for e in w.prover().about(id.as_str())? {
+        if e.kind == "media-check" {
+            let field = |key: &str| {
+                e.payload
+                    .as_ref()
+                    .and_then(|p| p.get(key)?.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            };
+            latest = Some((field("result"), field("on")));
+        }
+    }
+    Ok(latest)
+}
+
+vocabulary! {
     /// The kinds of medium the register knows.
     pub enum MediaKind (Field::MediaKind) {
         /// A USB stick.
@@ -336,6 +364,51 @@ impl Station {
         }
         history.sort_by_key(|e| e.seq);
         Ok(MediumHistory { medium, history })
+    }
+
+    /// Records a virus check of a medium (002 art.9-3, 004 art.24-3): the day, the
+    /// tool, the result and who ran it. A medium is carried out only when its latest
+    /// check found nothing.
+    pub fn check_medium(
+        &mut self,
+        id: &RecordId,
+        tool: &str,
+        result: CheckResult,
+        on: Option<&str>,
+    ) -> Result<()> {
+        self.actor.require_writer("record a virus check")?;
+        let tool = one_line(Field::Method, tool, 200)?;
+        let today = crate::clock::today();
+        let on = match on {
+            Some(text) => crate::clock::parse_date(text)?,
+            None => today,
+        };
+        if on > today {
+            return Err(Error::BadValue {
+                field: Field::Date,
+                value: on.to_string(),
+                rule: crate::error::Rule::Described("it is still to come"),
+            });
+        }
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            let medium = load_in(w, id)?;
+            if let Some(reason) = medium.retired_reason {
+                return Err(Error::AlreadyDone {
+                    id: id.to_string(),
+                    act: Done::Retired {
+                        reason: reason.to_string(),
+                    },
+                });
+            }
+            w.append(
+                &actor,
+                "media-check",
+                id.as_str(),
+                &json!({ "tool": tool, "result": result, "on": on.to_string() }),
+            )?;
+            Ok(())
+        })
     }
 
     /// Takes a medium out of service: lost, destroyed, wiped or returned to its owner.
