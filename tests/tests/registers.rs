@@ -549,11 +549,12 @@ fn media_cannot_be_registered_twice_and_retire_needs_it_or_a_manager() {
     verify(&home);
 }
 
-/// The registers carry the seeds' own titles and column names (002 art.5-(1), 6-2, 8,
-/// 9-2), a value that a spreadsheet would run as a formula opens as text, and
+/// The bug: a value a clerk typed that begins with `=` or `@` ran as a formula when
+/// the register was opened in Excel; it now opens as text. With it: the registers
+/// carry the seeds' own titles and column names (002 art.5-(1), 6-2, 8, 9-2), and
 /// `--era` writes dates as the paper forms do (令和…).
 #[test]
-fn registers_use_the_seeds_words_keep_formulas_inert_and_write_era_dates() {
+fn a_formula_typed_by_a_clerk_ran_when_the_register_was_opened_in_excel() {
     let home = Home::with_people();
     let co = home
         .run(
