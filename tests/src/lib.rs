@@ -424,9 +424,20 @@ impl MountPoint {
         MountPoint { dir }
     }
 
-    /// Makes an ext4 filesystem on `dev` and mounts it.
+    /// Makes an ext4 filesystem on `dev` and mounts it. Its inode tables and journal
+    /// are initialised by mkfs, not lazily by the kernel after mounting: a background
+    /// `ext4lazyinit` writing to the device would make "the device is untouched"
+    /// fail at random.
     pub fn ext4(dev: &LoopDevice) -> MountPoint {
-        sh("mkfs.ext4", &["-q", dev.arg()]);
+        sh(
+            "mkfs.ext4",
+            &[
+                "-q",
+                "-E",
+                "lazy_itable_init=0,lazy_journal_init=0",
+                dev.arg(),
+            ],
+        );
         MountPoint::new(&dev.path, &[])
     }
 
