@@ -638,15 +638,20 @@ impl Station {
         })
     }
 
+    /// Each registered person's department, by name.
+    fn departments(&self) -> Result<std::collections::BTreeMap<String, Option<String>>> {
+        Ok(self
+            .register()?
+            .into_iter()
+            .map(|p| (p.name, p.department))
+            .collect())
+    }
+
     /// The periodic review's counts: for each register, the records of the period by
     /// the department of the person who made them (from the people register); then
     /// what `report audit` finds now, by kind.
     fn summary_rows(&self, from: &str, to: &str) -> Result<Vec<Vec<String>>> {
-        let departments: std::collections::BTreeMap<String, Option<String>> = self
-            .register()?
-            .into_iter()
-            .map(|p| (p.name, p.department))
-            .collect();
+        let departments = self.departments()?;
         let mut rows = Vec::new();
         // Each register, and the column that names who made the record.
         for (kind, who) in [
@@ -705,11 +710,7 @@ impl Station {
     /// after-check is the certificate's sign-off; the section is the department of
     /// the person who did it, from the people register.
     fn disposal_rows(&self) -> Result<Vec<Value>> {
-        let departments: std::collections::BTreeMap<String, Option<String>> = self
-            .register()?
-            .into_iter()
-            .map(|p| (p.name, p.department))
-            .collect();
+        let departments = self.departments()?;
         let department = |name: &str| departments.get(name).cloned().flatten();
         let mut rows = Vec::new();
         let mut certified_media = std::collections::BTreeSet::new();
