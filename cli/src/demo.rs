@@ -261,12 +261,14 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         output::text(&t!("demo-carryout-refused", error = error))?;
     }
     let mut manager = people.open(&home, MANAGER)?;
+    manager.approve(&medium, Some("暗号化USBを確認"))?;
     manager.approve(&carryout, Some("施錠・暗号化を確認"))?;
     let mut clerk = people.open(&home, CLERK)?;
     clerk.carryout_out(&carryout)?;
     let back = clerk.carryout_return(&carryout, Some("異常なし"))?;
     output::text(&t!(
         "demo-carryout-done",
+        medium = medium,
         carryout = carryout,
         manager = MANAGER,
         encrypted = crate::registers::protection(&back.encrypted)

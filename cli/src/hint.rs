@@ -109,7 +109,11 @@ fn denial(actor: &str, reason: &Denial) -> Option<String> {
         Denial::OnHold { id, .. } => t!("hint-on-hold", id = id),
         Denial::EventMissing { id, .. } => t!("hint-event-missing", id = id),
         Denial::Unencrypted { request } => t!("hint-unencrypted", request = request),
+        Denial::NoDisposalRequest { id } if id.starts_with("MD-") => {
+            t!("hint-no-medium-disposal-request", id = id)
+        }
         Denial::NoDisposalRequest { id } => t!("hint-no-disposal-request", id = id),
+        Denial::Witness { .. } => t!("hint-witness"),
         Denial::VirusCheck { medium, .. } => t!("hint-virus-check", medium = medium),
         Denial::NoErasureProof { refused, .. } if refused.is_empty() => {
             t!("hint-no-erasure-proof")

@@ -105,7 +105,7 @@ pub enum CheckResultArg {
 /// `custody media …`.
 #[derive(Debug, Subcommand)]
 pub enum MediaCommand {
-    /// Register an approved removable medium.
+    /// Register a removable medium; a manager approves it for use.
     Add {
         /// What kind of medium.
         #[arg(long, value_enum)]
@@ -175,6 +175,31 @@ pub enum MediaCommand {
         /// Why.
         #[arg(long, value_parser = vocabulary(RetireReason::WORDS, RetireReason::parse))]
         reason: RetireReason,
+        /// File the disposal request a manager approves before the medium is
+        /// destroyed or retired as wiped.
+        #[arg(long)]
+        request: bool,
+        /// How it was physically destroyed (shredded, drilled, crushed …).
+        #[arg(long, requires = "witness")]
+        method: Option<String>,
+        /// Who destroyed it (a person or a contractor's worker); you, if not given.
+        #[arg(long, requires = "method")]
+        destroyed_by: Option<String>,
+        /// The registered person who watched the destruction.
+        #[arg(long, requires = "method")]
+        witness: Option<String>,
+        /// The contractor who did the disposal, if one did.
+        #[arg(long)]
+        contractor: Option<String>,
+    },
+    /// Record a manager's check after a medium's disposal (a manager who did not do
+    /// it).
+    SignOff {
+        /// The medium (MD-…).
+        id: String,
+        /// A comment for the record.
+        #[arg(long)]
+        comment: Option<String>,
     },
 }
 
@@ -655,6 +680,9 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
             };
             let created = station.add_medium(&new)?;
             print_created(&created, &t!("what-medium"), json)?;
+            if !json {
+                eprintln!("{}", t!("medium-needs-approval", id = created));
+            }
         }
         MediaCommand::List { status, json } => {
             Printer::new(json).print(&station.media(status)?, |list| {
@@ -739,9 +767,33 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
                 result = crate::i18n::word("check-result", result.as_str())
             ))?;
         }
-        MediaCommand::Retire { id: text, reason } => {
+        MediaCommand::Retire {
+            id: text,
+            reason,
+            request,
+            method,
+            destroyed_by,
+            witness,
+            contractor,
+        } => {
             let target = id(&text)?;
-            let incident = station.retire_medium(&target, reason)?;
+            if request {
+                let filed = station.request_medium_disposal(&target)?;
+                print_created(&filed, &t!("what-disposal-request"), false)?;
+                eprintln!("{}", t!("approve-next", id = filed));
+                return Ok(ExitCode::SUCCESS);
+            }
+            let destruction = method.map(|method| custody_core::retention::Destruction {
+                by: destroyed_by.unwrap_or_else(|| station.actor().name.clone()),
+                method,
+                witness,
+            });
+            let retire = custody_core::registers::media::Retirement {
+                reason,
+                destruction,
+                contractor,
+            };
+            let incident = station.retire_medium(&target, &retire)?;
             output::text(&t!(
                 "medium-retired",
                 id = target,
@@ -750,6 +802,15 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
             if let Some(incident) = incident {
                 eprintln!("{}", t!("incident-opened-for-loss", id = incident));
             }
+        }
+        MediaCommand::SignOff { id: text, comment } => {
+            let target = id(&text)?;
+            station.sign_off_medium_disposal(&target, comment.as_deref())?;
+            output::text(&t!(
+                "medium-signed-off",
+                id = target,
+                by = station.actor().name
+            ))?;
         }
     }
     Ok(ExitCode::SUCCESS)

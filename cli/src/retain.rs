@@ -266,7 +266,11 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let destruction = match (args.destroyed_by, args.method) {
-                (Some(by), Some(method)) => Some(Destruction { by, method }),
+                (Some(by), Some(method)) => Some(Destruction {
+                    by,
+                    method,
+                    witness: None,
+                }),
                 _ => None,
             };
             station.unlock_now()?;

@@ -505,6 +505,10 @@ pub fn denial(reason: &Denial) -> Option<String> {
             found: Some(found),
         } => t!("denial-virus-found", medium = medium, found = found),
         Denial::Unencrypted { request } => t!("denial-unencrypted", request = request),
+        Denial::Witness { witness: None } => t!("denial-no-witness"),
+        Denial::Witness {
+            witness: Some(witness),
+        } => t!("denial-witness", witness = witness),
         Denial::Rejected {
             request,
             by,

@@ -617,6 +617,10 @@ pub enum Field {
     BackdateReason,
     /// Who destroyed a medium.
     DestroyedBy,
+    /// Who witnessed a medium's destruction.
+    Witness,
+    /// The contractor who did a disposal.
+    Contractor,
     /// A vendor.
     Vendor,
     /// A trusted key's name.
@@ -718,6 +722,8 @@ impl Field {
             Field::Summary => "summary",
             Field::BackdateReason => "reason for the earlier start",
             Field::DestroyedBy => "name of who destroyed it",
+            Field::Witness => "witness",
+            Field::Contractor => "contractor",
             Field::Vendor => "vendor",
             Field::KeyName => "key's name",
             Field::Recipient => "recipient",
@@ -983,6 +989,11 @@ pub enum Denial {
         /// The item.
         id: String,
     },
+    /// A destruction is witnessed by another registered person than who did it.
+    Witness {
+        /// Who was named as the witness; none when nobody was.
+        witness: Option<String>,
+    },
     /// Nothing proves that the medium was erased.
     NoErasureProof {
         /// Its serial number.
@@ -1059,6 +1070,15 @@ impl std::fmt::Display for Denial {
             Denial::Unencrypted { request } => write!(
                 f,
                 "{request} takes personal data out without encryption (the warning its requester saw); approving it needs the reason that is accepted, which is recorded"
+            ),
+            Denial::Witness { witness: None } => f.write_str(
+                "a physical destruction is recorded with the registered person who witnessed it",
+            ),
+            Denial::Witness {
+                witness: Some(witness),
+            } => write!(
+                f,
+                "{witness} cannot witness it: the witness is a person registered at this station, other than the one who destroyed it"
             ),
             Denial::NoDisposalRequest { .. } => f.write_str(
                 "no disposal request was filed; one must be filed and approved by a manager",

@@ -67,6 +67,7 @@ fn carrying_out_needs_an_approval_by_another_manager() {
         .json();
     let md = md["id"].as_str().unwrap().to_string();
     assert_eq!(md, "MD-1");
+    home.approve_medium(&md);
     let co = carryout(&home, &["--return-by", "2099-01-01", "--media", &md]);
     assert_eq!(co, "CO-1");
 
@@ -158,6 +159,7 @@ fn carrying_out_needs_an_approval_by_another_manager() {
         kinds,
         [
             "media-add",
+            "approve",
             "media-check",
             "carryout-request",
             "approve",
@@ -264,6 +266,7 @@ fn a_handover_is_recorded_and_confirmed() {
         ],
     )
     .ok();
+    home.approve_medium("MD-1");
     let ho = home
         .run(
             "suzuki",
@@ -534,6 +537,290 @@ fn media_cannot_be_registered_twice_and_retire_needs_it_or_a_manager() {
     assert_eq!(lost.as_array().unwrap().len(), 1);
     home.run("ito", ["media", "retire", "MD-1", "--reason", "destroyed"])
         .expect_code(2);
+    verify(&home);
+}
+
+/// 002 art.9-3, 000 art.18-3: registering a medium is a request; until a manager
+/// other than the registrant approves it, it is neither carried out nor handed over
+/// (exit 2, nothing recorded), and the register shows it pending and where it is kept.
+#[test]
+fn an_unapproved_medium_is_neither_carried_out_nor_handed_over() {
+    let home = Home::with_people();
+    let added = home.run(
+        "suzuki",
+        [
+            "media",
+            "add",
+            "--kind",
+            "usb",
+            "--serial",
+            "USB-NEW",
+            "--location",
+            "施錠キャビネットB",
+            "--encrypted",
+        ],
+    );
+    let added = added.ok();
+    assert!(
+        added.stderr.contains("custody approve MD-1"),
+        "{}",
+        added.stderr
+    );
+    let listed = home
+        .run("kato", ["media", "list", "--lang", "ja"])
+        .ok()
+        .stdout;
+    assert!(
+        listed.contains("承認待ち") && listed.contains("施錠キャビネットB"),
+        "{listed}"
+    );
+    home.check_medium("MD-1");
+    // A carry-out may name it; it does not leave until the medium is approved too.
+    let co = carryout(&home, &["--return-by", "2099-01-01", "--media", "MD-1"]);
+    home.run("tanaka", ["approve", &co]).ok();
+    let before = entries(&home);
+    let refused = home.run("suzuki", ["carryout", "out", &co]).expect_code(2);
+    assert!(
+        refused.stderr.contains("MD-1 is not approved yet"),
+        "{}",
+        refused.stderr
+    );
+    let handover = [
+        "handover",
+        "new",
+        "--media",
+        "MD-1",
+        "--direction",
+        "send",
+        "--counterparty",
+        "株式会社保守",
+        "--purpose",
+        "修理",
+        "--method",
+        "手渡し",
+    ];
+    let refused = home.run("suzuki", handover).expect_code(2);
+    assert!(
+        refused.stderr.contains("MD-1 is not approved yet"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(entries(&home), before, "nothing recorded");
+    assert_eq!(home.medium_status("MD-1"), "pending");
+    // The registrant cannot approve it; another manager can.
+    home.run("suzuki", ["approve", "MD-1"]).expect_code(2);
+    home.run("tanaka", ["approve", "MD-1"]).ok();
+    assert_eq!(home.medium_status("MD-1"), "in-stock");
+    home.run("suzuki", ["carryout", "out", &co]).ok();
+    // A rejected registration is never used, and its serial may be registered anew.
+    home.run(
+        "suzuki",
+        ["media", "add", "--kind", "usb", "--serial", "USB-BAD"],
+    )
+    .ok();
+    home.run("tanaka", ["reject", "MD-2", "--reason", "私物のUSB"])
+        .ok();
+    assert_eq!(home.medium_status("MD-2"), "rejected");
+    let refused = home.run(
+        "suzuki",
+        handover.map(|a| if a == "MD-1" { "MD-2" } else { a }),
+    );
+    let refused = refused.expect_code(2);
+    assert!(refused.stderr.contains("rejected"), "{}", refused.stderr);
+    home.run(
+        "suzuki",
+        ["media", "add", "--kind", "usb", "--serial", "USB-BAD"],
+    )
+    .ok();
+    // The approval is read from the proven entries: a status set in the table is
+    // tampering, not an approval.
+    home.run(
+        "suzuki",
+        [
+            "media",
+            "add",
+            "--kind",
+            "usb",
+            "--serial",
+            "USB-EDIT",
+            "--encrypted",
+        ],
+    )
+    .ok();
+    home.sql("UPDATE media SET status = 'in-stock' WHERE id = 'MD-4'");
+    home.sql("UPDATE requests SET status = 'approved', decided_by = 'tanaka' WHERE id = 'MD-4'");
+    home.check_medium("MD-4");
+    let co = carryout(&home, &["--return-by", "2099-01-01", "--media", "MD-4"]);
+    home.run("tanaka", ["approve", &co]).ok();
+    let refused = home.run("suzuki", ["carryout", "out", &co]).expect_code(1);
+    assert!(
+        refused.stderr.contains("not backed by the ledger"),
+        "{}",
+        refused.stderr
+    );
+}
+
+/// 000 art.18-5, 004 art.11-2: a medium is destroyed only on an approved disposal
+/// request and with proof — here its destruction recorded with who did it and the
+/// registered person who witnessed it; each bypass is refused (exit 2, nothing
+/// recorded); the register shows the approver, method, witness, section and
+/// contractor, and the audit lists it until a manager signs it off afterwards.
+#[test]
+fn a_medium_is_destroyed_only_with_an_approved_request_and_a_witness() {
+    let home = Home::with_people();
+    home.run(
+        "sato",
+        [
+            "people",
+            "add",
+            "yamada",
+            "--role",
+            "it",
+            "--department",
+            "情報システム課",
+        ],
+    )
+    .ok();
+    home.enroll("sato", "yamada");
+    home.run(
+        "suzuki",
+        ["media", "add", "--kind", "hdd", "--serial", "HD-OLD"],
+    )
+    .ok();
+    let destroy = [
+        "media",
+        "retire",
+        "MD-1",
+        "--reason",
+        "destroyed",
+        "--method",
+        "穿孔",
+        "--witness",
+        "kato",
+        "--contractor",
+        "株式会社破砕",
+    ];
+    let before = entries(&home);
+    // No request.
+    let refused = home.run("yamada", destroy).expect_code(2);
+    assert!(
+        refused.stderr.contains("no disposal request"),
+        "{}",
+        refused.stderr
+    );
+    home.run(
+        "yamada",
+        [
+            "media",
+            "retire",
+            "MD-1",
+            "--reason",
+            "destroyed",
+            "--request",
+        ],
+    )
+    .ok();
+    assert_eq!(entries(&home), before + 1, "only the request");
+    // Not approved yet; a second request while one is open is refused.
+    home.run("yamada", destroy).expect_code(2);
+    home.run(
+        "yamada",
+        [
+            "media",
+            "retire",
+            "MD-1",
+            "--reason",
+            "destroyed",
+            "--request",
+        ],
+    )
+    .expect_code(2);
+    home.run("tanaka", ["approve", "RQ-1"]).ok();
+    let before = entries(&home);
+    // Approved, but no proof: no certificate for its serial and no destruction.
+    let refused = home
+        .run(
+            "yamada",
+            ["media", "retire", "MD-1", "--reason", "destroyed"],
+        )
+        .expect_code(2);
+    assert!(refused.stderr.contains("HD-OLD"), "{}", refused.stderr);
+    // A witness who is not registered, or who did it, is no witness.
+    let mut nobody = destroy;
+    nobody[8] = "someone";
+    home.run("yamada", nobody).expect_code(2);
+    let mut self_witness = destroy;
+    self_witness[8] = "yamada";
+    home.run("yamada", self_witness).expect_code(2);
+    assert_eq!(entries(&home), before, "nothing recorded");
+    assert_eq!(home.medium_status("MD-1"), "pending");
+    home.run("yamada", destroy).ok();
+    assert_eq!(home.medium_status("MD-1"), "destroyed");
+    // The approval is used.
+    let rq = home.run("kato", ["requests", "--json"]).ok().json();
+    let rq = rq
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "RQ-1")
+        .unwrap()
+        .clone();
+    assert_eq!(rq["used_by"], "MD-1");
+
+    let register = |home: &Home| {
+        home.run(
+            "kato",
+            [
+                "report",
+                "disposals",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2099-12-31",
+                "--lang",
+                "ja",
+            ],
+        )
+        .ok()
+        .stdout
+    };
+    let csv = register(&home);
+    let mut lines = csv.trim_start_matches('\u{feff}').lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "処分物,シリアル番号,処分年月日,処分方法,承認者,実施者,確認者,証明書番号,所管課室,委託先"
+    );
+    let row = lines.next().unwrap();
+    assert!(row.starts_with("MD-1,HD-OLD,"), "{csv}");
+    assert!(
+        row.ends_with(",穿孔 (witness kato),tanaka,yamada,,,情報システム課,株式会社破砕"),
+        "{csv}"
+    );
+    let audit = home.run("kato", ["report", "audit", "--json"]).ok().json();
+    assert!(
+        audit["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "unchecked-disposal" && f["id"] == "MD-1"),
+        "{audit}"
+    );
+    // The manager's check afterwards: not by whoever did it, once.
+    home.run("yamada", ["media", "sign-off", "MD-1"])
+        .expect_code(2);
+    home.run("sato", ["media", "sign-off", "MD-1"]).ok();
+    home.run("tanaka", ["media", "sign-off", "MD-1"])
+        .expect_code(2);
+    assert!(register(&home).contains(",tanaka,yamada,sato,,情報システム課,"));
+    let audit = home.run("kato", ["report", "audit", "--json"]).ok().json();
+    assert!(
+        !audit["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "MD-1"),
+        "{audit}"
+    );
     verify(&home);
 }
 
@@ -1110,6 +1397,7 @@ fn a_medium_without_a_clean_virus_check_is_not_carried_out() {
         .unwrap()
         .to_string();
     home.run("sato", ["approve", &co]).ok();
+    home.approve_medium("MD-1");
     let before = entries(&home);
     let out = home.run("suzuki", ["carryout", "out", &co]).expect_code(2);
     assert!(

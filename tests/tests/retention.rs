@@ -613,8 +613,35 @@ fn the_disposal_register_lists_every_path_and_the_audit_its_missing_after_checks
         ["media", "add", "--kind", "usb", "--serial", "SN-USB-D"],
     )
     .ok();
-    home.run("ito", ["media", "retire", "MD-1", "--reason", "destroyed"])
-        .ok();
+    // Destroyed on an approved disposal request, witnessed.
+    home.run(
+        "ito",
+        [
+            "media",
+            "retire",
+            "MD-1",
+            "--reason",
+            "destroyed",
+            "--request",
+        ],
+    )
+    .ok();
+    home.run("tanaka", ["approve", "RQ-2"]).ok();
+    home.run(
+        "ito",
+        [
+            "media",
+            "retire",
+            "MD-1",
+            "--reason",
+            "destroyed",
+            "--method",
+            "破砕",
+            "--witness",
+            "suzuki",
+        ],
+    )
+    .ok();
 
     let csv = home
         .run(
@@ -635,7 +662,7 @@ fn the_disposal_register_lists_every_path_and_the_audit_its_missing_after_checks
     let mut lines = csv.trim_start_matches('\u{feff}').lines();
     assert_eq!(
         lines.next().unwrap(),
-        "処分物,シリアル番号,処分年月日,処分方法,承認者,実施者,確認者,証明書番号,所管課室"
+        "処分物,シリアル番号,処分年月日,処分方法,承認者,実施者,確認者,証明書番号,所管課室,委託先"
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 4, "{csv}");
@@ -649,7 +676,8 @@ fn the_disposal_register_lists_every_path_and_the_audit_its_missing_after_checks
     assert!(row("SN-DISPOSE").contains(",ito,,EC-1,"), "{csv}");
     assert!(row("WX-9").contains("株式会社データ消去"), "{csv}");
     assert!(
-        row("MD-1").contains("SN-USB-D") && row("MD-1").contains(",ito,"),
+        row("MD-1").contains("SN-USB-D")
+            && row("MD-1").contains(",破砕 (witness suzuki),tanaka,ito,"),
         "{csv}"
     );
 

@@ -187,6 +187,7 @@ pub const ENTRY_KINDS: &[&str] = &[
     "contact-remove",
     "media-add",
     "media-retire",
+    "media-signoff",
     "carryout-out",
     "carryout-return",
     "handover",

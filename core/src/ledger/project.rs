@@ -280,7 +280,8 @@ impl<Q: Query> Projection<'_, Q> {
                 if let Some(covered) = p.get("covers").and_then(|c| text(c, "hash")) {
                     let filed: Option<String> = self.db.value(
                         "SELECT hash FROM main.entries WHERE subject = ?1 AND kind IN \
-                         ('request', 'carryout-request', 'download-request') ORDER BY seq LIMIT 1",
+                         ('request', 'carryout-request', 'download-request', 'media-add') \
+                         ORDER BY seq LIMIT 1",
                         args![e.subject],
                     )?;
                     if filed.as_deref() != Some(covered) {
@@ -296,6 +297,18 @@ impl<Q: Query> Projection<'_, Q> {
                     "UPDATE {s}.requests SET status = ?2, decided_by = ?3, decided_at = ?4, \
                  decision_note = ?5 WHERE id = ?1",
                     args![e.subject, status, e.actor, e.at, note],
+                )?;
+                // A medium's registration decided: in the cabinet for use, or never used.
+                self.run(
+                    "UPDATE {s}.media SET status = ?2 WHERE id = ?1 AND status = 'pending'",
+                    args![
+                        e.subject,
+                        if e.kind == "approve" {
+                            "in-stock"
+                        } else {
+                            "rejected"
+                        }
+                    ],
                 )?;
             }
             "send" => {
@@ -344,9 +357,23 @@ impl<Q: Query> Projection<'_, Q> {
     fn media(&self, e: Fact<'_>, p: &Value) -> Result<()> {
         match e.kind {
             "media-add" => {
+                // Registered since registration needs approval: pending, and a request.
+                let needs_approval = p
+                    .get("needs_approval")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                if needs_approval {
+                    request(
+                        self.db,
+                        self.schema,
+                        e,
+                        "medium",
+                        request_summary(e.kind, p).as_deref(),
+                    )?;
+                }
                 self.run(
                     "INSERT INTO {s}.media(id, kind, serial, label, model, owner, location, encrypted, \
-                 status, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'in-stock', ?9)",
+                 status, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?9)",
                     args![
                         e.subject,
                         text(p, "kind"),
@@ -356,11 +383,18 @@ impl<Q: Query> Projection<'_, Q> {
                         text(p, "owner"),
                         text(p, "location"),
                         p.get("encrypted").and_then(Value::as_bool).unwrap_or(false),
-                        e.at
+                        e.at,
+                        if needs_approval { "pending" } else { "in-stock" }
                     ],
                 )?;
             }
             "media-retire" => {
+                if let Some(request) = text(p, "request") {
+                    self.run(
+                        "UPDATE {s}.requests SET used_by = ?2 WHERE id = ?1",
+                        args![request, e.subject],
+                    )?;
+                }
                 let reason = text(p, "reason");
                 self.run(
                     "UPDATE {s}.media SET status = ?2, retired_reason = ?2 WHERE id = ?1",
@@ -781,6 +815,11 @@ pub(crate) fn request_summary(kind: &str, p: &Value) -> Option<String> {
             "download {} from {}",
             field("content"),
             field("system")
+        )),
+        "media-add" => Some(format!(
+            "use {} medium serial {}",
+            field("kind"),
+            field("serial")
         )),
         _ => None,
     }

@@ -246,7 +246,10 @@ impl Station {
                 .as_ref()
                 .map(|id| media::load_in(w, id))
                 .transpose()?;
+            // A medium waiting for its approval may be named: the manager approves
+            // both, and it leaves only once both are approved.
             if let Some(m) = &medium
+                && m.status != media::MediaStatus::Pending
                 && m.status.after(Move::CarryOut).is_none()
             {
                 return Err(Error::Unavailable {
@@ -296,6 +299,7 @@ impl Station {
             // The medium may have gone elsewhere since the request was filed (handed
             // to a vendor, wiped, lost): it leaves only from the cabinet.
             if let Some(medium) = &carryout.media {
+                media::require_approved_in(w, medium, &actor, &format!("carry out {id}"))?;
                 let m = media::load_in(w, medium)?;
                 if m.status.after(Move::CarryOut).is_none() {
                     return Err(Error::Unavailable {

@@ -126,6 +126,9 @@ impl Station {
                     },
                 });
             }
+            if new.direction == Direction::Send {
+                media::require_approved_in(w, &medium.id, &actor, "hand over a medium")?;
+            }
             if new.direction == Direction::Send && medium.status.after(Move::HandOver).is_none() {
                 return Err(Error::Unavailable {
                     id: medium.id.to_string(),

@@ -6,11 +6,11 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::clock::Timestamp;
-use crate::error::{Done, Error, Field, RecordKind, Result, Rule};
-use crate::ledger::store::{Query, Row, args};
+use crate::error::{Denial, Done, Error, Field, RecordKind, Result, Rule};
+use crate::ledger::store::{Backend, Query, Row, args};
 use crate::ledger::{Entry, RecordId, Writer};
 use crate::people::Role;
-use crate::registers::requests::one_line;
+use crate::registers::requests::{self, RequestKind, RequestState, one_line};
 use crate::station::Station;
 use crate::vocab::vocabulary;
 
@@ -65,6 +65,11 @@ vocabulary! {
 vocabulary! {
     /// Where a medium is in its life.
     pub enum MediaStatus (Field::MediaStatus) {
+        /// Registered, waiting for a manager to approve it for use (002 art.9-3): not
+        /// carried out nor handed over until then.
+        Pending = "pending",
+        /// Its registration was rejected: never used.
+        Rejected = "rejected",
         /// In the cabinet, available.
         InStock = "in-stock",
         /// Carried out or handed over.
@@ -103,14 +108,16 @@ impl MediaStatus {
     /// out; a medium in the cabinet cannot come back from a carry-out; nothing
     /// happens to a retired medium).
     pub fn after(self, change: Move) -> Option<MediaStatus> {
-        use MediaStatus::{Destroyed, InStock, Lost, Out, Returned, Wiped};
-        let retired = matches!(self, Destroyed | Lost | Returned);
+        use MediaStatus::{Destroyed, InStock, Lost, Out, Pending, Rejected, Returned, Wiped};
+        let retired = matches!(self, Destroyed | Lost | Returned | Rejected);
         match (self, change) {
             (InStock, Move::CarryOut | Move::HandOver) => Some(Out),
             (Out, Move::CarryBack | Move::Receive) => Some(InStock),
             // Wiped (by a vendor, or here) and received back for reuse.
             (Wiped, Move::Receive) => Some(InStock),
-            (InStock | Out, Move::Wipe) => Some(Wiped),
+            // A medium waiting for approval may be wiped (a retired disk registered to
+            // be erased), never used.
+            (InStock | Out | Pending, Move::Wipe) => Some(Wiped),
             (_, Move::Retire(_)) if retired => None,
             (_, Move::Retire(reason)) => Some(match reason {
                 RetireReason::Lost => Lost,
@@ -285,15 +292,65 @@ pub(crate) fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Medium> {
 pub(crate) fn by_serial_in(w: &Writer<'_>, serial: &str) -> Result<Option<Medium>> {
     w.db().one(
         &format!(
-            "{SELECT} WHERE serial = ?1 AND retired_reason IS NULL ORDER BY added_at DESC LIMIT 1"
+            "{SELECT} WHERE serial = ?1 AND retired_reason IS NULL AND status <> 'rejected' \
+             ORDER BY added_at DESC LIMIT 1"
         ),
         args![serial],
         from_row,
     )
 }
 
+/// Refuses to use medium `id` for `action` (a carry-out, a handover) unless a manager
+/// approved its registration, as its proven entries say. A medium registered before
+/// registration needed approval is approved by its registration.
+pub(crate) fn require_approved_in(
+    w: &Writer<'_>,
+    id: &RecordId,
+    actor: &str,
+    action: &str,
+) -> Result<()> {
+    let registered = w
+        .prover()
+        .about(id.as_str())?
+        .into_iter()
+        .find(|e| e.kind == "media-add")
+        .ok_or_else(|| Error::NoSuchRecord {
+            kind: RecordKind::Medium,
+            id: id.to_string(),
+        })?;
+    let needs_approval = registered
+        .payload
+        .as_ref()
+        .and_then(|p| p.get("needs_approval"))
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    if !needs_approval {
+        return Ok(());
+    }
+    let request = crate::registers::requests::authentic_in(w, id)?;
+    let reason = match request.status {
+        crate::registers::requests::RequestState::Approved => return Ok(()),
+        crate::registers::requests::RequestState::Pending => Denial::NotApproved {
+            request: id.to_string(),
+            requester: request.requester,
+        },
+        crate::registers::requests::RequestState::Rejected => Denial::Rejected {
+            request: id.to_string(),
+            by: request.decided_by,
+            note: request.decision_note,
+        },
+    };
+    Err(Error::NotAllowed {
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        reason: Box::new(reason),
+    })
+}
+
 impl Station {
-    /// Registers a medium; returns its id (`MD-…`).
+    /// Registers a medium; returns its id (`MD-…`). The registration is a request
+    /// that a manager other than the registrant approves (002 art.9-3, 000 art.18-3):
+    /// until then the medium is `pending` and neither carried out nor handed over.
     pub fn add_medium(&mut self, new: &NewMedium) -> Result<RecordId> {
         self.actor.require_writer("register media")?;
         let serial = one_line(Field::Serial, &new.serial, 200)?;
@@ -320,7 +377,7 @@ impl Station {
                 json!({
                     "kind": kind, "serial": serial, "label": label, "model": model,
                     "owner": owner, "location": location, "encrypted": encrypted,
-                    "capacity": capacity,
+                    "capacity": capacity, "needs_approval": true,
                 }),
             )?;
             Ok(id)
@@ -411,16 +468,83 @@ impl Station {
         })
     }
 
+    /// Files the request to dispose of a medium (000 art.18-5, 004 art.11-2): a manager
+    /// other than the requester approves it before the medium is destroyed or retired
+    /// as wiped. Returns the request's id (`RQ-…`).
+    pub fn request_medium_disposal(&mut self, id: &RecordId) -> Result<RecordId> {
+        self.actor.require_writer("request a disposal")?;
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            let medium = load_in(w, id)?;
+            if let Some(reason) = medium.retired_reason {
+                return Err(Error::AlreadyDone {
+                    id: id.to_string(),
+                    act: Done::Retired {
+                        reason: reason.to_string(),
+                    },
+                });
+            }
+            if let Some(open) = disposal_request_in(w, id)? {
+                let request = requests::authentic_in(w, &open)?;
+                if request.status != RequestState::Rejected && request.used_by.is_none() {
+                    return Err(Error::AlreadyDone {
+                        id: id.to_string(),
+                        act: Done::DisposalRequested {
+                            request: open.to_string(),
+                            state: request.status,
+                        },
+                    });
+                }
+            }
+            requests::file_request_in(
+                w,
+                &actor,
+                RequestKind::Disposal,
+                &format!(
+                    "dispose of medium {id} ({} serial {})",
+                    medium.kind, medium.serial
+                ),
+                json!({ "media": id, "serial": medium.serial }),
+            )
+        })
+    }
+
     /// Takes a medium out of service: lost, destroyed, wiped or returned to its owner.
     /// A lost medium opens an incident in the same transaction; its id is returned.
+    ///
+    /// Destroyed or wiped ends its life as a disposal, and needs what a disposal
+    /// needs (000 art.18-5, 004 art.11-2): the medium's disposal request approved by a
+    /// manager other than the requester, and proof: an erasure or vendor certificate
+    /// for its serial, or (destroyed) its physical destruction recorded with who did
+    /// it and the registered person who witnessed it. The entry carries the approver,
+    /// the proof, the department of the person who did it and the contractor.
     pub fn retire_medium(
         &mut self,
         id: &RecordId,
-        reason: RetireReason,
+        retire: &Retirement,
     ) -> Result<Option<RecordId>> {
         self.actor
             .require_role(&[Role::Manager, Role::It], "retire media")?;
         let actor = self.actor.name.clone();
+        let reason = retire.reason;
+        let disposal = matches!(reason, RetireReason::Destroyed | RetireReason::Wiped);
+        let contractor = optional(Field::Contractor, retire.contractor.as_deref())?;
+        let destruction = match (&retire.destruction, reason) {
+            (Some(d), RetireReason::Destroyed) => Some(d.clone()),
+            (Some(_), _) => {
+                return Err(Error::BadValue {
+                    field: Field::Method,
+                    value: reason.to_string(),
+                    rule: Rule::Described("a destruction is recorded only with --reason destroyed"),
+                });
+            }
+            (None, _) => None,
+        };
+        let department = self
+            .register()?
+            .into_iter()
+            .find(|p| p.name == actor)
+            .and_then(|p| p.department);
         self.write(|w| {
             let medium = load_in(w, id)?;
             if let Some(previous) = medium.retired_reason {
@@ -431,12 +555,43 @@ impl Station {
                     },
                 });
             }
-            w.append(
-                &actor,
-                "media-retire",
-                id.as_str(),
-                &json!({ "reason": reason, "serial": medium.serial, "previous_status": medium.status }),
-            )?;
+            let mut payload = json!({
+                "reason": reason, "serial": medium.serial, "previous_status": medium.status,
+            });
+            if disposal {
+                let action = format!("dispose of medium {id}");
+                let Some(request_id) = disposal_request_in(w, id)? else {
+                    return Err(Error::NotAllowed {
+                        actor: actor.clone(),
+                        action,
+                        reason: Box::new(Denial::NoDisposalRequest { id: id.to_string() }),
+                    });
+                };
+                let request =
+                    requests::require_approved(w, &request_id, RequestKind::Disposal, &action)
+                        .map_err(|e| match e {
+                            Error::NotAllowed { reason, .. } => Error::NotAllowed {
+                                actor: actor.clone(),
+                                action: action.clone(),
+                                reason,
+                            },
+                            other => other,
+                        })?;
+                let proof = crate::retention::medium_proof_in(w, &actor, id, destruction.as_ref())?;
+                if destruction.is_some() && proof.get("witness").is_none() {
+                    return Err(Error::NotAllowed {
+                        actor: actor.clone(),
+                        action,
+                        reason: Box::new(Denial::Witness { witness: None }),
+                    });
+                }
+                payload["request"] = json!(request_id);
+                payload["approver"] = json!(request.decided_by);
+                payload["proof"] = proof;
+                payload["department"] = json!(department);
+                payload["contractor"] = json!(contractor);
+            }
+            w.append(&actor, "media-retire", id.as_str(), &payload)?;
             // A lost medium is an incident (004 art.27): reported with its loss.
             if reason != RetireReason::Lost {
                 return Ok(None);
@@ -451,6 +606,99 @@ impl Station {
             )
             .map(Some)
         })
+    }
+
+    /// The manager's check after a medium's disposal (000 art.18-5): recorded once,
+    /// by a manager who did not dispose of it.
+    pub fn sign_off_medium_disposal(&mut self, id: &RecordId, comment: Option<&str>) -> Result<()> {
+        self.actor
+            .require_role(&[Role::Manager], &format!("sign off {id}"))?;
+        let comment = comment
+            .map(|c| one_line(Field::Comment, c, 1000))
+            .transpose()?;
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            let mut retired = None;
+            let mut checked = None;
+            for e in w.prover().about(id.as_str())? {
+                match e.kind.as_str() {
+                    "media-retire" => retired = Some(e),
+                    "media-signoff" => checked = Some(e),
+                    _ => {}
+                }
+            }
+            let disposed_by = retired
+                .filter(|e| {
+                    matches!(
+                        prove_text(e, "reason").as_deref(),
+                        Some("destroyed" | "wiped")
+                    )
+                })
+                .map(|e| e.actor)
+                .ok_or_else(|| Error::WrongKind {
+                    id: id.to_string(),
+                    kind: "medium not disposed of".into(),
+                    expected: "medium destroyed or retired as wiped".into(),
+                })?;
+            if checked.is_some() {
+                return Err(Error::AlreadyDone {
+                    id: id.to_string(),
+                    act: Done::SignedOff,
+                });
+            }
+            if disposed_by == actor {
+                return Err(Error::NotAllowed {
+                    actor: actor.clone(),
+                    action: format!("sign off {id}"),
+                    reason: Box::new(Denial::OwnWork),
+                });
+            }
+            w.append(
+                &actor,
+                "media-signoff",
+                id.as_str(),
+                &json!({ "comment": comment }),
+            )?;
+            Ok(())
+        })
+    }
+}
+
+fn prove_text(e: &Entry, key: &str) -> Option<String> {
+    e.payload
+        .as_ref()
+        .and_then(|p| p.get(key)?.as_str().map(str::to_owned))
+}
+
+/// The latest disposal request filed for medium `id`, from the entries.
+fn disposal_request_in(w: &Writer<'_>, id: &RecordId) -> Result<Option<RecordId>> {
+    w.db()
+        .entries_with(&["request"], "$.details.media", id.as_str())?
+        .into_iter()
+        .last()
+        .map(|(_, subject)| RecordId::parse(&subject))
+        .transpose()
+}
+
+/// How a medium leaves the register.
+#[derive(Debug, Clone)]
+pub struct Retirement {
+    /// Why.
+    pub reason: RetireReason,
+    /// Its physical destruction, for `destroyed` without a certificate.
+    pub destruction: Option<crate::retention::Destruction>,
+    /// The contractor who did the disposal, if one did.
+    pub contractor: Option<String>,
+}
+
+impl Retirement {
+    /// Retired for `reason`, nothing else recorded.
+    pub fn new(reason: RetireReason) -> Retirement {
+        Retirement {
+            reason,
+            destruction: None,
+            contractor: None,
+        }
     }
 }
 

@@ -26,8 +26,10 @@ vocabulary! {
         Download = "download",
         /// Sending personal data when `[send] approval = "required"`.
         Send = "send",
-        /// Disposing of a retained item.
+        /// Disposing of a retained item or a medium.
         Disposal = "disposal",
+        /// Using a newly registered medium (its own `MD-…` record).
+        Medium = "medium",
     }
 }
 
@@ -152,10 +154,18 @@ pub(crate) fn authentic_in(w: &Writer<'_>, id: &RecordId) -> Result<Request> {
                 .and_then(|p| crate::ledger::project::request_summary(&e.kind, p))
                 .unwrap_or_default()
         };
-        if matches!(
-            e.kind.as_str(),
-            "request" | "carryout-request" | "download-request"
-        ) {
+        let files_medium = e.kind == "media-add"
+            && e.payload
+                .as_ref()
+                .and_then(|p| p.get("needs_approval"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+        if files_medium
+            || matches!(
+                e.kind.as_str(),
+                "request" | "carryout-request" | "download-request"
+            )
+        {
             filed_hash.clone_from(&e.hash);
         }
         match e.kind.as_str() {
@@ -167,6 +177,7 @@ pub(crate) fn authentic_in(w: &Writer<'_>, id: &RecordId) -> Result<Request> {
             }
             "carryout-request" => derived = Some(filed(RequestKind::Carryout, summary())),
             "download-request" => derived = Some(filed(RequestKind::Download, summary())),
+            "media-add" if files_medium => derived = Some(filed(RequestKind::Medium, summary())),
             "approve" | "reject" if !decision_covers(&e, &filed_hash) => {
                 // A decision about another version of the request decides nothing.
             }
@@ -237,7 +248,11 @@ fn decision_covers(decision: &crate::ledger::Entry, filed: &str) -> bool {
 /// The record that used the approval `id`: the first send or disposal naming it.
 fn used_by_in(w: &Writer<'_>, id: &RecordId) -> Result<Option<RecordId>> {
     w.db()
-        .entries_with(&["send", "disposal"], "$.request", id.as_str())?
+        .entries_with(
+            &["send", "disposal", "media-retire"],
+            "$.request",
+            id.as_str(),
+        )?
         .into_iter()
         .next()
         .map(|(_, subject)| RecordId::parse(&subject))
@@ -316,7 +331,10 @@ impl Station {
         details: Value,
     ) -> Result<RecordId> {
         self.actor.require_writer("file a request")?;
-        if matches!(kind, RequestKind::Carryout | RequestKind::Download) {
+        if matches!(
+            kind,
+            RequestKind::Carryout | RequestKind::Download | RequestKind::Medium
+        ) {
             return Err(Error::FiledElsewhere { kind });
         }
         let summary = one_line(Field::Summary, summary, 500)?;

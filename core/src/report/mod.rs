@@ -221,6 +221,7 @@ const DISPOSALS: &[Column] = &[
     col("checker", "Checked afterwards by", "確認者"),
     col("certificate", "Certificate", "証明書番号"),
     col("department", "Section", "所管課室"),
+    col("contractor", "Contractor", "委託先"),
 ];
 
 /// 004 art.9-2 (1)-(9), and the retention period.
@@ -347,6 +348,8 @@ fn in_japanese(kind: ReportKind, key: &str, value: &str) -> String {
         (_, "kind", "tape") => "磁気テープ",
         (_, "kind", "pc") => "パソコン",
         (_, "kind", "other") => "その他",
+        (ReportKind::Media, "status", "pending") => "承認待ち",
+        (ReportKind::Media, "status", "rejected") => "却下",
         (ReportKind::Media, "status", "in-stock") => "保管中",
         (ReportKind::Media, "status", "out") => "持出し中",
         (ReportKind::Media, "status", "wiped") => "消去済",
@@ -373,6 +376,7 @@ fn in_japanese(kind: ReportKind, key: &str, value: &str) -> String {
             "HMG IS5 Enhanced (3回)"
         }
         (ReportKind::Disposals, "method", "destroyed") => "物理破壊",
+        (ReportKind::Disposals, "method", "wiped") => "消去",
         (ReportKind::Summary, "section", "register") => "台帳の件数",
         (ReportKind::Summary, "section", "attention") => "対応が必要なもの",
         (ReportKind::Summary, "item", "carryouts") => "個人情報等取扱記録台帳（持出し）",
@@ -786,28 +790,55 @@ impl Station {
             };
             rows.push(row);
         }
-        // Media destroyed with no certificate that names them.
+        // The manager's check after a medium's disposal.
+        let checkers: std::collections::BTreeMap<String, String> = self
+            .ledger
+            .entries(&LogFilter {
+                kind: Some("media-signoff".into()),
+                ..Default::default()
+            })?
+            .into_iter()
+            .map(|e| (e.subject, e.actor))
+            .collect();
+        // Media destroyed, or retired as wiped, that no disposal certificate names.
         for e in self.ledger.entries(&LogFilter {
             kind: Some("media-retire".into()),
             ..Default::default()
         })? {
             let p = e.payload.clone().unwrap_or(Value::Null);
-            if p.get("reason").and_then(Value::as_str) != Some("destroyed")
+            let reason = p.get("reason").and_then(Value::as_str);
+            if !matches!(reason, Some("destroyed" | "wiped"))
                 || certified_media.contains(&e.subject)
             {
                 continue;
             }
+            let proof = p.get("proof").cloned().unwrap_or(Value::Null);
+            let method = match proof.get("destruction_method").and_then(Value::as_str) {
+                Some(method) => match proof.get("witness").and_then(Value::as_str) {
+                    Some(witness) => format!("{method} (witness {witness})"),
+                    None => method.to_owned(),
+                },
+                None => reason.unwrap_or_default().to_owned(),
+            };
+            // The department and contractor the disposal recorded (004 art.11-6);
+            // for a disposal recorded before it did, the people register's.
+            let section = p
+                .get("department")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .or_else(|| department(&e.actor));
             rows.push(serde_json::json!({
                 "item": e.subject,
                 "serial": p.get("serial"),
                 "at": e.at,
                 "date": e.at,
-                "method": "destroyed",
-                "approver": Value::Null,
-                "department": department(&e.actor),
+                "method": method,
+                "approver": p.get("approver"),
+                "department": section,
                 "executor": e.actor,
-                "checker": Value::Null,
-                "certificate": Value::Null,
+                "contractor": p.get("contractor"),
+                "checker": checkers.get(&e.subject),
+                "certificate": proof.get("erasure_certificate"),
             }));
         }
         rows.sort_by(|a, b| {

@@ -25,6 +25,8 @@ pub struct Destruction {
     pub by: String,
     /// How (crushing, shredding, melting …).
     pub method: String,
+    /// The registered person who watched it done, when it was witnessed.
+    pub witness: Option<String>,
 }
 
 /// What a disposal did.
@@ -203,7 +205,7 @@ impl Station {
 
 /// What proves that a retained medium no longer holds its data: an erasure
 /// certificate for its serial that says `erased`, or a recorded physical destruction.
-fn medium_proof_in(
+pub(crate) fn medium_proof_in(
     w: &Writer<'_>,
     actor: &str,
     id: &RecordId,
@@ -224,10 +226,30 @@ fn medium_proof_in(
     if let Some(d) = destruction {
         let by = one_line(Field::DestroyedBy, &d.by, 200)?;
         let method = one_line(Field::Method, &d.method, 200)?;
-        return Ok(json!({
+        let mut proof = json!({
             "id": id, "serial": serial, "destroyed_by": by, "destruction_method": method,
             "basis": format!("physical destruction by {by} ({method})"),
-        }));
+        });
+        if let Some(witness) = &d.witness {
+            let witness = one_line(Field::Witness, witness, 200)?;
+            let registered: Option<String> = w
+                .db()
+                .value("SELECT name FROM people WHERE name = ?1", args![witness])?;
+            if registered.is_none() || witness == by {
+                return Err(Error::NotAllowed {
+                    actor: actor.to_owned(),
+                    action: format!("dispose of medium {id}"),
+                    reason: Box::new(Denial::Witness {
+                        witness: Some(witness),
+                    }),
+                });
+            }
+            proof["witness"] = Value::String(witness.clone());
+            proof["basis"] = Value::String(format!(
+                "physical destruction by {by} ({method}), witnessed by {witness}"
+            ));
+        }
+        return Ok(proof);
     }
     let capacity = registered["capacity"].as_u64();
     let candidates: Vec<String> = w.db().map(

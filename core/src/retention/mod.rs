@@ -28,6 +28,7 @@ mod dispose;
 mod proven;
 
 pub use classes::FixedClass;
+pub(crate) use dispose::medium_proof_in;
 pub use dispose::{Destruction, Disposal};
 use proven::authentic_item_in;
 
