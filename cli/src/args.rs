@@ -67,6 +67,9 @@ pub enum Command {
     /// The address book of recipients' public keys.
     #[command(subcommand)]
     Contacts(crate::send::ContactsCommand),
+    /// The office's policy on sending personal data, kept in the ledger.
+    #[command(subcommand)]
+    Policy(crate::send::PolicyCommand),
     /// File a request for permission (sending, when policy requires it).
     #[command(subcommand)]
     Request(crate::send::RequestCommand),

@@ -28,6 +28,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Send(args) => crate::send::send(args),
         Command::Open(args) => crate::send::open(args),
         Command::Contacts(cmd) => crate::send::contacts(cmd),
+        Command::Policy(cmd) => crate::send::policy(cmd),
         Command::Request(cmd) => crate::send::request(cmd),
         Command::Approve(args) => crate::registers::approve(args),
         Command::Reject(args) => crate::registers::reject(args),

@@ -181,6 +181,22 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
             "番号,氏名\n1,山田 花子\n2,佐藤 一郎\n",
         )?;
         fs_err::write(folder.join("明細/2026年度.csv"), "番号,金額\n1,12000\n")?;
+        // Sending personal data needs a manager's approval beforehand (002 art.4-7).
+        let request = clerk.file_request(
+            custody_core::registers::requests::RequestKind::Send,
+            "会員データを本部 総務課へ送付 (member data to head office)",
+            serde_json::json!({}),
+        )?;
+        people
+            .open(&home, MANAGER)?
+            .approve(&request, Some("送付先と暗号化を確認"))?;
+        output::text(&t!(
+            "demo-send-approved",
+            name = CLERK,
+            request = request,
+            manager = MANAGER
+        ))?;
+        let mut clerk = people.open(&home, CLERK)?;
         let sent = clerk.send(
             SendOptions {
                 paths: vec![folder],
@@ -189,6 +205,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
                 password_via: Some(PasswordChannel::Phone),
                 can_show_passphrase: true,
                 words: Some(crate::send::default_words()),
+                request: Some(request),
                 ..SendOptions::default()
             },
             &custody_core::send::seal::NoProgress,

@@ -566,3 +566,78 @@ pub fn transfer(cmd: TransferCommand) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `custody policy …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum PolicyCommand {
+    /// Show the policy in force: whether sending personal data needs a manager's
+    /// approval beforehand, who set it, when and why.
+    Show {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change whether sending personal data needs a manager's approval beforehand (a
+    /// manager, with the reason; recorded in the ledger).
+    SendApproval {
+        /// required (the default) or none.
+        #[arg(value_parser = ["required", "none"])]
+        value: String,
+        /// Why the office changes it (recorded).
+        #[arg(long)]
+        reason: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `custody policy …`.
+pub fn policy(cmd: PolicyCommand) -> Result<ExitCode> {
+    use custody_core::config::SendApproval;
+    let mut station = open_station()?;
+    let (state, json) = match cmd {
+        PolicyCommand::Show { json } => (station.send_policy()?, json),
+        PolicyCommand::SendApproval {
+            value,
+            reason,
+            json,
+        } => {
+            let approval = if value == "none" {
+                SendApproval::None
+            } else {
+                SendApproval::Required
+            };
+            (station.set_send_policy(approval, &reason)?, json)
+        }
+    };
+    Printer::new(json).print(&state, |s| {
+        let required = s.approval == SendApproval::Required || s.required_by_config;
+        let mut text = if required {
+            t!("policy-send-required")
+        } else {
+            t!("policy-send-relaxed")
+        };
+        match (&s.set_by, s.set_at) {
+            (Some(by), Some(at)) => {
+                text.push('\n');
+                text.push_str(&t!(
+                    "policy-set-by",
+                    by = by,
+                    at = at.to_string(),
+                    reason = s.reason.clone().unwrap_or_default()
+                ));
+            }
+            _ => {
+                text.push('\n');
+                text.push_str(&t!("policy-default"));
+            }
+        }
+        if s.required_by_config && s.approval == SendApproval::None {
+            text.push('\n');
+            text.push_str(&t!("policy-config-stricter"));
+        }
+        text
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

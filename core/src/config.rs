@@ -45,11 +45,13 @@ pub struct PersonEntry {
     pub role: Role,
 }
 
-/// Whether sending needs an approved request.
+/// Whether sending needs an approved request. In config.toml, `required` makes one
+/// station stricter and `none` leaves it to the office's policy in the ledger
+/// ([`crate::send::policy`]), which requires one unless a manager relaxed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SendApproval {
-    /// Clerks may send without a request.
+    /// No approval needed (in config.toml: as the office's policy says).
     #[default]
     None,
     /// Every send names a request approved by a manager other than the sender.
@@ -325,8 +327,10 @@ impl Config {
              # organisation and station appear on every record and certificate.\n\
              # [[people]] mirrors the ledger, which is authoritative: add people with\n\
              # `custody people add NAME --role clerk|it|manager|auditor`, not here.\n\
-             # [send] approval = \"none\" | \"required\": whether sending personal data needs\n\
-             # an approved request; confirm_within_days: after how many days a send\n\
+             # [send] approval = \"required\" makes this station require an approved request\n\
+             # for every send even where the office's policy is relaxed; \"none\" leaves it to\n\
+             # that policy, kept in the ledger (custody policy show), which requires one\n\
+             # unless a manager changed it. confirm_within_days: after how many days a send\n\
              # without a confirmed receipt (custody transfer confirm) is listed by the audit.\n\
              # [open] max_scrypt_memory_mib: the most memory a passphrase-protected file\n\
              # may make scrypt use when opened; a file asking for more is refused.\n\

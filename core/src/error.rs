@@ -918,7 +918,7 @@ pub enum Denial {
         /// Who filed it.
         requester: String,
     },
-    /// Every sending needs an approved request at this station.
+    /// Sending personal data needs a request approved beforehand (the default policy).
     ApprovalRequired,
     /// The actor did the work being signed off.
     OwnWork,
@@ -1033,7 +1033,7 @@ impl std::fmt::Display for Denial {
                 write!(f, "{request} was requested by {requester}, not by you")
             }
             Denial::ApprovalRequired => f.write_str(
-                "this station requires an approved request for every sending, approved by a manager other than the sender",
+                "sending personal data needs a request approved beforehand by a manager other than the sender (the office's policy)",
             ),
             Denial::OwnWork => {
                 f.write_str("you performed this work; a manager who did not must confirm it")

@@ -175,6 +175,7 @@ pub const ENTRY_KINDS: &[&str] = &[
     "key-confirm",
     "key-trust",
     "note",
+    "policy",
     "request",
     "carryout-request",
     "download-request",

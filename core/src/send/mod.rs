@@ -8,6 +8,7 @@
 
 mod contacts;
 pub mod identity;
+pub mod policy;
 pub mod register;
 pub mod seal;
 
@@ -187,19 +188,23 @@ impl Station {
     /// now so that nothing is encrypted for an unapproved request (and again when
     /// recording, in the transaction that uses it).
     fn send_request(&mut self, given: Option<&RecordId>) -> Result<Option<RecordId>> {
-        let request = match (self.config.send.approval, given) {
-            (SendApproval::Required, None) => {
-                return Err(Error::NotAllowed {
-                    actor: self.actor.name.clone(),
-                    action: "send personal data".into(),
-                    reason: Box::new(Denial::ApprovalRequired),
-                });
-            }
-            (_, Some(id)) => id.clone(),
-            (SendApproval::None, None) => return Ok(None),
-        };
         let actor = self.actor.name.clone();
+        let config_requires = self.config.send.approval == SendApproval::Required;
+        let given = given.cloned();
         self.write(|w| {
+            let required =
+                config_requires || policy::send_approval_in(w)?.approval == SendApproval::Required;
+            let request = match (required, given) {
+                (true, None) => {
+                    return Err(Error::NotAllowed {
+                        actor: actor.clone(),
+                        action: "send personal data".into(),
+                        reason: Box::new(Denial::ApprovalRequired),
+                    });
+                }
+                (_, Some(id)) => id,
+                (false, None) => return Ok(None),
+            };
             let r =
                 requests::require_approved(w, &request, RequestKind::Send, "send personal data")?;
             if r.requester != actor {
@@ -212,9 +217,8 @@ impl Station {
                     }),
                 });
             }
-            Ok(())
-        })?;
-        Ok(Some(request))
+            Ok(Some(request))
+        })
     }
 
     /// The `send` entry (`TX-…`), using the approval in the same transaction.
@@ -226,9 +230,23 @@ impl Station {
         report: &SendReport,
     ) -> Result<RecordId> {
         let actor = self.actor.name.clone();
+        let config_requires = self.config.send.approval == SendApproval::Required;
         self.write(|w| {
-            if let Some(id) = request {
-                requests::require_approved(w, id, RequestKind::Send, "send personal data")?;
+            match request {
+                Some(id) => {
+                    requests::require_approved(w, id, RequestKind::Send, "send personal data")?;
+                }
+                // The policy may have been made stricter while the files were encrypted.
+                None if config_requires
+                    || policy::send_approval_in(w)?.approval == SendApproval::Required =>
+                {
+                    return Err(Error::NotAllowed {
+                        actor: actor.clone(),
+                        action: "send personal data".into(),
+                        reason: Box::new(Denial::ApprovalRequired),
+                    });
+                }
+                None => {}
             }
             let (id, _) = w.create_record(
                 &actor,
