@@ -303,6 +303,13 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         backdate_reason: Some("旧システムから2019年度の抽出データを移行".into()),
         ..NewRetained::default()
     })?;
+    // Its period starts before today: a manager approves that, with the reason.
+    if let Some(backdate) = clerk.backdate_request(&item)? {
+        people
+            .open(&home, MANAGER)?
+            .approve(&backdate, Some("移行元の抽出日を確認"))?;
+    }
+    let mut clerk = people.open(&home, CLERK)?;
     let registered = clerk.retained(&item)?;
     output::text(&t!(
         "demo-retained",

@@ -78,18 +78,20 @@ pub struct RetainAddArgs {
     /// backup, my-number, records, disclosure, and any the office added).
     #[arg(long)]
     pub class: String,
-    /// For classes that run from registration: the date the period started, if earlier.
+    /// For classes that run from registration: the date the period started, if earlier
+    /// (a manager approves that).
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
-    /// For classes that run from an event: the event date, if already known.
+    /// For classes that run from an event: the event date, if already known (one
+    /// before today, a manager approves).
     #[arg(long, value_name = "DATE")]
     pub event_date: Option<String>,
     /// A note.
     #[arg(long)]
     pub note: Option<String>,
-    /// Why the period starts before the files last changed or before this station's
-    /// first record (a paper register transcribed, data moved from another system).
-    /// Recorded, and listed by `custody report audit`.
+    /// Why the period starts before today (a paper register transcribed, data moved
+    /// from another system): recorded, listed by `custody report audit`, and filed as
+    /// a request; the item counts from today until a manager approves it.
     #[arg(long, value_name = "TEXT")]
     pub backdate_reason: Option<String>,
     /// Print the result as JSON.
@@ -195,6 +197,14 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
                 );
             }
             print_created(&created, &t!("what-retained-item"), args.json)?;
+            if !args.json
+                && let Some(request) = station.backdate_request(&created)?
+            {
+                eprintln!(
+                    "{}",
+                    t!("backdate-requested", id = created, request = request)
+                );
+            }
         }
         RetainCommand::List { json } => {
             Printer::new(json).print(&station.retained_list()?, |list| rows(list))?;

@@ -34,6 +34,7 @@ fn disposal_certificate(home: &Home, executor: &str) -> String {
         .as_str()
         .unwrap()
         .to_string();
+    home.approve_backdates("tanaka");
     let rq = home
         .run(
             "suzuki",

@@ -188,6 +188,7 @@ fn a_registered_serial_marks_the_medium_wiped_and_links_its_certificate() {
         .ok()
         .json();
     let item = item["id"].as_str().unwrap();
+    home.approve_backdates("sato");
     let rq = home
         .run("suzuki", ["retain", "dispose", item, "--request", "--json"])
         .ok()

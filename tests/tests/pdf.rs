@@ -186,9 +186,11 @@ fn a_disposal_certificate_renders_too() {
         ],
     )
     .ok();
+    // RQ-1 starts its period in 2001 (a manager approves that), RQ-2 disposes of it.
+    home.run("sato", ["approve", "RQ-1"]).ok();
     home.run("suzuki", ["retain", "dispose", "RT-1", "--request"])
         .ok();
-    home.run("sato", ["approve", "RQ-1"]).ok();
+    home.run("sato", ["approve", "RQ-2"]).ok();
     home.run("suzuki", ["retain", "dispose", "RT-1"]).ok();
     let text = pdf_text(&export_pdf(&home, "DC-1", "ja"));
     for needle in [

@@ -537,6 +537,7 @@ fn an_image_wiped_with_a_typed_serial_or_an_unaccepted_vendor_file_is_no_proof()
         ],
     )
     .ok();
+    home.run("tanaka", ["approve", "RQ-1"]).ok(); // the start in 2019
     let request: Value = home
         .run(
             "suzuki",

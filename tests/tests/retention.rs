@@ -21,14 +21,18 @@ fn sample(home: &Home, name: &str) -> Files {
     Files { dir }
 }
 
+/// suzuki registers an item; a start before today is approved by sato (the approval
+/// itself is tested in `a_backdated_start_counts_only_once_a_manager_approves_it`).
 fn add(home: &Home, args: &[&str]) -> String {
     let mut all = vec!["retain", "add"];
     all.extend_from_slice(args);
     all.push("--json");
-    home.run("suzuki", all).ok().json()["id"]
+    let id = home.run("suzuki", all).ok().json()["id"]
         .as_str()
         .unwrap()
-        .to_string()
+        .to_string();
+    home.approve_backdates("sato");
+    id
 }
 
 fn request_and_approve(home: &Home, item: &str) -> String {
@@ -62,6 +66,129 @@ fn due_ids(home: &Home, as_of: &str) -> Vec<String> {
         .iter()
         .map(|i| i["id"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// Item `id` as the register lists it.
+fn shown(home: &Home, id: &str) -> serde_json::Value {
+    let list = home.run("kato", ["retain", "list", "--json"]).ok().json();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap()
+        .clone()
+}
+
+/// 001 art.19-2: a start (or event) date before the day of registration is a request
+/// a manager other than the registrant approves, with the reason; until then the item
+/// counts from today and cannot be disposed of early (exit 2); the approval moves the
+/// period, and verify rebuilds it from the entries.
+#[test]
+fn a_backdated_start_counts_only_once_a_manager_approves_it() {
+    let home = Home::with_people();
+    let files = sample(&home, "old-export");
+    let register = |extra: &[&str]| {
+        let mut args = vec![
+            "retain",
+            "add",
+            files.dir.to_str().unwrap(),
+            "--class",
+            "system-data",
+            "--since",
+            "2019-04-01",
+        ];
+        args.extend_from_slice(extra);
+        home.run("suzuki", args)
+    };
+    let before = home.run("kato", ["log", "--json"]).ok().json();
+    let refused = register(&[]).expect_code(2);
+    assert!(
+        refused.stderr.contains("the day of registration"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("--backdate-reason"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(home.run("kato", ["log", "--json"]).ok().json(), before);
+
+    let added = register(&[
+        "--backdate-reason",
+        "旧システムから2019年度の抽出データを移行",
+    ])
+    .ok();
+    assert!(
+        added.stderr.contains("custody approve RQ-1"),
+        "{}",
+        added.stderr
+    );
+    let item = |home: &Home| shown(home, "RT-1");
+    let shown = item(&home);
+    assert_ne!(
+        shown["since"], "2019-04-01",
+        "counts from today until approved"
+    );
+    assert!(shown["due"].as_str().unwrap() > "2030-01-01", "{shown}");
+    let pending = home
+        .run("kato", ["requests", "--pending", "--json"])
+        .ok()
+        .json();
+    let rq = &pending.as_array().unwrap()[0];
+    assert_eq!(rq["kind"], "backdate");
+    assert!(
+        rq["summary"].as_str().unwrap().contains("2019-04-01"),
+        "{rq}"
+    );
+
+    // Not due yet: a disposal request may be approved, the disposal is refused.
+    request_and_approve(&home, "RT-1");
+    let refused = home
+        .run("suzuki", ["retain", "dispose", "RT-1"])
+        .expect_code(2);
+    assert!(refused.stderr.contains("kept until"), "{}", refused.stderr);
+    intact(&files.dir);
+
+    // The registrant cannot approve the earlier start; another manager can.
+    home.run("suzuki", ["approve", "RQ-1"]).expect_code(2);
+    home.run("tanaka", ["approve", "RQ-1"]).ok();
+    let shown = item(&home);
+    assert_eq!(shown["since"], "2019-04-01");
+    assert_eq!(shown["due"], "2024-04-01");
+    home.run("kato", ["ledger", "verify"]).ok();
+    home.run("suzuki", ["retain", "dispose", "RT-1"]).ok();
+
+    // An event class: the event date given is the one approved, not before.
+    let other = sample(&home, "resigned");
+    home.run(
+        "suzuki",
+        [
+            "retain",
+            "add",
+            other.dir.to_str().unwrap(),
+            "--class",
+            "my-number",
+            "--event-date",
+            "2020-03-31",
+            "--backdate-reason",
+            "資格喪失の届出を紙の台帳から転記",
+        ],
+    )
+    .ok();
+    let shown = self::shown(&home, "RT-2");
+    assert_ne!(shown["event_date"], "2020-03-31");
+    home.run(
+        "tanaka",
+        ["reject", "RQ-3", "--reason", "届出日を確認できない"],
+    )
+    .ok();
+    let shown = self::shown(&home, "RT-2");
+    assert_ne!(
+        shown["event_date"], "2020-03-31",
+        "a rejection moves nothing"
+    );
+    home.run("kato", ["ledger", "verify"]).ok();
 }
 
 #[test]
@@ -465,9 +592,10 @@ fn erasing_payloads_of_disposed_items_keeps_the_ledger_verifiable() {
     let out = home
         .run("sato", ["ledger", "erase-payloads", "--disposed"])
         .ok();
-    assert!(out.stdout.contains("erased 3 payloads"), "{}", out.stdout);
+    // Its registration, the approved earlier start, the disposal's start and record.
+    assert!(out.stdout.contains("erased 4 payloads"), "{}", out.stdout);
     let report = home.run("kato", ["ledger", "verify", "--json"]).ok().json();
-    assert_eq!(report["payloads_erased"], 3);
+    assert_eq!(report["payloads_erased"], 4);
     // The paths of the disposed item are gone from the ledger file; the kept item's remain.
     let export = home
         .run("kato", ["ledger", "export", "--format", "jsonl"])
@@ -626,7 +754,7 @@ fn the_disposal_register_lists_every_path_and_the_audit_its_missing_after_checks
         ],
     )
     .ok();
-    home.run("tanaka", ["approve", "RQ-2"]).ok();
+    home.run("tanaka", ["approve", "RQ-3"]).ok(); // RQ-1 the earlier start, RQ-2 RT-1's disposal
     home.run(
         "ito",
         [

@@ -208,6 +208,7 @@ pub const ENTRY_KINDS: &[&str] = &[
     "cert-sign-off",
     "retain",
     "retain-event",
+    "retain-start",
     "retain-hold",
     "retain-release",
     "retention-class",

@@ -142,9 +142,8 @@ pub(crate) fn apply_effects(
         "file-add" | "file-update" => projection.personal_files(e, p),
         "certificate" | "cert-sign-off" => projection.certificates(e, p),
         "retain" => projection.retained(e, p),
-        "retain-event" | "retain-hold" | "retain-release" | "disposal" | "payloads-erased" => {
-            projection.retention(e, p)
-        }
+        "retain-event" | "retain-start" | "retain-hold" | "retain-release" | "disposal"
+        | "payloads-erased" => projection.retention(e, p),
         _ => Ok(()),
     }
 }
@@ -734,6 +733,18 @@ impl<Q: Query> Projection<'_, Q> {
                     args![e.subject, text(p, "event_date"), text(p, "due")],
                 )?;
             }
+            // A start before the registration day, approved.
+            "retain-start" => {
+                self.run(
+                    "UPDATE {s}.retained SET since = ?2, event_date = ?3, due = ?4 WHERE id = ?1",
+                    args![
+                        e.subject,
+                        text(p, "since"),
+                        text(p, "event_date"),
+                        text(p, "due")
+                    ],
+                )?;
+            }
             "retain-hold" => {
                 self.run(
                     "UPDATE {s}.retained SET hold_reason = ?2, held_by = ?3, held_at = ?4 WHERE id = ?1",
@@ -934,7 +945,7 @@ pub(crate) fn facts(kind: &str, payload: &Value) -> Option<Value> {
         "retain-release" => {
             map.insert("held_for".into(), json!("(erased)"));
         }
-        "retain-event" => {}
+        "retain-event" | "retain-start" => {}
         "disposal" => {
             if let Some(what) = map.get_mut("what").and_then(Value::as_object_mut) {
                 what.insert("files".into(), json!([]));

@@ -30,6 +30,8 @@ vocabulary! {
         Disposal = "disposal",
         /// Using a newly registered medium (its own `MD-…` record).
         Medium = "medium",
+        /// Starting a retained item's period before the day of its registration.
+        Backdate = "backdate",
     }
 }
 
@@ -333,7 +335,10 @@ impl Station {
         self.actor.require_writer("file a request")?;
         if matches!(
             kind,
-            RequestKind::Carryout | RequestKind::Download | RequestKind::Medium
+            RequestKind::Carryout
+                | RequestKind::Download
+                | RequestKind::Medium
+                | RequestKind::Backdate
         ) {
             return Err(Error::FiledElsewhere { kind });
         }
@@ -423,7 +428,16 @@ impl Station {
                 };
                 payload["accepted_unencrypted"] = Value::String(reason.clone());
             }
+            // An approved earlier start moves the item's period in the same transaction.
+            let start = if approve && request.kind == RequestKind::Backdate {
+                Some(crate::retention::backdate_start_in(w, id)?)
+            } else {
+                None
+            };
             w.append(&actor.name, verb, id.as_str(), &payload)?;
+            if let Some((item, start)) = start {
+                w.append(&actor.name, "retain-start", item.as_str(), &start)?;
+            }
             load_in(w, id)
         })
     }

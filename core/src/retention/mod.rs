@@ -331,9 +331,28 @@ impl Station {
             .as_deref()
             .map(|r| one_line(Field::BackdateReason, r, 500))
             .transpose()?;
-        if backdate_reason.is_none() {
-            self.check_backdating(&class, &new.class, start, &files)?;
+        // A period that would start before today is a request a manager approves
+        // (001 art.19-2): until then the item counts from today.
+        let today = clock::today();
+        let backdated = start.filter(|s| *s < today);
+        match (backdated, &backdate_reason) {
+            (Some(start), None) => {
+                return Err(Error::NotAllowed {
+                    actor: self.actor.name.clone(),
+                    action: format!("register items of class {} from {start}", new.class),
+                    reason: Box::new(Denial::Backdated {
+                        before: format!("the day of registration ({today})"),
+                    }),
+                });
+            }
+            (None, None) => self.check_backdating(&class, &new.class, start, &files)?,
+            _ => {}
         }
+        let (since, event_date, due) = match (backdated, class.trigger) {
+            (Some(_), Trigger::Created) => (today, None, Some(due_date(today, class.years))),
+            (Some(_), Trigger::Event) => (today, Some(today), Some(due_date(today, class.years))),
+            (None, _) => (since, event_date, due),
+        };
         let actor = self.actor.name.clone();
         let new = new.clone();
         self.write(|w| {
@@ -351,8 +370,22 @@ impl Station {
                     "due": due.map(|d| d.to_string()), "media": new.media, "note": note,
                     "files": files, "count": files.len(), "folders": folders,
                     "backdate_reason": backdate_reason,
+                    "requested_start": backdated.map(|d| d.to_string()),
                 }),
             )?;
+            if let Some(start) = backdated {
+                crate::registers::requests::file_request_in(
+                    w,
+                    &actor,
+                    crate::registers::requests::RequestKind::Backdate,
+                    &format!(
+                        "start the retention period of {id} ({}) on {start}, not today: {}",
+                        new.class,
+                        backdate_reason.as_deref().unwrap_or_default()
+                    ),
+                    json!({ "retained": id, "start": start.to_string() }),
+                )?;
+            }
             Ok(id)
         })
     }
@@ -421,6 +454,19 @@ impl Station {
                 before: backdated.join(" and "),
             }),
         })
+    }
+
+    /// The request to start item `id`'s period before its registration day, if its
+    /// registration filed one.
+    pub fn backdate_request(&self, id: &RecordId) -> Result<Option<RecordId>> {
+        use crate::ledger::store::Backend;
+        self.ledger
+            .db()
+            .entries_with(&["request"], "$.details.retained", id.as_str())?
+            .into_iter()
+            .next()
+            .map(|(_, subject)| RecordId::parse(&subject))
+            .transpose()
     }
 
     /// The retention register, oldest first, with statuses as of today.
@@ -566,6 +612,53 @@ impl Station {
             Ok(())
         })
     }
+}
+
+/// For the approval of backdate request `request`: the item and the payload of the
+/// `retain-start` entry that moves its period to start on the date its registration
+/// asked for, with the due date that gives. Read from the proven entries, before the
+/// approval is appended.
+pub(crate) fn backdate_start_in(
+    w: &Writer<'_>,
+    request: &RecordId,
+) -> Result<(RecordId, serde_json::Value)> {
+    let mut prover = w.prover();
+    let filed = prover
+        .about(request.as_str())?
+        .into_iter()
+        .find(|e| e.kind == "request");
+    let item = filed
+        .as_ref()
+        .and_then(|e| {
+            e.payload
+                .as_ref()?
+                .get("details")?
+                .get("retained")?
+                .as_str()
+        })
+        .map(RecordId::parse)
+        .transpose()?
+        .ok_or_else(|| no_item(request))?;
+    let registered = prover
+        .about(item.as_str())?
+        .into_iter()
+        .find(|e| e.kind == "retain")
+        .and_then(|e| e.payload)
+        .ok_or_else(|| no_item(&item))?;
+    let Some(start) = registered["requested_start"].as_str() else {
+        return Err(no_item(&item));
+    };
+    let start = clock::parse_date(start)?;
+    let current = authentic_item_in(w, &item)?;
+    current.refuse_if_disposed()?;
+    let due = due_date(start, current.years).to_string();
+    let payload = match current.trigger {
+        Trigger::Created => json!({ "since": start.to_string(), "due": due, "request": request }),
+        Trigger::Event => json!({
+            "since": current.since, "event_date": start.to_string(), "due": due, "request": request,
+        }),
+    };
+    Ok((item, payload))
 }
 
 fn no_item(id: &RecordId) -> Error {

@@ -97,6 +97,11 @@ fn fold_entries(
                 i.event_date = text("event_date");
                 i.due = text("due");
             }
+            ("retain-start", Some(i)) if e.payload.is_some() => {
+                i.since = text("since").unwrap_or_default();
+                i.event_date = text("event_date");
+                i.due = text("due");
+            }
             ("retain-hold", Some(i)) => {
                 i.hold_reason = text("reason").or(Some("(erased)".into()));
                 i.held_by = Some(e.actor.clone());

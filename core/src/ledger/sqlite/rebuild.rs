@@ -73,6 +73,7 @@ const PROJECTING_KINDS: &[&str] = &[
     "cert-sign-off",
     "retain",
     "retain-event",
+    "retain-start",
     "retain-hold",
     "retain-release",
     "disposal",
