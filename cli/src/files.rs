@@ -156,5 +156,13 @@ fn show(f: &PersonalFile) -> String {
     for (id, value) in fields {
         out.push_str(&format!("  {}: {value}\n", crate::i18n::text(id, &[])));
     }
+    if !f.records.is_empty() {
+        let records: Vec<String> = f.records.iter().map(ToString::to_string).collect();
+        out.push_str(&format!(
+            "  {}: {}\n",
+            crate::i18n::text("file-records", &[]),
+            records.join(", ")
+        ));
+    }
     out
 }

@@ -236,6 +236,9 @@ pub enum CarryoutCommand {
         /// How many records it holds.
         #[arg(long)]
         records: Option<u64>,
+        /// The registered file of personal data it concerns (FL-…).
+        #[arg(long, value_name = "FL-…")]
+        file: Option<String>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -257,6 +260,18 @@ pub enum CarryoutCommand {
         /// Its condition on return.
         #[arg(long)]
         condition: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Close a carry-out that was lost while out; its medium is lost with it and an
+    /// incident is opened.
+    Lost {
+        /// The carry-out (CO-…).
+        id: String,
+        /// What happened, as far as is known.
+        #[arg(long)]
+        what: String,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -340,6 +355,9 @@ pub enum DownloadCommand {
         /// From which system.
         #[arg(long)]
         system: String,
+        /// The registered file of personal data it concerns (FL-…).
+        #[arg(long, value_name = "FL-…")]
+        file: Option<String>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -949,6 +967,7 @@ pub fn carryout(cmd: CarryoutCommand) -> Result<ExitCode> {
             transfer,
             personal_data,
             records,
+            file,
             json,
         } => {
             let new = NewCarryout {
@@ -961,6 +980,7 @@ pub fn carryout(cmd: CarryoutCommand) -> Result<ExitCode> {
                 transfer: transfer.as_deref().map(id).transpose()?,
                 personal_data,
                 records,
+                personal_file: file.as_deref().map(id).transpose()?,
             };
             let created = station.new_carryout(&new)?;
             let shown = station.carryout(&created)?;
@@ -987,6 +1007,19 @@ pub fn carryout(cmd: CarryoutCommand) -> Result<ExitCode> {
         } => {
             let c = station.carryout_return(&id(&text)?, condition.as_deref())?;
             Printer::new(json).print(&c, carryout_line)?;
+        }
+        CarryoutCommand::Lost {
+            id: text,
+            what,
+            json,
+        } => {
+            let (c, incident) = station.carryout_lost(&id(&text)?, &what)?;
+            if json {
+                output::json(&serde_json::json!({ "carryout": c, "incident": incident }))?;
+            } else {
+                output::text(&carryout_line(&c))?;
+                eprintln!("{}", t!("incident-opened-for-loss", id = incident));
+            }
         }
         CarryoutCommand::List {
             open,
@@ -1082,9 +1115,11 @@ pub fn download(cmd: DownloadCommand) -> Result<ExitCode> {
         DownloadCommand::New {
             content,
             system,
+            file,
             json,
         } => {
-            let created = station.new_download(&content, &system)?;
+            let file = file.as_deref().map(id).transpose()?;
+            let created = station.new_download(&content, &system, file.as_ref())?;
             print_created(&created, &t!("what-download-request"), json)?;
         }
         DownloadCommand::Deleted { id: text, json } => {

@@ -94,6 +94,9 @@ pub struct RetainAddArgs {
     /// a request; the item counts from today until a manager approves it.
     #[arg(long, value_name = "TEXT")]
     pub backdate_reason: Option<String>,
+    /// The registered file of personal data it belongs to (FL-…).
+    #[arg(long, value_name = "FL-…")]
+    pub file: Option<String>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -179,6 +182,7 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
                 event_date: args.event_date,
                 note: args.note,
                 backdate_reason: args.backdate_reason,
+                personal_file: args.file.as_deref().map(id).transpose()?,
             };
             let created = station.retain_add(&new)?;
             let item = station.retained(&created)?;

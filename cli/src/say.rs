@@ -667,6 +667,7 @@ fn done(act: &Done) -> Option<String> {
         ),
         Done::CarriedOut { at } => t!("done-carried-out", at = at),
         Done::Returned { at } => t!("done-returned", at = at),
+        Done::Lost { at } => t!("done-lost", at = at),
         Done::Retired { reason } => t!("done-retired", reason = reason),
         Done::Disposed { at: Some(at) } => t!("done-disposed-at", at = at),
         Done::Disposed { at: None } => t!("done-disposed"),

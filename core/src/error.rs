@@ -1134,6 +1134,11 @@ pub enum Done {
         /// When.
         at: Timestamp,
     },
+    /// A carry-out was closed as lost.
+    Lost {
+        /// When.
+        at: Timestamp,
+    },
     /// A medium was retired.
     Retired {
         /// Why.
@@ -1191,6 +1196,7 @@ impl std::fmt::Display for Done {
             ),
             Done::CarriedOut { at } => write!(f, "was already carried out at {at}"),
             Done::Returned { at } => write!(f, "was already returned at {at}"),
+            Done::Lost { at } => write!(f, "was closed as lost at {at}"),
             Done::Retired { reason } => write!(f, "was already retired ({reason})"),
             Done::EventDated { date } => write!(f, "already has the event date {date}"),
             Done::Disposed { at: Some(at) } => write!(f, "was already disposed of at {at}"),

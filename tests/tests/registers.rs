@@ -824,6 +824,191 @@ fn a_medium_is_destroyed_only_with_an_approved_request_and_a_witness() {
     verify(&home);
 }
 
+/// 004 art.27: a carry-out lost while out is closed as lost, its medium with it, and
+/// an incident naming both is opened in the same step; a lost carry-out cannot be
+/// returned, nor a carry-out that never left be lost (exit 2, nothing recorded).
+#[test]
+fn a_carryout_closed_as_lost_opens_an_incident_and_loses_its_medium() {
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        [
+            "media",
+            "add",
+            "--kind",
+            "usb",
+            "--serial",
+            "USB-GONE",
+            "--encrypted",
+        ],
+    )
+    .ok();
+    home.approve_medium("MD-1");
+    let co = carryout(&home, &["--return-by", "2099-01-01", "--media", "MD-1"]);
+    home.run("tanaka", ["approve", &co]).ok();
+    let before = entries(&home);
+    home.run(
+        "suzuki",
+        ["carryout", "lost", &co, "--what", "電車内で鞄ごと紛失"],
+    )
+    .expect_code(2);
+    assert_eq!(entries(&home), before, "never left: nothing recorded");
+    home.run("suzuki", ["carryout", "out", &co]).ok();
+    let lost = home.run(
+        "suzuki",
+        [
+            "carryout",
+            "lost",
+            &co,
+            "--what",
+            "電車内で鞄ごと紛失",
+            "--json",
+        ],
+    );
+    let lost = lost.ok().json();
+    assert_eq!(lost["carryout"]["state"], "lost");
+    let incident = lost["incident"].as_str().unwrap().to_owned();
+    assert_eq!(home.medium_status("MD-1"), "lost");
+    let incidents = home.run("kato", ["incident", "list", "--json"]).ok().json();
+    let opened = incidents
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == incident.as_str())
+        .unwrap()
+        .clone();
+    assert!(
+        opened["what"]
+            .as_str()
+            .unwrap()
+            .contains("電車内で鞄ごと紛失"),
+        "{opened}"
+    );
+    let records = opened["records"].to_string();
+    assert!(
+        records.contains(&co) && records.contains("MD-1"),
+        "{opened}"
+    );
+    let before = entries(&home);
+    home.run("suzuki", ["carryout", "return", &co])
+        .expect_code(2);
+    home.run("suzuki", ["carryout", "lost", &co, "--what", "again"])
+        .expect_code(2);
+    assert_eq!(entries(&home), before);
+    // Not overdue: it is closed, and the Japanese register says 紛失.
+    let overdue = home
+        .run("kato", ["carryout", "list", "--overdue", "--json"])
+        .ok()
+        .json();
+    assert!(overdue.as_array().unwrap().is_empty());
+    let csv = home
+        .run(
+            "kato",
+            [
+                "report",
+                "carryouts",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2099-12-31",
+                "--lang",
+                "ja",
+            ],
+        )
+        .ok()
+        .stdout;
+    assert!(csv.contains("紛失"), "{csv}");
+    verify(&home);
+}
+
+/// 004 art.9-2: carry-outs, downloads and retained items may name the registered file
+/// of personal data they concern; the file's page lists them; an unknown file is
+/// refused (exit 2).
+#[test]
+fn records_name_the_file_of_personal_data_they_concern() {
+    let home = Home::with_people();
+    home.run(
+        "sato",
+        [
+            "files",
+            "add",
+            "--name",
+            "個人番号管理ファイル",
+            "--department",
+            "保険課",
+            "--purpose",
+            "組合員資格の得喪に関する事務",
+        ],
+    )
+    .ok();
+    home.run(
+        "suzuki",
+        [
+            "download",
+            "new",
+            "--content",
+            "被扶養者一覧",
+            "--system",
+            "資格管理システム",
+            "--file",
+            "FL-9",
+        ],
+    )
+    .expect_code(2);
+    home.run(
+        "suzuki",
+        [
+            "download",
+            "new",
+            "--content",
+            "被扶養者一覧",
+            "--system",
+            "資格管理システム",
+            "--file",
+            "FL-1",
+        ],
+    )
+    .ok();
+    let co = carryout(&home, &["--return-by", "2099-01-01", "--file", "FL-1"]);
+    let file = home.path("list.csv");
+    std::fs::write(&file, "番号,氏名\n").unwrap();
+    home.run(
+        "suzuki",
+        [
+            "retain",
+            "add",
+            file.to_str().unwrap(),
+            "--class",
+            "my-number",
+            "--file",
+            "FL-1",
+        ],
+    )
+    .ok();
+    let shown = home
+        .run("kato", ["files", "show", "FL-1", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        shown["records"],
+        serde_json::json!(["DL-1", co.as_str(), "RT-1"])
+    );
+    let text = home
+        .run("kato", ["files", "show", "FL-1", "--lang", "ja"])
+        .ok()
+        .stdout;
+    assert!(
+        text.contains("このファイルを指定した記録") && text.contains("DL-1"),
+        "{text}"
+    );
+    let co_json = home
+        .run("kato", ["carryout", "show", &co, "--json"])
+        .ok()
+        .json();
+    assert_eq!(co_json["personal_file"], "FL-1");
+    verify(&home);
+}
+
 /// The bug: a value a clerk typed that begins with `=` or `@` ran as a formula when
 /// the register was opened in Excel; it now opens as text. With it: the registers
 /// carry the seeds' own titles and column names (002 art.5-(1), 6-2, 8, 9-2), and

@@ -191,6 +191,7 @@ pub const ENTRY_KINDS: &[&str] = &[
     "media-signoff",
     "carryout-out",
     "carryout-return",
+    "carryout-lost",
     "handover",
     "handover-confirm",
     "operation",

@@ -134,7 +134,9 @@ pub(crate) fn apply_effects(
         "request" | "approve" | "reject" | "send" => projection.requests(e, p),
         "contact-add" | "contact-replace" | "contact-remove" => projection.contacts(e, p),
         "media-add" | "media-retire" => projection.media(e, p),
-        "carryout-request" | "carryout-out" | "carryout-return" => projection.carryouts(e, p),
+        "carryout-request" | "carryout-out" | "carryout-return" | "carryout-lost" => {
+            projection.carryouts(e, p)
+        }
         "download-request" | "download-deleted" => projection.downloads(e, p),
         "handover" | "handover-confirm" => projection.handovers(e, p),
         "operation" | "operation-check" => projection.operations(e, p),
@@ -419,8 +421,8 @@ impl<Q: Query> Projection<'_, Q> {
                 )?;
                 self.run(
                     "INSERT INTO {s}.carryouts(id, what, reason, destination, return_by, transport, media, \
-                 transfer, personal_data, records, encrypted) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 transfer, personal_data, records, encrypted, personal_file) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                     args![
                         e.subject,
                         text(p, "what"),
@@ -434,7 +436,8 @@ impl<Q: Query> Projection<'_, Q> {
                             .and_then(Value::as_bool)
                             .unwrap_or(false),
                         p.get("records").and_then(Value::as_i64),
-                        text(p, "encrypted")
+                        text(p, "encrypted"),
+                        text(p, "personal_file")
                     ],
                 )?;
             }
@@ -445,6 +448,19 @@ impl<Q: Query> Projection<'_, Q> {
                 )?;
                 if let Some(media) = text(p, "media") {
                     self.move_media(media, Move::CarryOut)?;
+                }
+            }
+            // Lost while out: closed, and its medium lost with it.
+            "carryout-lost" => {
+                self.run(
+                    "UPDATE {s}.carryouts SET lost_at = ?2, lost_by = ?3 WHERE id = ?1",
+                    args![e.subject, e.at, e.actor],
+                )?;
+                if let Some(media) = text(p, "media") {
+                    self.run(
+                        "UPDATE {s}.media SET status = 'lost', retired_reason = 'lost' WHERE id = ?1",
+                        args![media],
+                    )?;
                 }
             }
             "carryout-return" => {
@@ -486,8 +502,14 @@ impl<Q: Query> Projection<'_, Q> {
                     request_summary(e.kind, p).as_deref(),
                 )?;
                 self.run(
-                    "INSERT INTO {s}.downloads(id, content, system) VALUES (?1, ?2, ?3)",
-                    args![e.subject, text(p, "content"), text(p, "system")],
+                    "INSERT INTO {s}.downloads(id, content, system, personal_file) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                    args![
+                        e.subject,
+                        text(p, "content"),
+                        text(p, "system"),
+                        text(p, "personal_file")
+                    ],
                 )?;
             }
             "download-deleted" => {
@@ -687,8 +709,8 @@ impl<Q: Query> Projection<'_, Q> {
         let folders = p.get("folders").cloned().unwrap_or_else(|| json!([]));
         self.run(
             "INSERT INTO {s}.retained(id, class, basis, years, trigger, since, event_date, due, \
-         media, folders, note, added_at, added_by) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+         media, folders, note, added_at, added_by, personal_file) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             args![
                 e.subject,
                 text(p, "class"),
@@ -702,7 +724,8 @@ impl<Q: Query> Projection<'_, Q> {
                 folders.to_string(),
                 text(p, "note"),
                 e.at,
-                e.actor
+                e.actor,
+                text(p, "personal_file")
             ],
         )?;
         for file in p

@@ -36,6 +36,8 @@ pub struct NewCarryout {
     pub personal_data: bool,
     /// How many records (件数), when known.
     pub records: Option<u64>,
+    /// The file of personal data it concerns (`FL-…`), when one is registered.
+    pub personal_file: Option<RecordId>,
 }
 
 vocabulary! {
@@ -51,6 +53,8 @@ vocabulary! {
         Out = "out",
         /// Back.
         Returned = "returned",
+        /// Lost while out: closed, with an incident.
+        Lost = "lost",
     }
 }
 
@@ -103,6 +107,10 @@ pub struct Carryout {
     pub state: CarryoutState,
     /// Out past its return time.
     pub overdue: bool,
+    /// When it was closed as lost.
+    pub lost_at: Option<Timestamp>,
+    /// The file of personal data it concerns.
+    pub personal_file: Option<RecordId>,
 }
 
 /// Which carry-outs `list` shows.
@@ -118,14 +126,17 @@ pub enum CarryoutFilter {
 
 const SELECT: &str = "SELECT c.id, c.what, c.reason, c.destination, c.return_by, c.transport, c.media, c.transfer, \
      c.personal_data, c.records, c.encrypted, r.requester, r.requested_at, r.status, r.decided_by, r.decided_at, \
-     c.out_at, c.out_by, c.returned_at, c.returned_by, c.condition \
+     c.out_at, c.out_by, c.returned_at, c.returned_by, c.condition, c.lost_at, c.personal_file \
      FROM carryouts c JOIN requests r ON r.id = c.id";
 
 fn from_row(r: &Row) -> Result<Carryout> {
     let approval: RequestState = r.get(13)?;
     let out_at: Option<Timestamp> = r.get(16)?;
     let returned_at: Option<Timestamp> = r.get(18)?;
-    let state = if returned_at.is_some() {
+    let lost_at: Option<Timestamp> = r.get(21)?;
+    let state = if lost_at.is_some() {
+        CarryoutState::Lost
+    } else if returned_at.is_some() {
         CarryoutState::Returned
     } else if out_at.is_some() {
         CarryoutState::Out
@@ -160,6 +171,8 @@ fn from_row(r: &Row) -> Result<Carryout> {
         condition: r.get(20)?,
         state,
         overdue: false,
+        lost_at,
+        personal_file: r.get(22)?,
     })
 }
 
@@ -259,6 +272,9 @@ impl Station {
                 });
             }
             let encrypted = protection(w, medium.as_ref(), new.transfer.as_ref())?;
+            if let Some(file) = &new.personal_file {
+                crate::registers::files::require_in(w, file)?;
+            }
             let (id, _) = w.create_record(
                 &actor,
                 "carryout-request",
@@ -268,7 +284,7 @@ impl Station {
                     "return_by": return_by, "transport": transport,
                     "media": new.media, "transfer": new.transfer,
                     "personal_data": new.personal_data, "records": new.records,
-                    "encrypted": encrypted,
+                    "encrypted": encrypted, "personal_file": new.personal_file,
                 }),
             )?;
             Ok(id)
@@ -355,6 +371,12 @@ impl Station {
                     act: Done::Returned { at },
                 });
             }
+            if let Some(at) = carryout.lost_at {
+                return Err(Error::AlreadyDone {
+                    id: id.to_string(),
+                    act: Done::Lost { at },
+                });
+            }
             w.append(
                 &actor,
                 "carryout-return",
@@ -362,6 +384,53 @@ impl Station {
                 &json!({ "media": carryout.media, "condition": condition }),
             )?;
             load_in(w, id)
+        })
+    }
+
+    /// Closes a carry-out that is out as lost (what happened, in the reporter's words):
+    /// its medium is lost with it, and an incident is opened in the same transaction
+    /// (004 art.27). Returns the carry-out and the incident's id.
+    pub fn carryout_lost(&mut self, id: &RecordId, what: &str) -> Result<(Carryout, RecordId)> {
+        self.actor.require_writer("record a loss")?;
+        let what = one_line(Field::What, what, 500)?;
+        let actor = self.actor.name.clone();
+        self.write(|w| {
+            let carryout = load_in(w, id)?;
+            if carryout.out_at.is_none() {
+                return Err(Error::NotDone {
+                    id: id.to_string(),
+                    step: Step::CarriedOut,
+                });
+            }
+            if let Some(at) = carryout.returned_at {
+                return Err(Error::AlreadyDone {
+                    id: id.to_string(),
+                    act: Done::Returned { at },
+                });
+            }
+            if let Some(at) = carryout.lost_at {
+                return Err(Error::AlreadyDone {
+                    id: id.to_string(),
+                    act: Done::Lost { at },
+                });
+            }
+            w.append(
+                &actor,
+                "carryout-lost",
+                id.as_str(),
+                &json!({ "media": carryout.media, "what": what }),
+            )?;
+            let mut records = vec![id.to_string()];
+            records.extend(carryout.media.iter().map(ToString::to_string));
+            let incident = crate::registers::incident::open_in(
+                w,
+                &actor,
+                &format!("carry-out {id} ({}) lost: {what}", carryout.what),
+                &crate::clock::today().to_string(),
+                &records,
+                None,
+            )?;
+            Ok((load_in(w, id)?, incident))
         })
     }
 

@@ -33,10 +33,12 @@ pub struct Download {
     pub deleted_at: Option<Timestamp>,
     /// Who deleted it.
     pub deleted_by: Option<String>,
+    /// The file of personal data it concerns.
+    pub personal_file: Option<RecordId>,
 }
 
 const SELECT: &str = "SELECT d.id, d.content, d.system, r.requester, r.requested_at, r.status, r.decided_by, \
-     d.deleted_at, d.deleted_by FROM downloads d JOIN requests r ON r.id = d.id";
+     d.deleted_at, d.deleted_by, d.personal_file FROM downloads d JOIN requests r ON r.id = d.id";
 
 fn from_row(r: &Row) -> Result<Download> {
     Ok(Download {
@@ -49,6 +51,7 @@ fn from_row(r: &Row) -> Result<Download> {
         approver: r.get(6)?,
         deleted_at: r.get(7)?,
         deleted_by: r.get(8)?,
+        personal_file: r.get(9)?,
     })
 }
 
@@ -61,17 +64,25 @@ fn no_download(id: &RecordId) -> Error {
 
 impl Station {
     /// Requests a download of personal data; returns its id (`DL-…`).
-    pub fn new_download(&mut self, content: &str, system: &str) -> Result<RecordId> {
+    pub fn new_download(
+        &mut self,
+        content: &str,
+        system: &str,
+        personal_file: Option<&RecordId>,
+    ) -> Result<RecordId> {
         self.actor.require_writer("request a download")?;
         let content = one_line(Field::Content, content, 500)?;
         let system = one_line(Field::System, system, 200)?;
         let actor = self.actor.name.clone();
         self.write(|w| {
+            if let Some(file) = personal_file {
+                crate::registers::files::require_in(w, file)?;
+            }
             let (id, _) = w.create_record(
                 &actor,
                 "download-request",
                 "DL",
-                json!({ "content": content, "system": system }),
+                json!({ "content": content, "system": system, "personal_file": personal_file }),
             )?;
             Ok(id)
         })

@@ -72,6 +72,9 @@ pub struct PersonalFile {
     pub added_by: String,
     /// When it was last changed.
     pub updated_at: Option<crate::clock::Timestamp>,
+    /// The carry-outs, downloads and retained items that name it (filled when one
+    /// file is shown).
+    pub records: Vec<RecordId>,
 }
 
 const COLUMNS: &[(&str, Field, usize)] = &[
@@ -106,6 +109,7 @@ fn from_row(r: &Row) -> Result<PersonalFile> {
         added_at: r.get(11)?,
         added_by: r.get(12)?,
         updated_at: r.get(13)?,
+        records: Vec::new(),
     })
 }
 
@@ -130,6 +134,16 @@ fn payload(fields: &FileFields) -> Result<Map<String, Value>> {
         }
     }
     Ok(map)
+}
+
+/// Refuses `id` unless it is a registered file of personal data (for a record that
+/// names the file it concerns).
+pub(crate) fn require_in(w: &crate::ledger::Writer<'_>, id: &RecordId) -> Result<()> {
+    let found: Option<String> = w.db().value(
+        "SELECT id FROM personal_files WHERE id = ?1",
+        crate::ledger::store::args![id],
+    )?;
+    found.map(|_| ()).ok_or_else(|| no_file(id))
 }
 
 fn no_file(id: &RecordId) -> Error {
@@ -192,8 +206,21 @@ impl Station {
         })
     }
 
-    /// One file of the register.
+    /// One file of the register, with the records that name it.
     pub fn personal_file(&self, id: &RecordId) -> Result<PersonalFile> {
+        let mut file = self.personal_file_row(id)?;
+        file.records = self.ledger.db().map(
+            "SELECT id FROM records WHERE id IN (\
+             SELECT id FROM carryouts WHERE personal_file = ?1 \
+             UNION ALL SELECT id FROM downloads WHERE personal_file = ?1 \
+             UNION ALL SELECT id FROM retained WHERE personal_file = ?1) ORDER BY seq",
+            args![id],
+            |r| r.get(0),
+        )?;
+        Ok(file)
+    }
+
+    fn personal_file_row(&self, id: &RecordId) -> Result<PersonalFile> {
         self.ledger
             .db()
             .one(&format!("{SELECT} WHERE id = ?1"), args![id], from_row)?

@@ -405,6 +405,7 @@ fn in_japanese(kind: ReportKind, key: &str, value: &str) -> String {
         (_, "state", "rejected") => "却下",
         (_, "state", "out") => "持出し中",
         (_, "state", "returned") => "返却済",
+        (_, "state", "lost") => "紛失",
         (_, "approval", "pending") => "審査中",
         (_, "approval", "approved") => "許可",
         (_, "approval", "rejected") => "不許可",

@@ -112,6 +112,8 @@ pub struct Retained {
     pub status: RetainedStatus,
     /// Its files.
     pub files: Vec<RetainedFile>,
+    /// The file of personal data it belongs to.
+    pub personal_file: Option<RecordId>,
 }
 
 /// What `custody retain add` registers.
@@ -132,10 +134,13 @@ pub struct NewRetained {
     /// Why the period starts before the files last changed or before this station
     /// existed (transcribing a paper register, moving from another system).
     pub backdate_reason: Option<String>,
+    /// The file of personal data it belongs to (`FL-…`), when one is registered.
+    pub personal_file: Option<RecordId>,
 }
 
 const SELECT: &str = "SELECT id, class, basis, years, trigger, since, event_date, due, media, note, added_at, added_by, \
-     hold_reason, held_by, disposal_request, disposed_at, disposed_by, certificate, folders FROM retained";
+     hold_reason, held_by, disposal_request, disposed_at, disposed_by, certificate, folders, personal_file \
+     FROM retained";
 
 fn from_row(r: &Row) -> Result<Retained> {
     Ok(Retained {
@@ -160,6 +165,7 @@ fn from_row(r: &Row) -> Result<Retained> {
         folders: serde_json::from_str(&r.get::<String>(18)?).unwrap_or_default(),
         status: RetainedStatus::Retained,
         files: Vec::new(),
+        personal_file: r.get(19)?,
     })
 }
 
@@ -359,6 +365,9 @@ impl Station {
             if let Some(m) = &new.media {
                 media::load_in(w, m)?;
             }
+            if let Some(file) = &new.personal_file {
+                crate::registers::files::require_in(w, file)?;
+            }
             let (id, _) = w.create_record(
                 &actor,
                 "retain",
@@ -371,6 +380,7 @@ impl Station {
                     "files": files, "count": files.len(), "folders": folders,
                     "backdate_reason": backdate_reason,
                     "requested_start": backdated.map(|d| d.to_string()),
+                    "personal_file": new.personal_file,
                 }),
             )?;
             if let Some(start) = backdated {

@@ -91,6 +91,7 @@ fn fold_entries(
                     certificate: row.certificate.clone(),
                     status: super::RetainedStatus::Retained,
                     files,
+                    personal_file: text("personal_file").and_then(|f| RecordId::parse(&f).ok()),
                 });
             }
             ("retain-event", Some(i)) if e.payload.is_some() => {

@@ -60,6 +60,7 @@ const PROJECTING_KINDS: &[&str] = &[
     "media-retire",
     "carryout-out",
     "carryout-return",
+    "carryout-lost",
     "handover",
     "handover-confirm",
     "operation",

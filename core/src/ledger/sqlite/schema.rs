@@ -280,4 +280,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         updated_at  TEXT
     ) STRICT;
     "#,
+    // 9: a carry-out closed as lost (004 art.27), and the file of personal data
+    // (004 art.9-2) that a carry-out, a download or a retained item concerns.
+    r#"
+    ALTER TABLE carryouts ADD COLUMN lost_at TEXT;
+    ALTER TABLE carryouts ADD COLUMN lost_by TEXT;
+    ALTER TABLE carryouts ADD COLUMN personal_file TEXT;
+    ALTER TABLE downloads ADD COLUMN personal_file TEXT;
+    ALTER TABLE retained ADD COLUMN personal_file TEXT;
+    "#,
 ];
