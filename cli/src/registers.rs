@@ -385,6 +385,8 @@ pub enum ReportFormat {
     Csv,
     /// JSON.
     Json,
+    /// PDF, for the periodic review (`report summary`), written with -o.
+    Pdf,
 }
 
 /// `custody report`.
@@ -401,7 +403,7 @@ pub struct ReportArgs {
     /// Last day, inclusive; required except for `audit`.
     #[arg(long)]
     pub to: Option<String>,
-    /// Output format.
+    /// Output format (pdf: the periodic review's page, `report summary -o FILE`).
     #[arg(long, value_enum, default_value = "csv")]
     pub format: ReportFormat,
     /// Write to this file instead of standard output.
@@ -1208,15 +1210,33 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
         ),
         _ => anyhow::bail!(crate::Refused(t!("report-needs-range"))),
     };
+    if matches!(args.format, ReportFormat::Pdf)
+        && (kind != ReportKind::Summary || args.output.is_none())
+    {
+        anyhow::bail!(crate::Refused(t!("report-pdf-summary-only")));
+    }
     let report = station.report(kind, &from, &to)?;
     let lang = crate::i18n::chosen().unwrap_or(custody_core::Lang::Ja);
     let text = match args.format {
-        ReportFormat::Csv => report.to_csv_in(lang, args.era),
-        ReportFormat::Json => serde_json::to_string_pretty(&report.to_json(lang))? + "\n",
+        ReportFormat::Csv => report.to_csv_in(lang, args.era).into_bytes(),
+        ReportFormat::Json => {
+            (serde_json::to_string_pretty(&report.to_json(lang))? + "\n").into_bytes()
+        }
+        ReportFormat::Pdf => report.to_pdf(
+            lang,
+            &custody_core::report::pdf::PageHeading {
+                organisation: station.config().organisation.clone(),
+                station: station.config().station.clone(),
+                from: from.clone(),
+                to: to.clone(),
+                made_at: custody_core::clock::Timestamp::now().to_string(),
+                made_by: station.actor().name.clone(),
+            },
+        )?,
     };
     match args.output {
         Some(path) => {
-            custody_core::config::write_atomic(&path, text.as_bytes())
+            custody_core::config::write_atomic(&path, &text)
                 .with_context(|| t!("cannot-write-report", path = path.display()))?;
             eprintln!(
                 "{}",
@@ -1230,7 +1250,7 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
         None => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
+            out.write_all(&text)?;
             out.flush()?;
         }
     }

@@ -223,6 +223,26 @@ pub fn default_classes() -> BTreeMap<String, RetentionClass> {
             ),
         ),
         (
+            // Kept only while the member is eligible (003 art.14): due on the day
+            // eligibility is lost, recorded as the event.
+            "my-number-system".to_string(),
+            class(
+                0,
+                Trigger::Event,
+                "岡山県市町村職員共済組合 特定個人情報等取扱要綱 第14条: 個人番号管理システムの保存データ 組合員等が資格を喪失するまでの間",
+            ),
+        ),
+        (
+            // Kept until no longer needed (004 art.11): the day it is no longer
+            // needed is recorded as the event, and it is due that day.
+            "until-unneeded".to_string(),
+            class(
+                0,
+                Trigger::Event,
+                "邑智郡総合事務組合特定個人情報等取扱規程 第11条: 不要となった場合は速やかに削除又は廃棄",
+            ),
+        ),
+        (
             "records".to_string(),
             class(
                 7,

@@ -46,6 +46,8 @@ fn init_creates_a_private_home_with_key_config_and_ledger() {
         "my-number",
         "records",
         "disclosure",
+        "my-number-system",
+        "until-unneeded",
     ] {
         assert!(
             !config.contains(&format!("[retention.classes.{class}]")),

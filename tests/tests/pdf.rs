@@ -313,3 +313,102 @@ fn a_certificate_works_as_a_paper_form_in_either_language() {
         assert!(en.contains(needle), "{needle} missing from:\n{en}");
     }
 }
+
+/// 004 art.11-6, 20-3, 22: the periodic review is a page a manager signs and files:
+/// the period, who made it, the counts by register and section and what needs
+/// attention, in Japanese or English, with the seal boxes; other registers and a PDF
+/// without a file are refused (exit 2).
+#[test]
+fn the_periodic_review_is_a_page_to_sign_and_file() {
+    if !require_tool("pdftotext") {
+        return;
+    }
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        [
+            "operation",
+            "new",
+            "--kind",
+            "deletion",
+            "--content",
+            "抽出データ削除",
+        ],
+    )
+    .ok();
+    let review = |lang: &str, name: &str| {
+        let file = home.path(name);
+        home.run(
+            "kato",
+            [
+                "report",
+                "summary",
+                "--from",
+                "2026-10-01",
+                "--to",
+                "2099-12-31",
+                "--format",
+                "pdf",
+                "-o",
+                file.to_str().unwrap(),
+                "--lang",
+                lang,
+            ],
+        )
+        .ok();
+        assert_eq!(pages(&file), "1");
+        pdf_text(&file)
+    };
+    let ja = review("ja", "review-ja.pdf");
+    for needle in [
+        "個人情報等の取扱状況の点検集計",
+        "Test Union",
+        "対象期間 2026-10-01 〜 2099-12-31",
+        "作成者 kato",
+        "区分",
+        "件数",
+        "特定個人情報等の運用状況記録票",
+        "未確認の運用状況",
+        "点検者",
+        "保護責任者（確認）",
+    ] {
+        assert!(ja.contains(needle), "{needle} not in:\n{ja}");
+    }
+    let en = review("en", "review-en.pdf");
+    for needle in [
+        "Period 2026-10-01 to 2099-12-31",
+        "unchecked-operation",
+        "Reviewed by",
+    ] {
+        assert!(en.contains(needle), "{needle} not in:\n{en}");
+    }
+    let file = home.path("carryouts.pdf");
+    for args in [
+        vec![
+            "report",
+            "summary",
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2099-12-31",
+            "--format",
+            "pdf",
+        ],
+        vec![
+            "report",
+            "carryouts",
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2099-12-31",
+            "--format",
+            "pdf",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    ] {
+        let refused = home.run("kato", args).expect_code(2);
+        assert!(refused.stderr.contains("summary"), "{}", refused.stderr);
+    }
+    assert!(!file.exists());
+}

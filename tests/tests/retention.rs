@@ -191,6 +191,65 @@ fn a_backdated_start_counts_only_once_a_manager_approves_it() {
     home.run("kato", ["ledger", "verify"]).ok();
 }
 
+/// 004 art.11 and 003 art.14: a class kept "until no longer needed", and one kept only
+/// while the member is eligible, are 0-year event classes: never due until the day
+/// recorded as their event, due that day, and disposed of only on an approved
+/// request like any other.
+#[test]
+fn until_no_longer_needed_and_while_eligible_are_due_on_their_day_and_not_before() {
+    let home = Home::with_people();
+    let classes = home
+        .run("kato", ["retain", "class", "list", "--json"])
+        .ok()
+        .json();
+    for name in ["until-unneeded", "my-number-system"] {
+        let class = classes
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {classes}"));
+        assert_eq!(class["years"], 0, "{class}");
+        assert_eq!(class["trigger"], "event", "{class}");
+    }
+    let files = sample(&home, "work-copy");
+    let item = add(
+        &home,
+        &[files.dir.to_str().unwrap(), "--class", "until-unneeded"],
+    );
+    assert_eq!(shown(&home, &item)["status"], "awaiting-event");
+    request_and_approve(&home, &item);
+    let refused = home
+        .run("suzuki", ["retain", "dispose", &item])
+        .expect_code(2);
+    assert!(refused.stderr.contains("event date"), "{}", refused.stderr);
+    intact(&files.dir);
+    // The day it is no longer needed is its event: due that day.
+    let today = shown(&home, &item)["since"].as_str().unwrap().to_owned();
+    home.run("suzuki", ["retain", "event", &item, "--date", &today])
+        .ok();
+    let now = shown(&home, &item);
+    assert_eq!(now["due"], today.as_str());
+    assert_eq!(now["status"], "due");
+    home.run("suzuki", ["retain", "dispose", &item]).ok();
+    assert!(!files.dir.exists());
+
+    // Kept while eligible: due the day eligibility is lost.
+    let other = sample(&home, "member-data");
+    let kept = add(
+        &home,
+        &[
+            other.dir.to_str().unwrap(),
+            "--class",
+            "my-number-system",
+            "--event-date",
+            &today,
+        ],
+    );
+    assert_eq!(shown(&home, &kept)["due"], today.as_str());
+    home.run("kato", ["ledger", "verify"]).ok();
+}
+
 #[test]
 fn a_due_item_is_disposed_of_after_approval_with_a_signed_certificate() {
     let home = Home::with_people();

@@ -65,7 +65,7 @@ pub fn find_font() -> Result<PathBuf> {
         .ok_or(Error::NoFont { named: None })
 }
 
-fn load_font(path: &Path) -> Result<Font> {
+pub(crate) fn load_font(path: &Path) -> Result<Font> {
     let bytes = fs_err::read(path)?;
     Font::new(Arc::new(bytes).into(), 0).ok_or_else(|| Error::BadFont {
         path: path.to_path_buf(),
@@ -118,7 +118,7 @@ fn local_time(text: &str, format: &str) -> String {
 
 /// Width of `text` in ems, as the fonts used here set it: CJK characters one em, the
 /// rest about half (a slight overestimate, so wrapped lines never run off the page).
-fn ems(text: &str) -> f32 {
+pub(crate) fn ems(text: &str) -> f32 {
     text.chars()
         .map(|c| {
             if (c as u32) >= 0x2E80 {
@@ -134,7 +134,7 @@ fn ems(text: &str) -> f32 {
 
 /// Breaks `text` into lines no wider than `width` points at `size`, preferring spaces
 /// and breaking anywhere when a word (a hash, a path) is longer than a line.
-fn wrap(text: &str, size: f32, width: f32) -> Vec<String> {
+pub(crate) fn wrap(text: &str, size: f32, width: f32) -> Vec<String> {
     let max = width / size;
     let mut lines = Vec::new();
     for paragraph in text.split('\n') {

@@ -14,6 +14,7 @@ use crate::station::Station;
 use crate::vocab::Lang;
 
 mod audit;
+pub mod pdf;
 
 pub use audit::Finding;
 
