@@ -318,7 +318,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         basis = registered.basis,
         due = registered.due.as_deref().unwrap_or("?")
     ))?;
-    let request = clerk.request_disposal(&item)?;
+    let request = clerk.request_disposal(&item, None)?;
     let mut manager = people.open(&home, MANAGER)?;
     manager.approve(&request, Some("保存期間経過を確認"))?;
     let mut clerk = people.open(&home, CLERK)?;

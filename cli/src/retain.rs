@@ -136,6 +136,10 @@ pub struct DisposeArgs {
     /// File a disposal request (a manager other than you approves it) instead of disposing.
     #[arg(long)]
     pub request: bool,
+    /// With --request, before its date: why it is no longer needed (004 art.11); the
+    /// manager's approval then allows its disposal before the date.
+    #[arg(long, value_name = "REASON", requires = "request")]
+    pub early: Option<String>,
     /// For a medium that was physically destroyed: who destroyed it.
     #[arg(long, requires = "method")]
     pub destroyed_by: Option<String>,
@@ -272,7 +276,7 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
         RetainCommand::Dispose(args) => {
             let item = id(&args.id)?;
             if args.request {
-                let request = station.request_disposal(&item)?;
+                let request = station.request_disposal(&item, args.early.as_deref())?;
                 print_created(&request, &t!("what-disposal-request"), args.json)?;
                 if !args.json {
                     eprintln!("{}", t!("approve-next", id = request));

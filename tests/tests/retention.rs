@@ -250,6 +250,110 @@ fn until_no_longer_needed_and_while_eligible_are_due_on_their_day_and_not_before
     home.run("kato", ["ledger", "verify"]).ok();
 }
 
+/// 004 art.11: an item no longer needed may be disposed of before its date, but only
+/// on a request that says so, with the reason, approved by a manager; an ordinary
+/// approved request still waits for the date. The certificate and the disposal
+/// register say it was early and why, and the section of who did it.
+#[test]
+fn an_item_no_longer_needed_goes_early_only_on_an_approved_early_request() {
+    let home = Home::with_people();
+    home.run(
+        "sato",
+        [
+            "people",
+            "add",
+            "yamada",
+            "--role",
+            "clerk",
+            "--department",
+            "保険課",
+        ],
+    )
+    .ok();
+    home.enroll("sato", "yamada");
+    let files = sample(&home, "project");
+    let item = add(
+        &home,
+        &[files.dir.to_str().unwrap(), "--class", "system-data"],
+    );
+    // An ordinary request, approved: not before the date.
+    request_and_approve(&home, &item);
+    let refused = home
+        .run("suzuki", ["retain", "dispose", &item])
+        .expect_code(2);
+    assert!(refused.stderr.contains("kept until"), "{}", refused.stderr);
+    home.run("tanaka", ["reject", "RQ-1", "--reason", "x"])
+        .expect_code(2); // decided
+
+    let other = sample(&home, "temp-extract");
+    let early = add(
+        &home,
+        &[other.dir.to_str().unwrap(), "--class", "system-data"],
+    );
+    let rq = home
+        .run(
+            "yamada",
+            [
+                "retain",
+                "dispose",
+                &early,
+                "--request",
+                "--early",
+                "照会対応が終了し不要となった",
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    let rq = rq["id"].as_str().unwrap().to_owned();
+    let pending = home.run("tanaka", ["requests", "--pending"]).ok().stdout;
+    assert!(
+        pending.contains("EARLY") && pending.contains("照会対応が終了し不要となった"),
+        "{pending}"
+    );
+    // Not approved yet: refused, files intact.
+    home.run("yamada", ["retain", "dispose", &early])
+        .expect_code(2);
+    intact(&other.dir);
+    home.run("tanaka", ["approve", &rq]).ok();
+    let done = home
+        .run("yamada", ["retain", "dispose", &early, "--json"])
+        .ok()
+        .json();
+    assert!(!other.dir.exists());
+    let cert = done["certificate"].as_str().unwrap();
+    let shown = home
+        .run("kato", ["cert", "show", cert, "--json"])
+        .ok()
+        .json();
+    let text = shown.to_string();
+    assert!(
+        text.contains("照会対応が終了し不要となった") && text.contains("保険課"),
+        "{text}"
+    );
+    let csv = home
+        .run(
+            "kato",
+            [
+                "report",
+                "disposals",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2099-12-31",
+            ],
+        )
+        .ok()
+        .stdout;
+    let row = csv.lines().find(|l| l.contains(cert)).unwrap();
+    assert!(
+        row.contains("early: 照会対応が終了し不要となった") && row.contains(",保険課,"),
+        "{csv}"
+    );
+    intact(&files.dir);
+    home.run("kato", ["ledger", "verify"]).ok();
+}
+
 #[test]
 fn a_due_item_is_disposed_of_after_approval_with_a_signed_certificate() {
     let home = Home::with_people();

@@ -1598,3 +1598,4 @@ opt-carryout-new-file = The registered file of personal data it concerns (FL-…
 opt-download-new-file = The registered file of personal data it concerns (FL-…)
 opt-retain-add-file = The registered file of personal data it belongs to (FL-…)
 report-pdf-summary-only = a PDF is made for the periodic review only: `custody report summary --from … --to … --format pdf -o FILE`
+opt-retain-dispose-early = With --request, before its date: why it is no longer needed (004 art.11); the manager's approval then allows its disposal before the date

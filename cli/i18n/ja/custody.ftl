@@ -1580,3 +1580,4 @@ opt-carryout-new-file = 関係する登録済みの個人情報ファイル（FL
 opt-download-new-file = 関係する登録済みの個人情報ファイル（FL-…）
 opt-retain-add-file = 属する登録済みの個人情報ファイル（FL-…）
 report-pdf-summary-only = PDF は定期点検の集計だけで作成します: `custody report summary --from … --to … --format pdf -o ファイル`
+opt-retain-dispose-early = --request と共に、保存期間満了前に：不要となった理由（004 第11条）。保護責任者が承認すると期限前に廃棄できます

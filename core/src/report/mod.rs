@@ -748,9 +748,15 @@ impl Station {
                         "serial": cert.serial,
                         "at": at("disposed_at").unwrap_or_else(|| cert.issued_at.to_string()),
                         "date": at("disposed_at"),
-                        "method": at("method.name"),
+                        "method": match at("retention.early") {
+                            Some(reason) => format!(
+                                "{} (early: {reason})",
+                                at("method.name").unwrap_or_default()
+                            ),
+                            None => at("method.name").unwrap_or_default(),
+                        },
                         "approver": at("approver.name"),
-                        "department": department(&executor),
+                        "department": at("executor.department").or_else(|| department(&executor)),
                         "executor": executor,
                         "checker": checker,
                         "certificate": cert.id,

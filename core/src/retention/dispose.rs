@@ -41,9 +41,12 @@ pub struct Disposal {
 }
 
 impl Station {
-    /// Files a disposal request for an item; returns the request's id (`RQ-…`).
-    pub fn request_disposal(&mut self, id: &RecordId) -> Result<RecordId> {
+    /// Files a disposal request for an item; returns the request's id (`RQ-…`). With
+    /// `early`, the reason it is no longer needed before its date (004 art.11): the
+    /// request says it asks for an early disposal, and its approval allows one.
+    pub fn request_disposal(&mut self, id: &RecordId, early: Option<&str>) -> Result<RecordId> {
         self.actor.require_writer("request a disposal")?;
+        let early = early.map(|r| one_line(Field::Reason, r, 500)).transpose()?;
         let actor = self.actor.name.clone();
         self.write(|w| {
             let item = authentic_item_in(w, id)?;
@@ -60,17 +63,20 @@ impl Station {
                     });
                 }
             }
-            let summary = format!(
-                "dispose of {id} ({}, due {})",
-                item.class,
-                item.due.as_deref().unwrap_or("after its event")
-            );
+            let due = item.due.as_deref().unwrap_or("after its event");
+            let summary = match &early {
+                None => format!("dispose of {id} ({}, due {due})", item.class),
+                Some(reason) => format!(
+                    "dispose of {id} ({}) EARLY, before its date {due}: no longer needed, {reason}",
+                    item.class
+                ),
+            };
             let request = requests::file_request_in(
                 w,
                 &actor,
                 RequestKind::Disposal,
                 &summary,
-                json!({ "item": id, "class": item.class, "due": item.due }),
+                json!({ "item": id, "class": item.class, "due": item.due, "early": early }),
             )?;
             Ok(request)
         })
@@ -128,6 +134,11 @@ impl Station {
             station: self.config.station.clone(),
             actor,
             role: self.actor.role.map(Role::as_str).unwrap_or("").to_string(),
+            department: self
+                .register()?
+                .into_iter()
+                .find(|p| p.name == self.actor.name)
+                .and_then(|p| p.department),
         };
         let certificate = self.write_signed(|w, key| {
             record_in(
@@ -153,9 +164,20 @@ impl Station {
         let today = clock::today().to_string();
         // The item as its proven entries make it, not as the table says: a due date
         // or a hold edited into the table decides nothing.
-        let item = self.write(|w| authentic_item_in(w, id))?;
+        let (item, early) = self.write(|w| {
+            let item = authentic_item_in(w, id)?;
+            // A request for an early disposal (no longer needed, 004 art.11), once
+            // approved, allows one before the date; its approval is checked when the
+            // disposal starts.
+            let early = match &item.disposal_request {
+                Some(request) => early_reason_in(w, request)?,
+                None => None,
+            };
+            Ok((item, early))
+        })?;
+        let actor = self.actor.name.clone();
         let refuse = |reason: Denial| Error::NotAllowed {
-            actor: self.actor.name.clone(),
+            actor: actor.clone(),
             action: format!("dispose of {id}"),
             reason: Box::new(reason),
         };
@@ -168,6 +190,7 @@ impl Station {
             }));
         }
         match &item.due {
+            _ if early.is_some() => {}
             None => {
                 return Err(refuse(Denial::EventMissing {
                     id: id.to_string(),
@@ -201,6 +224,22 @@ impl Station {
             w.erase_payloads(&actor, &items)
         })
     }
+}
+
+/// Why disposal request `request` asks for a disposal before the item's date, from
+/// the proven entry that filed it; none for an ordinary request.
+fn early_reason_in(w: &Writer<'_>, request: &RecordId) -> Result<Option<String>> {
+    Ok(w.prover()
+        .about(request.as_str())?
+        .into_iter()
+        .find(|e| e.kind == "request")
+        .and_then(|e| {
+            e.payload?
+                .get("details")?
+                .get("early")?
+                .as_str()
+                .map(str::to_owned)
+        }))
 }
 
 /// What proves that a retained medium no longer holds its data: an erasure
@@ -302,6 +341,8 @@ struct Recorded {
     station: String,
     actor: String,
     role: String,
+    /// The department of the person who does it (004 art.11-6).
+    department: Option<String>,
 }
 
 /// Inside the transaction before anything is overwritten: the item still not held
@@ -401,6 +442,7 @@ fn record_in(
 ) -> Result<Certificate> {
     let id = item.id.as_str();
     let request = requests::load_in(w, request_id)?;
+    let early = early_reason_in(w, request_id)?;
     let removed_dirs = remove_empty_folders(&item.files, &item.folders);
     let what = json!({
         "files": item.files.iter().map(|f| json!({"path": f.path, "size": f.size, "sha256": f.sha256})).collect::<Vec<_>>(),
@@ -423,7 +465,7 @@ fn record_in(
         &json!({
             "what": what, "class": item.class, "basis": item.basis, "method": method,
             "requester": request.requester, "approver": request.decided_by, "executor": who.actor,
-            "request": request.id,
+            "request": request.id, "early": early, "department": who.department,
         }),
     )?;
     let document = json!({
@@ -434,12 +476,13 @@ fn record_in(
         "retention": {
             "class": item.class, "basis": item.basis, "years": item.years,
             "since": item.since, "event_date": item.event_date, "due": item.due,
+            "early": early,
         },
         "what": what,
         "method": method,
         "requester": request.requester,
         "approver": { "name": request.decided_by, "at": request.decided_at, "request": request.id },
-        "executor": { "name": who.actor, "role": who.role },
+        "executor": { "name": who.actor, "role": who.role, "department": who.department },
         "disposed_at": appended.at,
         "ledger": { "seq": appended.seq, "hash": appended.hash },
         "keep_until": due_date(clock::today(), 7).to_string(),
