@@ -861,11 +861,25 @@ fn the_disposal_register_lists_every_path_and_the_audit_its_missing_after_checks
     );
     request_and_approve(&home, &item);
     home.run("suzuki", ["retain", "dispose", &item]).ok();
-    // A disk image wiped for disposal.
+    // A disk image wiped for disposal by an IT person of the 情報システム課.
+    home.run(
+        "sato",
+        [
+            "people",
+            "add",
+            "yamada",
+            "--role",
+            "it",
+            "--department",
+            "情報システム課",
+        ],
+    )
+    .ok();
+    home.enroll("sato", "yamada");
     let img = home.path("disk.img");
     std::fs::write(&img, vec![0x5A; 1 << 20]).unwrap();
     home.run(
-        "ito",
+        "yamada",
         [
             "wipe",
             img.to_str().unwrap(),
@@ -964,7 +978,10 @@ fn the_disposal_register_lists_every_path_and_the_audit_its_missing_after_checks
             .unwrap_or_else(|| panic!("{needle} not in {csv}"))
     };
     assert!(row("DC-1").contains(",sato,suzuki,,DC-1,"), "{csv}");
-    assert!(row("SN-DISPOSE").contains(",ito,,EC-1,"), "{csv}");
+    assert!(
+        row("SN-DISPOSE").contains(",yamada,,EC-1,情報システム課,"),
+        "{csv}"
+    );
     assert!(row("WX-9").contains("株式会社データ消去"), "{csv}");
     assert!(
         row("MD-1").contains("SN-USB-D")

@@ -488,7 +488,15 @@ impl Station {
         let role = self
             .actor
             .require_role(&[Role::It, Role::Manager], "wipe media")?;
-        let operator = json!({ "name": self.actor.name, "role": role.as_str() });
+        // The department of the person who wipes, on the record itself (004 art.11-6).
+        let department = self
+            .register()?
+            .into_iter()
+            .find(|p| p.name == self.actor.name)
+            .and_then(|p| p.department);
+        let operator = json!({
+            "name": self.actor.name, "role": role.as_str(), "department": department,
+        });
         let station = json!({
             "name": self.config.station,
             "organisation": self.config.organisation,

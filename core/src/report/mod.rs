@@ -776,7 +776,7 @@ impl Station {
                         "date": at("sanitization.ended"),
                         "method": at("sanitization.method"),
                         "approver": Value::Null,
-                        "department": department(&executor),
+                        "department": at("operator.department").or_else(|| department(&executor)),
                         "executor": executor,
                         "checker": checker,
                         "certificate": cert.id,
