@@ -412,3 +412,106 @@ fn the_periodic_review_is_a_page_to_sign_and_file() {
     }
     assert!(!file.exists());
 }
+
+/// Issue 18, item 6: every PDF certificate carries a QR code (vector squares) that
+/// encodes its id, the SHA-256 of its signed JSON and the station key's id; a phone
+/// reading the paper (here zbarimg on the rendered page) gets the values that check
+/// against the exported JSON. An erasure and a disposal certificate, in both languages.
+#[test]
+fn the_qr_code_on_a_certificate_reads_back_as_its_id_hash_and_key() {
+    if !require_tool("pdftoppm") || !require_tool("zbarimg") || !require_tool("sha256sum") {
+        return;
+    }
+    let home = Home::with_people();
+    let img = home.path("disk.img");
+    std::fs::write(&img, vec![1u8; 1 << 20]).unwrap();
+    home.run(
+        "ito",
+        [
+            "wipe",
+            img.to_str().unwrap(),
+            "--method",
+            "zero",
+            "--yes",
+            "--quiet",
+            "--serial",
+            "QR-1",
+        ],
+    )
+    .ok();
+    let file = home.path("old.csv");
+    std::fs::write(&file, "x").unwrap();
+    home.run(
+        "suzuki",
+        [
+            "retain",
+            "add",
+            file.to_str().unwrap(),
+            "--class",
+            "until-unneeded",
+        ],
+    )
+    .ok();
+    let today = custody_today(&home);
+    home.run("suzuki", ["retain", "event", "RT-1", "--date", &today])
+        .ok();
+    home.run("suzuki", ["retain", "dispose", "RT-1", "--request"])
+        .ok();
+    home.run("sato", ["approve", "RQ-1"]).ok();
+    home.run("suzuki", ["retain", "dispose", "RT-1"]).ok();
+
+    for (id, lang) in [("EC-1", "ja"), ("DC-1", "en")] {
+        let json = home.path(&format!("{id}.json"));
+        home.run(
+            "kato",
+            [
+                "cert",
+                "export",
+                id,
+                "--format",
+                "json",
+                "-o",
+                json.to_str().unwrap(),
+            ],
+        )
+        .ok();
+        let sha = custody_tests::sh("sha256sum", &[json.to_str().unwrap()]);
+        let sha = sha.split_whitespace().next().unwrap().to_uppercase();
+        let pdf = export_pdf(&home, id, lang);
+        let png = home.path(&format!("{id}-{lang}"));
+        custody_tests::sh(
+            "pdftoppm",
+            &[
+                "-png",
+                "-r",
+                "300",
+                "-singlefile",
+                pdf.to_str().unwrap(),
+                png.to_str().unwrap(),
+            ],
+        );
+        let read = custody_tests::sh(
+            "zbarimg",
+            &["--raw", "-q", &format!("{}.png", png.display())],
+        );
+        let fields: Vec<&str> = read.trim().split(':').collect();
+        assert_eq!(fields.len(), 4, "{read}");
+        assert_eq!(fields[0], "CUSTODY");
+        assert_eq!(fields[1], id);
+        assert_eq!(fields[2], sha, "the QR's hash is the exported JSON's");
+        let verified = home.run("kato", ["ledger", "verify", "--json"]).ok().json();
+        assert_eq!(
+            fields[3],
+            verified["key_id"].as_str().unwrap().to_uppercase()
+        );
+        // The same key signed the JSON the QR names.
+        home.run("kato", ["cert", "verify", json.to_str().unwrap()])
+            .ok();
+    }
+}
+
+/// Today's date as the station reads it (the start of an item registered today).
+fn custody_today(home: &Home) -> String {
+    let list = home.run("kato", ["retain", "list", "--json"]).ok().json();
+    list[0]["since"].as_str().unwrap().to_owned()
+}

@@ -37,6 +37,22 @@ pub struct Seal<'a> {
     pub certificate_id: &'a str,
 }
 
+/// What the QR code on a certificate page encodes: the certificate's id, the SHA-256
+/// of its signed JSON document and the station key's id, in QR alphanumeric
+/// characters (`CUSTODY:EC-1:<SHA-256, 64 hex digits>:<key id>`), so that a phone, or
+/// the verify page, can check the paper against the signed record.
+pub fn qr_text(seal: &Seal<'_>) -> String {
+    format!(
+        "CUSTODY:{}:{}:{}",
+        seal.certificate_id.to_uppercase(),
+        seal.sha256.to_uppercase(),
+        seal.key_id.to_uppercase()
+    )
+}
+
+/// The side of the QR code on the page, in points (about 25 mm).
+const QR_SIDE: f32 = 72.0;
+
 /// Font files tried in order after `$CUSTODY_FONT`: (path, face index).
 const FONTS: &[(&str, u32)] = &[
     ("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf", 0),
@@ -841,6 +857,7 @@ pub fn render_certificate(document: &Value, seal: &Seal<'_>, lang: Lang) -> Resu
         }
     };
     let content = Content {
+        qr: qr_text(seal),
         document,
         title: &title,
         sections: &sections,
@@ -862,6 +879,8 @@ pub fn render_certificate(document: &Value, seal: &Seal<'_>, lang: Lang) -> Resu
 
 /// Everything a certificate page shows.
 struct Content<'a> {
+    /// What the QR code encodes.
+    qr: String,
     document: &'a Value,
     title: &'a str,
     sections: &'a [Section],
@@ -902,6 +921,7 @@ impl Content<'_> {
             Some((color(BLACK), 1.2)),
         );
         let y = p.heading(self.document, self.title, self.lang);
+        p.qr_code(&self.qr, id)?;
         let bad = self.status != "erased" && self.status != "disposed";
         let y = p.status_box(y, &status_word(self.status, self.lang), bad);
         let y = p.sections(y, self.sections);
@@ -971,6 +991,55 @@ fn foot_rows(seal: &Seal<'_>, lang: Lang) -> Vec<(String, String)> {
 }
 
 impl Page<'_, '_> {
+    /// The QR code of `text` in the top right corner, as vector squares (one
+    /// rectangle per run of dark modules in a row), with its quiet zone.
+    fn qr_code(&mut self, text: &str, id: &str) -> Result<()> {
+        let code =
+            qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M).map_err(|e| {
+                Error::Render {
+                    id: id.to_owned(),
+                    problem: format!("its QR code cannot be made: {e}"),
+                }
+            })?;
+        let width = code.width();
+        // Four modules of quiet zone on every side.
+        let module = QR_SIDE / (width + 8) as f32;
+        let left = W - MARGIN - QR_SIDE + 4.0 * module;
+        let top = MARGIN - 8.0 + 4.0 * module;
+        let colors = code.to_colors();
+        let mut pb = PathBuilder::new();
+        for (y, row) in colors.chunks(width).enumerate() {
+            let mut x = 0;
+            while x < width {
+                if row[x] != qrcode::Color::Dark {
+                    x += 1;
+                    continue;
+                }
+                let start = x;
+                while x < width && row[x] == qrcode::Color::Dark {
+                    x += 1;
+                }
+                if let Some(rect) = Rect::from_xywh(
+                    left + start as f32 * module,
+                    top + y as f32 * module,
+                    (x - start) as f32 * module,
+                    module,
+                ) {
+                    pb.push_rect(rect);
+                }
+            }
+        }
+        if let Some(path) = pb.finish() {
+            self.surface.set_stroke(None);
+            self.surface.set_fill(Some(Fill {
+                paint: color(BLACK).into(),
+                ..Default::default()
+            }));
+            self.surface.draw_path(&path);
+        }
+        Ok(())
+    }
+
     /// The title, the certificate's number and issue time, the organisation and
     /// station; returns where the next block starts.
     fn heading(&mut self, document: &Value, title: &str, lang: Lang) -> f32 {
