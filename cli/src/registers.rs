@@ -482,6 +482,58 @@ fn summary_words(kind: &str, summary: &str) -> String {
             .strip_prefix("download ")
             .and_then(|rest| rest.rsplit_once(" from "))
             .map(|(what, system)| t!("summary-download", what = what, system = system)),
+        "disposal" if summary.contains(") EARLY, before its date ") => summary
+            .strip_prefix("dispose of ")
+            .and_then(|rest| rest.split_once(" ("))
+            .and_then(|(id, rest)| {
+                let (class, rest) = rest.split_once(") EARLY, before its date ")?;
+                let (due, reason) = rest.split_once(": no longer needed, ")?;
+                Some(t!(
+                    "summary-disposal-early",
+                    id = id,
+                    class = class,
+                    due = due,
+                    reason = reason
+                ))
+            }),
+        "disposal" if summary.starts_with("dispose of medium ") => summary
+            .strip_prefix("dispose of medium ")
+            .and_then(|rest| rest.strip_suffix(')'))
+            .and_then(|rest| rest.split_once(" ("))
+            .and_then(|(id, rest)| {
+                let (kind, serial) = rest.split_once(" serial ")?;
+                Some(t!(
+                    "summary-medium-disposal",
+                    id = id,
+                    kind = crate::i18n::word("media-kind", kind),
+                    serial = serial
+                ))
+            }),
+        "medium" => summary
+            .strip_prefix("use ")
+            .and_then(|rest| rest.split_once(" medium serial "))
+            .map(|(kind, serial)| {
+                t!(
+                    "summary-medium",
+                    kind = crate::i18n::word("media-kind", kind),
+                    serial = serial
+                )
+            }),
+        "backdate" => summary
+            .strip_prefix("start the retention period of ")
+            .and_then(|rest| rest.split_once(" ("))
+            .and_then(|(id, rest)| {
+                let (class, rest) = rest.split_once(") on ")?;
+                let rest = rest.strip_prefix("the event date ").unwrap_or(rest);
+                let (start, reason) = rest.split_once(", not today: ")?;
+                Some(t!(
+                    "summary-backdate",
+                    id = id,
+                    class = class,
+                    start = start,
+                    reason = reason
+                ))
+            }),
         "disposal" => summary
             .strip_prefix("dispose of ")
             .and_then(|rest| rest.strip_suffix(')'))

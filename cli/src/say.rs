@@ -690,6 +690,7 @@ fn not_done(step: Step) -> Option<String> {
     Some(match step {
         Step::CarriedOut => t!("step-carried-out"),
         Step::Held => t!("step-held"),
+        Step::Disposed => t!("step-disposed"),
         Step::Enrolled => t!("step-enrolled"),
         Step::Approved(state) => t!("step-approved", state = word("state", state.as_str())),
         _ => return None,

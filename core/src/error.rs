@@ -1047,7 +1047,7 @@ impl std::fmt::Display for Denial {
             },
             Denial::Backdated { before } => write!(
                 f,
-                "the period would start before {before}, which makes the item due early; a reason must be given (it is recorded and listed by the audit)"
+                "the period would start before {before}, which makes the item due early; a reason must be given (it is recorded, listed by the audit, and a manager approves the earlier start)"
             ),
             Denial::ClassShortened { years, basis } => write!(
                 f,
@@ -1219,6 +1219,8 @@ impl std::fmt::Display for Done {
 pub enum Step {
     /// A carry-out that never left.
     CarriedOut,
+    /// A medium that was neither destroyed nor retired as wiped.
+    Disposed,
     /// An item that is not on hold.
     Held,
     /// A download that was never approved (the state it is in).
@@ -1234,6 +1236,9 @@ impl std::fmt::Display for Step {
                 f.write_str("was never carried out; its carrying out must be recorded first")
             }
             Step::Held => f.write_str("is not on hold"),
+            Step::Disposed => f.write_str(
+                "was neither destroyed nor retired as wiped; there is no disposal to check",
+            ),
             Step::Enrolled => f.write_str("has no personal key waiting to be confirmed"),
             Step::Approved(state) => write!(
                 f,

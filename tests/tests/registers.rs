@@ -574,6 +574,14 @@ fn an_unapproved_medium_is_neither_carried_out_nor_handed_over() {
         listed.contains("承認待ち") && listed.contains("施錠キャビネットB"),
         "{listed}"
     );
+    let asked = home
+        .run("tanaka", ["requests", "--pending", "--lang", "ja"])
+        .ok()
+        .stdout;
+    assert!(
+        asked.contains("USBメモリ（シリアル番号 USB-NEW）を使用する"),
+        "{asked}"
+    );
     home.check_medium("MD-1");
     // A carry-out may name it; it does not leave until the medium is approved too.
     let co = carryout(&home, &["--return-by", "2099-01-01", "--media", "MD-1"]);
@@ -1006,6 +1014,166 @@ fn records_name_the_file_of_personal_data_they_concern() {
         .ok()
         .json();
     assert_eq!(co_json["personal_file"], "FL-1");
+    verify(&home);
+}
+
+/// Imports a vendor's certificate for `serial` as ito and has tanaka accept it;
+/// returns its id.
+fn accepted_vendor_certificate(home: &Home, serial: &str, name: &str) -> String {
+    let receipt = home.path(name);
+    std::fs::write(&receipt, b"%PDF-1.4 vendor certificate").unwrap();
+    let imported = home
+        .run(
+            "ito",
+            [
+                "cert",
+                "import",
+                receipt.to_str().unwrap(),
+                "--vendor",
+                "株式会社データ消去",
+                "--serial",
+                serial,
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    let id = imported["id"].as_str().unwrap().to_owned();
+    home.run("tanaka", ["cert", "sign-off", &id]).ok();
+    id
+}
+
+/// The bug: any erasure or vendor certificate for the serial proved a medium's
+/// disposal, even one from before the medium was carried out with data again.
+#[test]
+fn a_certificate_from_before_the_medium_was_used_again_proved_its_disposal() {
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        [
+            "media",
+            "add",
+            "--kind",
+            "hdd",
+            "--serial",
+            "HD-REUSE",
+            "--encrypted",
+        ],
+    )
+    .ok();
+    home.approve_medium("MD-1");
+    // To a vendor who wipes it, and back for reuse.
+    let handover = |direction: &str| {
+        home.run(
+            "suzuki",
+            [
+                "handover",
+                "new",
+                "--media",
+                "MD-1",
+                "--direction",
+                direction,
+                "--counterparty",
+                "株式会社データ消去",
+                "--purpose",
+                "消去",
+                "--method",
+                "手渡し",
+            ],
+        )
+        .ok();
+    };
+    handover("send");
+    let old = accepted_vendor_certificate(&home, "HD-REUSE", "old.pdf");
+    assert_eq!(home.medium_status("MD-1"), "wiped");
+    handover("receive");
+    assert_eq!(home.medium_status("MD-1"), "in-stock");
+    // Used again after that certificate: out and back with data.
+    let co = carryout(&home, &["--return-by", "2099-01-01", "--media", "MD-1"]);
+    home.run("tanaka", ["approve", &co]).ok();
+    home.run("suzuki", ["carryout", "out", &co]).ok();
+    home.run("suzuki", ["carryout", "return", &co]).ok();
+    home.run(
+        "ito",
+        ["media", "retire", "MD-1", "--reason", "wiped", "--request"],
+    )
+    .ok();
+    home.run("tanaka", ["approve", "RQ-1"]).ok();
+    let before = entries(&home);
+    let refused = home
+        .run("ito", ["media", "retire", "MD-1", "--reason", "wiped"])
+        .expect_code(2);
+    assert!(refused.stderr.contains("HD-REUSE"), "{}", refused.stderr);
+    assert_eq!(entries(&home), before);
+    assert_eq!(home.medium_status("MD-1"), "in-stock");
+    // A certificate from after its last use proves it.
+    let new = accepted_vendor_certificate(&home, "HD-REUSE", "new.pdf");
+    assert_ne!(old, new);
+    home.run("ito", ["media", "retire", "MD-1", "--reason", "wiped"])
+        .ok();
+    assert_eq!(home.medium_status("MD-1"), "wiped");
+    verify(&home);
+}
+
+/// A removed person is no witness, and a rejected medium stays rejected whatever
+/// happened to it while it waited (it was wiped, say).
+#[test]
+fn a_removed_person_witnesses_nothing_and_a_rejected_medium_stays_rejected() {
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        ["media", "add", "--kind", "hdd", "--serial", "HD-W"],
+    )
+    .ok();
+    home.run(
+        "ito",
+        [
+            "media",
+            "retire",
+            "MD-1",
+            "--reason",
+            "destroyed",
+            "--request",
+        ],
+    )
+    .ok();
+    home.run("tanaka", ["approve", "RQ-1"]).ok();
+    home.run("sato", ["people", "remove", "kato", "--reason", "異動"])
+        .ok();
+    let destroy = |witness: &str| {
+        home.run(
+            "ito",
+            [
+                "media",
+                "retire",
+                "MD-1",
+                "--reason",
+                "destroyed",
+                "--method",
+                "破砕",
+                "--witness",
+                witness,
+            ],
+        )
+    };
+    let refused = destroy("kato").expect_code(2);
+    assert!(
+        refused.stderr.contains("cannot witness"),
+        "{}",
+        refused.stderr
+    );
+    destroy("suzuki").ok();
+
+    home.run(
+        "suzuki",
+        ["media", "add", "--kind", "usb", "--serial", "USB-R"],
+    )
+    .ok();
+    accepted_vendor_certificate(&home, "USB-R", "usb.pdf");
+    assert_eq!(home.medium_status("MD-2"), "wiped");
+    home.run("tanaka", ["reject", "MD-2", "--reason", "私物"])
+        .ok();
+    assert_eq!(home.medium_status("MD-2"), "rejected");
     verify(&home);
 }
 

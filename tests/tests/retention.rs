@@ -141,6 +141,11 @@ fn a_backdated_start_counts_only_once_a_manager_approves_it() {
         rq["summary"].as_str().unwrap().contains("2019-04-01"),
         "{rq}"
     );
+    let ja = home
+        .run("tanaka", ["requests", "--pending", "--lang", "ja"])
+        .ok()
+        .stdout;
+    assert!(ja.contains("今日より前の 2019-04-01 から起算"), "{ja}");
 
     // Not due yet: a disposal request may be approved, the disposal is refused.
     request_and_approve(&home, "RT-1");
@@ -311,6 +316,11 @@ fn an_item_no_longer_needed_goes_early_only_on_an_approved_early_request() {
         pending.contains("EARLY") && pending.contains("照会対応が終了し不要となった"),
         "{pending}"
     );
+    let ja = home
+        .run("tanaka", ["requests", "--pending", "--lang", "ja"])
+        .ok()
+        .stdout;
+    assert!(ja.contains("【保存期間満了前の廃棄】"), "{ja}");
     // Not approved yet: refused, files intact.
     home.run("yamada", ["retain", "dispose", &early])
         .expect_code(2);
@@ -551,6 +561,7 @@ fn an_event_class_item_without_its_event_is_never_due() {
         ],
     )
     .ok();
+    home.approve_backdates("tanaka");
     assert_eq!(due_ids(&home, "2024-06-30"), [item.as_str(), "RT-2"]);
     assert_eq!(due_ids(&home, "2024-06-29"), ["RT-2"]);
     // A created-class item takes no event date.
@@ -567,6 +578,44 @@ fn an_event_class_item_without_its_event_is_never_due() {
         ],
     )
     .expect_code(2);
+}
+
+/// The bug: `retain event` took any past event date (with a reason, or none at all
+/// after the station's first record), so a clerk could make an item due at once with
+/// no manager. Now a past event date is a backdate request like one at registration.
+#[test]
+fn a_clerk_backdated_an_event_date_without_a_manager() {
+    let home = Home::with_people();
+    let files = sample(&home, "resigned");
+    let item = add(
+        &home,
+        &[files.dir.to_str().unwrap(), "--class", "my-number"],
+    );
+    let set = |extra: &[&str]| {
+        let mut args = vec!["retain", "event", item.as_str(), "--date", "2020-03-31"];
+        args.extend_from_slice(extra);
+        home.run("suzuki", args)
+    };
+    let refused = set(&[]).expect_code(2);
+    assert!(
+        refused.stderr.contains("--backdate-reason"),
+        "{}",
+        refused.stderr
+    );
+    set(&["--backdate-reason", "資格喪失届を紙の台帳から転記"]).ok();
+    let now = shown(&home, &item);
+    assert_ne!(
+        now["event_date"], "2020-03-31",
+        "counts from today until approved"
+    );
+    assert!(now["due"].as_str().unwrap() > "2028-01-01", "{now}");
+    assert!(due_ids(&home, now["event_date"].as_str().unwrap()).is_empty());
+    home.run("suzuki", ["approve", "RQ-1"]).expect_code(2);
+    home.run("tanaka", ["approve", "RQ-1"]).ok();
+    let now = shown(&home, &item);
+    assert_eq!(now["event_date"], "2020-03-31");
+    assert_eq!(now["due"], "2023-03-31");
+    home.run("kato", ["ledger", "verify"]).ok();
 }
 
 #[test]

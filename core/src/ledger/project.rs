@@ -299,18 +299,20 @@ impl<Q: Query> Projection<'_, Q> {
                  decision_note = ?5 WHERE id = ?1",
                     args![e.subject, status, e.actor, e.at, note],
                 )?;
-                // A medium's registration decided: in the cabinet for use, or never used.
-                self.run(
-                    "UPDATE {s}.media SET status = ?2 WHERE id = ?1 AND status = 'pending'",
-                    args![
-                        e.subject,
-                        if e.kind == "approve" {
-                            "in-stock"
-                        } else {
-                            "rejected"
-                        }
-                    ],
-                )?;
+                // A medium's registration decided: in the cabinet for use, or never used
+                // (whatever happened to it meanwhile, unless it left the register).
+                if e.kind == "approve" {
+                    self.run(
+                        "UPDATE {s}.media SET status = 'in-stock' WHERE id = ?1 AND status = 'pending'",
+                        args![e.subject],
+                    )?;
+                } else {
+                    self.run(
+                        "UPDATE {s}.media SET status = 'rejected' \
+                         WHERE id = ?1 AND retired_reason IS NULL",
+                        args![e.subject],
+                    )?;
+                }
             }
             "send" => {
                 if let Some(request) = text(p, "request") {

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::clock::Timestamp;
-use crate::error::{Denial, Done, Error, Field, RecordKind, Result, Rule};
+use crate::error::{Denial, Done, Error, Field, RecordKind, Result, Rule, Step};
 use crate::ledger::store::{Backend, Query, Row, args};
 use crate::ledger::{Entry, RecordId, Writer};
 use crate::people::Role;
@@ -318,12 +318,12 @@ pub(crate) fn require_approved_in(
             kind: RecordKind::Medium,
             id: id.to_string(),
         })?;
-    let needs_approval = registered
-        .payload
-        .as_ref()
-        .and_then(|p| p.get("needs_approval"))
-        .and_then(serde_json::Value::as_bool)
-        .unwrap_or(false);
+    // A registration whose payload is gone proves no approval: it needs one.
+    let needs_approval = registered.payload.as_ref().is_none_or(|p| {
+        p.get("needs_approval")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    });
     if !needs_approval {
         return Ok(());
     }
@@ -533,9 +533,11 @@ impl Station {
             (Some(d), RetireReason::Destroyed) => Some(d.clone()),
             (Some(_), _) => {
                 return Err(Error::BadValue {
-                    field: Field::Method,
+                    field: Field::RetireReason,
                     value: reason.to_string(),
-                    rule: Rule::Described("a destruction is recorded only with --reason destroyed"),
+                    rule: Rule::Described(
+                        "--method and --witness record a destruction: use them with --reason destroyed",
+                    ),
                 });
             }
             (None, _) => None,
@@ -567,6 +569,27 @@ impl Station {
                         reason: Box::new(Denial::NoDisposalRequest { id: id.to_string() }),
                     });
                 };
+                // The request must be this medium's, by its proven entry.
+                let names_it = w
+                    .prover()
+                    .about(request_id.as_str())?
+                    .into_iter()
+                    .find(|e| e.kind == "request")
+                    .and_then(|e| {
+                        e.payload?
+                            .get("details")?
+                            .get("media")?
+                            .as_str()
+                            .map(|m| m == id.as_str())
+                    })
+                    .unwrap_or(false);
+                if !names_it {
+                    return Err(Error::NotAllowed {
+                        actor: actor.clone(),
+                        action,
+                        reason: Box::new(Denial::NoDisposalRequest { id: id.to_string() }),
+                    });
+                }
                 let request =
                     requests::require_approved(w, &request_id, RequestKind::Disposal, &action)
                         .map_err(|e| match e {
@@ -635,10 +658,9 @@ impl Station {
                     )
                 })
                 .map(|e| e.actor)
-                .ok_or_else(|| Error::WrongKind {
+                .ok_or_else(|| Error::NotDone {
                     id: id.to_string(),
-                    kind: "medium not disposed of".into(),
-                    expected: "medium destroyed or retired as wiped".into(),
+                    step: Step::Disposed,
                 })?;
             if checked.is_some() {
                 return Err(Error::AlreadyDone {

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::clock;
 use crate::erasure::certificate::{Certificate, CertificateKind, Issue, issue_in};
 use crate::error::{ConfigProblem, Denial, Done, Error, Field, RecordKind, Result};
-use crate::ledger::store::{Query, args};
+use crate::ledger::store::{Backend, Query, args};
 use crate::ledger::{RecordId, Writer};
 use crate::people::Role;
 use crate::registers::requests::{self, RequestKind, RequestState, one_line};
@@ -271,9 +271,10 @@ pub(crate) fn medium_proof_in(
         });
         if let Some(witness) = &d.witness {
             let witness = one_line(Field::Witness, witness, 200)?;
-            let registered: Option<String> = w
-                .db()
-                .value("SELECT name FROM people WHERE name = ?1", args![witness])?;
+            let registered: Option<String> = w.db().value(
+                "SELECT name FROM people WHERE name = ?1 AND removed_seq IS NULL",
+                args![witness],
+            )?;
             if registered.is_none() || witness == by {
                 return Err(Error::NotAllowed {
                     actor: actor.to_owned(),
@@ -291,10 +292,20 @@ pub(crate) fn medium_proof_in(
         return Ok(proof);
     }
     let capacity = registered["capacity"].as_u64();
+    // A certificate from before the medium last left with data (a carry-out) proves
+    // nothing about what it holds now.
+    let last_used = w
+        .db()
+        .entries_with(&["carryout-out"], "$.media", id.as_str())?
+        .into_iter()
+        .map(|(seq, _)| seq)
+        .max()
+        .unwrap_or(0);
     let candidates: Vec<String> = w.db().map(
-        "SELECT id FROM certificates WHERE serial = ?1 AND kind IN ('erasure', 'vendor') \
-         ORDER BY issued_at DESC",
-        args![serial],
+        "SELECT c.id FROM certificates c JOIN records r ON r.id = c.id \
+         WHERE c.serial = ?1 AND c.kind IN ('erasure', 'vendor') AND r.seq > ?2 \
+         ORDER BY c.issued_at DESC",
+        args![serial, last_used],
         |r| r.get(0),
     )?;
     let mut refused = Vec::new();

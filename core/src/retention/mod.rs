@@ -519,7 +519,8 @@ impl Station {
     }
 
     /// Sets the event date of an event-class item (e.g. loss of eligibility). A date
-    /// before this station's first record needs `backdate_reason`, recorded.
+    /// before today is a request a manager approves, with `backdate_reason` (001
+    /// art.19-2): until then the event counts as today, as on registration.
     pub fn retain_event(
         &mut self,
         id: &RecordId,
@@ -536,17 +537,20 @@ impl Station {
         let backdate_reason = backdate_reason
             .map(|r| one_line(Field::BackdateReason, r, 500))
             .transpose()?;
-        if let Some(began) = began.filter(|b| date < *b)
-            && backdate_reason.is_none()
-        {
+        let today = clock::today();
+        if date < today && backdate_reason.is_none() {
+            let before = match began.filter(|b| date < *b) {
+                Some(began) => format!("this station's first record ({began})"),
+                None => format!("today ({today})"),
+            };
             return Err(Error::NotAllowed {
                 actor: self.actor.name.clone(),
                 action: format!("set the event date of {id} to {date}"),
-                reason: Box::new(Denial::Backdated {
-                    before: format!("this station's first record ({began})"),
-                }),
+                reason: Box::new(Denial::Backdated { before }),
             });
         }
+        let backdated = (date < today).then_some(date);
+        let date = backdated.map_or(date, |_| today);
         let actor = self.actor.name.clone();
         self.write(|w| {
             let item = authentic_item_in(w, id)?;
@@ -567,8 +571,24 @@ impl Station {
                 &actor,
                 "retain-event",
                 id.as_str(),
-                &json!({ "event_date": date.to_string(), "due": due, "backdate_reason": backdate_reason }),
+                &json!({
+                    "event_date": date.to_string(), "due": due, "backdate_reason": backdate_reason,
+                    "requested_event_date": backdated.map(|d| d.to_string()),
+                }),
             )?;
+            if let Some(start) = backdated {
+                crate::registers::requests::file_request_in(
+                    w,
+                    &actor,
+                    crate::registers::requests::RequestKind::Backdate,
+                    &format!(
+                        "start the retention period of {id} ({}) on the event date {start}, not today: {}",
+                        item.class,
+                        backdate_reason.as_deref().unwrap_or_default()
+                    ),
+                    json!({ "retained": id, "start": start.to_string() }),
+                )?;
+            }
             Ok(())
         })?;
         self.retained(id)
@@ -625,9 +645,9 @@ impl Station {
 }
 
 /// For the approval of backdate request `request`: the item and the payload of the
-/// `retain-start` entry that moves its period to start on the date its registration
-/// asked for, with the due date that gives. Read from the proven entries, before the
-/// approval is appended.
+/// `retain-start` entry that moves its period to start on the date the request asked
+/// for (at registration, or with the event date), with the due date that gives. Read
+/// from the proven entries, before the approval is appended.
 pub(crate) fn backdate_start_in(
     w: &Writer<'_>,
     request: &RecordId,
@@ -637,28 +657,20 @@ pub(crate) fn backdate_start_in(
         .about(request.as_str())?
         .into_iter()
         .find(|e| e.kind == "request");
-    let item = filed
+    let details = filed
         .as_ref()
-        .and_then(|e| {
-            e.payload
-                .as_ref()?
-                .get("details")?
-                .get("retained")?
-                .as_str()
-        })
+        .and_then(|e| e.payload.as_ref()?.get("details").cloned())
+        .unwrap_or_default();
+    let damaged = || Error::Tampered {
+        seq: filed.as_ref().map_or(0, |e| e.seq),
+        problem: format!("the entry that filed {request} does not say which item starts when"),
+    };
+    let item = details["retained"]
+        .as_str()
         .map(RecordId::parse)
         .transpose()?
-        .ok_or_else(|| no_item(request))?;
-    let registered = prover
-        .about(item.as_str())?
-        .into_iter()
-        .find(|e| e.kind == "retain")
-        .and_then(|e| e.payload)
-        .ok_or_else(|| no_item(&item))?;
-    let Some(start) = registered["requested_start"].as_str() else {
-        return Err(no_item(&item));
-    };
-    let start = clock::parse_date(start)?;
+        .ok_or_else(damaged)?;
+    let start = clock::parse_date(details["start"].as_str().ok_or_else(damaged)?)?;
     let current = authentic_item_in(w, &item)?;
     current.refuse_if_disposed()?;
     let due = due_date(start, current.years).to_string();
