@@ -114,6 +114,7 @@ fn denial(actor: &str, reason: &Denial) -> Option<String> {
         }
         Denial::NoDisposalRequest { id } => t!("hint-no-disposal-request", id = id),
         Denial::Witness { .. } => t!("hint-witness"),
+        Denial::MustDestroy { medium, .. } => t!("hint-must-destroy", medium = medium),
         Denial::VirusCheck { medium, .. } => t!("hint-virus-check", medium = medium),
         Denial::NoErasureProof { refused, .. } if refused.is_empty() => {
             t!("hint-no-erasure-proof")

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use custody_core::RecordId;
 use custody_core::registers::carryout::{Carryout, CarryoutFilter, NewCarryout};
 use custody_core::registers::handover::{Direction, NewHandover};
-use custody_core::registers::media::{MediaKind, MediaStatus, NewMedium, RetireReason};
+use custody_core::registers::media::{DataClass, MediaKind, MediaStatus, NewMedium, RetireReason};
 use custody_core::registers::requests::{Approval, Request, RequestKind};
 use custody_core::report::ReportKind;
 use serde_json::json;
@@ -132,6 +132,11 @@ pub enum MediaCommand {
         /// certificate is proof of its erasure only for a device of this size.
         #[arg(long, value_name = "SIZE")]
         capacity: Option<String>,
+        /// What it holds: general, or my-number (data of the My Number systems; such a
+        /// medium leaves only physically destroyed, after a wipe).
+        #[arg(long, value_name = "CLASS", default_value = "general",
+              value_parser = vocabulary(DataClass::WORDS, DataClass::parse))]
+        holds: DataClass,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -735,6 +740,7 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
             location,
             encrypted,
             capacity,
+            holds,
             json,
         } => {
             let new = NewMedium {
@@ -749,6 +755,7 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
                     .as_deref()
                     .map(custody_core::registers::media::parse_capacity)
                     .transpose()?,
+                data_class: holds,
             };
             let created = station.add_medium(&new)?;
             print_created(&created, &t!("what-medium"), json)?;
@@ -804,6 +811,10 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
                     ("label-owner", dash(&m.owner)),
                     ("label-location", dash(&m.location)),
                     ("label-encrypted", yes_no(m.encrypted)),
+                    (
+                        "label-holds",
+                        crate::i18n::word("data-class", m.data_class.as_str()),
+                    ),
                     ("label-registered", m.added_at.to_string()),
                 ];
                 if let Some(cert) = &m.certificate {

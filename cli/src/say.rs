@@ -505,6 +505,11 @@ pub fn denial(reason: &Denial) -> Option<String> {
             found: Some(found),
         } => t!("denial-virus-found", medium = medium, found = found),
         Denial::Unencrypted { request } => t!("denial-unencrypted", request = request),
+        Denial::MustDestroy { medium, class } => t!(
+            "denial-must-destroy",
+            medium = medium,
+            class = crate::i18n::word("data-class", class)
+        ),
         Denial::Witness { witness: None } => t!("denial-no-witness"),
         Denial::Witness {
             witness: Some(witness),

@@ -179,6 +179,39 @@ pub struct Config {
     pub keys: KeyPolicy,
     /// Retention classes and disposal settings.
     pub retention: RetentionPolicy,
+    /// What closes a medium's life, by what it holds.
+    #[serde(default)]
+    pub media: MediaPolicy,
+}
+
+/// `[media]`: the classes of data whose media leave the office only physically
+/// destroyed, after a wipe. `my-number` (the My Number systems, マイナンバー利用事務系)
+/// is always among them; a station may add `general`, never remove `my-number`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaPolicy {
+    /// The data classes whose media must be destroyed.
+    #[serde(default = "default_destroy")]
+    pub destroy: Vec<String>,
+}
+
+impl Default for MediaPolicy {
+    fn default() -> Self {
+        MediaPolicy {
+            destroy: default_destroy(),
+        }
+    }
+}
+
+fn default_destroy() -> Vec<String> {
+    vec!["my-number".into()]
+}
+
+impl MediaPolicy {
+    /// Whether media holding data of `class` must be physically destroyed.
+    pub fn must_destroy(&self, class: &str) -> bool {
+        class == "my-number" || self.destroy.iter().any(|c| c == class)
+    }
 }
 
 /// The retention classes every home starts with, from the regulations' digest; a
@@ -281,6 +314,7 @@ impl Config {
                 classes: BTreeMap::new(),
             },
             language: None,
+            media: MediaPolicy::default(),
         }
     }
 

@@ -619,6 +619,8 @@ pub enum Field {
     DestroyedBy,
     /// Who witnessed a medium's destruction.
     Witness,
+    /// What a medium holds.
+    DataClass,
     /// The contractor who did a disposal.
     Contractor,
     /// A vendor.
@@ -723,6 +725,7 @@ impl Field {
             Field::BackdateReason => "reason for the earlier start",
             Field::DestroyedBy => "name of who destroyed it",
             Field::Witness => "witness",
+            Field::DataClass => "class of data it holds",
             Field::Contractor => "contractor",
             Field::Vendor => "vendor",
             Field::KeyName => "key's name",
@@ -989,6 +992,13 @@ pub enum Denial {
         /// The item.
         id: String,
     },
+    /// Media of this class leave the office only physically destroyed, after a wipe.
+    MustDestroy {
+        /// The medium.
+        medium: String,
+        /// What it holds.
+        class: String,
+    },
     /// A destruction is witnessed by another registered person than who did it.
     Witness {
         /// Who was named as the witness; none when nobody was.
@@ -1070,6 +1080,10 @@ impl std::fmt::Display for Denial {
             Denial::Unencrypted { request } => write!(
                 f,
                 "{request} takes personal data out without encryption (the warning its requester saw); approving it needs the reason that is accepted, which is recorded"
+            ),
+            Denial::MustDestroy { medium, class } => write!(
+                f,
+                "{medium} holds {class} data: it leaves the office only physically destroyed, after a wipe, with the destruction witnessed"
             ),
             Denial::Witness { witness: None } => f.write_str(
                 "a physical destruction is recorded with the registered person who witnessed it",

@@ -1115,6 +1115,136 @@ fn a_certificate_from_before_the_medium_was_used_again_proved_its_disposal() {
     verify(&home);
 }
 
+/// Issue 18, item 4: a medium that held data of the My Number systems leaves only
+/// physically destroyed, after a wipe: retiring it as wiped or returned is refused,
+/// and so is a witnessed destruction with no certificate of a wipe since its last use.
+#[test]
+fn a_my_number_medium_leaves_only_destroyed_after_a_wipe() {
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        [
+            "media",
+            "add",
+            "--kind",
+            "hdd",
+            "--serial",
+            "MN-1",
+            "--holds",
+            "my-number",
+        ],
+    )
+    .ok();
+    let shown = home
+        .run("kato", ["media", "show", "MD-1", "--lang", "ja"])
+        .ok()
+        .stdout;
+    assert!(shown.contains("マイナンバー利用事務系の情報"), "{shown}");
+    home.run(
+        "ito",
+        [
+            "media",
+            "retire",
+            "MD-1",
+            "--reason",
+            "destroyed",
+            "--request",
+        ],
+    )
+    .ok();
+    home.run("tanaka", ["approve", "RQ-1"]).ok();
+    accepted_vendor_certificate(&home, "MN-1", "wipe.pdf");
+    let before = entries(&home);
+    for reason in ["wiped", "returned"] {
+        let refused = home
+            .run("ito", ["media", "retire", "MD-1", "--reason", reason])
+            .expect_code(2);
+        assert!(
+            refused.stderr.contains("physically destroyed"),
+            "{}",
+            refused.stderr
+        );
+    }
+    // Destroyed without a witness: refused.
+    home.run("ito", ["media", "retire", "MD-1", "--reason", "destroyed"])
+        .expect_code(2);
+    assert_eq!(entries(&home), before, "nothing recorded");
+    home.run(
+        "ito",
+        [
+            "media",
+            "retire",
+            "MD-1",
+            "--reason",
+            "destroyed",
+            "--method",
+            "破砕",
+            "--witness",
+            "tanaka",
+        ],
+    )
+    .ok();
+    assert_eq!(home.medium_status("MD-1"), "destroyed");
+    let log = home
+        .run("kato", ["log", "--kind", "media-retire", "--json"])
+        .ok()
+        .json();
+    let proof = &log[0]["payload"]["proof"];
+    assert_eq!(proof["data_class"], "my-number", "{proof}");
+    assert_eq!(proof["destruction"]["witness"], "tanaka", "{proof}");
+    assert!(
+        proof["erasure"]["erasure_certificate"].is_string(),
+        "{proof}"
+    );
+
+    // Without a wipe since its last use, a destruction alone does not close it.
+    home.run(
+        "suzuki",
+        [
+            "media",
+            "add",
+            "--kind",
+            "usb",
+            "--serial",
+            "MN-2",
+            "--holds",
+            "my-number",
+        ],
+    )
+    .ok();
+    home.run(
+        "ito",
+        [
+            "media",
+            "retire",
+            "MD-2",
+            "--reason",
+            "destroyed",
+            "--request",
+        ],
+    )
+    .ok();
+    home.run("tanaka", ["approve", "RQ-2"]).ok();
+    let refused = home
+        .run(
+            "ito",
+            [
+                "media",
+                "retire",
+                "MD-2",
+                "--reason",
+                "destroyed",
+                "--method",
+                "破砕",
+                "--witness",
+                "tanaka",
+            ],
+        )
+        .expect_code(2);
+    assert!(refused.stderr.contains("MN-2"), "{}", refused.stderr);
+    verify(&home);
+}
+
 /// A removed person is no witness, and a rejected medium stays rejected whatever
 /// happened to it while it waited (it was wiped, say).
 #[test]

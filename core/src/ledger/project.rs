@@ -376,7 +376,7 @@ impl<Q: Query> Projection<'_, Q> {
                 }
                 self.run(
                     "INSERT INTO {s}.media(id, kind, serial, label, model, owner, location, encrypted, \
-                 status, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?9)",
+                 status, added_at, data_class) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?9, ?11)",
                     args![
                         e.subject,
                         text(p, "kind"),
@@ -387,7 +387,8 @@ impl<Q: Query> Projection<'_, Q> {
                         text(p, "location"),
                         p.get("encrypted").and_then(Value::as_bool).unwrap_or(false),
                         e.at,
-                        if needs_approval { "pending" } else { "in-stock" }
+                        if needs_approval { "pending" } else { "in-stock" },
+                        text(p, "data_class").unwrap_or("general")
                     ],
                 )?;
             }

@@ -43,6 +43,17 @@ pub(crate) fn latest_check_in(w: &Writer<'_>, id: &RecordId) -> Result<Option<(S
 }
 
 vocabulary! {
+    /// What a medium holds, which decides what closes its life.
+    pub enum DataClass (Field::DataClass) {
+        /// Ordinary personal data: a verified overwrite may close it.
+        General = "general",
+        /// Data of the My Number systems (マイナンバー利用事務系): physical destruction,
+        /// after a wipe.
+        MyNumber = "my-number",
+    }
+}
+
+vocabulary! {
     /// The kinds of medium the register knows.
     pub enum MediaKind (Field::MediaKind) {
         /// A USB stick.
@@ -163,6 +174,8 @@ pub struct NewMedium {
     pub encrypted: bool,
     /// Its capacity in bytes, as printed on it.
     pub capacity: Option<u64>,
+    /// What it holds.
+    pub data_class: DataClass,
 }
 
 impl NewMedium {
@@ -177,6 +190,7 @@ impl NewMedium {
             location: None,
             encrypted: false,
             capacity: None,
+            data_class: DataClass::General,
         }
     }
 }
@@ -242,6 +256,8 @@ pub struct Medium {
     pub certificate: Option<RecordId>,
     /// Why it was retired, if it was.
     pub retired_reason: Option<RetireReason>,
+    /// What it holds.
+    pub data_class: DataClass,
 }
 
 /// A medium and every ledger entry about it.
@@ -255,7 +271,7 @@ pub struct MediumHistory {
 }
 
 const SELECT: &str = "SELECT id, kind, serial, label, model, owner, location, encrypted, status, added_at, \
-                      certificate, retired_reason FROM media";
+                      certificate, retired_reason, data_class FROM media";
 
 fn from_row(r: &Row) -> Result<Medium> {
     Ok(Medium {
@@ -271,6 +287,7 @@ fn from_row(r: &Row) -> Result<Medium> {
         added_at: r.get(9)?,
         certificate: r.get(10)?,
         retired_reason: r.get(11)?,
+        data_class: r.get(12)?,
     })
 }
 
@@ -362,6 +379,7 @@ impl Station {
         let kind = new.kind;
         let encrypted = new.encrypted;
         let capacity = new.capacity;
+        let data_class = new.data_class;
         self.write(|w| {
             if let Some(existing) = by_serial_in(w, &serial)? {
                 return Err(Error::Duplicate {
@@ -377,7 +395,7 @@ impl Station {
                 json!({
                     "kind": kind, "serial": serial, "label": label, "model": model,
                     "owner": owner, "location": location, "encrypted": encrypted,
-                    "capacity": capacity, "needs_approval": true,
+                    "capacity": capacity, "needs_approval": true, "data_class": data_class,
                 }),
             )?;
             Ok(id)
@@ -547,8 +565,23 @@ impl Station {
             .into_iter()
             .find(|p| p.name == actor)
             .and_then(|p| p.department);
+        let policy = self.config.media.clone();
         self.write(|w| {
             let medium = load_in(w, id)?;
+            // What it holds, by its proven registration: media of a class that must be
+            // destroyed leave only destroyed, after a wipe.
+            let class = registered_class_in(w, id)?;
+            let must_destroy = policy.must_destroy(&class);
+            if must_destroy && matches!(reason, RetireReason::Wiped | RetireReason::Returned) {
+                return Err(Error::NotAllowed {
+                    actor: actor.clone(),
+                    action: format!("retire {id} as {reason}"),
+                    reason: Box::new(Denial::MustDestroy {
+                        medium: id.to_string(),
+                        class,
+                    }),
+                });
+            }
             if let Some(previous) = medium.retired_reason {
                 return Err(Error::AlreadyDone {
                     id: id.to_string(),
@@ -608,6 +641,21 @@ impl Station {
                         reason: Box::new(Denial::Witness { witness: None }),
                     });
                 }
+                // Destroyed after a wipe: the destruction witnessed, and a certificate
+                // of the wipe since its last use.
+                let proof = if must_destroy {
+                    if destruction.is_none() {
+                        return Err(Error::NotAllowed {
+                            actor: actor.clone(),
+                            action,
+                            reason: Box::new(Denial::Witness { witness: None }),
+                        });
+                    }
+                    let wiped = crate::retention::medium_proof_in(w, &actor, id, None)?;
+                    json!({ "destruction": proof, "erasure": wiped, "data_class": class })
+                } else {
+                    proof
+                };
                 payload["request"] = json!(request_id);
                 payload["approver"] = json!(request.decided_by);
                 payload["proof"] = proof;
@@ -684,6 +732,21 @@ impl Station {
             Ok(())
         })
     }
+}
+
+/// The data class a medium was registered with, from its proven entry (`general` for
+/// media registered before classes were recorded).
+fn registered_class_in(w: &Writer<'_>, id: &RecordId) -> Result<String> {
+    let registered = w
+        .prover()
+        .about(id.as_str())?
+        .into_iter()
+        .find(|e| e.kind == "media-add")
+        .ok_or_else(|| Error::NoSuchRecord {
+            kind: RecordKind::Medium,
+            id: id.to_string(),
+        })?;
+    Ok(prove_text(&registered, "data_class").unwrap_or_else(|| "general".into()))
 }
 
 fn prove_text(e: &Entry, key: &str) -> Option<String> {

@@ -289,4 +289,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE downloads ADD COLUMN personal_file TEXT;
     ALTER TABLE retained ADD COLUMN personal_file TEXT;
     "#,
+    // 10: what a medium holds, which decides what closes its life (physical
+    // destruction after a wipe for media of the My Number systems).
+    r#"
+    ALTER TABLE media ADD COLUMN data_class TEXT NOT NULL DEFAULT 'general';
+    "#,
 ];
