@@ -92,6 +92,9 @@ pub enum Command {
     /// deletions, each checked by another person.
     #[command(subcommand)]
     Operation(crate::operation::OperationCommand),
+    /// Disposal through a contractor: batches of media and the certificates due back.
+    #[command(subcommand)]
+    Disposal(crate::batch::DisposalCommand),
     /// Incidents (情報漏えい等事案): report a leak, a loss or a breach at once; the
     /// manager records its handling.
     #[command(subcommand)]

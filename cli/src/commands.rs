@@ -37,6 +37,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Carryout(cmd) => crate::registers::carryout(cmd),
         Command::Handover(cmd) => crate::registers::handover(cmd),
         Command::Operation(cmd) => crate::operation::operation(cmd),
+        Command::Disposal(cmd) => crate::batch::disposal(cmd),
         Command::Incident(cmd) => crate::incident::incident(cmd),
         Command::Files(cmd) => crate::files::files(cmd),
         Command::Transfer(cmd) => crate::send::transfer(cmd),

@@ -7,6 +7,7 @@
 
 mod agent;
 mod args;
+mod batch;
 mod cert;
 mod commands;
 mod demo;

@@ -505,6 +505,9 @@ pub fn denial(reason: &Denial) -> Option<String> {
             found: Some(found),
         } => t!("denial-virus-found", medium = medium, found = found),
         Denial::Unencrypted { request } => t!("denial-unencrypted", request = request),
+        Denial::Unaccounted { serials } => {
+            t!("denial-unaccounted", serials = serials.join(", "))
+        }
         Denial::MustDestroy { medium, class } => t!(
             "denial-must-destroy",
             medium = medium,
@@ -678,6 +681,7 @@ fn done(act: &Done) -> Option<String> {
         Done::Disposed { at: None } => t!("done-disposed"),
         Done::Held { reason } => t!("done-held", reason = reason),
         Done::SignedOff => t!("done-signed-off"),
+        Done::Closed { at } => t!("done-closed", at = at),
         Done::EventDated { date } => t!("done-event-dated", date = date),
         Done::DisposalRequested { request, state } => t!(
             "done-disposal-requested",

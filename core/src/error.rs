@@ -850,6 +850,8 @@ pub enum RecordKind {
     Incident,
     /// A file of personal data (`FL-…`).
     PersonalFile,
+    /// A batch of media handed to a disposal contractor (`BT-…`).
+    Batch,
 }
 
 impl RecordKind {
@@ -870,6 +872,7 @@ impl RecordKind {
             RecordKind::Operation => "operation record",
             RecordKind::Incident => "incident",
             RecordKind::PersonalFile => "file of personal data",
+            RecordKind::Batch => "disposal batch",
         }
     }
 }
@@ -992,6 +995,11 @@ pub enum Denial {
         /// The item.
         id: String,
     },
+    /// Serials of a batch that no certificate or destruction accounts for yet.
+    Unaccounted {
+        /// The serials, with their media.
+        serials: Vec<String>,
+    },
     /// Media of this class leave the office only physically destroyed, after a wipe.
     MustDestroy {
         /// The medium.
@@ -1080,6 +1088,11 @@ impl std::fmt::Display for Denial {
             Denial::Unencrypted { request } => write!(
                 f,
                 "{request} takes personal data out without encryption (the warning its requester saw); approving it needs the reason that is accepted, which is recorded"
+            ),
+            Denial::Unaccounted { serials } => write!(
+                f,
+                "no accepted certificate or recorded destruction accounts yet for {}",
+                serials.join(", ")
             ),
             Denial::MustDestroy { medium, class } => write!(
                 f,
@@ -1182,6 +1195,11 @@ pub enum Done {
     },
     /// A certificate was signed off.
     SignedOff,
+    /// A batch was closed.
+    Closed {
+        /// When.
+        at: Timestamp,
+    },
     /// A key was trusted.
     Trusted,
     /// A person was removed from the register.
@@ -1220,6 +1238,7 @@ impl std::fmt::Display for Done {
                 write!(f, "already has the disposal request {request} ({state})")
             }
             Done::SignedOff => f.write_str("was already signed off"),
+            Done::Closed { at } => write!(f, "was already closed at {at}"),
             Done::Trusted => f.write_str("is already trusted"),
             Done::Removed { seq } => write!(f, "was already removed (entry {seq})"),
             Done::HasRole { role } => write!(f, "is already {role}"),

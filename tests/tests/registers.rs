@@ -1245,6 +1245,123 @@ fn a_my_number_medium_leaves_only_destroyed_after_a_wipe() {
     verify(&home);
 }
 
+/// Issue 18, item 3: media handed to a disposal contractor as a batch: a handover
+/// entry for each, the serial-level manifest and the day certificates are due; the
+/// audit lists each serial past that day with no accepted certificate or recorded
+/// destruction; the batch closes only when every serial is accounted for.
+#[test]
+fn a_contractor_batch_closes_only_when_every_serial_is_accounted_for() {
+    let home = Home::with_people();
+    for serial in ["HD-B1", "HD-B2"] {
+        home.run(
+            "suzuki",
+            ["media", "add", "--kind", "hdd", "--serial", serial],
+        )
+        .ok();
+    }
+    let new = [
+        "disposal",
+        "batch",
+        "new",
+        "--contractor",
+        "株式会社破砕",
+        "--media",
+        "MD-1,MD-2",
+        "--due-days",
+        "30",
+        "--json",
+    ];
+    home.run("suzuki", new).expect_code(2); // managers only
+    let batch = home.run("tanaka", new).ok().json();
+    let batch = batch["id"].as_str().unwrap().to_owned();
+    assert_eq!(batch, "BT-1");
+    let handovers = home.run("kato", ["handover", "list", "--json"]).ok().json();
+    let handovers = handovers.as_array().unwrap();
+    assert_eq!(handovers.len(), 2);
+    assert!(
+        handovers
+            .iter()
+            .all(|h| h["counterparty"] == "株式会社破砕")
+    );
+    let shown = home
+        .run("kato", ["disposal", "batch", "show", &batch, "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["due_on"].as_str().unwrap().len(), 10);
+    assert!(
+        shown["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["accounted_by"].is_null())
+    );
+
+    // Past the due day: the audit lists both serials; the batch does not close.
+    let audit_later = || {
+        let out = home
+            .cmd("kato")
+            .env("CUSTODY_TEST_NOW", "2099-01-01T00:00:00Z")
+            .args(["report", "audit", "--json"])
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut serials: Vec<String> = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "batch-overdue")
+            .map(|f| {
+                f["detail"]
+                    .as_str()
+                    .unwrap()
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        serials.sort();
+        serials
+    };
+    assert_eq!(audit_later(), ["HD-B1", "HD-B2"]);
+    let now = home.run("kato", ["report", "audit", "--json"]).ok().json();
+    assert!(
+        !now.to_string().contains("batch-overdue"),
+        "not due yet: {now}"
+    );
+    let before = entries(&home);
+    let refused = home
+        .run("tanaka", ["disposal", "batch", "close", &batch])
+        .expect_code(2);
+    assert!(
+        refused.stderr.contains("HD-B1") && refused.stderr.contains("HD-B2"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(entries(&home), before);
+
+    // The contractor's certificate for one, accepted by a manager; nothing yet for the other.
+    accepted_vendor_certificate(&home, "HD-B1", "b1.pdf");
+    assert_eq!(audit_later(), ["HD-B2"]);
+    home.run("tanaka", ["disposal", "batch", "close", &batch])
+        .expect_code(2);
+    accepted_vendor_certificate(&home, "HD-B2", "b2.pdf");
+    assert!(audit_later().is_empty());
+    home.run("tanaka", ["disposal", "batch", "close", &batch])
+        .ok();
+    home.run("tanaka", ["disposal", "batch", "close", &batch])
+        .expect_code(2);
+    let list = home
+        .run("kato", ["disposal", "batch", "list", "--lang", "ja"])
+        .ok()
+        .stdout;
+    assert!(
+        list.contains("株式会社破砕") && list.contains("委託先"),
+        "{list}"
+    );
+    verify(&home);
+}
+
 /// A removed person is no witness, and a rejected medium stays rejected whatever
 /// happened to it while it waited (it was wiped, say).
 #[test]

@@ -210,6 +210,8 @@ pub const ENTRY_KINDS: &[&str] = &[
     "retain",
     "retain-event",
     "retain-start",
+    "batch",
+    "batch-close",
     "retain-hold",
     "retain-release",
     "retention-class",

@@ -28,6 +28,7 @@ pub(crate) const RECORD_KINDS: &[&str] = &[
     "operation",
     "incident",
     "file-add",
+    "batch",
     "wipe",
     "retain",
     "certificate",
@@ -52,6 +53,8 @@ pub(crate) const TABLES: &[(&str, &str)] = &[
     ("operations", "id"),
     ("incidents", "id"),
     ("personal_files", "id"),
+    ("disposal_batches", "id"),
+    ("batch_items", "batch, media"),
 ];
 
 /// One entry as the projections see it.
@@ -140,6 +143,7 @@ pub(crate) fn apply_effects(
         "download-request" | "download-deleted" => projection.downloads(e, p),
         "handover" | "handover-confirm" => projection.handovers(e, p),
         "operation" | "operation-check" => projection.operations(e, p),
+        "batch" | "batch-close" => projection.batches(e, p),
         "incident" | "incident-update" => projection.incidents(e, p),
         "file-add" | "file-update" => projection.personal_files(e, p),
         "certificate" | "cert-sign-off" => projection.certificates(e, p),
@@ -518,6 +522,44 @@ impl<Q: Query> Projection<'_, Q> {
             "download-deleted" => {
                 self.run(
                     "UPDATE {s}.downloads SET deleted_at = ?2, deleted_by = ?3 WHERE id = ?1",
+                    args![e.subject, e.at, e.actor],
+                )?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Disposal batches: the manifest, and the closing.
+    fn batches(&self, e: Fact<'_>, p: &Value) -> Result<()> {
+        match e.kind {
+            "batch" => {
+                self.run(
+                    "INSERT INTO {s}.disposal_batches(id, contractor, due_on, created_at, created_by) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    args![e.subject, text(p, "contractor"), text(p, "due_on"), e.at, e.actor],
+                )?;
+                for item in p
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    self.run(
+                        "INSERT INTO {s}.batch_items(batch, media, serial, handover) \
+                         VALUES (?1, ?2, ?3, ?4)",
+                        args![
+                            e.subject,
+                            text(item, "media"),
+                            text(item, "serial"),
+                            text(item, "handover")
+                        ],
+                    )?;
+                }
+            }
+            "batch-close" => {
+                self.run(
+                    "UPDATE {s}.disposal_batches SET closed_at = ?2, closed_by = ?3 WHERE id = ?1",
                     args![e.subject, e.at, e.actor],
                 )?;
             }

@@ -8,6 +8,7 @@
 //! projection rows are written by [`crate::ledger`]'s replay of it; decisions read
 //! the proven entries, lists read the table.
 
+pub mod batch;
 pub mod carryout;
 pub mod download;
 pub mod files;

@@ -10,6 +10,7 @@ use super::cell;
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::ledger::LogFilter;
+use crate::ledger::store::Query;
 use crate::registers::carryout::{CarryoutFilter, CarryoutState};
 use crate::registers::handover::Direction;
 use crate::registers::media::MediaStatus;
@@ -113,6 +114,7 @@ impl Station {
         self.audit_media(&mut findings)?;
         self.audit_wipes(&mut findings)?;
         self.audit_retention(&mut findings)?;
+        self.audit_batches(&mut findings)?;
         // Kept past its period, not held: personal data kept past need (My Number
         // data so kept breaches the My Number Act art.20).
         let today = crate::clock::today().to_string();
@@ -264,6 +266,43 @@ impl Station {
 
     /// Handovers sent without a confirmed receipt, and media marked out that no open
     /// carry-out or handover explains.
+    /// Serials of open contractor batches past the day their certificates were due,
+    /// with no certificate since the batch (a vendor's one accepted by a manager) and
+    /// no recorded destruction.
+    fn audit_batches(&self, findings: &mut Findings) -> Result<()> {
+        let today = crate::clock::today().to_string();
+        let overdue: Vec<(String, String, String, String, String)> = self.ledger.db().map(
+            "SELECT b.id, b.contractor, b.due_on, i.media, i.serial \
+             FROM disposal_batches b JOIN batch_items i ON i.batch = b.id \
+             JOIN records r ON r.id = b.id \
+             WHERE b.closed_at IS NULL AND b.due_on < ?1 \
+             AND NOT EXISTS (SELECT 1 FROM media m WHERE m.id = i.media AND m.retired_reason = 'destroyed') \
+             AND NOT EXISTS (SELECT 1 FROM certificates c JOIN records cr ON cr.id = c.id \
+                 WHERE c.serial = i.serial AND cr.seq > r.seq AND \
+                 ((c.kind = 'erasure' AND c.status = 'erased') OR \
+                  (c.kind = 'vendor' AND json_extract(c.body, '$.validator.name') IS NOT NULL))) \
+             ORDER BY b.id, i.serial",
+            crate::ledger::store::args![today],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
+        for (batch, contractor, due, media, serial) in overdue {
+            findings.add(
+                "batch-overdue",
+                &batch,
+                &[
+                    ("serial", serial.clone()),
+                    ("media", media.clone()),
+                    ("contractor", contractor.clone()),
+                    ("due", due.clone()),
+                ],
+                format!(
+                    "serial {serial} ({media}) handed to {contractor} has no certificate or recorded destruction; it was due on {due}"
+                ),
+            );
+        }
+        Ok(())
+    }
+
     fn audit_media(&self, findings: &mut Findings) -> Result<()> {
         let handovers = self.handovers()?;
         for h in &handovers {

@@ -401,6 +401,7 @@ fn in_japanese(kind: ReportKind, key: &str, value: &str) -> String {
         (ReportKind::Summary, "item", "unconfirmed-send") => "受領未確認の送付",
         (ReportKind::Summary, "item", "unchecked-disposal") => "事後確認のない処分",
         (ReportKind::Summary, "item", "unchecked-operation") => "未確認の運用状況",
+        (ReportKind::Summary, "item", "batch-overdue") => "証明書未提出の廃棄委託",
         (_, "state", "requested") => "申請中",
         (_, "state", "approved") => "承認済",
         (_, "state", "rejected") => "却下",

@@ -517,7 +517,7 @@ fn record_in(
 
 /// Whether a certificate document proves the erasure of the medium with `serial` (of
 /// `capacity` bytes, when registered); says on what basis, or why not.
-fn proof_from(
+pub(crate) fn proof_from(
     document: &Value,
     serial: &str,
     capacity: Option<u64>,

@@ -28,8 +28,8 @@ mod dispose;
 mod proven;
 
 pub use classes::FixedClass;
-pub(crate) use dispose::medium_proof_in;
 pub use dispose::{Destruction, Disposal};
+pub(crate) use dispose::{medium_proof_in, proof_from};
 use proven::authentic_item_in;
 
 /// The date a retention period of `years` starting on `start` ends: the same day

@@ -75,6 +75,8 @@ const PROJECTING_KINDS: &[&str] = &[
     "retain",
     "retain-event",
     "retain-start",
+    "batch",
+    "batch-close",
     "retain-hold",
     "retain-release",
     "disposal",

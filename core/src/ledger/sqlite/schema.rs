@@ -294,4 +294,23 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE media ADD COLUMN data_class TEXT NOT NULL DEFAULT 'general';
     "#,
+    // 11: media handed to a disposal contractor in batches, and their manifests.
+    r#"
+    CREATE TABLE disposal_batches (
+        id          TEXT PRIMARY KEY REFERENCES records(id),
+        contractor  TEXT NOT NULL,
+        due_on      TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        created_by  TEXT NOT NULL,
+        closed_at   TEXT,
+        closed_by   TEXT
+    ) STRICT;
+    CREATE TABLE batch_items (
+        batch     TEXT NOT NULL REFERENCES disposal_batches(id),
+        media     TEXT NOT NULL,
+        serial    TEXT NOT NULL,
+        handover  TEXT NOT NULL,
+        PRIMARY KEY (batch, media)
+    ) STRICT;
+    "#,
 ];
