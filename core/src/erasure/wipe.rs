@@ -489,11 +489,7 @@ impl Station {
             .actor
             .require_role(&[Role::It, Role::Manager], "wipe media")?;
         // The department of the person who wipes, on the record itself (004 art.11-6).
-        let department = self
-            .register()?
-            .into_iter()
-            .find(|p| p.name == self.actor.name)
-            .and_then(|p| p.department);
+        let department = self.department_of(&self.actor.name)?;
         let operator = json!({
             "name": self.actor.name, "role": role.as_str(), "department": department,
         });

@@ -467,6 +467,18 @@ impl Station {
 }
 
 /// Checks a department's name: one line of at most 100 characters.
+impl Station {
+    /// The department `name` is registered with, if any (for the records that carry
+    /// the department of the person who acted, 004 art.11-6).
+    pub(crate) fn department_of(&self, name: &str) -> Result<Option<String>> {
+        Ok(self
+            .register()?
+            .into_iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.department))
+    }
+}
+
 pub(crate) fn check_department(department: &str) -> Result<()> {
     if department.trim().is_empty()
         || department.chars().count() > 100

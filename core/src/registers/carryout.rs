@@ -176,6 +176,26 @@ fn from_row(r: &Row) -> Result<Carryout> {
     })
 }
 
+/// A carry-out that is out now: it left, and has neither come back nor been lost.
+fn out_in(w: &Writer<'_>, id: &RecordId) -> Result<Carryout> {
+    let carryout = load_in(w, id)?;
+    if carryout.out_at.is_none() {
+        return Err(Error::NotDone {
+            id: id.to_string(),
+            step: Step::CarriedOut,
+        });
+    }
+    let done = match (carryout.returned_at, carryout.lost_at) {
+        (Some(at), _) => Done::Returned { at },
+        (None, Some(at)) => Done::Lost { at },
+        (None, None) => return Ok(carryout),
+    };
+    Err(Error::AlreadyDone {
+        id: id.to_string(),
+        act: done,
+    })
+}
+
 fn load_in(w: &Writer<'_>, id: &RecordId) -> Result<Carryout> {
     w.db()
         .one(&format!("{SELECT} WHERE c.id = ?1"), args![id], from_row)?
@@ -358,25 +378,7 @@ impl Station {
             .transpose()?;
         let actor = self.actor.name.clone();
         self.write(|w| {
-            let carryout = load_in(w, id)?;
-            if carryout.out_at.is_none() {
-                return Err(Error::NotDone {
-                    id: id.to_string(),
-                    step: Step::CarriedOut,
-                });
-            }
-            if let Some(at) = carryout.returned_at {
-                return Err(Error::AlreadyDone {
-                    id: id.to_string(),
-                    act: Done::Returned { at },
-                });
-            }
-            if let Some(at) = carryout.lost_at {
-                return Err(Error::AlreadyDone {
-                    id: id.to_string(),
-                    act: Done::Lost { at },
-                });
-            }
+            let carryout = out_in(w, id)?;
             w.append(
                 &actor,
                 "carryout-return",
@@ -395,25 +397,7 @@ impl Station {
         let what = one_line(Field::What, what, 500)?;
         let actor = self.actor.name.clone();
         self.write(|w| {
-            let carryout = load_in(w, id)?;
-            if carryout.out_at.is_none() {
-                return Err(Error::NotDone {
-                    id: id.to_string(),
-                    step: Step::CarriedOut,
-                });
-            }
-            if let Some(at) = carryout.returned_at {
-                return Err(Error::AlreadyDone {
-                    id: id.to_string(),
-                    act: Done::Returned { at },
-                });
-            }
-            if let Some(at) = carryout.lost_at {
-                return Err(Error::AlreadyDone {
-                    id: id.to_string(),
-                    act: Done::Lost { at },
-                });
-            }
+            let carryout = out_in(w, id)?;
             w.append(
                 &actor,
                 "carryout-lost",

@@ -326,15 +326,7 @@ pub(crate) fn require_approved_in(
     actor: &str,
     action: &str,
 ) -> Result<()> {
-    let registered = w
-        .prover()
-        .about(id.as_str())?
-        .into_iter()
-        .find(|e| e.kind == "media-add")
-        .ok_or_else(|| Error::NoSuchRecord {
-            kind: RecordKind::Medium,
-            id: id.to_string(),
-        })?;
+    let registered = registration_in(w, id)?;
     // A registration whose payload is gone proves no approval: it needs one.
     let needs_approval = registered.payload.as_ref().is_none_or(|p| {
         p.get("needs_approval")
@@ -560,11 +552,7 @@ impl Station {
             }
             (None, _) => None,
         };
-        let department = self
-            .register()?
-            .into_iter()
-            .find(|p| p.name == actor)
-            .and_then(|p| p.department);
+        let department = self.department_of(&actor)?;
         let policy = self.config.media.clone();
         self.write(|w| {
             let medium = load_in(w, id)?;
@@ -737,16 +725,19 @@ impl Station {
 /// The data class a medium was registered with, from its proven entry (`general` for
 /// media registered before classes were recorded).
 fn registered_class_in(w: &Writer<'_>, id: &RecordId) -> Result<String> {
-    let registered = w
-        .prover()
+    Ok(prove_text(&registration_in(w, id)?, "data_class").unwrap_or_else(|| "general".into()))
+}
+
+/// The proven entry that registered medium `id`.
+fn registration_in(w: &Writer<'_>, id: &RecordId) -> Result<Entry> {
+    w.prover()
         .about(id.as_str())?
         .into_iter()
         .find(|e| e.kind == "media-add")
         .ok_or_else(|| Error::NoSuchRecord {
             kind: RecordKind::Medium,
             id: id.to_string(),
-        })?;
-    Ok(prove_text(&registered, "data_class").unwrap_or_else(|| "general".into()))
+        })
 }
 
 fn prove_text(e: &Entry, key: &str) -> Option<String> {

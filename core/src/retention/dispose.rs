@@ -134,11 +134,7 @@ impl Station {
             station: self.config.station.clone(),
             actor,
             role: self.actor.role.map(Role::as_str).unwrap_or("").to_string(),
-            department: self
-                .register()?
-                .into_iter()
-                .find(|p| p.name == self.actor.name)
-                .and_then(|p| p.department),
+            department: self.department_of(&self.actor.name)?,
         };
         let certificate = self.write_signed(|w, key| {
             record_in(
