@@ -1252,7 +1252,7 @@ fn a_my_number_medium_leaves_only_destroyed_after_a_wipe() {
 #[test]
 fn a_contractor_batch_closes_only_when_every_serial_is_accounted_for() {
     let home = Home::with_people();
-    for serial in ["HD-B1", "HD-B2"] {
+    for serial in ["HD-B1", "HD-B2", "HD-B3", "HD-B4", "HD-B5"] {
         home.run(
             "suzuki",
             ["media", "add", "--kind", "hdd", "--serial", serial],
@@ -1266,7 +1266,7 @@ fn a_contractor_batch_closes_only_when_every_serial_is_accounted_for() {
         "--contractor",
         "株式会社破砕",
         "--media",
-        "MD-1,MD-2",
+        "MD-1,MD-2,MD-3,MD-4,MD-5",
         "--due-days",
         "30",
         "--json",
@@ -1277,7 +1277,7 @@ fn a_contractor_batch_closes_only_when_every_serial_is_accounted_for() {
     assert_eq!(batch, "BT-1");
     let handovers = home.run("kato", ["handover", "list", "--json"]).ok().json();
     let handovers = handovers.as_array().unwrap();
-    assert_eq!(handovers.len(), 2);
+    assert_eq!(handovers.len(), 5);
     assert!(
         handovers
             .iter()
@@ -1323,7 +1323,7 @@ fn a_contractor_batch_closes_only_when_every_serial_is_accounted_for() {
         serials.sort();
         serials
     };
-    assert_eq!(audit_later(), ["HD-B1", "HD-B2"]);
+    assert_eq!(audit_later(), ["HD-B1", "HD-B2", "HD-B3", "HD-B4", "HD-B5"]);
     let now = home.run("kato", ["report", "audit", "--json"]).ok().json();
     assert!(
         !now.to_string().contains("batch-overdue"),
@@ -1340,12 +1340,40 @@ fn a_contractor_batch_closes_only_when_every_serial_is_accounted_for() {
     );
     assert_eq!(entries(&home), before);
 
-    // The contractor's certificate for one, accepted by a manager; nothing yet for the other.
-    accepted_vendor_certificate(&home, "HD-B1", "b1.pdf");
-    assert_eq!(audit_later(), ["HD-B2"]);
+    // The contractor's certificates for four, accepted by a manager; the fifth is
+    // listed after the due day, and the batch stays open.
+    for serial in ["HD-B1", "HD-B2", "HD-B3", "HD-B4"] {
+        accepted_vendor_certificate(&home, serial, &format!("{serial}.pdf"));
+    }
+    assert_eq!(audit_later(), ["HD-B5"]);
+    let refused = home
+        .run("tanaka", ["disposal", "batch", "close", &batch])
+        .expect_code(2);
+    assert!(
+        refused.stderr.contains("HD-B5") && !refused.stderr.contains("HD-B4"),
+        "{}",
+        refused.stderr
+    );
+    // An imported certificate no manager accepted accounts for nothing.
+    let receipt = home.path("b5.pdf");
+    std::fs::write(&receipt, b"%PDF-1.4 vendor certificate").unwrap();
+    home.run(
+        "ito",
+        [
+            "cert",
+            "import",
+            receipt.to_str().unwrap(),
+            "--vendor",
+            "株式会社破砕",
+            "--serial",
+            "HD-B5",
+        ],
+    )
+    .ok();
+    assert_eq!(audit_later(), ["HD-B5"]);
     home.run("tanaka", ["disposal", "batch", "close", &batch])
         .expect_code(2);
-    accepted_vendor_certificate(&home, "HD-B2", "b2.pdf");
+    home.run("tanaka", ["cert", "sign-off", "VC-5"]).ok();
     assert!(audit_later().is_empty());
     home.run("tanaka", ["disposal", "batch", "close", &batch])
         .ok();
