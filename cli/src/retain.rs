@@ -146,6 +146,10 @@ pub struct DisposeArgs {
     /// For a medium that was physically destroyed: how.
     #[arg(long, requires = "destroyed_by")]
     pub method: Option<String>,
+    /// For a medium that was physically destroyed: the registered person who watched
+    /// it (required for a medium of the My Number systems).
+    #[arg(long, requires = "destroyed_by")]
+    pub witness: Option<String>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -287,7 +291,7 @@ pub fn retain(cmd: RetainCommand) -> Result<ExitCode> {
                 (Some(by), Some(method)) => Some(Destruction {
                     by,
                     method,
-                    witness: None,
+                    witness: args.witness,
                 }),
                 _ => None,
             };

@@ -515,3 +515,46 @@ fn custody_today(home: &Home) -> String {
     let list = home.run("kato", ["retain", "list", "--json"]).ok().json();
     list[0]["since"].as_str().unwrap().to_owned()
 }
+
+/// Issue 18, item 4: an overwrite of a flash target (a loop device that reports it
+/// does not rotate) is certified Clear, never Purge, and the certificate says that a
+/// Purge needs the drive's own sanitize command or its destruction, in both PDFs.
+#[test]
+fn a_flash_target_is_clear_and_its_certificate_says_what_purge_needs() {
+    if !(require_tool("pdftotext") && require_loop(&[])) {
+        return;
+    }
+    let home = Home::with_people();
+    let dev = LoopDevice::new(4 << 20, 0x5A);
+    let name = dev.arg().trim_start_matches("/dev/").to_owned();
+    std::fs::write(format!("/sys/block/{name}/queue/rotational"), "0").unwrap();
+    home.run(
+        "ito",
+        [
+            "wipe",
+            dev.arg(),
+            "--method",
+            "zero",
+            "--yes",
+            "--quiet",
+            "--serial",
+            "SSD-1",
+        ],
+    )
+    .ok();
+    drop(dev);
+    let cert = home
+        .run("kato", ["cert", "show", "EC-1", "--json"])
+        .ok()
+        .json();
+    let text = cert.to_string();
+    assert!(text.contains("\"category\":\"clear\""), "{text}");
+    assert!(text.contains("sanitize command"), "{text}");
+    let ja = pdf_text(&export_pdf(&home, "EC-1", "ja"));
+    assert!(ja.contains("クリア") && ja.contains("サニタイズ"), "{ja}");
+    let en = pdf_text(&export_pdf(&home, "EC-1", "en"));
+    assert!(
+        en.contains("Clear") && en.contains("sanitize command"),
+        "{en}"
+    );
+}

@@ -1070,3 +1070,75 @@ fn the_disposal_register_lists_every_path_and_the_audit_its_missing_after_checks
         .stdout;
     assert!(csv.contains(",sato,suzuki,tanaka,DC-1,"), "{csv}");
 }
+
+/// Issue 18, item 4: a retained medium of the My Number systems is disposed of only
+/// destroyed, with a witness, after a wipe whose certificate a manager accepted.
+#[test]
+fn a_retained_my_number_medium_goes_only_destroyed_after_a_wipe() {
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        [
+            "media",
+            "add",
+            "--kind",
+            "hdd",
+            "--serial",
+            "MN-R1",
+            "--holds",
+            "my-number",
+        ],
+    )
+    .ok();
+    let item = add(&home, &["--media", "MD-1", "--class", "until-unneeded"]);
+    let today = shown(&home, &item)["since"].as_str().unwrap().to_owned();
+    home.run("suzuki", ["retain", "event", &item, "--date", &today])
+        .ok();
+    request_and_approve(&home, &item);
+    let dispose = |extra: &[&str]| {
+        let mut args = vec!["retain", "dispose", item.as_str()];
+        args.extend_from_slice(extra);
+        home.run("ito", args)
+    };
+    let refused = dispose(&[]).expect_code(2);
+    assert!(
+        refused.stderr.contains("physically destroyed"),
+        "{}",
+        refused.stderr
+    );
+    let destroyed = ["--destroyed-by", "株式会社破砕", "--method", "破砕"];
+    dispose(&destroyed).expect_code(2); // no witness
+    let mut witnessed = destroyed.to_vec();
+    witnessed.extend(["--witness", "tanaka"]);
+    let refused = dispose(&witnessed).expect_code(2); // no wipe
+    assert!(refused.stderr.contains("MN-R1"), "{}", refused.stderr);
+    // The wipe: a vendor's certificate a manager accepts.
+    let receipt = home.path("wipe.pdf");
+    std::fs::write(&receipt, b"%PDF-1.4 vendor certificate").unwrap();
+    home.run(
+        "ito",
+        [
+            "cert",
+            "import",
+            receipt.to_str().unwrap(),
+            "--vendor",
+            "株式会社消去",
+            "--serial",
+            "MN-R1",
+        ],
+    )
+    .ok();
+    home.run("tanaka", ["cert", "sign-off", "VC-1"]).ok();
+    let done = dispose(&[&witnessed[..], &["--json"]].concat()).ok().json();
+    let cert = done["certificate"].as_str().unwrap();
+    let shown = home
+        .run("kato", ["cert", "show", cert, "--json"])
+        .ok()
+        .json()
+        .to_string();
+    assert!(
+        shown.contains("my-number") && shown.contains("VC-1") && shown.contains("tanaka"),
+        "{shown}"
+    );
+    home.run("kato", ["ledger", "verify"]).ok();
+}

@@ -881,7 +881,7 @@ wipe-confirm = custody will overwrite { $count ->
 verify-off = off
 verify-last = last
 verify-all = all
-flash-note = note: flash media (non-rotational, NVMe or a USB stick): an overwrite is NIST SP 800-88 Clear, not Purge; spare and remapped cells are not reached
+flash-note = note: flash media (non-rotational, NVMe or a USB stick): an overwrite is NIST SP 800-88 Clear, not Purge; spare and remapped cells are not reached; a Purge needs the drive's own sanitize command (ATA SANITIZE, NVMe Sanitize) or its destruction
 wipe-type-to-continue = type "{ $expected }" to continue:{" "}
 wipe-result = { $id }  { $path }  { $status }  { $method }: { $count ->
     [one] 1 pass
@@ -1644,3 +1644,4 @@ finding-kind-batch-overdue = batch-overdue
 finding-batch-overdue = serial { $serial } ({ $media }) handed to { $contractor } has no certificate or recorded destruction; it was due on { $due }
 act-hand-media-to-a-disposal-contractor = hand media to a disposal contractor
 act-id-close = close { $id }
+opt-retain-dispose-witness = For a medium that was physically destroyed: the registered person who watched it (required for a medium of the My Number systems)

@@ -592,7 +592,11 @@ fn sanitization_section(doc: &Value, lang: Lang) -> Section {
         (t("入出力エラー", "I/O errors"), errors_line(doc, lang)),
     ];
     if let Some(note) = at(doc, "sanitization.flash_note").as_str() {
-        rows.push((t("フラッシュ媒体", "Flash media"), note.to_string()));
+        let note = match lang {
+            Lang::Ja => "上書きは NIST SP 800-88 のクリア（Clear）であり、パージ（Purge）ではありません。予備領域や代替されたセルには届きません。パージには装置自身のサニタイズ機能（ATA SANITIZE、NVMe Sanitize）または物理的破壊が必要です".to_owned(),
+            Lang::En => note.to_owned(),
+        };
+        rows.push((t("フラッシュ媒体", "Flash media"), note));
     }
     Section {
         title: t("消去", "Sanitization"),

@@ -54,7 +54,7 @@ use crate::station::Station;
 pub const CATEGORY: &str = "clear";
 
 /// The note shown and recorded for flash targets.
-pub const FLASH_NOTE: &str = "flash media (non-rotational, NVMe or a USB stick): an overwrite is NIST SP 800-88 Clear, not Purge; spare and remapped cells are not reached";
+pub const FLASH_NOTE: &str = "flash media (non-rotational, NVMe or a USB stick): an overwrite is NIST SP 800-88 Clear, not Purge; spare and remapped cells are not reached; a Purge needs the drive's own sanitize command (ATA SANITIZE, NVMe Sanitize) or its destruction";
 
 /// A reason a device may not be wiped, as `custody devices` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

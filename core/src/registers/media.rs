@@ -724,7 +724,7 @@ impl Station {
 
 /// The data class a medium was registered with, from its proven entry (`general` for
 /// media registered before classes were recorded).
-fn registered_class_in(w: &Writer<'_>, id: &RecordId) -> Result<String> {
+pub(crate) fn registered_class_in(w: &Writer<'_>, id: &RecordId) -> Result<String> {
     Ok(prove_text(&registration_in(w, id)?, "data_class").unwrap_or_else(|| "general".into()))
 }
 

@@ -111,8 +111,17 @@ impl Station {
             verify: self.config.retention.shred_verify,
         };
         let actor = self.actor.name.clone();
-        let medium_proof =
-            self.write(|w| start_in(w, &actor, &item, &request_id, destruction, &plan))?;
+        let media_policy = self.config.media.clone();
+        let medium_proof = self.write(|w| {
+            start_in(
+                w,
+                &actor,
+                &item,
+                &request_id,
+                (destruction, &media_policy),
+                &plan,
+            )
+        })?;
         let shredded = match shred(&item, &plan) {
             Ok(shredded) => shredded,
             Err(failure) => {
@@ -323,6 +332,44 @@ pub(crate) fn medium_proof_in(
     })
 }
 
+/// The proof for a retained medium: for a medium of a class that must be destroyed
+/// (the My Number systems), its witnessed destruction and a certificate of a wipe
+/// since its last use, both; for others, either.
+fn retained_medium_proof_in(
+    w: &Writer<'_>,
+    actor: &str,
+    id: &RecordId,
+    destruction: Option<&Destruction>,
+    policy: &crate::config::MediaPolicy,
+) -> Result<Value> {
+    let class = crate::registers::media::registered_class_in(w, id)?;
+    if !policy.must_destroy(&class) {
+        return medium_proof_in(w, actor, id, destruction);
+    }
+    let refuse = |reason: Denial| Error::NotAllowed {
+        actor: actor.to_owned(),
+        action: format!("dispose of medium {id}"),
+        reason: Box::new(reason),
+    };
+    let Some(d) = destruction else {
+        return Err(refuse(Denial::MustDestroy {
+            medium: id.to_string(),
+            class,
+        }));
+    };
+    let destroyed = medium_proof_in(w, actor, id, Some(d))?;
+    if destroyed.get("witness").is_none() {
+        return Err(refuse(Denial::Witness { witness: None }));
+    }
+    let wiped = medium_proof_in(w, actor, id, None)?;
+    Ok(json!({
+        "id": id, "serial": destroyed["serial"], "data_class": class,
+        "basis": format!("{}, after {}", destroyed["basis"].as_str().unwrap_or_default(),
+                         wiped["basis"].as_str().unwrap_or_default()),
+        "destruction": destroyed, "erasure": wiped,
+    }))
+}
+
 /// How files are overwritten at disposal.
 struct Shredding {
     method: custody_wipe::Method,
@@ -360,7 +407,7 @@ fn start_in(
     actor: &str,
     item: &Retained,
     request_id: &RecordId,
-    destruction: Option<&Destruction>,
+    (destruction, policy): (Option<&Destruction>, &crate::config::MediaPolicy),
     plan: &Shredding,
 ) -> Result<Option<Value>> {
     let id = &item.id;
@@ -375,7 +422,7 @@ fn start_in(
         &format!("dispose of {id}"),
     )?;
     let medium_proof = match &item.media {
-        Some(m) => Some(medium_proof_in(w, actor, m, destruction)?),
+        Some(m) => Some(retained_medium_proof_in(w, actor, m, destruction, policy)?),
         None => None,
     };
     for f in &item.files {
