@@ -159,6 +159,21 @@ pub fn error(error: &Error) -> Option<String> {
             ) + &causes(error)
         }
         Error::SerialForSeveral => t!("error-serial-for-several"),
+        Error::CannotResume { reference, why } => t!(
+            "error-cannot-resume",
+            reference = reference,
+            why = resume_problem(why)
+        ),
+        Error::ResumeDevice {
+            reference,
+            path,
+            why,
+        } => t!(
+            "error-resume-device",
+            reference = reference,
+            path = path.display(),
+            why = device_change(why)
+        ),
         Error::SerialMismatch { path, read, given } => t!(
             "error-serial-mismatch",
             path = path.display(),
@@ -272,6 +287,39 @@ fn key_standing(why: &KeyStanding) -> Option<String> {
         KeyStanding::Removed { seq } => t!("error-key-standing-removed", seq = seq),
         _ => return None,
     })
+}
+
+/// Why a wipe cannot be resumed.
+fn resume_problem(why: &custody_core::erasure::ResumeProblem) -> String {
+    use custody_core::erasure::ResumeProblem;
+    match why {
+        ResumeProblem::TargetCount { left } => t!("resume-why-target-count", left = left),
+        other => crate::i18n::lookup(crate::i18n::lang(), &format!("resume-why-{}", other.code()))
+            .unwrap_or_else(|| other.to_string()),
+    }
+}
+
+/// How a device differs from the one a resumed wipe was writing.
+fn device_change(why: &custody_core::erasure::DeviceChange) -> String {
+    use custody_core::erasure::DeviceChange;
+    match why {
+        DeviceChange::Size { was, now } => t!("resume-changed-size", was = was, now = now),
+        DeviceChange::Identity { was, now } => t!(
+            "resume-changed-identity",
+            was = was.as_str(),
+            now = now.as_str()
+        ),
+        DeviceChange::Backing { was, now } => t!(
+            "resume-changed-backing",
+            was = was.as_str(),
+            now = now.as_str()
+        ),
+        DeviceChange::Written { pass, offset } => {
+            t!("resume-changed-written", pass = pass, offset = offset)
+        }
+        DeviceChange::Journal => t!("resume-changed-journal"),
+        other => other.to_string(),
+    }
 }
 
 /// What is wrong with a personal key file, when the catalogue words it.

@@ -31,12 +31,17 @@ pub struct DevicesArgs {
 pub struct WipeArgs {
     /// Block devices (/dev/sdb, /dev/disk/by-id/…) or disk-image files to overwrite,
     /// all at the same time. If any one of them may not be wiped, none is touched.
-    #[arg(required = true, value_name = "TARGET")]
+    #[arg(required_unless_present = "resume", value_name = "TARGET")]
     pub targets: Vec<PathBuf>,
     /// The method: zero, one, random, dod-short, dod, gutmann, schneier, vsitr or
     /// hmg-is5 (docs/wipe-methods.md lists every pass; nwipe's names also work).
-    #[arg(short, long, value_name = "METHOD")]
-    pub method: String,
+    #[arg(short, long, value_name = "METHOD", required_unless_present = "resume")]
+    pub method: Option<String>,
+    /// Continue a wipe that did not finish (WP-n of an interrupted result, or the
+    /// number of its wipe-start entry, as custody audit lists it), with its own
+    /// method and passes, on the same devices; TARGET only when their names changed.
+    #[arg(long, value_name = "WIPE", conflicts_with_all = ["method", "passes", "blank", "serial", "asset_tag", "destination"])]
+    pub resume: Option<String>,
     /// The number of passes, for the random method only.
     #[arg(long, value_name = "N")]
     pub passes: Option<u32>,
@@ -171,16 +176,21 @@ pub fn devices(args: DevicesArgs) -> Result<ExitCode> {
 /// Checks, confirms, wipes and records; exit 0 only when every target is erased.
 pub fn wipe(args: WipeArgs) -> Result<ExitCode> {
     let mut station = open_station()?;
-    let options = WipeOptions {
-        method: args.method.clone(),
-        passes: args.passes,
-        verify: args.verify.into(),
-        blank: args.blank,
-        serial: args.serial.clone(),
-        asset_tag: args.asset_tag.clone(),
-        destination: args.destination.map(Destination::from),
+    let job = match &args.resume {
+        Some(reference) => station.prepare_resume(reference, &args.targets)?,
+        None => {
+            let options = WipeOptions {
+                method: args.method.clone().unwrap_or_default(),
+                passes: args.passes,
+                verify: args.verify.into(),
+                blank: args.blank,
+                serial: args.serial.clone(),
+                asset_tag: args.asset_tag.clone(),
+                destination: args.destination.map(Destination::from),
+            };
+            station.prepare_wipe(&args.targets, &options)?
+        }
     };
-    let job = station.prepare_wipe(&args.targets, &options)?;
     // The key that records the results is unlocked before a byte is touched, and
     // kept until they are recorded, however long the wipe takes.
     station.unlock_now()?;
@@ -217,9 +227,14 @@ pub fn wipe(args: WipeArgs) -> Result<ExitCode> {
     let results = outcome?;
 
     Printer::new(args.json).print(&results, |results| render(results))?;
-    let interrupted = results.iter().any(|r| r.status == Status::Interrupted);
-    if interrupted {
+    let interrupted = results.iter().find(|r| r.status == Status::Interrupted);
+    if let Some(first) = interrupted {
         eprintln!("{}", t!("wipe-interrupted"));
+        eprintln!(
+            "{}: {}",
+            t!("hint-prefix"),
+            t!("hint-wipe-resume", id = first.id)
+        );
     }
     if results.iter().all(|r| r.status == Status::Erased) {
         Ok(ExitCode::SUCCESS)
@@ -256,6 +271,22 @@ fn confirm(job: &WipeJob) -> Result<bool> {
         ]);
     }
     write!(err, "{}", table.render())?;
+    if let (Some(run), Some(places)) = (job.resumes(), job.resumes_at()) {
+        writeln!(err, "{}", t!("wipe-resume-of", run = run))?;
+        for (t, (pass, offset)) in job.targets().iter().zip(places) {
+            writeln!(
+                err,
+                "{}",
+                t!(
+                    "wipe-resume-at",
+                    path = t.path.display(),
+                    pass = pass,
+                    passes = job.passes().len(),
+                    offset = offset
+                )
+            )?;
+        }
+    }
     if job.targets().iter().any(|t| t.flash) {
         writeln!(err, "{}", t!("flash-note"))?;
     }

@@ -182,6 +182,39 @@ pub struct Config {
     /// What closes a medium's life, by what it holds.
     #[serde(default)]
     pub media: MediaPolicy,
+    /// How often a wipe makes its progress durable, to be resumed from.
+    #[serde(default)]
+    pub wipe: WipePolicy,
+}
+
+/// `[wipe]`: how often a wipe flushes the device and journals how far it got. A
+/// resumed wipe writes again at most this much (1 GiB and 30 seconds by default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WipePolicy {
+    /// MiB written between two journal lines, at most (1 to 1048576).
+    #[serde(default = "default_journal_mib")]
+    pub journal_every_mib: u64,
+    /// Seconds between two journal lines, at most (1 to 3600).
+    #[serde(default = "default_journal_seconds")]
+    pub journal_every_seconds: u64,
+}
+
+impl Default for WipePolicy {
+    fn default() -> Self {
+        WipePolicy {
+            journal_every_mib: default_journal_mib(),
+            journal_every_seconds: default_journal_seconds(),
+        }
+    }
+}
+
+fn default_journal_mib() -> u64 {
+    1024
+}
+
+fn default_journal_seconds() -> u64 {
+    30
 }
 
 /// `[media]`: the classes of data whose media leave the office only physically
@@ -315,6 +348,7 @@ impl Config {
             },
             language: None,
             media: MediaPolicy::default(),
+            wipe: WipePolicy::default(),
         }
     }
 
@@ -366,6 +400,24 @@ impl Config {
                 problem: format!("{} is not from 1 to 480 minutes", self.keys.unlock_minutes),
             }));
         }
+        if !(1..=1 << 20).contains(&self.wipe.journal_every_mib) {
+            return Err(bad(ConfigProblem::Setting {
+                name: "wipe.journal_every_mib",
+                problem: format!(
+                    "{} is not from 1 to 1048576 MiB",
+                    self.wipe.journal_every_mib
+                ),
+            }));
+        }
+        if !(1..=3600).contains(&self.wipe.journal_every_seconds) {
+            return Err(bad(ConfigProblem::Setting {
+                name: "wipe.journal_every_seconds",
+                problem: format!(
+                    "{} is not from 1 to 3600 seconds",
+                    self.wipe.journal_every_seconds
+                ),
+            }));
+        }
         Ok(())
     }
 
@@ -390,6 +442,8 @@ impl Config {
              # may make scrypt use when opened; a file asking for more is refused.\n\
              # [keys] unlock_minutes: how long a personal key unlocked on a terminal\n\
              # stays unlocked (1 to 480).\n\
+             # [wipe] journal_every_mib, journal_every_seconds: how often a wipe makes its\n\
+             # progress durable; `custody wipe --resume` writes again at most that much.\n\
              # Retention classes (their periods and legal basis) are fixed in the ledger:\n\
              # see `custody retain class list`; a manager lengthens one or adds one with\n\
              # `custody retain class set`, which is signed and recorded.\n\n{body}"

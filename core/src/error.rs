@@ -373,6 +373,27 @@ pub enum Error {
         given: String,
     },
 
+    /// A wipe cannot be resumed.
+    #[error("wipe {reference} cannot be resumed: {why}")]
+    CannotResume {
+        /// The wipe as the user named it.
+        reference: String,
+        /// Why not.
+        why: crate::erasure::ResumeProblem,
+    },
+
+    /// A target of a resumed wipe is not the device the wipe was writing; nothing was
+    /// written.
+    #[error("{} is not the device that wipe {reference} was writing: {why}; nothing was written", path.display())]
+    ResumeDevice {
+        /// The wipe as the user named it.
+        reference: String,
+        /// The target.
+        path: PathBuf,
+        /// What differs.
+        why: crate::erasure::DeviceChange,
+    },
+
     /// An output file exists already.
     #[error("{} exists already; choose another name", path.display())]
     OutputExists {

@@ -110,6 +110,22 @@ impl StationKey {
         &self.public
     }
 
+    /// 32 secret bytes for `context`, derived from the secret key (SHA-256 over a
+    /// domain label, the key and the context): the same key and context give the same
+    /// bytes, and nothing about the key can be learned from them.
+    pub(crate) fn derive(&self, context: &str) -> Zeroizing<[u8; 32]> {
+        use sha2::{Digest, Sha256};
+        let secret = Zeroizing::new(self.secret.to_bytes());
+        let mut hash = Sha256::new();
+        hash.update(b"custody station key derivation v1\0");
+        hash.update((secret.len() as u64).to_be_bytes());
+        hash.update(secret.as_slice());
+        hash.update(context.as_bytes());
+        let mut out = Zeroizing::new([0_u8; 32]);
+        out.copy_from_slice(&hash.finalize());
+        out
+    }
+
     /// Signs `message`, returning a minisign signature file's text. The trusted
     /// comment is signed too and shown by `minisign -V`.
     pub fn sign(&self, message: &[u8], trusted_comment: &str) -> Result<String> {

@@ -642,3 +642,272 @@ fn on_a_terminal_only_the_typed_confirmation_wipes() {
     );
     assert!(std::fs::read(&image).unwrap().iter().all(|&b| b == 0));
 }
+
+/// Makes the wipes of `home` journal their progress every MiB, so that a small test
+/// device is interrupted between journal lines.
+fn journal_every_mib(home: &Home) {
+    let path = home.home.join("config.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text.replace("journal_every_mib = 1024", "journal_every_mib = 1");
+    assert!(text.contains("journal_every_mib = 1\n"), "{text}");
+    std::fs::write(&path, text).unwrap();
+}
+
+/// The lines of the only wipe journal in `home`.
+fn journal(home: &Home) -> Vec<Value> {
+    let dir = home.home.join("wipes");
+    let Ok(files) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let files: Vec<_> = files.map(|f| f.unwrap().path()).collect();
+    assert!(files.len() <= 1, "{files:?}");
+    files.first().map_or_else(Vec::new, |f| {
+        std::fs::read_to_string(f)
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    })
+}
+
+/// The last durable (pass from 0, offset) the journal holds for target `t`.
+fn last_durable(lines: &[Value], t: u64) -> Option<(u64, u64)> {
+    lines
+        .iter()
+        .rfind(|l| l["event"] == "durable" && l["t"] == t)
+        .map(|l| (l["pass"].as_u64().unwrap(), l["offset"].as_u64().unwrap()))
+}
+
+/// Starts `custody wipe ARGS --yes --json --quiet` as ito and sends it `signal` once
+/// the journal shows every one of `targets` part-way through pass `pass` (from 1).
+/// Returns the process's exit code (None when killed).
+fn wipe_until(home: &Home, args: &[&str], targets: u64, pass: u64, signal: &str) -> Option<i32> {
+    let mut child = home
+        .cmd("ito")
+        .arg("wipe")
+        .args(args)
+        .args(["--yes", "--json", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let lines = journal(home);
+        let there = (0..targets).all(|t| {
+            lines.iter().any(|l| {
+                l["event"] == "durable" && l["t"] == t && l["pass"] == pass - 1 && l["offset"] != 0
+            })
+        });
+        if there {
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the wipe ended before pass {pass}: {status:?}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the wipe never reached pass {pass}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    sh("kill", &[signal, &child.id().to_string()]);
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the wipe did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_wipe_killed_in_pass_two_is_resumed_on_both_devices() {
+    if !require_loop(&[]) {
+        return;
+    }
+    let home = Home::with_people();
+    journal_every_mib(&home);
+    let size = 40 * MIB;
+    let a = LoopDevice::new(size, PREFILL);
+    let b = LoopDevice::new(size, PREFILL);
+    // Three random passes, each read back: the second, killed part-way, must go on
+    // with the very stream it began (the seed is derived again, never stored), or its
+    // read-back fails.
+    let args = [
+        a.arg(),
+        b.arg(),
+        "--method",
+        "random",
+        "--passes",
+        "3",
+        "--verify",
+        "all",
+    ];
+    let code = wipe_until(&home, &args, 2, 2, "-KILL");
+    assert_eq!(code, None, "SIGKILL leaves no exit code");
+    assert!(
+        entries(&home, "wipe").is_empty(),
+        "a killed wipe records no result"
+    );
+    let start = entries(&home, "wipe-start");
+    let run = start[0]["seq"].as_i64().unwrap().to_string();
+    let audit = home.run("kato", ["report", "audit"]).stdout;
+    assert!(
+        audit.contains(a.arg()),
+        "the audit lists the unfinished wipe: {audit}"
+    );
+    let lines = journal(&home);
+    let mut stood = Vec::new();
+    for t in 0..2 {
+        let (pass, offset) = last_durable(&lines, t).unwrap();
+        assert_eq!(pass, 1, "killed part-way through pass 2");
+        assert!(offset > 0 && offset < size, "{offset}");
+        stood.push(offset);
+    }
+
+    let out = wipe(&home, "ito", &[], &["--resume", &run]).ok();
+    let results = out.json();
+    let results = results.as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for (result, offset) in results.iter().zip(&stood) {
+        assert_eq!(result["status"], "erased", "{result:#}");
+        assert_eq!(result["start_seq"].to_string(), run);
+        assert_eq!(result["verify"]["result"], "passed");
+        assert_eq!(
+            result["verify"]["bytes"],
+            2 * size,
+            "passes 2 and 3 are read back over the whole device"
+        );
+        let passes = result["passes"].as_array().unwrap();
+        assert_eq!(passes.len(), 3);
+        assert!(
+            passes
+                .iter()
+                .all(|p| p["complete"] == true && p["bytes"] == size && p["verified"] == true),
+            "{passes:?}"
+        );
+        let interruptions = result["interruptions"].as_array().unwrap();
+        assert_eq!(interruptions.len(), 1, "{interruptions:?}");
+        assert_eq!(interruptions[0]["how"], "killed");
+        assert_eq!(interruptions[0]["pass"], 2);
+        assert_eq!(interruptions[0]["offset"], *offset);
+        let resumptions = result["resumptions"].as_array().unwrap();
+        assert_eq!(resumptions.len(), 1);
+        assert_eq!(resumptions[0]["offset"], *offset);
+        assert_eq!(resumptions[0]["pass"], 2);
+        // The certificate lists both, and verifies.
+        let cert = result["certificate"].as_str().unwrap();
+        let doc = home
+            .run("kato", ["cert", "show", cert, "--json"])
+            .ok()
+            .json();
+        assert_eq!(
+            doc["sanitization"]["interruptions"],
+            result["interruptions"]
+        );
+        assert_eq!(doc["sanitization"]["resumptions"], result["resumptions"]);
+        assert_eq!(doc["status"], "erased");
+    }
+    // The last pass is a random stream: no sector holds the prefill.
+    for dev in [&a, &b] {
+        check_content(&dev.content(), &Last::Random);
+    }
+    assert_eq!(entries(&home, "wipe-resume").len(), 1);
+    let audit = home.run("kato", ["report", "audit"]).stdout;
+    assert!(!audit.contains(a.arg()), "finished now: {audit}");
+    ledger_verifies(&home);
+    // Nothing is left to resume.
+    let again = wipe(&home, "ito", &[], &["--resume", &run]).expect_code(2);
+    assert!(again.stderr.contains("erased already"), "{}", again.stderr);
+}
+
+#[test]
+fn a_resume_on_another_device_or_after_a_foreign_write_is_refused() {
+    if !require_loop(&[]) {
+        return;
+    }
+    let home = Home::with_people();
+    journal_every_mib(&home);
+    let size = 48 * MIB;
+    let a = LoopDevice::new(size, PREFILL);
+    let code = wipe_until(&home, &[a.arg(), "--method", "vsitr"], 1, 3, "-INT");
+    assert_eq!(code, Some(1));
+    let interrupted = entries(&home, "wipe");
+    assert_eq!(interrupted[0]["payload"]["status"], "interrupted");
+    let id = interrupted[0]["subject"].as_str().unwrap().to_owned();
+
+    // Another loop device of the same size, holding the same bytes as the first
+    // one did: refused, untouched.
+    let other = LoopDevice::new(size, PREFILL);
+    let out = wipe(&home, "ito", &[other.arg()], &["--resume", &id]).expect_code(2);
+    assert!(
+        out.stderr.contains("is not the device that wipe"),
+        "{}",
+        out.stderr
+    );
+    assert!(other.content().iter().all(|&x| x == PREFILL));
+    // Only IT staff and managers resume.
+    home.run("suzuki", ["wipe", "--resume", &id, "--yes"])
+        .expect_code(2);
+
+    // Someone writes 4 KiB at the start of the device through its node: the
+    // fingerprint of what the wipe wrote no longer matches.
+    let before = a.content();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&a.path)
+        .and_then(|mut f| {
+            use std::io::Write;
+            f.write_all(&[0x11; 4096])?;
+            f.sync_all()
+        })
+        .unwrap();
+    let out = wipe(&home, "ito", &[], &["--resume", &id]).expect_code(2);
+    assert!(
+        out.stderr.contains("written by something else"),
+        "{}",
+        out.stderr
+    );
+    let after = a.content();
+    assert_eq!(&after[4096..], &before[4096..], "nothing was written");
+    assert_eq!(entries(&home, "wipe-resume").len(), 0);
+    assert_eq!(entries(&home, "wipe").len(), 1);
+    ledger_verifies(&home);
+}
+
+#[test]
+fn an_interrupted_image_is_resumed_and_ends_in_the_last_pattern() {
+    // Without root: an image file, interrupted with SIGTERM part-way through pass 2 of
+    // vsitr, resumed by its WP id; every byte is the last pass's 0xAA.
+    let home = Home::with_people();
+    journal_every_mib(&home);
+    let image = home.path("disk.img");
+    std::fs::write(&image, vec![PREFILL; (40 * MIB) as usize]).unwrap();
+    let code = wipe_until(
+        &home,
+        &[image.to_str().unwrap(), "--method", "vsitr"],
+        1,
+        2,
+        "-TERM",
+    );
+    assert_eq!(code, Some(1));
+    let id = entries(&home, "wipe")[0]["subject"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = home
+        .run("ito", ["wipe", "--resume", &id, "--yes", "--json"])
+        .ok();
+    let result = &out.json()[0];
+    assert_eq!(result["status"], "erased", "{result:#}");
+    assert_eq!(result["interruptions"][0]["how"], "interrupted");
+    assert_eq!(result["interruptions"][0]["pass"], 2);
+    assert_eq!(result["passes"].as_array().unwrap().len(), 7);
+    check_content(&std::fs::read(&image).unwrap(), &Last::Byte(0xAA));
+    ledger_verifies(&home);
+}

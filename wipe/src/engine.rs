@@ -11,16 +11,34 @@
 //!
 //! The stop flag is checked before every chunk; a stopped target ends
 //! [`Status::Interrupted`] after flushing what it wrote.
+//!
+//! # Resuming
+//!
+//! Each target follows a [`Course`]: its passes with every random choice already
+//! made, the [`Seed`] of its random passes and the [`Position`] to begin at. While it
+//! writes, the worker flushes the device at least every [`Plan::checkpoint_bytes`] and
+//! every [`Plan::checkpoint_interval`] and then tells the [`Reporter`] how far the
+//! device durably holds the pass ([`Reporter::durable`]); a caller that journals
+//! those positions can later run the same course from the last one. With the same
+//! seed a random pass continues the very stream it began, so verification covers the
+//! whole device. A range that failed to write is never reported durable.
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::device::Target;
 use crate::method::{Method, Pattern};
 use crate::pass::{AlignedBuf, Handles, pipeline};
-use crate::stream::Source;
+use crate::stream::{Seed, Source};
+
+/// The default durable checkpoint: the device is flushed and the position reported at
+/// least once per this many bytes written.
+pub const DEFAULT_CHECKPOINT_BYTES: u64 = 1 << 30;
+
+/// The default longest time between two durable checkpoints.
+pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(30);
 
 /// The default chunk: the unit of I/O, of progress reports and of skipping after errors.
 pub const DEFAULT_CHUNK: usize = 4 << 20;
@@ -67,11 +85,15 @@ pub struct Plan {
     pub chunk_size: usize,
     /// I/O errors after which a target is abandoned.
     pub error_limit: usize,
+    /// Bytes written between two durable checkpoints, at most.
+    pub checkpoint_bytes: u64,
+    /// Time between two durable checkpoints, at most.
+    pub checkpoint_interval: Duration,
 }
 
 impl Plan {
-    /// A plan for `method` verifying the last pass, without blanking, with 4 MiB chunks
-    /// and an error limit of 64.
+    /// A plan for `method` verifying the last pass, without blanking, with 4 MiB chunks,
+    /// an error limit of 64, and a checkpoint every GiB and every 30 seconds.
     pub fn new(method: Method) -> Self {
         Self {
             method,
@@ -79,7 +101,52 @@ impl Plan {
             blank: false,
             chunk_size: DEFAULT_CHUNK,
             error_limit: 64,
+            checkpoint_bytes: DEFAULT_CHECKPOINT_BYTES,
+            checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
         }
+    }
+
+    /// Whether pass `pass` of `passes` is read back.
+    pub fn verifies(&self, pass: usize, passes: usize) -> bool {
+        match self.verify {
+            VerifyMode::Off => false,
+            VerifyMode::Last => pass + 1 == passes,
+            VerifyMode::All => true,
+        }
+    }
+}
+
+/// How far a target's wipe has come: every pass before `pass` (counted from 0) is
+/// written in full, and pass `pass` from byte 0 up to `offset`. An `offset` equal to
+/// the size means the pass is written and only its read-back, if any, remains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Position {
+    /// The pass, counted from 0.
+    pub pass: usize,
+    /// The first byte of that pass not yet durably written.
+    pub offset: u64,
+}
+
+/// What one target gets: its passes with every random choice made (the DoD bytes, the
+/// Gutmann order), the seed of its random passes, and where to begin.
+#[derive(Debug, Clone)]
+pub struct Course {
+    /// The passes, in order.
+    pub passes: Vec<Pattern>,
+    /// The seed of every random pass.
+    pub seed: Seed,
+    /// Where to begin: `Position::default()` for a new wipe.
+    pub from: Position,
+}
+
+impl Course {
+    /// A new course for `method`: its passes drawn now, a fresh seed, from the start.
+    pub fn new(method: Method, blank: bool) -> crate::Result<Course> {
+        Ok(Course {
+            passes: method.passes(blank)?,
+            seed: Seed::random()?,
+            from: Position::default(),
+        })
     }
 }
 
@@ -138,7 +205,10 @@ pub struct IoFault {
 pub struct PassReport {
     /// The pattern label, e.g. `"0x00"`, `"0x92 0x49 0x24"` or `"random"`.
     pub pattern: String,
-    /// Bytes written without error.
+    /// The offset at which this run began writing the pass: 0, or where a resumed
+    /// wipe continued it.
+    pub from: u64,
+    /// Bytes written without error in this run.
     pub bytes_written: u64,
     /// When the pass began.
     pub started: SystemTime,
@@ -205,7 +275,9 @@ pub struct TargetReport {
     pub flash: bool,
     /// Whether the bulk was written with O_DIRECT.
     pub direct_io: bool,
-    /// One entry per pass begun.
+    /// Where this run began.
+    pub from: Position,
+    /// One entry per pass this run wrote or read back, in order from `from.pass`.
     pub passes: Vec<PassReport>,
     /// The verification.
     pub verify: VerifyReport,
@@ -220,9 +292,23 @@ pub struct TargetReport {
 /// `target` is the index of the target in the list given to [`run`]. All methods have
 /// empty defaults.
 pub trait Reporter: Send + Sync {
-    /// A pass begins: `pass` counts from 0 of `passes`; `bytes` is the target's size.
+    /// A pass begins (or, resumed, continues): `pass` counts from 0 of `passes`;
+    /// `bytes` is the target's size.
     fn pass_started(&self, target: usize, pass: usize, passes: usize, pattern: &str, bytes: u64) {
         let _ = (target, pass, passes, pattern, bytes);
+    }
+
+    /// The device has been flushed: it durably holds everything up to `at`. Called at
+    /// least every [`Plan::checkpoint_bytes`] and [`Plan::checkpoint_interval`], at the
+    /// end of every pass and when stopped; never past a range that failed to write.
+    fn durable(&self, target: usize, at: Position) {
+        let _ = (target, at);
+    }
+
+    /// The read-back of pass `pass` ended: `clean` when every byte matched and every
+    /// read succeeded.
+    fn verified(&self, target: usize, pass: usize, clean: bool) {
+        let _ = (target, pass, clean);
     }
 
     /// A chunk was written or verified: `bytes_done` counts from the start of the pass
@@ -249,20 +335,42 @@ pub struct NoReport;
 impl Reporter for NoReport {}
 
 /// Wipes every target at the same time, one worker thread per target, and returns
-/// their reports in the order of `targets`.
+/// their reports in the order of `targets`. Each target gets a new [`Course`].
 pub fn run(
     targets: Vec<Target>,
     plan: &Plan,
     reporter: &dyn Reporter,
     stop: &AtomicBool,
 ) -> Vec<TargetReport> {
+    let courses = targets
+        .iter()
+        .map(|_| Course::new(plan.method, plan.blank))
+        .collect();
+    run_courses(targets, courses, plan, reporter, stop)
+}
+
+/// Like [`run`], with each target's course given: the `i`-th course is the `i`-th
+/// target's. A course that cannot be made (`Err`) fails its target alone.
+pub fn run_courses(
+    targets: Vec<Target>,
+    courses: Vec<crate::Result<Course>>,
+    plan: &Plan,
+    reporter: &dyn Reporter,
+    stop: &AtomicBool,
+) -> Vec<TargetReport> {
+    assert_eq!(targets.len(), courses.len(), "one course per target");
     std::thread::scope(|scope| {
         let workers: Vec<_> = targets
             .into_iter()
+            .zip(courses)
             .enumerate()
-            .map(|(index, target)| {
+            .map(|(index, (target, course))| {
                 scope.spawn(move || {
-                    let report = Worker::new(index, &target, plan, reporter, stop).wipe();
+                    let worker = Worker::new(index, &target, plan, reporter, stop);
+                    let report = match &course {
+                        Ok(course) => worker.wipe(course),
+                        Err(e) => worker.abort(e.to_string()),
+                    };
                     reporter.finished(index, report.status);
                     report
                 })
@@ -304,6 +412,7 @@ impl<'a> Worker<'a> {
             size: target.size,
             flash: target.flash,
             direct_io: false,
+            from: Position::default(),
             passes: Vec::new(),
             verify: VerifyReport {
                 mode: plan.verify,
@@ -327,25 +436,29 @@ impl<'a> Worker<'a> {
         }
     }
 
-    fn wipe(mut self) -> TargetReport {
-        let passes = match self.plan.method.passes(self.plan.blank) {
-            Ok(passes) => passes,
-            Err(e) => return self.abort(e.to_string()),
-        };
+    fn wipe(mut self, course: &Course) -> TargetReport {
+        let passes = &course.passes;
+        let from = course.from;
+        self.report.from = from;
+        if passes.is_empty() || from.pass >= passes.len() || from.offset > self.target.size {
+            return self.abort(format!(
+                "nothing to resume at pass {} offset {}",
+                from.pass + 1,
+                from.offset
+            ));
+        }
         let handles = Handles::open(self.target);
         self.report.direct_io = handles.is_direct();
         let mut interrupted = false;
         let mut verify_failed = false;
-        for (pass, pattern) in passes.iter().enumerate() {
+        for (pass, pattern) in passes.iter().enumerate().skip(from.pass) {
             if self.stop.load(Ordering::Relaxed) {
                 interrupted = true;
                 break;
             }
-            let source = match Source::for_pattern(pattern) {
-                Ok(source) => source,
-                Err(e) => return self.abort(e.to_string()),
-            };
-            let complete = self.write_pass(&handles, pass, passes.len(), pattern, &source);
+            let source = Source::for_pass(pattern, &course.seed, pass);
+            let start = if pass == from.pass { from.offset } else { 0 };
+            let complete = self.write_pass(&handles, pass, passes.len(), pattern, &source, start);
             if self.over_limit() {
                 return self.give_up();
             }
@@ -353,15 +466,12 @@ impl<'a> Worker<'a> {
                 interrupted = true;
                 break;
             }
-            let last = pass + 1 == passes.len();
-            let wanted = match self.plan.verify {
-                VerifyMode::Off => false,
-                VerifyMode::Last => last,
-                VerifyMode::All => true,
-            };
-            if wanted {
+            if self.plan.verifies(pass, passes.len()) {
                 match self.verify_pass(&handles, pass, &source) {
-                    Some(ok) => verify_failed |= !ok,
+                    Some(ok) => {
+                        verify_failed |= !ok;
+                        self.reporter.verified(self.index, pass, ok);
+                    }
                     None => {
                         interrupted = !self.over_limit();
                         if !interrupted {
@@ -422,7 +532,8 @@ impl<'a> Worker<'a> {
         });
     }
 
-    /// Writes one pass and flushes it; returns whether every chunk was attempted.
+    /// Writes one pass from `start` on and flushes it, with durable checkpoints on the
+    /// way; returns whether every chunk was attempted.
     fn write_pass(
         &mut self,
         handles: &Handles<'_>,
@@ -430,6 +541,7 @@ impl<'a> Worker<'a> {
         passes: usize,
         pattern: &Pattern,
         source: &Source,
+        start: u64,
     ) -> bool {
         let label = pattern.label();
         let size = self.target.size;
@@ -437,27 +549,69 @@ impl<'a> Worker<'a> {
             .pass_started(self.index, pass, passes, &label, size);
         let started = SystemTime::now();
         let mut written = 0_u64;
-        let complete = pipeline(source, size, self.chunk, self.stop, |offset, data| {
-            match handles.write(offset, data) {
-                Ok(()) => written += data.len() as u64,
-                Err(f) => {
-                    written += data.len() as u64 - f.length;
-                    self.fault(pass, IoOp::Write, f.offset, f.length, &f.error);
-                    if self.over_limit() {
-                        return ControlFlow::Break(());
+        // Everything below `reached` was attempted; while `clean`, also written.
+        let mut reached = start;
+        let mut clean = true;
+        let mut unsynced = 0_u64;
+        let mut synced_at = Instant::now();
+        let complete = pipeline(
+            source,
+            start,
+            size,
+            self.chunk,
+            self.stop,
+            |offset, data| {
+                match handles.write(offset, data) {
+                    Ok(()) => written += data.len() as u64,
+                    Err(f) => {
+                        clean = false;
+                        written += data.len() as u64 - f.length;
+                        self.fault(pass, IoOp::Write, f.offset, f.length, &f.error);
+                        if self.over_limit() {
+                            return ControlFlow::Break(());
+                        }
                     }
                 }
-            }
-            self.reporter
-                .advanced(self.index, offset + data.len() as u64);
-            ControlFlow::Continue(())
-        });
+                reached = offset + data.len() as u64;
+                unsynced += data.len() as u64;
+                let due = unsynced >= self.plan.checkpoint_bytes
+                    || synced_at.elapsed() >= self.plan.checkpoint_interval;
+                if clean && due && reached < size {
+                    match handles.flush() {
+                        Ok(()) => self.reporter.durable(
+                            self.index,
+                            Position {
+                                pass,
+                                offset: reached,
+                            },
+                        ),
+                        Err(e) => {
+                            clean = false;
+                            self.fault(pass, IoOp::Flush, 0, reached, &e);
+                        }
+                    }
+                    unsynced = 0;
+                    synced_at = Instant::now();
+                }
+                self.reporter.advanced(self.index, reached);
+                ControlFlow::Continue(())
+            },
+        );
         // Flushed even when stopped, so that what was written is on the device.
-        if let Err(e) = handles.flush() {
-            self.fault(pass, IoOp::Flush, 0, size, &e);
+        match handles.flush() {
+            Ok(()) if clean => self.reporter.durable(
+                self.index,
+                Position {
+                    pass,
+                    offset: if complete { size } else { reached },
+                },
+            ),
+            Ok(()) => {}
+            Err(e) => self.fault(pass, IoOp::Flush, 0, size, &e),
         }
         self.report.passes.push(PassReport {
             pattern: label,
+            from: start,
             bytes_written: written,
             started,
             ended: SystemTime::now(),
@@ -477,6 +631,7 @@ impl<'a> Worker<'a> {
         let mut clean = true;
         let complete = pipeline(
             source,
+            0,
             self.target.size,
             self.chunk,
             self.stop,
@@ -564,6 +719,60 @@ mod tests {
         let data = std::fs::read(&path).unwrap();
         assert_eq!(data.len(), 3 * 4096 + 777);
         assert!(data.iter().all(|&b| b == 0xAA));
+    }
+
+    #[test]
+    fn a_course_resumed_mid_pass_continues_the_same_stream_and_verifies() {
+        let len = 5 * 4096 + 300;
+        let (_dir, whole) = image(len, 0x5A);
+        let seed = Seed::random().unwrap();
+        let course = Course {
+            passes: vec![Pattern::Fixed(vec![0x11]), Pattern::Random],
+            seed: seed.clone(),
+            from: Position::default(),
+        };
+        let mut plan = Plan::new(Method::Zero);
+        plan.chunk_size = 4096;
+        let stop = AtomicBool::new(false);
+        let target = check_target(&whole, &Protected::none()).unwrap();
+        let done = run_courses(
+            vec![target],
+            vec![Ok(course.clone())],
+            &plan,
+            &NoReport,
+            &stop,
+        );
+        assert_eq!(done[0].status, Status::Erased);
+        let expected = std::fs::read(&whole).unwrap();
+
+        // A second image as a wipe killed at byte 12288 of pass 2 left it: the random
+        // stream below, the first pass above.
+        let (_dir2, resumed) = image(len, 0x11);
+        let mut bytes = std::fs::read(&resumed).unwrap();
+        bytes[..12288].copy_from_slice(&expected[..12288]);
+        std::fs::write(&resumed, &bytes).unwrap();
+        let from = Position {
+            pass: 1,
+            offset: 12288,
+        };
+        let report = run_courses(
+            vec![check_target(&resumed, &Protected::none()).unwrap()],
+            vec![Ok(Course { from, ..course })],
+            &plan,
+            &NoReport,
+            &stop,
+        );
+        let report = &report[0];
+        assert_eq!(report.status, Status::Erased, "{report:?}");
+        assert_eq!(report.from, from);
+        assert_eq!(report.passes.len(), 1);
+        assert_eq!(report.passes[0].from, 12288);
+        assert_eq!(report.passes[0].bytes_written, len as u64 - 12288);
+        assert_eq!(
+            report.verify.bytes_verified, len as u64,
+            "the whole device is read back"
+        );
+        assert_eq!(std::fs::read(&resumed).unwrap(), expected);
     }
 
     #[test]

@@ -46,23 +46,25 @@
 pub mod device;
 pub mod engine;
 mod error;
+pub mod fingerprint;
 pub mod method;
 mod pass;
 pub mod reach;
 pub mod shred;
-mod stream;
+pub(crate) mod stream;
 mod usage;
 
 pub use device::{Device, Refusal, Target, check_all, check_target};
 pub use engine::{
-    IoFault, IoOp, NoReport, PassReport, Plan, Reporter, Status, TargetReport, VerifyMode,
-    VerifyReport, VerifyResult, run,
+    Course, IoFault, IoOp, NoReport, PassReport, Plan, Position, Reporter, Status, TargetReport,
+    VerifyMode, VerifyReport, VerifyResult, run, run_courses,
 };
 pub use error::{Error, Result};
 pub use method::{Method, Pattern};
 pub use pass::{ALIGN, AlignedBuf};
 pub use reach::{Identity, Protected};
 pub use shred::{ShredReport, shred_file};
+pub use stream::Seed;
 
 /// The version of the engine, recorded in certificates as the tool version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -71,8 +73,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// `csprng` example, which measures the generator. Not part of the stable API.
 #[doc(hidden)]
 pub fn bench_keystream(offset: u64, buf: &mut [u8]) {
-    match stream::Source::for_pattern(&Pattern::Random) {
-        Ok(source) => source.fill(offset, buf),
+    match stream::Seed::random() {
+        Ok(seed) => stream::Source::for_pass(&Pattern::Random, &seed, 0).fill(offset, buf),
         Err(_) => buf.fill(0),
     }
 }

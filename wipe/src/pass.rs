@@ -198,22 +198,24 @@ fn read_all(file: &File, offset: u64, buf: &mut [u8]) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The chunks of a pass over `size` bytes: `(offset, length)`, covering `[0, size)`
-/// once, in order, each `chunk` long except perhaps the last.
-pub(crate) fn chunks(size: u64, chunk: usize) -> impl Iterator<Item = (u64, usize)> {
+/// The chunks of a pass over `[start, size)`: `(offset, length)`, covering it once, in
+/// order, each `chunk` long except perhaps the last.
+pub(crate) fn chunks(start: u64, size: u64, chunk: usize) -> impl Iterator<Item = (u64, usize)> {
     let step = chunk.max(1) as u64;
-    (0..size.div_ceil(step)).map(move |i| {
-        let offset = i * step;
+    let start = start.min(size);
+    (0..(size - start).div_ceil(step)).map(move |i| {
+        let offset = start + i * step;
         let len = usize::try_from(step.min(size - offset)).expect("a chunk fits in memory");
         (offset, len)
     })
 }
 
-/// Generates the pass's bytes chunk by chunk on a second thread and hands each chunk
-/// to `consume`, until the end, a `Break`, or the stop flag. Returns whether every
-/// chunk was consumed.
+/// Generates the pass's bytes over `[start, size)` chunk by chunk on a second thread
+/// and hands each chunk to `consume`, until the end, a `Break`, or the stop flag.
+/// Returns whether every chunk was consumed.
 pub(crate) fn pipeline(
     source: &Source,
+    start: u64,
     size: u64,
     chunk: usize,
     stop: &AtomicBool,
@@ -228,7 +230,7 @@ pub(crate) fn pipeline(
                 .expect("the receiver is alive until the generator starts");
         }
         scope.spawn(move || {
-            for (offset, len) in chunks(size, chunk) {
+            for (offset, len) in chunks(start, size, chunk) {
                 // Closed when the consumer stops early: nothing more to generate.
                 let Ok(mut buf) = free_rx.recv() else { return };
                 source.fill(offset, &mut buf.as_mut_slice()[..len]);
@@ -258,9 +260,14 @@ mod tests {
 
     proptest! {
         #[test]
-        fn chunks_cover_every_byte_once(size in 0_u64..200_000, chunk in 1_usize..70_000) {
-            let mut next = 0;
-            for (offset, len) in chunks(size, chunk) {
+        fn chunks_cover_every_byte_once(
+            size in 0_u64..200_000,
+            chunk in 1_usize..70_000,
+            start in 0_u64..250_000,
+        ) {
+            let start = start.min(size);
+            let mut next = start;
+            for (offset, len) in chunks(start, size, chunk) {
                 prop_assert_eq!(offset, next);
                 prop_assert!(len > 0 && len <= chunk);
                 next += len as u64;
@@ -277,7 +284,7 @@ mod tests {
             let source = Source::Fixed(pattern.clone());
             let mut seen = Vec::new();
             let stop = AtomicBool::new(false);
-            let complete = pipeline(&source, size, chunk, &stop, |offset, data| {
+            let complete = pipeline(&source, 0, size, chunk, &stop, |offset, data| {
                 assert_eq!(offset, seen.len() as u64);
                 seen.extend_from_slice(data);
                 ControlFlow::Continue(())
@@ -303,7 +310,7 @@ mod tests {
         let source = Source::Fixed(vec![1]);
         let stop = AtomicBool::new(false);
         let mut calls = 0;
-        let complete = pipeline(&source, 1 << 20, 4096, &stop, |_, _| {
+        let complete = pipeline(&source, 0, 1 << 20, 4096, &stop, |_, _| {
             calls += 1;
             stop.store(true, Ordering::Relaxed);
             ControlFlow::Continue(())

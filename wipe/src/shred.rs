@@ -73,8 +73,9 @@ pub fn shred_file(path: impl AsRef<Path>, method: &Method, verify: bool) -> Resu
     let patterns = method.passes(false)?;
     let mut labels = Vec::with_capacity(patterns.len());
     let mut last = None;
+    let seed = crate::stream::Seed::random()?;
     for (i, pattern) in patterns.iter().enumerate() {
-        let source = Source::for_pattern(pattern)?;
+        let source = Source::for_pass(pattern, &seed, i);
         overwrite(&file, size, &source).map_err(|source| Error::ShredPass {
             path: path.to_owned(),
             pass: i + 1,
@@ -128,7 +129,7 @@ pub fn shred_file(path: impl AsRef<Path>, method: &Method, verify: bool) -> Resu
 
 fn overwrite(file: &File, size: u64, source: &Source) -> io::Result<()> {
     let mut buf = vec![0_u8; CHUNK];
-    for (offset, len) in crate::pass::chunks(size, CHUNK) {
+    for (offset, len) in crate::pass::chunks(0, size, CHUNK) {
         source.fill(offset, &mut buf[..len]);
         file.write_all_at(&buf[..len], offset)?;
     }
@@ -145,7 +146,7 @@ fn check(file: &File, size: u64, source: &Source, path: &Path) -> Result<()> {
     );
     let mut want = vec![0_u8; CHUNK];
     let mut have = vec![0_u8; CHUNK];
-    for (offset, len) in crate::pass::chunks(size, CHUNK) {
+    for (offset, len) in crate::pass::chunks(0, size, CHUNK) {
         source.fill(offset, &mut want[..len]);
         file.read_exact_at(&mut have[..len], offset)
             .map_err(|source| Error::Io {

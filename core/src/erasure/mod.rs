@@ -4,6 +4,8 @@
 
 pub mod certificate;
 pub mod pdf;
+mod resume;
 mod wipe;
 
+pub use resume::{DeviceChange, JOURNAL_FORMAT, ResumeProblem};
 pub use wipe::*;

@@ -35,7 +35,9 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 use custody_wipe::device::TargetKind;
-use custody_wipe::{Device, IoOp, Method, Plan, Protected, Refusal, Target, TargetReport};
+use custody_wipe::{
+    Course, Device, IoOp, Method, Plan, Position, Protected, Refusal, Target, TargetReport,
+};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -44,6 +46,7 @@ pub use custody_wipe::{NoReport, Reporter, Status, VerifyMode, VerifyResult};
 
 use crate::clock;
 use crate::erasure::certificate::{Issue, issue_in};
+use crate::erasure::resume::{self, DeviceChange, History, Journal, Journaling, ResumeProblem};
 use crate::error::{Error, Result};
 use crate::ledger::RecordId;
 use crate::people::Role;
@@ -275,6 +278,15 @@ pub struct TargetIdentity {
     pub physical_sector: Option<u32>,
     /// The backing file of a loop device, or the image file itself.
     pub source: Option<PathBuf>,
+    /// That file's identity, `device:inode`, when it can be read: a resumed wipe
+    /// must find the same file, not one of the same name.
+    pub source_file: Option<String>,
+}
+
+fn file_identity(path: Option<&PathBuf>) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path?).ok()?;
+    Some(format!("{}:{}", meta.dev(), meta.ino()))
 }
 
 impl TargetIdentity {
@@ -301,6 +313,7 @@ impl TargetIdentity {
                 logical_sector: d.logical_sector,
                 physical_sector: Some(d.physical_sector),
                 source: d.source.clone(),
+                source_file: file_identity(d.source.as_ref()),
             },
             _ => TargetIdentity {
                 path: target.path.clone(),
@@ -322,6 +335,7 @@ impl TargetIdentity {
                 logical_sector: target.sector,
                 physical_sector: None,
                 source: Some(target.resolved.clone()),
+                source_file: file_identity(Some(&target.resolved)),
             },
         }
     }
@@ -336,9 +350,46 @@ pub struct WipeJob {
     patterns: Vec<String>,
     asset_tag: Option<String>,
     destination: Option<Destination>,
+    /// Each target's passes (every random choice made) and where it begins.
+    courses: Vec<Course>,
+    /// For a resumed wipe, what the earlier runs left.
+    resumed: Option<Resumed>,
+}
+
+/// A wipe taken up again: its start entry, its journal and each target's place in it.
+#[derive(Debug)]
+struct Resumed {
+    /// As the user named it.
+    reference: String,
+    start_seq: i64,
+    start_hash: String,
+    /// The journal's index of each target, in the order of the job's targets.
+    indexes: Vec<usize>,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Journal")
+    }
 }
 
 impl WipeJob {
+    /// For a resumed wipe, where each target continues: pass (from 1) and offset.
+    pub fn resumes_at(&self) -> Option<Vec<(usize, u64)>> {
+        self.resumed.as_ref()?;
+        Some(
+            self.courses
+                .iter()
+                .map(|c| (c.from.pass + 1, c.from.offset))
+                .collect(),
+        )
+    }
+
+    /// For a resumed wipe, the number of its `wipe-start` entry.
+    pub fn resumes(&self) -> Option<i64> {
+        self.resumed.as_ref().map(|r| r.start_seq)
+    }
+
     /// The targets, in the order given.
     pub fn targets(&self) -> &[TargetIdentity] {
         &self.identities
@@ -408,6 +459,15 @@ pub struct WipeResult {
 }
 
 impl Station {
+    /// A plan for `method` with this station's journal interval.
+    fn plan(&self, method: Method) -> Plan {
+        let mut plan = Plan::new(method);
+        plan.checkpoint_bytes = self.config.wipe.journal_every_mib << 20;
+        plan.checkpoint_interval =
+            std::time::Duration::from_secs(self.config.wipe.journal_every_seconds);
+        plan
+    }
+
     /// Checks the actor (IT staff or a manager), the method and every target, and
     /// claims the targets; refuses the whole list if any target may not be wiped.
     /// Nothing is written anywhere.
@@ -424,7 +484,7 @@ impl Station {
             });
         }
         let method = Method::parse(&options.method, options.passes)?;
-        let mut plan = Plan::new(method);
+        let mut plan = self.plan(method);
         plan.verify = options.verify;
         plan.blank = options.blank;
         let patterns = method
@@ -447,6 +507,10 @@ impl Station {
         }
         self.refuse_data_home(paths)?;
         let targets = custody_wipe::check_all(paths, &protected_home(&self.home)?)?;
+        let courses = targets
+            .iter()
+            .map(|_| Course::new(method, options.blank))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         let mut identities: Vec<TargetIdentity> = targets.iter().map(TargetIdentity::of).collect();
         if let (Some(given), Some(identity)) = (&given_serial, identities.first_mut()) {
             match &identity.serial {
@@ -471,6 +535,185 @@ impl Station {
             patterns,
             asset_tag,
             destination: options.destination,
+            courses,
+            resumed: None,
+        })
+    }
+
+    /// Takes up a wipe that did not finish (a signal, a power cut, SIGKILL, a device
+    /// that went away): `reference` is the `WP-…` of a result that is not `erased`, or
+    /// the number of the `wipe-start` entry (`custody audit` lists unfinished wipes).
+    ///
+    /// The targets are those of the wipe not yet erased, at the paths it recorded, or
+    /// at `paths` (as many, in the same order) when their names changed. Each is
+    /// checked like a new target, then must be the same device — size, serial, model,
+    /// vendor, backing file by device and inode — and hold what the wipe wrote, at
+    /// the blocks of the fingerprint its journal recorded last. Anything else is
+    /// refused, and nothing is written anywhere.
+    pub fn prepare_resume<P: AsRef<Path>>(&self, reference: &str, paths: &[P]) -> Result<WipeJob> {
+        self.actor
+            .require_role(&[Role::It, Role::Manager], "wipe media")?;
+        let cannot = |why| Error::CannotResume {
+            reference: reference.to_owned(),
+            why,
+        };
+        let mut prover = self.ledger.prover(self.key.public());
+        let start_seq = if reference.starts_with("WP-") {
+            let entries = prover.about(reference)?;
+            let result = entries
+                .iter()
+                .find(|e| e.kind == "wipe")
+                .and_then(|e| e.payload.as_ref())
+                .ok_or_else(|| cannot(ResumeProblem::NotAWipe))?;
+            if result["status"] == "erased" {
+                return Err(cannot(ResumeProblem::Finished));
+            }
+            result["start_seq"]
+                .as_i64()
+                .ok_or_else(|| cannot(ResumeProblem::NotAWipe))?
+        } else {
+            reference
+                .trim_start_matches('#')
+                .parse::<i64>()
+                .map_err(|_| cannot(ResumeProblem::NotAWipe))?
+        };
+        let start = prover
+            .of_kind("wipe-start")?
+            .into_iter()
+            .find(|e| e.seq == start_seq)
+            .ok_or_else(|| cannot(ResumeProblem::NotAWipe))?;
+        let erased: Vec<u64> = prover
+            .of_kind("wipe")?
+            .iter()
+            .filter_map(|e| e.payload.as_ref())
+            .filter(|p| p["start_seq"].as_i64() == Some(start_seq) && p["status"] == "erased")
+            .filter_map(|p| p["target_index"].as_u64())
+            .collect();
+        let lines = Journal::read(&self.home, start_seq).map_err(|e| match e {
+            Error::CannotResume { why, .. } => cannot(why),
+            other => other,
+        })?;
+        let header = &lines[0];
+        if header["start_seq"].as_i64() != Some(start_seq)
+            || header["start_hash"].as_str() != Some(start.hash.as_str())
+            || header["station_key"].as_str() != Some(self.key.public().key_id().as_str())
+        {
+            return Err(cannot(ResumeProblem::JournalMismatch));
+        }
+        let listed = header["targets"]
+            .as_array()
+            .ok_or_else(|| cannot(ResumeProblem::JournalDamaged))?;
+        let left: Vec<(usize, &Value)> = listed
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !erased.contains(&(*i as u64)))
+            .collect();
+        if left.is_empty() {
+            return Err(cannot(ResumeProblem::Finished));
+        }
+        let method = Method::parse(
+            header["method"].as_str().unwrap_or_default(),
+            header["random_passes"]
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok()),
+        )?;
+        let mut plan = self.plan(method);
+        plan.blank = header["blank"] == true;
+        plan.verify = match header["verify"].as_str() {
+            Some("off") => VerifyMode::Off,
+            Some("all") => VerifyMode::All,
+            _ => VerifyMode::Last,
+        };
+        let named: Vec<PathBuf> = if paths.is_empty() {
+            left.iter()
+                .map(|(_, t)| PathBuf::from(t["device"]["path"].as_str().unwrap_or_default()))
+                .collect()
+        } else if paths.len() == left.len() {
+            paths.iter().map(|p| p.as_ref().to_path_buf()).collect()
+        } else {
+            return Err(cannot(ResumeProblem::TargetCount { left: left.len() }));
+        };
+        self.refuse_data_home(&named)?;
+        let targets = custody_wipe::check_all(&named, &protected_home(&self.home)?)?;
+        let mut identities = Vec::new();
+        let mut courses = Vec::new();
+        for ((index, listed), target) in left.iter().zip(&targets) {
+            let mut identity = TargetIdentity::of(target);
+            let was = &listed["device"];
+            if let Err(why) = same_device(was, &identity) {
+                return Err(Error::ResumeDevice {
+                    reference: reference.to_owned(),
+                    path: identity.path,
+                    why,
+                });
+            }
+            if identity.serial.is_none() {
+                identity.serial = was["serial"].as_str().map(str::to_owned);
+                identity.serial_source = "operator";
+            }
+            let passes = resume::patterns_from(&listed["patterns"])
+                .ok_or_else(|| cannot(ResumeProblem::JournalDamaged))?;
+            let history = History::of(&lines, *index, target.size);
+            let mut course = Course {
+                passes,
+                seed: resume::seed(&self.key, &start.hash, *index)?,
+                from: Position::default(),
+            };
+            if let Some((at, fp)) = &history.last {
+                course.from = *at;
+                if resume::expected_fingerprint(&course, target.size, *at) != *fp {
+                    return Err(Error::ResumeDevice {
+                        reference: reference.to_owned(),
+                        path: identity.path,
+                        why: DeviceChange::Journal,
+                    });
+                }
+                let samples = custody_wipe::fingerprint::samples(target.size, *at);
+                let expected = custody_wipe::fingerprint::expected(&course, &samples);
+                let found =
+                    custody_wipe::fingerprint::read(target, &samples).map_err(|e| Error::File {
+                        path: identity.resolved.clone(),
+                        source: e,
+                    })?;
+                if found.len() != expected.len() {
+                    return Err(cannot(ResumeProblem::JournalDamaged));
+                }
+                if let Some((pass, offset)) =
+                    custody_wipe::fingerprint::first_difference(&course, *at, &samples, &found)
+                {
+                    return Err(Error::ResumeDevice {
+                        reference: reference.to_owned(),
+                        path: identity.path,
+                        why: DeviceChange::Written {
+                            pass: pass + 1,
+                            offset,
+                        },
+                    });
+                }
+            }
+            identities.push(identity);
+            courses.push(course);
+        }
+        let patterns = courses
+            .first()
+            .map(|c| c.passes.iter().map(|p| p.label()).collect())
+            .unwrap_or_default();
+        Ok(WipeJob {
+            targets,
+            identities,
+            plan,
+            patterns,
+            asset_tag: header["asset_tag"].as_str().map(str::to_owned),
+            destination: header["destination"]
+                .as_str()
+                .and_then(|d| Destination::parse(d).ok()),
+            courses,
+            resumed: Some(Resumed {
+                reference: reference.to_owned(),
+                start_seq,
+                start_hash: start.hash,
+                indexes: left.iter().map(|(i, _)| *i).collect(),
+            }),
         })
     }
 
@@ -506,33 +749,141 @@ impl Station {
             patterns,
             asset_tag,
             destination,
+            mut courses,
+            resumed,
         } = job;
+        let labels: Vec<Vec<String>> = courses
+            .iter()
+            .map(|c| c.passes.iter().map(|p| p.label()).collect())
+            .collect();
 
-        let start = self.write(|w| {
-            let mut listed = Vec::new();
-            for identity in &identities {
-                let medium = medium_of(w, identity)?;
-                listed.push(json!({ "device": identity, "media": medium }));
-            }
-            w.append(
-                &actor,
-                "wipe-start",
-                "",
-                &json!({
-                    "targets": listed,
+        let (start_seq, start_hash, indexes, resume_seq, journal) = match &resumed {
+            None => {
+                let start = self.write(|w| {
+                    let mut listed = Vec::new();
+                    for (identity, passes) in identities.iter().zip(&labels) {
+                        let medium = medium_of(w, identity)?;
+                        listed
+                            .push(json!({ "device": identity, "media": medium, "passes": passes }));
+                    }
+                    w.append(
+                        &actor,
+                        "wipe-start",
+                        "",
+                        &json!({
+                            "targets": listed,
+                            "method": plan.method.name(),
+                            "category": CATEGORY,
+                            "passes": patterns,
+                            "blank": plan.blank,
+                            "verify": plan.verify.as_str(),
+                            "operator": operator,
+                            "station": station,
+                            "tool": tool(),
+                        }),
+                    )
+                })?;
+                let header = json!({
+                    "journal": resume::JOURNAL_FORMAT,
+                    "start_seq": start.seq,
+                    "start_hash": start.hash,
+                    "station_key": self.key.public().key_id(),
                     "method": plan.method.name(),
-                    "category": CATEGORY,
-                    "passes": patterns,
+                    "random_passes": match plan.method {
+                        Method::Random { passes } => Some(passes),
+                        _ => None,
+                    },
                     "blank": plan.blank,
                     "verify": plan.verify.as_str(),
-                    "operator": operator,
-                    "station": station,
-                    "tool": tool(),
-                }),
-            )
-        })?;
+                    "asset_tag": asset_tag,
+                    "destination": destination,
+                    "targets": identities.iter().zip(&courses).zip(&labels).enumerate().map(
+                        |(index, ((identity, course), passes))| json!({
+                            "index": index,
+                            "device": identity,
+                            "passes": passes,
+                            "patterns": resume::patterns_json(&course.passes),
+                        }),
+                    ).collect::<Vec<_>>(),
+                });
+                let journal = Journal::create(&self.home, start.seq, &header)?;
+                let indexes = (0..identities.len()).collect();
+                (start.seq, start.hash, indexes, None, journal)
+            }
+            Some(r) => {
+                let from: Vec<Value> = r
+                    .indexes
+                    .iter()
+                    .zip(&courses)
+                    .map(|(index, c)| json!({ "t": index, "pass": c.from.pass, "offset": c.from.offset }))
+                    .collect();
+                let listed: Vec<Value> = identities
+                    .iter()
+                    .zip(&r.indexes)
+                    .zip(&courses)
+                    .map(|((identity, index), c)| {
+                        json!({
+                            "index": index, "device": identity,
+                            "pass": c.from.pass + 1, "offset": c.from.offset,
+                        })
+                    })
+                    .collect();
+                let entry = self.write(|w| {
+                    w.append(
+                        &actor,
+                        "wipe-resume",
+                        "",
+                        &json!({
+                            "start_seq": r.start_seq,
+                            "resumed": r.reference,
+                            "targets": listed,
+                            "operator": operator,
+                            "station": station,
+                            "tool": tool(),
+                        }),
+                    )
+                })?;
+                let (mut journal, _) = Journal::open(&self.home, r.start_seq)?;
+                journal.line(&json!({
+                    "event": "resumed", "seq": entry.seq, "from": from,
+                    "at": clock::stamp(clock::now()),
+                }))?;
+                (
+                    r.start_seq,
+                    r.start_hash.clone(),
+                    r.indexes.clone(),
+                    Some(entry.seq),
+                    journal,
+                )
+            }
+        };
+        // Every random pass comes from a seed the station can derive again to resume.
+        for (course, index) in courses.iter_mut().zip(&indexes) {
+            course.seed = resume::seed(&self.key, &start_hash, *index)?;
+        }
 
-        let reports = custody_wipe::run(targets, &plan, reporter, stop);
+        let sizes = targets.iter().map(|t| t.size).collect();
+        let journaling =
+            Journaling::new(reporter, journal, courses.clone(), sizes, indexes.clone());
+        let reports = custody_wipe::run_courses(
+            targets,
+            courses.into_iter().map(Ok).collect(),
+            &plan,
+            &journaling,
+            stop,
+        );
+        for (report, index) in reports.iter().zip(&indexes) {
+            if report.status != Status::Erased {
+                journaling.record(
+                    json!({ "event": "stopped", "t": index, "how": report.status.as_str() }),
+                );
+            }
+        }
+        // Every run's lines, this one's included, for the history of a resumed wipe.
+        let lines = match resume_seq {
+            Some(_) => Journal::read(&self.home, start_seq).ok(),
+            None => None,
+        };
 
         let recording = Recording {
             actor,
@@ -543,17 +894,101 @@ impl Station {
             asset_tag,
             destination,
             blank: plan.blank,
-            start_seq: start.seq,
+            start_seq,
+            resume_seq,
+            journal_error: journaling.error(),
             ended: clock::stamp(clock::now()),
         };
-        self.write_signed(|w, key| {
+        let results: Vec<WipeResult> = self.write_signed(|w, key| {
             reports
                 .into_iter()
                 .zip(identities)
-                .map(|(report, identity)| record_result_in(w, key, &recording, report, identity))
+                .zip(indexes.iter().zip(&labels))
+                .map(|((report, identity), (index, labels))| {
+                    let history = lines
+                        .as_ref()
+                        .map(|lines| History::of(lines, *index, report.size));
+                    let place = Place {
+                        index: *index,
+                        labels,
+                        history: history.as_ref(),
+                    };
+                    record_result_in(w, key, &recording, report, identity, &place)
+                })
                 .collect()
-        })
+        })?;
+        for (r, index) in results.iter().zip(&indexes) {
+            journaling.record(json!({
+                "event": "done", "t": index, "status": r.payload["status"], "id": r.id.as_str(),
+            }));
+        }
+        Ok(results)
     }
+}
+
+/// Whether `now` is the device a wipe recorded as `was` (its `device`).
+fn same_device(was: &Value, now: &TargetIdentity) -> std::result::Result<(), DeviceChange> {
+    if was["size"].as_u64() != Some(now.size) {
+        return Err(DeviceChange::Size {
+            was: was["size"].as_u64().unwrap_or_default(),
+            now: now.size,
+        });
+    }
+    let describe = |serial: Option<&str>, model: Option<&str>, vendor: Option<&str>, kind: &str| {
+        format!(
+            "{kind}, serial {}, model {}, vendor {}",
+            serial.unwrap_or("-"),
+            model.unwrap_or("-"),
+            vendor.unwrap_or("-")
+        )
+    };
+    // A serial the operator typed is only what they typed; one the device reports
+    // must be reported again.
+    let was_serial = (was["serial_source"] == "device")
+        .then(|| was["serial"].as_str())
+        .flatten();
+    let now_serial = (now.serial_source == "device")
+        .then_some(now.serial.as_deref())
+        .flatten();
+    let was_id = (
+        was_serial,
+        was["model"].as_str(),
+        was["vendor"].as_str(),
+        was["kind"].as_str(),
+    );
+    let now_id = (
+        now_serial,
+        now.model.as_deref(),
+        now.vendor.as_deref(),
+        Some(now.kind),
+    );
+    if was_id != now_id {
+        return Err(DeviceChange::Identity {
+            was: describe(was_id.0, was_id.1, was_id.2, was_id.3.unwrap_or("-")),
+            now: describe(now_id.0, now_id.1, now_id.2, now.kind),
+        });
+    }
+    let was_file = (was["source"].as_str(), was["source_file"].as_str());
+    let now_source = now.source.as_ref().map(|s| s.display().to_string());
+    let now_file = (now_source.as_deref(), now.source_file.as_deref());
+    if was_file != now_file {
+        let show = |(path, id): (Option<&str>, Option<&str>)| {
+            format!("{} ({})", path.unwrap_or("-"), id.unwrap_or("-"))
+        };
+        return Err(DeviceChange::Backing {
+            was: show(was_file),
+            now: show(now_file),
+        });
+    }
+    Ok(())
+}
+
+/// Where a result stands in its wipe: the target's place in the journal, the labels of
+/// its passes and, resumed, its history over every run.
+struct Place<'a> {
+    index: usize,
+    labels: &'a [String],
+    history: Option<&'a History>,
 }
 
 /// What every result of one wipe run is recorded with.
@@ -568,6 +1003,10 @@ struct Recording {
     blank: bool,
     /// The `wipe-start` entry the results answer.
     start_seq: i64,
+    /// The `wipe-resume` entry of this run, when it continued an earlier one.
+    resume_seq: Option<i64>,
+    /// The first error writing the journal, if any.
+    journal_error: Option<String>,
     /// When the run ended, for a target that wrote no pass.
     ended: String,
 }
@@ -578,11 +1017,27 @@ fn record_result_in(
     w: &mut crate::ledger::Writer<'_>,
     key: &crate::keys::StationKey,
     r: &Recording,
-    report: TargetReport,
+    mut report: TargetReport,
     identity: TargetIdentity,
+    place: &Place<'_>,
 ) -> Result<WipeResult> {
     let registered = registered_in(w, &identity)?;
     let medium = registered.as_ref().map(|m| m.id.clone());
+    let (passes, interruptions, resumptions) = match place.history {
+        Some(h) => {
+            // A read-back that failed in an earlier run fails the whole wipe.
+            if h.verify_failed && report.status == Status::Erased {
+                report.status = Status::Failed;
+                report.verify.result = VerifyResult::Failed;
+            }
+            (
+                h.passes_json(place.labels, report.size),
+                h.interruptions.clone(),
+                h.resumptions.clone(),
+            )
+        }
+        None => (passes_json(&report), Vec::new(), Vec::new()),
+    };
     let payload = json!({
         "target": identity.path,
         "status": report.status.as_str(),
@@ -592,11 +1047,13 @@ fn record_result_in(
         "flash_note": report.flash.then_some(FLASH_NOTE),
         "blank": r.blank,
         "direct_io": report.direct_io,
-        "started": report.passes.first().map(|p| stamp(p.started)),
+        "started": passes.first().map(|p| p["start"].clone()),
         "ended": report.passes.last().map_or_else(|| r.ended.clone(), |p| stamp(p.ended)),
         "device": identity,
         "media": medium,
-        "passes": passes_json(&report),
+        "passes": passes,
+        "interruptions": interruptions,
+        "resumptions": resumptions,
         "verify": {
             "mode": report.verify.mode.as_str(),
             "result": report.verify.result.as_str(),
@@ -610,6 +1067,9 @@ fn record_result_in(
         "station": r.station,
         "tool": tool(),
         "start_seq": r.start_seq,
+        "resume_seq": r.resume_seq,
+        "target_index": place.index,
+        "journal_error": r.journal_error,
     });
     let (id, appended) = w.create_record(&r.actor, "wipe", "WP", payload.clone())?;
     let mut payload = payload;
@@ -719,6 +1179,8 @@ fn certificate_document(
             },
             "errors": errors,
             "flash_note": payload["flash_note"],
+            "interruptions": payload["interruptions"],
+            "resumptions": payload["resumptions"],
             "started": payload["started"],
             "ended": payload["ended"],
         },
@@ -943,6 +1405,7 @@ mod tests {
             logical_sector: 512,
             physical_sector: Some(512),
             source: None,
+            source_file: None,
         };
         let found = st.write(|w| medium_of(w, &identity)).unwrap();
         assert_eq!(found, Some(id));

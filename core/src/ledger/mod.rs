@@ -204,6 +204,7 @@ pub const ENTRY_KINDS: &[&str] = &[
     "media-check",
     "download-deleted",
     "wipe-start",
+    "wipe-resume",
     "wipe",
     "certificate",
     "cert-sign-off",
