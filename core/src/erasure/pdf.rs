@@ -466,6 +466,71 @@ fn errors_line(doc: &Value, lang: Lang) -> String {
     format!("{} — {}", errors.len(), first.join("; "))
 }
 
+/// Every interruption and resumption of a resumed wipe, with pass and offset; `None`
+/// for a wipe that ran through.
+fn interruptions_line(doc: &Value, lang: Lang) -> Option<String> {
+    let list = |key: &str| {
+        at(doc, key)
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (stops, resumes) = (
+        list("sanitization.interruptions"),
+        list("sanitization.resumptions"),
+    );
+    if stops.is_empty() && resumes.is_empty() {
+        return None;
+    }
+    let how = |h: &Value| match (lang, h.as_str().unwrap_or("")) {
+        (Lang::Ja, "killed") => "強制終了・停電",
+        (Lang::Ja, "interrupted") => "中断",
+        (Lang::Ja, "failed") => "失敗",
+        (Lang::En, "killed") => "killed or power lost",
+        (_, other) => other,
+    }
+    .to_owned();
+    let mut lines = Vec::new();
+    for (i, stop) in stops.iter().enumerate() {
+        let stopped = match lang {
+            Lang::Ja => format!(
+                "{} 停止（{}）: パス {} の {} バイト目まで書込み済み",
+                when(stop["at"].as_str().unwrap_or(""), lang),
+                how(&stop["how"]),
+                s(&stop["pass"]),
+                s(&stop["offset"])
+            ),
+            Lang::En => format!(
+                "{} stopped ({}): pass {} written up to byte {}",
+                when(stop["at"].as_str().unwrap_or(""), lang),
+                how(&stop["how"]),
+                s(&stop["pass"]),
+                s(&stop["offset"])
+            ),
+        };
+        lines.push(stopped);
+        if let Some(resume) = resumes.get(i) {
+            lines.push(match lang {
+                Lang::Ja => format!(
+                    "{} 再開（台帳 #{}）: パス {} の {} バイト目から",
+                    when(resume["at"].as_str().unwrap_or(""), lang),
+                    s(&resume["seq"]),
+                    s(&resume["pass"]),
+                    s(&resume["offset"])
+                ),
+                Lang::En => format!(
+                    "{} resumed (ledger #{}): pass {} from byte {}",
+                    when(resume["at"].as_str().unwrap_or(""), lang),
+                    s(&resume["seq"]),
+                    s(&resume["pass"]),
+                    s(&resume["offset"])
+                ),
+            });
+        }
+    }
+    Some(lines.join("\n"))
+}
+
 /// Who signed the certificate off, when, with their comment; or that no one has.
 fn validator_line(doc: &Value, lang: Lang) -> String {
     let validator = at(doc, "validator");
@@ -591,6 +656,9 @@ fn sanitization_section(doc: &Value, lang: Lang) -> Section {
         ),
         (t("入出力エラー", "I/O errors"), errors_line(doc, lang)),
     ];
+    if let Some(line) = interruptions_line(doc, lang) {
+        rows.push((t("中断と再開", "Interruptions"), line));
+    }
     if let Some(note) = at(doc, "sanitization.flash_note").as_str() {
         let note = match lang {
             Lang::Ja => "上書きは NIST SP 800-88 のクリア（Clear）であり、パージ（Purge）ではありません。予備領域や代替されたセルには届きません。パージには装置自身のサニタイズ機能（ATA SANITIZE、NVMe Sanitize）または物理的破壊が必要です".to_owned(),

@@ -25,7 +25,8 @@
 //!   returned before anything is written to a target or to the ledger.
 //! - If the `wipe-start` append fails, nothing is written to any target.
 //! - If the process dies during the wipe, the ledger holds the `wipe-start` entry and
-//!   no `wipe` entry: the targets are in an unknown, partly overwritten state.
+//!   no `wipe` entry: the targets are partly overwritten, and the journal in the data
+//!   home says how far ([`Station::prepare_resume`] continues from there).
 //! - If the final append fails after the wipe, the error says so; the targets have
 //!   been overwritten as far as the engine got, and the `wipe-start` entry remains.
 

@@ -91,8 +91,8 @@ impl Station {
                 Unfinished {
                     seq: e.seq,
                     detail: format!(
-                        "the wipe {method} began at {} ({}) never recorded a result: {targets} may be partly overwritten",
-                        e.at, e.actor,
+                        "the wipe {method} began at {} ({}) never recorded a result: {targets} may be partly overwritten; continue it with custody wipe --resume {}",
+                        e.at, e.actor, e.seq,
                     ),
                     method,
                     at: e.at.to_string(),
@@ -345,11 +345,34 @@ impl Station {
         Ok(())
     }
 
-    /// Wipes that did not erase, and wipes that never recorded a result.
+    /// Wipes that did not erase (unless resumed since to erasure), and wipes that
+    /// never recorded a result.
     fn audit_wipes(&self, findings: &mut Findings) -> Result<()> {
+        // A wipe's place: its wipe-start entry and the target's index in it.
+        let results = self.ledger.entries(&LogFilter {
+            kind: Some("wipe".into()),
+            ..Default::default()
+        })?;
+        let place = |p: &Value| Some((p.get("start_seq")?.as_i64()?, p.get("target_index")?.as_u64()?));
+        let finished: std::collections::BTreeSet<(i64, u64)> = results
+            .iter()
+            .filter_map(|e| e.payload.as_ref())
+            .filter(|p| p["status"] == "erased")
+            .filter_map(place)
+            .collect();
+        let resumed: std::collections::BTreeSet<&str> = results
+            .iter()
+            .filter(|e| {
+                e.payload
+                    .as_ref()
+                    .and_then(place)
+                    .is_some_and(|at| finished.contains(&at))
+            })
+            .map(|e| e.subject.as_str())
+            .collect();
         for w in self.wipe_rows()? {
             let status = cell(w.get("status"));
-            if status != "erased" {
+            if status != "erased" && !resumed.contains(cell(w.get("id")).as_str()) {
                 findings.add(
                     "failed-wipe",
                     &cell(w.get("id")),
@@ -371,6 +394,7 @@ impl Station {
                 "unfinished-wipe",
                 &format!("seq {}", u.seq),
                 &[
+                    ("seq", u.seq.to_string()),
                     ("method", u.method),
                     ("at", u.at),
                     ("by", u.actor),
