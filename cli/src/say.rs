@@ -159,6 +159,18 @@ pub fn error(error: &Error) -> Option<String> {
             ) + &causes(error)
         }
         Error::SerialForSeveral => t!("error-serial-for-several"),
+        Error::HiddenArea {
+            path,
+            state,
+            visible,
+            real,
+        } => t!(
+            "error-hidden-area",
+            path = path.display(),
+            state = state.to_uppercase(),
+            visible = visible,
+            real = real
+        ),
         Error::CannotResume { reference, why } => t!(
             "error-cannot-resume",
             reference = reference,

@@ -373,6 +373,19 @@ pub enum Error {
         given: String,
     },
 
+    /// A Host Protected Area or a DCO hides sectors of a disk from the overwrite.
+    #[error("{} hides sectors from the overwrite ({state}: {visible} of {real} sectors visible); remove the hidden area first (hdparm -N p{real} for an HPA, hdparm --dco-restore for a DCO), or destroy the disk; nothing was written", path.display())]
+    HiddenArea {
+        /// The disk.
+        path: PathBuf,
+        /// `hpa`, `dco` or `hpa+dco`.
+        state: &'static str,
+        /// Sectors it reports.
+        visible: u64,
+        /// Sectors it has.
+        real: u64,
+    },
+
     /// A wipe cannot be resumed.
     #[error("wipe {reference} cannot be resumed: {why}")]
     CannotResume {

@@ -558,3 +558,38 @@ fn a_flash_target_is_clear_and_its_certificate_says_what_purge_needs() {
         "{en}"
     );
 }
+
+/// Issue 18, item 7: whether a Host Protected Area or a DCO could hide sectors is on
+/// the certificate; a loop device cannot have them, and the certificate says so, in
+/// both PDFs.
+#[test]
+fn the_certificate_says_whether_hidden_areas_were_checked() {
+    if !(require_tool("pdftotext") && require_loop(&[])) {
+        return;
+    }
+    let home = Home::with_people();
+    let dev = LoopDevice::new(4 << 20, 0x5A);
+    home.run(
+        "ito",
+        ["wipe", dev.arg(), "--method", "zero", "--yes", "--quiet"],
+    )
+    .ok();
+    drop(dev);
+    let cert = home
+        .run("kato", ["cert", "show", "EC-1", "--json"])
+        .ok()
+        .json();
+    let hidden = &cert["medium"]["hidden_areas"];
+    assert_eq!(hidden["state"], "not-applicable", "{cert:#}");
+    assert!(hidden["note"].as_str().unwrap().contains("loop device"));
+    let ja = pdf_text(&export_pdf(&home, "EC-1", "ja"));
+    assert!(
+        ja.contains("隠し領域") && ja.contains("ループデバイスには隠し領域はありません"),
+        "{ja}"
+    );
+    let en = pdf_text(&export_pdf(&home, "EC-1", "en"));
+    assert!(
+        en.contains("Hidden areas") && en.contains("a loop device has no hidden areas"),
+        "{en}"
+    );
+}

@@ -758,8 +758,8 @@ fn a_wipe_killed_in_pass_two_is_resumed_on_both_devices() {
     let run = start[0]["seq"].as_i64().unwrap().to_string();
     let audit = home.run("kato", ["report", "audit"]).stdout;
     assert!(
-        audit.contains(a.arg()),
-        "the audit lists the unfinished wipe: {audit}"
+        audit.contains(a.arg()) && audit.contains(&format!("custody wipe --resume {run}")),
+        "the audit lists the unfinished wipe and how to continue it: {audit}"
     );
     let lines = journal(&home);
     let mut stood = Vec::new();
@@ -909,5 +909,7 @@ fn an_interrupted_image_is_resumed_and_ends_in_the_last_pattern() {
     assert_eq!(result["interruptions"][0]["pass"], 2);
     assert_eq!(result["passes"].as_array().unwrap().len(), 7);
     check_content(&std::fs::read(&image).unwrap(), &Last::Byte(0xAA));
+    let audit = home.run("kato", ["report", "audit"]).stdout;
+    assert!(!audit.contains(&id), "resumed to erasure, {id} is no finding: {audit}");
     ledger_verifies(&home);
 }

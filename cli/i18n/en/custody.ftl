@@ -994,6 +994,7 @@ error-file-missing = { $path } is missing or unreadable; nothing was disposed of
 error-file-changed = { $path } changed since it was registered (its SHA-256 differs); nothing was disposed of
 error-changed-meanwhile = { $id } was put on hold or disposed of meanwhile; nothing was disposed of
 error-disposal-failed = disposal of { $id } failed at { $path } after { $shredded } of { $total } files
+error-hidden-area = { $path } hides sectors from the overwrite ({ $state }: { $visible } of { $real } sectors visible); remove the hidden area first (hdparm -N p{ $real } for an HPA, hdparm --dco-restore for a DCO), or destroy the disk; nothing was written
 error-cannot-resume = wipe { $reference } cannot be resumed: { $why }
 error-resume-device = { $path } is not the device that wipe { $reference } was writing: { $why }; nothing was written
 resume-why-not-a-wipe = that is no wipe: give the WP-… of an interrupted result or the number of the wipe-start entry (custody audit lists unfinished wipes)

@@ -976,6 +976,7 @@ error-file-missing = { $path } が見つからないか、読み取れません�
 error-file-changed = { $path } は登録後に変更されています（SHA-256 が異なります）。何も廃棄していません
 error-changed-meanwhile = { $id } はその間に保留または廃棄されました。何も廃棄していません
 error-disposal-failed = { $id } の廃棄は、ファイル { $total } 個のうち { $shredded } 個を上書き削除したところで、{ $path } で失敗しました
+error-hidden-area = { $path } は上書きできない隠し領域（{ $state }）を持っています（全 { $real } セクタのうち見えるのは { $visible } セクタ）。先に隠し領域を解除するか（HPA は hdparm -N p{ $real }、DCO は hdparm --dco-restore）、物理的に破壊してください。何も書き込んでいません
 error-cannot-resume = 消去 { $reference } は再開できません: { $why }
 error-resume-device = { $path } は消去 { $reference } が書き込んでいた装置ではありません: { $why }。何も書き込んでいません
 resume-why-not-a-wipe = 消去を指していません。中断した結果の WP-… か、消去開始の記録の番号を指定してください（未完了の消去は custody audit に表示されます）

@@ -4,6 +4,7 @@
 
 pub mod certificate;
 pub mod pdf;
+pub mod hidden;
 mod resume;
 mod wipe;
 

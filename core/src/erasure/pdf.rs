@@ -609,8 +609,60 @@ fn medium_section(doc: &Value, lang: Lang) -> Section {
                 t("媒体台帳", "Media register"),
                 s(at(doc, "medium.media_record")),
             ),
+            (
+                t("隠し領域 (HPA/DCO)", "Hidden areas (HPA/DCO)"),
+                hidden_line(at(doc, "medium.hidden_areas"), lang),
+            ),
         ],
     }
+}
+
+/// Whether an HPA or a DCO hid sectors, or why that was not checked.
+fn hidden_line(hidden: &Value, lang: Lang) -> String {
+    let state = hidden["state"].as_str().unwrap_or("");
+    let note = hidden["note"].as_str();
+    let words = match (state, lang) {
+        ("none", Lang::Ja) => "なし（確認済み）",
+        ("none", Lang::En) => "none (checked)",
+        ("hpa" | "dco" | "hpa+dco", Lang::Ja) => "あり",
+        ("hpa" | "dco" | "hpa+dco", Lang::En) => "present",
+        ("not-applicable", Lang::Ja) => "該当なし",
+        ("not-applicable", Lang::En) => "not applicable",
+        ("not-checked", Lang::Ja) => "確認できず",
+        ("not-checked", Lang::En) => "could not be checked",
+        (_, Lang::Ja) => "記録なし",
+        (_, Lang::En) => "not recorded",
+    };
+    let sectors = match (hidden["visible_sectors"].as_u64(), hidden["native_sectors"].as_u64()) {
+        (Some(v), Some(n)) => format!(
+            " ({} {v} / {} {n})",
+            tr(lang, "表示セクタ", "visible sectors"),
+            tr(lang, "実セクタ", "native")
+        ),
+        _ => String::new(),
+    };
+    // The notes are core's English; in Japanese only the reason's gist is given.
+    let why = match (note, lang) {
+        (None, _) => String::new(),
+        (Some(note), Lang::En) => format!(": {note}"),
+        (Some(note), Lang::Ja) => {
+            let gist = if note.contains("loop device") {
+                "ループデバイスには隠し領域はありません"
+            } else if note.contains("image file") {
+                "イメージファイルには隠し領域はありません"
+            } else if note.contains("NVMe") {
+                "NVMe には HPA・DCO はありません"
+            } else if note.contains("not installed") {
+                "hdparm が未導入のため確認できません"
+            } else if note.contains("DCO could not") {
+                "DCO は確認できません"
+            } else {
+                "装置が ATA コマンドに応答しません"
+            };
+            format!("：{gist}")
+        }
+    };
+    format!("{words}{sectors}{why}")
 }
 
 /// How the medium was overwritten and checked.

@@ -47,6 +47,7 @@ pub use custody_wipe::{NoReport, Reporter, Status, VerifyMode, VerifyResult};
 
 use crate::clock;
 use crate::erasure::certificate::{Issue, issue_in};
+use crate::erasure::hidden::HiddenAreas;
 use crate::erasure::resume::{self, DeviceChange, History, Journal, Journaling, ResumeProblem};
 use crate::error::{Error, Result};
 use crate::ledger::RecordId;
@@ -282,6 +283,9 @@ pub struct TargetIdentity {
     /// That file's identity, `device:inode`, when it can be read: a resumed wipe
     /// must find the same file, not one of the same name.
     pub source_file: Option<String>,
+    /// Whether a Host Protected Area or a DCO hides sectors from the overwrite, or
+    /// why that could not be checked.
+    pub hidden_areas: HiddenAreas,
 }
 
 fn file_identity(path: Option<&PathBuf>) -> Option<String> {
@@ -315,6 +319,12 @@ impl TargetIdentity {
                 physical_sector: Some(d.physical_sector),
                 source: d.source.clone(),
                 source_file: file_identity(d.source.as_ref()),
+                hidden_areas: crate::erasure::hidden::check(
+                    &target.resolved,
+                    d.transport.as_str(),
+                    "block-device",
+                    target.size / u64::from(d.logical_sector.max(512)),
+                ),
             },
             _ => TargetIdentity {
                 path: target.path.clone(),
@@ -337,6 +347,12 @@ impl TargetIdentity {
                 physical_sector: None,
                 source: Some(target.resolved.clone()),
                 source_file: file_identity(Some(&target.resolved)),
+                hidden_areas: crate::erasure::hidden::check(
+                    &target.resolved,
+                    "file",
+                    "image-file",
+                    target.size / 512,
+                ),
             },
         }
     }
@@ -513,6 +529,7 @@ impl Station {
             .map(|_| Course::new(method, options.blank))
             .collect::<std::result::Result<Vec<_>, _>>()?;
         let mut identities: Vec<TargetIdentity> = targets.iter().map(TargetIdentity::of).collect();
+        refuse_hidden(&identities)?;
         if let (Some(given), Some(identity)) = (&given_serial, identities.first_mut()) {
             match &identity.serial {
                 Some(read) if read != given => {
@@ -640,6 +657,7 @@ impl Station {
         let mut courses = Vec::new();
         for ((index, listed), target) in left.iter().zip(&targets) {
             let mut identity = TargetIdentity::of(target);
+            refuse_hidden(std::slice::from_ref(&identity))?;
             let was = &listed["device"];
             if let Err(why) = same_device(was, &identity) {
                 return Err(Error::ResumeDevice {
@@ -927,6 +945,20 @@ impl Station {
     }
 }
 
+/// Refuses a target whose HPA or DCO hides sectors: an overwrite would leave them, and
+/// its certificate would say erased.
+fn refuse_hidden(identities: &[TargetIdentity]) -> Result<()> {
+    match identities.iter().find(|i| i.hidden_areas.hides_sectors()) {
+        Some(i) => Err(Error::HiddenArea {
+            path: i.path.clone(),
+            state: i.hidden_areas.state,
+            visible: i.hidden_areas.visible_sectors.unwrap_or_default(),
+            real: i.hidden_areas.real_sectors().unwrap_or_default(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Whether `now` is the device a wipe recorded as `was` (its `device`).
 fn same_device(was: &Value, now: &TargetIdentity) -> std::result::Result<(), DeviceChange> {
     if was["size"].as_u64() != Some(now.size) {
@@ -1166,6 +1198,7 @@ fn certificate_document(
             "rotational": identity.rotational,
             "removable": identity.removable,
             "media_record": payload["media"],
+            "hidden_areas": identity.hidden_areas,
         },
         "sanitization": {
             "category": CATEGORY,
@@ -1352,6 +1385,26 @@ mod tests {
     }
 
     #[test]
+    fn a_disk_whose_hpa_hides_sectors_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = image(dir.path(), 4096);
+        let st = station(dir.path(), "ito");
+        let job = st.prepare_wipe(&[&img], &options("zero")).unwrap();
+        let mut identity = job.targets()[0].clone();
+        assert_eq!(identity.hidden_areas.state, "not-applicable");
+        refuse_hidden(std::slice::from_ref(&identity)).unwrap();
+        // As hdparm reports a 500 GB disk with 2113 sectors behind an HPA.
+        identity.hidden_areas = crate::erasure::hidden::decide(
+            976771055,
+            Some(" max sectors   = 976771055/976773168, HPA is enabled"),
+            None,
+        );
+        let err = refuse_hidden(&[identity]).unwrap_err();
+        assert!(err.is_refusal());
+        assert!(err.to_string().contains("976771055 of 976773168"), "{err}");
+    }
+
+    #[test]
     fn a_clerk_is_refused_before_anything_is_touched() {
         let dir = tempfile::tempdir().unwrap();
         let img = image(dir.path(), 4096);
@@ -1407,6 +1460,7 @@ mod tests {
             physical_sector: Some(512),
             source: None,
             source_file: None,
+            hidden_areas: crate::erasure::hidden::check(Path::new("/dev/sdz"), "usb", "block-device", 1),
         };
         let found = st.write(|w| medium_of(w, &identity)).unwrap();
         assert_eq!(found, Some(id));
