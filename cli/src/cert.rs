@@ -60,6 +60,15 @@ pub enum CertCommand {
         /// Print as JSON.
         #[arg(long)]
         json: bool,
+        /// Your title (役職), printed on the certificate beside your name.
+        #[arg(long, value_name = "TEXT")]
+        title: Option<String>,
+        /// How to reach you (extension, mail), printed on the certificate.
+        #[arg(long, value_name = "TEXT")]
+        contact: Option<String>,
+        /// Where you checked the result, printed on the certificate.
+        #[arg(long, value_name = "TEXT")]
+        place: Option<String>,
     },
     /// Keep a vendor's erasure certificate (any file format) with the others.
     Import {
@@ -231,8 +240,17 @@ pub fn cert(cmd: CertCommand) -> Result<ExitCode> {
             id: text,
             comment,
             json,
+            title,
+            contact,
+            place,
         } => {
-            let cert = station.sign_off(&id(&text)?, comment.as_deref())?;
+            let details = custody_core::erasure::WipeDetails {
+                origin: None,
+                title,
+                contact,
+                location: place,
+            };
+            let cert = station.sign_off(&id(&text)?, comment.as_deref(), &details)?;
             if json {
                 output::json(
                     &json!({ "id": cert.id, "sha256": cert.sha256, "signed_off_by": station.actor().name }),

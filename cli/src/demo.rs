@@ -355,6 +355,12 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
                 serial: Some("DEMO-HDD-0042".into()),
                 asset_tag: Some("PC-2019-017".into()),
                 destination: Some(Destination::Disposal),
+                details: custody_core::erasure::WipeDetails {
+                    origin: Some("PC-2019-017（総務課 旧事務用端末）".into()),
+                    title: Some("主任".into()),
+                    contact: Some("内線 2104".into()),
+                    location: Some("本庁舎 3 階 情報システム課".into()),
+                },
             },
         )?;
         let stop = std::sync::atomic::AtomicBool::new(false);

@@ -40,7 +40,7 @@ pub struct WipeArgs {
     /// Continue a wipe that did not finish (WP-n of an interrupted result, or the
     /// number of its wipe-start entry, as custody audit lists it), with its own
     /// method and passes, on the same devices; TARGET only when their names changed.
-    #[arg(long, value_name = "WIPE", conflicts_with_all = ["method", "passes", "blank", "serial", "asset_tag", "destination"])]
+    #[arg(long, value_name = "WIPE", conflicts_with_all = ["method", "passes", "blank", "serial", "asset_tag", "destination", "from", "title", "contact", "place"])]
     pub resume: Option<String>,
     /// The number of passes, for the random method only.
     #[arg(long, value_name = "N")]
@@ -70,6 +70,19 @@ pub struct WipeArgs {
     /// What happens to the medium afterwards, printed on the certificate.
     #[arg(long, value_enum)]
     pub destination: Option<DestinationArg>,
+    /// The machine or person the media came from, printed on the certificate (e.g.
+    /// "PC-0412, 総務課").
+    #[arg(long, value_name = "TEXT")]
+    pub from: Option<String>,
+    /// Your title (役職), printed on the certificate beside your name.
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// How to reach you (extension, mail), printed on the certificate.
+    #[arg(long, value_name = "TEXT")]
+    pub contact: Option<String>,
+    /// Where the wipe takes place (building, room), printed on the certificate.
+    #[arg(long, value_name = "TEXT")]
+    pub place: Option<String>,
 }
 
 /// `--destination` on the command line.
@@ -187,6 +200,12 @@ pub fn wipe(args: WipeArgs) -> Result<ExitCode> {
                 serial: args.serial.clone(),
                 asset_tag: args.asset_tag.clone(),
                 destination: args.destination.map(Destination::from),
+                details: custody_core::erasure::WipeDetails {
+                    origin: args.from.clone(),
+                    title: args.title.clone(),
+                    contact: args.contact.clone(),
+                    location: args.place.clone(),
+                },
             };
             station.prepare_wipe(&args.targets, &options)?
         }

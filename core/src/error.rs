@@ -607,6 +607,12 @@ pub enum Field {
     Owner,
     /// Where something is kept.
     Location,
+    /// Where a medium was sanitized or destroyed.
+    Place,
+    /// A person's title (役職).
+    Title,
+    /// The machine or person a medium came from.
+    Origin,
     /// A capacity.
     Capacity,
     /// A kind of medium.
@@ -736,6 +742,9 @@ impl Field {
             Field::Model => "model",
             Field::Owner => "owner",
             Field::Location => "location",
+            Field::Place => "place of sanitization",
+            Field::Title => "title",
+            Field::Origin => "origin",
             Field::Capacity => "capacity",
             Field::MediaKind => "kind of medium",
             Field::MediaStatus => "media status",

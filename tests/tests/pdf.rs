@@ -285,6 +285,10 @@ fn a_certificate_works_as_a_paper_form_in_either_language() {
         "ito",
         "EC-1",
         "MD-1",
+        // Names of the drive's own features, which Japanese writes as they are.
+        "SMART",
+        "HPA",
+        "DCO",
     ] {
         rest = rest.replace(proper, "");
     }
@@ -592,4 +596,236 @@ fn the_certificate_says_whether_hidden_areas_were_checked() {
         en.contains("Hidden areas") && en.contains("a loop device has no hidden areas"),
         "{en}"
     );
+}
+
+/// Issue 18, item 5: an erasure certificate carries every field NIST SP 800-88 Rev. 2
+/// asks for — the medium (manufacturer, model, serial, firmware, capacity, property
+/// number, type, where it came from), the sanitization (category, method, tool and
+/// version, verification and result, destination) and, for the sanitizer and the
+/// validator, name, title, department, date, location, contact and their own
+/// signature — in the JSON and in both PDFs; both signatures verify with minisign.
+#[test]
+fn an_erasure_certificate_carries_every_rev2_field_and_both_peoples_signatures() {
+    if !(require_tool("pdftotext") && require_tool("minisign") && require_loop(&[])) {
+        return;
+    }
+    let home = Home::with_people();
+    let dev = LoopDevice::new(4 << 20, 0x5A);
+    home.run(
+        "ito",
+        [
+            "wipe",
+            dev.arg(),
+            "--method",
+            "zero",
+            "--yes",
+            "--quiet",
+            "--serial",
+            "REV2-HDD-1",
+            "--asset-tag",
+            "備品-2019-017",
+            "--destination",
+            "disposal",
+            "--from",
+            "PC-0412（総務課）",
+            "--title",
+            "主任",
+            "--contact",
+            "内線 2104",
+            "--place",
+            "本庁舎 3 階 サーバ室",
+        ],
+    )
+    .ok();
+    drop(dev);
+    home.run(
+        "tanaka",
+        [
+            "cert",
+            "sign-off",
+            "EC-1",
+            "--comment",
+            "消去を確認",
+            "--title",
+            "課長",
+            "--contact",
+            "内線 2100",
+            "--place",
+            "本庁舎 3 階 情報システム課",
+        ],
+    )
+    .ok();
+    let doc = home
+        .run("kato", ["cert", "show", "EC-1", "--json"])
+        .ok()
+        .json();
+    for field in [
+        "medium.manufacturer",
+        "medium.model",
+        "medium.serial",
+        "medium.firmware",
+        "medium.size_bytes",
+        "medium.asset_tag",
+        "medium.type",
+        "medium.origin",
+        "medium.power_on_hours",
+        "medium.health",
+        "medium.smart",
+        "medium.hidden_areas",
+        "sanitization.category",
+        "sanitization.method",
+        "sanitization.tool.name",
+        "sanitization.tool.version",
+        "sanitization.verification.mode",
+        "sanitization.verification.result",
+        "destination",
+        "operator.name",
+        "operator.title",
+        "operator.department",
+        "operator.date",
+        "operator.location",
+        "operator.contact",
+        "operator.signature",
+        "validator.name",
+        "validator.title",
+        "validator.at",
+        "validator.location",
+        "validator.contact",
+        "validator.signature",
+    ] {
+        let mut v = &doc;
+        for part in field.split('.') {
+            v = v
+                .get(part)
+                .unwrap_or_else(|| panic!("no {field} in {doc:#}"));
+        }
+    }
+    assert_eq!(doc["medium"]["origin"], "PC-0412（総務課）");
+    assert_eq!(doc["operator"]["title"], "主任");
+    assert_eq!(doc["validator"]["location"], "本庁舎 3 階 情報システム課");
+    assert_eq!(doc["medium"]["smart"]["state"], "not-available");
+
+    // Each person's signature, checked with minisign alone.
+    let dir = home.dir.path();
+    let check = |who: &str, message: String| {
+        let sig = &doc[who]["signature"];
+        let public = dir.join(format!("{who}.pub"));
+        std::fs::write(
+            &public,
+            format!(
+                "untrusted comment: {who}\n{}\n",
+                sig["public_key"].as_str().unwrap()
+            ),
+        )
+        .unwrap();
+        let msg = dir.join(format!("{who}.msg"));
+        std::fs::write(&msg, message).unwrap();
+        std::fs::write(
+            dir.join(format!("{who}.msg.minisig")),
+            sig["minisig"].as_str().unwrap(),
+        )
+        .unwrap();
+        let out = Command::new("minisign")
+            .args([
+                "-V",
+                "-p",
+                public.to_str().unwrap(),
+                "-m",
+                msg.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{who}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    check(
+        "operator",
+        format!(
+            "custody-entry/v1\n{}\n",
+            doc["ledger"]["hash"].as_str().unwrap()
+        ),
+    );
+    check(
+        "validator",
+        format!(
+            "custody-sign-off/v1\nEC-1\n{}\n{}\n",
+            doc["validator"]["signature"]["document_sha256"]
+                .as_str()
+                .unwrap(),
+            doc["validator"]["at"].as_str().unwrap()
+        ),
+    );
+    // cert verify checks both against the people register.
+    let json = home.path("EC-1.json");
+    home.run(
+        "kato",
+        [
+            "cert",
+            "export",
+            "EC-1",
+            "--format",
+            "json",
+            "-o",
+            json.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let verdict = home
+        .run("kato", ["cert", "verify", json.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    assert_eq!(verdict["valid"], true, "{verdict:#}");
+    let people = verdict["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "people")
+        .unwrap();
+    assert!(
+        people["detail"].as_str().unwrap().contains("ito, tanaka"),
+        "{people}"
+    );
+
+    let page = export_pdf(&home, "EC-1", "ja");
+    assert_eq!(pages(&page), "1");
+    let ja = pdf_text(&page);
+    for want in [
+        "ファームウェア",
+        "搬出元",
+        "PC-0412（総務課）",
+        "通電時間",
+        "役職",
+        "主任",
+        "課長",
+        "連絡先",
+        "内線 2104",
+        "内線 2100",
+        "場所",
+        "本庁舎 3 階 サーバ室",
+        "本人の鍵",
+        "備品-2019-017",
+        "クリア",
+        "隠し領域",
+    ] {
+        assert!(ja.contains(want), "no {want} in\n{ja}");
+    }
+    let en = pdf_text(&export_pdf(&home, "EC-1", "en"));
+    for want in [
+        "firmware",
+        "Source (came from)",
+        "Power-on hours",
+        "title",
+        "Contact, location",
+        "Date, signature",
+        "signed with their own key",
+        "Validated by",
+        "Sanitized by",
+        "Clear",
+        "Destination",
+    ] {
+        assert!(en.contains(want), "no {want} in\n{en}");
+    }
 }

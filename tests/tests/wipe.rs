@@ -910,6 +910,9 @@ fn an_interrupted_image_is_resumed_and_ends_in_the_last_pattern() {
     assert_eq!(result["passes"].as_array().unwrap().len(), 7);
     check_content(&std::fs::read(&image).unwrap(), &Last::Byte(0xAA));
     let audit = home.run("kato", ["report", "audit"]).stdout;
-    assert!(!audit.contains(&id), "resumed to erasure, {id} is no finding: {audit}");
+    assert!(
+        !audit.contains(&id),
+        "resumed to erasure, {id} is no finding: {audit}"
+    );
     ledger_verifies(&home);
 }

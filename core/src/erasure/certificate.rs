@@ -298,6 +298,29 @@ pub struct Check {
     pub facts: Vec<(&'static str, String)>,
 }
 
+/// What a validator signs with their own key when they sign a certificate off: four
+/// lines, each ending in LF: `custody-sign-off/v1`, the certificate id, the SHA-256 of
+/// the document before the sign-off (its `validator` block empty), the time.
+pub fn sign_off_statement(id: &str, document_sha256: &str, at: &str) -> String {
+    format!("custody-sign-off/v1\n{id}\n{document_sha256}\n{at}\n")
+}
+
+fn text_at(doc: &Value, dotted: &str) -> String {
+    lookup(doc, dotted)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn people_failed(name: &str, why: String) -> Check {
+    Check::new(
+        "people",
+        false,
+        format!("the signature of {name} does not hold: {why}"),
+    )
+    .because("people-invalid", &[("name", name.to_owned()), ("why", why)])
+}
+
 /// The fields each schema requires, as dotted paths.
 fn required_fields(schema: &str) -> Option<&'static [&'static str]> {
     match schema {
@@ -534,7 +557,8 @@ impl Station {
         let id = text("certificate_id");
         let (ledger, ledger_seq) =
             self.check_recorded(signer.as_deref(), id.as_deref(), &sha256)?;
-        let checks = vec![signed, schema, issuer, ledger];
+        let people = self.check_people(document.as_ref())?;
+        let checks = vec![signed, schema, issuer, ledger, people];
         Ok(Verdict {
             valid: checks.iter().all(|c| c.ok),
             id,
@@ -546,6 +570,100 @@ impl Station {
             ledger_seq,
             checks,
         })
+    }
+
+    /// The people's own signatures a document carries: the sanitizer's of the `wipe`
+    /// entry (`operator.signature`), the validator's of the sign-off
+    /// (`validator.signature`). Each must verify and be made by a key the people
+    /// register holds for the person named.
+    fn check_people(&self, document: Option<&Value>) -> Result<Check> {
+        let Some(doc) = document else {
+            return Ok(Check::new("people", false, "the file is not JSON".into())
+                .because("people-none", &[]));
+        };
+        let mut signed = Vec::new();
+        if let Some(sig) = lookup(doc, "operator.signature").filter(|v| v.is_object()) {
+            let name = text_at(doc, "operator.name");
+            let hash = text_at(doc, "ledger.hash");
+            let message = crate::ledger::signed::entry_message(&hash);
+            if let Err(why) = self.personal_signature(sig, &message, &name, Some(&hash)) {
+                return Ok(people_failed(&name, why));
+            }
+            signed.push(name);
+        }
+        if let Some(sig) = lookup(doc, "validator.signature").filter(|v| v.is_object()) {
+            let name = text_at(doc, "validator.name");
+            let mut before = doc.clone();
+            before["validator"] = json!({});
+            let before = hex::encode(Sha256::digest(crate::canon::to_string(&before)?.as_bytes()));
+            let statement = sign_off_statement(
+                &text_at(doc, "certificate_id"),
+                &before,
+                &text_at(doc, "validator.at"),
+            );
+            if let Err(why) = self.personal_signature(sig, &statement, &name, None) {
+                return Ok(people_failed(&name, why));
+            }
+            if sig["document_sha256"].as_str() != Some(before.as_str()) {
+                return Ok(people_failed(
+                    &name,
+                    "the sign-off was made for another version of the document".into(),
+                ));
+            }
+            signed.push(name);
+        }
+        Ok(if signed.is_empty() {
+            Check::new(
+                "people",
+                true,
+                "no personal signatures (a certificate from before them, or a vendor's)".into(),
+            )
+            .because("people-none", &[])
+        } else {
+            let names = signed.join(", ");
+            Check::new(
+                "people",
+                true,
+                format!("signed in their own hand by {names}"),
+            )
+            .because("people-signed", &[("names", names)])
+        })
+    }
+
+    /// Checks one personal signature of `message`; with `entry_hash`, the signature
+    /// must say it signs that entry.
+    fn personal_signature(
+        &self,
+        sig: &Value,
+        message: &str,
+        name: &str,
+        entry_hash: Option<&str>,
+    ) -> std::result::Result<(), String> {
+        let field = |k: &str| sig[k].as_str().unwrap_or_default().to_owned();
+        if entry_hash.is_some_and(|hash| field("entry_hash") != hash) {
+            return Err("the signature is for another ledger entry".into());
+        }
+        let public = crate::keys::StationPublicKey::parse(&field("public_key"))?;
+        if public.key_id() != field("key_id") {
+            return Err("the key id does not match the public key".into());
+        }
+        public.verify(message.as_bytes(), &field("minisig"))?;
+        let owner: Option<String> = self
+            .ledger
+            .db()
+            .value(
+                "SELECT name FROM person_keys WHERE key_id = ?1",
+                args![field("key_id")],
+            )
+            .map_err(|e| e.to_string())?;
+        match owner {
+            Some(owner) if owner == name => Ok(()),
+            Some(owner) => Err(format!("the key is {owner}'s, not {name}'s")),
+            None => Err(format!(
+                "the people register holds no key {}",
+                field("key_id")
+            )),
+        }
     }
 
     /// The signature check, by this station's key or a trusted one: the check, the
@@ -723,7 +841,13 @@ impl Station {
     /// A manager who is not the operator confirms a certificate (000 art.18-5): the
     /// document is re-issued with its validator block filled, signed again, and the
     /// sign-off is recorded in the ledger.
-    pub fn sign_off(&mut self, id: &RecordId, comment: Option<&str>) -> Result<Certificate> {
+    pub fn sign_off(
+        &mut self,
+        id: &RecordId,
+        comment: Option<&str>,
+        details: &crate::erasure::WipeDetails,
+    ) -> Result<Certificate> {
+        let details = details.checked()?;
         self.actor
             .require_role(&[crate::people::Role::Manager], &format!("sign off {id}"))?;
         let comment = comment
@@ -767,11 +891,28 @@ impl Station {
             let mut prover = w.prover();
             authentic_document_in(w, &mut prover, id.as_str())?;
             let at = clock::stamp(clock::now());
+            // The validator's own signature of what they checked: the document as it
+            // stood (its SHA-256), the certificate and the time, with their key.
+            let statement = sign_off_statement(id.as_str(), &cert.sha256, &at);
+            let signature = w.sign_as_actor(
+                statement.as_bytes(),
+                &format!("custody sign-off of {id} by {}", actor.name),
+            )?;
             document["validator"] = json!({
                 "name": actor.name,
                 "role": "manager",
                 "at": at,
                 "comment": comment,
+                "title": details.title,
+                "contact": details.contact,
+                "location": details.location,
+                "signature": {
+                    "signs": "custody-sign-off/v1",
+                    "document_sha256": cert.sha256,
+                    "key_id": signature.key_id,
+                    "public_key": signature.public_key,
+                    "minisig": signature.signature,
+                },
             });
             let body = crate::canon::to_string(&document)?;
             let sha256 = hex::encode(Sha256::digest(body.as_bytes()));

@@ -61,7 +61,9 @@ impl HiddenAreas {
 /// Parses `hdparm -N` output: ` max sectors   = 976771055/976773168, HPA is enabled`
 /// gives (visible, native).
 pub fn parse_max_sectors(output: &str) -> Option<(u64, u64)> {
-    let line = output.lines().find(|l| l.trim_start().starts_with("max sectors"))?;
+    let line = output
+        .lines()
+        .find(|l| l.trim_start().starts_with("max sectors"))?;
     let value = line.split_once('=')?.1;
     let numbers = value.split(',').next()?.trim();
     let (visible, native) = numbers.split_once('/')?;
@@ -191,10 +193,8 @@ mod tests {
 
     // What hdparm 9.65 prints for a 500 GB SATA disk (976773168 sectors) with 2113
     // sectors hidden in an HPA, and without; and its DCO identify data.
-    const HPA_ON: &str =
-        "\n/dev/sdb:\n max sectors   = 976771055/976773168, HPA is enabled\n";
-    const HPA_OFF: &str =
-        "\n/dev/sdb:\n max sectors   = 976773168/976773168, HPA is disabled\n";
+    const HPA_ON: &str = "\n/dev/sdb:\n max sectors   = 976771055/976773168, HPA is enabled\n";
+    const HPA_OFF: &str = "\n/dev/sdb:\n max sectors   = 976773168/976773168, HPA is disabled\n";
     const DCO_SAME: &str = "\n/dev/sdb:\nDCO Revision: 0x0002\nThe following features can be selectively disabled via DCO:\n\tTransfer modes:\n\t\t mdma0 mdma1 mdma2\n\t\t udma0 udma1 udma2 udma3 udma4 udma5 udma6\n\tReal max sectors: 976773168\n\tATA command/feature sets:\n\t\t SMART self_test error_log security HPA 48_bit\n";
     const DCO_MORE: &str = "\n/dev/sdb:\nDCO Revision: 0x0002\n\tReal max sectors: 1953525168\n";
 

@@ -3,9 +3,10 @@
 //! certificates, and receipts of vendors' certificates), and their PDF rendering.
 
 pub mod certificate;
-pub mod pdf;
 pub mod hidden;
+pub mod pdf;
 mod resume;
+pub mod smart;
 mod wipe;
 
 pub use resume::{DeviceChange, JOURNAL_FORMAT, ResumeProblem};

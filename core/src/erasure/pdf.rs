@@ -469,12 +469,7 @@ fn errors_line(doc: &Value, lang: Lang) -> String {
 /// Every interruption and resumption of a resumed wipe, with pass and offset; `None`
 /// for a wipe that ran through.
 fn interruptions_line(doc: &Value, lang: Lang) -> Option<String> {
-    let list = |key: &str| {
-        at(doc, key)
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    };
+    let list = |key: &str| at(doc, key).as_array().cloned().unwrap_or_default();
     let (stops, resumes) = (
         list("sanitization.interruptions"),
         list("sanitization.resumptions"),
@@ -482,14 +477,16 @@ fn interruptions_line(doc: &Value, lang: Lang) -> Option<String> {
     if stops.is_empty() && resumes.is_empty() {
         return None;
     }
-    let how = |h: &Value| match (lang, h.as_str().unwrap_or("")) {
-        (Lang::Ja, "killed") => "強制終了・停電",
-        (Lang::Ja, "interrupted") => "中断",
-        (Lang::Ja, "failed") => "失敗",
-        (Lang::En, "killed") => "killed or power lost",
-        (_, other) => other,
-    }
-    .to_owned();
+    let how = |h: &Value| {
+        match (lang, h.as_str().unwrap_or("")) {
+            (Lang::Ja, "killed") => "強制終了・停電",
+            (Lang::Ja, "interrupted") => "中断",
+            (Lang::Ja, "failed") => "失敗",
+            (Lang::En, "killed") => "killed or power lost",
+            (_, other) => other,
+        }
+        .to_owned()
+    };
     let mut lines = Vec::new();
     for (i, stop) in stops.iter().enumerate() {
         let stopped = match lang {
@@ -582,38 +579,88 @@ fn medium_section(doc: &Value, lang: Lang) -> Section {
         title: t("媒体", "Medium"),
         rows: vec![
             (
-                t("種類 (台帳)", "Kind (register)"),
-                registered_kind(at(doc, "medium.registered_kind"), lang),
+                t("種類（台帳・装置の報告）", "Kind (register; as reported)"),
+                format!(
+                    "{} / {}",
+                    registered_kind(at(doc, "medium.registered_kind"), lang),
+                    reported_type(at(doc, "medium.type"), lang)
+                ),
             ),
             (
-                t("種類 (装置の報告)", "Type (as the device reports)"),
-                reported_type(at(doc, "medium.type"), lang),
+                t("製造者・型番・ファームウェア", "Maker, model, firmware"),
+                format!(
+                    "{} / {} / {}",
+                    s(at(doc, "medium.manufacturer")),
+                    s(at(doc, "medium.model")),
+                    s(at(doc, "medium.firmware"))
+                ),
             ),
-            (
-                t("製造者", "Manufacturer"),
-                s(at(doc, "medium.manufacturer")),
-            ),
-            (t("型番", "Model"), s(at(doc, "medium.model"))),
             (t("シリアル番号", "Serial number"), serial_line(doc, lang)),
-            (t("容量", "Size"), bytes(at(doc, "medium.size_bytes"), lang)),
             (
-                t("接続", "Transport"),
-                match (at(doc, "medium.transport").as_str(), lang) {
-                    (Some("file"), Lang::Ja) => "ファイル".to_owned(),
-                    _ => s(at(doc, "medium.transport")),
-                },
+                t("容量・接続", "Size, transport"),
+                format!(
+                    "{} / {}",
+                    bytes(at(doc, "medium.size_bytes"), lang),
+                    match (at(doc, "medium.transport").as_str(), lang) {
+                        (Some("file"), Lang::Ja) => "ファイル".to_owned(),
+                        _ => s(at(doc, "medium.transport")),
+                    }
+                ),
             ),
-            (t("資産番号", "Asset tag"), s(at(doc, "medium.asset_tag"))),
-            (t("対象", "Source"), s(at(doc, "medium.source"))),
             (
-                t("媒体台帳", "Media register"),
-                s(at(doc, "medium.media_record")),
+                t("通電時間・健全性", "Power-on hours, health"),
+                smart_line(doc, lang),
             ),
+            (
+                t("搬出元", "Source (came from)"),
+                s(at(doc, "medium.origin")),
+            ),
+            (
+                t("資産番号・媒体台帳", "Asset tag, media register"),
+                format!(
+                    "{} / {}",
+                    s(at(doc, "medium.asset_tag")),
+                    s(at(doc, "medium.media_record"))
+                ),
+            ),
+            (t("対象", "Device or file"), s(at(doc, "medium.source"))),
             (
                 t("隠し領域 (HPA/DCO)", "Hidden areas (HPA/DCO)"),
                 hidden_line(at(doc, "medium.hidden_areas"), lang),
             ),
         ],
+    }
+}
+
+/// What smartctl read: power-on hours and SMART health, or why nothing was read.
+fn smart_line(doc: &Value, lang: Lang) -> String {
+    let smart = at(doc, "medium.smart");
+    match smart["state"].as_str() {
+        Some("read") => {
+            let hours = smart["power_on_hours"].as_u64().map_or_else(
+                || "—".to_owned(),
+                |h| tr(lang, &format!("{h} 時間"), &format!("{h} hours")),
+            );
+            let health = match (smart["health"].as_str(), lang) {
+                (Some("passed"), Lang::Ja) => "正常",
+                (Some("passed"), Lang::En) => "passed",
+                (Some("failed"), Lang::Ja) => "異常",
+                (Some("failed"), Lang::En) => "failed",
+                (_, Lang::Ja) => "不明",
+                (_, Lang::En) => "unknown",
+            };
+            format!("{hours}, {health} ({})", s(&smart["tool"]))
+        }
+        Some("not-available") => tr(
+            lang,
+            "該当なし（ループデバイス・イメージファイルには SMART 情報がありません）",
+            "not applicable: a loop device or an image file has no SMART data",
+        ),
+        Some(_) => match lang {
+            Lang::Ja => "読み取れず（smartctl が未導入か、装置が応答しません）".to_owned(),
+            Lang::En => format!("not read: {}", s(&smart["note"])),
+        },
+        None => tr(lang, "記録なし", "not recorded"),
     }
 }
 
@@ -633,7 +680,10 @@ fn hidden_line(hidden: &Value, lang: Lang) -> String {
         (_, Lang::Ja) => "記録なし",
         (_, Lang::En) => "not recorded",
     };
-    let sectors = match (hidden["visible_sectors"].as_u64(), hidden["native_sectors"].as_u64()) {
+    let sectors = match (
+        hidden["visible_sectors"].as_u64(),
+        hidden["native_sectors"].as_u64(),
+    ) {
         (Some(v), Some(n)) => format!(
             " ({} {v} / {} {n})",
             tr(lang, "表示セクタ", "visible sectors"),
@@ -728,15 +778,8 @@ fn erasure_sections(doc: &Value, lang: Lang) -> Vec<Section> {
     let t = |ja: &str, en: &str| tr(lang, ja, en);
     vec![
         Section {
-            title: t("作業者", "Performed by"),
-            rows: vec![(
-                t("氏名・役割", "Name, role"),
-                format!(
-                    "{} ({})",
-                    s(at(doc, "operator.name")),
-                    role_words(at(doc, "operator.role"), lang)
-                ),
-            )],
+            title: t("作業者", "Sanitized by"),
+            rows: person_rows(at(doc, "operator"), "date", lang),
         },
         medium_section(doc, lang),
         sanitization_section(doc, lang),
@@ -748,9 +791,69 @@ fn erasure_sections(doc: &Value, lang: Lang) -> Vec<Section> {
                     destination_words(at(doc, "destination"), lang),
                 ),
                 ledger_row(doc, lang),
-                (t("確認者", "Validated by"), validator_line(doc, lang)),
             ],
         },
+        Section {
+            title: t("確認者", "Validated by"),
+            rows: if at(doc, "validator")
+                .as_object()
+                .is_none_or(|m| m.is_empty())
+            {
+                vec![(t("氏名・役割", "Name, role"), validator_line(doc, lang))]
+            } else {
+                let mut rows = person_rows(at(doc, "validator"), "at", lang);
+                if let Some(comment) = at(doc, "validator.comment").as_str() {
+                    rows.push((t("所見", "Comment"), comment.to_owned()));
+                }
+                rows
+            },
+        },
+    ]
+}
+
+/// A person on a certificate, as NIST SP 800-88 Rev. 2 lists them: name and role,
+/// title, department, contact, location, date (`date_key` of the block) and their
+/// own signature's key.
+fn person_rows(person: &Value, date_key: &str, lang: Lang) -> Vec<(String, String)> {
+    let t = |ja: &str, en: &str| tr(lang, ja, en);
+    let or_dash = |v: &Value| v.as_str().map_or_else(|| "—".to_owned(), str::to_owned);
+    let signature = match person["signature"]["key_id"].as_str() {
+        Some(key) => match lang {
+            Lang::Ja => format!("本人の鍵 {key} で署名（JSON 版を minisign で検証可）"),
+            Lang::En => {
+                format!("signed with their own key {key} (see the JSON; minisign checks it)")
+            }
+        },
+        None => t("なし", "none"),
+    };
+    let date = person[date_key]
+        .as_str()
+        .map_or_else(|| "—".to_owned(), |d| when(d, lang));
+    let mut who = format!(
+        "{} ({})",
+        s(&person["name"]),
+        role_words(&person["role"], lang)
+    );
+    for part in [&person["title"], &person["department"]] {
+        if let Some(part) = part.as_str() {
+            who.push_str(", ");
+            who.push_str(part);
+        }
+    }
+    vec![
+        (t("氏名・役割・役職", "Name, role, title"), who),
+        (
+            t("連絡先・場所", "Contact, location"),
+            format!(
+                "{} / {}",
+                or_dash(&person["contact"]),
+                or_dash(&person["location"])
+            ),
+        ),
+        (
+            t("日時・署名", "Date, signature"),
+            format!("{date} — {signature}"),
+        ),
     ]
 }
 

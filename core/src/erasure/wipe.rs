@@ -49,6 +49,7 @@ use crate::clock;
 use crate::erasure::certificate::{Issue, issue_in};
 use crate::erasure::hidden::HiddenAreas;
 use crate::erasure::resume::{self, DeviceChange, History, Journal, Journaling, ResumeProblem};
+use crate::erasure::smart::SmartInfo;
 use crate::error::{Error, Result};
 use crate::ledger::RecordId;
 use crate::people::Role;
@@ -229,6 +230,41 @@ pub struct WipeOptions {
     pub asset_tag: Option<String>,
     /// What happens to the medium next: reuse, disposal, return-to-lessor, recycling.
     pub destination: Option<Destination>,
+    /// Where the media came from and who sanitizes them where (NIST SP 800-88 Rev. 2).
+    pub details: WipeDetails,
+}
+
+/// What NIST SP 800-88 Rev. 2 asks a certificate to say besides the wipe itself: the
+/// machine or person the media came from, and the sanitizer's title, contact and
+/// location. Each is one line, at most 200 characters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct WipeDetails {
+    /// The machine or person the media came from, e.g. `PC-0412 (総務課)`.
+    pub origin: Option<String>,
+    /// The sanitizer's title (役職).
+    pub title: Option<String>,
+    /// How to reach the sanitizer: extension, mail.
+    pub contact: Option<String>,
+    /// Where the sanitization took place.
+    pub location: Option<String>,
+}
+
+impl WipeDetails {
+    /// Each value checked: one line of at most 200 characters.
+    pub(crate) fn checked(&self) -> Result<WipeDetails> {
+        let line = |field, v: &Option<String>| {
+            v.as_deref()
+                .map(|s| crate::registers::requests::one_line(field, s, 200))
+                .transpose()
+        };
+        use crate::error::Field;
+        Ok(WipeDetails {
+            origin: line(Field::Origin, &self.origin)?,
+            title: line(Field::Title, &self.title)?,
+            contact: line(Field::Contact, &self.contact)?,
+            location: line(Field::Place, &self.location)?,
+        })
+    }
 }
 
 crate::vocab::vocabulary! {
@@ -286,6 +322,10 @@ pub struct TargetIdentity {
     /// Whether a Host Protected Area or a DCO hides sectors from the overwrite, or
     /// why that could not be checked.
     pub hidden_areas: HiddenAreas,
+    /// The firmware revision (sysfs, else smartctl).
+    pub firmware: Option<String>,
+    /// What smartctl read: power-on hours, health; or why nothing was read.
+    pub smart: SmartInfo,
 }
 
 fn file_identity(path: Option<&PathBuf>) -> Option<String> {
@@ -296,6 +336,21 @@ fn file_identity(path: Option<&PathBuf>) -> Option<String> {
 
 impl TargetIdentity {
     fn of(target: &Target) -> Self {
+        let mut identity = TargetIdentity::sysfs(target);
+        // What the drive itself says fills what sysfs did not.
+        if identity.smart.state == "read" {
+            let smart = identity.smart.clone();
+            identity.model = identity.model.or(smart.model);
+            identity.firmware = identity.firmware.or(smart.firmware);
+            if identity.serial.is_none() && smart.serial.is_some() {
+                identity.serial = smart.serial;
+                identity.serial_source = "device";
+            }
+        }
+        identity
+    }
+
+    fn sysfs(target: &Target) -> Self {
         match (&target.kind, &target.device) {
             (TargetKind::BlockDevice, Some(d)) => TargetIdentity {
                 path: target.path.clone(),
@@ -325,6 +380,12 @@ impl TargetIdentity {
                     "block-device",
                     target.size / u64::from(d.logical_sector.max(512)),
                 ),
+                firmware: crate::erasure::smart::sysfs_firmware(&d.name),
+                smart: crate::erasure::smart::read(
+                    &target.resolved,
+                    d.transport.as_str(),
+                    "block-device",
+                ),
             },
             _ => TargetIdentity {
                 path: target.path.clone(),
@@ -353,6 +414,8 @@ impl TargetIdentity {
                     "image-file",
                     target.size / 512,
                 ),
+                firmware: None,
+                smart: crate::erasure::smart::read(&target.resolved, "file", "image-file"),
             },
         }
     }
@@ -367,6 +430,7 @@ pub struct WipeJob {
     patterns: Vec<String>,
     asset_tag: Option<String>,
     destination: Option<Destination>,
+    details: WipeDetails,
     /// Each target's passes (every random choice made) and where it begins.
     courses: Vec<Course>,
     /// For a resumed wipe, what the earlier runs left.
@@ -519,6 +583,7 @@ impl Station {
             .as_deref()
             .map(|s| crate::registers::requests::one_line(crate::error::Field::AssetTag, s, 200))
             .transpose()?;
+        let details = options.details.checked()?;
         if given_serial.is_some() && paths.len() != 1 {
             return Err(Error::SerialForSeveral);
         }
@@ -553,6 +618,7 @@ impl Station {
             patterns,
             asset_tag,
             destination: options.destination,
+            details,
             courses,
             resumed: None,
         })
@@ -726,6 +792,7 @@ impl Station {
             destination: header["destination"]
                 .as_str()
                 .and_then(|d| Destination::parse(d).ok()),
+            details: serde_json::from_value(header["details"].clone()).unwrap_or_default(),
             courses,
             resumed: Some(Resumed {
                 reference: reference.to_owned(),
@@ -754,6 +821,8 @@ impl Station {
         let department = self.department_of(&self.actor.name)?;
         let operator = json!({
             "name": self.actor.name, "role": role.as_str(), "department": department,
+            "title": job.details.title, "contact": job.details.contact,
+            "location": job.details.location,
         });
         let station = json!({
             "name": self.config.station,
@@ -768,6 +837,7 @@ impl Station {
             patterns,
             asset_tag,
             destination,
+            details,
             mut courses,
             resumed,
         } = job;
@@ -816,6 +886,7 @@ impl Station {
                     "verify": plan.verify.as_str(),
                     "asset_tag": asset_tag,
                     "destination": destination,
+                    "details": details,
                     "targets": identities.iter().zip(&courses).zip(&labels).enumerate().map(
                         |(index, ((identity, course), passes))| json!({
                             "index": index,
@@ -912,6 +983,7 @@ impl Station {
             station_name: self.config.station.clone(),
             asset_tag,
             destination,
+            origin: details.origin.clone(),
             blank: plan.blank,
             start_seq,
             resume_seq,
@@ -1033,6 +1105,8 @@ struct Recording {
     station_name: String,
     asset_tag: Option<String>,
     destination: Option<Destination>,
+    /// The machine or person the media came from.
+    origin: Option<String>,
     blank: bool,
     /// The `wipe-start` entry the results answer.
     start_seq: i64,
@@ -1084,6 +1158,7 @@ fn record_result_in(
         "ended": report.passes.last().map_or_else(|| r.ended.clone(), |p| stamp(p.ended)),
         "device": identity,
         "media": medium,
+        "origin": r.origin,
         "passes": passes,
         "interruptions": interruptions,
         "resumptions": resumptions,
@@ -1109,12 +1184,16 @@ fn record_result_in(
     if let Value::Object(map) = &mut payload {
         map.insert("id".into(), Value::String(id.to_string()));
     }
+    // The sanitizer's own signature: the one their key made of the wipe entry, which
+    // anyone checks with minisign against `custody-entry/v1` and the entry's hash.
+    let signature = w.actor_signature(appended.seq)?;
     let document = certificate_document(
         &payload,
         &identity,
         r,
         registered.map(|m| m.kind),
         (appended.seq, &appended.hash),
+        signature.as_ref(),
     );
     let cert = issue_in(
         w,
@@ -1150,7 +1229,25 @@ fn certificate_document(
     r: &Recording,
     registered_kind: Option<media::MediaKind>,
     (seq, hash): (i64, &str),
+    signature: Option<&crate::ledger::PersonalSignature>,
 ) -> Value {
+    let mut operator = payload["operator"].clone();
+    if let Value::Object(map) = &mut operator {
+        map.insert("date".into(), payload["ended"].clone());
+        map.insert(
+            "signature".into(),
+            match signature {
+                Some(s) => json!({
+                    "signs": "custody-entry/v1",
+                    "entry_hash": hash,
+                    "key_id": s.key_id,
+                    "public_key": s.public_key,
+                    "minisig": s.signature,
+                }),
+                None => Value::Null,
+            },
+        );
+    }
     let medium_type = if identity.kind == "image-file" {
         "other"
     } else if identity.flash {
@@ -1182,7 +1279,7 @@ fn certificate_document(
         "schema": "custody.erasure-certificate/v1",
         "organisation": r.organisation,
         "station": r.station_name,
-        "operator": payload["operator"],
+        "operator": operator,
         "medium": {
             "type": medium_type,
             "registered_kind": registered_kind,
@@ -1190,6 +1287,7 @@ fn certificate_document(
             "model": identity.model,
             "serial": identity.serial.clone().unwrap_or_default(),
             "serial_source": identity.serial_source,
+            "firmware": identity.firmware,
             "size_bytes": identity.size,
             "transport": identity.transport,
             "asset_tag": r.asset_tag,
@@ -1199,6 +1297,10 @@ fn certificate_document(
             "removable": identity.removable,
             "media_record": payload["media"],
             "hidden_areas": identity.hidden_areas,
+            "origin": payload["origin"],
+            "power_on_hours": identity.smart.power_on_hours,
+            "health": identity.smart.health,
+            "smart": identity.smart,
         },
         "sanitization": {
             "category": CATEGORY,
@@ -1325,6 +1427,7 @@ mod tests {
             serial: None,
             asset_tag: None,
             destination: None,
+            details: WipeDetails::default(),
         }
     }
 
@@ -1460,7 +1563,14 @@ mod tests {
             physical_sector: Some(512),
             source: None,
             source_file: None,
-            hidden_areas: crate::erasure::hidden::check(Path::new("/dev/sdz"), "usb", "block-device", 1),
+            hidden_areas: crate::erasure::hidden::check(
+                Path::new("/dev/sdz"),
+                "loop",
+                "block-device",
+                1,
+            ),
+            firmware: None,
+            smart: crate::erasure::smart::read(Path::new("/dev/sdz"), "loop", "block-device"),
         };
         let found = st.write(|w| medium_of(w, &identity)).unwrap();
         assert_eq!(found, Some(id));

@@ -128,6 +128,17 @@ pub struct Entry {
     pub erased: Option<String>,
 }
 
+/// A person's signature, with the key that made it, as a document carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonalSignature {
+    /// The key's minisign id.
+    pub key_id: String,
+    /// The public key, minisign base64.
+    pub public_key: String,
+    /// The minisign signature file's text.
+    pub signature: String,
+}
+
 /// What an append produced.
 #[derive(Debug, Clone)]
 pub struct Appended {
@@ -700,6 +711,41 @@ impl<'a> Writer<'a> {
     /// Proves entries read inside this transaction ([`prove`]).
     pub(crate) fn prover(&self) -> prove::Prover<'_, sqlite::DbTx<'a>> {
         prove::Prover::new(&self.tx, self.key, std::rc::Rc::clone(&self.linked))
+    }
+
+    /// The actor's signature of entry `seq`, appended in this transaction: the
+    /// signing key's id, its public key (minisign base64) and the signature text.
+    pub(crate) fn actor_signature(&self, seq: i64) -> Result<Option<PersonalSignature>> {
+        let row: Option<(String, String)> = self
+            .tx
+            .row(
+                "SELECT key_id, signature FROM signatures WHERE seq = ?1",
+                args![seq],
+            )?
+            .map(|r| Ok::<_, Error>((r.get(0)?, r.get(1)?)))
+            .transpose()?;
+        let public = self.signer.public();
+        Ok(row
+            .filter(|(key_id, _)| *key_id == public.key_id())
+            .map(|(key_id, signature)| PersonalSignature {
+                key_id,
+                public_key: public.to_base64(),
+                signature,
+            }))
+    }
+
+    /// Signs `message` with the actor's personal key, as it signs their entries.
+    pub(crate) fn sign_as_actor(
+        &self,
+        message: &[u8],
+        trusted_comment: &str,
+    ) -> Result<PersonalSignature> {
+        let public = self.signer.public();
+        Ok(PersonalSignature {
+            key_id: public.key_id(),
+            public_key: public.to_base64(),
+            signature: self.signer.sign(message, trusted_comment)?,
+        })
     }
 
     /// The transaction, for reading projections in the same transaction.

@@ -353,7 +353,12 @@ impl Station {
             kind: Some("wipe".into()),
             ..Default::default()
         })?;
-        let place = |p: &Value| Some((p.get("start_seq")?.as_i64()?, p.get("target_index")?.as_u64()?));
+        let place = |p: &Value| {
+            Some((
+                p.get("start_seq")?.as_i64()?,
+                p.get("target_index")?.as_u64()?,
+            ))
+        };
         let finished: std::collections::BTreeSet<(i64, u64)> = results
             .iter()
             .filter_map(|e| e.payload.as_ref())
