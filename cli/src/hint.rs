@@ -153,6 +153,7 @@ fn flag(field: Field) -> Option<&'static str> {
         Field::Owner => "--owner",
         Field::Location => "--location",
         Field::Place => "--place",
+        Field::Photo => "--photo",
         Field::Title => "--title",
         Field::Origin => "--from",
         Field::Capacity => "--capacity",

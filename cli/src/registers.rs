@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use custody_core::RecordId;
 use custody_core::registers::carryout::{Carryout, CarryoutFilter, NewCarryout};
+use custody_core::registers::destroy::DestroyMethod;
 use custody_core::registers::handover::{Direction, NewHandover};
 use custody_core::registers::media::{DataClass, MediaKind, MediaStatus, NewMedium, RetireReason};
 use custody_core::registers::requests::{Approval, Request, RequestKind};
@@ -196,6 +197,39 @@ pub enum MediaCommand {
         /// The contractor who did the disposal, if one did.
         #[arg(long)]
         contractor: Option<String>,
+    },
+    /// Record a medium's physical destruction, photographed and witnessed: the
+    /// witness signs with their own key, and a destruction certificate (XC-…) is
+    /// issued. Media of the My Number systems are closed this way only.
+    Destroy {
+        /// The medium (MD-…).
+        id: String,
+        /// How: shred, disintegrate, drill or degauss.
+        #[arg(long, value_parser = vocabulary(DestroyMethod::WORDS, DestroyMethod::parse))]
+        method: DestroyMethod,
+        /// Who destroyed it (a person, or a contractor's operator).
+        #[arg(long, value_name = "NAME")]
+        by: String,
+        /// The registered person who watched; they unlock their own key to sign.
+        #[arg(long, value_name = "NAME")]
+        witness: String,
+        /// The contractor who did it, if one did.
+        #[arg(long, value_name = "NAME")]
+        contractor: Option<String>,
+        /// A photo of the destruction in which the medium can be recognised (JPEG or
+        /// PNG); give it once per photo.
+        #[arg(long = "photo", value_name = "FILE", required = true)]
+        photos: Vec<std::path::PathBuf>,
+        /// The witness's key file (default: $XDG_CONFIG_HOME/custody/keys/WITNESS.key).
+        #[arg(long, value_name = "FILE")]
+        witness_key: Option<std::path::PathBuf>,
+        /// Read the witness's passphrase from the first line of FILE (for scripts);
+        /// without it the witness types it on the terminal.
+        #[arg(long, env = "CUSTODY_WITNESS_KEY_PASSPHRASE_FILE", value_name = "FILE")]
+        witness_passphrase_file: Option<std::path::PathBuf>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Record a manager's check after a medium's disposal (a manager who did not do
     /// it).
@@ -884,6 +918,42 @@ pub fn media(cmd: MediaCommand) -> Result<ExitCode> {
             ))?;
             if let Some(incident) = incident {
                 eprintln!("{}", t!("incident-opened-for-loss", id = incident));
+            }
+        }
+        MediaCommand::Destroy {
+            id: text,
+            method,
+            by,
+            witness,
+            contractor,
+            photos,
+            witness_key,
+            witness_passphrase_file,
+            json,
+        } => {
+            let target = id(&text)?;
+            let key = crate::unlock::witness_key(
+                &witness,
+                witness_key.as_deref(),
+                witness_passphrase_file.as_deref(),
+            )?;
+            let destroy = custody_core::registers::destroy::Destroy {
+                method,
+                by,
+                witness,
+                contractor,
+                photos,
+            };
+            let done = station.destroy_medium(&target, &destroy, key.as_ref())?;
+            if json {
+                output::json(&done)?;
+            } else {
+                output::text(&t!(
+                    "medium-destroyed",
+                    id = target,
+                    certificate = done.certificate,
+                    count = done.photos.len()
+                ))?;
             }
         }
         MediaCommand::SignOff { id: text, comment } => {

@@ -119,6 +119,37 @@ fn core_error(e: anyhow::Error) -> custody_core::Error {
     }
 }
 
+/// The witness's own key, unlocked by them: from `key` (else their default key file)
+/// with the passphrase in `passphrase_file`, else typed by the witness on the
+/// terminal. Never the agent's: a witness signs in person.
+pub fn witness_key(
+    name: &str,
+    key: Option<&Path>,
+    passphrase_file: Option<&Path>,
+) -> anyhow::Result<Box<dyn Signer>> {
+    let path = match key {
+        Some(path) => path.to_path_buf(),
+        None => default_key_path(name)?,
+    };
+    let passphrase = match passphrase_file {
+        Some(file) => Passphrase::from_file(file)?,
+        None if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => prompt(&t!(
+            "prompt-witness-passphrase",
+            name = name,
+            path = path.display()
+        ))?,
+        None => {
+            return Err(custody_core::Error::Locked {
+                actor: name.to_owned(),
+                looked: path.clone(),
+                exists: path.is_file(),
+            }
+            .into());
+        }
+    };
+    Ok(Box::new(PersonalKey::load(&path, name, &passphrase)?))
+}
+
 /// The passphrase of the key at `path`: given by file or descriptor, else asked.
 pub fn passphrase_for(name: &str, path: &Path) -> anyhow::Result<Passphrase> {
     if let Some(passphrase) = given_passphrase()? {

@@ -609,6 +609,8 @@ pub enum Field {
     Location,
     /// Where a medium was sanitized or destroyed.
     Place,
+    /// A photograph of a destruction.
+    Photo,
     /// A person's title (役職).
     Title,
     /// The machine or person a medium came from.
@@ -743,6 +745,7 @@ impl Field {
             Field::Owner => "owner",
             Field::Location => "location",
             Field::Place => "place of sanitization",
+            Field::Photo => "photo",
             Field::Title => "title",
             Field::Origin => "origin",
             Field::Capacity => "capacity",
@@ -1050,6 +1053,19 @@ pub enum Denial {
         /// What it holds.
         class: String,
     },
+    /// A medium that must be destroyed is closed only by a witnessed, photographed
+    /// destruction (`custody media destroy`).
+    DestroyWitnessed {
+        /// The medium.
+        medium: String,
+    },
+    /// The witness's key cannot sign for them.
+    WitnessKey {
+        /// The witness.
+        witness: String,
+        /// Why not.
+        why: KeyStanding,
+    },
     /// A destruction is witnessed by another registered person than who did it.
     Witness {
         /// Who was named as the witness; none when nobody was.
@@ -1140,6 +1156,14 @@ impl std::fmt::Display for Denial {
             Denial::MustDestroy { medium, class } => write!(
                 f,
                 "{medium} holds {class} data: it leaves the office only physically destroyed, after a wipe, with the destruction witnessed"
+            ),
+            Denial::WitnessKey { witness, why } => write!(
+                f,
+                "the key given for the witness {witness} cannot sign for them: {why}"
+            ),
+            Denial::DestroyWitnessed { medium } => write!(
+                f,
+                "{medium} must be destroyed with photos and its witness's own signature: record it with custody media destroy {medium} --method … --by … --witness … --photo …"
             ),
             Denial::Witness { witness: None } => f.write_str(
                 "a physical destruction is recorded with the registered person who witnessed it",

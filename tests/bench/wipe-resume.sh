@@ -46,7 +46,11 @@ dd if=/dev/zero of="$f" bs=4M count=$((size_mib / 4)) oflag=direct conv=notrunc 
 dev=$(losetup --find --show --direct-io=on "$f")
 case $dev in /dev/loop*) ;; *) echo "losetup gave $dev" >&2; exit 1 ;; esac
 
-export NO_COLOR=1 CUSTODY_ACTOR=bench
+export NO_COLOR=1 CUSTODY_ACTOR=bench XDG_CONFIG_HOME=$work/config XDG_RUNTIME_DIR=$work/run
+# The first manager's personal key, for the benchmark only.
+mkdir -p "$work/config" "$work/run"
+echo "violet kettle harbour 1987 bench" >"$work/passphrase"
+export CUSTODY_KEY_PASSPHRASE_FILE=$work/passphrase
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
@@ -55,15 +59,16 @@ min() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
 
 # A data home per binary, so that neither reads the other's ledger.
 CUSTODY_HOME=$work/home-new $bin init --org bench --station bench >/dev/null
-CUSTODY_HOME=$work/home-old $old init --org bench --station bench >/dev/null
+mkdir -p "$work/config-old"
+XDG_CONFIG_HOME=$work/config-old CUSTODY_HOME=$work/home-old $old init --org bench --station bench >/dev/null
 
-# time_wipe BIN HOME: seconds for one `zero` wipe of the device, caches dropped first.
+# time_wipe BIN HOME CONFIG: seconds for one `zero` wipe of the device, caches dropped first.
 time_wipe() {
   sync
   echo 3 >/proc/sys/vm/drop_caches
   local t0 t1
   t0=$(now)
-  CUSTODY_HOME=$2 "$1" wipe "$dev" --method zero --verify off --yes --quiet --json >/dev/null
+  XDG_CONFIG_HOME=$3 CUSTODY_HOME=$2 "$1" wipe "$dev" --method zero --verify off --yes --quiet --json >/dev/null
   t1=$(now)
   secs "$t0" "$t1"
 }
@@ -73,8 +78,8 @@ echo "$(nproc) cores, $(uname -r); journal every 1024 MiB and 30 s (the default)
 best_new="" best_old=""
 # Alternate the two binaries so that neither always runs on a warmer device.
 for ((r = 0; r < rounds; r++)); do
-  best_old=$(min "$(time_wipe "$old" "$work/home-old")" "$best_old")
-  best_new=$(min "$(time_wipe "$bin" "$work/home-new")" "$best_new")
+  best_old=$(min "$(time_wipe "$old" "$work/home-old" "$work/config-old")" "$best_old")
+  best_new=$(min "$(time_wipe "$bin" "$work/home-new" "$work/config")" "$best_new")
 done
 echo
 echo "== the overwrite, with and without journaling (zero, verify off)"

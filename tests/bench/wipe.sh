@@ -46,7 +46,11 @@ done
 one=("${devs[0]}")
 three=("${devs[@]}")
 
-export CUSTODY_HOME=$work/home CUSTODY_ACTOR=bench NO_COLOR=1
+export CUSTODY_HOME=$work/home CUSTODY_ACTOR=bench NO_COLOR=1 XDG_CONFIG_HOME=$work/config XDG_RUNTIME_DIR=$work/run
+# The first manager's personal key, for the benchmark only.
+mkdir -p "$work/config" "$work/run"
+echo "violet kettle harbour 1987 bench" >"$work/passphrase"
+export CUSTODY_KEY_PASSPHRASE_FILE=$work/passphrase
 $bin init --org bench --station bench >/dev/null
 
 now() { date +%s.%N; }

@@ -1165,25 +1165,33 @@ fn a_my_number_medium_leaves_only_destroyed_after_a_wipe() {
             refused.stderr
         );
     }
-    // Destroyed without a witness: refused.
+    // Destroyed without a witness, or with one but without photos and the witness's
+    // signature (media retire): refused; media destroy closes it.
     home.run("ito", ["media", "retire", "MD-1", "--reason", "destroyed"])
         .expect_code(2);
+    let bare = home
+        .run(
+            "ito",
+            [
+                "media",
+                "retire",
+                "MD-1",
+                "--reason",
+                "destroyed",
+                "--method",
+                "破砕",
+                "--witness",
+                "tanaka",
+            ],
+        )
+        .expect_code(2);
+    assert!(
+        bare.stderr.contains("custody media destroy"),
+        "{}",
+        bare.stderr
+    );
     assert_eq!(entries(&home), before, "nothing recorded");
-    home.run(
-        "ito",
-        [
-            "media",
-            "retire",
-            "MD-1",
-            "--reason",
-            "destroyed",
-            "--method",
-            "破砕",
-            "--witness",
-            "tanaka",
-        ],
-    )
-    .ok();
+    destroy(&home, "MD-1", "tanaka").ok();
     assert_eq!(home.medium_status("MD-1"), "destroyed");
     let log = home
         .run("kato", ["log", "--kind", "media-retire", "--json"])
@@ -1225,22 +1233,7 @@ fn a_my_number_medium_leaves_only_destroyed_after_a_wipe() {
     )
     .ok();
     home.run("tanaka", ["approve", "RQ-2"]).ok();
-    let refused = home
-        .run(
-            "ito",
-            [
-                "media",
-                "retire",
-                "MD-2",
-                "--reason",
-                "destroyed",
-                "--method",
-                "破砕",
-                "--witness",
-                "tanaka",
-            ],
-        )
-        .expect_code(2);
+    let refused = destroy(&home, "MD-2", "tanaka").expect_code(2);
     assert!(refused.stderr.contains("MN-2"), "{}", refused.stderr);
     verify(&home);
 }
@@ -2093,4 +2086,264 @@ fn a_medium_without_a_clean_virus_check_is_not_carried_out() {
     let ja = String::from_utf8(ja.stdout).unwrap();
     assert!(ja.contains("ウイルスチェック"), "{ja}");
     home.run("kato", ["ledger", "verify"]).ok();
+}
+
+/// A photo of a destruction: the start of a JPEG, and bytes that differ per `n`.
+fn photo(home: &Home, n: u8) -> std::path::PathBuf {
+    let path = home.path(&format!("destroyed-{n}.jpg"));
+    let mut bytes = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
+    ];
+    bytes.extend(std::iter::repeat_n(n, 2048));
+    bytes.extend([0xFF, 0xD9]);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// `custody media destroy ID` by ito, shredded by 株式会社破砕, watched by `witness`
+/// who unlocks their own key, with two photos.
+fn destroy(home: &Home, id: &str, witness: &str) -> custody_tests::Run {
+    let (a, b) = (photo(home, 1), photo(home, 2));
+    let passphrase = home.passphrase_file(witness);
+    home.run(
+        "ito",
+        [
+            "media",
+            "destroy",
+            id,
+            "--method",
+            "shred",
+            "--by",
+            "株式会社破砕",
+            "--contractor",
+            "株式会社破砕",
+            "--witness",
+            witness,
+            "--witness-passphrase-file",
+            passphrase.to_str().unwrap(),
+            "--photo",
+            a.to_str().unwrap(),
+            "--photo",
+            b.to_str().unwrap(),
+            "--json",
+        ],
+    )
+}
+
+/// Issue 18, item 2: a physical destruction is photographed and witnessed, the
+/// witness signs with their own key, and a destruction certificate names both people
+/// and the photos; without a witness, a photo, or with the operator as witness it is
+/// refused and nothing is recorded.
+#[test]
+fn a_destruction_is_photographed_and_signed_by_its_witness() {
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        ["media", "add", "--kind", "hdd", "--serial", "HD-X1"],
+    )
+    .ok();
+    home.run(
+        "ito",
+        [
+            "media",
+            "retire",
+            "MD-1",
+            "--reason",
+            "destroyed",
+            "--request",
+        ],
+    )
+    .ok();
+    home.run("tanaka", ["approve", "RQ-1"]).ok();
+    let before = entries(&home);
+    let (a, text) = (photo(&home, 1), home.path("note.txt"));
+    std::fs::write(&text, "not a photo").unwrap();
+    let pass = |who: &str| home.passphrase_file(who).to_str().unwrap().to_owned();
+    let base = |witness: &str| {
+        vec![
+            "media".to_owned(),
+            "destroy".into(),
+            "MD-1".into(),
+            "--method".into(),
+            "drill".into(),
+            "--by".into(),
+            "ito".into(),
+            "--witness".into(),
+            witness.into(),
+            "--witness-passphrase-file".into(),
+            pass(witness),
+        ]
+    };
+    // No photo; a file that is not a photo; the operator as witness; a witness whose
+    // passphrase is wrong: refused, nothing recorded, no photo kept.
+    home.run("ito", base("tanaka")).expect_code(2);
+    let mut not_photo = base("tanaka");
+    not_photo.extend(["--photo".into(), text.to_str().unwrap().into()]);
+    let out = home.run("ito", not_photo).expect_code(2);
+    assert!(out.stderr.contains("JPEG or PNG"), "{}", out.stderr);
+    let mut own = base("ito");
+    own.extend(["--photo".into(), a.to_str().unwrap().into()]);
+    let out = home.run("ito", own).expect_code(2);
+    assert!(out.stderr.contains("witness"), "{}", out.stderr);
+    let mut wrong = base("tanaka");
+    wrong[10] = pass("kato");
+    wrong.extend(["--photo".into(), a.to_str().unwrap().into()]);
+    assert_ne!(home.run("ito", wrong).code, 0);
+    assert_eq!(entries(&home), before, "nothing recorded");
+    assert!(
+        !home.home.join("photos").exists()
+            || std::fs::read_dir(home.home.join("photos")).unwrap().count() == 0
+    );
+
+    let done = destroy(&home, "MD-1", "tanaka").ok().json();
+    let cert = done["certificate"].as_str().unwrap().to_owned();
+    assert!(cert.starts_with("XC-"), "{done}");
+    assert_eq!(done["photos"].as_array().unwrap().len(), 2);
+    assert_eq!(home.medium_status("MD-1"), "destroyed");
+    // The photos are kept under their SHA-256.
+    for p in done["photos"].as_array().unwrap() {
+        let sha = p["sha256"].as_str().unwrap();
+        let kept = home.home.join("photos").join(format!("{sha}.jpg"));
+        let bytes = std::fs::read(&kept).unwrap();
+        assert_eq!(
+            custody_tests::sh("sha256sum", &[kept.to_str().unwrap()])
+                .split(' ')
+                .next(),
+            Some(sha)
+        );
+        assert_eq!(bytes.len() as u64, p["bytes"].as_u64().unwrap());
+    }
+    let doc = home
+        .run("kato", ["cert", "show", &cert, "--json"])
+        .ok()
+        .json();
+    assert_eq!(doc["schema"], "custody.destruction-certificate/v1");
+    assert_eq!(doc["witness"]["name"], "tanaka");
+    assert_eq!(doc["destruction"]["by"], "株式会社破砕");
+    assert_eq!(doc["recorded_by"]["name"], "ito");
+    assert_eq!(doc["destruction"]["photos"], done["photos"]);
+
+    // The certificate verifies with minisign against the station key, and the
+    // witness's signature with minisign against their key.
+    let dir = home.dir.path();
+    let json = dir.join("xc.json");
+    home.run(
+        "kato",
+        [
+            "cert",
+            "export",
+            &cert,
+            "--format",
+            "json",
+            "-o",
+            json.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    if custody_tests::require_tool("minisign") {
+        let station_pub = home.home.join("keys").join("station.pub");
+        let out = std::process::Command::new("minisign")
+            .args([
+                "-V",
+                "-p",
+                station_pub.to_str().unwrap(),
+                "-m",
+                json.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let sig = &doc["witness"]["signature"];
+        std::fs::write(
+            dir.join("witness.pub"),
+            format!(
+                "untrusted comment: tanaka\n{}\n",
+                sig["public_key"].as_str().unwrap()
+            ),
+        )
+        .unwrap();
+        let hashes: Vec<&str> = doc["destruction"]["photos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["sha256"].as_str().unwrap())
+            .collect();
+        let statement = format!(
+            "custody-destruction/v1\nMD-1\nHD-X1\nshred\n株式会社破砕\ntanaka\n{}\n{}\n",
+            doc["destruction"]["at"].as_str().unwrap(),
+            hashes.join("\n")
+        );
+        std::fs::write(dir.join("witness.msg"), statement).unwrap();
+        std::fs::write(
+            dir.join("witness.msg.minisig"),
+            sig["minisig"].as_str().unwrap(),
+        )
+        .unwrap();
+        let out = std::process::Command::new("minisign")
+            .args(["-V", "-p"])
+            .arg(dir.join("witness.pub"))
+            .arg("-m")
+            .arg(dir.join("witness.msg"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("witnessed by tanaka"));
+    }
+    let verdict = home
+        .run("kato", ["cert", "verify", json.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    assert_eq!(verdict["valid"], true, "{verdict:#}");
+    let people = verdict["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "people")
+        .unwrap();
+    assert!(people["detail"].as_str().unwrap().contains("tanaka"), "{people}");
+    if custody_tests::require_tool("pdftotext") {
+        let pdf = dir.join("xc.pdf");
+        home.run(
+            "kato",
+            [
+                "cert",
+                "export",
+                &cert,
+                "--format",
+                "pdf",
+                "--lang",
+                "ja",
+                "-o",
+                pdf.to_str().unwrap(),
+            ],
+        )
+        .ok();
+        let text = custody_tests::sh("pdftotext", &["-layout", pdf.to_str().unwrap(), "-"]);
+        for want in [
+            "媒体破壊証明書",
+            "破壊完了",
+            "立会人",
+            "tanaka",
+            "株式会社破砕",
+            "細断",
+            hashes_first(&doc),
+        ] {
+            assert!(text.contains(want), "no {want} in\n{text}");
+        }
+    }
+    // Done once.
+    destroy(&home, "MD-1", "tanaka").expect_code(2);
+    home.run("kato", ["ledger", "verify"]).ok();
+}
+
+fn hashes_first(doc: &serde_json::Value) -> &str {
+    doc["destruction"]["photos"][0]["sha256"].as_str().unwrap()
 }

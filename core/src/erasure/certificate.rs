@@ -31,6 +31,8 @@ vocabulary! {
         Disposal = "disposal",
         /// The receipt of a vendor's erasure certificate (`VC-…`).
         Vendor = "vendor",
+        /// The witnessed physical destruction of a medium (`XC-…`).
+        Destruction = "destruction",
     }
 }
 
@@ -364,6 +366,25 @@ fn required_fields(schema: &str) -> Option<&'static [&'static str]> {
             "ledger.seq",
             "ledger.hash",
         ]),
+        "custody.destruction-certificate/v1" => Some(&[
+            "certificate_id",
+            "issued_at",
+            "organisation",
+            "station",
+            "medium.record",
+            "medium.serial",
+            "destruction.method",
+            "destruction.by",
+            "destruction.at",
+            "destruction.photos",
+            "witness.name",
+            "witness.signature",
+            "recorded_by.name",
+            "status",
+            "ledger.seq",
+            "ledger.hash",
+            "validator",
+        ]),
         "custody.vendor-certificate-receipt/v1" => Some(&[
             "certificate_id",
             "issued_at",
@@ -591,11 +612,49 @@ impl Station {
             }
             signed.push(name);
         }
+        if let Some(sig) = lookup(doc, "witness.signature").filter(|v| v.is_object()) {
+            let name = text_at(doc, "witness.name");
+            let photos: Vec<String> = lookup(doc, "destruction.photos")
+                .and_then(Value::as_array)
+                .map(|list| {
+                    list.iter()
+                        .map(|p| p["sha256"].as_str().unwrap_or_default().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let statement = crate::registers::destroy::destruction_statement(
+                &text_at(doc, "medium.record"),
+                &text_at(doc, "medium.serial"),
+                &text_at(doc, "destruction.method"),
+                &text_at(doc, "destruction.by"),
+                &name,
+                &text_at(doc, "destruction.at"),
+                &photos,
+            );
+            if let Err(why) = self.personal_signature(sig, &statement, &name, None) {
+                return Ok(people_failed(&name, why));
+            }
+            signed.push(name);
+        }
         if let Some(sig) = lookup(doc, "validator.signature").filter(|v| v.is_object()) {
             let name = text_at(doc, "validator.name");
-            let mut before = doc.clone();
-            before["validator"] = json!({});
-            let before = hex::encode(Sha256::digest(crate::canon::to_string(&before)?.as_bytes()));
+            // The document before the sign-off: its validator block empty (erasure,
+            // destruction) or absent (disposal).
+            let mut empty = doc.clone();
+            empty["validator"] = json!({});
+            let mut absent = doc.clone();
+            if let Value::Object(map) = &mut absent {
+                map.remove("validator");
+            }
+            let claimed = sig["document_sha256"].as_str().unwrap_or_default();
+            let mut before = String::new();
+            for candidate in [empty, absent] {
+                before =
+                    hex::encode(Sha256::digest(crate::canon::to_string(&candidate)?.as_bytes()));
+                if before == claimed {
+                    break;
+                }
+            }
             let statement = sign_off_statement(
                 &text_at(doc, "certificate_id"),
                 &before,
@@ -864,6 +923,7 @@ impl Station {
         let operator = match cert.kind {
             CertificateKind::Erasure => lookup(&document, "operator.name"),
             CertificateKind::Disposal => lookup(&document, "executor.name"),
+            CertificateKind::Destruction => lookup(&document, "recorded_by.name"),
             CertificateKind::Vendor => lookup(&document, "received_by"),
         }
         .and_then(Value::as_str)

@@ -333,6 +333,8 @@ fn status_word(status: &str, lang: Lang) -> String {
         ("failed", Lang::Ja) => "失敗 — 消去は完了していません".into(),
         ("interrupted", Lang::Ja) => "中断 — 消去は完了していません".into(),
         ("disposed", Lang::Ja) => "廃棄完了".into(),
+        ("destroyed", Lang::Ja) => "破壊完了".into(),
+        ("destroyed", Lang::En) => "DESTROYED".into(),
         ("erased", Lang::En) => "ERASED".into(),
         ("failed", Lang::En) => "FAILED — the medium was not completely erased".into(),
         ("interrupted", Lang::En) => "INTERRUPTED — the medium was not completely erased".into(),
@@ -956,6 +958,130 @@ fn disposal_section(doc: &Value, lang: Lang) -> Section {
     }
 }
 
+/// A witnessed physical destruction: the medium, how and by whom, the photos by
+/// their SHA-256, the witness's signature, who recorded it and who checked it.
+fn destruction_sections(doc: &Value, lang: Lang) -> Vec<Section> {
+    let t = |ja: &str, en: &str| tr(lang, ja, en);
+    let method = match (at(doc, "destruction.method").as_str(), lang) {
+        (Some("shred"), Lang::Ja) => "細断".to_owned(),
+        (Some("disintegrate"), Lang::Ja) => "粉砕".to_owned(),
+        (Some("drill"), Lang::Ja) => "穿孔".to_owned(),
+        (Some("degauss"), Lang::Ja) => "消磁".to_owned(),
+        (Some(other), Lang::En) => other.to_owned(),
+        _ => s(at(doc, "destruction.method")),
+    };
+    let photos: Vec<String> = at(doc, "destruction.photos")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            format!(
+                "{}. {} ({}, {})",
+                i + 1,
+                s(&p["sha256"]),
+                s(&p["type"]).to_uppercase(),
+                bytes(&p["bytes"], lang)
+            )
+        })
+        .collect();
+    let witness_key = at(doc, "witness.signature.key_id")
+        .as_str()
+        .map(|key| match lang {
+            Lang::Ja => format!("本人の鍵 {key} で署名（JSON 版を minisign で検証可）"),
+            Lang::En => {
+                format!("signed with their own key {key} (see the JSON; minisign checks it)")
+            }
+        })
+        .unwrap_or_else(|| t("なし", "none"));
+    let class = match (at(doc, "medium.data_class").as_str(), lang) {
+        (Some("my-number"), Lang::Ja) => "マイナンバー利用事務系の情報".to_owned(),
+        (Some("my-number"), Lang::En) => "data of the My Number systems".to_owned(),
+        (Some("general"), Lang::Ja) => "一般".to_owned(),
+        _ => s(at(doc, "medium.data_class")),
+    };
+    vec![
+        Section {
+            title: t("媒体", "Medium"),
+            rows: vec![
+                (
+                    t("媒体台帳・種類", "Media register, kind"),
+                    format!(
+                        "{} / {}",
+                        s(at(doc, "medium.record")),
+                        registered_kind(at(doc, "medium.kind"), lang)
+                    ),
+                ),
+                (
+                    t("シリアル番号", "Serial number"),
+                    s(at(doc, "medium.serial")),
+                ),
+                (
+                    t("型番・表示名", "Model, label"),
+                    format!(
+                        "{} / {}",
+                        s(at(doc, "medium.model")),
+                        s(at(doc, "medium.label"))
+                    ),
+                ),
+                (t("保有する情報", "Data it held"), class),
+            ],
+        },
+        Section {
+            title: t("破壊", "Destruction"),
+            rows: vec![
+                (
+                    t("区分 (NIST SP 800-88)", "Category (NIST SP 800-88)"),
+                    t("破壊 (Destroy)", "Destroy"),
+                ),
+                (t("方法", "Method"), method),
+                (t("実施者", "Destroyed by"), s(at(doc, "destruction.by"))),
+                (
+                    t("委託先", "Contractor"),
+                    s(at(doc, "destruction.contractor")),
+                ),
+                (
+                    t("日時", "Date"),
+                    when(at(doc, "destruction.at").as_str().unwrap_or(""), lang),
+                ),
+                (t("写真 (SHA-256)", "Photos (SHA-256)"), photos.join("\n")),
+            ],
+        },
+        Section {
+            title: t("立会い・記録", "Witness, record"),
+            rows: vec![
+                (
+                    t("立会人", "Witness"),
+                    format!("{} — {witness_key}", s(at(doc, "witness.name"))),
+                ),
+                (
+                    t("記録者", "Recorded by"),
+                    format!(
+                        "{} ({})",
+                        s(at(doc, "recorded_by.name")),
+                        role_words(at(doc, "recorded_by.role"), lang)
+                    ),
+                ),
+                (
+                    t("承認", "Approved"),
+                    format!(
+                        "{} / {}",
+                        s(at(doc, "request.id")),
+                        s(at(doc, "request.approver"))
+                    ),
+                ),
+                (
+                    t("消去の証明", "Erasure before"),
+                    s(at(doc, "proof.erasure.erasure_certificate")),
+                ),
+                ledger_row(doc, lang),
+                (t("確認者", "Validated by"), validator_line(doc, lang)),
+            ],
+        },
+    ]
+}
+
 fn disposal_sections(doc: &Value, lang: Lang) -> Vec<Section> {
     let t = |ja: &str, en: &str| tr(lang, ja, en);
     vec![
@@ -1076,6 +1202,18 @@ pub fn render_certificate(document: &Value, seal: &Seal<'_>, lang: Lang) -> Resu
                 ),
             ],
         ),
+        "custody.destruction-certificate/v1" => (
+            tr(lang, "媒体破壊証明書", "Certificate of Media Destruction"),
+            destruction_sections(document, lang),
+            "destroyed".to_string(),
+            [
+                (tr(lang, "立会人", "Witness"), at(document, "witness.name")),
+                (
+                    tr(lang, "確認者", "Validated by"),
+                    at(document, "validator.name"),
+                ),
+            ],
+        ),
         other => {
             return Err(Error::Render {
                 id: seal.certificate_id.to_owned(),
@@ -1149,7 +1287,7 @@ impl Content<'_> {
         );
         let y = p.heading(self.document, self.title, self.lang);
         p.qr_code(&self.qr, id)?;
-        let bad = self.status != "erased" && self.status != "disposed";
+        let bad = !matches!(self.status, "erased" | "disposed" | "destroyed");
         let y = p.status_box(y, &status_word(self.status, self.lang), bad);
         let y = p.sections(y, self.sections);
         let foot_top = H - MARGIN - p.foot_height(self.foot);

@@ -533,6 +533,21 @@ impl Station {
         id: &RecordId,
         retire: &Retirement,
     ) -> Result<Option<RecordId>> {
+        Ok(self.retire_medium_with(id, retire, None)?.0)
+    }
+
+    /// [`Station::retire_medium`], for a witnessed destruction with its `evidence`
+    /// (photos, the witness's signature): the entry carries it, and a destruction
+    /// certificate made of it by `certify` is issued in the same transaction.
+    pub(crate) fn retire_medium_with(
+        &mut self,
+        id: &RecordId,
+        retire: &Retirement,
+        evidence: Option<Evidence<'_>>,
+    ) -> Result<(
+        Option<RecordId>,
+        Option<crate::erasure::certificate::Certificate>,
+    )> {
         self.actor
             .require_role(&[Role::Manager, Role::It], "retire media")?;
         let actor = self.actor.name.clone();
@@ -554,7 +569,7 @@ impl Station {
         };
         let department = self.department_of(&actor)?;
         let policy = self.config.media.clone();
-        self.write(|w| {
+        self.write_signed(|w, key| {
             let medium = load_in(w, id)?;
             // What it holds, by its proven registration: media of a class that must be
             // destroyed leave only destroyed, after a wipe.
@@ -629,9 +644,19 @@ impl Station {
                         reason: Box::new(Denial::Witness { witness: None }),
                     });
                 }
-                // Destroyed after a wipe: the destruction witnessed, and a certificate
-                // of the wipe since its last use.
+                // Destroyed after a wipe: the destruction witnessed, photographed and
+                // signed by the witness (custody media destroy), and a certificate of
+                // the wipe since its last use.
                 let proof = if must_destroy {
+                    if evidence.is_none() {
+                        return Err(Error::NotAllowed {
+                            actor: actor.clone(),
+                            action,
+                            reason: Box::new(Denial::DestroyWitnessed {
+                                medium: id.to_string(),
+                            }),
+                        });
+                    }
                     if destruction.is_none() {
                         return Err(Error::NotAllowed {
                             actor: actor.clone(),
@@ -650,10 +675,31 @@ impl Station {
                 payload["department"] = json!(department);
                 payload["contractor"] = json!(contractor);
             }
-            w.append(&actor, "media-retire", id.as_str(), &payload)?;
+            if let Some((evidence, _)) = &evidence {
+                payload["evidence"] = evidence.clone();
+            }
+            let retired = w.append(&actor, "media-retire", id.as_str(), &payload)?;
+            if let Some((_, certify)) = &evidence {
+                let mut document = certify(&medium, &payload);
+                document["ledger"] = json!({ "seq": retired.seq, "hash": retired.hash });
+                let cert = crate::erasure::certificate::issue_in(
+                    w,
+                    key,
+                    crate::erasure::certificate::Issue {
+                        actor: &actor,
+                        kind: crate::erasure::certificate::CertificateKind::Destruction,
+                        prefix: "XC",
+                        subject: id.as_str(),
+                        serial: Some(&medium.serial),
+                        status: "destroyed",
+                    },
+                    document,
+                )?;
+                return Ok((None, Some(cert)));
+            }
             // A lost medium is an incident (004 art.27): reported with its loss.
             if reason != RetireReason::Lost {
-                return Ok(None);
+                return Ok((None, None));
             }
             crate::registers::incident::open_in(
                 w,
@@ -663,7 +709,7 @@ impl Station {
                 &[id.to_string()],
                 None,
             )
-            .map(Some)
+            .map(|incident| (Some(incident), None))
         })
     }
 
@@ -755,6 +801,13 @@ fn disposal_request_in(w: &Writer<'_>, id: &RecordId) -> Result<Option<RecordId>
         .map(|(_, subject)| RecordId::parse(&subject))
         .transpose()
 }
+
+/// A witnessed destruction's record, and how to make its certificate from the medium
+/// and the entry's payload.
+pub(crate) type Evidence<'a> = (
+    serde_json::Value,
+    &'a dyn Fn(&Medium, &serde_json::Value) -> serde_json::Value,
+);
 
 /// How a medium leaves the register.
 #[derive(Debug, Clone)]

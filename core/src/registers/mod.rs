@@ -10,6 +10,7 @@
 
 pub mod batch;
 pub mod carryout;
+pub mod destroy;
 pub mod download;
 pub mod files;
 pub mod handover;
