@@ -1015,8 +1015,9 @@ fn japanese_tables_records_and_option_help() {
     }
     let ja = out("ja_JP.UTF-8", &["cert", "show", "EC-1"]);
     assert!(
-        ja.lines()
-            .any(|l| l.starts_with("消去の区分（NIST SP 800-88）") && l.ends_with("クリア（Clear）")),
+        ja.lines().any(
+            |l| l.starts_with("消去の区分（NIST SP 800-88）") && l.ends_with("クリア（Clear）")
+        ),
         "{ja}"
     );
     for words in [

@@ -2088,16 +2088,41 @@ fn a_medium_without_a_clean_virus_check_is_not_carried_out() {
     home.run("kato", ["ledger", "verify"]).ok();
 }
 
-/// A photo of a destruction: the start of a JPEG, and bytes that differ per `n`.
+/// A photo of a destruction: a real JPEG (a page custody printed, rendered by
+/// pdftoppm at a resolution that differs per `n`).
 fn photo(home: &Home, n: u8) -> std::path::PathBuf {
-    let path = home.path(&format!("destroyed-{n}.jpg"));
-    let mut bytes = vec![
-        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
-    ];
-    bytes.extend(std::iter::repeat_n(n, 2048));
-    bytes.extend([0xFF, 0xD9]);
-    std::fs::write(&path, bytes).unwrap();
-    path
+    let page = home.path("page.pdf");
+    if !page.exists() {
+        home.run(
+            "kato",
+            [
+                "report",
+                "summary",
+                "--from",
+                "2026-01-01",
+                "--to",
+                "2026-12-31",
+                "--format",
+                "pdf",
+                "-o",
+                page.to_str().unwrap(),
+            ],
+        )
+        .ok();
+    }
+    let stem = home.path(&format!("destroyed-{n}"));
+    custody_tests::sh(
+        "pdftoppm",
+        &[
+            "-jpeg",
+            "-r",
+            &(6 + n).to_string(),
+            "-singlefile",
+            page.to_str().unwrap(),
+            stem.to_str().unwrap(),
+        ],
+    );
+    home.path(&format!("destroyed-{n}.jpg"))
 }
 
 /// `custody media destroy ID` by ito, shredded by 株式会社破砕, watched by `witness`
@@ -2308,7 +2333,10 @@ fn a_destruction_is_photographed_and_signed_by_its_witness() {
         .iter()
         .find(|c| c["name"] == "people")
         .unwrap();
-    assert!(people["detail"].as_str().unwrap().contains("tanaka"), "{people}");
+    assert!(
+        people["detail"].as_str().unwrap().contains("tanaka"),
+        "{people}"
+    );
     if custody_tests::require_tool("pdftotext") {
         let pdf = dir.join("xc.pdf");
         home.run(
@@ -2338,6 +2366,13 @@ fn a_destruction_is_photographed_and_signed_by_its_witness() {
         ] {
             assert!(text.contains(want), "no {want} in\n{text}");
         }
+        // The page shows both photos.
+        let images = custody_tests::sh("pdfimages", &["-list", pdf.to_str().unwrap()]);
+        assert_eq!(
+            images.lines().filter(|l| l.contains("image")).count(),
+            2,
+            "{images}"
+        );
     }
     // Done once.
     destroy(&home, "MD-1", "tanaka").expect_code(2);

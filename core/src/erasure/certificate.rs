@@ -222,7 +222,28 @@ impl Station {
                 .find(|(_, key)| key.key_id() == key_id)
                 .map(|(_, key)| key.to_base64())
         };
-        let pdf = crate::erasure::pdf::render_certificate(
+        // A destruction's photos, as kept in the data home, when they still hash right.
+        let photos: Vec<crate::erasure::pdf::Photo> = document
+            .pointer("/destruction/photos")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|p| {
+                        let sha = p["sha256"].as_str()?;
+                        let kind = p["type"].as_str()?;
+                        let path = crate::registers::destroy::photo_path(&self.home, sha, kind);
+                        let bytes = fs_err::read(path).ok()?;
+                        (hex::encode(Sha256::digest(&bytes)) == sha).then(|| {
+                            crate::erasure::pdf::Photo {
+                                bytes,
+                                kind: kind.to_owned(),
+                            }
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let pdf = crate::erasure::pdf::render_certificate_with(
             &document,
             &crate::erasure::pdf::Seal {
                 key_id: &key_id,
@@ -231,6 +252,7 @@ impl Station {
                 certificate_id: cert.id.as_str(),
             },
             lang,
+            &photos,
         )?;
         crate::config::write_atomic(path, &pdf)
     }
@@ -649,8 +671,9 @@ impl Station {
             let claimed = sig["document_sha256"].as_str().unwrap_or_default();
             let mut before = String::new();
             for candidate in [empty, absent] {
-                before =
-                    hex::encode(Sha256::digest(crate::canon::to_string(&candidate)?.as_bytes()));
+                before = hex::encode(Sha256::digest(
+                    crate::canon::to_string(&candidate)?.as_bytes(),
+                ));
                 if before == claimed {
                     break;
                 }

@@ -1167,8 +1167,29 @@ const SCALES: &[(f32, f32, f32)] = &[
 /// The width of each seal box.
 const STAMP_W: f32 = 120.0;
 
+/// A photo a destruction certificate shows: the image file's bytes (JPEG or PNG).
+#[derive(Debug, Clone)]
+pub struct Photo {
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// `jpeg` or `png`.
+    pub kind: String,
+}
+
 /// Renders a certificate document (erasure or disposal schema) as a one-page A4 PDF.
 pub fn render_certificate(document: &Value, seal: &Seal<'_>, lang: Lang) -> Result<Vec<u8>> {
+    render_certificate_with(document, seal, lang, &[])
+}
+
+/// Like [`render_certificate`], showing `photos` (a destruction's) as a row of
+/// pictures under the sections; a photo that cannot be decoded is left out (its
+/// SHA-256 is listed all the same).
+pub fn render_certificate_with(
+    document: &Value,
+    seal: &Seal<'_>,
+    lang: Lang,
+    photos: &[Photo],
+) -> Result<Vec<u8>> {
     let font = load_font(&find_font()?)?;
     let schema = document["schema"].as_str().unwrap_or("");
     let (title, sections, status, stamps) = match schema {
@@ -1230,6 +1251,16 @@ pub fn render_certificate(document: &Value, seal: &Seal<'_>, lang: Lang) -> Resu
         stamps: &stamps,
         foot: &foot_rows(seal, lang),
         lang,
+        photos: photos
+            .iter()
+            .filter_map(|p| {
+                let data = krilla::Data::from(p.bytes.clone());
+                match p.kind.as_str() {
+                    "png" => krilla::image::Image::from_png(data, true).ok(),
+                    _ => krilla::image::Image::from_jpeg(data, true).ok(),
+                }
+            })
+            .collect(),
     };
     for &scale in SCALES {
         if let Some(pdf) = content.render(&font, scale, seal.certificate_id)? {
@@ -1254,6 +1285,8 @@ struct Content<'a> {
     stamps: &'a [(String, &'a Value); 2],
     foot: &'a [(String, String)],
     lang: Lang,
+    /// Pictures shown in a row under the sections.
+    photos: Vec<krilla::image::Image>,
 }
 
 impl Content<'_> {
@@ -1290,6 +1323,7 @@ impl Content<'_> {
         let bad = !matches!(self.status, "erased" | "disposed" | "destroyed");
         let y = p.status_box(y, &status_word(self.status, self.lang), bad);
         let y = p.sections(y, self.sections);
+        let y = p.photos(y, &self.photos);
         let foot_top = H - MARGIN - p.foot_height(self.foot);
         let stamps_top = if stamp_h > 0.0 {
             foot_top - stamp_h - 14.0
@@ -1356,6 +1390,32 @@ fn foot_rows(seal: &Seal<'_>, lang: Lang) -> Vec<(String, String)> {
 }
 
 impl Page<'_, '_> {
+    /// `photos` in a row from `y`, each as tall as nine lines of text and as wide as
+    /// its proportions make it, as many as fit across the page; returns the y below.
+    fn photos(&mut self, y: f32, photos: &[krilla::image::Image]) -> f32 {
+        if photos.is_empty() {
+            return y;
+        }
+        let h = self.leading * 9.0;
+        let mut x = MARGIN;
+        for image in photos {
+            let (iw, ih) = image.size();
+            let w = (h * iw as f32 / ih.max(1) as f32).min(W - 2.0 * MARGIN);
+            if x + w > W - MARGIN {
+                break;
+            }
+            let Some(size) = krilla::geom::Size::from_wh(w, h) else {
+                continue;
+            };
+            self.surface
+                .push_transform(&krilla::geom::Transform::from_translate(x, y + 6.0));
+            self.surface.draw_image(image.clone(), size);
+            self.surface.pop();
+            x += w + 8.0;
+        }
+        y + h + 12.0
+    }
+
     /// The QR code of `text` in the top right corner, as vector squares (one
     /// rectangle per run of dark modules in a row), with its quiet zone.
     fn qr_code(&mut self, text: &str, id: &str) -> Result<()> {
