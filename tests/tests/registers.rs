@@ -2199,8 +2199,13 @@ fn a_destruction_is_photographed_and_signed_by_its_witness() {
             pass(witness),
         ]
     };
-    // No photo; a file that is not a photo; the operator as witness; a witness whose
-    // passphrase is wrong: refused, nothing recorded, no photo kept.
+    // No witness; no photo; a file that is not a photo; the operator as witness; a
+    // witness whose passphrase is wrong: refused, nothing recorded, no photo kept.
+    let a_arg = a.to_str().unwrap().to_owned();
+    let no_witness = [
+        "media", "destroy", "MD-1", "--method", "drill", "--by", "ito", "--photo", &a_arg,
+    ];
+    home.run("ito", no_witness).expect_code(2);
     home.run("ito", base("tanaka")).expect_code(2);
     let mut not_photo = base("tanaka");
     not_photo.extend(["--photo".into(), text.to_str().unwrap().into()]);

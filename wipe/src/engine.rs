@@ -554,49 +554,64 @@ impl<'a> Worker<'a> {
         let mut clean = true;
         let mut unsynced = 0_u64;
         let mut synced_at = Instant::now();
-        let complete = pipeline(
-            source,
-            start,
-            size,
-            self.chunk,
-            self.stop,
-            |offset, data| {
-                match handles.write(offset, data) {
-                    Ok(()) => written += data.len() as u64,
-                    Err(f) => {
-                        clean = false;
-                        written += data.len() as u64 - f.length;
-                        self.fault(pass, IoOp::Write, f.offset, f.length, &f.error);
-                        if self.over_limit() {
-                            return ControlFlow::Break(());
-                        }
+        let (reporter, index) = (self.reporter, self.index);
+        // Checkpoints are flushed by a thread of their own while the writing goes on:
+        // a flush covers every write made before it began, so the position it reports
+        // is durable, and the device never idles while it waits.
+        let (complete, flush_failed) = std::thread::scope(|scope| {
+            let (due_tx, due_rx) = std::sync::mpsc::channel::<u64>();
+            let flusher = scope.spawn(move || {
+                for offset in due_rx {
+                    if let Err(e) = handles.flush() {
+                        return Some((offset, e));
                     }
+                    reporter.durable(index, Position { pass, offset });
                 }
-                reached = offset + data.len() as u64;
-                unsynced += data.len() as u64;
-                let due = unsynced >= self.plan.checkpoint_bytes
-                    || synced_at.elapsed() >= self.plan.checkpoint_interval;
-                if clean && due && reached < size {
-                    match handles.flush() {
-                        Ok(()) => self.reporter.durable(
-                            self.index,
-                            Position {
-                                pass,
-                                offset: reached,
-                            },
-                        ),
-                        Err(e) => {
+                None
+            });
+            let complete = pipeline(
+                source,
+                start,
+                size,
+                self.chunk,
+                self.stop,
+                |offset, data| {
+                    match handles.write(offset, data) {
+                        Ok(()) => written += data.len() as u64,
+                        Err(f) => {
                             clean = false;
-                            self.fault(pass, IoOp::Flush, 0, reached, &e);
+                            written += data.len() as u64 - f.length;
+                            self.fault(pass, IoOp::Write, f.offset, f.length, &f.error);
+                            if self.over_limit() {
+                                return ControlFlow::Break(());
+                            }
                         }
                     }
-                    unsynced = 0;
-                    synced_at = Instant::now();
-                }
-                self.reporter.advanced(self.index, reached);
-                ControlFlow::Continue(())
-            },
-        );
+                    reached = offset + data.len() as u64;
+                    unsynced += data.len() as u64;
+                    let due = unsynced >= self.plan.checkpoint_bytes
+                        || synced_at.elapsed() >= self.plan.checkpoint_interval;
+                    if clean && due && reached < size {
+                        // A closed channel means the flusher failed; its error is
+                        // recorded below.
+                        clean = due_tx.send(reached).is_ok();
+                        unsynced = 0;
+                        synced_at = Instant::now();
+                    }
+                    self.reporter.advanced(self.index, reached);
+                    ControlFlow::Continue(())
+                },
+            );
+            drop(due_tx);
+            let failed = flusher
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (complete, failed)
+        });
+        if let Some((offset, e)) = flush_failed {
+            clean = false;
+            self.fault(pass, IoOp::Flush, 0, offset, &e);
+        }
         // Flushed even when stopped, so that what was written is on the device.
         match handles.flush() {
             Ok(()) if clean => self.reporter.durable(
@@ -773,6 +788,42 @@ mod tests {
             "the whole device is read back"
         );
         assert_eq!(std::fs::read(&resumed).unwrap(), expected);
+    }
+
+    struct Durable(std::sync::Mutex<Vec<Position>>);
+
+    impl Reporter for Durable {
+        fn durable(&self, _: usize, at: Position) {
+            self.0.lock().unwrap().push(at);
+        }
+    }
+
+    #[test]
+    fn durable_positions_come_in_order_and_end_each_pass() {
+        let len = 20 * 4096;
+        let (_dir, path) = image(len, 0x5A);
+        let mut plan = Plan::new(Method::One);
+        plan.chunk_size = 4096;
+        plan.checkpoint_bytes = 3 * 4096;
+        let durable = Durable(std::sync::Mutex::new(Vec::new()));
+        let report = run(
+            vec![check_target(&path, &Protected::none()).unwrap()],
+            &plan,
+            &durable,
+            &AtomicBool::new(false),
+        );
+        assert_eq!(report[0].status, Status::Erased);
+        let seen = durable.0.into_inner().unwrap();
+        assert!(seen.len() >= 2, "{seen:?}");
+        assert!(
+            seen.windows(2).all(|w| w[0].offset < w[1].offset),
+            "{seen:?}"
+        );
+        assert!(
+            seen.iter()
+                .all(|p| p.pass == 0 && p.offset % (3 * 4096) == 0 || p.offset == len as u64)
+        );
+        assert_eq!(seen.last().unwrap().offset, len as u64);
     }
 
     #[test]

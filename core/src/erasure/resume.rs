@@ -297,52 +297,69 @@ pub(crate) fn patterns_from(value: &Value) -> Option<Vec<Pattern>> {
 
 /// A [`Reporter`] that journals every position, pass and read-back, then passes
 /// everything on to the front end's reporter.
+///
+/// The lines are written and fsync'd by a thread of their own, so that the workers
+/// never wait for the journal's disk: a line only ever follows the device flush it
+/// reports, so a line lost with the process makes a resume start earlier, never
+/// later.
 pub(crate) struct Journaling<'a> {
     inner: &'a dyn Reporter,
-    journal: Mutex<Journal>,
+    lines: Mutex<Option<std::sync::mpsc::Sender<Value>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<(Journal, Option<String>)>>>,
     courses: Vec<Course>,
     sizes: Vec<u64>,
     /// The journal's index of each target of this run.
     indexes: Vec<usize>,
-    /// The first error writing the journal, if any.
-    error: Mutex<Option<String>>,
 }
 
 impl<'a> Journaling<'a> {
     pub(crate) fn new(
         inner: &'a dyn Reporter,
-        journal: Journal,
+        mut journal: Journal,
         courses: Vec<Course>,
         sizes: Vec<u64>,
         indexes: Vec<usize>,
     ) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel::<Value>();
+        let writer = std::thread::spawn(move || {
+            let mut error = None;
+            for line in rx {
+                if let Err(e) = journal.line(&line) {
+                    error.get_or_insert_with(|| e.to_string());
+                }
+            }
+            (journal, error)
+        });
         Self {
             inner,
-            journal: Mutex::new(journal),
+            lines: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
             courses,
             sizes,
             indexes,
-            error: Mutex::new(None),
         }
     }
 
-    /// Appends a line; an error is kept, not raised: the wipe goes on without it.
-    pub(crate) fn record(&self, mut line: Value) {
+    /// Queues a line with the time; the writer thread makes it durable.
+    fn record(&self, mut line: Value) {
         if let Value::Object(map) = &mut line {
             map.insert("at".into(), Value::String(clock::stamp(clock::now())));
         }
-        let written = match self.journal.lock() {
-            Ok(mut journal) => journal.line(&line),
-            Err(_) => return,
-        };
-        if let (Err(e), Ok(mut error)) = (written, self.error.lock()) {
-            error.get_or_insert_with(|| e.to_string());
+        if let Ok(lines) = self.lines.lock() {
+            if let Some(tx) = lines.as_ref() {
+                // The writer ends only when the sender is dropped: a send cannot fail
+                // before `finish`.
+                let _ = tx.send(line);
+            }
         }
     }
 
-    /// The first error writing the journal.
-    pub(crate) fn error(&self) -> Option<String> {
-        self.error.lock().ok().and_then(|e| e.clone())
+    /// Waits until every queued line is durable; returns the journal, to go on
+    /// writing in this thread, and the first error writing it, if any.
+    pub(crate) fn finish(&self) -> Option<(Journal, Option<String>)> {
+        self.lines.lock().ok()?.take();
+        let writer = self.writer.lock().ok()?.take()?;
+        writer.join().ok()
     }
 
     fn index(&self, target: usize) -> usize {

@@ -962,9 +962,15 @@ impl Station {
             &journaling,
             stop,
         );
+        let (mut journal, mut journal_error) = journaling.finish().map_or(
+            (None, Some("the journal's writer stopped".to_owned())),
+            |(j, e)| (Some(j), e),
+        );
         for (report, index) in reports.iter().zip(&indexes) {
             if report.status != Status::Erased {
-                journaling.record(
+                journal_line(
+                    &mut journal,
+                    &mut journal_error,
                     json!({ "event": "stopped", "t": index, "how": report.status.as_str() }),
                 );
             }
@@ -987,7 +993,7 @@ impl Station {
             blank: plan.blank,
             start_seq,
             resume_seq,
-            journal_error: journaling.error(),
+            journal_error: journal_error.clone(),
             ended: clock::stamp(clock::now()),
         };
         let results: Vec<WipeResult> = self.write_signed(|w, key| {
@@ -1009,9 +1015,13 @@ impl Station {
                 .collect()
         })?;
         for (r, index) in results.iter().zip(&indexes) {
-            journaling.record(json!({
-                "event": "done", "t": index, "status": r.payload["status"], "id": r.id.as_str(),
-            }));
+            journal_line(
+                &mut journal,
+                &mut journal_error,
+                json!({
+                    "event": "done", "t": index, "status": r.payload["status"], "id": r.id.as_str(),
+                }),
+            );
         }
         Ok(results)
     }
@@ -1028,6 +1038,14 @@ fn refuse_hidden(identities: &[TargetIdentity]) -> Result<()> {
             real: i.hidden_areas.real_sectors().unwrap_or_default(),
         }),
         None => Ok(()),
+    }
+}
+
+/// Appends a timestamped line to the journal, keeping the first error.
+fn journal_line(journal: &mut Option<Journal>, error: &mut Option<String>, mut line: Value) {
+    line["at"] = Value::String(clock::stamp(clock::now()));
+    if let Some(Err(e)) = journal.as_mut().map(|j| j.line(&line)) {
+        error.get_or_insert_with(|| e.to_string());
     }
 }
 
