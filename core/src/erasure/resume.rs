@@ -295,6 +295,10 @@ pub(crate) fn patterns_from(value: &Value) -> Option<Vec<Pattern>> {
         .collect()
 }
 
+/// The thread that writes the journal: it gives the journal back, with the first
+/// error writing it.
+type Writer = std::thread::JoinHandle<(Journal, Option<String>)>;
+
 /// A [`Reporter`] that journals every position, pass and read-back, then passes
 /// everything on to the front end's reporter.
 ///
@@ -305,7 +309,7 @@ pub(crate) fn patterns_from(value: &Value) -> Option<Vec<Pattern>> {
 pub(crate) struct Journaling<'a> {
     inner: &'a dyn Reporter,
     lines: Mutex<Option<std::sync::mpsc::Sender<Value>>>,
-    writer: Mutex<Option<std::thread::JoinHandle<(Journal, Option<String>)>>>,
+    writer: Mutex<Option<Writer>>,
     courses: Vec<Course>,
     sizes: Vec<u64>,
     /// The journal's index of each target of this run.
@@ -345,12 +349,12 @@ impl<'a> Journaling<'a> {
         if let Value::Object(map) = &mut line {
             map.insert("at".into(), Value::String(clock::stamp(clock::now())));
         }
-        if let Ok(lines) = self.lines.lock() {
-            if let Some(tx) = lines.as_ref() {
-                // The writer ends only when the sender is dropped: a send cannot fail
-                // before `finish`.
-                let _ = tx.send(line);
-            }
+        if let Ok(lines) = self.lines.lock()
+            && let Some(tx) = lines.as_ref()
+        {
+            // The writer ends only when the sender is dropped: a send cannot fail
+            // before `finish`.
+            let _ = tx.send(line);
         }
     }
 
