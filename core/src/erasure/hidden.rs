@@ -15,8 +15,7 @@
 //! recorded output of real disks; running the tools is [`check`].
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -140,51 +139,16 @@ pub fn check(path: &Path, transport: &str, kind: &str, sectors: u64) -> HiddenAr
             );
         }
     }
-    let Some(hdparm) = find_tool("hdparm") else {
+    let Some(hdparm) = crate::erasure::tool::find("hdparm") else {
         return HiddenAreas::without(
             "not-checked",
             "hdparm is not installed (Debian package hdparm): HPA and DCO could not be checked",
         );
     };
-    let max = run(&hdparm, &["-N"], path);
-    let dco = run(&hdparm, &["--dco-identify"], path);
+    let limit = Duration::from_secs(10);
+    let max = crate::erasure::tool::output(&hdparm, &["-N"], path, limit, true);
+    let dco = crate::erasure::tool::output(&hdparm, &["--dco-identify"], path, limit, true);
     decide(sectors, max.as_deref(), dco.as_deref())
-}
-
-fn find_tool(name: &str) -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-}
-
-/// The tool's standard output when it succeeds within ten seconds.
-fn run(tool: &Path, args: &[&str], device: &Path) -> Option<String> {
-    let mut child = Command::new(tool)
-        .args(args)
-        .arg(device)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let start = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) if status.success() => break,
-            Ok(Some(_)) | Err(_) => return None,
-            Ok(None) if start.elapsed() > Duration::from_secs(10) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-        }
-    }
-    let mut out = String::new();
-    std::io::Read::read_to_string(&mut child.stdout.take()?, &mut out).ok()?;
-    Some(out)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod hidden;
 pub mod pdf;
 mod resume;
 pub mod smart;
+mod tool;
 mod wipe;
 
 pub use resume::{DeviceChange, JOURNAL_FORMAT, ResumeProblem};

@@ -8,8 +8,7 @@
 //! output of real drives; running the tool is [`read`].
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -117,13 +116,20 @@ pub fn read(path: &Path, transport: &str, kind: &str) -> SmartInfo {
             "a loop device or an image file has no SMART data",
         );
     }
-    let Some(smartctl) = find_tool("smartctl") else {
+    let Some(smartctl) = crate::erasure::tool::find("smartctl") else {
         return SmartInfo::without(
             "not-read",
             "smartctl is not installed (Debian package smartmontools)",
         );
     };
-    match run(&smartctl, path).as_deref().and_then(parse) {
+    let out = crate::erasure::tool::output(
+        &smartctl,
+        &["--json", "-i", "-H", "-A"],
+        path,
+        Duration::from_secs(20),
+        false,
+    );
+    match out.as_deref().and_then(parse) {
         Some(info) => info,
         None => SmartInfo::without("not-read", "smartctl could not read the drive"),
     }
@@ -138,48 +144,6 @@ pub fn sysfs_firmware(name: &str) -> Option<String> {
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty())
     })
-}
-
-fn find_tool(name: &str) -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-}
-
-/// smartctl's standard output, when it ends within twenty seconds. Its exit status is
-/// a bit mask that is often non-zero for a readable drive (an old error in the log),
-/// so the output decides.
-fn run(tool: &Path, device: &Path) -> Option<String> {
-    let mut child = Command::new(tool)
-        .args(["--json", "-i", "-H", "-A"])
-        .arg(device)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let mut stdout = child.stdout.take()?;
-    let reader = std::thread::spawn(move || {
-        let mut out = String::new();
-        std::io::Read::read_to_string(&mut stdout, &mut out).ok()?;
-        Some(out)
-    });
-    let start = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Err(_) => return None,
-            Ok(None) if start.elapsed() > Duration::from_secs(20) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-        }
-    }
-    reader.join().ok().flatten()
 }
 
 #[cfg(test)]
