@@ -1100,17 +1100,70 @@ fn a_retained_my_number_medium_goes_only_destroyed_after_a_wipe() {
         args.extend_from_slice(extra);
         home.run("ito", args)
     };
+    // Not destroyed; destroyed by hand, even witnessed (no photos, no witness's own
+    // signature): refused, it needs custody media destroy.
     let refused = dispose(&[]).expect_code(2);
     assert!(
-        refused.stderr.contains("physically destroyed"),
+        refused.stderr.contains("custody media destroy"),
         "{}",
         refused.stderr
     );
-    let destroyed = ["--destroyed-by", "株式会社破砕", "--method", "破砕"];
-    dispose(&destroyed).expect_code(2); // no witness
-    let mut witnessed = destroyed.to_vec();
-    witnessed.extend(["--witness", "tanaka"]);
-    let refused = dispose(&witnessed).expect_code(2); // no wipe
+    let witnessed = [
+        "--destroyed-by",
+        "株式会社破砕",
+        "--method",
+        "破砕",
+        "--witness",
+        "tanaka",
+    ];
+    let refused = dispose(&witnessed).expect_code(2);
+    assert!(
+        refused.stderr.contains("custody media destroy"),
+        "{}",
+        refused.stderr
+    );
+    // Its disposal request, and a destruction before any wipe: refused.
+    let filed = home
+        .run(
+            "ito",
+            [
+                "media",
+                "retire",
+                "MD-1",
+                "--reason",
+                "destroyed",
+                "--request",
+            ],
+        )
+        .ok();
+    let disposal = filed
+        .stdout
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .find(|w| w.starts_with("RQ-"))
+        .unwrap_or_else(|| panic!("no request id in {}", filed.stdout))
+        .to_owned();
+    home.run("tanaka", ["approve", &disposal]).ok();
+    let photo = home.path("crushed.jpg");
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    jpeg.extend(std::iter::repeat_n(7_u8, 512));
+    std::fs::write(&photo, jpeg).unwrap();
+    let passphrase = home.passphrase_file("tanaka");
+    let destroy = [
+        "media",
+        "destroy",
+        "MD-1",
+        "--method",
+        "disintegrate",
+        "--by",
+        "株式会社破砕",
+        "--witness",
+        "tanaka",
+        "--witness-passphrase-file",
+        passphrase.to_str().unwrap(),
+        "--photo",
+        photo.to_str().unwrap(),
+    ];
+    let refused = home.run("ito", destroy).expect_code(2); // no wipe
     assert!(refused.stderr.contains("MN-R1"), "{}", refused.stderr);
     // The wipe: a vendor's certificate a manager accepts.
     let receipt = home.path("wipe.pdf");
@@ -1129,7 +1182,8 @@ fn a_retained_my_number_medium_goes_only_destroyed_after_a_wipe() {
     )
     .ok();
     home.run("tanaka", ["cert", "sign-off", "VC-1"]).ok();
-    let done = dispose(&[&witnessed[..], &["--json"]].concat()).ok().json();
+    home.run("ito", destroy).ok();
+    let done = dispose(&["--json"]).ok().json();
     let cert = done["certificate"].as_str().unwrap();
     let shown = home
         .run("kato", ["cert", "show", cert, "--json"])

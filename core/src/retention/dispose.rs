@@ -333,8 +333,9 @@ pub(crate) fn medium_proof_in(
 }
 
 /// The proof for a retained medium: for a medium of a class that must be destroyed
-/// (the My Number systems), its witnessed destruction and a certificate of a wipe
-/// since its last use, both; for others, either.
+/// (the My Number systems), its destruction recorded by `custody media destroy`
+/// (photographed, signed by its witness, after a wipe since its last use); for
+/// others, a certificate of its erasure or its witnessed destruction.
 fn retained_medium_proof_in(
     w: &Writer<'_>,
     actor: &str,
@@ -351,22 +352,33 @@ fn retained_medium_proof_in(
         action: format!("dispose of medium {id}"),
         reason: Box::new(reason),
     };
-    let Some(d) = destruction else {
-        return Err(refuse(Denial::MustDestroy {
+    // Destroyed with `custody media destroy`, by its proven entry: a destruction given
+    // here with --witness alone (no photos, no witness's signature) does not close it.
+    let _ = destruction;
+    let retired = w
+        .prover()
+        .about(id.as_str())?
+        .into_iter()
+        .filter(|e| e.kind == "media-retire")
+        .filter_map(|e| e.payload)
+        .find(|p| p["reason"] == "destroyed" && p["evidence"]["witness_signature"].is_object());
+    let Some(retired) = retired else {
+        return Err(refuse(Denial::DestroyWitnessed {
             medium: id.to_string(),
-            class,
         }));
     };
-    let destroyed = medium_proof_in(w, actor, id, Some(d))?;
-    if destroyed.get("witness").is_none() {
-        return Err(refuse(Denial::Witness { witness: None }));
-    }
-    let wiped = medium_proof_in(w, actor, id, None)?;
+    let evidence = &retired["evidence"];
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let erasure = retired["proof"]["erasure"].clone();
     Ok(json!({
-        "id": id, "serial": destroyed["serial"], "data_class": class,
-        "basis": format!("{}, after {}", destroyed["basis"].as_str().unwrap_or_default(),
-                         wiped["basis"].as_str().unwrap_or_default()),
-        "destruction": destroyed, "erasure": wiped,
+        "id": id, "serial": retired["serial"], "data_class": class,
+        "basis": format!(
+            "physical destruction by {} ({}), witnessed and signed by {} (custody media destroy), after {}",
+            text(&evidence["by"]), text(&evidence["method"]), text(&evidence["witness"]),
+            text(&erasure["basis"]),
+        ),
+        "witness": evidence["witness"],
+        "destruction": evidence, "erasure": erasure,
     }))
 }
 
