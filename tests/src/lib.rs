@@ -577,3 +577,31 @@ pub fn python(home: &Home, script: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Checks a person's signature as a custody document carries it (`{public_key,
+/// minisig}`) over `message` with the `minisign` CLI alone, in files named after
+/// `who` in `dir`; panics with minisign's words when it does not verify. Returns what
+/// minisign printed (the trusted comment).
+pub fn minisign_verifies(dir: &Path, who: &str, signature: &Value, message: &str) -> String {
+    let public = dir.join(format!("{who}.pub"));
+    let key = signature["public_key"].as_str().expect("a public key");
+    std::fs::write(&public, format!("untrusted comment: {who}\n{key}\n")).unwrap();
+    let msg = dir.join(format!("{who}.msg"));
+    std::fs::write(&msg, message).unwrap();
+    let minisig = signature["minisig"].as_str().expect("a signature");
+    std::fs::write(dir.join(format!("{who}.msg.minisig")), minisig).unwrap();
+    let out = Command::new("minisign")
+        .arg("-V")
+        .arg("-p")
+        .arg(&public)
+        .arg("-m")
+        .arg(&msg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{who}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

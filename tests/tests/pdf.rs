@@ -708,38 +708,7 @@ fn an_erasure_certificate_carries_every_rev2_field_and_both_peoples_signatures()
     // Each person's signature, checked with minisign alone.
     let dir = home.dir.path();
     let check = |who: &str, message: String| {
-        let sig = &doc[who]["signature"];
-        let public = dir.join(format!("{who}.pub"));
-        std::fs::write(
-            &public,
-            format!(
-                "untrusted comment: {who}\n{}\n",
-                sig["public_key"].as_str().unwrap()
-            ),
-        )
-        .unwrap();
-        let msg = dir.join(format!("{who}.msg"));
-        std::fs::write(&msg, message).unwrap();
-        std::fs::write(
-            dir.join(format!("{who}.msg.minisig")),
-            sig["minisig"].as_str().unwrap(),
-        )
-        .unwrap();
-        let out = Command::new("minisign")
-            .args([
-                "-V",
-                "-p",
-                public.to_str().unwrap(),
-                "-m",
-                msg.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{who}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        custody_tests::minisign_verifies(dir, who, &doc[who]["signature"], &message);
     };
     check(
         "operator",

@@ -2287,15 +2287,6 @@ fn a_destruction_is_photographed_and_signed_by_its_witness() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let sig = &doc["witness"]["signature"];
-        std::fs::write(
-            dir.join("witness.pub"),
-            format!(
-                "untrusted comment: tanaka\n{}\n",
-                sig["public_key"].as_str().unwrap()
-            ),
-        )
-        .unwrap();
         let hashes: Vec<&str> = doc["destruction"]["photos"]
             .as_array()
             .unwrap()
@@ -2307,25 +2298,13 @@ fn a_destruction_is_photographed_and_signed_by_its_witness() {
             doc["destruction"]["at"].as_str().unwrap(),
             hashes.join("\n")
         );
-        std::fs::write(dir.join("witness.msg"), statement).unwrap();
-        std::fs::write(
-            dir.join("witness.msg.minisig"),
-            sig["minisig"].as_str().unwrap(),
-        )
-        .unwrap();
-        let out = std::process::Command::new("minisign")
-            .args(["-V", "-p"])
-            .arg(dir.join("witness.pub"))
-            .arg("-m")
-            .arg(dir.join("witness.msg"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = custody_tests::minisign_verifies(
+            dir,
+            "witness",
+            &doc["witness"]["signature"],
+            &statement,
         );
-        assert!(String::from_utf8_lossy(&out.stdout).contains("witnessed by tanaka"));
+        assert!(out.contains("witnessed by tanaka"), "{out}");
     }
     let verdict = home
         .run("kato", ["cert", "verify", json.to_str().unwrap(), "--json"])

@@ -989,13 +989,10 @@ impl Station {
                 "title": details.title,
                 "contact": details.contact,
                 "location": details.location,
-                "signature": {
-                    "signs": "custody-sign-off/v1",
-                    "document_sha256": cert.sha256,
-                    "key_id": signature.key_id,
-                    "public_key": signature.public_key,
-                    "minisig": signature.signature,
-                },
+                "signature": signature.to_json(
+                    "custody-sign-off/v1",
+                    &[("document_sha256", &cert.sha256)],
+                ),
             });
             let body = crate::canon::to_string(&document)?;
             let sha256 = hex::encode(Sha256::digest(body.as_bytes()));

@@ -813,21 +813,24 @@ fn erasure_sections(doc: &Value, lang: Lang) -> Vec<Section> {
     ]
 }
 
+/// A person's own signature in words: the key it was made with, and where to check it.
+fn own_signature_words(signature: &Value, lang: Lang) -> String {
+    match (signature["key_id"].as_str(), lang) {
+        (Some(key), Lang::Ja) => format!("本人の鍵 {key} で署名（JSON 版を minisign で検証可）"),
+        (Some(key), Lang::En) => {
+            format!("signed with their own key {key} (see the JSON; minisign checks it)")
+        }
+        (None, _) => tr(lang, "なし", "none"),
+    }
+}
+
 /// A person on a certificate, as NIST SP 800-88 Rev. 2 lists them: name and role,
 /// title, department, contact, location, date (`date_key` of the block) and their
 /// own signature's key.
 fn person_rows(person: &Value, date_key: &str, lang: Lang) -> Vec<(String, String)> {
     let t = |ja: &str, en: &str| tr(lang, ja, en);
     let or_dash = |v: &Value| v.as_str().map_or_else(|| "—".to_owned(), str::to_owned);
-    let signature = match person["signature"]["key_id"].as_str() {
-        Some(key) => match lang {
-            Lang::Ja => format!("本人の鍵 {key} で署名（JSON 版を minisign で検証可）"),
-            Lang::En => {
-                format!("signed with their own key {key} (see the JSON; minisign checks it)")
-            }
-        },
-        None => t("なし", "none"),
-    };
+    let signature = own_signature_words(&person["signature"], lang);
     let date = person[date_key]
         .as_str()
         .map_or_else(|| "—".to_owned(), |d| when(d, lang));
@@ -986,15 +989,7 @@ fn destruction_sections(doc: &Value, lang: Lang) -> Vec<Section> {
             )
         })
         .collect();
-    let witness_key = at(doc, "witness.signature.key_id")
-        .as_str()
-        .map(|key| match lang {
-            Lang::Ja => format!("本人の鍵 {key} で署名（JSON 版を minisign で検証可）"),
-            Lang::En => {
-                format!("signed with their own key {key} (see the JSON; minisign checks it)")
-            }
-        })
-        .unwrap_or_else(|| t("なし", "none"));
+    let witness_key = own_signature_words(at(doc, "witness.signature"), lang);
     let class = match (at(doc, "medium.data_class").as_str(), lang) {
         (Some("my-number"), Lang::Ja) => "マイナンバー利用事務系の情報".to_owned(),
         (Some("my-number"), Lang::En) => "data of the My Number systems".to_owned(),

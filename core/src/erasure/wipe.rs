@@ -1254,16 +1254,9 @@ fn certificate_document(
         map.insert("date".into(), payload["ended"].clone());
         map.insert(
             "signature".into(),
-            match signature {
-                Some(s) => json!({
-                    "signs": "custody-entry/v1",
-                    "entry_hash": hash,
-                    "key_id": s.key_id,
-                    "public_key": s.public_key,
-                    "minisig": s.signature,
-                }),
-                None => Value::Null,
-            },
+            signature.map_or(Value::Null, |s| {
+                s.to_json("custody-entry/v1", &[("entry_hash", hash)])
+            }),
         );
     }
     let medium_type = if identity.kind == "image-file" {

@@ -139,6 +139,24 @@ pub struct PersonalSignature {
     pub signature: String,
 }
 
+impl PersonalSignature {
+    /// The signature as a document carries it: `{signs, key_id, public_key, minisig}`
+    /// with what it signs (`custody-entry/v1`, `custody-sign-off/v1`, …) and `extra`
+    /// fields naming the signed thing (an entry hash, a document's SHA-256).
+    pub fn to_json(&self, signs: &str, extra: &[(&str, &str)]) -> serde_json::Value {
+        let mut value = serde_json::json!({
+            "signs": signs,
+            "key_id": self.key_id,
+            "public_key": self.public_key,
+            "minisig": self.signature,
+        });
+        for (key, text) in extra {
+            value[*key] = serde_json::Value::String((*text).to_owned());
+        }
+        value
+    }
+}
+
 /// What an append produced.
 #[derive(Debug, Clone)]
 pub struct Appended {

@@ -264,12 +264,12 @@ impl Station {
             "contractor": contractor,
             "at": at,
             "photos": listed,
-            "witness_signature": {
-                "signs": "custody-destruction/v1",
-                "key_id": public.key_id(),
-                "public_key": public.to_base64(),
-                "minisig": signature,
-            },
+            "witness_signature": crate::ledger::PersonalSignature {
+                key_id: public.key_id(),
+                public_key: public.to_base64(),
+                signature,
+            }
+            .to_json("custody-destruction/v1", &[]),
         });
 
         let mut added = Vec::new();
@@ -336,10 +336,7 @@ impl Station {
             Ok((_, Some(cert))) => Ok(Destroyed {
                 medium: id.clone(),
                 certificate: cert.id,
-                photos: photos
-                    .iter()
-                    .map(|p| json!({ "sha256": p.sha256, "bytes": p.bytes.len(), "type": p.kind }))
-                    .collect(),
+                photos: listed,
             }),
             Ok((_, None)) => {
                 remove_all(&added);
