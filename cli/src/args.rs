@@ -150,6 +150,19 @@ pub struct InitArgs {
     /// This station's name (default: the host name).
     #[arg(long)]
     pub station: Option<String>,
+    /// Keep the ledger in the office's PostgreSQL database at this address
+    /// (postgres://ROLE@HOST/DB, no password), shared by every station; it must be
+    /// empty.
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// Lay the database's schema as this address's role, which owns it; stations
+    /// then connect with --database as a role that may only add entries.
+    #[arg(long, value_name = "URL", requires = "database")]
+    pub schema_owner: Option<String>,
+    /// The password file for the database (PostgreSQL's format; default PGPASSFILE,
+    /// else ~/.pgpass).
+    #[arg(long, value_name = "FILE", requires = "database")]
+    pub password_file: Option<PathBuf>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

@@ -108,13 +108,35 @@ fn init(args: InitArgs) -> Result<ExitCode> {
         .into_iter()
         .flatten()
         .collect();
+    let shared = match &args.database {
+        None => None,
+        Some(url) => {
+            let settings = custody_core::config::DatabaseSettings {
+                url: Some(url.clone()),
+                password_file: args
+                    .password_file
+                    .as_ref()
+                    .map(std::path::absolute)
+                    .transpose()?,
+                connect_timeout_seconds: None,
+            };
+            if let Some(target) = settings.target() {
+                target.check()?;
+            }
+            Some(custody_core::SharedLedger {
+                settings,
+                schema_owner: args.schema_owner.clone(),
+            })
+        }
+    };
     let (new, key_path) = crate::unlock::new_key(&manager, &hints)?;
     let text = new.file_text;
-    let report = Station::init(
+    let report = Station::init_on(
         &home,
         &new.key,
         args.org.as_deref(),
         args.station.as_deref(),
+        shared.as_ref(),
         || crate::unlock::write_key(&key_path, &text),
     )?;
     if args.json {

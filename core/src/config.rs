@@ -185,6 +185,46 @@ pub struct Config {
     /// How often a wipe makes its progress durable, to be resumed from.
     #[serde(default)]
     pub wipe: WipePolicy,
+    /// Where the ledger is when it is the office's shared database.
+    #[serde(default, skip_serializing_if = "DatabaseSettings::is_local")]
+    pub database: DatabaseSettings,
+}
+
+/// `[database]`: the office's PostgreSQL database that holds the ledger, shared by
+/// every station; unset, the ledger is the file `ledger.db` in the data home. The
+/// password is never here: it is read from the password file this names, else from
+/// `PGPASSFILE`, else `~/.pgpass` (PostgreSQL's format).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `postgres://user@host:port/database?sslmode=…`, without a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// A password file in PostgreSQL's format (`host:port:database:user:password`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+    /// How long connecting to the server may take, in seconds (1 to 300; 10 unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_timeout_seconds: Option<u64>,
+}
+
+impl DatabaseSettings {
+    fn is_local(&self) -> bool {
+        self.url.is_none()
+    }
+
+    /// The shared database to connect to, when there is one.
+    pub fn target(&self) -> Option<crate::ledger::Target> {
+        self.url
+            .as_ref()
+            .map(|url| crate::ledger::Target {
+                url: url.clone(),
+                password_file: self.password_file.clone(),
+                connect_timeout: std::time::Duration::from_secs(
+                    self.connect_timeout_seconds.unwrap_or(10),
+                ),
+            })
+    }
 }
 
 /// `[wipe]`: how often a wipe flushes the device and journals how far it got. A
@@ -349,6 +389,7 @@ impl Config {
             language: None,
             media: MediaPolicy::default(),
             wipe: WipePolicy::default(),
+            database: DatabaseSettings::default(),
         }
     }
 
@@ -409,6 +450,22 @@ impl Config {
                 ),
             }));
         }
+        if let Some(url) = &self.database.url
+            && !crate::ledger::Target::is_postgres(url)
+        {
+            return Err(bad(ConfigProblem::Setting {
+                name: "database.url",
+                problem: format!("{url:?} is not a postgres:// address"),
+            }));
+        }
+        if let Some(seconds) = self.database.connect_timeout_seconds
+            && !(1..=300).contains(&seconds)
+        {
+            return Err(bad(ConfigProblem::Setting {
+                name: "database.connect_timeout_seconds",
+                problem: format!("{seconds} is not from 1 to 300 seconds"),
+            }));
+        }
         if !(1..=3600).contains(&self.wipe.journal_every_seconds) {
             return Err(bad(ConfigProblem::Setting {
                 name: "wipe.journal_every_seconds",
@@ -444,6 +501,9 @@ impl Config {
              # stays unlocked (1 to 480).\n\
              # [wipe] journal_every_mib, journal_every_seconds: how often a wipe makes its\n\
              # progress durable; `custody wipe --resume` writes again at most that much.\n\
+             # [database] url: the office's PostgreSQL database that holds the ledger (no\n\
+             # password in it: password_file, PGPASSFILE or ~/.pgpass gives it);\n\
+             # connect_timeout_seconds: how long connecting may take (10 unset).\n\
              # Retention classes (their periods and legal basis) are fixed in the ledger:\n\
              # see `custody retain class list`; a manager lengthens one or adds one with\n\
              # `custody retain class set`, which is signed and recorded.\n\n{body}"

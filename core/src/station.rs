@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::config::{Config, PersonEntry};
+use crate::config::{Config, DatabaseSettings, PersonEntry};
 use crate::error::{ConfigProblem, Error, Field, Result, Rule};
 use crate::keys::{StationKey, StationPublicKey};
 use crate::ledger::store::{Query, args};
@@ -49,6 +49,39 @@ pub struct InitReport {
     pub public_key: PathBuf,
     /// The record id of the first manager.
     pub id: RecordId,
+}
+
+/// Where `init` lays a ledger that several stations share.
+#[derive(Debug, Clone)]
+pub struct SharedLedger {
+    /// How this station connects from now on (`[database]` in config.toml).
+    pub settings: DatabaseSettings,
+    /// The address to lay the schema with, as the role that owns it, when stations
+    /// connect as another role (the usual case: they may only add entries).
+    pub schema_owner: Option<String>,
+}
+
+impl SharedLedger {
+    fn create(&self, home: &Path) -> Result<Ledger> {
+        let Some(target) = self.settings.target() else {
+            return Ledger::create(&home.join("ledger.db"));
+        };
+        match &self.schema_owner {
+            None => Ledger::create_shared(&target, None, home),
+            Some(owner) => {
+                let owner = crate::ledger::Target {
+                    url: owner.clone(),
+                    ..target.clone()
+                };
+                drop(Ledger::create_shared(
+                    &owner,
+                    target.user().as_deref(),
+                    home,
+                )?);
+                Ledger::open_shared(&target, home)
+            }
+        }
+    }
 }
 
 /// How a front end obtains the actor's unlocked key when a workflow first needs to
@@ -102,6 +135,21 @@ impl Station {
         station: Option<&str>,
         write_key: impl FnOnce() -> Result<PathBuf>,
     ) -> Result<InitReport> {
+        Station::init_on(home, manager_key, organisation, station, None, write_key)
+    }
+
+    /// Like [`Station::init`], with the ledger in the office's PostgreSQL database
+    /// when `shared` says where: its schema is laid into the empty database (as the
+    /// role that owns it), and the data home holds the config, the station key and
+    /// the witness, never a copy of the ledger.
+    pub fn init_on(
+        home: &Path,
+        manager_key: &PersonalKey,
+        organisation: Option<&str>,
+        station: Option<&str>,
+        shared: Option<&SharedLedger>,
+        write_key: impl FnOnce() -> Result<PathBuf>,
+    ) -> Result<InitReport> {
         let manager = manager_key.name();
         check_name(manager)?;
         let organisation = organisation
@@ -137,9 +185,15 @@ impl Station {
             })?;
         let keys = private_dir(&tmp.path().join("keys"))?;
         let key = StationKey::generate(&keys, &station)?;
-        let config = Config::new(&organisation, &station, manager);
+        let mut config = Config::new(&organisation, &station, manager);
+        let mut ledger = match shared {
+            None => Ledger::create(&tmp.path().join("ledger.db"))?,
+            Some(shared) => {
+                config.database = shared.settings.clone();
+                shared.create(tmp.path())?
+            }
+        };
         fs_err::write(tmp.path().join("config.toml"), config.to_template()?)?;
-        let mut ledger = Ledger::create(&tmp.path().join("ledger.db"))?;
         let public = key.public().clone();
         let personal = manager_key.public();
         let id = ledger.write(&station, &key, manager_key, |w| {
@@ -196,7 +250,10 @@ impl Station {
         }
         let config = Config::load(&config_path)?;
         let key = StationKey::load(&home.join("keys"))?;
-        let ledger = Ledger::open(&home.join("ledger.db"))?;
+        let ledger = match config.database.target() {
+            Some(target) => Ledger::open_shared(&target, home)?,
+            None => Ledger::open(&home.join("ledger.db"))?,
+        };
         let mut station = Station {
             home: home.to_path_buf(),
             config,

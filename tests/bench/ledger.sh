@@ -7,6 +7,10 @@
 #   tests/bench/ledger.sh [ENTRIES]          (default 1000000)
 #   BEFORE_BIN=/path/to/old/custody tests/bench/ledger.sh 1000000
 #   CUSTODY_BIN=/path/to/custody runs another build as "after".
+#   POSTGRES=1 tests/bench/ledger.sh 100000   also runs this build on PostgreSQL (a
+#     throwaway server in the temporary folder, run as the postgres user, on
+#     127.0.0.1), beside SQLite in the same run, with ratios (PostgreSQL / SQLite),
+#     and 12 processes appending at once on each backend.
 #
 # Every entry of this build is signed by its actor's personal key (issue 13); the
 # passphrase comes from a file in the throwaway folder, as a script's would, and the
@@ -21,7 +25,36 @@ fi
 after=${CUSTODY_BIN:-$PWD/target/release/custody}
 before=${BEFORE_BIN:-}
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+pg_stop() { :; }
+trap 'pg_stop; rm -rf "$work"' EXIT
+init_args=()
+if [ -n "${POSTGRES:-}" ]; then
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  runas=()
+  [ "$(id -u)" -eq 0 ] && runas=(runuser -u postgres --)
+  mkdir -p "$work/pg" && chmod 711 "$work"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$work/pg"
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "${runas[@]}" "$pgbin/initdb" -D "$work/pg/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --no-sync >/dev/null
+  "${runas[@]}" "$pgbin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w \
+    -o "-p $port -k $work/pg -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
+  pg_stop() { "${runas[@]}" "$pgbin/pg_ctl" -D "$work/pg/data" stop -m fast >/dev/null 2>&1 || true; }
+  psql_() { "$pgbin/psql" -X -q -h "$work/pg" -p "$port" -U postgres "$@"; }
+  n_db=0
+fi
+
+# new_database: a fresh database with an owner and a station role; sets init_args.
+new_database() {
+  n_db=$((n_db + 1))
+  local db=bench$n_db
+  psql_ -c "CREATE ROLE ${db}_owner LOGIN PASSWORD 'o$n_db'; CREATE ROLE ${db}_station LOGIN PASSWORD 's$n_db';" \
+    -c "CREATE DATABASE $db OWNER ${db}_owner"
+  psql_ -d "$db" -c "REVOKE ALL ON DATABASE $db FROM PUBLIC; GRANT CONNECT, TEMPORARY ON DATABASE $db TO ${db}_station;"
+  printf '127.0.0.1:%s:%s:%s:o%s\n127.0.0.1:%s:%s:%s:s%s\n' "$port" "$db" "${db}_owner" "$n_db" "$port" "$db" "${db}_station" "$n_db" >"$work/pgpass-$db"
+  chmod 600 "$work/pgpass-$db"
+  init_args=(--database "postgres://${db}_station@127.0.0.1:$port/$db"
+    --schema-owner "postgres://${db}_owner@127.0.0.1:$port/$db" --password-file "$work/pgpass-$db")
+}
 export CUSTODY_ACTOR=bench XDG_CONFIG_HOME=$work/config XDG_RUNTIME_DIR=$work/run
 mkdir -p "$work/run"
 printf 'violet kettle harbour 1987 bench\n' >"$work/passphrase"
@@ -36,7 +69,9 @@ measure() {
   local label=$1 bin=$2
   export CUSTODY_HOME=$work/home-$label
   rm -rf "$XDG_CONFIG_HOME"
-  $bin init --org bench --station bench >/dev/null
+  init_args=()
+  [ "$label" = postgres ] && new_database
+  $bin init --org bench --station bench "${init_args[@]}" >/dev/null
   # A person at a desk unlocks once per sitting (the agent then signs): without it,
   # every command would pay scrypt to decrypt the key. Builds before personal keys
   # have no `unlock`.
@@ -48,6 +83,17 @@ measure() {
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
   printf -v "single_$label" '%s' "$(rate $n "$secs")"
   echo "[$label] one append per process: $n in ${secs}s = $(rate $n "$secs")/s"
+
+  # 12 processes at once, 25 appends each, one process per append.
+  t0=$(now)
+  for ((p = 0; p < 12; p++)); do
+    (for ((i = 0; i < 25; i++)); do $bin note "concurrent $p $i" >/dev/null 2>&1 || echo "failed" >&2; done) &
+  done
+  wait
+  t1=$(now)
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+  printf -v "concurrent_$label" '%s' "$(rate 300 "$secs")"
+  echo "[$label] 12 processes at once: 300 in ${secs}s = $(rate 300 "$secs")/s"
 
   local batch=$((entries < 250000 ? entries : 250000)) done_=0 take
   t0=$(now)
@@ -73,7 +119,8 @@ measure() {
     best=$(awk -v a="$best" -v b="$secs" 'BEGIN { print (b < a) ? b : a }')
   done
   printf -v "verify_$label" '%s' "$(rate "$total" "$best")"
-  echo "[$label] verify best of 3: $(rate "$total" "$best") entries/s; ledger $(du -h "$CUSTODY_HOME/ledger.db" | cut -f1)"
+  echo "[$label] verify best of 3: $(rate "$total" "$best") entries/s"
+  [ -f "$CUSTODY_HOME/ledger.db" ] && echo "[$label] ledger $(du -h "$CUSTODY_HOME/ledger.db" | cut -f1)"
   $bin ledger verify | sed -n 's/^/['"$label"'] /p' | tail -n 3
   $bin lock >/dev/null 2>&1 || true
   rm -rf "$CUSTODY_HOME"
@@ -81,6 +128,7 @@ measure() {
 
 if [ -n "$before" ]; then measure before "$before"; fi
 measure after "$after"
+if [ -n "${POSTGRES:-}" ]; then measure postgres "$after"; fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
@@ -91,4 +139,11 @@ if [ -n "$before" ]; then
   echo "ledger verify:          before ${verify_before}/s, after ${verify_after}/s, ratio $(ratio "$verify_after" "$verify_before") (aim after >= 200000)"
 else
   echo "one append per process: ${single_after}/s; batched: ${batched_after}/s; verify: ${verify_after} entries/s (aim >= 200000)"
+fi
+if [ -n "${POSTGRES:-}" ]; then
+  echo "PostgreSQL beside SQLite (ratio = PostgreSQL / SQLite):"
+  echo "  one append per process: ${single_postgres}/s vs ${single_after}/s, ratio $(ratio "$single_postgres" "$single_after")"
+  echo "  12 processes at once:   ${concurrent_postgres}/s vs ${concurrent_after}/s, ratio $(ratio "$concurrent_postgres" "$concurrent_after") (aim >= 500/s)"
+  echo "  batched appends:        ${batched_postgres}/s vs ${batched_after}/s, ratio $(ratio "$batched_postgres" "$batched_after")"
+  echo "  ledger verify:          ${verify_postgres}/s vs ${verify_after}/s, ratio $(ratio "$verify_postgres" "$verify_after") (aim >= 0.8)"
 fi

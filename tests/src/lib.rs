@@ -125,6 +125,9 @@ impl Run {
 pub struct Home {
     pub dir: tempfile::TempDir,
     pub home: PathBuf,
+    /// The database holding the ledger, when the tests run on PostgreSQL
+    /// ([`on_postgres`]).
+    pub pg: Option<PgLedger>,
 }
 
 impl Home {
@@ -137,12 +140,8 @@ impl Home {
 
     /// Like [`Home::with_people`], for a station of another name.
     pub fn with_people_at(station: &str) -> Home {
-        let home = Home::uninit();
-        home.run(
-            "sato",
-            ["init", "--org", "Test Union", "--station", station],
-        )
-        .ok();
+        let mut home = Home::uninit();
+        home.init("sato", station);
         for (name, role) in [
             ("suzuki", "clerk"),
             ("tanaka", "manager"),
@@ -174,13 +173,28 @@ impl Home {
 
     /// An initialised home whose first manager is `manager`.
     pub fn new(manager: &str) -> Home {
-        let home = Home::uninit();
-        home.run(
-            manager,
-            ["init", "--org", "Test Union", "--station", "desk-1"],
-        )
-        .ok();
+        let mut home = Home::uninit();
+        home.init(manager, "desk-1");
         home
+    }
+
+    /// `manager` runs `init` for station `station`: on the backend the tests run on
+    /// ([`on_postgres`]: a new database on the tests' shared server).
+    fn init(&mut self, manager: &str, station: &str) {
+        let mut args = vec!["init", "--org", "Test Union", "--station", station];
+        let pg = on_postgres().then(|| shared_server().ledger());
+        if let Some(db) = &pg {
+            args.extend([
+                "--database",
+                &db.url,
+                "--schema-owner",
+                &db.owner_url,
+                "--password-file",
+                db.password_file.to_str().unwrap(),
+            ]);
+        }
+        self.run(manager, &args).ok();
+        self.pg = pg;
     }
 
     /// A place for a home that `init` has not created yet.
@@ -190,7 +204,11 @@ impl Home {
         for sub in ["config", "run", ".passphrases"] {
             std::fs::create_dir(dir.path().join(sub)).unwrap();
         }
-        Home { dir, home }
+        Home {
+            dir,
+            home,
+            pg: None,
+        }
     }
 
     /// The folder of personal key files (`$XDG_CONFIG_HOME/custody/keys`).
@@ -363,8 +381,13 @@ impl Home {
         self.home.join("ledger.db")
     }
 
-    /// Runs `sqlite3` on the ledger with `sql`, returning stdout; panics on failure.
+    /// Runs `sqlite3` on the ledger with `sql` (`psql` when it is in PostgreSQL),
+    /// returning stdout; panics on failure.
     pub fn sql(&self, sql: &str) -> String {
+        if let Some(db) = &self.pg {
+            let out = shared_server().psql(&db.name, &format!("SET search_path = custody; {sql}"));
+            return if out.is_empty() { out } else { out + "\n" };
+        }
         let out = Command::new("sqlite3")
             .arg(self.ledger())
             .arg(sql)
@@ -604,4 +627,362 @@ pub fn minisign_verifies(dir: &Path, who: &str, signature: &Value, message: &str
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A throwaway PostgreSQL server of the test's own: `initdb` in a temporary folder,
+/// run as an unprivileged user (`postgres` when the tests run as root), listening on
+/// 127.0.0.1 at a free port and on a unix socket in that folder, stopped and removed
+/// on drop. Password authentication over TCP, so that custody's password file is
+/// what lets it in.
+pub struct PgServer {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    /// The TCP port on 127.0.0.1.
+    pub port: u16,
+    /// Who runs the server (`None`: this user).
+    runas: Option<String>,
+    databases: std::sync::atomic::AtomicU32,
+}
+
+/// A database for one ledger on a [`PgServer`], with its owner role and the role
+/// stations connect as, and a password file that holds both passwords.
+pub struct PgLedger {
+    /// The database's name.
+    pub name: String,
+    /// The address stations connect with (`custody_station`, a station role).
+    pub url: String,
+    /// The address of the schema's owner.
+    pub owner_url: String,
+    /// The password file (mode 0600).
+    pub password_file: PathBuf,
+}
+
+impl PgServer {
+    /// Starts a server, or returns `None` (printing why) when PostgreSQL is not
+    /// installed here; under `CI=true` that is a failure (tests/run installs it).
+    pub fn start() -> Option<PgServer> {
+        let Some(bin) = postgres_bin() else {
+            assert!(
+                !in_ci(),
+                "PostgreSQL is required under CI=true; tests/run installs it"
+            );
+            eprintln!("SKIP: PostgreSQL is not installed (tests/run installs it)");
+            return None;
+        };
+        let dir = tempfile::Builder::new().prefix("pg").tempdir().unwrap();
+        let root = std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with("Uid:"))
+            .and_then(|l| l.split_whitespace().nth(2))
+            == Some("0");
+        let runas = root.then(|| "postgres".to_owned());
+        if let Some(user) = &runas {
+            sh("chown", &[user, dir.path().to_str().unwrap()]);
+        }
+        let port = free_port();
+        let server = PgServer {
+            dir,
+            bin,
+            port,
+            runas,
+            databases: std::sync::atomic::AtomicU32::new(0),
+        };
+        server.as_server(
+            "initdb",
+            &[
+                "-D",
+                &server.data(),
+                "-U",
+                "postgres",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        );
+        server.pg_ctl(&["start", "-w", "-t", "60"]);
+        Some(server)
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    /// The folder of the server's unix socket.
+    pub fn socket_dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    fn as_server(&self, program: &str, args: &[&str]) -> String {
+        let program = self.bin.join(program);
+        let mut command = match &self.runas {
+            Some(user) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", user, "--"]).arg(&program);
+                c
+            }
+            None => Command::new(&program),
+        };
+        let out = command
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+        assert!(
+            out.status.success(),
+            "{} {args:?}: {}{}",
+            program.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn pg_ctl(&self, args: &[&str]) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100",
+            self.port,
+            self.socket_dir().display()
+        );
+        let log = self.dir.path().join("server.log").display().to_string();
+        let data = self.data();
+        let mut all = vec!["-D", &data, "-l", &log, "-o", &options];
+        all.extend_from_slice(args);
+        self.as_server("pg_ctl", &all);
+    }
+
+    /// Stops the server and removes its folder once this process has ended (for a
+    /// server kept in a static, which is never dropped).
+    fn stop_when_gone(&self) {
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {runas} {pg_ctl} -D {data} stop -m immediate >/dev/null 2>&1; rm -rf {dir}",
+            pid = std::process::id(),
+            runas = self
+                .runas
+                .as_ref()
+                .map_or(String::new(), |u| format!("runuser -u {u} --")),
+            pg_ctl = self.bin.join("pg_ctl").display(),
+            data = self.data(),
+            dir = self.dir.path().display(),
+        );
+        // `setsid -f` forks the watcher into a session of its own and returns.
+        Command::new("setsid")
+            .args(["-f", "sh", "-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+    }
+
+    /// Stops the server at once, as a crash would (`pg_ctl stop -m immediate`).
+    pub fn stop(&self) {
+        self.as_server("pg_ctl", &["-D", &self.data(), "stop", "-m", "immediate"]);
+    }
+
+    /// Starts the server again after [`PgServer::stop`].
+    pub fn start_again(&self) {
+        self.pg_ctl(&["start", "-w", "-t", "60"]);
+    }
+
+    /// Restarts the server as a crash would (`pg_ctl restart -m immediate`).
+    pub fn restart_immediate(&self) {
+        self.pg_ctl(&["restart", "-m", "immediate", "-w", "-t", "60"]);
+    }
+
+    /// Runs `sql` with `psql` as the superuser on database `db`; returns what it
+    /// printed (unaligned, tuples only). Panics when psql fails.
+    pub fn psql(&self, db: &str, sql: &str) -> String {
+        let out = self.psql_as("postgres", db, sql);
+        assert!(out.code == 0, "psql: {}{}", out.stdout, out.stderr);
+        out.stdout.trim().to_owned()
+    }
+
+    /// Runs `sql` with `psql` as `role` on database `db` over the unix socket.
+    pub fn psql_as(&self, role: &str, db: &str, sql: &str) -> Run {
+        Run::from_output(
+            Command::new(self.bin.join("psql"))
+                .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
+                .arg("-h")
+                .arg(self.socket_dir())
+                .args([
+                    "-p",
+                    &self.port.to_string(),
+                    "-U",
+                    role,
+                    "-d",
+                    db,
+                    "-c",
+                    sql,
+                ])
+                .output()
+                .unwrap(),
+        )
+    }
+
+    /// A new, empty database for one ledger, owned by its own owner role, with a
+    /// station role that may connect and nothing more until `init` grants it; the
+    /// password file (in the server's folder) holds both roles' passwords.
+    pub fn ledger(&self) -> PgLedger {
+        let n = self
+            .databases
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("custody{n}");
+        let owner = format!("{name}_owner");
+        let station = format!("{name}_station");
+        self.psql(
+            "postgres",
+            &format!(
+                "CREATE ROLE {owner} LOGIN PASSWORD 'owner secret {n}'; \
+                 CREATE ROLE {station} LOGIN PASSWORD 'station secret {n}';"
+            ),
+        );
+        self.psql("postgres", &format!("CREATE DATABASE {name} OWNER {owner}"));
+        self.psql(
+            &name,
+            &format!(
+                "REVOKE ALL ON DATABASE {name} FROM PUBLIC; \
+                 GRANT CONNECT, TEMPORARY ON DATABASE {name} TO {station}; \
+                 REVOKE ALL ON SCHEMA public FROM PUBLIC;"
+            ),
+        );
+        let password_file = self.dir.path().join(format!("{name}.pgpass"));
+        std::fs::write(
+            &password_file,
+            format!(
+                "127.0.0.1:{port}:{name}:{owner}:owner secret {n}\n\
+                 127.0.0.1:{port}:{name}:{station}:station secret {n}\n",
+                port = self.port
+            ),
+        )
+        .unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&password_file, std::fs::Permissions::from_mode(0o600))
+                .unwrap();
+        }
+        PgLedger {
+            url: format!("postgres://{station}@127.0.0.1:{}/{name}", self.port),
+            owner_url: format!("postgres://{owner}@127.0.0.1:{}/{name}", self.port),
+            name,
+            password_file,
+        }
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let data = self.data();
+        let program = self.bin.join("pg_ctl");
+        let mut command = match &self.runas {
+            Some(user) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", user, "--"]).arg(&program);
+                c
+            }
+            None => Command::new(&program),
+        };
+        let _ = command
+            .args(["-D", &data, "stop", "-m", "immediate"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// The folder of PostgreSQL's server programs: Debian's newest version, else the one
+/// `initdb` on PATH is in.
+fn postgres_bin() -> Option<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").is_file().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    if let Some((_, bin)) = versions.pop() {
+        return Some(bin);
+    }
+    let found = Command::new("sh")
+        .args(["-c", "command -v initdb"])
+        .output()
+        .ok()?;
+    let path = PathBuf::from(String::from_utf8_lossy(&found.stdout).trim());
+    let path = std::fs::canonicalize(path).ok()?;
+    path.parent().map(Path::to_path_buf)
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on now.
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Whether the tests run on PostgreSQL (`CUSTODY_TEST_BACKEND=postgres`): every home
+/// made by [`Home::new`] or [`Home::with_people`] keeps its ledger in a database of
+/// its own on one server the test process starts, instead of a SQLite file.
+pub fn on_postgres() -> bool {
+    std::env::var("CUSTODY_TEST_BACKEND").is_ok_and(|v| v == "postgres")
+}
+
+/// The server every home of this test process uses under [`on_postgres`]; stopped
+/// and removed by a watcher once the process is gone.
+pub fn shared_server() -> &'static PgServer {
+    static SERVER: std::sync::OnceLock<PgServer> = std::sync::OnceLock::new();
+    SERVER.get_or_init(|| {
+        let server = PgServer::start().expect("CUSTODY_TEST_BACKEND=postgres needs PostgreSQL");
+        server.stop_when_gone();
+        server
+    })
+}
+
+/// Skips (returns false, printing why) a test that only a SQLite ledger file can run
+/// (it edits the file behind custody's back) when the tests run on PostgreSQL.
+pub fn require_sqlite() -> bool {
+    if on_postgres() {
+        eprintln!("SKIP: edits the SQLite ledger file; the tests run on PostgreSQL");
+        return false;
+    }
+    true
+}
+
+impl Home {
+    /// Like [`Home::with_people_at`], with the ledger in `db` on a PostgreSQL server:
+    /// `init` lays the schema as the owner role, and the station connects as the
+    /// station role.
+    pub fn with_people_on(db: &PgLedger, station: &str) -> Home {
+        let home = Home::uninit();
+        home.run(
+            "sato",
+            [
+                "init",
+                "--org",
+                "Test Union",
+                "--station",
+                station,
+                "--database",
+                &db.url,
+                "--schema-owner",
+                &db.owner_url,
+                "--password-file",
+                db.password_file.to_str().unwrap(),
+            ],
+        )
+        .ok();
+        for (name, role) in [
+            ("suzuki", "clerk"),
+            ("tanaka", "manager"),
+            ("ito", "it"),
+            ("kato", "auditor"),
+        ] {
+            home.add_person("sato", name, role);
+        }
+        home
+    }
 }

@@ -192,7 +192,9 @@ impl From<&Device> for DeviceInfo {
 /// refused.
 pub fn devices(home: Option<&Path>) -> Result<Vec<DeviceInfo>> {
     let protected = match home {
-        Some(home) if home.join("ledger.db").exists() => protected_home(home)?,
+        Some(home) if home.join("config.toml").exists() || home.join("ledger.db").exists() => {
+            protected_home(home)?
+        }
         _ => Protected::none(),
     };
     Ok(custody_wipe::device::list(&protected)?

@@ -1,5 +1,6 @@
 //! The tamper-evident ledger that every workflow appends to, kept by a storage backend
-//! behind one seam (`store`; today SQLite, in `sqlite`).
+//! behind one seam (`store`): a SQLite file on one desk (`sqlite`), or the office's
+//! PostgreSQL database that several stations share (`postgres`).
 //!
 //! Each entry's `hash` covers its own fields and the previous entry's hash, so the
 //! entries form a chain; the entry's payload (canonical JSON) is kept apart in
@@ -12,7 +13,7 @@
 //! entry hashes, commitments, checkpoints, what every projection row is
 //! (`project`), proofs (`prove`) and verification. A backend stores rows and runs
 //! portable statements; locking, compatibility (migrations) and durability are its
-//! own (see `sqlite`). The hashing rules are versioned by the `custody-ledger/v1`
+//! own (see `sqlite` and `postgres`). The hashing rules are versioned by the `custody-ledger/v1`
 //! prefix of every hashed string.
 //!
 //! # Failure modes
@@ -24,8 +25,11 @@
 //! [`Ledger::verify`] detects, and a deleted tail or an old copy restored is caught
 //! by verifying against a head kept outside the machine.
 
+pub(crate) mod backend;
+pub(crate) mod postgres;
 pub(crate) mod project;
 pub(crate) mod prove;
+mod rebuild;
 pub(crate) mod signed;
 pub(crate) mod sqlite;
 pub(crate) mod store;
@@ -40,7 +44,8 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-pub use sqlite::rebuild::RowMismatch;
+pub use postgres::Target;
+pub use rebuild::RowMismatch;
 
 pub use signed::{entry_comment, entry_message};
 use store::{Backend, Cell, Query, ToCell, args};
@@ -298,9 +303,9 @@ pub(crate) fn check_field(field: Field, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// The ledger file, open.
+/// The ledger, open: a file, or the office's database.
 pub struct Ledger {
-    db: sqlite::Db,
+    db: backend::Db,
     /// The last head this station verified ([`witness`]).
     witness: PathBuf,
     /// What [`prove`] has followed to a signed checkpoint in this process.
@@ -321,7 +326,10 @@ impl Ledger {
         if path.exists() {
             return Err(Error::HomeExists(path.to_path_buf()));
         }
-        Ok(Ledger::with(sqlite::Db::create(path)?, path))
+        Ok(Ledger::with(
+            backend::Db::Sqlite(sqlite::Db::create(path)?),
+            path,
+        ))
     }
 
     /// Opens an existing ledger, applying any migrations it lacks.
@@ -329,29 +337,66 @@ impl Ledger {
         if !path.is_file() {
             return Err(Error::NoHome(path.parent().unwrap_or(path).to_path_buf()));
         }
-        Ok(Ledger::with(sqlite::Db::open(path)?, path))
+        Ok(Ledger::with(
+            backend::Db::Sqlite(sqlite::Db::open(path)?),
+            path,
+        ))
     }
 
-    fn with(db: sqlite::Db, path: &Path) -> Ledger {
+    /// Lays a new ledger into the empty PostgreSQL database of `target`, granting
+    /// `station_role` (by default the role connecting) what stations may do; the
+    /// station's witness is kept in `home`.
+    pub fn create_shared(
+        target: &postgres::Target,
+        station_role: Option<&str>,
+        home: &Path,
+    ) -> Result<Ledger> {
+        let db = postgres::Db::create(target, station_role)?;
+        Ok(Ledger::with(
+            backend::Db::Postgres(Box::new(db)),
+            &home.join("ledger.db"),
+        ))
+    }
+
+    /// Connects to the shared ledger in the PostgreSQL database of `target`; the
+    /// station's witness is kept in `home`.
+    pub fn open_shared(target: &postgres::Target, home: &Path) -> Result<Ledger> {
+        let db = postgres::Db::open(target)?;
+        Ok(Ledger::with(
+            backend::Db::Postgres(Box::new(db)),
+            &home.join("ledger.db"),
+        ))
+    }
+
+    /// Whether the ledger is the office's shared database.
+    pub fn is_shared(&self) -> bool {
+        self.db.is_shared()
+    }
+
+    /// `ledger` is where the ledger file is (or would be): the witness sits beside it.
+    fn with(db: backend::Db, ledger: &Path) -> Ledger {
         Ledger {
             db,
-            witness: witness::path_for(path),
+            witness: witness::path_for(ledger),
             linked: prove::Linked::default(),
         }
     }
 
     /// Proves entries of this ledger against `key` ([`prove`]).
-    pub(crate) fn prover<'a>(&'a self, key: &'a StationPublicKey) -> prove::Prover<'a, sqlite::Db> {
+    pub(crate) fn prover<'a>(
+        &'a self,
+        key: &'a StationPublicKey,
+    ) -> prove::Prover<'a, backend::Db> {
         prove::Prover::new(&self.db, key, std::rc::Rc::clone(&self.linked))
     }
 
-    /// The ledger file's path.
+    /// The ledger file's path, or the database's address.
     pub fn path(&self) -> &Path {
         self.db.path()
     }
 
     /// The database, for reading projections (domain tables).
-    pub(crate) fn db(&self) -> &sqlite::Db {
+    pub(crate) fn db(&self) -> &backend::Db {
         &self.db
     }
 
@@ -711,7 +756,7 @@ pub(crate) fn entry_time(r: &store::Row) -> Result<crate::clock::Timestamp> {
 
 /// An open write transaction on the ledger.
 pub struct Writer<'a> {
-    tx: sqlite::DbTx<'a>,
+    tx: backend::DbTx<'a>,
     /// The station key's public half, to prove entries with.
     key: &'a StationPublicKey,
     /// The person whose key signs every entry appended.
@@ -727,7 +772,7 @@ pub struct Writer<'a> {
 
 impl<'a> Writer<'a> {
     /// Proves entries read inside this transaction ([`prove`]).
-    pub(crate) fn prover(&self) -> prove::Prover<'_, sqlite::DbTx<'a>> {
+    pub(crate) fn prover(&self) -> prove::Prover<'_, backend::DbTx<'a>> {
         prove::Prover::new(&self.tx, self.key, std::rc::Rc::clone(&self.linked))
     }
 
@@ -767,7 +812,7 @@ impl<'a> Writer<'a> {
     }
 
     /// The transaction, for reading projections in the same transaction.
-    pub(crate) fn db(&self) -> &sqlite::DbTx<'a> {
+    pub(crate) fn db(&self) -> &backend::DbTx<'a> {
         &self.tx
     }
 

@@ -101,7 +101,7 @@ pub(crate) fn apply(
             && let Ok(number) = number.parse::<i64>()
         {
             let bumped = run(
-                "UPDATE {s}.counters SET last = MAX(last, ?2) WHERE prefix = ?1",
+                "UPDATE {s}.counters SET last = CASE WHEN last > ?2 THEN last ELSE ?2 END WHERE prefix = ?1",
                 args![prefix, number],
             )?;
             if bumped == 0 {
@@ -252,7 +252,7 @@ impl<Q: Query> Projection<'_, Q> {
     ) -> Result<usize> {
         self.run(
             "UPDATE {s}.person_keys SET revoked_seq = ?3, revoked_reason = ?4 \
-             WHERE name = ?1 AND revoked_seq IS NULL AND key_id IS NOT ?2",
+             WHERE name = ?1 AND revoked_seq IS NULL AND key_id IS DISTINCT FROM ?2",
             args![name, except, seq, reason],
         )
     }

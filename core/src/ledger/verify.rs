@@ -193,7 +193,7 @@ impl Ledger {
 }
 
 fn verify_in_snapshot(
-    db: &super::sqlite::Db,
+    db: &super::backend::Db,
     key: &StationPublicKey,
     against: Option<&HeadBlock>,
 ) -> Result<VerifyReport> {
@@ -254,7 +254,7 @@ fn verify_in_snapshot(
             }
         };
 
-        let (differ, projection_rows) = super::sqlite::rebuild::compare(db, key)?;
+        let (differ, projection_rows) = super::rebuild::compare(db, key)?;
         if !differ.is_empty() {
             return Err(Error::ProjectionsDiffer { rows: differ });
         }
@@ -276,7 +276,7 @@ fn verify_in_snapshot(
     }
 }
 
-fn verify_checkpoints(db: &super::sqlite::Db, key: &StationPublicKey, size: i64) -> Result<i64> {
+fn verify_checkpoints(db: &super::backend::Db, key: &StationPublicKey, size: i64) -> Result<i64> {
     {
         let rows = db.rows(
             "SELECT c.size, c.head, c.at, c.signature, e.hash, e.station \

@@ -397,7 +397,7 @@ impl Station {
     /// The register, optionally only media with `status`.
     pub fn media(&self, status: Option<MediaStatus>) -> Result<Vec<Medium>> {
         self.ledger.db().map(
-            &format!("{SELECT} WHERE ?1 IS NULL OR status = ?1 ORDER BY added_at"),
+            &format!("{SELECT} WHERE CAST(?1 AS TEXT) IS NULL OR status = ?1 ORDER BY added_at"),
             args![status],
             from_row,
         )

@@ -271,17 +271,21 @@ impl Station {
     /// no recorded destruction.
     fn audit_batches(&self, findings: &mut Findings) -> Result<()> {
         let today = crate::clock::today().to_string();
-        let overdue: Vec<(String, String, String, String, String)> = self.ledger.db().map(
-            "SELECT b.id, b.contractor, b.due_on, i.media, i.serial \
-             FROM disposal_batches b JOIN batch_items i ON i.batch = b.id \
-             JOIN records r ON r.id = b.id \
-             WHERE b.closed_at IS NULL AND b.due_on < ?1 \
-             AND NOT EXISTS (SELECT 1 FROM media m WHERE m.id = i.media AND m.retired_reason = 'destroyed') \
-             AND NOT EXISTS (SELECT 1 FROM certificates c JOIN records cr ON cr.id = c.id \
-                 WHERE c.serial = i.serial AND cr.seq > r.seq AND \
-                 ((c.kind = 'erasure' AND c.status = 'erased') OR \
-                  (c.kind = 'vendor' AND json_extract(c.body, '$.validator.name') IS NOT NULL))) \
-             ORDER BY b.id, i.serial",
+        let db = self.ledger.db();
+        let validator = db.json_text("c.body", &["validator", "name"]);
+        let overdue: Vec<(String, String, String, String, String)> = db.map(
+            &format!(
+                "SELECT b.id, b.contractor, b.due_on, i.media, i.serial \
+                 FROM disposal_batches b JOIN batch_items i ON i.batch = b.id \
+                 JOIN records r ON r.id = b.id \
+                 WHERE b.closed_at IS NULL AND b.due_on < ?1 \
+                 AND NOT EXISTS (SELECT 1 FROM media m WHERE m.id = i.media AND m.retired_reason = 'destroyed') \
+                 AND NOT EXISTS (SELECT 1 FROM certificates c JOIN records cr ON cr.id = c.id \
+                     WHERE c.serial = i.serial AND cr.seq > r.seq AND \
+                     ((c.kind = 'erasure' AND c.status = 'erased') OR \
+                      (c.kind = 'vendor' AND {validator} IS NOT NULL))) \
+                 ORDER BY b.id, i.serial"
+            ),
             crate::ledger::store::args![today],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )?;

@@ -2,8 +2,8 @@
 //!
 //! [`Db`] is the ledger file, open; [`DbTx`] one write transaction on it. Both run the
 //! portable statements of [`super::store::Query`]. Besides those, this module does
-//! what only SQLite does: the schema and its migrations ([`schema`]), rebuilding the
-//! projections in an attached in-memory database for `verify` ([`rebuild`]),
+//! what only SQLite does: the schema and its migrations ([`schema`]), the attached
+//! in-memory database `rebuilt` that `verify` rebuilds the projections in,
 //! streaming the chain to the verifier, and looking entries up by a field of their
 //! JSON payload (`json_extract`).
 //!
@@ -26,7 +26,6 @@
 //! reports success. A process killed mid-append leaves either the whole transaction
 //! (entries, payloads, projections, checkpoint) or none of it.
 
-pub(crate) mod rebuild;
 mod schema;
 
 use std::path::{Path, PathBuf};

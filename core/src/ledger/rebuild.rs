@@ -3,7 +3,8 @@
 //! behind custody's back (a request set to approved, a clerk made a manager, a due date
 //! moved) is found even though no entry changed.
 //!
-//! The copy is built in an in-memory database attached as `rebuilt`, by the same
+//! The copy is built in a scratch schema (an in-memory database attached as `rebuilt`
+//! on SQLite, the session's temporary schema on PostgreSQL), by the same
 //! [`project::apply`] the writer uses. Record ids and counters come from the entries in
 //! two statements; every other entry is replayed in order. An entry whose payload was
 //! erased is replayed from the facts its erasure entry kept; a certificate's signed
@@ -12,12 +13,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::Db;
+use super::backend::Db;
+use super::store::{Cell, Query, Row};
 use crate::error::{Error, Result};
 use crate::keys::StationPublicKey;
 use crate::ledger::project::{self, Attachment, Fact, RECORD_KINDS, TABLES};
@@ -40,7 +41,7 @@ impl std::fmt::Display for RowMismatch {
 }
 
 /// The kinds whose replay touches more than `records` and `counters`.
-const PROJECTING_KINDS: &[&str] = &[
+pub(crate) const PROJECTING_KINDS: &[&str] = &[
     "init",
     "person-add",
     "person-role",
@@ -83,58 +84,45 @@ const PROJECTING_KINDS: &[&str] = &[
     "payloads-erased",
 ];
 
-fn sql(e: rusqlite::Error) -> Error {
-    Error::Tampered {
-        seq: 0,
-        problem: format!("cannot rebuild the projections: {e}"),
-    }
-}
-
 /// Rebuilds the projections into the attached database `rebuilt` and returns every row
 /// that differs from the file's, with every certificate whose document does not match
 /// its entry or its signature. The chain itself must have verified first.
 pub(crate) fn compare(db: &Db, key: &StationPublicKey) -> Result<(Vec<RowMismatch>, i64)> {
-    let conn = &db.conn;
-    for (table, _) in TABLES {
-        conn.execute_batch(&format!(
-            "DROP TABLE IF EXISTS rebuilt.{table}; \
-             CREATE TABLE rebuilt.{table} AS SELECT * FROM main.{table} WHERE 0;"
-        ))
-        .map_err(sql)?;
-    }
-    let (mut mismatches, mut rows) = compare_records(conn)?;
-    let (facts, unrebuildable) = erasure_facts(conn)?;
-    replay(db, &facts)?;
+    let tables: Vec<&str> = TABLES.iter().map(|(table, _)| *table).collect();
+    let scratch = db.scratch(&tables)?;
+    let (mut mismatches, mut rows) = compare_records(db)?;
+    let (facts, unrebuildable) = erasure_facts(db)?;
+    replay(db, scratch, &facts)?;
 
     for (table, key_columns) in TABLES {
         if matches!(*table, "records" | "counters") {
             continue;
         }
-        mismatches.extend(compare_table(conn, table, key_columns, &unrebuildable)?);
-        rows += conn
-            .query_row(&format!("SELECT COUNT(*) FROM rebuilt.{table}"), [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map_err(sql)?;
+        mismatches.extend(compare_table(
+            db,
+            scratch,
+            table,
+            key_columns,
+            &unrebuildable,
+        )?);
+        rows += db
+            .value::<i64>(&format!("SELECT COUNT(*) FROM {scratch}.{table}"), &[])?
+            .unwrap_or(0);
     }
-    mismatches.extend(check_certificates(conn, key)?);
+    mismatches.extend(check_certificates(db, key)?);
     Ok((mismatches, rows))
 }
 
 /// Compares `records` and `counters` with the entries directly (one row per
 /// record-creating entry, each prefix's counter the highest number used): two
 /// anti-joins on the primary keys instead of a copy of a million rows.
-fn compare_records(conn: &Connection) -> Result<(Vec<RowMismatch>, i64)> {
+fn compare_records(db: &Db) -> Result<(Vec<RowMismatch>, i64)> {
     let kinds = RECORD_KINDS
         .iter()
         .map(|k| format!("'{k}'"))
         .collect::<Vec<_>>()
         .join(", ");
-    let list = |query: &str| -> Result<Vec<String>> {
-        let mut stmt = conn.prepare(query).map_err(sql)?;
-        let rows = stmt.query_map([], |r| r.get(0)).map_err(sql)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(sql)
-    };
+    let list = |query: &str| -> Result<Vec<String>> { db.map(query, &[], |r| r.get(0)) };
     let mut out = Vec::new();
     let mismatch = |table: &str, key: String, problem: &str| RowMismatch {
         table: table.into(),
@@ -155,8 +143,7 @@ fn compare_records(conn: &Connection) -> Result<(Vec<RowMismatch>, i64)> {
     // Every row matched a distinct entry (ids are unique, and so are sequence
     // numbers); as many rows as record-making entries means none is missing. Only
     // when the counts differ are the missing ones looked for.
-    let count =
-        |query: &str| -> Result<i64> { conn.query_row(query, [], |r| r.get(0)).map_err(sql) };
+    let count = |query: &str| -> Result<i64> { Ok(db.value(query, &[])?.unwrap_or(0)) };
     let made = count(&format!(
         "SELECT COUNT(*) FROM main.entries WHERE kind IN ({kinds})"
     ))?;
@@ -174,12 +161,12 @@ fn compare_records(conn: &Connection) -> Result<(Vec<RowMismatch>, i64)> {
             ));
         }
     }
-    let highest = "SELECT substr(id, 1, instr(id, '-') - 1) AS prefix, \
-                   MAX(CAST(substr(id, instr(id, '-') + 1) AS INTEGER)) AS last \
-                   FROM main.records GROUP BY 1";
+    let (prefix, number) = db.id_parts("id");
+    let highest =
+        format!("SELECT {prefix} AS prefix, MAX({number}) AS last FROM main.records GROUP BY 1");
     for prefix in list(&format!(
-        "SELECT prefix FROM (SELECT prefix, last FROM main.counters EXCEPT {highest}) \
-         UNION SELECT prefix FROM ({highest} EXCEPT SELECT prefix, last FROM main.counters) \
+        "SELECT prefix FROM (SELECT prefix, last FROM main.counters EXCEPT {highest}) AS stale \
+         UNION SELECT prefix FROM ({highest} EXCEPT SELECT prefix, last FROM main.counters) AS missing \
          ORDER BY 1"
     ))? {
         out.push(mismatch(
@@ -188,30 +175,20 @@ fn compare_records(conn: &Connection) -> Result<(Vec<RowMismatch>, i64)> {
             "the counter is not the highest record number of its kind",
         ));
     }
-    let rows: i64 = conn
-        .query_row(
-            "SELECT (SELECT COUNT(*) FROM main.records) + (SELECT COUNT(*) FROM main.counters)",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(sql)?;
+    let rows =
+        count("SELECT (SELECT COUNT(*) FROM main.records) + (SELECT COUNT(*) FROM main.counters)")?;
     Ok((out, rows))
 }
 
 /// The facts every erasure kept of the payloads it erased, by sequence number; and
 /// the items erased before erasures kept facts (their rows cannot be rebuilt).
-fn erasure_facts(conn: &Connection) -> Result<(BTreeMap<i64, Value>, BTreeSet<String>)> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT p.body FROM main.entries e JOIN main.payloads p ON p.seq = e.seq \
-             WHERE e.kind = 'payloads-erased' AND p.body IS NOT NULL ORDER BY e.seq",
-        )
-        .map_err(sql)?;
-    let bodies = stmt
-        .query_map([], |r| r.get::<_, String>(0))
-        .map_err(sql)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(sql)?;
+fn erasure_facts(db: &Db) -> Result<(BTreeMap<i64, Value>, BTreeSet<String>)> {
+    let bodies: Vec<String> = db.map(
+        "SELECT p.body FROM main.entries e JOIN main.payloads p ON p.seq = e.seq \
+         WHERE e.kind = 'payloads-erased' AND p.body IS NOT NULL ORDER BY e.seq",
+        &[],
+        |r| r.get(0),
+    )?;
     let mut facts = BTreeMap::new();
     let mut unrebuildable = BTreeSet::new();
     for body in bodies {
@@ -243,68 +220,77 @@ fn erasure_facts(conn: &Connection) -> Result<(BTreeMap<i64, Value>, BTreeSet<St
     Ok((facts, unrebuildable))
 }
 
-/// Replays every projecting entry into `rebuilt`, in order.
-fn replay(db: &Db, facts: &BTreeMap<i64, Value>) -> Result<()> {
-    let conn = &db.conn;
+/// Replays every projecting entry into `scratch`, in order, a page at a time.
+fn replay(db: &Db, scratch: &str, facts: &BTreeMap<i64, Value>) -> Result<()> {
+    const PAGE: i64 = 4096;
     let kinds = PROJECTING_KINDS
         .iter()
         .map(|k| format!("'{k}'"))
         .collect::<Vec<_>>()
         .join(", ");
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT e.seq, e.at, e.actor, e.kind, e.subject, p.body, c.body, c.signature, c.issued_at \
-             FROM main.entries e JOIN main.payloads p ON p.seq = e.seq \
-             LEFT JOIN main.certificates c ON c.id = e.subject AND e.kind IN ('certificate', 'cert-sign-off') \
-             WHERE e.kind IN ({kinds}) ORDER BY e.seq"
-        ))
-        .map_err(sql)?;
-    let mut rows = stmt.query([]).map_err(sql)?;
-    while let Some(row) = rows.next().map_err(sql)? {
-        let seq: i64 = row.get(0).map_err(sql)?;
-        let at: String = row.get(1).map_err(sql)?;
-        let actor: String = row.get(2).map_err(sql)?;
-        let kind: String = row.get(3).map_err(sql)?;
-        let subject: String = row.get(4).map_err(sql)?;
-        let body: Option<String> = row.get(5).map_err(sql)?;
-        let payload = match body {
-            Some(body) => serde_json::from_str(&body).map_err(|e| Error::Tampered {
-                seq,
-                problem: format!("its payload is not JSON: {e}"),
-            })?,
-            None => match facts.get(&seq) {
-                Some(kept) => kept.clone(),
-                None => continue,
-            },
-        };
-        let attachment = match row.get::<_, Option<String>>(6).map_err(sql)? {
-            Some(document) => Some(Attachment {
-                body: document,
-                signature: row.get(7).map_err(sql)?,
-                issued_at: row.get(8).map_err(sql)?,
-            }),
-            None => None,
-        };
-        let fact = Fact {
-            seq,
-            at: &at,
-            actor: &actor,
-            kind: &kind,
-            subject: &subject,
-        };
-        project::apply_effects(db, "rebuilt", fact, &payload, attachment.as_ref())?;
+    let sql = format!(
+        "SELECT e.seq, e.at, e.actor, e.kind, e.subject, p.body, c.body, c.signature, c.issued_at \
+         FROM main.entries e JOIN main.payloads p ON p.seq = e.seq \
+         LEFT JOIN main.certificates c ON c.id = e.subject AND e.kind IN ('certificate', 'cert-sign-off') \
+         WHERE e.kind IN ({kinds}) AND e.seq > ?1 ORDER BY e.seq LIMIT ?2"
+    );
+    let mut after = 0i64;
+    loop {
+        let rows = db.rows(&sql, &[Cell::Int(after), Cell::Int(PAGE)])?;
+        for row in &rows {
+            after = row.get(0)?;
+            replay_one(db, scratch, facts, row)?;
+        }
+        if (rows.len() as i64) < PAGE {
+            return Ok(());
+        }
     }
-    Ok(())
+}
+
+fn replay_one(db: &Db, scratch: &str, facts: &BTreeMap<i64, Value>, row: &Row) -> Result<()> {
+    let seq: i64 = row.get(0)?;
+    let at: String = row.get(1)?;
+    let actor: String = row.get(2)?;
+    let kind: String = row.get(3)?;
+    let subject: String = row.get(4)?;
+    let body: Option<String> = row.get(5)?;
+    let payload = match body {
+        Some(body) => serde_json::from_str(&body).map_err(|e| Error::Tampered {
+            seq,
+            problem: format!("its payload is not JSON: {e}"),
+        })?,
+        None => match facts.get(&seq) {
+            Some(kept) => kept.clone(),
+            None => return Ok(()),
+        },
+    };
+    let attachment = match row.get::<Option<String>>(6)? {
+        Some(document) => Some(Attachment {
+            body: document,
+            signature: row.get(7)?,
+            issued_at: row.get(8)?,
+        }),
+        None => None,
+    };
+    let fact = Fact {
+        seq,
+        at: &at,
+        actor: &actor,
+        kind: &kind,
+        subject: &subject,
+    };
+    project::apply_effects(db, scratch, fact, &payload, attachment.as_ref())
 }
 
 /// The rows of `table` that differ between the file and the rebuilt copy.
 fn compare_table(
-    conn: &Connection,
+    db: &Db,
+    scratch: &str,
     table: &str,
     key_columns: &str,
     unrebuildable: &BTreeSet<String>,
 ) -> Result<Vec<RowMismatch>> {
-    let columns = columns_of(conn, table)?;
+    let columns = db.columns(table)?;
     let keys: Vec<&str> = key_columns.split(", ").collect();
     let key_of = |values: &[Value]| -> String {
         keys.iter()
@@ -316,8 +302,8 @@ fn compare_table(
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let in_file = rows_except(conn, table, "main", "rebuilt", columns.len())?;
-    let from_entries = rows_except(conn, table, "rebuilt", "main", columns.len())?;
+    let in_file = rows_except(db, table, "main", scratch)?;
+    let from_entries = rows_except(db, table, scratch, "main")?;
     let skip = |row: &[Value]| -> bool {
         // Rows of items erased before erasures kept facts cannot be rebuilt.
         !unrebuildable.is_empty()
@@ -363,49 +349,22 @@ fn compare_table(
     Ok(out)
 }
 
-/// The column names of `table`, in order.
-fn columns_of(conn: &Connection, table: &str) -> Result<Vec<String>> {
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT name FROM pragma_table_info('{table}', 'main')"
-        ))
-        .map_err(sql)?;
-    stmt.query_map([], |r| r.get(0))
-        .map_err(sql)?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(sql)
-}
-
 /// The rows of `table` in schema `from` that schema `other` lacks, as JSON values.
-fn rows_except(
-    conn: &Connection,
-    table: &str,
-    from: &str,
-    other: &str,
-    width: usize,
-) -> Result<Vec<Vec<Value>>> {
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT * FROM {from}.{table} EXCEPT SELECT * FROM {other}.{table}"
-        ))
-        .map_err(sql)?;
-    let rows = stmt
-        .query_map([], |r| {
-            (0..width)
-                .map(|i| {
-                    Ok(match r.get_ref(i)? {
-                        rusqlite::types::ValueRef::Null => Value::Null,
-                        rusqlite::types::ValueRef::Integer(v) => Value::from(v),
-                        rusqlite::types::ValueRef::Real(v) => Value::from(v),
-                        rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
-                            Value::String(String::from_utf8_lossy(t).into_owned())
-                        }
-                    })
+fn rows_except(db: &Db, table: &str, from: &str, other: &str) -> Result<Vec<Vec<Value>>> {
+    db.map(
+        &format!("SELECT * FROM {from}.{table} EXCEPT SELECT * FROM {other}.{table}"),
+        &[],
+        |r| {
+            Ok(r.cells
+                .iter()
+                .map(|cell| match cell {
+                    Cell::Null => Value::Null,
+                    Cell::Int(v) => Value::from(*v),
+                    Cell::Text(t) => Value::String(t.clone()),
                 })
-                .collect::<rusqlite::Result<Vec<Value>>>()
-        })
-        .map_err(sql)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(sql)
+                .collect())
+        },
+    )
 }
 
 fn show(value: &Value) -> String {
@@ -418,24 +377,23 @@ fn show(value: &Value) -> String {
 
 /// Every certificate whose stored document does not hash to the SHA-256 its entries
 /// commit to, does not name itself, or does not carry the station's signature.
-fn check_certificates(conn: &Connection, key: &StationPublicKey) -> Result<Vec<RowMismatch>> {
-    let mut stmt = conn
-        .prepare("SELECT id, body, signature, sha256, issued_at FROM main.certificates ORDER BY id")
-        .map_err(sql)?;
-    let rows = stmt
-        .query_map([], |r| {
+fn check_certificates(db: &Db, key: &StationPublicKey) -> Result<Vec<RowMismatch>> {
+    let rows = db.map(
+        "SELECT id, body, signature, sha256, issued_at FROM main.certificates ORDER BY id",
+        &[],
+        |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<String>(3)?,
+                r.get::<String>(4)?,
             ))
-        })
-        .map_err(sql)?;
+        },
+    )?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, body, signature, sha256, issued_at) = row.map_err(sql)?;
+        let (id, body, signature, sha256, issued_at) = row;
         let mismatch = |problem: String| RowMismatch {
             table: "certificates".into(),
             key: id.clone(),

@@ -1,0 +1,292 @@
+//! The ledger in a PostgreSQL database that several stations share: against a real
+//! server each test starts for itself (initdb in a temporary folder, 127.0.0.1 and a
+//! unix socket only), stopped when the test ends.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use custody_tests::{Home, PgServer};
+
+fn entries(home: &Home) -> i64 {
+    home.run("kato", ["ledger", "verify", "--json"]).ok().json()["entries"]
+        .as_i64()
+        .unwrap()
+}
+
+#[test]
+fn init_lays_the_schema_and_the_station_keeps_no_copy_of_the_ledger() {
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    let db = server.ledger();
+    let home = Home::with_people_on(&db, "desk-1");
+    home.run("suzuki", ["note", "a note on the office ledger"])
+        .ok();
+    let report = home.run("kato", ["ledger", "verify", "--json"]).ok().json();
+    assert_eq!(report["ok"], true, "{report}");
+    assert!(report["projection_rows"].as_i64().unwrap() > 0, "{report}");
+
+    // The data home holds config, keys and the witness: no ledger file.
+    assert!(!home.home.join("ledger.db").exists());
+    assert!(home.home.join("witness").is_file());
+    let config = std::fs::read_to_string(home.home.join("config.toml")).unwrap();
+    assert!(config.contains(&db.url), "{config}");
+    assert!(!config.contains("secret"), "no password in config.toml");
+
+    // The rows are in the database, as psql reads them.
+    let count = server.psql(&db.name, "SELECT COUNT(*) FROM custody.entries");
+    assert_eq!(count, report["entries"].to_string());
+    let note = server.psql(
+        &db.name,
+        "SELECT p.body FROM custody.entries e JOIN custody.payloads p ON p.seq = e.seq WHERE e.kind = 'note'",
+    );
+    assert!(note.contains("a note on the office ledger"), "{note}");
+
+    // A second init on the same database is refused, and changes nothing.
+    let other = Home::uninit();
+    let out = other
+        .run(
+            "sato",
+            [
+                "init",
+                "--org",
+                "Test Union",
+                "--station",
+                "desk-9",
+                "--database",
+                &db.url,
+                "--schema-owner",
+                &db.owner_url,
+                "--password-file",
+                db.password_file.to_str().unwrap(),
+            ],
+        )
+        .expect_code(1);
+    assert!(
+        out.stderr.contains("already holds a custody ledger"),
+        "{}",
+        out.stderr
+    );
+    assert!(!other.home.exists());
+    assert_eq!(entries(&home), report["entries"].as_i64().unwrap());
+}
+
+#[test]
+fn the_station_role_cannot_change_or_remove_what_was_recorded() {
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    let db = server.ledger();
+    let home = Home::with_people_on(&db, "desk-1");
+    let station = db
+        .url
+        .split("//")
+        .nth(1)
+        .unwrap()
+        .split('@')
+        .next()
+        .unwrap();
+    for sql in [
+        "UPDATE custody.entries SET actor = 'mallory' WHERE seq = 2",
+        "DELETE FROM custody.checkpoints",
+        "DELETE FROM custody.entries WHERE seq = 3",
+        "UPDATE custody.signatures SET signature = 'x'",
+        "TRUNCATE custody.entries CASCADE",
+        "DROP TRIGGER entries_append_only ON custody.entries",
+    ] {
+        let out = server.psql_as(station, &db.name, sql);
+        assert_ne!(out.code, 0, "{sql} was allowed");
+        assert!(
+            out.stderr.contains("permission denied") || out.stderr.contains("must be owner"),
+            "{sql}: {}",
+            out.stderr
+        );
+    }
+    // A payload may only be erased (retention), which the station role does.
+    let out = server.psql_as(
+        station,
+        &db.name,
+        "UPDATE custody.payloads SET body = '{}' WHERE seq = 2",
+    );
+    assert!(out.stderr.contains("only be erased"), "{}", out.stderr);
+    // The owner has the rights; the triggers still refuse.
+    let owner = db
+        .owner_url
+        .split("//")
+        .nth(1)
+        .unwrap()
+        .split('@')
+        .next()
+        .unwrap();
+    for (sql, why) in [
+        (
+            "UPDATE custody.entries SET actor = 'mallory' WHERE seq = 2",
+            "append-only",
+        ),
+        ("DELETE FROM custody.checkpoints", "append-only"),
+        (
+            "UPDATE custody.payloads SET body = '{}' WHERE seq = 2",
+            "only be erased",
+        ),
+    ] {
+        let out = server.psql_as(owner, &db.name, sql);
+        assert_ne!(out.code, 0, "{sql} was allowed to the owner");
+        assert!(out.stderr.contains(why), "{sql}: {}", out.stderr);
+    }
+    home.run("kato", ["ledger", "verify"]).ok();
+}
+
+#[test]
+fn four_processes_appending_at_once_lose_nothing_on_postgres() {
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    let db = server.ledger();
+    let home = Arc::new(Home::with_people_on(&db, "desk-1"));
+    let before = entries(&home);
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let home = Arc::clone(&home);
+            std::thread::spawn(move || {
+                for i in 0..100 {
+                    home.run("suzuki", ["note", &format!("writer {w} note {i}")])
+                        .ok();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let report = home.run("kato", ["ledger", "verify", "--json"]).ok().json();
+    assert_eq!(report["entries"].as_i64().unwrap(), before + 400);
+    let gaps = server.psql(
+        &db.name,
+        "SELECT COUNT(*) FROM custody.entries e WHERE e.seq > 1 AND NOT EXISTS \
+         (SELECT 1 FROM custody.entries p WHERE p.seq = e.seq - 1 AND p.hash = e.prev_hash)",
+    );
+    assert_eq!(gaps, "0", "every entry follows the one before it");
+}
+
+#[test]
+fn appenders_killed_and_a_server_crash_lose_no_acknowledged_entry() {
+    const BATCH: usize = 5_000;
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    let db = server.ledger();
+    let home = Arc::new(Home::with_people_on(&db, "desk-1"));
+    let batch = home.path("batch.txt");
+    let lines: String = (0..BATCH).map(|i| format!("batch line {i}\n")).collect();
+    std::fs::write(&batch, lines).unwrap();
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+
+    // A steady writer: every note it was told is recorded must be there at the end.
+    let steady = {
+        let home = Arc::clone(&home);
+        let acknowledged = Arc::clone(&acknowledged);
+        std::thread::spawn(move || {
+            let mut failed = 0;
+            for i in 0..60 {
+                let out = home.run("suzuki", ["note", &format!("steady {i}")]);
+                if out.code == 0 {
+                    acknowledged.fetch_add(1, Ordering::SeqCst);
+                } else {
+                    failed += 1;
+                }
+            }
+            failed
+        })
+    };
+    let mut killed = 0;
+    for round in 0..6u64 {
+        let mut child = home
+            .cmd("ito")
+            .args(["note", "--file", batch.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(30 + (round * 53) % 200));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            killed += 1;
+        }
+        child.wait().unwrap();
+        if round == 2 {
+            server.restart_immediate();
+        }
+    }
+    let failed = steady.join().unwrap();
+    assert!(
+        killed > 0,
+        "no writer was killed part-way; the test proved nothing"
+    );
+    eprintln!("killed {killed} batch writers; {failed} steady notes failed during the restart");
+
+    let report = home.run("kato", ["ledger", "verify", "--json"]).ok().json();
+    assert_eq!(report["ok"], true);
+    let notes = home
+        .run("kato", ["log", "--kind", "note", "--json"])
+        .ok()
+        .json();
+    let notes = notes.as_array().unwrap();
+    let steady_count = notes
+        .iter()
+        .filter(|n| n["payload"]["text"].as_str().unwrap().starts_with("steady"))
+        .count();
+    assert_eq!(steady_count, acknowledged.load(Ordering::SeqCst));
+    let batch_count = notes.iter().filter(|n| n["actor"] == "ito").count();
+    assert_eq!(batch_count % BATCH, 0, "a batch is all there or not at all");
+}
+
+#[test]
+fn a_stopped_server_is_named_and_nothing_is_half_written() {
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    let db = server.ledger();
+    let home = Home::with_people_on(&db, "desk-1");
+    let before = entries(&home);
+    server.stop();
+    let out = home
+        .run("suzuki", ["note", "while the server is down"])
+        .expect_code(1);
+    assert!(
+        out.stderr.contains(&format!("127.0.0.1:{}", server.port)),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("secret"), "{}", out.stderr);
+    server.start_again();
+    home.run("suzuki", ["note", "after the server came back"])
+        .ok();
+    assert_eq!(entries(&home), before + 1);
+}
+
+#[test]
+fn a_password_in_the_address_is_refused_and_never_shown() {
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    let db = server.ledger();
+    let home = Home::uninit();
+    let with_password = db.url.replacen("_station@", "_station:hunter2@", 1);
+    let out = home
+        .run(
+            "sato",
+            ["init", "--org", "Test Union", "--database", &with_password],
+        )
+        .expect_code(1);
+    assert!(out.stderr.contains("password file"), "{}", out.stderr);
+    assert!(!out.stderr.contains("hunter2"), "{}", out.stderr);
+    assert!(!home.home.exists());
+    assert_eq!(
+        server.psql(&db.name, "SELECT to_regclass('custody.entries') IS NULL"),
+        "t"
+    );
+}
