@@ -381,6 +381,26 @@ pub enum LedgerCommand {
         #[arg(long, required = true)]
         disposed: bool,
     },
+    /// Move this desk's ledger into the office's PostgreSQL database (managers):
+    /// every entry, signature and checkpoint copied as it is and verified there; the
+    /// file stays, read-only, as the archive.
+    Migrate {
+        /// The database's address (postgres://ROLE@HOST/DB, no password); it must be
+        /// empty.
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// Lay the database's schema as this address's role, which owns it; the
+        /// station then connects with --to as a role that may only add entries.
+        #[arg(long, value_name = "URL")]
+        schema_owner: Option<String>,
+        /// The password file for the database (PostgreSQL's format; default
+        /// PGPASSFILE, else ~/.pgpass).
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write every entry with its payload, for auditors.
     Export {
         /// Output format.

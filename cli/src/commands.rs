@@ -467,6 +467,42 @@ fn log(args: LogArgs) -> Result<ExitCode> {
 fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
     let mut station = open_station()?;
     match cmd {
+        LedgerCommand::Migrate {
+            to,
+            schema_owner,
+            password_file,
+            json,
+        } => {
+            let settings = custody_core::config::DatabaseSettings {
+                url: Some(to),
+                password_file: password_file
+                    .as_ref()
+                    .map(std::path::absolute)
+                    .transpose()?,
+                connect_timeout_seconds: station.config().database.connect_timeout_seconds,
+            };
+            if let Some(target) = settings.target() {
+                target.check()?;
+            }
+            let report = station.migrate_to(&custody_core::SharedLedger {
+                settings,
+                schema_owner,
+            })?;
+            if json {
+                output::json(&report)?;
+            } else {
+                output::text(&t!(
+                    "ledger-migrated",
+                    database = report.database.as_str(),
+                    entries = report.entries,
+                    rows = report.rows,
+                    head = report.head.as_str(),
+                    projection = report.projection_rows,
+                    archive = report.archive.display()
+                ))?;
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
         LedgerCommand::ErasePayloads { disposed: _ } => {
             let erased = station.erase_disposed_payloads()?;
             output::text(&t!("payloads-erased", count = erased))?;

@@ -215,15 +215,13 @@ impl DatabaseSettings {
 
     /// The shared database to connect to, when there is one.
     pub fn target(&self) -> Option<crate::ledger::Target> {
-        self.url
-            .as_ref()
-            .map(|url| crate::ledger::Target {
-                url: url.clone(),
-                password_file: self.password_file.clone(),
-                connect_timeout: std::time::Duration::from_secs(
-                    self.connect_timeout_seconds.unwrap_or(10),
-                ),
-            })
+        self.url.as_ref().map(|url| crate::ledger::Target {
+            url: url.clone(),
+            password_file: self.password_file.clone(),
+            connect_timeout: std::time::Duration::from_secs(
+                self.connect_timeout_seconds.unwrap_or(10),
+            ),
+        })
     }
 }
 
@@ -508,6 +506,28 @@ impl Config {
              # see `custody retain class list`; a manager lengthens one or adds one with\n\
              # `custody retain class set`, which is signed and recorded.\n\n{body}"
         ))
+    }
+
+    /// Sets `[database]` in place, keeping the rest of the file.
+    pub fn write_database(path: &Path, database: &DatabaseSettings) -> Result<()> {
+        let text = fs_err::read_to_string(path)?;
+        let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            problem: ConfigProblem::Syntax(format!("{e}")),
+        })?;
+        let mut table = toml_edit::Table::new();
+        if let Some(url) = &database.url {
+            table["url"] = toml_edit::value(url.clone());
+        }
+        if let Some(file) = &database.password_file {
+            table["password_file"] = toml_edit::value(file.display().to_string());
+        }
+        if let Some(seconds) = database.connect_timeout_seconds {
+            table["connect_timeout_seconds"] =
+                toml_edit::value(i64::try_from(seconds).unwrap_or(300));
+        }
+        doc["database"] = toml_edit::Item::Table(table);
+        write_atomic(path, doc.to_string().as_bytes())
     }
 
     /// Rewrites the `[[people]]` mirror in place, keeping the rest of the file.

@@ -51,6 +51,23 @@ pub struct InitReport {
     pub id: RecordId,
 }
 
+/// What `custody ledger migrate` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrateReport {
+    /// Entries in the ledger, now in the database.
+    pub entries: i64,
+    /// The hash of the last entry, the same in both.
+    pub head: String,
+    /// Rows copied, over every table.
+    pub rows: u64,
+    /// Register rows rebuilt from the entries in the database and found equal.
+    pub projection_rows: i64,
+    /// The database's address.
+    pub database: String,
+    /// The ledger file, kept read-only as the archive.
+    pub archive: PathBuf,
+}
+
 /// Where `init` lays a ledger that several stations share.
 #[derive(Debug, Clone)]
 pub struct SharedLedger {
@@ -620,6 +637,51 @@ impl Station {
         report.witnessed = witnessed;
         self.ledger.witness(report.entries, &report.head);
         Ok(report)
+    }
+
+    /// Moves this desk's ledger into the office's database (managers): checks the
+    /// whole chain first, lays the schema into the empty database, copies every row
+    /// as it is in one transaction, verifies the copy there (the same entries, the
+    /// same head, every register rebuilt), then points config.toml at the database
+    /// and leaves the file in place, read-only, as the archive. Nothing changes here
+    /// unless every step succeeded.
+    pub fn migrate_to(self, shared: &SharedLedger) -> Result<MigrateReport> {
+        self.actor
+            .require_role(&[Role::Manager], "move the ledger into the office database")?;
+        let config_path = self.home.join("config.toml");
+        if self.ledger.is_shared() {
+            return Err(Error::Config {
+                path: config_path,
+                problem: ConfigProblem::Setting {
+                    name: "database.url",
+                    problem: "the ledger is already in the office database".into(),
+                },
+            });
+        }
+        let before = self.verify(None, None)?;
+        let mut target = shared.create(&self.home)?;
+        let rows = self.ledger.copy_into(&mut target)?;
+        let after = target.verify(self.key.public(), None)?;
+        if after.entries != before.entries || after.head != before.head {
+            return Err(Error::Tampered {
+                seq: after.entries.min(before.entries),
+                problem: format!(
+                    "the copy in the database does not end where the file does ({} entries, head {}; the file: {} entries, head {})",
+                    after.entries, after.head, before.entries, before.head
+                ),
+            });
+        }
+        Config::write_database(&config_path, &shared.settings)?;
+        let database = target.path().display().to_string();
+        let archive = self.ledger.archive()?;
+        Ok(MigrateReport {
+            entries: after.entries,
+            head: after.head,
+            rows,
+            projection_rows: after.projection_rows,
+            database,
+            archive,
+        })
     }
 
     /// The station's public key.

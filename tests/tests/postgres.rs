@@ -290,3 +290,142 @@ fn a_password_in_the_address_is_refused_and_never_shown() {
         "t"
     );
 }
+
+/// `custody` with a clean environment for the data home `home`, as `actor`.
+fn custody_in(dir: &std::path::Path, home: &std::path::Path, actor: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(custody_tests::custody_bin());
+    cmd.env("HOME", dir)
+        .env("CUSTODY_HOME", home)
+        .env("CUSTODY_ACTOR", actor)
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_RUNTIME_DIR", dir.join("run"))
+        .env("LANG", "C.UTF-8")
+        .env("NO_COLOR", "1")
+        .env_remove("LC_ALL")
+        .env_remove("CUSTODY_KEY_PASSPHRASE_FILE")
+        .stdin(Stdio::null());
+    cmd
+}
+
+#[test]
+fn a_desks_ledger_moves_into_the_database_with_every_hash_unchanged() {
+    if !custody_tests::require_tool("sqlite3") {
+        return;
+    }
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    let db = server.ledger();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("run")).unwrap();
+    // The demo's ledger: people, keys, sends, carry-outs, a wipe and its certificate,
+    // retention with a disposal and erased payloads.
+    let demo = dir.path().join("demo");
+    let out = custody_in(dir.path(), &demo.join("home"), "sato")
+        .args(["demo", "--keep", demo.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let home = demo.join("home");
+    let file = home.join("ledger.db");
+    let sqlite = |sql: &str| custody_tests::sh("sqlite3", &[file.to_str().unwrap(), sql]);
+    let chain = "SELECT e.seq || ' ' || e.kind || ' ' || e.hash || ' ' || COALESCE(p.body, '-') || ' ' || COALESCE(s.signature, '-') \
+                 FROM entries e LEFT JOIN payloads p ON p.seq = e.seq LEFT JOIN signatures s ON s.seq = e.seq ORDER BY e.seq";
+    let checkpoints =
+        "SELECT size || ' ' || head || ' ' || signature FROM checkpoints ORDER BY size";
+    let before = (sqlite(chain), sqlite(checkpoints));
+    let kinds: usize = sqlite("SELECT COUNT(DISTINCT kind) FROM entries")
+        .parse()
+        .unwrap();
+    assert!(kinds >= 20, "the demo makes {kinds} kinds of entry");
+
+    let migrate = |actor: &str| {
+        custody_tests::Run::from_output(
+            custody_in(dir.path(), &home, actor)
+                .args([
+                    "ledger",
+                    "migrate",
+                    "--to",
+                    &db.url,
+                    "--schema-owner",
+                    &db.owner_url,
+                    "--password-file",
+                    db.password_file.to_str().unwrap(),
+                    "--json",
+                ])
+                .output()
+                .unwrap(),
+        )
+    };
+    // Only a manager moves the ledger.
+    let refused = migrate("suzuki");
+    assert_ne!(refused.code, 0, "{}", refused.stdout);
+    assert_eq!(
+        server.psql(&db.name, "SELECT to_regclass('custody.entries') IS NULL"),
+        "t"
+    );
+
+    let report = migrate("sato").ok().json();
+    let entries: i64 = sqlite("SELECT COUNT(*) FROM entries").parse().unwrap();
+    assert_eq!(report["entries"].as_i64().unwrap(), entries);
+    assert!(report["projection_rows"].as_i64().unwrap() > 0);
+
+    // Every entry, payload, signature and checkpoint is in the database as it was.
+    let psql = |sql: &str| server.psql(&db.name, &format!("SET search_path = custody; {sql}"));
+    assert_eq!(psql(chain), before.0.trim());
+    assert_eq!(psql(checkpoints), before.1.trim());
+
+    // The file stays, read-only and unchanged, as the archive.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o222, 0, "the archive is read-only ({mode:o})");
+    assert_eq!((sqlite(chain), sqlite(checkpoints)), before);
+    let config = std::fs::read_to_string(home.join("config.toml")).unwrap();
+    assert!(config.contains(&db.url), "{config}");
+
+    // The station now records in the database, and verifies there.
+    let keys = demo.join("keys");
+    let out = custody_in(dir.path(), &home, "sato")
+        .args([
+            "--key",
+            keys.join("sato.key").to_str().unwrap(),
+            "--key-passphrase-file",
+            keys.join("sato.passphrase").to_str().unwrap(),
+            "note",
+            "the first note in the office ledger",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        psql("SELECT COUNT(*) FROM entries"),
+        (entries + 1).to_string()
+    );
+    assert_eq!(sqlite("SELECT COUNT(*) FROM entries"), entries.to_string());
+    let verified = custody_tests::Run::from_output(
+        custody_in(dir.path(), &home, "sato")
+            .args(["ledger", "verify", "--json"])
+            .output()
+            .unwrap(),
+    )
+    .ok()
+    .json();
+    assert_eq!(verified["entries"].as_i64().unwrap(), entries + 1);
+
+    // Moving it again is refused.
+    let again = migrate("sato");
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(
+        again.stderr.contains("already in the office database"),
+        "{}",
+        again.stderr
+    );
+}

@@ -26,6 +26,7 @@
 //! by verifying against a head kept outside the machine.
 
 pub(crate) mod backend;
+mod migrate;
 pub(crate) mod postgres;
 pub(crate) mod project;
 pub(crate) mod prove;
@@ -366,6 +367,28 @@ impl Ledger {
             backend::Db::Postgres(Box::new(db)),
             &home.join("ledger.db"),
         ))
+    }
+
+    /// Copies every row of this ledger into `target`, a new, empty shared ledger, in
+    /// one transaction; returns how many rows were copied. Nothing is computed again:
+    /// every hash, signature and checkpoint is carried over as it is.
+    pub fn copy_into(&self, target: &mut Ledger) -> Result<u64> {
+        self.db.snapshot(|db| migrate::copy(db, &mut target.db))
+    }
+
+    /// Makes the ledger file whole (its write-ahead log folded in) and read-only, as
+    /// the archive of a ledger that moved to the office's database.
+    pub fn archive(self) -> Result<PathBuf> {
+        let path = self.db.path().to_path_buf();
+        // Both return a row: run as queries. The file stays whole without them.
+        self.db.rows("PRAGMA wal_checkpoint(TRUNCATE)", &[])?;
+        self.db.rows("PRAGMA journal_mode=DELETE", &[])?;
+        drop(self);
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o400))?;
+        }
+        Ok(path)
     }
 
     /// Whether the ledger is the office's shared database.
