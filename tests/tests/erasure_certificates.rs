@@ -286,7 +286,11 @@ fn the_operator_cannot_sign_off_their_own_wipe() {
 #[test]
 fn the_data_home_itself_is_never_a_wipe_or_retention_target() {
     let home = Home::with_people();
-    let ledger = home.ledger();
+    // The ledger file, or on PostgreSQL the station's config in the data home.
+    let ledger = match &home.pg {
+        None => home.ledger(),
+        Some(_) => home.home.join("config.toml"),
+    };
     let before = std::fs::read(&ledger).unwrap();
     let out = home
         .run(

@@ -76,6 +76,9 @@ fn init_creates_a_private_home_with_key_config_and_ledger() {
 
 #[test]
 fn init_refuses_an_existing_home_and_changes_nothing() {
+    if !custody_tests::require_sqlite() {
+        return;
+    }
     let home = Home::new("sato");
     let before = std::fs::read(home.ledger()).unwrap();
     let key_before = std::fs::read(home.home.join("keys/station.key")).unwrap();
@@ -259,7 +262,7 @@ fn a_clock_earlier_than_the_last_entry_is_refused() {
 
 #[test]
 fn a_ledger_newer_than_the_binary_is_refused() {
-    if !require_tool("sqlite3") {
+    if !(require_tool("sqlite3") && custody_tests::require_sqlite()) {
         return;
     }
     let home = Home::new("sato");

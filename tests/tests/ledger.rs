@@ -71,6 +71,9 @@ fn the_triggers_refuse_edits() {
 
 #[test]
 fn a_changed_entry_field_is_detected() {
+    if !custody_tests::require_sqlite() {
+        return;
+    }
     let Some(home) = ledger_with_notes() else {
         return;
     };
@@ -96,6 +99,9 @@ fn a_changed_entry_field_is_detected() {
 
 #[test]
 fn a_changed_payload_is_detected() {
+    if !custody_tests::require_sqlite() {
+        return;
+    }
     let Some(home) = ledger_with_notes() else {
         return;
     };
@@ -107,6 +113,9 @@ fn a_changed_payload_is_detected() {
 
 #[test]
 fn a_deleted_middle_entry_is_detected() {
+    if !custody_tests::require_sqlite() {
+        return;
+    }
     let Some(home) = ledger_with_notes() else {
         return;
     };
@@ -118,6 +127,9 @@ fn a_deleted_middle_entry_is_detected() {
 
 #[test]
 fn two_swapped_entries_are_detected() {
+    if !custody_tests::require_sqlite() {
+        return;
+    }
     let Some(home) = ledger_with_notes() else {
         return;
     };
@@ -133,6 +145,9 @@ fn two_swapped_entries_are_detected() {
 
 #[test]
 fn a_deleted_tail_is_caught_by_the_checkpoints_or_an_external_head() {
+    if !custody_tests::require_sqlite() {
+        return;
+    }
     let Some(home) = ledger_with_notes() else {
         return;
     };
@@ -163,6 +178,9 @@ fn a_deleted_tail_is_caught_by_the_checkpoints_or_an_external_head() {
 
 #[test]
 fn a_restored_old_copy_is_caught_by_a_later_head() {
+    if !custody_tests::require_sqlite() {
+        return;
+    }
     let Some(home) = ledger_with_notes() else {
         return;
     };
@@ -254,6 +272,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// The recipe of docs/ledger-format.md, run as written: sqlite3, sha256sum, minisign.
 #[test]
 fn the_documented_recipe_reverifies_with_standard_tools() {
+    if !custody_tests::require_sqlite() {
+        return;
+    }
     let Some(home) = ledger_with_notes() else {
         return;
     };

@@ -429,3 +429,76 @@ fn a_desks_ledger_moves_into_the_database_with_every_hash_unchanged() {
         again.stderr
     );
 }
+
+#[test]
+fn a_send_whose_record_the_stopped_server_cannot_take_leaves_no_file() {
+    if !custody_tests::require_tool("age-keygen") {
+        return;
+    }
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    let db = server.ledger();
+    let home = Home::with_people_on(&db, "desk-1");
+    home.relax_send_approval();
+    let key = home.path("bob.txt");
+    custody_tests::sh("age-keygen", &["-o", key.to_str().unwrap()]);
+    let public = std::fs::read_to_string(&key)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_owned))
+        .unwrap();
+    // Large enough that encrypting it takes far longer than the wait before the stop.
+    let big = home.path("members.bin");
+    custody_tests::sh(
+        "dd",
+        &[
+            "if=/dev/urandom",
+            &format!("of={}", big.display()),
+            "bs=1M",
+            "count=400",
+            "status=none",
+        ],
+    );
+    let before = entries(&home);
+    let sealed = home.path("members.bin.age");
+    let child = home
+        .cmd("suzuki")
+        .args([
+            "send",
+            big.to_str().unwrap(),
+            "--to",
+            "bob",
+            "--recipient",
+            &public,
+            "-o",
+            sealed.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    server.stop();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{}", server.port)),
+        "{stderr}"
+    );
+    assert!(
+        !sealed.exists(),
+        "a send that could not be recorded leaves no file"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(home.dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".age"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    server.start_again();
+    assert_eq!(entries(&home), before, "nothing was recorded");
+    let transfers = home.run("kato", ["transfer", "list", "--json"]).ok().json();
+    assert_eq!(transfers.as_array().unwrap().len(), 0);
+}

@@ -65,7 +65,7 @@ fn carryout(home: &Home, who: &str) {
 
 #[test]
 fn custody_refuses_to_sign_over_a_rewritten_chain() {
-    if !tools() {
+    if !(tools() && custody_tests::require_sqlite()) {
         return;
     }
     let home = Home::with_people();
@@ -100,7 +100,7 @@ fn custody_refuses_to_sign_over_a_rewritten_chain() {
 
 #[test]
 fn an_inserted_approve_entry_is_never_signed_over() {
-    if !tools() {
+    if !(tools() && custody_tests::require_sqlite()) {
         return;
     }
     let home = Home::with_people();
@@ -256,7 +256,7 @@ fn a_payload_erased_without_an_erasure_entry_fails_verify() {
 
 #[test]
 fn another_station_key_or_a_whole_other_home_is_caught() {
-    if !(tools() && require_tool("minisign")) {
+    if !(tools() && require_tool("minisign") && custody_tests::require_sqlite()) {
         return;
     }
     let home = Home::with_people();

@@ -148,6 +148,9 @@ fn a_file_backing_a_mounted_loop_is_refused() {
 
 #[test]
 fn a_hard_link_to_the_ledger_is_refused() {
+    if !custody_tests::require_sqlite() {
+        return;
+    }
     let home = Home::with_people();
     let link = home.path("old-disk.img");
     std::fs::hard_link(home.ledger(), &link).unwrap();
@@ -173,6 +176,9 @@ fn a_hard_link_to_the_ledger_is_refused() {
 
 #[test]
 fn a_loop_over_the_ledger_is_refused_and_listed_unwipeable() {
+    if !custody_tests::require_sqlite() {
+        return;
+    }
     if !require_loop(&[]) {
         return;
     }
