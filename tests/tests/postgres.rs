@@ -502,3 +502,105 @@ fn a_send_whose_record_the_stopped_server_cannot_take_leaves_no_file() {
     let transfers = home.run("kato", ["transfer", "list", "--json"]).ok().json();
     assert_eq!(transfers.as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn a_superuser_rewriting_the_last_entries_and_resigning_is_refused_by_the_witness() {
+    if !custody_tests::require_tool("minisign") {
+        return;
+    }
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    let db = server.ledger();
+    let home = Home::with_people_on(&db, "desk-1");
+    for i in 1..=6 {
+        home.run("suzuki", ["note", &format!("note {i}")]).ok();
+    }
+    let head = home.path("head.txt");
+    std::fs::write(&head, home.run("kato", ["ledger", "head"]).ok().stdout).unwrap();
+    let before = entries(&home);
+
+    // Someone with superuser rights switches the triggers off, rewrites the text of
+    // the last five notes, recomputes every commitment and hash from there, and signs
+    // a new checkpoint over the new head with the station key (stolen from the
+    // station, as the worst case).
+    server.psql(
+        &db.name,
+        "SET session_replication_role = replica; \
+         DO $$ DECLARE r record; prev text; n bigint; body text; c text; BEGIN \
+           SELECT max(seq) INTO n FROM custody.entries; \
+           SELECT hash INTO prev FROM custody.entries WHERE seq = n - 5; \
+           FOR r IN SELECT e.*, p.salt FROM custody.entries e JOIN custody.payloads p ON p.seq = e.seq \
+                    WHERE e.seq > n - 5 ORDER BY e.seq LOOP \
+             body := '{\"id\":\"' || r.subject || '\",\"text\":\"nothing happened\"}'; \
+             c := encode(sha256(convert_to(r.salt || body, 'UTF8')), 'hex'); \
+             prev := encode(sha256(convert_to(concat_ws(E'\\n', 'custody-ledger/v1', r.seq::text, r.at, \
+                      r.actor, r.station, r.kind, r.subject, c, prev), 'UTF8')), 'hex'); \
+             EXECUTE 'UPDATE custody.payloads SET body = $1 WHERE seq = $2' USING body, r.seq; \
+             UPDATE custody.entries SET commitment = c, hash = prev, \
+               prev_hash = (SELECT hash FROM custody.entries WHERE seq = r.seq - 1) WHERE seq = r.seq; \
+           END LOOP; \
+           DELETE FROM custody.checkpoints WHERE size > n - 5; \
+         END $$;",
+    );
+    let (size, new_head, station) = {
+        let row = server.psql(
+            &db.name,
+            "SELECT seq || '|' || hash || '|' || station FROM custody.entries ORDER BY seq DESC LIMIT 1",
+        );
+        let parts: Vec<String> = row.split('|').map(str::to_owned).collect();
+        (parts[0].clone(), parts[1].clone(), parts[2].clone())
+    };
+    let at = "2099-01-01T00:00:00.000000Z";
+    let message = format!(
+        "custody-checkpoint/v1\nstation: {station}\nsize: {size}\nhead: {new_head}\nat: {at}\n"
+    );
+    let msg = home.path("checkpoint.msg");
+    std::fs::write(&msg, &message).unwrap();
+    custody_tests::sh(
+        "minisign",
+        &[
+            "-S",
+            "-s",
+            home.home.join("keys/station.key").to_str().unwrap(),
+            "-m",
+            msg.to_str().unwrap(),
+            "-t",
+            "forged",
+        ],
+    );
+    let signature = std::fs::read_to_string(home.path("checkpoint.msg.minisig")).unwrap();
+    server.psql(
+        &db.name,
+        &format!(
+            "SET session_replication_role = replica; \
+             INSERT INTO custody.checkpoints(size, head, at, signature) VALUES ({size}, '{new_head}', '{at}', '{}')",
+            signature.replace('\'', "''")
+        ),
+    );
+    let rewritten = server.psql(
+        &db.name,
+        &format!("SELECT body FROM custody.payloads WHERE seq = {size}"),
+    );
+    assert!(rewritten.contains("nothing happened"), "{rewritten}");
+
+    // The station remembers the head it saw: it refuses to write, and says so.
+    let out = home.run("suzuki", ["note", "on top of a rewritten ledger"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("rewritten") || out.stderr.contains("not the one this station saw"),
+        "{}",
+        out.stderr
+    );
+    let now = server.psql(&db.name, "SELECT COUNT(*) FROM custody.entries");
+    assert_eq!(now, before.to_string(), "nothing was appended");
+    let out = home.run("kato", ["ledger", "verify"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stderr.contains("TAMPERED"), "{}", out.stderr);
+    // A head kept outside the machine catches it too.
+    let out = home.run(
+        "kato",
+        ["ledger", "verify", "--against", head.to_str().unwrap()],
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+}
