@@ -453,7 +453,16 @@ impl Config {
         {
             return Err(bad(ConfigProblem::Setting {
                 name: "database.url",
-                problem: format!("{url:?} is not a postgres:// address"),
+                problem: format!(
+                    "{} is not a postgres:// address",
+                    crate::ledger::Target {
+                        url: url.clone(),
+                        password_file: None,
+                        connect_timeout: std::time::Duration::from_secs(1),
+                    }
+                    .address()
+                    .display()
+                ),
             }));
         }
         if let Some(seconds) = self.database.connect_timeout_seconds

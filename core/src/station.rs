@@ -203,47 +203,85 @@ impl Station {
         let keys = private_dir(&tmp.path().join("keys"))?;
         let key = StationKey::generate(&keys, &station)?;
         let mut config = Config::new(&organisation, &station, manager);
-        let mut ledger = match shared {
-            None => Ledger::create(&tmp.path().join("ledger.db"))?,
+        let local = match shared {
+            None => Some(Ledger::create(&tmp.path().join("ledger.db"))?),
             Some(shared) => {
+                // The schema only: the first entries are written once the home is in
+                // place, so that a failure before then leaves an empty schema (which
+                // the next attempt takes), never entries signed by a key now gone.
                 config.database = shared.settings.clone();
-                shared.create(tmp.path())?
+                drop(shared.create(tmp.path())?);
+                None
             }
         };
         fs_err::write(tmp.path().join("config.toml"), config.to_template()?)?;
         let public = key.public().clone();
         let personal = manager_key.public();
-        let id = ledger.write(&station, &key, manager_key, |w| {
-            w.append(
-                manager,
-                "init",
-                "",
-                &json!({
-                    "organisation": organisation,
-                    "station": station,
-                    "key_id": public.key_id(),
-                    "public_key": public.to_base64(),
-                    // The first manager's personal key stands from this entry on: it
-                    // signs every entry, beginning with this one.
-                    "manager_key": {
-                        "key_id": personal.key_id(),
-                        "public_key": personal.to_base64(),
-                    },
-                    "custody_version": crate::VERSION,
-                    // The retention classes and their legal basis are fixed here, in
-                    // the ledger, not in config.toml: a class changes only by a
-                    // signed, recorded amendment that may lengthen it, never shorten.
-                    "retention_classes": crate::config::default_classes(),
-                }),
-            )?;
-            add_person_in(w, manager, manager, Role::Manager, None)
-        })?;
-        drop(ledger);
-        let key_file = write_key()?;
-        if let Err(e) = move_into_place(tmp, home) {
-            let _ = std::fs::remove_file(&key_file);
-            return Err(e);
-        }
+        let first_entries = |ledger: &mut Ledger| {
+            ledger.write(&station, &key, manager_key, |w| {
+                w.append(
+                    manager,
+                    "init",
+                    "",
+                    &json!({
+                        "organisation": organisation,
+                        "station": station,
+                        "key_id": public.key_id(),
+                        "public_key": public.to_base64(),
+                        // The first manager's personal key stands from this entry on:
+                        // it signs every entry, beginning with this one.
+                        "manager_key": {
+                            "key_id": personal.key_id(),
+                            "public_key": personal.to_base64(),
+                        },
+                        "custody_version": crate::VERSION,
+                        // The retention classes and their legal basis are fixed here,
+                        // in the ledger, not in config.toml: a class changes only by a
+                        // signed, recorded amendment that may lengthen it, never
+                        // shorten.
+                        "retention_classes": crate::config::default_classes(),
+                    }),
+                )?;
+                add_person_in(w, manager, manager, Role::Manager, None)
+            })
+        };
+        let id = match local {
+            Some(mut ledger) => {
+                let id = first_entries(&mut ledger)?;
+                drop(ledger);
+                let key_file = write_key()?;
+                if let Err(e) = move_into_place(tmp, home) {
+                    let _ = std::fs::remove_file(&key_file);
+                    return Err(e);
+                }
+                (id, key_file)
+            }
+            None => {
+                let key_file = write_key()?;
+                if let Err(e) = move_into_place(tmp, home) {
+                    let _ = std::fs::remove_file(&key_file);
+                    return Err(e);
+                }
+                let written = config
+                    .database
+                    .target()
+                    .map(|target| Ledger::open_shared(&target, home))
+                    .transpose()
+                    .and_then(|ledger| match ledger {
+                        Some(mut ledger) => first_entries(&mut ledger),
+                        None => Err(Error::NoHome(home.to_path_buf())),
+                    });
+                match written {
+                    Ok(id) => (id, key_file),
+                    Err(e) => {
+                        let _ = std::fs::remove_dir_all(home);
+                        let _ = std::fs::remove_file(&key_file);
+                        return Err(e);
+                    }
+                }
+            }
+        };
+        let (id, key_file) = id;
         Ok(InitReport {
             home: home.to_path_buf(),
             organisation,
@@ -659,21 +697,16 @@ impl Station {
             });
         }
         let before = self.verify(None, None)?;
-        let mut target = shared.create(&self.home)?;
-        let rows = self.ledger.copy_into(&mut target)?;
-        let after = target.verify(self.key.public(), None)?;
-        if after.entries != before.entries || after.head != before.head {
-            return Err(Error::Tampered {
-                seq: after.entries.min(before.entries),
-                problem: format!(
-                    "the copy in the database does not end where the file does ({} entries, head {}; the file: {} entries, head {})",
-                    after.entries, after.head, before.entries, before.head
-                ),
-            });
-        }
-        Config::write_database(&config_path, &shared.settings)?;
+        let target = shared.create(&self.home)?;
+        let mut ledger = self.ledger;
+        let (rows, after) = ledger.copy_into(
+            &target,
+            self.key.public(),
+            (before.entries, &before.head),
+            || Config::write_database(&config_path, &shared.settings),
+        )?;
         let database = target.path().display().to_string();
-        let archive = self.ledger.archive()?;
+        let archive = ledger.archive((after.entries, &after.head))?;
         Ok(MigrateReport {
             entries: after.entries,
             head: after.head,

@@ -1,9 +1,10 @@
 //! Copying a desk's ledger file into the office's database, row for row: every
 //! entry, payload, signature and checkpoint as it is (so every hash and signature
 //! stays what it was), and the projections with them. The copy is one transaction on
-//! the target, which takes the append lock first: it is all there or not at all.
+//! the target, which takes the append lock first, and is verified inside it before it
+//! commits: it is all there, checked, or not at all.
 
-use super::backend::{Db, DbTx};
+use super::backend::Db;
 use super::project::TABLES;
 use super::store::{Cell, Query};
 use crate::error::Result;
@@ -20,13 +21,25 @@ const CHAIN: &[(&str, &str)] = &[
 /// How many rows are read, and inserted, at a time.
 const PAGE: usize = 1000;
 
-/// Copies every row of every table of `from` into `to` (which must be empty), in one
-/// transaction; returns how many rows were copied.
-pub(crate) fn copy(from: &Db, to: &mut Db) -> Result<u64> {
-    let tx = to.begin()?;
+/// Every table to copy, in order, with the column its rows are paged by and its
+/// columns as `db` has them.
+pub(crate) fn tables(db: &Db) -> Result<Vec<(&'static str, &'static str, Vec<String>)>> {
+    CHAIN
+        .iter()
+        .chain(TABLES)
+        .map(|(table, key)| Ok((*table, *key, db.columns(table)?)))
+        .collect()
+}
+
+/// Copies every row of `tables` from `from` into `to` (an open transaction on an
+/// empty ledger); returns how many rows were copied.
+pub(crate) fn copy(
+    from: &impl Query,
+    tables: &[(&str, &str, Vec<String>)],
+    to: &impl Query,
+) -> Result<u64> {
     let mut copied = 0u64;
-    for (table, key) in CHAIN.iter().chain(TABLES) {
-        let columns = from.columns(table)?;
+    for (table, key, columns) in tables {
         let list = columns.join(", ");
         if key.contains(',') {
             // Tables keyed by two columns are small: taken whole.
@@ -35,7 +48,7 @@ pub(crate) fn copy(from: &Db, to: &mut Db) -> Result<u64> {
                 &[],
             )?;
             copied += insert(
-                &tx,
+                to,
                 table,
                 &list,
                 columns.len(),
@@ -43,6 +56,7 @@ pub(crate) fn copy(from: &Db, to: &mut Db) -> Result<u64> {
             )?;
             continue;
         }
+        let position = columns.iter().position(|c| c == key).unwrap_or(0);
         let mut after: Option<Cell> = None;
         loop {
             let rows = match &after {
@@ -58,10 +72,9 @@ pub(crate) fn copy(from: &Db, to: &mut Db) -> Result<u64> {
                 )?,
             };
             let full = rows.len() == PAGE;
-            let position = columns.iter().position(|c| c == key).unwrap_or(0);
             after = rows.last().and_then(|r| r.cells.get(position).cloned());
             copied += insert(
-                &tx,
+                to,
                 table,
                 &list,
                 columns.len(),
@@ -72,13 +85,12 @@ pub(crate) fn copy(from: &Db, to: &mut Db) -> Result<u64> {
             }
         }
     }
-    tx.commit()?;
     Ok(copied)
 }
 
 /// Inserts `rows` of `width` cells into `table`, many rows per statement.
 fn insert(
-    tx: &DbTx<'_>,
+    tx: &impl Query,
     table: &str,
     columns: &str,
     width: usize,

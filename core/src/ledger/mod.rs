@@ -369,25 +369,91 @@ impl Ledger {
         ))
     }
 
-    /// Copies every row of this ledger into `target`, a new, empty shared ledger, in
-    /// one transaction; returns how many rows were copied. Nothing is computed again:
-    /// every hash, signature and checkpoint is carried over as it is.
-    pub fn copy_into(&self, target: &mut Ledger) -> Result<u64> {
-        self.db.snapshot(|db| migrate::copy(db, &mut target.db))
+    /// Copies every row of this ledger file into `target`, a new, empty shared
+    /// ledger, in one transaction, and verifies the copy inside it (with `key`): only
+    /// when it holds `size` entries ending in `head` does it commit; then `switch`
+    /// runs (pointing the station at the database). The file's write lock is held
+    /// from before the copy until `switch` is done, so nothing is appended to the
+    /// file meanwhile. Nothing is computed again: every hash, signature and
+    /// checkpoint is carried over as it is. Returns the rows copied and the report of
+    /// the copy's verification.
+    pub fn copy_into(
+        &mut self,
+        target: &Ledger,
+        key: &StationPublicKey,
+        (size, head): (i64, &str),
+        switch: impl FnOnce() -> Result<()>,
+    ) -> Result<(u64, VerifyReport)> {
+        let backend::Db::Postgres(shared) = &target.db else {
+            return Err(Error::Tampered {
+                seq: 0,
+                problem: "the ledger can only be copied into the office database".into(),
+            });
+        };
+        let tables = migrate::tables(&self.db)?;
+        let source = self.db.begin()?;
+        let now: Option<(i64, String)> = source
+            .row(
+                "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1",
+                &[],
+            )?
+            .map(|r| Ok::<_, Error>((r.get(0)?, r.get(1)?)))
+            .transpose()?;
+        if now.as_ref().map(|(s, h)| (*s, h.as_str())) != Some((size, head)) {
+            return Err(Error::WontWrite {
+                seq: size + 1,
+                problem: "entries were added to the ledger file while it was being checked; run the move again".into(),
+            });
+        }
+        let copy = shared.begin()?;
+        let rows = migrate::copy(&source, &tables, &copy)?;
+        let report = target.verify(key, None)?;
+        if report.entries != size || report.head != head {
+            return Err(Error::Tampered {
+                seq: report.entries.min(size),
+                problem: format!(
+                    "the copy in the database does not end where the file does ({} entries, head {}; the file: {size} entries, head {head})",
+                    report.entries, report.head
+                ),
+            });
+        }
+        copy.commit()?;
+        switch()?;
+        drop(source);
+        Ok((rows, report))
     }
 
     /// Makes the ledger file whole (its write-ahead log folded in) and read-only, as
-    /// the archive of a ledger that moved to the office's database.
-    pub fn archive(self) -> Result<PathBuf> {
+    /// the archive of a ledger that moved to the office's database, then checks that
+    /// it still ends with entry `size` of hash `head` (a command that had opened the
+    /// file before the move could still have appended to it).
+    pub fn archive(self, (size, head): (i64, &str)) -> Result<PathBuf> {
         let path = self.db.path().to_path_buf();
-        // Both return a row: run as queries. The file stays whole without them.
-        self.db.rows("PRAGMA wal_checkpoint(TRUNCATE)", &[])?;
-        self.db.rows("PRAGMA journal_mode=DELETE", &[])?;
-        drop(self);
         {
             use std::os::unix::fs::PermissionsExt;
             fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o400))?;
         }
+        // Both return a row: run as queries. The file stays whole without them.
+        self.db.rows("PRAGMA wal_checkpoint(TRUNCATE)", &[])?;
+        self.db.rows("PRAGMA journal_mode=DELETE", &[])?;
+        let last: Option<(i64, String)> = self
+            .db
+            .row(
+                "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1",
+                &[],
+            )?
+            .map(|r| Ok::<_, Error>((r.get(0)?, r.get(1)?)))
+            .transpose()?;
+        if last.as_ref().map(|(s, h)| (*s, h.as_str())) != Some((size, head)) {
+            return Err(Error::WontWrite {
+                seq: size + 1,
+                problem: format!(
+                    "a command appended to the ledger file {} after it was copied; those entries are only in the file, which is now read-only: record them again",
+                    path.display()
+                ),
+            });
+        }
+        drop(self);
         Ok(path)
     }
 

@@ -21,7 +21,8 @@
 //! password file in PostgreSQL's own format (`host:port:database:user:password`):
 //! the one `password_file` in config.toml names, else `PGPASSFILE`, else
 //! `~/.pgpass`. It is never read from the URL, the config itself or the command line,
-//! and it is zeroized once the connection is made. Connecting gives up after the
+//! and never written anywhere; the file's text is zeroized once read (the client's
+//! own copy lives as long as connecting). Connecting gives up after the
 //! configured timeout, so a station never hangs on a server that is gone.
 //!
 //! `CUSTODY_DEBUG_SQL=1` prints, in PostgreSQL's words, a statement the server
@@ -92,32 +93,42 @@ impl Target {
         Ok(())
     }
 
-    /// The address as messages show it: a password someone put in it is hidden.
+    /// The address as messages show it. One that holds a password is shown rebuilt
+    /// from what PostgreSQL's parser reads in it (role, hosts, ports, database), the
+    /// password as `***`; one the parser cannot read is not shown at all.
     pub fn address(&self) -> PathBuf {
-        let url = &self.url;
-        let mut shown = url.clone();
-        if let Some(start) = url.find("://").map(|i| i + 3) {
-            let end = url[start..]
-                .find(['/', '?'])
-                .map_or(url.len(), |i| start + i);
-            if let Some(at) = url[start..end].rfind('@').map(|i| start + i)
-                && let Some(colon) = url[start..at].find(':').map(|i| start + i)
-            {
-                shown = format!("{}:***{}", &url[..colon], &url[at..]);
+        let config: postgres::Config = match self.url.parse() {
+            Ok(config) if Target::is_postgres(&self.url) => config,
+            _ => {
+                let scheme = self.url.split("://").next().unwrap_or_default();
+                let scheme: String = scheme.chars().take(12).collect();
+                return PathBuf::from(format!("{scheme}://… (an address that cannot be read)"));
             }
+        };
+        if config.get_password().is_none() {
+            return PathBuf::from(&self.url);
         }
-        if let Some(query) = shown.find('?') {
-            let (base, params) = shown.split_at(query + 1);
-            let params: Vec<String> = params
-                .split('&')
-                .map(|p| match p.split_once('=') {
-                    Some((name, _)) if name == "password" => format!("{name}=***"),
-                    _ => p.to_owned(),
-                })
-                .collect();
-            shown = format!("{base}{}", params.join("&"));
-        }
-        PathBuf::from(shown)
+        let hosts: Vec<String> = config
+            .get_hosts()
+            .iter()
+            .enumerate()
+            .map(|(i, host)| {
+                let name = match host {
+                    postgres::config::Host::Tcp(name) => name.clone(),
+                    postgres::config::Host::Unix(path) => path.display().to_string(),
+                };
+                match config.get_ports().get(i) {
+                    Some(port) => format!("{name}:{port}"),
+                    None => name,
+                }
+            })
+            .collect();
+        PathBuf::from(format!(
+            "postgres://{}:***@{}/{}",
+            config.get_user().unwrap_or_default(),
+            hosts.join(","),
+            config.get_dbname().unwrap_or_default()
+        ))
     }
 
     /// The role the address connects as, when it names one.
@@ -169,21 +180,50 @@ impl Db {
     /// connect as (`station_role`, by default the role connecting) what it may do.
     pub(crate) fn create(target: &Target, station_role: Option<&str>) -> Result<Db> {
         let db = Db::connect(target)?;
+        let role = match station_role {
+            Some(role) => role.to_owned(),
+            None => db
+                .value::<String>("SELECT current_user::text", &[])?
+                .unwrap_or_default(),
+        };
         if let Some(version) = db.version()? {
-            // A schema laid by an `init` that failed before its first entry is taken
-            // as it is; a ledger with entries is never laid over.
-            let entries: i64 = db
-                .value("SELECT COUNT(*) FROM custody.entries", &[])?
-                .unwrap_or(0);
-            if entries == 0 {
-                db.migrate(version, None)?;
-                return Ok(db);
+            // A schema laid by an `init` or a `ledger migrate` that failed before its
+            // first entry is taken as it is, when this role owns it, it grants the
+            // same station role, and every table is empty. A ledger is never laid over.
+            let rows: i64 = ["entries", "payloads", "signatures", "checkpoints"]
+                .iter()
+                .chain(super::project::TABLES.iter().map(|(table, _)| table))
+                .map(|table| {
+                    db.value::<i64>(&format!("SELECT COUNT(*) FROM custody.{table}"), &[])
+                        .map(|n| n.unwrap_or(0))
+                })
+                .sum::<Result<i64>>()?;
+            if rows > 0 {
+                return Err(refused(
+                    &db.address,
+                    "the database already holds a custody ledger; custody never lays a second one over it"
+                        .into(),
+                ));
             }
-            return Err(refused(
-                &db.address,
-                "the database already holds a custody ledger; a station joins it with custody station join"
-                    .into(),
-            ));
+            let owner: Option<String> = db.value(
+                "SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'custody'",
+                &[],
+            )?;
+            let me: Option<String> = db.value("SELECT current_user::text", &[])?;
+            let granted: Option<String> =
+                db.value("SELECT station_role FROM custody.schema_version", &[])?;
+            if owner != me || granted.as_deref() != Some(role.as_str()) {
+                return Err(refused(
+                    &db.address,
+                    format!(
+                        "the database holds an empty custody schema owned by {} for the station role {}; drop the schema custody (as its owner) and try again",
+                        owner.unwrap_or_default(),
+                        granted.unwrap_or_default()
+                    ),
+                ));
+            }
+            db.migrate(version, None)?;
+            return Ok(db);
         }
         let tables: i64 = db
             .value(
@@ -199,12 +239,6 @@ impl Db {
                 ),
             ));
         }
-        let role = match station_role {
-            Some(role) => role.to_owned(),
-            None => db
-                .value::<String>("SELECT current_user::text", &[])?
-                .unwrap_or_default(),
-        };
         db.migrate(0, Some(&role))?;
         Ok(db)
     }
@@ -231,7 +265,7 @@ impl Db {
         };
         let lock_wait = super::BUSY_TIMEOUT.as_millis();
         db.batch(&format!(
-            "SET search_path = custody; SET lock_timeout = {lock_wait}; SET TIME ZONE 'UTC'"
+            "SET search_path = custody, pg_temp; SET lock_timeout = {lock_wait}; SET TIME ZONE 'UTC'"
         ))?;
         Ok(db)
     }
@@ -315,7 +349,7 @@ impl Db {
     }
 
     /// Starts a write transaction that holds the append lock from the start.
-    pub(crate) fn begin(&mut self) -> Result<DbTx<'_>> {
+    pub(crate) fn begin(&self) -> Result<DbTx<'_>> {
         self.batch("BEGIN")?;
         self.in_transaction.set(true);
         let tx = DbTx { db: self };
@@ -402,12 +436,14 @@ impl Db {
     }
 
     /// Creates empty copies of `tables` in this session's temporary schema (where
-    /// `verify` rebuilds the projections) and returns that schema's name.
+    /// `verify` rebuilds the projections), dropped when the transaction ends, and
+    /// returns that schema's name. The search path names `pg_temp` last, so the
+    /// copies never stand in for the ledger's own tables.
     pub(crate) fn scratch(&self, tables: &[&str]) -> Result<&'static str> {
         for table in tables {
             self.batch(&format!(
                 "DROP TABLE IF EXISTS pg_temp.{table}; \
-                 CREATE TEMPORARY TABLE {table} (LIKE custody.{table})"
+                 CREATE TEMPORARY TABLE {table} (LIKE custody.{table}) ON COMMIT DROP"
             ))?;
         }
         Ok("pg_temp")
@@ -720,7 +756,10 @@ impl<'a> FromSql<'a> for Read {
             Type::OID => Cell::Int(i64::from(u32::from_sql(ty, raw)?)),
             Type::BOOL => Cell::Int(i64::from(bool::from_sql(ty, raw)?)),
             Type::NUMERIC => Cell::Int(numeric_integer(raw)?),
-            _ => Cell::Text(<&str>::from_sql(&Type::TEXT, raw)?.to_owned()),
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN | Type::JSON => {
+                Cell::Text(<&str>::from_sql(&Type::TEXT, raw)?.to_owned())
+            }
+            _ => return Err(format!("custody does not read columns of type {ty}").into()),
         }))
     }
 
@@ -744,12 +783,17 @@ fn numeric_integer(raw: &[u8]) -> std::result::Result<i64, Box<dyn StdError + Sy
     let digits = word(0)?;
     let weight = word(2)?;
     let sign = word(4)? as u16;
-    if sign == 0xC000 {
-        return Err("a NUMERIC value is not a number".into());
+    if sign != 0x0000 && sign != 0x4000 {
+        return Err("a NUMERIC value is not a finite number".into());
     }
+    let too_large = || -> Box<dyn StdError + Sync + Send> { "a NUMERIC value is too large".into() };
     let mut value: i128 = 0;
     for d in 0..digits.max(0) as usize {
-        value = value * 10_000 + i128::from(word(8 + 2 * d)?);
+        let digit = i128::from(word(8 + 2 * d)?);
+        value = value
+            .checked_mul(10_000)
+            .and_then(|v| v.checked_add(digit))
+            .ok_or_else(too_large)?;
     }
     // The digits are base-10000 groups; `weight` places the first one.
     let scale = i32::from(weight) + 1 - i32::from(digits);
@@ -757,7 +801,7 @@ fn numeric_integer(raw: &[u8]) -> std::result::Result<i64, Box<dyn StdError + Sy
         return Err("a NUMERIC value is not a whole number".into());
     }
     for _ in 0..scale {
-        value *= 10_000;
+        value = value.checked_mul(10_000).ok_or_else(too_large)?;
     }
     if sign == 0x4000 {
         value = -value;
@@ -879,8 +923,17 @@ mod tests {
         );
         assert_eq!(
             shown("postgres://me@db/x?password=secret&sslmode=require"),
-            "postgres://me@db/x?password=***&sslmode=require"
+            "postgres://me:***@db:5432/x"
         );
+        assert_eq!(
+            shown("postgres://me:se/cret@db/x"),
+            "postgres://me:***@db:5432/x"
+        );
+        assert_eq!(
+            shown("postgres://me@db/x?pass%77ord=secret"),
+            "postgres://me:***@db:5432/x"
+        );
+        assert!(!shown("pg://me:secret@db/x?x=%zz").contains("secret"));
         assert_eq!(shown("postgres://me@db/x"), "postgres://me@db/x");
     }
 
