@@ -142,15 +142,21 @@ impl Home {
     pub fn with_people_at(station: &str) -> Home {
         let mut home = Home::uninit();
         home.init("sato", station);
+        home.add_colleagues();
+        home
+    }
+
+    /// sato registers suzuki (clerk), tanaka (manager), ito (it) and kato
+    /// (auditor), each with a confirmed key.
+    fn add_colleagues(&self) {
         for (name, role) in [
             ("suzuki", "clerk"),
             ("tanaka", "manager"),
             ("ito", "it"),
             ("kato", "auditor"),
         ] {
-            home.add_person("sato", name, role);
+            self.add_person("sato", name, role);
         }
-        home
     }
 
     /// `manager` registers `name` with `role`; `name` enrolls a key, and `manager`
@@ -184,14 +190,7 @@ impl Home {
         let mut args = vec!["init", "--org", "Test Union", "--station", station];
         let pg = on_postgres().then(|| shared_server().ledger());
         if let Some(db) = &pg {
-            args.extend([
-                "--database",
-                &db.url,
-                "--schema-owner",
-                &db.owner_url,
-                "--password-file",
-                db.password_file.to_str().unwrap(),
-            ]);
+            args.extend(db.init_args());
         }
         self.run(manager, &args).ok();
         self.pg = pg;
@@ -657,6 +656,20 @@ pub struct PgLedger {
     pub password_file: PathBuf,
 }
 
+impl PgLedger {
+    /// The arguments of `custody init` that put a new ledger in this database.
+    pub fn init_args(&self) -> [&str; 6] {
+        [
+            "--database",
+            &self.url,
+            "--schema-owner",
+            &self.owner_url,
+            "--password-file",
+            self.password_file.to_str().unwrap(),
+        ]
+    }
+}
+
 impl PgServer {
     /// Starts a server, or returns `None` (printing why) when PostgreSQL is not
     /// installed here; under `CI=true` that is a failure (tests/run installs it).
@@ -958,31 +971,10 @@ impl Home {
     /// station role.
     pub fn with_people_on(db: &PgLedger, station: &str) -> Home {
         let home = Home::uninit();
-        home.run(
-            "sato",
-            [
-                "init",
-                "--org",
-                "Test Union",
-                "--station",
-                station,
-                "--database",
-                &db.url,
-                "--schema-owner",
-                &db.owner_url,
-                "--password-file",
-                db.password_file.to_str().unwrap(),
-            ],
-        )
-        .ok();
-        for (name, role) in [
-            ("suzuki", "clerk"),
-            ("tanaka", "manager"),
-            ("ito", "it"),
-            ("kato", "auditor"),
-        ] {
-            home.add_person("sato", name, role);
-        }
+        let mut args = vec!["init", "--org", "Test Union", "--station", station];
+        args.extend(db.init_args());
+        home.run("sato", &args).ok();
+        home.add_colleagues();
         home
     }
 }

@@ -48,24 +48,9 @@ fn init_lays_the_schema_and_the_station_keeps_no_copy_of_the_ledger() {
 
     // A second init on the same database is refused, and changes nothing.
     let other = Home::uninit();
-    let out = other
-        .run(
-            "sato",
-            [
-                "init",
-                "--org",
-                "Test Union",
-                "--station",
-                "desk-9",
-                "--database",
-                &db.url,
-                "--schema-owner",
-                &db.owner_url,
-                "--password-file",
-                db.password_file.to_str().unwrap(),
-            ],
-        )
-        .expect_code(1);
+    let mut args = vec!["init", "--org", "Test Union", "--station", "desk-9"];
+    args.extend(db.init_args());
+    let out = other.run("sato", &args).expect_code(1);
     assert!(
         out.stderr.contains("already holds a custody ledger"),
         "{}",

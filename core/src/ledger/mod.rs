@@ -329,7 +329,7 @@ impl Ledger {
         }
         Ok(Ledger::with(
             backend::Db::Sqlite(sqlite::Db::create(path)?),
-            path,
+            witness::path_for(path),
         ))
     }
 
@@ -340,7 +340,7 @@ impl Ledger {
         }
         Ok(Ledger::with(
             backend::Db::Sqlite(sqlite::Db::open(path)?),
-            path,
+            witness::path_for(path),
         ))
     }
 
@@ -355,7 +355,7 @@ impl Ledger {
         let db = postgres::Db::create(target, station_role)?;
         Ok(Ledger::with(
             backend::Db::Postgres(Box::new(db)),
-            &home.join("ledger.db"),
+            witness::path_in(home),
         ))
     }
 
@@ -365,7 +365,7 @@ impl Ledger {
         let db = postgres::Db::open(target)?;
         Ok(Ledger::with(
             backend::Db::Postgres(Box::new(db)),
-            &home.join("ledger.db"),
+            witness::path_in(home),
         ))
     }
 
@@ -462,11 +462,10 @@ impl Ledger {
         self.db.is_shared()
     }
 
-    /// `ledger` is where the ledger file is (or would be): the witness sits beside it.
-    fn with(db: backend::Db, ledger: &Path) -> Ledger {
+    fn with(db: backend::Db, witness: PathBuf) -> Ledger {
         Ledger {
             db,
-            witness: witness::path_for(ledger),
+            witness,
             linked: prove::Linked::default(),
         }
     }

@@ -19,9 +19,14 @@ pub(crate) struct Witness {
     pub(crate) head: String,
 }
 
-/// The witness file of the ledger at `ledger`.
+/// The witness file of the ledger file at `ledger`.
 pub(crate) fn path_for(ledger: &Path) -> PathBuf {
     ledger.with_file_name("witness")
+}
+
+/// The witness file of a station whose ledger is not a file in its data home `home`.
+pub(crate) fn path_in(home: &Path) -> PathBuf {
+    home.join("witness")
 }
 
 /// The witness at `path`, if there is a readable one.

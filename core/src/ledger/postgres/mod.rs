@@ -405,13 +405,10 @@ impl Db {
 
     fn run_rows(&self, sql: &str, args: &[Cell]) -> Result<Vec<Row>> {
         let statement = self.statement(sql)?;
-        let params: Vec<Param<'_>> = args.iter().map(Param).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
-        let rows = self
-            .client
-            .borrow_mut()
-            .query(&statement, &refs)
-            .map_err(storage(&self.address))?;
+        let rows = with_params(args, |params| {
+            self.client.borrow_mut().query(&statement, params)
+        })
+        .map_err(storage(&self.address))?;
         rows.iter()
             .map(|row| {
                 (0..row.len())
@@ -425,13 +422,10 @@ impl Db {
 
     fn run_execute(&self, sql: &str, args: &[Cell]) -> Result<usize> {
         let statement = self.statement(sql)?;
-        let params: Vec<Param<'_>> = args.iter().map(Param).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
-        let changed = self
-            .client
-            .borrow_mut()
-            .execute(&statement, &refs)
-            .map_err(storage(&self.address))?;
+        let changed = with_params(args, |params| {
+            self.client.borrow_mut().execute(&statement, params)
+        })
+        .map_err(storage(&self.address))?;
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
     }
 
@@ -699,6 +693,13 @@ fn debug_refused(sql: &str) {
 /// `name` as a quoted identifier.
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Runs `f` with `args` as the client's parameters.
+fn with_params<T>(args: &[Cell], f: impl FnOnce(&[&(dyn ToSql + Sync)]) -> T) -> T {
+    let params: Vec<Param<'_>> = args.iter().map(Param).collect();
+    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+    f(&refs)
 }
 
 /// A cell as a parameter of the type PostgreSQL inferred for it.
