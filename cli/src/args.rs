@@ -56,6 +56,10 @@ pub enum Command {
     /// Check, print the head of, or export the ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// The stations that write to the office's ledger: join this machine as one, list
+    /// them.
+    #[command(subcommand)]
+    Station(StationCommand),
     /// Encrypt files for sending: to the recipient's key, or to a passphrase that
     /// travels by another channel. Recorded as a transfer (TX-…).
     Send(crate::send::SendArgs),
@@ -370,6 +374,10 @@ pub enum LedgerCommand {
         /// with it. Without it, the key in the data home is used.
         #[arg(long, value_name = "station.pub")]
         station_key: Option<PathBuf>,
+        /// Verify the copy of the office ledger in this database instead (a streaming
+        /// replica, for auditors), with this station's keys and the head it saw.
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
         /// Print as JSON.
         #[arg(long)]
         json: bool,
@@ -401,6 +409,17 @@ pub enum LedgerCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Acknowledge a restored backup of the office ledger (managers): the ledger no
+    /// longer extends what this station saw, so every station refuses to write until
+    /// a manager checks it in full and records, signed, what was lost and why.
+    AcceptRestore {
+        /// What happened: which backup was restored, and why.
+        #[arg(long)]
+        reason: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write every entry with its payload, for auditors.
     Export {
         /// Output format.
@@ -409,6 +428,36 @@ pub enum LedgerCommand {
         /// Write to this file instead of standard output.
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+}
+
+/// `custody station …`.
+#[derive(Debug, Subcommand)]
+pub enum StationCommand {
+    /// Make this machine a station of the office's ledger in PostgreSQL (a manager,
+    /// with their key): the whole ledger is checked first, then your signed entry
+    /// registers the new station key. The data home keeps the config, the key and
+    /// the last head this station saw, never a copy of the ledger.
+    Join {
+        /// The database's address (postgres://ROLE@HOST/DB, no password).
+        #[arg(value_name = "URL")]
+        url: String,
+        /// This station's name, unique in the ledger.
+        #[arg(long)]
+        station: String,
+        /// The password file for the database (PostgreSQL's format; default
+        /// PGPASSFILE, else ~/.pgpass).
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the stations registered in the ledger, with their keys.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 

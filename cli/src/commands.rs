@@ -25,6 +25,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Note(args) => note(args),
         Command::Log(args) => log(args),
         Command::Ledger(cmd) => ledger(cmd),
+        Command::Station(cmd) => station(cmd),
         Command::Send(args) => crate::send::send(args),
         Command::Open(args) => crate::send::open(args),
         Command::Contacts(cmd) => crate::send::contacts(cmd),
@@ -96,6 +97,79 @@ pub fn print_created(id: &custody_core::RecordId, what: &str, json: bool) -> Res
         eprintln!("{}", t!("recorded", what = what, id = id));
         output::text(id.as_str())
     }
+}
+
+fn station(cmd: crate::args::StationCommand) -> Result<ExitCode> {
+    use crate::args::StationCommand;
+    match cmd {
+        StationCommand::Join {
+            url,
+            station,
+            password_file,
+            json,
+        } => {
+            let home = default_home()?;
+            if home.join("config.toml").exists() {
+                return Err(custody_core::Error::HomeExists(home).into());
+            }
+            let settings = custody_core::config::DatabaseSettings {
+                url: Some(url),
+                password_file: password_file
+                    .as_ref()
+                    .map(std::path::absolute)
+                    .transpose()?,
+                connect_timeout_seconds: None,
+            };
+            let report = Station::join(
+                &home,
+                &settings,
+                &station,
+                &actor_name()?,
+                crate::unlock::unlocker(),
+            )?;
+            if json {
+                output::json(&report)?;
+            } else {
+                output::text(&t!(
+                    "station-joined",
+                    station = report.station.as_str(),
+                    database = report.database.as_str(),
+                    checked = report.checked,
+                    seq = report.seq,
+                    key_id = report.key_id.as_str(),
+                    manager = report.manager.as_str(),
+                    count = report.stations.len(),
+                    home = report.home.display()
+                ))?;
+            }
+        }
+        StationCommand::List { json } => {
+            let station = open_station()?;
+            let stations: Vec<_> = station
+                .ledger()
+                .stations(station.public_key())?
+                .into_iter()
+                .map(|(info, _)| info)
+                .collect();
+            if json {
+                output::json(&stations)?;
+            } else {
+                let lines: Vec<String> = stations
+                    .iter()
+                    .map(|s| {
+                        t!(
+                            "station-line",
+                            name = s.name.as_str(),
+                            key_id = s.key_id.as_str(),
+                            since = s.since
+                        )
+                    })
+                    .collect();
+                output::text(&lines.join("\n"))?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn init(args: InitArgs) -> Result<ExitCode> {
@@ -464,8 +538,38 @@ fn log(args: LogArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What `ledger verify` says of a ledger found tampered with.
+fn tampered_verdict(seq: i64, problem: &str, json: bool) -> Result<ExitCode> {
+    if json {
+        output::json(&json!({ "ok": false, "seq": seq, "problem": problem }))?;
+    }
+    eprintln!(
+        "{}",
+        t!(
+            "verify-tampered",
+            seq = seq,
+            problem = crate::i18n::reword("breach-", problem)
+        )
+    );
+    eprintln!("{}: {}", t!("hint-prefix"), t!("hint-tampered"));
+    Ok(ExitCode::from(crate::EXIT_FAILED))
+}
+
 fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
-    let mut station = open_station()?;
+    let mut station = match open_station() {
+        Ok(station) => station,
+        Err(e) => {
+            // Opening proves the actor's role from the entries; what it finds wrong
+            // there is verify's verdict too.
+            if let LedgerCommand::Verify { json, .. } = &cmd
+                && let Some(custody_core::Error::Tampered { seq, problem }) =
+                    e.downcast_ref::<custody_core::Error>()
+            {
+                return tampered_verdict(*seq, problem, *json);
+            }
+            return Err(e);
+        }
+    };
     match cmd {
         LedgerCommand::Migrate {
             to,
@@ -503,6 +607,22 @@ fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
             }
             return Ok(ExitCode::SUCCESS);
         }
+        LedgerCommand::AcceptRestore { reason, json } => {
+            let report = station.accept_restore(&reason)?;
+            if json {
+                output::json(&report)?;
+            } else {
+                output::text(&t!(
+                    "ledger-restore-accepted",
+                    seq = report.seq,
+                    seen = report.seen_size,
+                    seen_head = report.seen_head.as_str(),
+                    restored = report.restored_size,
+                    restored_head = report.restored_head.as_str()
+                ))?;
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
         LedgerCommand::ErasePayloads { disposed: _ } => {
             let erased = station.erase_disposed_payloads()?;
             output::text(&t!("payloads-erased", count = erased))?;
@@ -525,8 +645,12 @@ fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
         LedgerCommand::Verify {
             against,
             station_key,
+            database,
             json,
-        } => match station.verify(against.as_deref(), station_key.as_deref()) {
+        } => match match &database {
+            Some(url) => station.verify_copy(url, against.as_deref(), station_key.as_deref()),
+            None => station.verify(against.as_deref(), station_key.as_deref()),
+        } {
             Ok(report) => {
                 if json {
                     let mut value = serde_json::to_value(&report)?;
@@ -543,14 +667,36 @@ fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
                             head = report.head,
                             key_id = report.key_id
                         ),
-                        t!("verify-rows", rows = report.projection_rows),
+                        if report.replica {
+                            t!("verify-replica")
+                        } else {
+                            t!("verify-rows", rows = report.projection_rows)
+                        },
                         t!("verify-signed", count = report.signed),
                     ];
+                    if let Some(seen) = report.behind_witness {
+                        lines.push(t!("verify-behind", seen = seen, size = report.entries));
+                    }
                     if let Some(last) = report.before_personal_keys {
                         lines.push(t!("verify-before-keys", last = last));
                     }
                     if let Some(size) = report.witnessed {
                         lines.push(t!("verify-witnessed", size = size));
+                    }
+                    if let Some(seq) = report.restore_acknowledged {
+                        lines.push(t!("verify-restore-acknowledged", seq = seq));
+                    }
+                    if report.stations.len() > 1 {
+                        let names: Vec<String> = report
+                            .stations
+                            .iter()
+                            .map(|s| format!("{} ({})", s.name, s.key_id))
+                            .collect();
+                        lines.push(t!(
+                            "verify-stations",
+                            count = report.stations.len(),
+                            stations = names.join(", ")
+                        ));
                     }
                     if let Some(size) = report.extends {
                         lines.push(t!("verify-extends", size = size));
@@ -570,19 +716,7 @@ fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
                 return Ok(ExitCode::from(crate::EXIT_FAILED));
             }
             Err(custody_core::Error::Tampered { seq, problem }) => {
-                if json {
-                    output::json(&json!({ "ok": false, "seq": seq, "problem": problem }))?;
-                }
-                eprintln!(
-                    "{}",
-                    t!(
-                        "verify-tampered",
-                        seq = seq,
-                        problem = crate::i18n::reword("breach-", &problem)
-                    )
-                );
-                eprintln!("{}: {}", t!("hint-prefix"), t!("hint-tampered"));
-                return Ok(ExitCode::from(crate::EXIT_FAILED));
+                return tampered_verdict(seq, &problem, json);
             }
             Err(e) => return Err(e.into()),
         },

@@ -733,8 +733,8 @@ mod tests {
     fn ledger_breaches_are_reworded() {
         for (core, japanese) in [
             (
-                "this station saw 12 entries, but the ledger has 9: entries were removed (or an older copy was restored)",
-                "この端末は 12 件の記録を見ていますが、台帳には 9 件しかありません。記録が削除されています（または古い複製が戻されています）",
+                "this station saw 12 entries, the last with hash ab12, but the ledger now has 9: entries were removed, or an older copy was restored",
+                "この端末は 12 件の記録（最後のハッシュ ab12）を見ていますが、台帳には今 9 件しかありません。記録が削除されたか、古い複製が戻されています",
             ),
             (
                 "the signature by sato's key does not verify (forged, or copied from another entry)",

@@ -131,6 +131,7 @@ pub fn error(error: &Error) -> Option<String> {
             Nothing::ToRetain => t!("error-nothing-to-retain"),
             Nothing::ToWipe => t!("error-nothing-to-wipe"),
             Nothing::ToUpdate => t!("error-nothing-to-update"),
+            Nothing::ToAcknowledge => t!("error-nothing-to-acknowledge"),
             _ => return None,
         },
         Error::FileChanged {

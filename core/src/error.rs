@@ -318,7 +318,7 @@ pub enum Error {
     },
 
     /// Nothing was named to act on.
-    #[error("{}", match what { Nothing::ToRetain => "the folders hold no files to retain", Nothing::ToWipe => "name at least one target to wipe", Nothing::ToUpdate => "give at least one thing to record" })]
+    #[error("{}", match what { Nothing::ToRetain => "the folders hold no files to retain", Nothing::ToWipe => "name at least one target to wipe", Nothing::ToUpdate => "give at least one thing to record", Nothing::ToAcknowledge => "the ledger still extends the head this station saw: there is no restored copy to acknowledge" })]
     Nothing {
         /// What there is nothing of.
         what: Nothing,
@@ -1393,6 +1393,8 @@ pub enum Nothing {
     ToWipe,
     /// An update gave nothing to record.
     ToUpdate,
+    /// The ledger was not restored: it extends what this station saw.
+    ToAcknowledge,
 }
 
 /// What is wrong with the configuration file.

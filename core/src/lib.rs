@@ -52,7 +52,10 @@ pub use error::{
     RecordKind, Result, Rule, Step, StorageError,
 };
 pub use ledger::RecordId;
-pub use station::{InitReport, MigrateReport, SharedLedger, Station, Unlocker, default_home};
+pub use station::{
+    InitReport, JoinReport, MigrateReport, RestoreReport, SharedLedger, Station, Unlocker,
+    default_home,
+};
 pub use vocab::Lang;
 
 /// The version of custody, recorded in the ledger and on certificates.

@@ -10,7 +10,9 @@ use crate::config::{Config, DatabaseSettings, PersonEntry};
 use crate::error::{ConfigProblem, Error, Field, Result, Rule};
 use crate::keys::{StationKey, StationPublicKey};
 use crate::ledger::store::{Query, args};
-use crate::ledger::{Entry, HeadBlock, Ledger, LogFilter, RecordId, VerifyReport, Writer, prove};
+use crate::ledger::{
+    Entry, HeadBlock, Ledger, LogFilter, Mode, RecordId, VerifyReport, Writer, prove,
+};
 use crate::people::key::{PersonalKey, Signer};
 use crate::people::{Actor, Person, Role, check_name};
 
@@ -66,6 +68,46 @@ pub struct MigrateReport {
     pub database: String,
     /// The ledger file, kept read-only as the archive.
     pub archive: PathBuf,
+}
+
+/// What `custody station join` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct JoinReport {
+    /// The new station's data home.
+    pub home: PathBuf,
+    /// The organisation, as the ledger's `init` entry names it.
+    pub organisation: String,
+    /// The new station's name.
+    pub station: String,
+    /// The manager whose signed entry registered it.
+    pub manager: String,
+    /// The new station key's id.
+    pub key_id: String,
+    /// The station public key file.
+    pub public_key: PathBuf,
+    /// The `station-join` entry.
+    pub seq: i64,
+    /// Entries checked in full before joining.
+    pub checked: i64,
+    /// The database's address.
+    pub database: String,
+    /// Every station of the ledger now.
+    pub stations: Vec<crate::ledger::StationInfo>,
+}
+
+/// What `custody ledger accept-restore` recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct RestoreReport {
+    /// The `ledger-restored` entry.
+    pub seq: i64,
+    /// How many entries this station had seen.
+    pub seen_size: i64,
+    /// The hash of the last entry it had seen.
+    pub seen_head: String,
+    /// How many entries the restored ledger held before the acknowledgement.
+    pub restored_size: i64,
+    /// Its last entry's hash.
+    pub restored_head: String,
 }
 
 /// Where `init` lays a ledger that several stations share.
@@ -182,24 +224,7 @@ impl Station {
                 rule: Rule::NoControl,
             });
         }
-        if home.exists() {
-            let empty = home.is_dir() && fs_err::read_dir(home)?.next().is_none();
-            if !empty {
-                return Err(Error::HomeExists(home.to_path_buf()));
-            }
-        }
-        let parent = match home.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        fs_err::create_dir_all(&parent)?;
-        let tmp = tempfile::Builder::new()
-            .prefix(".custody-init-")
-            .tempdir_in(&parent)
-            .map_err(|e| Error::File {
-                path: parent.to_path_buf(),
-                source: e,
-            })?;
+        let tmp = new_home(home)?;
         let keys = private_dir(&tmp.path().join("keys"))?;
         let key = StationKey::generate(&keys, &station)?;
         let mut config = Config::new(&organisation, &station, manager);
@@ -295,9 +320,134 @@ impl Station {
         })
     }
 
+    /// Makes a new station of the office ledger that `settings` connect to: a data home
+    /// at `home` (which must not exist, or be an empty folder) holding the config, a
+    /// new station key and the witness, never a copy of the ledger. The whole chain
+    /// is checked first, with every personal signature; then `actor`, a manager with a
+    /// confirmed key (unlocked by `unlocker`), records a `station-join` entry naming the
+    /// station and its key, signed by their personal key, and the new key signs its
+    /// first checkpoint. A failure leaves no data home and no entry.
+    pub fn join(
+        home: &Path,
+        settings: &DatabaseSettings,
+        station: &str,
+        actor: &str,
+        unlocker: Unlocker,
+    ) -> Result<JoinReport> {
+        check_name(station)?;
+        check_name(actor)?;
+        let target = settings.target().ok_or_else(|| Error::Config {
+            path: home.join("config.toml"),
+            problem: ConfigProblem::Setting {
+                name: "database.url",
+                problem: "a station joins the office database: give its address".into(),
+            },
+        })?;
+        target.check()?;
+        let tmp = new_home(home)?;
+        let keys = private_dir(&tmp.path().join("keys"))?;
+        let key = StationKey::generate(&keys, station)?;
+        let ledger = Ledger::open_shared(&target, tmp.path())?;
+        let checked = ledger.verify(key.public(), None)?;
+        if let Some(taken) = checked.stations.iter().find(|s| s.name == station) {
+            return Err(Error::Duplicate {
+                field: Field::Station,
+                value: station.to_owned(),
+                existing: format!("since entry {} (key {})", taken.since, taken.key_id),
+            });
+        }
+        // The chain was just checked in full: it is this station's first witness.
+        ledger.witness(&checked);
+        let organisation = ledger
+            .entries(&LogFilter {
+                kind: Some("init".into()),
+                ..LogFilter::default()
+            })?
+            .into_iter()
+            .find(|e| e.seq == 1)
+            .and_then(|e| {
+                e.payload
+                    .as_ref()
+                    .and_then(|p| p.get("organisation"))
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| "(organisation not set)".into());
+        let database = ledger.path().display().to_string();
+        drop(ledger);
+        let mut config = Config::new(&organisation, station, actor);
+        config.database = settings.clone();
+        fs_err::write(tmp.path().join("config.toml"), config.to_template()?)?;
+        move_into_place(tmp, home)?;
+        let joined = Station::open_joining(home, actor).and_then(|mut joined| {
+            joined.set_unlocker(unlocker);
+            let seq = joined.record_join()?;
+            Ok((joined, seq))
+        });
+        let (joined, seq) = match joined {
+            Ok(done) => done,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(home);
+                return Err(e);
+            }
+        };
+        // The station has joined: a failure to list the stations now changes nothing.
+        let stations = joined
+            .ledger
+            .stations(joined.key.public())
+            .map(|all| all.into_iter().map(|(info, _)| info).collect())
+            .unwrap_or_default();
+        Ok(JoinReport {
+            home: home.to_path_buf(),
+            organisation,
+            station: station.to_owned(),
+            manager: joined.actor.name.clone(),
+            key_id: joined.key.public().key_id(),
+            public_key: home.join("keys/station.pub"),
+            seq,
+            checked: checked.entries,
+            database,
+            stations,
+        })
+    }
+
+    /// Records the `station-join` entry of this station, signed by the actor (a
+    /// manager); its checkpoint is the new station key's first.
+    fn record_join(&mut self) -> Result<i64> {
+        self.actor
+            .require_role(&[Role::Manager], "join a station to the office ledger")?;
+        let actor = self.actor.name.clone();
+        let station = self.config.station.clone();
+        let public = self.key.public().clone();
+        self.write_in(Mode::Joining, |w, _| {
+            let appended = w.append(
+                &actor,
+                "station-join",
+                "",
+                &json!({
+                    "station": station,
+                    "key_id": public.key_id(),
+                    "public_key": public.to_base64(),
+                    "custody_version": crate::VERSION,
+                }),
+            )?;
+            Ok(appended.seq)
+        })
+    }
+
     /// Opens the data home at `home` for the person named `actor` (usually
     /// [`crate::people::actor_name`]).
     pub fn open(home: &Path, actor: &str) -> Result<Station> {
+        Station::open_as(home, actor, false)
+    }
+
+    /// Opens the data home of a station that is joining the ledger (its key not yet
+    /// registered).
+    fn open_joining(home: &Path, actor: &str) -> Result<Station> {
+        Station::open_as(home, actor, true)
+    }
+
+    fn open_as(home: &Path, actor: &str, joining: bool) -> Result<Station> {
         check_name(actor)?;
         let config_path = home.join("config.toml");
         if !config_path.is_file() {
@@ -309,6 +459,9 @@ impl Station {
             Some(target) => Ledger::open_shared(&target, home)?,
             None => Ledger::open(&home.join("ledger.db"))?,
         };
+        if joining {
+            ledger.set_joining();
+        }
         let mut station = Station {
             home: home.to_path_buf(),
             config,
@@ -421,6 +574,16 @@ impl Station {
         &mut self,
         f: impl FnOnce(&mut Writer<'_>, &StationKey) -> Result<T>,
     ) -> Result<T> {
+        self.write_in(Mode::Append, f)
+    }
+
+    /// Like [`Station::write_signed`], for a transaction of another `mode` (a
+    /// station joining, a restore acknowledged).
+    fn write_in<T>(
+        &mut self,
+        mode: Mode,
+        f: impl FnOnce(&mut Writer<'_>, &StationKey) -> Result<T>,
+    ) -> Result<T> {
         self.signer()?;
         let Station {
             ledger,
@@ -434,7 +597,7 @@ impl Station {
             looked: PathBuf::new(),
             exists: false,
         })?;
-        ledger.write(&config.station, key, signer, |w| f(w, key))
+        ledger.write_at(&config.station, key, signer, mode, |w| f(w, key))
     }
 
     /// Refuses paths inside the data home: its ledger, keys and certificates are never
@@ -636,7 +799,7 @@ impl Station {
                 problem: "the ledger has no signed checkpoint".into(),
             })?;
         Ok(HeadBlock {
-            station: self.config.station.clone(),
+            station: checkpoint.station,
             size: checkpoint.size,
             head: checkpoint.head,
             at: checkpoint.at,
@@ -650,6 +813,53 @@ impl Station {
     /// earlier head block read from `against`. A successful check becomes this
     /// station's witness.
     pub fn verify(&self, against: Option<&Path>, key_file: Option<&Path>) -> Result<VerifyReport> {
+        let report = self.verify_ledger(&self.ledger, against, key_file, false)?;
+        self.ledger.witness(&report);
+        Ok(report)
+    }
+
+    /// Like [`Station::verify`], of the copy of the office ledger in the database at
+    /// `url` (a streaming replica, for auditors), with this station's keys and
+    /// witness: the copy must extend the head this station saw. The password comes
+    /// from this station's password file. The witness is left as it is.
+    pub fn verify_copy(
+        &self,
+        url: &str,
+        against: Option<&Path>,
+        key_file: Option<&Path>,
+    ) -> Result<VerifyReport> {
+        let config_path = self.home.join("config.toml");
+        if !self.ledger.is_shared() {
+            return Err(Error::Config {
+                path: config_path,
+                problem: ConfigProblem::Setting {
+                    name: "database.url",
+                    problem: "this station's ledger is a file, not the office database: a copy of the office ledger is verified at one of its stations".into(),
+                },
+            });
+        }
+        let settings = DatabaseSettings {
+            url: Some(url.to_owned()),
+            ..self.config.database.clone()
+        };
+        let target = settings
+            .target()
+            .ok_or_else(|| Error::NoHome(self.home.clone()))?;
+        target.check()?;
+        let copy = Ledger::open_shared(&target, &self.home)?;
+        self.verify_ledger(&copy, against, key_file, true)
+    }
+
+    /// Verifies `ledger`: this station's, or (`copy`) a copy of it that may lag
+    /// behind what this station saw (a replica catching up), which is then said,
+    /// not taken for a removal.
+    fn verify_ledger(
+        &self,
+        ledger: &Ledger,
+        against: Option<&Path>,
+        key_file: Option<&Path>,
+        copy: bool,
+    ) -> Result<VerifyReport> {
         let block = match against {
             Some(path) => Some(HeadBlock::parse(&fs_err::read_to_string(path)?)?),
             None => None,
@@ -668,13 +878,111 @@ impl Station {
                 ),
             });
         }
-        crate::ledger::check_registered_key(self.ledger.db(), key)
+        crate::ledger::check_registered_key(ledger.db(), &self.config.station, key, false)
             .map_err(|problem| Error::Tampered { seq: 1, problem })?;
-        let witnessed = self.ledger.check_witness()?;
-        let mut report = self.ledger.verify(key, block.as_ref())?;
+        let lagging = match ledger.seen() {
+            Some((seen, _)) if copy && seen > ledger.size()? => Some(seen),
+            _ => None,
+        };
+        let witnessed = match lagging {
+            Some(_) => None,
+            None => ledger.check_witness()?,
+        };
+        let mut report = ledger.verify(key, block.as_ref())?;
+        report.behind_witness = lagging;
+        let seen = ledger.seen_witness();
+        if let Some(w) = &seen {
+            crate::ledger::check_anchor(w, report.anchor.as_ref())?;
+        }
+        if lagging.is_some() {
+            // A copy behind this station: its head must be the entry this station's
+            // own database holds at that place.
+            let own: Option<String> = self.ledger.db().value(
+                "SELECT hash FROM entries WHERE seq = ?1",
+                args![report.entries],
+            )?;
+            if own.as_deref() != Some(report.head.as_str()) {
+                return Err(Error::Tampered {
+                    seq: report.entries,
+                    problem: format!(
+                        "the copy's last entry has hash {}, but the office ledger holds {} there: the copy is not a copy of it",
+                        report.head,
+                        own.as_deref().unwrap_or("nothing")
+                    ),
+                });
+            }
+        }
+        report.restore_acknowledged = ledger.restore_acknowledged();
+        // The quick look above read the registration; the full check proved it.
+        if !report
+            .stations
+            .iter()
+            .any(|s| s.name == self.config.station && s.key_id == key.key_id())
+        {
+            return Err(Error::Tampered {
+                seq: 1,
+                problem: format!(
+                    "station {} with key {} is not registered in this ledger (a manager adds a station with custody station join)",
+                    self.config.station,
+                    key.key_id()
+                ),
+            });
+        }
         report.witnessed = witnessed;
-        self.ledger.witness(report.entries, &report.head);
         Ok(report)
+    }
+
+    /// Acknowledges a restored copy of the ledger (managers): one that no longer
+    /// extends the head this station saw, because a backup was restored. The whole
+    /// chain as it is now is checked (every hash, signature, checkpoint and register);
+    /// then the manager's signed `ledger-restored` entry records what this station
+    /// had seen, what the ledger now holds and why; it becomes this station's
+    /// witness. Other stations whose head predates the entry take the restored
+    /// ledger too, after checking it in full. `reason` says what happened (which
+    /// backup, why).
+    pub fn accept_restore(&mut self, reason: &str) -> Result<RestoreReport> {
+        self.actor
+            .require_role(&[Role::Manager], "acknowledge a restored ledger")?;
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 4000 {
+            return Err(Error::BadValue {
+                field: Field::Reason,
+                value: reason.chars().take(40).collect(),
+                rule: Rule::Length { min: 1, max: 4000 },
+            });
+        }
+        crate::ledger::check_field(Field::Reason, reason)?;
+        let nothing = || Error::Nothing {
+            what: crate::error::Nothing::ToAcknowledge,
+        };
+        let seen = self.ledger.seen().ok_or_else(nothing)?;
+        if self.ledger.check_witness().is_ok() {
+            return Err(nothing());
+        }
+        let now = self.ledger.verify(self.key.public(), None)?;
+        let actor = self.actor.name.clone();
+        let seq = self.write_in(Mode::AcceptingRestore, |w, _| {
+            let appended = w.append(
+                &actor,
+                "ledger-restored",
+                "",
+                &json!({
+                    "seen_size": seen.0,
+                    "seen_head": seen.1,
+                    "restored_size": now.entries,
+                    "restored_head": now.head,
+                    "reason": reason,
+                }),
+            )?;
+            Ok(appended.seq)
+        })?;
+        Ok(RestoreReport {
+            seq,
+            seen_size: seen.0,
+            seen_head: seen.1,
+            restored_size: now.entries,
+            restored_head: now.head,
+        })
     }
 
     /// Moves this desk's ledger into the office's database (managers): checks the
@@ -736,6 +1044,29 @@ fn add_person_in(
     }
     let (id, _) = w.create_record(actor, "person-add", "PE", payload)?;
     Ok(id)
+}
+
+/// A temporary folder beside `home`, to build a data home in and rename into place;
+/// `home` must not exist, or be an empty folder.
+fn new_home(home: &Path) -> Result<tempfile::TempDir> {
+    if home.exists() {
+        let empty = home.is_dir() && fs_err::read_dir(home)?.next().is_none();
+        if !empty {
+            return Err(Error::HomeExists(home.to_path_buf()));
+        }
+    }
+    let parent = match home.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs_err::create_dir_all(&parent)?;
+    tempfile::Builder::new()
+        .prefix(".custody-init-")
+        .tempdir_in(&parent)
+        .map_err(|e| Error::File {
+            path: parent.to_path_buf(),
+            source: e,
+        })
 }
 
 /// Creates a folder only its owner can read (0700).

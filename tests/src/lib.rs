@@ -628,6 +628,35 @@ pub fn minisign_verifies(dir: &Path, who: &str, signature: &Value, message: &str
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A certificate authority made in `dir` (`ca.key`, `ca.pem`) named `name`;
+/// returns its certificate.
+pub fn authority(dir: &Path, name: &str) -> PathBuf {
+    let (key, cert) = (dir.join("ca.key"), dir.join("ca.pem"));
+    sh(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name}"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            cert.to_str().unwrap(),
+        ],
+    );
+    cert
+}
+
 /// A throwaway PostgreSQL server of the test's own: `initdb` in a temporary folder,
 /// run as an unprivileged user (`postgres` when the tests run as root), listening on
 /// 127.0.0.1 at a free port and on a unix socket in that folder, stopped and removed
@@ -645,6 +674,7 @@ pub struct PgServer {
 
 /// A database for one ledger on a [`PgServer`], with its owner role and the role
 /// stations connect as, and a password file that holds both passwords.
+#[derive(Debug, Clone)]
 pub struct PgLedger {
     /// The database's name.
     pub name: String,
@@ -788,6 +818,162 @@ impl PgServer {
             .stderr(Stdio::null())
             .status()
             .unwrap();
+    }
+
+    /// Turns TLS on, and makes it the only way in over TCP: an authority of the
+    /// test's own signs the server's certificate, which names 127.0.0.1 and nothing
+    /// else. Returns the authority's certificate (PEM), for `sslrootcert`.
+    pub fn require_tls(&self) -> PathBuf {
+        let dir = self.dir.path().join("tls");
+        std::fs::create_dir(&dir).unwrap();
+        let ca = authority(&dir, "custody-test-ca");
+        let at = |name: &str| dir.join(name).display().to_string();
+        std::fs::write(
+            dir.join("server.ext"),
+            "basicConstraints = CA:FALSE\nkeyUsage = digitalSignature, keyEncipherment\n\
+             extendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1\n",
+        )
+        .unwrap();
+        sh(
+            "openssl",
+            &[
+                "req",
+                "-new",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+                &at("server.key"),
+                "-out",
+                &at("server.csr"),
+            ],
+        );
+        sh(
+            "openssl",
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &at("server.csr"),
+                "-CA",
+                &at("ca.pem"),
+                "-CAkey",
+                &at("ca.key"),
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                &at("server.ext"),
+                "-out",
+                &at("server.pem"),
+            ],
+        );
+        if let Some(user) = &self.runas {
+            sh("chown", &["-R", user, dir.to_str().unwrap()]);
+        }
+        sh("chmod", &["600", &at("server.key")]);
+        let data = PathBuf::from(self.data());
+        let mut conf = std::fs::read_to_string(data.join("postgresql.conf")).unwrap();
+        conf.push_str(&format!(
+            "\nssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\n",
+            at("server.pem"),
+            at("server.key")
+        ));
+        std::fs::write(data.join("postgresql.conf"), conf).unwrap();
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\n\
+             hostnossl all all 127.0.0.1/32 reject\n\
+             hostssl all all 127.0.0.1/32 scram-sha-256\n",
+        )
+        .unwrap();
+        self.as_server("pg_ctl", &["-D", &self.data(), "reload"]);
+        // The reload is a signal: wait until the server has read the new settings.
+        for _ in 0..100 {
+            if self.psql("postgres", "SHOW ssl") == "on" {
+                return ca;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the server did not turn TLS on");
+    }
+
+    /// A streaming replica of this server (a hot standby, read-only), made with
+    /// `pg_basebackup -R` and started on a port of its own.
+    pub fn replica(&self) -> PgServer {
+        let dir = tempfile::Builder::new().prefix("pgr").tempdir().unwrap();
+        if let Some(user) = &self.runas {
+            sh("chown", &[user, dir.path().to_str().unwrap()]);
+        }
+        let replica = PgServer {
+            dir,
+            bin: self.bin.clone(),
+            port: free_port(),
+            runas: self.runas.clone(),
+            databases: std::sync::atomic::AtomicU32::new(0),
+        };
+        let data = replica.data();
+        self.as_client(
+            "pg_basebackup",
+            &["-D", &data, "-R", "-X", "stream", "-c", "fast", "--no-sync"],
+        );
+        replica.pg_ctl(&["start", "-w", "-t", "60"]);
+        replica
+    }
+
+    /// Waits until this replica has replayed everything `primary` has written so
+    /// far (at most 30 seconds).
+    pub fn catch_up(&self, primary: &PgServer) {
+        let lsn = primary.psql("postgres", "SELECT pg_current_wal_lsn()");
+        for _ in 0..300 {
+            let done = self.psql(
+                "postgres",
+                &format!("SELECT pg_last_wal_replay_lsn() >= '{lsn}'::pg_lsn"),
+            );
+            if done == "t" {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the replica did not catch up with {lsn}");
+    }
+
+    /// Runs a client program of the server's (`pg_dump`, `pg_restore`) as the
+    /// superuser over the unix socket, with `args` after the connection's.
+    fn as_client(&self, program: &str, args: &[&str]) {
+        let port = self.port.to_string();
+        let socket = self.socket_dir().display().to_string();
+        let mut all = vec!["-h", &socket, "-p", &port, "-U", "postgres"];
+        all.extend_from_slice(args);
+        self.as_server(program, &all);
+    }
+
+    /// Backs database `db` up with `pg_dump -Fc` into the server's folder; returns
+    /// the file.
+    pub fn dump(&self, db: &str) -> PathBuf {
+        let file = self.dir.path().join(format!("{db}.dump"));
+        self.as_client("pg_dump", &["-Fc", "-d", db, "-f", file.to_str().unwrap()]);
+        file
+    }
+
+    /// Restores a backup made by [`PgServer::dump`] in place of its database, as a
+    /// DBA would after losing the disk: the database dropped and created again from
+    /// the file (`pg_restore --create`), with its owner and privileges.
+    pub fn restore(&self, db: &str, file: &Path) {
+        self.psql("postgres", &format!("DROP DATABASE {db} WITH (FORCE)"));
+        self.as_client(
+            "pg_restore",
+            &["--create", "-d", "postgres", file.to_str().unwrap()],
+        );
+    }
+
+    /// Restores a backup made by [`PgServer::dump`] into a new database `name` (a
+    /// copy beside the original).
+    pub fn restore_as(&self, name: &str, file: &Path) {
+        self.psql("postgres", &format!("CREATE DATABASE {name}"));
+        self.as_client("pg_restore", &["-d", name, file.to_str().unwrap()]);
     }
 
     /// Stops the server at once, as a crash would (`pg_ctl stop -m immediate`).
@@ -975,6 +1161,33 @@ impl Home {
         args.extend(db.init_args());
         home.run("sato", &args).ok();
         home.add_colleagues();
+        home
+    }
+
+    /// Another station of the office ledger in `db`, which `first`'s people use: a
+    /// new home (with copies of their personal key files, as each person brings their
+    /// key) that sato, a manager, joins as `station`.
+    pub fn joined(first: &Home, db: &PgLedger, station: &str) -> Home {
+        let mut home = Home::uninit();
+        std::fs::create_dir_all(home.keys_dir()).unwrap();
+        for file in std::fs::read_dir(first.keys_dir()).unwrap() {
+            let file = file.unwrap().path();
+            std::fs::copy(&file, home.keys_dir().join(file.file_name().unwrap())).unwrap();
+        }
+        home.run(
+            "sato",
+            [
+                "station",
+                "join",
+                &db.url,
+                "--station",
+                station,
+                "--password-file",
+                db.password_file.to_str().unwrap(),
+            ],
+        )
+        .ok();
+        home.pg = Some(db.clone());
         home
     }
 }

@@ -212,15 +212,19 @@ impl Station {
                 seq: 0,
                 problem: format!("the stored signature of certificate {id}: {problem}"),
             })?;
-        // The signing key in full: this station's own, or one it trusts.
+        // The signing key in full: this station's own, another station's of the
+        // ledger, or one it trusts.
         let own = self.key.public();
         let public_key = if own.key_id() == key_id {
             Some(own.to_base64())
         } else {
-            self.trusted_keys()?
+            self.ledger
+                .stations(own)?
                 .into_iter()
-                .find(|(_, key)| key.key_id() == key_id)
-                .map(|(_, key)| key.to_base64())
+                .map(|(_, key)| key)
+                .chain(self.trusted_keys()?.into_iter().map(|(_, key)| key))
+                .find(|key| key.key_id() == key_id)
+                .map(|key| key.to_base64())
         };
         // A destruction's photos, as kept in the data home, when they still hash right.
         let photos: Vec<crate::erasure::pdf::Photo> = document
@@ -758,6 +762,14 @@ impl Station {
     ) -> Result<(Check, Option<String>, Option<String>)> {
         let key_id = crate::keys::signature_key_id(signature).ok();
         let mut keys = vec![("station".to_string(), self.key.public().clone())];
+        // The office ledger's other stations (an IT bench's certificates checked at a
+        // manager's desk), with the keys their joining registered.
+        let own = self.key.public().key_id();
+        for (info, key) in self.ledger.stations(self.key.public())? {
+            if key.key_id() != own {
+                keys.push((format!("station {}", info.name), key));
+            }
+        }
         keys.extend(self.trusted_keys()?);
         let signer = key_id
             .as_ref()

@@ -112,6 +112,17 @@ impl Db {
     pub(crate) fn is_shared(&self) -> bool {
         matches!(self, Db::Postgres(_))
     }
+
+    /// Whether this is a read-only copy: a PostgreSQL standby (a streaming replica),
+    /// where nothing, not even a temporary table, can be written.
+    pub(crate) fn read_only(&self) -> Result<bool> {
+        match self {
+            Db::Sqlite(_) => Ok(false),
+            Db::Postgres(db) => Ok(db
+                .value::<bool>("SELECT pg_is_in_recovery()", &[])?
+                .unwrap_or(false)),
+        }
+    }
 }
 
 impl DbTx<'_> {

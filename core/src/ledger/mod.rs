@@ -33,6 +33,7 @@ pub(crate) mod prove;
 mod rebuild;
 pub(crate) mod signed;
 pub(crate) mod sqlite;
+pub(crate) mod stations;
 pub(crate) mod store;
 mod verify;
 mod witness;
@@ -47,9 +48,11 @@ use sha2::{Digest, Sha256};
 
 pub use postgres::Target;
 pub use rebuild::RowMismatch;
+pub use stations::StationInfo;
 
 pub use signed::{entry_comment, entry_message};
 use store::{Backend, Cell, Query, ToCell, args};
+pub(crate) use verify::check_anchor;
 pub use verify::{HeadBlock, VerifyReport};
 
 use crate::clock;
@@ -177,6 +180,8 @@ pub struct Appended {
 /// A signed checkpoint over the chain's head.
 #[derive(Debug, Clone, Serialize)]
 pub struct Checkpoint {
+    /// The station that signed it (the one that recorded entry `size`).
+    pub station: String,
     /// How many entries the chain had.
     pub size: i64,
     /// The hash of entry `size`.
@@ -255,6 +260,8 @@ pub const ENTRY_KINDS: &[&str] = &[
     "disposal",
     "disposal-failed",
     "payloads-erased",
+    "station-join",
+    "ledger-restored",
 ];
 
 /// The byte string an entry's hash is computed over (see docs/ledger-format.md).
@@ -475,7 +482,24 @@ impl Ledger {
         &'a self,
         key: &'a StationPublicKey,
     ) -> prove::Prover<'a, backend::Db> {
-        prove::Prover::new(&self.db, key, std::rc::Rc::clone(&self.linked))
+        prove::Prover::new(
+            &self.db,
+            key,
+            &self.witness,
+            std::rc::Rc::clone(&self.linked),
+        )
+    }
+
+    /// The stations registered in the ledger, with their keys: as this station last
+    /// checked them, or read off the chain (with every signature checked) when one
+    /// joined since. `key` is this station's.
+    pub fn stations(&self, key: &StationPublicKey) -> Result<Vec<(StationInfo, StationPublicKey)>> {
+        let stations = self.prover(key).stations()?;
+        Ok(stations
+            .info()
+            .into_iter()
+            .zip(stations.iter().map(|(_, j)| j.key.clone()))
+            .collect())
     }
 
     /// The ledger file's path, or the database's address.
@@ -491,7 +515,7 @@ impl Ledger {
     /// Runs `f` in one write transaction, every entry it appends signed by `signer`
     /// (the person acting); if it appended anything, signs a checkpoint over the new
     /// head with the station key in the same transaction, then commits. Nothing is
-    /// written if `f` fails.
+    /// written if `f` fails. `key` must be the key registered for `station`.
     pub fn write<T>(
         &mut self,
         station: &str,
@@ -499,6 +523,22 @@ impl Ledger {
         signer: &dyn Signer,
         f: impl FnOnce(&mut Writer<'_>) -> Result<T>,
     ) -> Result<T> {
+        self.write_at(station, key, signer, Mode::Append, f)
+    }
+
+    /// Like [`Ledger::write`], for a transaction of another `mode`: the one in which
+    /// a station joins (its `station-join` entry first), or in which a manager
+    /// acknowledges a restored copy (the whole chain checked instead of the witness,
+    /// which it then replaces).
+    pub(crate) fn write_at<T>(
+        &mut self,
+        station: &str,
+        key: &StationKey,
+        signer: &dyn Signer,
+        mode: Mode,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let joining = mode == Mode::Joining;
         let tx = self.db.begin()?;
         let (size, last_at, head) = match tx.row(
             "SELECT seq, at, hash FROM entries ORDER BY seq DESC LIMIT 1",
@@ -508,10 +548,22 @@ impl Ledger {
             None => (0, None, GENESIS_PREV.to_string()),
         };
         // Never sign over a chain this station has not checked.
-        check_before_append(&tx, &self.witness, key.public(), size, &head)?;
+        let Checked {
+            mut stations,
+            restored,
+            anchor,
+        } = check_before_append(
+            &tx,
+            &self.witness,
+            key.public(),
+            (station, mode),
+            (size, &head),
+        )?;
+        self.linked.borrow_mut().stations = Some(stations.clone());
         let mut writer = Writer {
             tx,
             linked: std::rc::Rc::clone(&self.linked),
+            witness: &self.witness,
             key: key.public(),
             signer,
             station,
@@ -523,6 +575,15 @@ impl Ledger {
         };
         let value = f(&mut writer)?;
         if writer.appended {
+            if size == 0 || joining {
+                // The init or station-join entry just appended registers this key.
+                stations
+                    .add(station, size + 1, key.public().clone())
+                    .map_err(|problem| Error::WontWrite {
+                        seq: size + 1,
+                        problem,
+                    })?;
+            }
             let at = writer.next_time()?;
             let message = checkpoint_message(station, writer.size, &writer.head, &at);
             let comment = format!(
@@ -538,16 +599,40 @@ impl Ledger {
         let witnessed = witness::Witness {
             size: writer.size,
             head: writer.head.clone(),
+            stations: Some(stations.clone()),
+            at: writer
+                .tx
+                .value("SELECT at FROM entries WHERE seq = ?1", args![writer.size])?,
+            // The init entry is the first signed one of a ledger made with
+            // personal keys.
+            anchor: match anchor {
+                Some(anchor) => Some(anchor),
+                None if size == 0 => writer
+                    .tx
+                    .value::<String>("SELECT hash FROM entries WHERE seq = 1", &[])?
+                    .map(|hash| (1, hash)),
+                None => None,
+            },
         };
         writer.tx.commit()?;
+        self.linked.borrow_mut().stations = Some(stations);
         if witnessed.size > 0 {
-            witness::advance(&self.witness, &witnessed);
+            if restored {
+                witness::replace(&self.witness, &witnessed);
+            } else {
+                witness::advance(&self.witness, &witnessed);
+            }
         }
         Ok(value)
     }
 
     /// Checks that the chain still holds the last head this station verified, when it
     /// has one.
+    ///
+    /// A ledger that no longer extends it is refused, unless a manager acknowledged a
+    /// restored copy in a signed `ledger-restored` entry made after this station's
+    /// head (checked with the whole chain): then the station takes the chain as it is
+    /// now, and [`Ledger::restore_acknowledged`] names that entry.
     pub fn check_witness(&self) -> Result<Option<i64>> {
         let Some(w) = witness::read(&self.witness) else {
             return Ok(None);
@@ -555,36 +640,63 @@ impl Ledger {
         let hash: Option<String> = self
             .db
             .value("SELECT hash FROM entries WHERE seq = ?1", args![w.size])?;
-        match hash {
-            None => {
-                let size = self.size()?;
-                Err(Error::Tampered {
-                    seq: size + 1,
-                    problem: format!(
-                        "this station saw {} entries, but the ledger has {size}: entries were removed (or an older copy was restored)",
-                        w.size
-                    ),
-                })
+        let Some(problem) = verify::departs(&w, self.size()?, hash.as_deref()) else {
+            return Ok(Some(w.size));
+        };
+        // What the station saw is the first thing to say, even when the chain is
+        // also broken elsewhere.
+        let acknowledged =
+            self.db
+                .snapshot(|db| match verify::discover(db, Some(&w), None, false) {
+                    Ok(found) => {
+                        Ok(verify::acknowledged_restore(db, &w)?.map(|seq| (seq, found.stations)))
+                    }
+                    Err(Error::Tampered { .. }) => Ok(None),
+                    Err(other) => Err(other),
+                })?;
+        match acknowledged {
+            Some((seq, stations)) => {
+                let mut known = self.linked.borrow_mut();
+                known.restored = Some(seq);
+                known.stations = Some(stations);
+                Ok(None)
             }
-            Some(hash) if hash != w.head => Err(Error::Tampered {
-                seq: w.size,
-                problem: "this entry is not the one this station saw: the ledger was rewritten"
-                    .into(),
-            }),
-            Some(_) => Ok(Some(w.size)),
+            None => Err(problem),
         }
     }
 
-    /// Records a head that was just verified in full as this station's witness.
-    pub(crate) fn witness(&self, size: i64, head: &str) {
-        if size > 0 {
-            witness::advance(
-                &self.witness,
-                &witness::Witness {
-                    size,
-                    head: head.to_owned(),
-                },
-            );
+    /// This station's witness, as read from its file.
+    pub(crate) fn seen_witness(&self) -> Option<witness::Witness> {
+        witness::read(&self.witness)
+    }
+
+    /// The head this station saw last (its witness): size and hash.
+    pub fn seen(&self) -> Option<(i64, String)> {
+        witness::read(&self.witness).map(|w| (w.size, w.head))
+    }
+
+    /// The `ledger-restored` entry by which this station took a restored copy of the
+    /// ledger in this process, if it did.
+    pub fn restore_acknowledged(&self) -> Option<i64> {
+        self.linked.borrow().restored
+    }
+
+    /// Records a head that was just verified in full (`report`, by
+    /// [`Ledger::verify`]) as this station's witness.
+    pub(crate) fn witness(&self, report: &VerifyReport) {
+        if report.entries > 0 {
+            let witnessed = witness::Witness {
+                size: report.entries,
+                head: report.head.clone(),
+                stations: self.linked.borrow().stations.clone(),
+                at: Some(report.head_at.clone()),
+                anchor: report.anchor.clone(),
+            };
+            if self.linked.borrow().restored.is_some() {
+                witness::replace(&self.witness, &witnessed);
+            } else {
+                witness::advance(&self.witness, &witnessed);
+            }
         }
     }
 
@@ -592,7 +704,9 @@ impl Ledger {
     pub fn latest_checkpoint(&self) -> Result<Option<Checkpoint>> {
         self.db
             .row(
-                "SELECT size, head, at, signature FROM checkpoints ORDER BY size DESC LIMIT 1",
+                "SELECT c.size, c.head, c.at, c.signature, COALESCE(e.station, '') \
+                 FROM checkpoints c LEFT JOIN entries e ON e.seq = c.size \
+                 ORDER BY c.size DESC LIMIT 1",
                 &[],
             )?
             .map(|r| {
@@ -601,6 +715,7 @@ impl Ledger {
                     head: r.get(1)?,
                     at: r.get(2)?,
                     signature: r.get(3)?,
+                    station: r.get(4)?,
                 })
             })
             .transpose()
@@ -698,24 +813,52 @@ impl Ledger {
     }
 }
 
-/// Before anything is appended (inside the write transaction): the newest
-/// checkpoint must cover the last entry and carry a valid signature by `key`, `key`
-/// must be the station key the `init` entry registered, and every entry after the
-/// last head this station verified must chain correctly from it. Otherwise nothing
-/// is written. The cost is one signature and the entries added since the last
-/// check; without a witness (the first write after an upgrade), the whole chain
-/// once.
+/// Before anything is appended (inside the write transaction): every entry after the
+/// last head this station verified must chain correctly from it; the stations must
+/// be those this station checked, or, when one joined since, read again off the whole
+/// chain with every personal signature checked; `key` must be the key registered for
+/// `station` (or, `joining`, no station's yet); and the newest checkpoint must cover
+/// the last entry and carry a valid signature by the key of the station that
+/// recorded it. Otherwise nothing is written. The cost is one signature and the
+/// entries added since the last check; without a witness, the whole chain once.
+/// Returns the stations.
+/// What a write transaction is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// The usual: this station appends.
+    Append,
+    /// A station not yet registered appends its `station-join` entry.
+    Joining,
+    /// A manager acknowledges a restored copy of the ledger.
+    AcceptingRestore,
+}
+
 fn check_before_append(
     tx: &impl Backend,
     witness_path: &Path,
     key: &StationPublicKey,
-    size: i64,
-    head: &str,
-) -> Result<()> {
-    if size == 0 {
-        return Ok(());
-    }
+    (station, mode): (&str, Mode),
+    (size, head): (i64, &str),
+) -> Result<Checked> {
+    let joining = mode == Mode::Joining;
     let refuse = |seq: i64, problem: String| Error::WontWrite { seq, problem };
+    let as_refusal = |e: Error| match e {
+        Error::Tampered { seq, problem } => refuse(seq, problem),
+        other => other,
+    };
+    if size == 0 {
+        // A station that saw entries never writes onto an emptied ledger.
+        if let Some(problem) =
+            witness::read(witness_path).and_then(|w| verify::departs(&w, 0, None))
+        {
+            return Err(as_refusal(problem));
+        }
+        return Ok(Checked {
+            stations: stations::Stations::default(),
+            restored: false,
+            anchor: None,
+        });
+    }
     let checkpoint: Option<(i64, String, String, String)> = tx
         .row(
             "SELECT size, head, at, signature FROM checkpoints ORDER BY size DESC LIMIT 1",
@@ -749,68 +892,256 @@ fn check_before_append(
             "the newest checkpoint signs a different last entry: the entry was replaced".into(),
         ));
     }
-    let witnessed = witness::read(witness_path);
-    // A head this station verified itself needs no second look at its signature
-    // (the common case: nothing was appended since this station's last command).
-    let seen = witnessed
-        .as_ref()
-        .is_some_and(|w| w.size == size && w.head == head);
-    if !seen {
-        let station: String = tx
-            .value("SELECT station FROM entries WHERE seq = ?1", args![size])?
-            .unwrap_or_default();
-        key.verify(
-            checkpoint_message(&station, size, head, &at).as_bytes(),
-            &signature,
-        )
-        .map_err(|why| {
-            refuse(
+    check_registered_key(tx, station, key, joining).map_err(|problem| refuse(1, problem))?;
+    let mut witnessed = witness::read(witness_path);
+    let mut restored = false;
+    if let Some(w) = &witnessed {
+        let now: Option<String> =
+            tx.value("SELECT hash FROM entries WHERE seq = ?1", args![w.size])?;
+        if let Some(departure) = verify::departs(w, size, now.as_deref()) {
+            // A restored copy is written over only once a manager acknowledges it:
+            // now, or in a signed entry made after this station's head. Either way
+            // the whole chain is checked, and becomes what this station saw.
+            // The chain must still begin as the one this station saw (its anchor).
+            // What the station saw is the first thing to say, even when the chain
+            // is also broken elsewhere.
+            let found = match verify::discover(tx, Some(w), Some(key), false) {
+                Ok(found) => found,
+                Err(Error::Tampered { .. }) => return Err(as_refusal(departure)),
+                Err(other) => return Err(other),
+            };
+            let acknowledged =
+                mode == Mode::AcceptingRestore || verify::acknowledged_restore(tx, w)?.is_some();
+            if !acknowledged {
+                return Err(as_refusal(departure));
+            }
+            restored = true;
+            witnessed = Some(witness::Witness {
                 size,
-                format!("the newest checkpoint is not signed by this station's key: {why}"),
-            )
-        })?;
+                head: head.to_owned(),
+                stations: Some(found.stations),
+                at: None,
+                anchor: found.anchor,
+            });
+        }
     }
-    check_registered_key(tx, key).map_err(|problem| refuse(1, problem))?;
-    let (from, from_hash) = match witnessed {
-        Some(w) => (w.size, w.head),
+    if mode == Mode::AcceptingRestore && !restored {
+        return Err(Error::Nothing {
+            what: crate::error::Nothing::ToAcknowledge,
+        });
+    }
+    let (from, from_hash) = match &witnessed {
+        Some(w) => (w.size, w.head.clone()),
         None => (0, GENESIS_PREV.to_string()),
     };
-    verify::check_tail(tx, from, &from_hash).map_err(|e| match e {
-        Error::Tampered { seq, problem } => refuse(seq, problem),
-        other => other,
-    })?;
-    Ok(())
+    verify::check_tail(tx, from, &from_hash).map_err(as_refusal)?;
+    let joined_since: i64 = tx
+        .value(
+            "SELECT COUNT(*) FROM entries WHERE seq > ?1 AND kind = 'station-join'",
+            args![from],
+        )?
+        .unwrap_or(0);
+    let mut anchor = witnessed.as_ref().and_then(|w| w.anchor.clone());
+    let stations = match witnessed.as_ref().and_then(|w| w.stations.clone()) {
+        Some(stations) if joined_since == 0 => stations,
+        known => match known.is_none().then(|| one_station(tx, key)).transpose()? {
+            Some(Some(stations)) => stations,
+            _ => {
+                let found =
+                    verify::discover(tx, witnessed.as_ref(), (!joining).then_some(key), true)
+                        .map_err(as_refusal)?;
+                anchor = found.anchor;
+                found.stations
+            }
+        },
+    };
+    match (stations.get(station), joining) {
+        (Some(joined), false) if joined.key.key_id() == key.key_id() => {}
+        (None, true) if stations.by_key_id(&key.key_id()).is_none() => {}
+        (Some(joined), _) => {
+            return Err(refuse(
+                joined.since,
+                format!(
+                    "station {station} is already registered in this ledger, with key {}: {}",
+                    joined.key.key_id(),
+                    if joining {
+                        "choose another name for this station"
+                    } else {
+                        "the station key of this data home is not the one registered for it"
+                    }
+                ),
+            ));
+        }
+        (None, _) => {
+            return Err(refuse(
+                1,
+                format!(
+                    "station {station} with key {} is not registered in this ledger (a manager adds a station with custody station join)",
+                    key.key_id()
+                ),
+            ));
+        }
+    }
+    // A head this station verified itself needs no second look at its signature
+    // (the common case: nothing was appended since this station's last command).
+    let seen = !restored
+        && witnessed
+            .as_ref()
+            .is_some_and(|w| w.size == size && w.head == head);
+    if !seen {
+        let last: String = tx
+            .value("SELECT station FROM entries WHERE seq = ?1", args![size])?
+            .unwrap_or_default();
+        stations
+            .key_for(&last, size)
+            .and_then(|k| {
+                k.verify(
+                    checkpoint_message(&last, size, head, &at).as_bytes(),
+                    &signature,
+                )
+            })
+            .map_err(|why| {
+                refuse(
+                    size,
+                    format!(
+                        "the newest checkpoint, made at station {last}, does not verify: {why}"
+                    ),
+                )
+            })?;
+    }
+    Ok(Checked {
+        stations,
+        restored,
+        anchor,
+    })
 }
 
-/// Checks that `key` is the station key the ledger's `init` entry registered; says
-/// what is wrong otherwise.
-pub(crate) fn check_registered_key(
+/// What the check before an append found.
+struct Checked {
+    /// The stations of the chain.
+    stations: stations::Stations,
+    /// The ledger no longer extended this station's witness, and a manager
+    /// acknowledged it as a restored copy: the witness is replaced, not advanced.
+    restored: bool,
+    /// The first entry signed by a person's key, with its hash, when known.
+    anchor: Option<(i64, String)>,
+}
+
+/// The stations of a ledger that no station has joined since `init`, when its `init`
+/// entry registers `key` (this station's): that one station. `None` when stations
+/// joined (their keys are learnt from the whole chain) or the key is another.
+pub(crate) fn one_station(
     db: &impl Query,
     key: &StationPublicKey,
-) -> std::result::Result<(), String> {
-    let body: Option<String> = db
-        .value::<Option<String>>(
-            "SELECT p.body FROM entries e JOIN payloads p ON p.seq = e.seq \
+) -> Result<Option<stations::Stations>> {
+    let joined: i64 = db
+        .value(
+            "SELECT COUNT(*) FROM entries WHERE kind = 'station-join'",
+            &[],
+        )?
+        .unwrap_or(0);
+    if joined > 0 {
+        return Ok(None);
+    }
+    let init: Option<(String, Option<String>)> = db
+        .row(
+            "SELECT e.station, p.body FROM entries e LEFT JOIN payloads p ON p.seq = e.seq \
              WHERE e.seq = 1 AND e.kind = 'init'",
             &[],
+        )?
+        .map(|r| Ok::<_, Error>((r.get(0)?, r.get(1)?)))
+        .transpose()?;
+    let Some((at, Some(body))) = init else {
+        return Ok(None);
+    };
+    let Ok(payload) = serde_json::from_str::<Value>(&body) else {
+        return Ok(None);
+    };
+    if payload.get("public_key").and_then(Value::as_str) != Some(key.to_base64().as_str()) {
+        return Ok(None);
+    }
+    let name = payload
+        .get("station")
+        .and_then(Value::as_str)
+        .unwrap_or(&at);
+    let mut stations = stations::Stations::default();
+    stations
+        .add(name, 1, key.clone())
+        .map_err(|problem| Error::Tampered { seq: 1, problem })?;
+    Ok(Some(stations))
+}
+
+impl Ledger {
+    /// Marks this ledger as opened by a station that is joining it: its key is not
+    /// registered until its `station-join` entry is.
+    pub(crate) fn set_joining(&self) {
+        self.linked.borrow_mut().joining = true;
+    }
+}
+
+/// A quick look, before anything is checked in full: `key` must be the station key
+/// that the entry registering `station` (its `init`, or its `station-join`) holds;
+/// or, `joining`, no station may be registered as `station` yet. Says what is
+/// wrong otherwise. (Only ever a reason to refuse: what is accepted is proven by the
+/// full check.)
+pub(crate) fn check_registered_key(
+    db: &impl Query,
+    station: &str,
+    key: &StationPublicKey,
+    joining: bool,
+) -> std::result::Result<(), String> {
+    let mut bodies: Vec<(i64, String, Option<String>)> = Vec::new();
+    for (seq, kind, at, body) in db
+        .map(
+            "SELECT e.seq, e.kind, e.station, p.body FROM entries e \
+             LEFT JOIN payloads p ON p.seq = e.seq \
+             WHERE e.kind IN ('init', 'station-join') ORDER BY e.seq",
+            &[],
+            |r| {
+                Ok((
+                    r.get::<i64>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<String>(2)?,
+                    r.get::<Option<String>>(3)?,
+                ))
+            },
         )
         .map_err(|e| e.to_string())?
-        .flatten();
-    let registered = body
-        .and_then(|b| serde_json::from_str::<Value>(&b).ok())
-        .and_then(|v| {
-            v.get("public_key")
+    {
+        // Only the first entry is an init (one anywhere else is not custody's).
+        if kind == "station-join" || seq == 1 {
+            bodies.push((seq, at, body));
+        }
+    }
+    if bodies.first().is_none_or(|(seq, _, _)| *seq != 1) {
+        return Err("the ledger's first entry does not register a station key".into());
+    }
+    let registered = bodies.iter().find_map(|(_, at, body)| {
+        let payload = body
+            .as_deref()
+            .and_then(|b| serde_json::from_str::<Value>(b).ok())?;
+        let name = payload.get("station").and_then(Value::as_str).unwrap_or(at);
+        (name == station).then(|| {
+            payload
+                .get("public_key")
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         })
-        .ok_or("the ledger's first entry does not register a station key")?;
-    if registered != key.to_base64() {
-        return Err(format!(
-            "the station key ({}) is not the one this ledger was created with: the key pair was replaced, or this is another station's data home",
+    });
+    match (registered, joining) {
+        (None, true) => Ok(()),
+        (Some(_), true) => Err(format!(
+            "station {station} is already registered in this ledger: choose another name for this station"
+        )),
+        (Some(Some(registered)), false) if registered == key.to_base64() => Ok(()),
+        (Some(_), false) => Err(format!(
+            "the station key ({}) is not the one this ledger was created with for station {station}: the key pair was replaced, or this is another station's data home",
             key.key_id()
-        ));
+        )),
+        (None, false) => Err(format!(
+            "station {station} is not registered in this ledger: its name in config.toml was changed, or a manager has not joined it (custody station join)"
+        )),
     }
-    Ok(())
 }
 
 /// An entry from a row of `seq, at, actor, station, kind, subject, commitment,
@@ -845,6 +1176,8 @@ pub(crate) fn entry_time(r: &store::Row) -> Result<crate::clock::Timestamp> {
 /// An open write transaction on the ledger.
 pub struct Writer<'a> {
     tx: backend::DbTx<'a>,
+    /// This station's witness file.
+    witness: &'a Path,
     /// The station key's public half, to prove entries with.
     key: &'a StationPublicKey,
     /// The person whose key signs every entry appended.
@@ -861,7 +1194,12 @@ pub struct Writer<'a> {
 impl<'a> Writer<'a> {
     /// Proves entries read inside this transaction ([`prove`]).
     pub(crate) fn prover(&self) -> prove::Prover<'_, backend::DbTx<'a>> {
-        prove::Prover::new(&self.tx, self.key, std::rc::Rc::clone(&self.linked))
+        prove::Prover::new(
+            &self.tx,
+            self.key,
+            self.witness,
+            std::rc::Rc::clone(&self.linked),
+        )
     }
 
     /// The actor's signature of entry `seq`, appended in this transaction: the

@@ -4,10 +4,12 @@
 //! not rest on a table row that anyone with the file can edit. It rests on the entries
 //! that made the row, each proven here: its hash recomputed from its fields, its
 //! payload from its commitment, and the chain followed from it to the first signed
-//! checkpoint at or after it, whose signature by the station key is checked. Changing
-//! the entry, or any entry up to that checkpoint, breaks the proof; forging the
-//! checkpoint needs the station key. The cost is the entries of one transaction and
-//! one signature, not the ledger's size.
+//! checkpoint at or after it, whose signature by the key of the station that made it
+//! is checked ([`super::stations`]). Changing the entry, or any entry up to that
+//! checkpoint, breaks the proof; forging the checkpoint needs a station key. The cost
+//! is the entries of one transaction and one signature, not the ledger's size (and,
+//! once after another station joined, one check of the whole chain, to learn its key
+//! from a manager's signed entry).
 
 use std::collections::BTreeSet;
 
@@ -19,15 +21,31 @@ use super::{Entry, checkpoint_message, commitment, hash_input};
 use crate::error::{Error, Result};
 use crate::keys::StationPublicKey;
 
-/// The sequence numbers whose link to a signed checkpoint a process has followed: a
-/// stretch of the chain proven once is not walked again by the next proof.
-pub(crate) type Linked = std::rc::Rc<std::cell::RefCell<BTreeSet<i64>>>;
+use super::stations::Stations;
+use super::witness;
+
+/// What a process has proven of one ledger: the sequence numbers whose link to a
+/// signed checkpoint it has followed (a stretch of the chain proven once is not walked
+/// again by the next proof), and the stations registered in the chain it checked.
+#[derive(Default)]
+pub(crate) struct Known {
+    pub(crate) linked: BTreeSet<i64>,
+    pub(crate) stations: Option<Stations>,
+    /// This station is joining: its key is not registered yet.
+    pub(crate) joining: bool,
+    /// The `ledger-restored` entry by which this station took a restored copy.
+    pub(crate) restored: Option<i64>,
+}
+
+/// [`Known`], shared by the provers of one ledger.
+pub(crate) type Linked = std::rc::Rc<std::cell::RefCell<Known>>;
 
 /// Proves entries of one ledger, remembering which stretches of the chain it has
 /// already followed to a signed checkpoint.
 pub(crate) struct Prover<'a, B: Backend> {
     db: &'a B,
     key: &'a StationPublicKey,
+    witness: &'a std::path::Path,
     linked: Linked,
     buf: Vec<u8>,
 }
@@ -40,13 +58,91 @@ fn tampered(seq: i64, problem: impl Into<String>) -> Error {
 }
 
 impl<'a, B: Backend> Prover<'a, B> {
-    pub(crate) fn new(db: &'a B, key: &'a StationPublicKey, linked: Linked) -> Self {
+    pub(crate) fn new(
+        db: &'a B,
+        key: &'a StationPublicKey,
+        witness: &'a std::path::Path,
+        linked: Linked,
+    ) -> Self {
         Prover {
             db,
             key,
+            witness,
             linked,
             buf: Vec::new(),
         }
+    }
+
+    /// The stations registered in the chain: as this process or this station's
+    /// witness last checked them, else read off the whole chain with every personal
+    /// signature checked (the chain must still extend the witness, and hold this
+    /// station's key).
+    pub(crate) fn stations(&mut self) -> Result<Stations> {
+        if let Some(stations) = &self.linked.borrow().stations {
+            return Ok(stations.clone());
+        }
+        let witnessed = witness::read(self.witness);
+        // A station that joined since this station's head is learnt from the chain.
+        let joined_since: i64 = match &witnessed {
+            Some(w) => self
+                .db
+                .value(
+                    "SELECT COUNT(*) FROM entries WHERE seq > ?1 AND kind = 'station-join'",
+                    args![w.size],
+                )?
+                .unwrap_or(0),
+            None => 0,
+        };
+        let stations = match witnessed.as_ref().and_then(|w| w.stations.clone()) {
+            Some(stations) if joined_since == 0 => stations,
+            known => match known
+                .is_none()
+                .then(|| super::one_station(self.db, self.key))
+                .transpose()?
+            {
+                Some(Some(stations)) => stations,
+                _ => {
+                    super::verify::discover(self.db, witnessed.as_ref(), Some(self.key), true)?
+                        .stations
+                }
+            },
+        };
+        if !self.linked.borrow().joining && stations.by_key_id(&self.key.key_id()).is_none() {
+            return Err(tampered(
+                1,
+                format!(
+                    "the station key ({}) is not the one this ledger was created with for any station: the key pair was replaced, or this is another station's data home",
+                    self.key.key_id()
+                ),
+            ));
+        }
+        self.linked.borrow_mut().stations = Some(stations.clone());
+        Ok(stations)
+    }
+
+    /// The key of the station that signed a checkpoint over `size` entries whose last
+    /// entry it recorded; a station that joined after this station last looked is
+    /// learnt from the chain first.
+    fn station_key(&mut self, station: &str, size: i64) -> Result<StationPublicKey> {
+        let known = self.stations()?;
+        let known = match known.key_for(station, size) {
+            Ok(_) => known,
+            Err(_) => {
+                let fresh = super::verify::discover(
+                    self.db,
+                    witness::read(self.witness).as_ref(),
+                    Some(self.key),
+                    true,
+                )?
+                .stations;
+                self.linked.borrow_mut().stations = Some(fresh.clone());
+                fresh
+            }
+        };
+        known
+            .key_for(station, size)
+            .cloned()
+            .map_err(|why| tampered(size, format!("checkpoint signature: {why}")))
     }
 
     fn hash_of(&mut self, e: &Entry) -> String {
@@ -111,7 +207,7 @@ impl<'a, B: Backend> Prover<'a, B> {
     /// Follows the chain from entry `seq` (whose hash is `hash`) to the first signed
     /// checkpoint at or after it and checks that checkpoint's signature.
     fn link(&mut self, seq: i64, hash: &str) -> Result<()> {
-        if self.linked.borrow().contains(&seq) {
+        if self.linked.borrow().linked.contains(&seq) {
             return Ok(());
         }
         let checkpoint: Option<(i64, String, String, String)> = self
@@ -166,13 +262,13 @@ impl<'a, B: Backend> Prover<'a, B> {
                 .value("SELECT station FROM entries WHERE seq = ?1", args![seq])?
                 .unwrap_or_default(),
         };
-        self.key
+        self.station_key(&station, size)?
             .verify(
                 checkpoint_message(&station, size, &head, &at).as_bytes(),
                 &signature,
             )
             .map_err(|why| tampered(size, format!("checkpoint signature: {why}")))?;
-        self.linked.borrow_mut().extend(seq..=size);
+        self.linked.borrow_mut().linked.extend(seq..=size);
         Ok(())
     }
 

@@ -18,9 +18,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::backend::Db;
+use super::stations::Stations;
 use super::store::{Cell, Query, Row};
 use crate::error::{Error, Result};
-use crate::keys::StationPublicKey;
 use crate::ledger::project::{self, Attachment, Fact, RECORD_KINDS, TABLES};
 
 /// One projection row that the entries do not back.
@@ -87,7 +87,7 @@ pub(crate) const PROJECTING_KINDS: &[&str] = &[
 /// Rebuilds the projections into the attached database `rebuilt` and returns every row
 /// that differs from the file's, with every certificate whose document does not match
 /// its entry or its signature. The chain itself must have verified first.
-pub(crate) fn compare(db: &Db, key: &StationPublicKey) -> Result<(Vec<RowMismatch>, i64)> {
+pub(crate) fn compare(db: &Db, stations: &Stations) -> Result<(Vec<RowMismatch>, i64)> {
     let tables: Vec<&str> = TABLES.iter().map(|(table, _)| *table).collect();
     let scratch = db.scratch(&tables)?;
     let (mut mismatches, mut rows) = compare_records(db)?;
@@ -109,7 +109,7 @@ pub(crate) fn compare(db: &Db, key: &StationPublicKey) -> Result<(Vec<RowMismatc
             .value::<i64>(&format!("SELECT COUNT(*) FROM {scratch}.{table}"), &[])?
             .unwrap_or(0);
     }
-    mismatches.extend(check_certificates(db, key)?);
+    mismatches.extend(check_certificates(db, stations)?);
     Ok((mismatches, rows))
 }
 
@@ -376,8 +376,9 @@ fn show(value: &Value) -> String {
 }
 
 /// Every certificate whose stored document does not hash to the SHA-256 its entries
-/// commit to, does not name itself, or does not carry the station's signature.
-fn check_certificates(db: &Db, key: &StationPublicKey) -> Result<Vec<RowMismatch>> {
+/// commit to, does not name itself, or does not carry the signature of a station
+/// registered in the ledger.
+fn check_certificates(db: &Db, stations: &Stations) -> Result<Vec<RowMismatch>> {
     let rows = db.map(
         "SELECT id, body, signature, sha256, issued_at FROM main.certificates ORDER BY id",
         &[],
@@ -413,7 +414,13 @@ fn check_certificates(db: &Db, key: &StationPublicKey) -> Result<Vec<RowMismatch
                 "its document names another certificate or another issue time".into(),
             ));
         }
-        if let Err(why) = key.verify(body.as_bytes(), &signature) {
+        let signed = crate::keys::signature_key_id(&signature).and_then(|key_id| {
+            let (_, joined) = stations
+                .by_key_id(&key_id)
+                .ok_or_else(|| format!("key {key_id} is not a registered station's"))?;
+            joined.key.verify(body.as_bytes(), &signature)
+        });
+        if let Err(why) = signed {
             out.push(mismatch(format!(
                 "its signature is not the station's: {why}"
             )));

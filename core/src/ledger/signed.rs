@@ -29,6 +29,9 @@ pub(crate) const REGISTER_KINDS: &[&str] = &[
     "person-remove",
     "key-enroll",
     "key-confirm",
+    "station-join",
+    // Not a change of who may sign, but only a manager may record it.
+    "ledger-restored",
 ];
 
 /// The message a person's key signs for an entry.
@@ -198,6 +201,8 @@ pub(crate) struct Signers {
     pub(crate) before_keys: i64,
     /// Entries whose signature was checked.
     pub(crate) signed: i64,
+    /// The stations registered so far, with their keys.
+    pub(crate) stations: super::stations::Stations,
     jobs: Vec<Job>,
 }
 
@@ -205,6 +210,7 @@ pub(crate) struct Signers {
 pub(crate) struct Signed<'a> {
     pub(crate) seq: i64,
     pub(crate) actor: &'a str,
+    pub(crate) station: &'a str,
     pub(crate) kind: &'a str,
     pub(crate) hash: &'a str,
     pub(crate) body: Option<&'a str>,
@@ -249,6 +255,17 @@ impl Signers {
                     revoked: None,
                 },
             );
+        }
+        if e.kind == "init" {
+            // The first station: its key signs every checkpoint it makes.
+            let payload = payload
+                .as_ref()
+                .ok_or("the init entry's payload is missing")?;
+            let key = field(payload, "public_key")
+                .and_then(|k| crate::keys::StationPublicKey::parse(k).ok())
+                .ok_or("the init entry does not register a readable station key")?;
+            let name = field(payload, "station").unwrap_or(e.station);
+            self.stations.add(name, e.seq, key)?;
         }
         if self.first_signed.is_none() {
             self.before_keys += 1;
@@ -378,6 +395,19 @@ impl Signers {
                 }
             }
             "key-confirm" => self.confirm(e, &name, field(payload, "key_id").unwrap_or(""))?,
+            "station-join" => self.join(e, payload)?,
+            "ledger-restored" => {
+                let manager = self
+                    .people
+                    .get(e.actor)
+                    .is_some_and(|p| p.role == Some(Role::Manager) && p.removed.is_none());
+                if !manager || self.first_signed.is_none_or(|first| first > e.seq) {
+                    return Err(format!(
+                        "a restored copy of the ledger is acknowledged by {}, who is not a manager with a confirmed key",
+                        e.actor
+                    ));
+                }
+            }
             _ => {}
         }
         Ok(())
@@ -414,6 +444,32 @@ impl Signers {
         Ok(())
     }
 
+    /// A station joins: by a manager's signed entry, made at that station, naming it
+    /// and its key.
+    fn join(&mut self, e: &Signed<'_>, payload: &Value) -> Result<(), String> {
+        let station = field(payload, "station").unwrap_or_default();
+        let manager = self
+            .people
+            .get(e.actor)
+            .is_some_and(|p| p.role == Some(Role::Manager) && p.removed.is_none());
+        if self.first_signed.is_none_or(|first| first > e.seq) || !manager {
+            return Err(format!(
+                "station {station} joined by {}, who is not a manager with a confirmed key",
+                e.actor
+            ));
+        }
+        if station != e.station {
+            return Err(format!(
+                "the entry joining station {station} was recorded at station {}",
+                e.station
+            ));
+        }
+        let key = field(payload, "public_key")
+            .and_then(|k| crate::keys::StationPublicKey::parse(k).ok())
+            .ok_or_else(|| format!("the key of station {station} cannot be read"))?;
+        self.stations.add(station, e.seq, key)
+    }
+
     fn revoke(&mut self, name: &str, except: Option<&str>, seq: i64, reason: &str) {
         for (id, state) in &mut self.keys {
             if state.name == name && state.revoked.is_none() && Some(id.as_str()) != except {
@@ -428,6 +484,11 @@ impl Signers {
         let bad = verify_jobs(&self.jobs);
         self.jobs.clear();
         bad
+    }
+
+    /// The first entry signed by a person's key: from it on, every entry is.
+    pub(crate) fn first_signed(&self) -> Option<i64> {
+        self.first_signed
     }
 
     /// The last seq recorded before personal keys, when there were such entries.

@@ -5,7 +5,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::stations::{StationInfo, Stations};
 use super::store::{Backend, Query, args};
+use super::witness::Witness;
 use super::{GENESIS_PREV, Ledger, checkpoint_message, hash_input};
 use crate::error::{Error, Result};
 use crate::keys::StationPublicKey;
@@ -98,17 +100,34 @@ pub struct VerifyReport {
     pub checkpoints: i64,
     /// Hash of the last entry.
     pub head: String,
-    /// Key id that signed the checkpoints.
+    /// This station's key id.
     pub key_id: String,
+    /// The stations registered in the chain, whose keys signed its checkpoints.
+    pub stations: Vec<StationInfo>,
     /// The size of the external head that the chain was shown to extend.
     pub extends: Option<i64>,
     /// Projection rows rebuilt from the entries and found equal to the tables.
     pub projection_rows: i64,
+    /// A copy of the ledger (a replica) that holds fewer entries than this station
+    /// saw: how many it saw. The copy was checked as far as it goes.
+    pub behind_witness: Option<i64>,
+    /// The ledger was a read-only replica: its chain, signatures and checkpoints were
+    /// checked, but its registers were not rebuilt (that needs scratch tables).
+    pub replica: bool,
     /// The size of the last head this station had verified, which the chain was
     /// shown to extend.
     pub witnessed: Option<i64>,
     /// Entries whose signature by their actor's personal key was checked.
     pub signed: i64,
+    /// The time of the last entry.
+    #[serde(skip)]
+    pub(crate) head_at: String,
+    /// The first entry signed by a person's key, with its hash.
+    #[serde(skip)]
+    pub(crate) anchor: Option<(i64, String)>,
+    /// The `ledger-restored` entry by which this station took a restored copy of the
+    /// ledger, which no longer extended the head it had seen.
+    pub restore_acknowledged: Option<i64>,
     /// The entries recorded before personal keys existed are seq 1 to this one;
     /// they carry no person's signature.
     pub before_personal_keys: Option<i64>,
@@ -177,18 +196,144 @@ fn check_row(row: &Row, buf: &mut Vec<u8>) -> Option<String> {
 }
 
 impl Ledger {
-    /// Recomputes the whole chain and checks every checkpoint with `key`; with
-    /// `against`, also proves that the chain still extends that earlier head; then
-    /// rebuilds every projection from the entries and compares it with the tables.
-    /// Everything is read from one snapshot of the file, so that a command appending
-    /// meanwhile changes nothing here.
+    /// Recomputes the whole chain and checks every checkpoint with the key of the
+    /// station that made it, as the chain registers it; with `against`, also proves
+    /// that the chain still extends that earlier head, signed by any registered
+    /// station; then rebuilds every projection from the entries and compares it with
+    /// the tables. Everything is read from one snapshot, so that a command appending
+    /// meanwhile changes nothing here. `key` is this station's (reported, and checked
+    /// by the caller).
     pub fn verify(
         &self,
         key: &StationPublicKey,
         against: Option<&HeadBlock>,
     ) -> Result<VerifyReport> {
-        self.db()
-            .snapshot(|db| verify_in_snapshot(db, key, against))
+        let (report, stations) = self
+            .db()
+            .snapshot(|db| verify_in_snapshot(db, key, against))?;
+        self.linked.borrow_mut().stations = Some(stations);
+        Ok(report)
+    }
+}
+
+/// The stations registered in the whole chain, read with every hash and every
+/// personal signature checked. The chain must still hold the head this station
+/// `witnessed`, when it has one, and register `local` (this station's key) when given.
+pub(crate) fn discover(
+    db: &impl Backend,
+    witnessed: Option<&Witness>,
+    local: Option<&StationPublicKey>,
+    head: bool,
+) -> Result<Discovered> {
+    let mut state = ChainState::new(0, GENESIS_PREV.to_string(), String::new());
+    state.signers = Some(super::signed::Signers::default());
+    db.stream_chain(0, BATCH, &mut |batch| state.check_batch(&batch))?;
+    let signers = state.signers.take().unwrap_or_default();
+    let anchor = anchor_of(db, &signers)?;
+    if let Some(w) = witnessed {
+        check_anchor(w, anchor.as_ref())?;
+        if head {
+            let now: Option<String> =
+                db.value("SELECT hash FROM entries WHERE seq = ?1", args![w.size])?;
+            if let Some(problem) = departs(w, state.expected_seq - 1, now.as_deref()) {
+                return Err(problem);
+            }
+        }
+    }
+    let stations = signers.stations;
+    if let Some(local) = local
+        && stations.by_key_id(&local.key_id()).is_none()
+    {
+        return Err(Error::Tampered {
+            seq: 1,
+            problem: format!(
+                "this station's key ({}) is not registered in the ledger: the key pair was replaced, or the ledger is not the one this station joined",
+                local.key_id()
+            ),
+        });
+    }
+    Ok(Discovered { stations, anchor })
+}
+
+/// What a check of the whole chain found out about it.
+pub(crate) struct Discovered {
+    /// The stations registered, with their keys.
+    pub(crate) stations: Stations,
+    /// The first entry signed by a person's key, and its hash.
+    pub(crate) anchor: Option<(i64, String)>,
+}
+
+/// The first entry signed by a person's key in the chain `signers` replayed, with its
+/// hash.
+fn anchor_of(db: &impl Query, signers: &super::signed::Signers) -> Result<Option<(i64, String)>> {
+    let Some(seq) = signers.first_signed() else {
+        return Ok(None);
+    };
+    let hash: Option<String> = db.value("SELECT hash FROM entries WHERE seq = ?1", args![seq])?;
+    Ok(hash.map(|hash| (seq, hash)))
+}
+
+/// Refuses a chain whose first signed entry is not the one this station saw (`w`):
+/// another ledger, or one rebuilt from its start.
+pub(crate) fn check_anchor(w: &Witness, now: Option<&(i64, String)>) -> Result<()> {
+    let Some((seq, seen)) = &w.anchor else {
+        return Ok(());
+    };
+    match now {
+        Some((at, hash)) if at == seq && hash == seen => Ok(()),
+        _ => Err(Error::Tampered {
+            seq: *seq,
+            problem: format!(
+                "this station saw entry {seq} with hash {seen} as the first one signed by a person's key, and the ledger now holds {} there: it is not the ledger this station knows",
+                now.filter(|(at, _)| at == seq)
+                    .map_or("another", |(_, hash)| hash.as_str())
+            ),
+        }),
+    }
+}
+
+/// The `ledger-restored` entry that acknowledges the chain no longer extending `w`:
+/// made by a manager after the time of `w`'s head. The chain must have been checked
+/// in full against `w`'s anchor first (its first signed entry the one `w` saw), so
+/// the entry's signature is a manager's that this station's own ledger registered.
+/// A history rewritten after the acknowledgement is not covered by it.
+pub(crate) fn acknowledged_restore(db: &impl Backend, w: &Witness) -> Result<Option<i64>> {
+    let (Some(seen_at), Some(_)) = (&w.at, &w.anchor) else {
+        return Ok(None);
+    };
+    let rows: Vec<(i64, String, Option<String>)> = db.map(
+        "SELECT e.seq, e.at, p.body FROM entries e JOIN payloads p ON p.seq = e.seq \
+         WHERE e.kind = 'ledger-restored' ORDER BY e.seq",
+        &[],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    Ok(rows.into_iter().find_map(|(seq, at, body)| {
+        body.and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok())
+            .and_then(|p| p.get("restored_size").and_then(serde_json::Value::as_i64))?;
+        (seen_at.as_str() < at.as_str()).then_some(seq)
+    }))
+}
+
+/// How the ledger departs from the head this station saw (`w`), given its size now
+/// and the hash it now holds at `w.size`: what the station remembers and what it now
+/// sees, or `None` when it still extends it.
+pub(crate) fn departs(w: &Witness, size: i64, now: Option<&str>) -> Option<Error> {
+    match now {
+        Some(hash) if hash == w.head => None,
+        None => Some(Error::Tampered {
+            seq: size + 1,
+            problem: format!(
+                "this station saw {} entries, the last with hash {}, but the ledger now has {size}: entries were removed, or an older copy was restored",
+                w.size, w.head
+            ),
+        }),
+        Some(hash) => Some(Error::Tampered {
+            seq: w.size,
+            problem: format!(
+                "this station saw this entry with hash {}, but the ledger now holds {hash} there: its history was rewritten",
+                w.head
+            ),
+        }),
     }
 }
 
@@ -196,7 +341,7 @@ fn verify_in_snapshot(
     db: &super::backend::Db,
     key: &StationPublicKey,
     against: Option<&HeadBlock>,
-) -> Result<VerifyReport> {
+) -> Result<(VerifyReport, Stations)> {
     {
         let mut state = ChainState::new(0, GENESIS_PREV.to_string(), String::new());
         state.signers = Some(super::signed::Signers::default());
@@ -219,12 +364,19 @@ fn verify_in_snapshot(
             });
         }
 
-        let checkpoints = verify_checkpoints(db, key, size)?;
+        let stations = state
+            .signers
+            .as_ref()
+            .map(|s| s.stations.clone())
+            .unwrap_or_default();
+        let checkpoints = verify_checkpoints(db, &stations, size)?;
 
         let extends = match against {
             None => None,
             Some(block) => {
-                key.verify(block.message().as_bytes(), &block.signature)
+                stations
+                    .key_for(&block.station, block.size)
+                    .and_then(|key| key.verify(block.message().as_bytes(), &block.signature))
                     .map_err(|why| Error::Tampered {
                         seq: block.size,
                         problem: format!("the external head's signature is not valid: {why}"),
@@ -254,29 +406,42 @@ fn verify_in_snapshot(
             }
         };
 
-        let (differ, projection_rows) = super::rebuild::compare(db, key)?;
+        let replica = db.read_only()?;
+        let (differ, projection_rows) = if replica {
+            (Vec::new(), 0)
+        } else {
+            super::rebuild::compare(db, &stations)?
+        };
         if !differ.is_empty() {
             return Err(Error::ProjectionsDiffer { rows: differ });
         }
 
         let signers = state.signers.take().unwrap_or_default();
-        Ok(VerifyReport {
+        let anchor = anchor_of(db, &signers)?;
+        let report = VerifyReport {
+            head_at: state.prev_at.clone(),
+            anchor,
             signed: signers.signed,
+            restore_acknowledged: None,
             before_personal_keys: signers.before_keys_until(),
             witnessed: None,
             projection_rows,
+            replica,
+            behind_witness: None,
             entries: size,
             payloads_checked: state.checked,
             payloads_erased: state.erased,
             checkpoints,
             head,
             key_id: key.key_id(),
+            stations: stations.info(),
             extends,
-        })
+        };
+        Ok((report, stations))
     }
 }
 
-fn verify_checkpoints(db: &super::backend::Db, key: &StationPublicKey, size: i64) -> Result<i64> {
+fn verify_checkpoints(db: &super::backend::Db, stations: &Stations, size: i64) -> Result<i64> {
     {
         let rows = db.rows(
             "SELECT c.size, c.head, c.at, c.signature, e.hash, e.station \
@@ -309,7 +474,9 @@ fn verify_checkpoints(db: &super::backend::Db, key: &StationPublicKey, size: i64
                 });
             }
             let message = checkpoint_message(&station, at_size, &head, &at);
-            key.verify(message.as_bytes(), &signature)
+            stations
+                .key_for(&station, at_size)
+                .and_then(|key| key.verify(message.as_bytes(), &signature))
                 .map_err(|why| Error::Tampered {
                     seq: at_size,
                     problem: format!("checkpoint signature: {why}"),
@@ -406,24 +573,24 @@ pub(crate) fn check_tail(db: &impl Backend, after: i64, after_hash: &str) -> Res
     let prev_at = if after == 0 {
         String::new()
     } else {
-        match db.row("SELECT hash, at FROM entries WHERE seq = ?1", args![after])? {
-            None => {
-                return Err(Error::Tampered {
-                    seq: after,
-                    problem: format!(
-                        "this station has seen {after} entries, but the ledger has fewer: entries were removed"
-                    ),
-                });
-            }
-            Some(row) if row.get::<String>(0)? != after_hash => {
-                return Err(Error::Tampered {
-                    seq: after,
-                    problem:
-                        "this entry is not the one this station saw last: the ledger was rewritten"
-                            .into(),
-                });
-            }
+        let row = db.row("SELECT hash, at FROM entries WHERE seq = ?1", args![after])?;
+        let now: Option<String> = row.as_ref().map(|r| r.get(0)).transpose()?;
+        let seen = Witness {
+            size: after,
+            head: after_hash.to_owned(),
+            stations: None,
+            at: None,
+            anchor: None,
+        };
+        let size: i64 = db
+            .value("SELECT COALESCE(MAX(seq), 0) FROM entries", &[])?
+            .unwrap_or(0);
+        if let Some(problem) = departs(&seen, size, now.as_deref()) {
+            return Err(problem);
+        }
+        match row {
             Some(row) => row.get(1)?,
+            None => String::new(),
         }
     };
     let mut state = ChainState::new(after, after_hash.to_string(), prev_at);
@@ -521,6 +688,7 @@ impl ChainState {
                     .entry(&super::signed::Signed {
                         seq: row.seq,
                         actor: &row.actor,
+                        station: &row.station,
                         kind: &row.kind,
                         hash: &row.hash,
                         body: row.body.as_deref(),
@@ -556,6 +724,31 @@ fn bad_signature_at(batch: &[Row], seq: i64) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ledger_whose_first_signed_entry_is_another_is_not_the_one_seen() {
+        let seen = Witness {
+            size: 40,
+            head: "aa".repeat(32),
+            stations: None,
+            at: None,
+            anchor: Some((1, "bb".repeat(32))),
+        };
+        assert!(check_anchor(&seen, Some(&(1, "bb".repeat(32)))).is_ok());
+        for now in [Some((1, "cc".repeat(32))), Some((2, "bb".repeat(32))), None] {
+            let Err(Error::Tampered { seq, problem }) = check_anchor(&seen, now.as_ref()) else {
+                panic!("{now:?} taken for the ledger seen");
+            };
+            assert_eq!(seq, 1);
+            assert!(problem.contains(&"bb".repeat(32)), "{problem}");
+        }
+        // A witness from before anchors were kept checks nothing here.
+        let old = Witness {
+            anchor: None,
+            ..seen
+        };
+        assert!(check_anchor(&old, None).is_ok());
+    }
 
     #[test]
     fn head_block_round_trips() {

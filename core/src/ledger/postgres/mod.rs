@@ -75,14 +75,8 @@ impl Target {
                 "the address is not a postgres:// URL".into(),
             ));
         }
-        if self.url.contains("sslmode=verify") {
-            return Err(refused(
-                &address,
-                "checking the server's TLS certificate (sslmode=verify-ca or verify-full) is not supported yet; connect over a unix socket or a network you trust (docs/postgres.md)"
-                    .into(),
-            ));
-        }
-        let config: postgres::Config = self.url.parse().map_err(storage(&address))?;
+        let (url, _) = split_tls(&self.url).map_err(|problem| refused(&address, problem))?;
+        let config: postgres::Config = url.parse().map_err(storage(&address))?;
         if config.get_password().is_some() {
             return Err(refused(
                 &address,
@@ -97,8 +91,9 @@ impl Target {
     /// from what PostgreSQL's parser reads in it (role, hosts, ports, database), the
     /// password as `***`; one the parser cannot read is not shown at all.
     pub fn address(&self) -> PathBuf {
-        let config: postgres::Config = match self.url.parse() {
-            Ok(config) if Target::is_postgres(&self.url) => config,
+        let parsed = tls_settings(&self.url).0.parse::<postgres::Config>().ok();
+        let config: postgres::Config = match parsed {
+            Some(config) if Target::is_postgres(&self.url) => config,
             _ => {
                 let scheme = self.url.split("://").next().unwrap_or_default();
                 let scheme: String = scheme.chars().take(12).collect();
@@ -133,9 +128,134 @@ impl Target {
 
     /// The role the address connects as, when it names one.
     pub fn user(&self) -> Option<String> {
-        let config: postgres::Config = self.url.parse().ok()?;
+        let config: postgres::Config = tls_settings(&self.url).0.parse().ok()?;
         config.get_user().map(str::to_owned)
     }
+}
+
+/// How a station's connection is protected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tls {
+    /// No TLS (`sslmode` disable, allow or prefer, or none): over a unix socket, or a
+    /// network the office trusts.
+    Off,
+    /// TLS, the server's certificate checked against the authorities in this file
+    /// and its name against the address's host (`sslmode=verify-full`).
+    VerifyFull(PathBuf),
+}
+
+/// Splits the TLS settings that libpq reads from an address's query (`sslmode`,
+/// `sslrootcert`) off the rest, which the client's parser reads. Only
+/// `verify-full` turns TLS on: a TLS connection whose server is not checked
+/// (`require`, `verify-ca`) is refused, as it can be intercepted unseen.
+fn split_tls(url: &str) -> std::result::Result<(String, Tls), String> {
+    let (rest, mode, roots) = tls_settings(url);
+    let tls = match mode.as_deref() {
+        None | Some("disable" | "allow" | "prefer") => Tls::Off,
+        Some("verify-full") => {
+            let roots = roots
+                .or_else(|| {
+                    std::env::var_os("HOME")
+                        .map(|home| PathBuf::from(home).join(".postgresql/root.crt"))
+                        .filter(|path| path.is_file())
+                })
+                .ok_or(
+                    "sslmode=verify-full needs the certificate of the authority that signed the server's: add sslrootcert=/path/to/ca.pem to the address, or put it in ~/.postgresql/root.crt",
+                )?;
+            Tls::VerifyFull(roots)
+        }
+        Some(mode @ ("require" | "verify-ca")) => {
+            return Err(format!(
+                "sslmode={mode} does not check that the server is the one named in the address; use sslmode=verify-full with sslrootcert=/path/to/ca.pem (docs/postgres.md)"
+            ));
+        }
+        Some(other) => {
+            return Err(format!(
+                "sslmode={other} is not a mode PostgreSQL knows; use sslmode=verify-full across a network"
+            ));
+        }
+    };
+    Ok((rest, tls))
+}
+
+/// The address without `sslmode` and `sslrootcert`, and their values.
+fn tls_settings(url: &str) -> (String, Option<String>, Option<PathBuf>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None, None);
+    };
+    let mut kept = Vec::new();
+    let (mut mode, mut roots) = (None, None);
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("sslmode", value)) => mode = Some(value.to_owned()),
+            Some(("sslrootcert", value)) => roots = Some(PathBuf::from(percent_decoded(value))),
+            _ => kept.push(pair),
+        }
+    }
+    let rest = if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    (rest, mode, roots)
+}
+
+/// `%XX` escapes decoded (a path in an address's query).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A TLS connector (rustls) that trusts only the authorities in the PEM file `roots`
+/// and checks the server's name against the address's host.
+fn verifying_connector(
+    roots: &Path,
+    address: &Path,
+) -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let unreadable = |why: String| {
+        refused(
+            address,
+            format!(
+                "the authorities' certificates in {} (sslrootcert) cannot be read: {why}",
+                roots.display()
+            ),
+        )
+    };
+    let mut store = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(roots).map_err(|e| unreadable(e.to_string()))? {
+        let cert = cert.map_err(|e| unreadable(e.to_string()))?;
+        store.add(cert).map_err(|e| unreadable(e.to_string()))?;
+    }
+    if store.is_empty() {
+        return Err(unreadable("it holds no certificate".into()));
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| unreadable(e.to_string()))?
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 fn storage(address: &Path) -> impl Fn(postgres::Error) -> Error + '_ {
@@ -246,7 +366,8 @@ impl Db {
     fn connect(target: &Target) -> Result<Db> {
         let address = target.address();
         target.check()?;
-        let mut config: postgres::Config = target.url.parse().map_err(storage(&address))?;
+        let (url, tls) = split_tls(&target.url).map_err(|problem| refused(&address, problem))?;
+        let mut config: postgres::Config = url.parse().map_err(storage(&address))?;
         config.connect_timeout(target.connect_timeout);
         config.keepalives(true);
         config.keepalives_idle(Duration::from_secs(30));
@@ -254,7 +375,23 @@ impl Db {
         if let Some(password) = password_for(&config, target.password_file.as_deref())? {
             config.password(password.as_bytes());
         }
-        let client = config.connect(NoTls).map_err(storage(&address))?;
+        let client = match &tls {
+            Tls::Off => config.connect(NoTls).map_err(storage(&address)),
+            Tls::VerifyFull(roots) => {
+                config.ssl_mode(postgres::config::SslMode::Require);
+                config
+                    .connect(verifying_connector(roots, &address)?)
+                    .map_err(|e| match e.to_string() {
+                        why if why.contains("invalid peer certificate") => refused(
+                            &address,
+                            format!(
+                                "{why}: the server's certificate is not one to trust. Check that sslrootcert names the authority that signed it and that the address names the server as its certificate does"
+                            ),
+                        ),
+                        _ => storage(&address)(e),
+                    })
+            }
+        }?;
         // The password is in the config's own copy only as long as connecting.
         drop(config);
         let db = Db {
@@ -893,6 +1030,32 @@ fn pgpass_fields(line: &str) -> Vec<Zeroizing<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_verify_full_turns_tls_on_and_its_settings_are_taken_off_the_address() {
+        let (rest, tls) = split_tls(
+            "postgres://s@db.lan:5433/custody?application_name=x&sslmode=verify-full&sslrootcert=/etc/custody/office%20ca.pem",
+        )
+        .unwrap();
+        assert_eq!(rest, "postgres://s@db.lan:5433/custody?application_name=x");
+        assert_eq!(tls, Tls::VerifyFull("/etc/custody/office ca.pem".into()));
+        assert!(rest.parse::<postgres::Config>().is_ok());
+        let (rest, tls) =
+            split_tls("postgres://s@/custody?host=/run/postgresql&sslmode=disable").unwrap();
+        assert_eq!(
+            (rest.as_str(), tls),
+            ("postgres://s@/custody?host=/run/postgresql", Tls::Off)
+        );
+        assert_eq!(split_tls("postgres://s@db/c").unwrap().1, Tls::Off);
+        for unchecked in ["require", "verify-ca"] {
+            let why = split_tls(&format!(
+                "postgres://s@db/c?sslmode={unchecked}&sslrootcert=/ca.pem"
+            ))
+            .unwrap_err();
+            assert!(why.contains("verify-full"), "{why}");
+        }
+        assert!(split_tls("postgres://s@db/c?sslmode=sometimes").is_err());
+    }
 
     #[test]
     fn statements_are_translated_outside_quotes_only() {
