@@ -10,7 +10,11 @@
 #   POSTGRES=1 tests/bench/ledger.sh 100000   also runs this build on PostgreSQL (a
 #     throwaway server in the temporary folder, run as the postgres user, on
 #     127.0.0.1), beside SQLite in the same run, with ratios (PostgreSQL / SQLite),
-#     and 12 processes appending at once on each backend.
+#     and 12 processes appending at once on each backend (on PostgreSQL over three
+#     stations: the first, and two that `custody station join` adds). The SQLite
+#     ledger of ENTRIES is then moved into PostgreSQL with `custody ledger migrate`
+#     and verified there: the same chain on both backends. PG_BATCHED=N batches only
+#     N appends on PostgreSQL (a million batched appends there take about an hour).
 #
 # Every entry of this build is signed by its actor's personal key (issue 13); the
 # passphrase comes from a file in the throwaway folder, as a script's would, and the
@@ -76,6 +80,14 @@ measure() {
   # every command would pay scrypt to decrypt the key. Builds before personal keys
   # have no `unlock`.
   $bin unlock >/dev/null 2>&1 || true
+  local homes=("$CUSTODY_HOME") s
+  if [ "$label" = postgres ]; then
+    for s in 2 3; do
+      CUSTODY_HOME=$work/home-$label-$s $bin station join "${init_args[1]}" --station "bench-$s" \
+        --password-file "${init_args[5]}" >/dev/null
+      homes+=("$work/home-$label-$s")
+    done
+  fi
   local n=300 t0 t1 secs
   t0=$(now)
   for ((i = 0; i < n; i++)); do $bin note "single append $i" >/dev/null 2>&1; done
@@ -84,29 +96,33 @@ measure() {
   printf -v "single_$label" '%s' "$(rate $n "$secs")"
   echo "[$label] one append per process: $n in ${secs}s = $(rate $n "$secs")/s"
 
-  # 12 processes at once, 25 appends each, one process per append.
+  # 12 processes at once, 25 appends each, one process per append; on PostgreSQL,
+  # four at each of the three stations.
   t0=$(now)
   for ((p = 0; p < 12; p++)); do
-    (for ((i = 0; i < 25; i++)); do $bin note "concurrent $p $i" >/dev/null 2>&1 || echo "failed" >&2; done) &
+    (export CUSTODY_HOME=${homes[p % ${#homes[@]}]}
+      for ((i = 0; i < 25; i++)); do $bin note "concurrent $p $i" >/dev/null 2>&1 || echo "failed" >&2; done) &
   done
   wait
   t1=$(now)
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
   printf -v "concurrent_$label" '%s' "$(rate 300 "$secs")"
-  echo "[$label] 12 processes at once: 300 in ${secs}s = $(rate 300 "$secs")/s"
+  echo "[$label] 12 processes at once over ${#homes[@]} station(s): 300 in ${secs}s = $(rate 300 "$secs")/s"
 
-  local batch=$((entries < 250000 ? entries : 250000)) done_=0 take
+  local fill=$entries
+  [ "$label" = postgres ] && fill=${PG_BATCHED:-$entries}
+  local batch=$((fill < 250000 ? fill : 250000)) done_=0 take
   t0=$(now)
-  while ((done_ < entries)); do
-    take=$((entries - done_ < batch ? entries - done_ : batch))
+  while ((done_ < fill)); do
+    take=$((fill - done_ < batch ? fill - done_ : batch))
     sed -n "$((done_ + 1)),$((done_ + take))p" "$work/lines.txt" >"$work/chunk.txt"
     $bin note --file "$work/chunk.txt" >/dev/null 2>&1
     done_=$((done_ + take))
   done
   t1=$(now)
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-  printf -v "batched_$label" '%s' "$(rate "$entries" "$secs")"
-  echo "[$label] batched in transactions of $batch: $entries in ${secs}s = $(rate "$entries" "$secs")/s"
+  printf -v "batched_$label" '%s' "$(rate "$fill" "$secs")"
+  echo "[$label] batched in transactions of $batch: $fill in ${secs}s = $(rate "$fill" "$secs")/s"
 
   local total best=999999
   total=$($bin ledger verify --json | sed -n 's/.*"entries": \([0-9]*\).*/\1/p')
@@ -122,8 +138,32 @@ measure() {
   echo "[$label] verify best of 3: $(rate "$total" "$best") entries/s"
   [ -f "$CUSTODY_HOME/ledger.db" ] && echo "[$label] ledger $(du -h "$CUSTODY_HOME/ledger.db" | cut -f1)"
   $bin ledger verify | sed -n 's/^/['"$label"'] /p' | tail -n 3
+  if [ "$label" = after ] && [ -n "${POSTGRES:-}" ]; then
+    # The same chain, moved into PostgreSQL, verified there.
+    new_database
+    t0=$(now)
+    $bin ledger migrate --to "${init_args[1]}" --schema-owner "${init_args[3]}" \
+      --password-file "${init_args[5]}" >/dev/null
+    t1=$(now)
+    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+    migrate_rate=$(rate "$total" "$secs")
+    echo "[migrated] $total entries moved into PostgreSQL in ${secs}s = ${migrate_rate} entries/s"
+    best=999999
+    for run in 1 2 3; do
+      t0=$(now)
+      $bin ledger verify >/dev/null
+      t1=$(now)
+      secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+      echo "[migrated] verify run $run: $total entries in ${secs}s = $(rate "$total" "$secs") entries/s"
+      best=$(awk -v a="$best" -v b="$secs" 'BEGIN { print (b < a) ? b : a }')
+    done
+    verify_migrated=$(rate "$total" "$best")
+    migrated_total=$total
+    echo "[migrated] verify best of 3: ${verify_migrated} entries/s"
+    init_args=()
+  fi
   $bin lock >/dev/null 2>&1 || true
-  rm -rf "$CUSTODY_HOME"
+  rm -rf "$CUSTODY_HOME" "${homes[@]}"
 }
 
 if [ -n "$before" ]; then measure before "$before"; fi
@@ -146,4 +186,5 @@ if [ -n "${POSTGRES:-}" ]; then
   echo "  12 processes at once:   ${concurrent_postgres}/s vs ${concurrent_after}/s, ratio $(ratio "$concurrent_postgres" "$concurrent_after") (aim >= 500/s)"
   echo "  batched appends:        ${batched_postgres}/s vs ${batched_after}/s, ratio $(ratio "$batched_postgres" "$batched_after")"
   echo "  ledger verify:          ${verify_postgres}/s vs ${verify_after}/s, ratio $(ratio "$verify_postgres" "$verify_after") (aim >= 0.8)"
+  echo "  the same chain of ${migrated_total} entries, migrated: verify ${verify_migrated}/s vs ${verify_after}/s, ratio $(ratio "$verify_migrated" "$verify_after") (aim >= 0.8); migrate ${migrate_rate} entries/s"
 fi
