@@ -993,6 +993,11 @@ impl PgServer {
 
     /// Runs `sql` with `psql` as the superuser on database `db`; returns what it
     /// printed (unaligned, tuples only). Panics when psql fails.
+    /// What the server has written to its log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
     pub fn psql(&self, db: &str, sql: &str) -> String {
         let out = self.psql_as("postgres", db, sql);
         assert!(out.code == 0, "psql: {}{}", out.stdout, out.stderr);

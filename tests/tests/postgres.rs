@@ -135,6 +135,86 @@ fn the_station_role_cannot_change_or_remove_what_was_recorded() {
     home.run("kato", ["ledger", "verify"]).ok();
 }
 
+/// Bug: a page of the chain read from a head a station had seen (`WHERE e.seq > $1`)
+/// joined payloads and signatures from their first row, so that every append on a
+/// large ledger read every payload before its witness, and verify read the table
+/// from the start once per page (quadratic; the reason verify at a million entries
+/// fell behind SQLite). The server's own account of each plan (`auto_explain`,
+/// with actual row counts) shows how many payload rows the station's reads touched.
+#[test]
+fn a_page_of_the_chain_does_not_read_the_payloads_before_it() {
+    let Some(server) = own_server() else {
+        return;
+    };
+    let db = server.ledger();
+    let first = Home::with_people_on(&db, "desk-1");
+    let second = Home::joined(&first, &db, "desk-2");
+    let lines = first.dir.path().join("notes.txt");
+    std::fs::write(
+        &lines,
+        (0..1500)
+            .map(|i| format!("earlier note {i}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    first
+        .run("ito", ["note", "--file", lines.to_str().unwrap()])
+        .ok();
+    // desk-2 sees the head, then desk-1 writes a few more: desk-2's next append
+    // reads the chain from the head it saw, a short tail after 1,500 entries.
+    second.run("suzuki", ["note", "seen"]).ok();
+    for i in 0..5 {
+        first.run("suzuki", ["note", &format!("later {i}")]).ok();
+    }
+    server.psql(&db.name, "ANALYZE");
+    // Plans as a long-lived session makes them after a few runs of a statement
+    // (generic, for any parameter), and the server's account of each.
+    let station = format!("{}_station", db.name);
+    for setting in [
+        "plan_cache_mode = force_generic_plan",
+        "session_preload_libraries = 'auto_explain'",
+        "auto_explain.log_min_duration = 0",
+        "auto_explain.log_analyze = on",
+        "auto_explain.log_format = json",
+    ] {
+        server.psql("postgres", &format!("ALTER ROLE {station} SET {setting}"));
+    }
+    let before = server.log().len();
+    second.run("suzuki", ["note", "one more"]).ok();
+    let log = server.log()[before..].to_owned();
+
+    let mut pages = 0;
+    for (at, _) in log.match_indices("plan:") {
+        let plan: serde_json::Value = serde_json::Deserializer::from_str(&log[at + 5..])
+            .into_iter()
+            .next()
+            .unwrap()
+            .unwrap();
+        let text = plan["Query Text"].as_str().unwrap_or_default();
+        if !(text.contains("LEFT JOIN payloads") && text.contains("e.seq > $1")) {
+            continue;
+        }
+        pages += 1;
+        let returned = plan["Plan"]["Actual Rows"].as_f64().unwrap();
+        let mut read = 0.0;
+        let mut nodes = vec![&plan["Plan"]];
+        while let Some(node) = nodes.pop() {
+            if node["Relation Name"] == "payloads" {
+                read +=
+                    node["Actual Rows"].as_f64().unwrap() * node["Actual Loops"].as_f64().unwrap();
+            }
+            if let Some(children) = node["Plans"].as_array() {
+                nodes.extend(children);
+            }
+        }
+        assert!(
+            read <= returned + 1.0,
+            "a page of {returned} entries read {read} payload rows: {text}"
+        );
+    }
+    assert!(pages >= 1, "the station read no page of the chain:\n{log}");
+}
+
 #[test]
 fn four_processes_appending_at_once_lose_nothing_on_postgres() {
     let Some(server) = own_server() else {

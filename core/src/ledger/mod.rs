@@ -756,6 +756,7 @@ impl Ledger {
     /// many were written.
     pub fn export_jsonl(&self, out: &mut dyn Write) -> Result<u64> {
         // In pages, so that a ledger of millions of entries is never held at once.
+        // Payloads are bounded by the page's start too (see `stream_chain`).
         const PAGE: i64 = 4096;
         let mut count = 0u64;
         let mut after = 0i64;
@@ -763,7 +764,8 @@ impl Ledger {
             let rows = self.db.rows(
                 "SELECT e.seq, e.at, e.actor, e.station, e.kind, e.subject, e.commitment, \
                  e.prev_hash, e.hash, p.body, p.erased, p.salt FROM entries e \
-                 LEFT JOIN payloads p ON p.seq = e.seq WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2",
+                 LEFT JOIN payloads p ON p.seq = e.seq AND p.seq > ?1 \
+                 WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2",
                 args![after, PAGE],
             )?;
             if rows.is_empty() {

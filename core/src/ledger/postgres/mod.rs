@@ -636,6 +636,9 @@ impl Query for DbTx<'_> {
 
 /// Reads the chain in pages on this thread and hands each page to `f`, on a second
 /// thread once there is more than one page, so that reading and checking overlap.
+/// Each page bounds the joined tables by its start as well: PostgreSQL does not carry
+/// `e.seq > ?1` across an outer join, and a merge join would otherwise read payloads
+/// and signatures from their first row for every page.
 pub(crate) fn stream_chain(
     db: &Db,
     after: i64,
@@ -644,8 +647,9 @@ pub(crate) fn stream_chain(
 ) -> Result<()> {
     const SQL: &str = "SELECT e.seq, e.at, e.actor, e.station, e.kind, e.subject, e.commitment, \
          e.prev_hash, e.hash, p.salt, p.body, p.erased IS NOT NULL, p.seq IS NOT NULL, \
-         s.signature FROM entries e LEFT JOIN payloads p ON p.seq = e.seq \
-         LEFT JOIN signatures s ON s.seq = e.seq WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2";
+         s.signature FROM entries e LEFT JOIN payloads p ON p.seq = e.seq AND p.seq > ?1 \
+         LEFT JOIN signatures s ON s.seq = e.seq AND s.seq > ?1 \
+         WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2";
     let page = |from: i64| -> Result<Vec<super::verify::Row>> {
         db.rows(SQL, &[Cell::Int(from), Cell::Int(batch as i64)])?
             .iter()
