@@ -322,12 +322,20 @@ where
 #[derive(Debug, Args)]
 pub struct NoteArgs {
     /// What happened.
-    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    #[arg(
+        required_unless_present_any = ["file", "follow"],
+        conflicts_with_all = ["file", "follow"]
+    )]
     pub text: Option<String>,
     /// Record every non-empty line of this file as a note, all in one transaction
     /// (for transcribing a paper register).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "follow")]
     pub file: Option<PathBuf>,
+    /// Record each line read from standard input as a note of its own as soon as it
+    /// arrives, printing its id once it is recorded (for a feed from another system);
+    /// a line refused stops the feed, and the lines before it stay recorded.
+    #[arg(long)]
+    pub follow: bool,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

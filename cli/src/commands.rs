@@ -459,9 +459,37 @@ fn note(args: NoteArgs) -> Result<ExitCode> {
                 }
             }
         }
-        (None, None) => unreachable!("clap requires TEXT or --file"),
+        (None, None) => follow_notes(&mut station, args.json)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `custody note --follow`: each non-empty line of standard input recorded as a note
+/// in a transaction of its own, its id printed (a JSON line with `json`) once it is.
+/// A refused line stops the feed and says how many were recorded before it.
+fn follow_notes(station: &mut Station, json: bool) -> Result<()> {
+    use std::io::BufRead;
+    let mut count = 0usize;
+    for (n, line) in std::io::stdin().lock().lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match station.note(&line) {
+            Ok(id) if json => output::text(&json!({ "id": id }).to_string())?,
+            Ok(id) => output::text(id.as_str())?,
+            Err(e) => {
+                eprintln!(
+                    "{}",
+                    t!("notes-follow-stopped", line = n + 1, count = count)
+                );
+                return Err(e.into());
+            }
+        }
+        count += 1;
+    }
+    eprintln!("{}", t!("notes-recorded", count = count));
+    Ok(())
 }
 
 /// A one-line summary of a payload for the log table.

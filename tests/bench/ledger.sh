@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Ledger benchmark: appends per second (one process per append, and batched in one
-# transaction) and verify speed over a large ledger, for this build and, when
+# Ledger benchmark: appends per second (one process per append, appenders that stay
+# open with `note --follow`, and batched in one transaction) and verify speed over a large ledger, for this build and, when
 # BEFORE_BIN names one, an earlier build in the same run, with ratios (after/before).
 # Prints figures for docs/benchmarks.md.
 #
@@ -109,6 +109,32 @@ measure() {
   printf -v "concurrent_$label" '%s' "$(rate 300 "$secs")"
   echo "[$label] 12 processes at once over ${#homes[@]} station(s): 300 in ${secs}s = $(rate 300 "$secs")/s"
 
+  # 12 appenders that stay open (`custody note --follow`), 100 notes each, every note
+  # its own transaction and checkpoint; on PostgreSQL four at each station. Then one.
+  # (Builds before --follow skip it.)
+  printf -v "follow12_$label" '%s' "n/a"
+  printf -v "follow1_$label" '%s' "n/a"
+  if $bin note --help 2>/dev/null | grep -q -- --follow; then
+    seq 1 100 | sed 's/^/followed note /' >"$work/feed.txt"
+    t0=$(now)
+    for ((p = 0; p < 12; p++)); do
+      (export CUSTODY_HOME=${homes[p % ${#homes[@]}]}
+        $bin note --follow <"$work/feed.txt" >/dev/null 2>&1 || echo "failed" >&2) &
+    done
+    wait
+    t1=$(now)
+    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+    printf -v "follow12_$label" '%s' "$(rate 1200 "$secs")"
+    echo "[$label] 12 appenders at once (note --follow) over ${#homes[@]} station(s): 1200 in ${secs}s = $(rate 1200 "$secs")/s"
+    seq 1 300 | sed 's/^/one follower /' >"$work/feed.txt"
+    t0=$(now)
+    $bin note --follow <"$work/feed.txt" >/dev/null 2>&1
+    t1=$(now)
+    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+    printf -v "follow1_$label" '%s' "$(rate 300 "$secs")"
+    echo "[$label] one appender (note --follow): 300 in ${secs}s = $(rate 300 "$secs")/s"
+  fi
+
   local fill=$entries
   [ "$label" = postgres ] && fill=${PG_BATCHED:-$entries}
   local batch=$((fill < 250000 ? fill : 250000)) done_=0 take
@@ -183,7 +209,9 @@ fi
 if [ -n "${POSTGRES:-}" ]; then
   echo "PostgreSQL beside SQLite (ratio = PostgreSQL / SQLite):"
   echo "  one append per process: ${single_postgres}/s vs ${single_after}/s, ratio $(ratio "$single_postgres" "$single_after")"
-  echo "  12 processes at once:   ${concurrent_postgres}/s vs ${concurrent_after}/s, ratio $(ratio "$concurrent_postgres" "$concurrent_after") (aim >= 500/s)"
+  echo "  12 processes at once:   ${concurrent_postgres}/s vs ${concurrent_after}/s, ratio $(ratio "$concurrent_postgres" "$concurrent_after")"
+  echo "  12 appenders at once (note --follow): ${follow12_postgres}/s vs ${follow12_after}/s, ratio $(ratio "$follow12_postgres" "$follow12_after") (aim >= 500/s)"
+  echo "  one appender (note --follow):         ${follow1_postgres}/s vs ${follow1_after}/s, ratio $(ratio "$follow1_postgres" "$follow1_after")"
   echo "  batched appends:        ${batched_postgres}/s vs ${batched_after}/s, ratio $(ratio "$batched_postgres" "$batched_after")"
   echo "  ledger verify:          ${verify_postgres}/s vs ${verify_after}/s, ratio $(ratio "$verify_postgres" "$verify_after") (aim >= 0.8)"
   echo "  the same chain of ${migrated_total} entries, migrated: verify ${verify_migrated}/s vs ${verify_after}/s, ratio $(ratio "$verify_migrated" "$verify_after") (aim >= 0.8); migrate ${migrate_rate} entries/s"

@@ -244,6 +244,83 @@ fn notes_from_a_file_are_recorded_all_or_nothing() {
     );
 }
 
+fn notes(home: &Home) -> Vec<String> {
+    home.run("kato", ["log", "--kind", "note", "--json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["payload"]["text"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_followed_feed_records_each_line_as_it_arrives() {
+    use std::io::{BufRead, BufReader, Write};
+    let home = Home::with_people();
+    let mut child = home
+        .cmd("suzuki")
+        .args(["note", "--follow", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let mut output = BufReader::new(child.stdout.take().unwrap());
+    let mut ids = Vec::new();
+    for text in ["09:02 入館 鈴木", "", "09:05 入館 伊藤"] {
+        writeln!(input, "{text}").unwrap();
+        input.flush().unwrap();
+        if text.is_empty() {
+            continue;
+        }
+        // The id comes back while the feed is still open: the note is recorded,
+        // and the ledger shows it to anyone, before the next line is sent.
+        let mut line = String::new();
+        output.read_line(&mut line).unwrap();
+        let id: serde_json::Value = serde_json::from_str(&line).unwrap();
+        ids.push(id["id"].as_str().unwrap().to_owned());
+        assert_eq!(notes(&home).last().map(String::as_str), Some(text));
+    }
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1]);
+    // A line refused stops the feed; the lines before it stay recorded.
+    writeln!(input, "{}", "x".repeat(4001)).unwrap();
+    writeln!(input, "never read").unwrap();
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 4 was not recorded; the 2 notes before it were"),
+        "{stderr}"
+    );
+    assert_eq!(notes(&home), ["09:02 入館 鈴木", "09:05 入館 伊藤"]);
+
+    // Killed mid-feed: what it acknowledged is there, and the chain verifies.
+    let mut child = home
+        .cmd("suzuki")
+        .args(["note", "--follow"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let mut output = BufReader::new(child.stdout.take().unwrap());
+    writeln!(input, "17:30 退館 鈴木").unwrap();
+    input.flush().unwrap();
+    let mut id = String::new();
+    output.read_line(&mut id).unwrap();
+    assert!(id.starts_with("NT-"), "{id}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(notes(&home).len(), 3);
+    home.run("kato", ["ledger", "verify"]).ok();
+}
+
 #[test]
 fn a_clock_earlier_than_the_last_entry_is_refused() {
     let home = Home::with_people();

@@ -458,6 +458,7 @@ opt-media-retire-id = The medium (MD-…)
 opt-media-retire-reason = Why
 opt-media-show-id = The medium (MD-…)
 opt-media-show-json = Print as JSON
+opt-note-follow = Record each line read from standard input as a note of its own as soon as it arrives, printing its id once it is recorded (for a feed from another system); a line refused stops the feed, and the lines before it stay recorded
 opt-note-file = Record every non-empty line of this file as a note, all in one transaction (for transcribing a paper register)
 opt-note-json = Print the result as JSON
 opt-note-text = What happened
@@ -681,6 +682,7 @@ doctor-running = left alone: a send or open is still running in { $path }
 doctor-unfinished-wipe = unfinished wipe (ledger entry { $seq }): { $detail }; wipe those targets again
 doctor-nothing = nothing was left behind
 notes-recorded = recorded { $count } notes
+notes-follow-stopped = line { $line } was not recorded; the { $count } notes before it were
 payload-erased = (payload erased)
 ledger-migrated = the ledger is now in { $database }: { $entries } entries and { $rows } rows copied as they were, head { $head }, { $projection } register rows rebuilt there and equal.
     The file { $archive } stays, read-only, as the archive; this station now records in the database.

@@ -536,6 +536,7 @@ opt-media-retire-id = 媒体（MD-…）
 opt-media-retire-reason = 理由
 opt-media-show-id = 媒体（MD-…）
 opt-media-show-json = JSON で出力
+opt-note-follow = 標準入力から読んだ各行を、届きしだい1件ずつ運用状況記録として記録し、記録できたものからその番号を出力する（他のシステムからの連携用）。受け付けられない行があるとそこで止まり、それより前の行は記録されたまま残る
 opt-note-file = このファイルの空でない各行を運用状況記録として、1回のトランザクションでまとめて記録する（紙の台帳の転記用）
 opt-note-json = 結果を JSON で出力
 opt-note-text = 起きたこと
@@ -681,6 +682,7 @@ doctor-running = そのままにしました: { $path } で送付または開封
 doctor-unfinished-wipe = 終わっていない消去（台帳の記録 { $seq }）: { $detail }。その対象をもう一度消去してください
 doctor-nothing = 残されたものはありません
 notes-recorded = 運用状況記録を { $count } 件記録しました
+notes-follow-stopped = { $line } 行目は記録されませんでした。それより前の { $count } 件は記録済みです
 payload-erased = （内容は消去済み）
 ledger-migrated = 台帳を { $database } に移しました：記録 { $entries } 件、{ $rows } 行をそのまま複写し、最新状態は { $head }、移行先で作り直した表の行 { $projection } 件はすべて一致しました。
     ファイル { $archive } は読み取り専用の保存用として残します。この端末は以後データベースに記録します。
