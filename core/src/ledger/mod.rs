@@ -557,7 +557,7 @@ impl Ledger {
             &self.witness,
             key.public(),
             (station, mode),
-            (size, &head),
+            (size, &head, last_at.as_deref()),
         )?;
         self.linked.borrow_mut().stations = Some(stations.clone());
         let mut writer = Writer {
@@ -568,6 +568,7 @@ impl Ledger {
             signer,
             station,
             size,
+            head_at: last_at.clone(),
             last_at,
             head,
             appended: false,
@@ -600,9 +601,7 @@ impl Ledger {
             size: writer.size,
             head: writer.head.clone(),
             stations: Some(stations.clone()),
-            at: writer
-                .tx
-                .value("SELECT at FROM entries WHERE seq = ?1", args![writer.size])?,
+            at: writer.head_at.clone(),
             // The init entry is the first signed one of a ledger made with
             // personal keys.
             anchor: match anchor {
@@ -840,7 +839,7 @@ fn check_before_append(
     witness_path: &Path,
     key: &StationPublicKey,
     (station, mode): (&str, Mode),
-    (size, head): (i64, &str),
+    (size, head, head_at): (i64, &str, Option<&str>),
 ) -> Result<Checked> {
     let joining = mode == Mode::Joining;
     let refuse = |seq: i64, problem: String| Error::WontWrite { seq, problem };
@@ -897,10 +896,18 @@ fn check_before_append(
     check_registered_key(tx, station, key, joining).map_err(|problem| refuse(1, problem))?;
     let mut witnessed = witness::read(witness_path);
     let mut restored = false;
+    // The hash and time of the entry the witness names (read only when it is not the
+    // head, which the caller read already).
+    let mut seen_at: Option<String> = None;
     if let Some(w) = &witnessed {
-        let now: Option<String> =
-            tx.value("SELECT hash FROM entries WHERE seq = ?1", args![w.size])?;
-        if let Some(departure) = verify::departs(w, size, now.as_deref()) {
+        let now: Option<(String, String)> = if w.size == size {
+            Some((head.to_owned(), head_at.unwrap_or_default().to_owned()))
+        } else {
+            tx.row("SELECT hash, at FROM entries WHERE seq = ?1", args![w.size])?
+                .map(|r| Ok::<_, Error>((r.get(0)?, r.get(1)?)))
+                .transpose()?
+        };
+        if let Some(departure) = verify::departs(w, size, now.as_ref().map(|(h, _)| h.as_str())) {
             // A restored copy is written over only once a manager acknowledges it:
             // now, or in a signed entry made after this station's head. Either way
             // the whole chain is checked, and becomes what this station saw.
@@ -925,6 +932,8 @@ fn check_before_append(
                 at: None,
                 anchor: found.anchor,
             });
+        } else {
+            seen_at = now.map(|(_, at)| at);
         }
     }
     if mode == Mode::AcceptingRestore && !restored {
@@ -936,13 +945,22 @@ fn check_before_append(
         Some(w) => (w.size, w.head.clone()),
         None => (0, GENESIS_PREV.to_string()),
     };
-    verify::check_tail(tx, from, &from_hash).map_err(as_refusal)?;
-    let joined_since: i64 = tx
-        .value(
-            "SELECT COUNT(*) FROM entries WHERE seq > ?1 AND kind = 'station-join'",
-            args![from],
-        )?
-        .unwrap_or(0);
+    // The entries after the head this station saw (none, when it saw the head).
+    let mut joined_since: i64 = 0;
+    if from < size {
+        match (from, seen_at) {
+            (0, _) => verify::check_tail_from(tx, 0, &from_hash, String::new()),
+            (_, Some(at)) => verify::check_tail_from(tx, from, &from_hash, at),
+            (_, None) => verify::check_tail(tx, from, &from_hash),
+        }
+        .map_err(as_refusal)?;
+        joined_since = tx
+            .value(
+                "SELECT COUNT(*) FROM entries WHERE seq > ?1 AND kind = 'station-join'",
+                args![from],
+            )?
+            .unwrap_or(0);
+    }
     let mut anchor = witnessed.as_ref().and_then(|w| w.anchor.clone());
     let stations = match witnessed.as_ref().and_then(|w| w.stations.clone()) {
         Some(stations) if joined_since == 0 => stations,
@@ -1189,6 +1207,8 @@ pub struct Writer<'a> {
     size: i64,
     last_at: Option<String>,
     head: String,
+    /// The time of the entry at `head`.
+    head_at: Option<String>,
     appended: bool,
     buf: Vec<u8>,
 }
@@ -1342,6 +1362,7 @@ impl<'a> Writer<'a> {
         project::apply(&self.tx, "main", fact, payload, attachment)?;
         self.size = seq;
         self.head = hash.clone();
+        self.head_at = Some(at.clone());
         self.appended = true;
         Ok(Appended { seq, hash, at })
     }

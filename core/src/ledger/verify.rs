@@ -593,6 +593,17 @@ pub(crate) fn check_tail(db: &impl Backend, after: i64, after_hash: &str) -> Res
             None => String::new(),
         }
     };
+    check_tail_from(db, after, after_hash, prev_at)
+}
+
+/// Like [`check_tail`], for a caller that has checked already that entry `after`
+/// holds `after_hash` (or `after` is 0) and read its time, `prev_at`.
+pub(crate) fn check_tail_from(
+    db: &impl Backend,
+    after: i64,
+    after_hash: &str,
+    prev_at: String,
+) -> Result<(i64, String)> {
     let mut state = ChainState::new(after, after_hash.to_string(), prev_at);
     db.stream_chain(after, BATCH, &mut |batch| state.check_batch(&batch))?;
     Ok((state.expected_seq - 1, state.prev_hash))

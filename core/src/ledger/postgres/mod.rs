@@ -487,11 +487,12 @@ impl Db {
 
     /// Starts a write transaction that holds the append lock from the start.
     pub(crate) fn begin(&self) -> Result<DbTx<'_>> {
-        self.batch("BEGIN")?;
+        // One round trip: the lock is taken inside the transaction it serializes.
         self.in_transaction.set(true);
         let tx = DbTx { db: self };
-        tx.db
-            .batch(&format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})"))?;
+        tx.db.batch(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({APPEND_LOCK})"
+        ))?;
         Ok(tx)
     }
 
