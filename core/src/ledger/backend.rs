@@ -165,6 +165,13 @@ impl Query for DbTx<'_> {
             DbTx::Postgres(tx) => tx.execute(sql, args),
         }
     }
+
+    fn execute_all(&self, statements: &[(String, Vec<Cell>)]) -> Result<()> {
+        match self {
+            DbTx::Sqlite(tx) => tx.execute_all(statements),
+            DbTx::Postgres(tx) => tx.execute_all(statements),
+        }
+    }
 }
 
 impl Backend for Db {

@@ -539,26 +539,16 @@ impl Ledger {
         f: impl FnOnce(&mut Writer<'_>) -> Result<T>,
     ) -> Result<T> {
         let joining = mode == Mode::Joining;
+        let seen = witness::read(&self.witness);
         let tx = self.db.begin()?;
-        let (size, last_at, head) = match tx.row(
-            "SELECT seq, at, hash FROM entries ORDER BY seq DESC LIMIT 1",
-            &[],
-        )? {
-            Some(row) => (row.get(0)?, Some(row.get(1)?), row.get(2)?),
-            None => (0, None, GENESIS_PREV.to_string()),
-        };
+        let tip = Tip::read(&tx, seen.as_ref().map_or(0, |w| w.size))?;
+        let (size, last_at, head) = (tip.size, tip.head_at.clone(), tip.head.clone());
         // Never sign over a chain this station has not checked.
         let Checked {
             mut stations,
             restored,
             anchor,
-        } = check_before_append(
-            &tx,
-            &self.witness,
-            key.public(),
-            (station, mode),
-            (size, &head, last_at.as_deref()),
-        )?;
+        } = check_before_append(&tx, seen, key.public(), (station, mode), tip)?;
         self.linked.borrow_mut().stations = Some(stations.clone());
         let mut writer = Writer {
             tx,
@@ -834,13 +824,75 @@ pub(crate) enum Mode {
     AcceptingRestore,
 }
 
+/// What an append reads first, inside the append lock, in one statement: the head
+/// of the chain, the newest checkpoint, and the entry the witness names.
+struct Tip {
+    /// How many entries the chain has.
+    size: i64,
+    /// The hash of the last entry (the genesis value when there is none).
+    head: String,
+    /// The time of the last entry.
+    head_at: Option<String>,
+    /// The station that made the last entry.
+    head_station: String,
+    /// The newest checkpoint: its size, head, time and signature.
+    checkpoint: Option<(i64, String, String, String)>,
+    /// The hash and time of the entry at the witness's size, when there is one.
+    witnessed: Option<(String, String)>,
+}
+
+impl Tip {
+    fn read(tx: &impl Query, witnessed: i64) -> Result<Tip> {
+        let row = tx
+            .row(
+                "SELECT h.seq, h.at, h.hash, h.station, c.size, c.head, c.at, c.signature, \
+                 w.hash, w.at FROM (SELECT 1 AS one) AS o \
+                 LEFT JOIN (SELECT seq, at, hash, station FROM entries ORDER BY seq DESC LIMIT 1) \
+                 AS h ON 1 = 1 \
+                 LEFT JOIN (SELECT size, head, at, signature FROM checkpoints \
+                 ORDER BY size DESC LIMIT 1) AS c ON 1 = 1 \
+                 LEFT JOIN entries AS w ON w.seq = ?1",
+                args![witnessed],
+            )?
+            .ok_or_else(|| Error::Io(std::io::Error::other("the head query returned no row")))?;
+        let size: Option<i64> = row.get(0)?;
+        let checkpoint = match row.get::<Option<i64>>(4)? {
+            Some(covered) => Some((covered, row.get(5)?, row.get(6)?, row.get(7)?)),
+            None => None,
+        };
+        let witnessed = match row.get::<Option<String>>(8)? {
+            Some(hash) => Some((hash, row.get(9)?)),
+            None => None,
+        };
+        Ok(match size {
+            Some(size) => Tip {
+                size,
+                head_at: Some(row.get(1)?),
+                head: row.get(2)?,
+                head_station: row.get(3)?,
+                checkpoint,
+                witnessed,
+            },
+            None => Tip {
+                size: 0,
+                head: GENESIS_PREV.to_string(),
+                head_at: None,
+                head_station: String::new(),
+                checkpoint,
+                witnessed,
+            },
+        })
+    }
+}
+
 fn check_before_append(
     tx: &impl Backend,
-    witness_path: &Path,
+    witness: Option<witness::Witness>,
     key: &StationPublicKey,
     (station, mode): (&str, Mode),
-    (size, head, head_at): (i64, &str, Option<&str>),
+    tip: Tip,
 ) -> Result<Checked> {
+    let (size, head) = (tip.size, tip.head.as_str());
     let joining = mode == Mode::Joining;
     let refuse = |seq: i64, problem: String| Error::WontWrite { seq, problem };
     let as_refusal = |e: Error| match e {
@@ -849,9 +901,7 @@ fn check_before_append(
     };
     if size == 0 {
         // A station that saw entries never writes onto an emptied ledger.
-        if let Some(problem) =
-            witness::read(witness_path).and_then(|w| verify::departs(&w, 0, None))
-        {
+        if let Some(problem) = witness.and_then(|w| verify::departs(&w, 0, None)) {
             return Err(as_refusal(problem));
         }
         return Ok(Checked {
@@ -860,14 +910,7 @@ fn check_before_append(
             anchor: None,
         });
     }
-    let checkpoint: Option<(i64, String, String, String)> = tx
-        .row(
-            "SELECT size, head, at, signature FROM checkpoints ORDER BY size DESC LIMIT 1",
-            &[],
-        )?
-        .map(|r| Ok::<_, Error>((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .transpose()?;
-    let Some((covered, covered_head, at, signature)) = checkpoint else {
+    let Some((covered, covered_head, at, signature)) = tip.checkpoint else {
         return Err(refuse(1, "the ledger has no signed checkpoint".into()));
     };
     if covered > size {
@@ -893,20 +936,18 @@ fn check_before_append(
             "the newest checkpoint signs a different last entry: the entry was replaced".into(),
         ));
     }
-    check_registered_key(tx, station, key, joining).map_err(|problem| refuse(1, problem))?;
-    let mut witnessed = witness::read(witness_path);
+    // A station that knows the stations of the chain checks its key against them
+    // below; one that does not takes a quick look first, for a clear refusal (it
+    // reads every station's registering entry).
+    if witness.as_ref().is_none_or(|w| w.stations.is_none()) {
+        check_registered_key(tx, station, key, joining).map_err(|problem| refuse(1, problem))?;
+    }
+    let mut witnessed = witness;
     let mut restored = false;
-    // The hash and time of the entry the witness names (read only when it is not the
-    // head, which the caller read already).
+    // The time of the entry the witness names, when the chain still holds it.
     let mut seen_at: Option<String> = None;
     if let Some(w) = &witnessed {
-        let now: Option<(String, String)> = if w.size == size {
-            Some((head.to_owned(), head_at.unwrap_or_default().to_owned()))
-        } else {
-            tx.row("SELECT hash, at FROM entries WHERE seq = ?1", args![w.size])?
-                .map(|r| Ok::<_, Error>((r.get(0)?, r.get(1)?)))
-                .transpose()?
-        };
+        let now = tip.witnessed;
         if let Some(departure) = verify::departs(w, size, now.as_ref().map(|(h, _)| h.as_str())) {
             // A restored copy is written over only once a manager acknowledges it:
             // now, or in a signed entry made after this station's head. Either way
@@ -948,18 +989,12 @@ fn check_before_append(
     // The entries after the head this station saw (none, when it saw the head).
     let mut joined_since: i64 = 0;
     if from < size {
-        match (from, seen_at) {
+        joined_since = match (from, seen_at) {
             (0, _) => verify::check_tail_from(tx, 0, &from_hash, String::new()),
             (_, Some(at)) => verify::check_tail_from(tx, from, &from_hash, at),
             (_, None) => verify::check_tail(tx, from, &from_hash),
         }
         .map_err(as_refusal)?;
-        joined_since = tx
-            .value(
-                "SELECT COUNT(*) FROM entries WHERE seq > ?1 AND kind = 'station-join'",
-                args![from],
-            )?
-            .unwrap_or(0);
     }
     let mut anchor = witnessed.as_ref().and_then(|w| w.anchor.clone());
     let stations = match witnessed.as_ref().and_then(|w| w.stations.clone()) {
@@ -1009,9 +1044,7 @@ fn check_before_append(
             .as_ref()
             .is_some_and(|w| w.size == size && w.head == head);
     if !seen {
-        let last: String = tx
-            .value("SELECT station FROM entries WHERE seq = ?1", args![size])?
-            .unwrap_or_default();
+        let last = tip.head_station;
         stations
             .key_for(&last, size)
             .and_then(|k| {
@@ -1279,7 +1312,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Appends one entry with its payload, and applies it to the projections in the
-    /// same transaction (`project::apply`).
+    /// same transaction ([`project::record_statements`], [`project::apply_effects`]).
     pub fn append(
         &mut self,
         actor: &str,
@@ -1335,22 +1368,9 @@ impl<'a> Writer<'a> {
             &self.head,
         );
         let hash = hex::encode(Sha256::digest(&self.buf));
-        self.tx.execute(
-            "INSERT INTO entries(seq, at, actor, station, kind, subject, commitment, prev_hash, hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            args![seq, at, actor, self.station, kind, subject, commitment, self.head, hash],
-        )?;
-        self.tx.execute(
-            "INSERT INTO payloads(seq, salt, body) VALUES (?1, ?2, ?3)",
-            args![seq, salt, body],
-        )?;
         let signature = self.signer.sign(
             signed::entry_message(&hash).as_bytes(),
             &signed::entry_comment(seq, kind, actor),
-        )?;
-        self.tx.execute(
-            "INSERT INTO signatures(seq, key_id, signature) VALUES (?1, ?2, ?3)",
-            args![seq, self.signer.public().key_id(), signature],
         )?;
         let fact = project::Fact {
             seq,
@@ -1359,7 +1379,28 @@ impl<'a> Writer<'a> {
             kind,
             subject,
         };
-        project::apply(&self.tx, "main", fact, payload, attachment)?;
+        // The entry, its payload and signature, and the record it creates: one
+        // round trip on PostgreSQL.
+        let mut rows = vec![
+            (
+                "INSERT INTO entries(seq, at, actor, station, kind, subject, commitment, prev_hash, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                    .to_owned(),
+                args![seq, at, actor, self.station, kind, subject, commitment, self.head, hash]
+                    .to_vec(),
+            ),
+            (
+                "INSERT INTO payloads(seq, salt, body) VALUES (?1, ?2, ?3)".to_owned(),
+                args![seq, salt, body].to_vec(),
+            ),
+            (
+                "INSERT INTO signatures(seq, key_id, signature) VALUES (?1, ?2, ?3)".to_owned(),
+                args![seq, self.signer.public().key_id(), signature].to_vec(),
+            ),
+        ];
+        rows.extend(project::record_statements("main", fact));
+        self.tx.execute_all(&rows)?;
+        project::apply_effects(&self.tx, "main", fact, payload, attachment)?;
         self.size = seq;
         self.head = hash.clone();
         self.head_at = Some(at.clone());

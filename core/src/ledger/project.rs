@@ -80,42 +80,34 @@ fn text<'a>(p: &'a Value, key: &str) -> Option<&'a str> {
     p.get(key).and_then(Value::as_str)
 }
 
-/// Applies one entry with payload `p` to the projection tables of `schema` (`main`,
-/// or the copy `verify` rebuilds). Entries of other records are read from `main`.
-pub(crate) fn apply(
-    db: &impl Query,
-    schema: &str,
-    e: Fact<'_>,
-    p: &Value,
-    attachment: Option<&Attachment>,
-) -> Result<()> {
-    let run = |statement: &str, cells: &[Cell]| -> Result<usize> {
-        db.execute(&statement.replace("{s}", schema), cells)
-    };
+/// The statements that register the record an entry creates in the projection
+/// tables of `schema` (`main`, or the copy `verify` rebuilds): its id, and its
+/// prefix's counter. None for an entry that creates no record. The writer runs them
+/// with the entry's own rows, in one round trip ([`super::store::Query::execute_all`]),
+/// then [`apply_effects`].
+pub(crate) fn record_statements(schema: &str, e: Fact<'_>) -> Vec<(String, Vec<Cell>)> {
+    let mut statements = Vec::new();
     if RECORD_KINDS.contains(&e.kind) {
-        run(
-            "INSERT INTO {s}.records(id, kind, seq) VALUES (?1, ?2, ?3)",
-            args![e.subject, e.kind, e.seq],
-        )?;
+        statements.push((
+            "INSERT INTO {s}.records(id, kind, seq) VALUES (?1, ?2, ?3)".replace("{s}", schema),
+            args![e.subject, e.kind, e.seq].to_vec(),
+        ));
         if let Some((prefix, number)) = e.subject.split_once('-')
             && let Ok(number) = number.parse::<i64>()
         {
-            let bumped = run(
-                "UPDATE {s}.counters SET last = CASE WHEN last > ?2 THEN last ELSE ?2 END WHERE prefix = ?1",
-                args![prefix, number],
-            )?;
-            if bumped == 0 {
-                run(
-                    "INSERT INTO {s}.counters(prefix, last) VALUES (?1, ?2)",
-                    args![prefix, number],
-                )?;
-            }
+            statements.push((
+                "INSERT INTO {s}.counters AS c (prefix, last) VALUES (?1, ?2) \
+                 ON CONFLICT (prefix) DO UPDATE SET last = \
+                 CASE WHEN c.last > excluded.last THEN c.last ELSE excluded.last END"
+                    .replace("{s}", schema),
+                args![prefix, number].to_vec(),
+            ));
         }
     }
-    apply_effects(db, schema, e, p, attachment)
+    statements
 }
 
-/// What [`apply`] does besides registering record ids: every projection but `records`
+/// What the writer applies besides registering record ids ([`record_statements`]): every projection but `records`
 /// and `counters` (which a rebuild derives from the entries in bulk), one step per
 /// register.
 pub(crate) fn apply_effects(

@@ -5,7 +5,7 @@
 //!
 //! The copy is built in a scratch schema (an in-memory database attached as `rebuilt`
 //! on SQLite, the session's temporary schema on PostgreSQL), by the same
-//! [`project::apply`] the writer uses. Record ids and counters come from the entries in
+//! [`project::apply_effects`] the writer uses. Record ids and counters come from the entries in
 //! two statements; every other entry is replayed in order. An entry whose payload was
 //! erased is replayed from the facts its erasure entry kept; a certificate's signed
 //! document is taken from the table and checked against the SHA-256 its entry commits

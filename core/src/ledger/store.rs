@@ -228,6 +228,18 @@ pub(crate) trait Query {
     /// Runs a statement that returns no rows; returns how many rows it changed.
     fn execute(&self, sql: &str, args: &[Cell]) -> Result<usize>;
 
+    /// Runs statements that return no rows, in order, all or none: an entry's rows
+    /// with the projections it registers. PostgreSQL runs them as one statement, in
+    /// one round trip, where none sees another's rows (foreign keys are checked
+    /// once all are written); statements that read what an earlier one wrote do not
+    /// belong here.
+    fn execute_all(&self, statements: &[(String, Vec<Cell>)]) -> Result<()> {
+        for (sql, args) in statements {
+            self.execute(sql, args)?;
+        }
+        Ok(())
+    }
+
     /// The first row `sql` returns, if any.
     fn row(&self, sql: &str, args: &[Cell]) -> Result<Option<Row>> {
         Ok(self.rows(sql, args)?.into_iter().next())

@@ -505,6 +505,8 @@ struct ChainState {
     erased: i64,
     /// Every erased payload: its sequence number and subject.
     erased_rows: Vec<(i64, String)>,
+    /// How many `station-join` entries were read.
+    joins: i64,
     /// Every erasure entry with its payload.
     erasures: Vec<(i64, serde_json::Value)>,
     /// The sequence number of the first `disposal` entry of each item.
@@ -523,6 +525,7 @@ impl ChainState {
             checked: 0,
             erased: 0,
             erased_rows: Vec::new(),
+            joins: 0,
             erasures: Vec::new(),
             disposals: std::collections::HashMap::new(),
             signers: None,
@@ -567,9 +570,9 @@ impl ChainState {
 
 /// Checks the chain from the entry after `after` to the end: every hash, payload
 /// commitment and link, and that entry `after` still has the hash `after_hash` (a
-/// head this station saw). Returns the new size and head. The cost is the number of
-/// entries after `after`.
-pub(crate) fn check_tail(db: &impl Backend, after: i64, after_hash: &str) -> Result<(i64, String)> {
+/// head this station saw). Returns how many stations joined in those entries (their
+/// `station-join` entries). The cost is the number of entries after `after`.
+pub(crate) fn check_tail(db: &impl Backend, after: i64, after_hash: &str) -> Result<i64> {
     let prev_at = if after == 0 {
         String::new()
     } else {
@@ -603,10 +606,10 @@ pub(crate) fn check_tail_from(
     after: i64,
     after_hash: &str,
     prev_at: String,
-) -> Result<(i64, String)> {
+) -> Result<i64> {
     let mut state = ChainState::new(after, after_hash.to_string(), prev_at);
     db.stream_chain(after, BATCH, &mut |batch| state.check_batch(&batch))?;
-    Ok((state.expected_seq - 1, state.prev_hash))
+    Ok(state.joins)
 }
 
 impl ChainState {
@@ -683,6 +686,7 @@ impl ChainState {
                 "disposal" => {
                     self.disposals.entry(row.subject.clone()).or_insert(row.seq);
                 }
+                "station-join" => self.joins += 1,
                 "payloads-erased" => {
                     if let Some(payload) = row
                         .body

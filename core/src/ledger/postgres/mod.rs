@@ -633,6 +633,33 @@ impl Query for DbTx<'_> {
     fn execute(&self, sql: &str, args: &[Cell]) -> Result<usize> {
         self.db.run_execute(sql, args)
     }
+
+    fn execute_all(&self, statements: &[(String, Vec<Cell>)]) -> Result<()> {
+        match statements {
+            [] => Ok(()),
+            [(sql, args)] => self.db.run_execute(sql, args).map(|_| ()),
+            [first @ .., (last, last_args)] => {
+                // WITH s0 AS (first statement), s1 AS (…) last statement: one
+                // round trip, parameters numbered on from one statement to the next.
+                let mut sql = String::from("WITH ");
+                let mut args: Vec<Cell> = Vec::new();
+                for (i, (statement, cells)) in first.iter().enumerate() {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!(
+                        "s{i} AS ({})",
+                        shift_params(statement, args.len())
+                    ));
+                    args.extend(cells.iter().cloned());
+                }
+                sql.push(' ');
+                sql.push_str(&shift_params(last, args.len()));
+                args.extend(last_args.iter().cloned());
+                self.db.run_execute(&sql, &args).map(|_| ())
+            }
+        }
+    }
 }
 
 /// Reads the chain in pages on this thread and hands each page to `f`, on a second
@@ -820,6 +847,35 @@ pub(crate) fn translate(sql: &str) -> String {
             _ => out.push(c),
         }
         previous = Some(c);
+    }
+    out
+}
+
+/// A portable statement with its parameters `?N` numbered from `offset + 1`;
+/// nothing inside a quoted string or name is touched.
+fn shift_params(sql: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        out.push(c);
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '?') => {
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    digits.push(*d);
+                    chars.next();
+                }
+                match digits.parse::<usize>() {
+                    Ok(n) => out.push_str(&(n + offset).to_string()),
+                    Err(_) => out.push_str(&digits),
+                }
+            }
+            (None, _) => {}
+        }
     }
     out
 }
@@ -1060,6 +1116,15 @@ mod tests {
             assert!(why.contains("verify-full"), "{why}");
         }
         assert!(split_tls("postgres://s@db/c?sslmode=sometimes").is_err());
+    }
+
+    #[test]
+    fn parameters_are_numbered_on_outside_quotes_only() {
+        assert_eq!(
+            shift_params("INSERT INTO t(a, b) VALUES (?1, ?2) -- '?3'", 4),
+            "INSERT INTO t(a, b) VALUES (?5, ?6) -- '?3'"
+        );
+        assert_eq!(shift_params("SELECT \"?1\", ?12", 10), "SELECT \"?1\", ?22");
     }
 
     #[test]
