@@ -186,8 +186,8 @@ fn answer(
             }
             _ => "ERR unknown request".into(),
         };
-        writer.write_all(reply.as_bytes())?;
-        writer.write_all(b"\n")?;
+        // One write: the command waits for the whole line.
+        writer.write_all(format!("{reply}\n").as_bytes())?;
         if locked.load(Ordering::SeqCst) {
             return Ok(());
         }
