@@ -333,7 +333,9 @@ pub struct NoteArgs {
     pub file: Option<PathBuf>,
     /// Record each line read from standard input as a note of its own as soon as it
     /// arrives, printing its id once it is recorded (for a feed from another system);
-    /// a line refused stops the feed, and the lines before it stay recorded.
+    /// lines that arrive while one is being recorded are recorded together next, each
+    /// still its own note; a line refused stops the feed, and the lines before it stay
+    /// recorded.
     #[arg(long)]
     pub follow: bool,
     /// Print the result as JSON.

@@ -467,26 +467,67 @@ fn note(args: NoteArgs) -> Result<ExitCode> {
 /// `custody note --follow`: each non-empty line of standard input recorded as a note
 /// in a transaction of its own, its id printed (a JSON line with `json`) once it is.
 /// A refused line stops the feed and says how many were recorded before it.
+/// The most lines of a feed recorded in one transaction.
+const FOLLOW_GROUP: usize = 100;
+
+/// Records each line of standard input as a note of its own. A line is recorded as
+/// soon as the ledger is free; the lines that arrived meanwhile are recorded together
+/// in the next transaction (each its own entry, signed), so that a busy feed keeps up
+/// with its source (group commit). Every id is printed once its transaction is
+/// durable.
 fn follow_notes(station: &mut Station, json: bool) -> Result<()> {
     use std::io::BufRead;
-    let mut count = 0usize;
-    for (n, line) in std::io::stdin().lock().lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match station.note(&line) {
-            Ok(id) if json => output::text(&json!({ "id": id }).to_string())?,
-            Ok(id) => output::text(id.as_str())?,
-            Err(e) => {
-                eprintln!(
-                    "{}",
-                    t!("notes-follow-stopped", line = n + 1, count = count)
-                );
-                return Err(e.into());
+    let (lines, arrived) = std::sync::mpsc::channel::<(usize, std::io::Result<String>)>();
+    std::thread::spawn(move || {
+        for (n, line) in std::io::stdin().lock().lines().enumerate() {
+            let failed = line.is_err();
+            if lines.send((n + 1, line)).is_err() || failed {
+                break;
             }
         }
-        count += 1;
+    });
+    let mut count = 0usize;
+    let stopped = |line: usize, count: usize, e: anyhow::Error| {
+        eprintln!("{}", t!("notes-follow-stopped", line = line, count = count));
+        Err(e)
+    };
+    while let Ok(first) = arrived.recv() {
+        // The lines waiting now, up to the first one refused (recorded after them).
+        let mut group: Vec<(usize, String)> = Vec::new();
+        let mut refused: Option<(usize, anyhow::Error)> = None;
+        let mut next = Some(first);
+        while let Some((n, line)) = next.take() {
+            match line {
+                Err(e) => refused = Some((n, e.into())),
+                Ok(text) if text.trim().is_empty() => {}
+                Ok(text) => match Station::check_note(&text) {
+                    Ok(()) => group.push((n, text)),
+                    Err(e) => refused = Some((n, e.into())),
+                },
+            }
+            if refused.is_none() && group.len() < FOLLOW_GROUP {
+                next = arrived.try_recv().ok();
+            }
+        }
+        if let Some((&(first_line, _), _)) = group.split_first() {
+            let texts: Vec<String> = group.into_iter().map(|(_, text)| text).collect();
+            match station.notes(&texts) {
+                Ok(ids) => {
+                    for id in &ids {
+                        if json {
+                            output::text(&json!({ "id": id }).to_string())?;
+                        } else {
+                            output::text(id.as_str())?;
+                        }
+                    }
+                    count += ids.len();
+                }
+                Err(e) => return stopped(first_line, count, e.into()),
+            }
+        }
+        if let Some((line, e)) = refused {
+            return stopped(line, count, e);
+        }
     }
     eprintln!("{}", t!("notes-recorded", count = count));
     Ok(())

@@ -746,13 +746,21 @@ impl Station {
         Ok(())
     }
 
-    /// Appends an operation record (運用状況記録); returns its id.
-    pub fn note(&mut self, text: &str) -> Result<RecordId> {
-        self.actor.require_writer("record a note")?;
+    /// Says whether `text` can be a note (what [`Station::note`] and
+    /// [`Station::notes`] refuse), without recording anything.
+    pub fn check_note(text: &str) -> Result<()> {
         let text = text.trim();
         if text.is_empty() || text.chars().count() > 4000 {
             return Err(note_length(text));
         }
+        Ok(())
+    }
+
+    /// Appends an operation record (運用状況記録); returns its id.
+    pub fn note(&mut self, text: &str) -> Result<RecordId> {
+        self.actor.require_writer("record a note")?;
+        Station::check_note(text)?;
+        let text = text.trim();
         let actor = self.actor.name.clone();
         self.write(|w| {
             let (id, _) = w.create_record(&actor, "note", "NT", json!({ "text": text }))?;
@@ -765,12 +773,10 @@ impl Station {
     pub fn notes(&mut self, texts: &[String]) -> Result<Vec<RecordId>> {
         self.actor.require_writer("record notes")?;
         for (line, text) in texts.iter().enumerate() {
-            if text.trim().is_empty() || text.chars().count() > 4000 {
-                return Err(Error::InLine {
-                    line: line + 1,
-                    error: Box::new(note_length(text)),
-                });
-            }
+            Station::check_note(text).map_err(|error| Error::InLine {
+                line: line + 1,
+                error: Box::new(error),
+            })?;
         }
         let actor = self.actor.name.clone();
         self.write(|w| {

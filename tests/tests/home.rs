@@ -286,6 +286,22 @@ fn a_followed_feed_records_each_line_as_it_arrives() {
     }
     assert_eq!(ids.len(), 2);
     assert_ne!(ids[0], ids[1]);
+    // A burst: lines that wait while one is recorded are recorded together next,
+    // each its own note with its own id, in order.
+    let burst: Vec<String> = (1..=50).map(|i| format!("10:{i:02} 入館")).collect();
+    input
+        .write_all(format!("{}\n", burst.join("\n")).as_bytes())
+        .unwrap();
+    input.flush().unwrap();
+    for _ in &burst {
+        let mut line = String::new();
+        output.read_line(&mut line).unwrap();
+        let id: serde_json::Value = serde_json::from_str(&line).unwrap();
+        ids.push(id["id"].as_str().unwrap().to_owned());
+    }
+    let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), 52, "{ids:?}");
+    assert_eq!(notes(&home)[2..], burst[..]);
     // A line refused stops the feed; the lines before it stay recorded.
     writeln!(input, "{}", "x".repeat(4001)).unwrap();
     writeln!(input, "never read").unwrap();
@@ -294,10 +310,11 @@ fn a_followed_feed_records_each_line_as_it_arrives() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("line 4 was not recorded; the 2 notes before it were"),
+        stderr.contains("line 54 was not recorded; the 52 notes before it were"),
         "{stderr}"
     );
-    assert_eq!(notes(&home), ["09:02 入館 鈴木", "09:05 入館 伊藤"]);
+    assert_eq!(notes(&home)[..2], ["09:02 入館 鈴木", "09:05 入館 伊藤"]);
+    assert_eq!(notes(&home).len(), 52);
 
     // Killed mid-feed: what it acknowledged is there, and the chain verifies.
     let mut child = home
@@ -317,7 +334,7 @@ fn a_followed_feed_records_each_line_as_it_arrives() {
     assert!(id.starts_with("NT-"), "{id}");
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(notes(&home).len(), 3);
+    assert_eq!(notes(&home).len(), 53);
     home.run("kato", ["ledger", "verify"]).ok();
 }
 
