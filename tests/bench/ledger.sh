@@ -66,6 +66,29 @@ export CUSTODY_KEY_PASSPHRASE_FILE=$work/passphrase
 
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / t }'; }
+# pace RATE N PREFIX: N lines, one every 1/RATE s, each written as soon as it is due.
+pace() {
+  python3 -c 'import sys, time
+rate, n, prefix = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+start = time.monotonic()
+for i in range(n):
+    time.sleep(max(0.0, start + i / rate - time.monotonic()))
+    print(f"{prefix} {i}", flush=True)' "$@"
+}
+# verify_best TAG TOTAL VAR: `ledger verify` three times; VAR = the best rate.
+verify_best() {
+  local tag=$1 total=$2 best=999999 run t0 t1 secs
+  for run in 1 2 3; do
+    t0=$(now)
+    $bin ledger verify >/dev/null
+    t1=$(now)
+    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+    echo "[$tag] verify run $run: $total entries in ${secs}s = $(rate "$total" "$secs") entries/s"
+    best=$(awk -v a="$best" -v b="$secs" 'BEGIN { print (b < a) ? b : a }')
+  done
+  printf -v "$3" '%s' "$(rate "$total" "$best")"
+  echo "[$tag] verify best of 3: ${!3} entries/s"
+}
 seq 1 "$entries" | sed 's/^/batched note /' >"$work/lines.txt"
 
 # measure LABEL BIN: sets single_LABEL, batched_LABEL, verify_LABEL (per second).
@@ -109,10 +132,13 @@ measure() {
   printf -v "concurrent_$label" '%s' "$(rate 300 "$secs")"
   echo "[$label] 12 processes at once over ${#homes[@]} station(s): 300 in ${secs}s = $(rate 300 "$secs")/s"
 
-  # 12 appenders that stay open (`custody note --follow`), 100 notes each, every note
-  # its own transaction and checkpoint; on PostgreSQL four at each station. Then one.
-  # (Builds before --follow skip it.)
+  # 12 appenders that stay open (`custody note --follow`), 100 notes waiting for each
+  # (the lines that wait are recorded together, each its own entry); on PostgreSQL
+  # four at each station. Then 12 feeds whose lines arrive one at a time, 100 a second
+  # each (1,200/s offered in all, 300 lines each). Then one appender. (Builds before
+  # --follow skip it.)
   printf -v "follow12_$label" '%s' "n/a"
+  printf -v "paced12_$label" '%s' "n/a"
   printf -v "follow1_$label" '%s' "n/a"
   if $bin note --help 2>/dev/null | grep -q -- --follow; then
     seq 1 100 | sed 's/^/followed note /' >"$work/feed.txt"
@@ -126,6 +152,16 @@ measure() {
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
     printf -v "follow12_$label" '%s' "$(rate 1200 "$secs")"
     echo "[$label] 12 appenders at once (note --follow) over ${#homes[@]} station(s): 1200 in ${secs}s = $(rate 1200 "$secs")/s"
+    t0=$(now)
+    for ((p = 0; p < 12; p++)); do
+      (export CUSTODY_HOME=${homes[p % ${#homes[@]}]}
+        pace 100 300 "paced $p" | $bin note --follow >/dev/null 2>&1 || echo "failed" >&2) &
+    done
+    wait
+    t1=$(now)
+    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+    printf -v "paced12_$label" '%s' "$(rate 3600 "$secs")"
+    echo "[$label] 12 feeds offering 100 lines/s each (note --follow) over ${#homes[@]} station(s): 3600 in ${secs}s = $(rate 3600 "$secs")/s"
     seq 1 300 | sed 's/^/one follower /' >"$work/feed.txt"
     t0=$(now)
     $bin note --follow <"$work/feed.txt" >/dev/null 2>&1
@@ -150,19 +186,10 @@ measure() {
   printf -v "batched_$label" '%s' "$(rate "$fill" "$secs")"
   echo "[$label] batched in transactions of $batch: $fill in ${secs}s = $(rate "$fill" "$secs")/s"
 
-  local total best=999999
+  local total
   total=$($bin ledger verify --json | sed -n 's/.*"entries": \([0-9]*\).*/\1/p')
-  for run in 1 2 3; do
-    t0=$(now)
-    $bin ledger verify >/dev/null
-    t1=$(now)
-    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-    echo "[$label] verify run $run: $total entries in ${secs}s = $(rate "$total" "$secs") entries/s"
-    best=$(awk -v a="$best" -v b="$secs" 'BEGIN { print (b < a) ? b : a }')
-  done
-  printf -v "verify_$label" '%s' "$(rate "$total" "$best")"
+  verify_best "$label" "$total" "verify_$label"
   printf -v "total_$label" '%s' "$total"
-  echo "[$label] verify best of 3: $(rate "$total" "$best") entries/s"
   [ -f "$CUSTODY_HOME/ledger.db" ] && echo "[$label] ledger $(du -h "$CUSTODY_HOME/ledger.db" | cut -f1)"
   $bin ledger verify | sed -n 's/^/['"$label"'] /p' | tail -n 3
   if [ "$label" = after ] && [ -n "${POSTGRES:-}" ]; then
@@ -175,18 +202,8 @@ measure() {
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
     migrate_rate=$(rate "$total" "$secs")
     echo "[migrated] $total entries moved into PostgreSQL in ${secs}s = ${migrate_rate} entries/s"
-    best=999999
-    for run in 1 2 3; do
-      t0=$(now)
-      $bin ledger verify >/dev/null
-      t1=$(now)
-      secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-      echo "[migrated] verify run $run: $total entries in ${secs}s = $(rate "$total" "$secs") entries/s"
-      best=$(awk -v a="$best" -v b="$secs" 'BEGIN { print (b < a) ? b : a }')
-    done
-    verify_migrated=$(rate "$total" "$best")
+    verify_best migrated "$total" verify_migrated
     migrated_total=$total
-    echo "[migrated] verify best of 3: ${verify_migrated} entries/s"
     init_args=()
   fi
   $bin lock >/dev/null 2>&1 || true
@@ -212,6 +229,7 @@ if [ -n "${POSTGRES:-}" ]; then
   echo "  one append per process: ${single_postgres}/s vs ${single_after}/s, ratio $(ratio "$single_postgres" "$single_after")"
   echo "  12 processes at once:   ${concurrent_postgres}/s vs ${concurrent_after}/s, ratio $(ratio "$concurrent_postgres" "$concurrent_after")"
   echo "  12 appenders at once (note --follow): ${follow12_postgres}/s vs ${follow12_after}/s, ratio $(ratio "$follow12_postgres" "$follow12_after") (aim >= 500/s)"
+  echo "  12 feeds, lines one at a time, 1,200/s offered: ${paced12_postgres}/s vs ${paced12_after}/s, ratio $(ratio "$paced12_postgres" "$paced12_after") (aim >= 500/s)"
   echo "  one appender (note --follow):         ${follow1_postgres}/s vs ${follow1_after}/s, ratio $(ratio "$follow1_postgres" "$follow1_after")"
   echo "  batched appends:        ${batched_postgres}/s vs ${batched_after}/s, ratio $(ratio "$batched_postgres" "$batched_after")"
   echo "  ledger verify of each one's own ledger (not the same size, so no ratio): ${verify_postgres}/s over ${total_postgres} entries vs ${verify_after}/s over ${total_after}"
