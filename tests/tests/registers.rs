@@ -540,6 +540,61 @@ fn media_cannot_be_registered_twice_and_retire_needs_it_or_a_manager() {
     verify(&home);
 }
 
+/// Bug: a medium registered for approval, wiped by a vendor and received back, was
+/// shown in stock (ready for use) although no manager had approved it.
+#[test]
+fn a_pending_medium_wiped_and_received_back_stays_pending_until_approved() {
+    let home = Home::with_people();
+    home.run(
+        "suzuki",
+        ["media", "add", "--kind", "hdd", "--serial", "WX-9"],
+    )
+    .ok();
+    assert_eq!(home.medium_status("MD-1"), "pending");
+    let file = home.path("vendor-cert.pdf");
+    std::fs::write(&file, b"%PDF-1.4 vendor certificate of erasure").unwrap();
+    home.run(
+        "ito",
+        [
+            "cert",
+            "import",
+            file.to_str().unwrap(),
+            "--vendor",
+            "株式会社データ消去",
+            "--serial",
+            "WX-9",
+            "--date",
+            "2026-11-01",
+            "--method",
+            "上書き消去",
+        ],
+    )
+    .ok();
+    assert_eq!(home.medium_status("MD-1"), "wiped");
+    home.run(
+        "suzuki",
+        [
+            "handover",
+            "new",
+            "--media",
+            "MD-1",
+            "--direction",
+            "receive",
+            "--counterparty",
+            "株式会社データ消去",
+            "--purpose",
+            "消去後の返却",
+            "--method",
+            "手渡し",
+        ],
+    )
+    .ok();
+    assert_eq!(home.medium_status("MD-1"), "pending");
+    home.run("tanaka", ["approve", "MD-1"]).ok();
+    assert_eq!(home.medium_status("MD-1"), "in-stock");
+    verify(&home);
+}
+
 /// 002 art.9-3, 000 art.18-3: registering a medium is a request; until a manager
 /// other than the registrant approves it, it is neither carried out nor handed over
 /// (exit 2, nothing recorded), and the register shows it pending and where it is kept.

@@ -168,12 +168,24 @@ impl<Q: Query> Projection<'_, Q> {
             &"SELECT status FROM {s}.media WHERE id = ?1".replace("{s}", self.schema),
             args![id],
         )?;
-        if let Some(next) = status.and_then(|s| s.after(change)) {
-            self.run(
-                "UPDATE {s}.media SET status = ?2 WHERE id = ?1",
-                args![id, next],
+        let Some(mut next) = status.and_then(|s| s.after(change)) else {
+            return Ok(());
+        };
+        // A medium whose registration still waits for a manager comes back to the
+        // cabinet pending, not in stock: being wiped and received approves nothing.
+        if next == MediaStatus::InStock {
+            let request: Option<String> = self.db.value(
+                &"SELECT status FROM {s}.requests WHERE id = ?1".replace("{s}", self.schema),
+                args![id],
             )?;
+            if request.as_deref() == Some("pending") {
+                next = MediaStatus::Pending;
+            }
         }
+        self.run(
+            "UPDATE {s}.media SET status = ?2 WHERE id = ?1",
+            args![id, next],
+        )?;
         Ok(())
     }
 
