@@ -1312,7 +1312,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Appends one entry with its payload, and applies it to the projections in the
-    /// same transaction ([`project::record_statements`], [`project::apply_effects`]).
+    /// same transaction (`project::record_statements`, `project::apply_effects`).
     pub fn append(
         &mut self,
         actor: &str,
