@@ -330,6 +330,35 @@ impl Home {
         .ok();
     }
 
+    /// ito imports a vendor's certificate of erasure for `serial`, from a PDF written
+    /// as `file` in the test's folder, with `extra` arguments (`--date`, `--method`);
+    /// returns its id. No manager has accepted it yet.
+    pub fn import_vendor_certificate(
+        &self,
+        file: &str,
+        vendor: &str,
+        serial: &str,
+        extra: &[&str],
+    ) -> String {
+        let receipt = self.path(file);
+        std::fs::write(&receipt, b"%PDF-1.4 vendor certificate").unwrap();
+        let mut args = vec![
+            "cert",
+            "import",
+            receipt.to_str().unwrap(),
+            "--vendor",
+            vendor,
+            "--serial",
+            serial,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        self.run("ito", args).ok().json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// A manager approves registered medium `id` for use, if it waits for that:
     /// tanaka, or sato when tanaka registered it (a medium is carried out or handed
     /// over only once approved).

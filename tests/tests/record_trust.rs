@@ -573,21 +573,7 @@ fn an_image_wiped_with_a_typed_serial_or_an_unaccepted_vendor_file_is_no_proof()
         out.stderr
     );
     // Any file imported as the vendor's certificate: not proof until accepted.
-    let vendor = home.path("vendor.pdf");
-    std::fs::write(&vendor, b"%PDF-1.4 anything").unwrap();
-    home.run(
-        "ito",
-        [
-            "cert",
-            "import",
-            vendor.to_str().unwrap(),
-            "--vendor",
-            "Vendor K.K.",
-            "--serial",
-            "4C530001",
-        ],
-    )
-    .ok();
+    home.import_vendor_certificate("vendor.pdf", "Vendor K.K.", "4C530001", &[]);
     let out = home
         .run("suzuki", ["retain", "dispose", "RT-1"])
         .expect_code(2);

@@ -551,25 +551,12 @@ fn a_pending_medium_wiped_and_received_back_stays_pending_until_approved() {
     )
     .ok();
     assert_eq!(home.medium_status("MD-1"), "pending");
-    let file = home.path("vendor-cert.pdf");
-    std::fs::write(&file, b"%PDF-1.4 vendor certificate of erasure").unwrap();
-    home.run(
-        "ito",
-        [
-            "cert",
-            "import",
-            file.to_str().unwrap(),
-            "--vendor",
-            "株式会社データ消去",
-            "--serial",
-            "WX-9",
-            "--date",
-            "2026-11-01",
-            "--method",
-            "上書き消去",
-        ],
-    )
-    .ok();
+    home.import_vendor_certificate(
+        "vendor-cert.pdf",
+        "株式会社データ消去",
+        "WX-9",
+        &["--date", "2026-11-01", "--method", "上書き消去"],
+    );
     assert_eq!(home.medium_status("MD-1"), "wiped");
     home.run(
         "suzuki",
@@ -1075,25 +1062,7 @@ fn records_name_the_file_of_personal_data_they_concern() {
 /// Imports a vendor's certificate for `serial` as ito and has tanaka accept it;
 /// returns its id.
 fn accepted_vendor_certificate(home: &Home, serial: &str, name: &str) -> String {
-    let receipt = home.path(name);
-    std::fs::write(&receipt, b"%PDF-1.4 vendor certificate").unwrap();
-    let imported = home
-        .run(
-            "ito",
-            [
-                "cert",
-                "import",
-                receipt.to_str().unwrap(),
-                "--vendor",
-                "株式会社データ消去",
-                "--serial",
-                serial,
-                "--json",
-            ],
-        )
-        .ok()
-        .json();
-    let id = imported["id"].as_str().unwrap().to_owned();
+    let id = home.import_vendor_certificate(name, "株式会社データ消去", serial, &[]);
     home.run("tanaka", ["cert", "sign-off", &id]).ok();
     id
 }
@@ -1403,21 +1372,7 @@ fn a_contractor_batch_closes_only_when_every_serial_is_accounted_for() {
         refused.stderr
     );
     // An imported certificate no manager accepted accounts for nothing.
-    let receipt = home.path("b5.pdf");
-    std::fs::write(&receipt, b"%PDF-1.4 vendor certificate").unwrap();
-    home.run(
-        "ito",
-        [
-            "cert",
-            "import",
-            receipt.to_str().unwrap(),
-            "--vendor",
-            "株式会社破砕",
-            "--serial",
-            "HD-B5",
-        ],
-    )
-    .ok();
+    home.import_vendor_certificate("b5.pdf", "株式会社破砕", "HD-B5", &[]);
     assert_eq!(audit_later(), ["HD-B5"]);
     home.run("tanaka", ["disposal", "batch", "close", &batch])
         .expect_code(2);

@@ -943,25 +943,12 @@ fn the_disposal_register_lists_every_path_and_the_audit_its_missing_after_checks
     )
     .ok();
     // A vendor's certificate, and a medium destroyed.
-    let receipt = home.path("vendor.pdf");
-    std::fs::write(&receipt, b"%PDF-1.4 vendor certificate").unwrap();
-    home.run(
-        "ito",
-        [
-            "cert",
-            "import",
-            receipt.to_str().unwrap(),
-            "--vendor",
-            "株式会社データ消去",
-            "--serial",
-            "WX-9",
-            "--date",
-            "2026-11-01",
-            "--method",
-            "物理破壊",
-        ],
-    )
-    .ok();
+    home.import_vendor_certificate(
+        "vendor.pdf",
+        "株式会社データ消去",
+        "WX-9",
+        &["--date", "2026-11-01", "--method", "物理破壊"],
+    );
     home.run(
         "suzuki",
         ["media", "add", "--kind", "usb", "--serial", "SN-USB-D"],
@@ -1166,21 +1153,7 @@ fn a_retained_my_number_medium_goes_only_destroyed_after_a_wipe() {
     let refused = home.run("ito", destroy).expect_code(2); // no wipe
     assert!(refused.stderr.contains("MN-R1"), "{}", refused.stderr);
     // The wipe: a vendor's certificate a manager accepts.
-    let receipt = home.path("wipe.pdf");
-    std::fs::write(&receipt, b"%PDF-1.4 vendor certificate").unwrap();
-    home.run(
-        "ito",
-        [
-            "cert",
-            "import",
-            receipt.to_str().unwrap(),
-            "--vendor",
-            "株式会社消去",
-            "--serial",
-            "MN-R1",
-        ],
-    )
-    .ok();
+    home.import_vendor_certificate("wipe.pdf", "株式会社消去", "MN-R1", &[]);
     home.run("tanaka", ["cert", "sign-off", "VC-1"]).ok();
     home.run("ito", destroy).ok();
     let done = dispose(&["--json"]).ok().json();
