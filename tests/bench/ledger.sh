@@ -75,6 +75,30 @@ for i in range(n):
     time.sleep(max(0.0, start + i / rate - time.monotonic()))
     print(f"{prefix} {i}", flush=True)' "$@"
 }
+# twelve VAR N WHAT APPEND: runs `APPEND p` for p = 0..11 at once, each with the data
+# home of station p mod the number of stations (homes), and sets VAR to N appends
+# over the time they all took.
+twelve() {
+  local var=$1 n=$2 what=$3 append=$4 p t0 t1 secs
+  t0=$(now)
+  for ((p = 0; p < 12; p++)); do
+    (export CUSTODY_HOME=${homes[p % ${#homes[@]}]}
+      "$append" "$p" || echo "failed" >&2) &
+  done
+  wait
+  t1=$(now)
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+  printf -v "$var" '%s' "$(rate "$n" "$secs")"
+  echo "[$label] $what over ${#homes[@]} station(s): $n in ${secs}s = ${!var}/s"
+}
+# What each of the twelve does: 25 processes, one per append; a feed of 100 lines
+# waiting; a feed of 300 lines arriving 100 a second.
+one_per_process() {
+  local i
+  for ((i = 0; i < 25; i++)); do $bin note "concurrent $1 $i" >/dev/null 2>&1 || echo "failed" >&2; done
+}
+follow_waiting() { $bin note --follow <"$work/feed.txt" >/dev/null 2>&1; }
+follow_paced() { pace 100 300 "paced $1" | $bin note --follow >/dev/null 2>&1; }
 # verify_best TAG TOTAL VAR: `ledger verify` three times; VAR = the best rate.
 verify_best() {
   local tag=$1 total=$2 best=999999 run t0 t1 secs
@@ -121,16 +145,7 @@ measure() {
 
   # 12 processes at once, 25 appends each, one process per append; on PostgreSQL,
   # four at each of the three stations.
-  t0=$(now)
-  for ((p = 0; p < 12; p++)); do
-    (export CUSTODY_HOME=${homes[p % ${#homes[@]}]}
-      for ((i = 0; i < 25; i++)); do $bin note "concurrent $p $i" >/dev/null 2>&1 || echo "failed" >&2; done) &
-  done
-  wait
-  t1=$(now)
-  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-  printf -v "concurrent_$label" '%s' "$(rate 300 "$secs")"
-  echo "[$label] 12 processes at once over ${#homes[@]} station(s): 300 in ${secs}s = $(rate 300 "$secs")/s"
+  twelve "concurrent_$label" 300 "12 processes at once" one_per_process
 
   # 12 appenders that stay open (`custody note --follow`), 100 notes waiting for each
   # (the lines that wait are recorded together, each its own entry); on PostgreSQL
@@ -142,26 +157,8 @@ measure() {
   printf -v "follow1_$label" '%s' "n/a"
   if $bin note --help 2>/dev/null | grep -q -- --follow; then
     seq 1 100 | sed 's/^/followed note /' >"$work/feed.txt"
-    t0=$(now)
-    for ((p = 0; p < 12; p++)); do
-      (export CUSTODY_HOME=${homes[p % ${#homes[@]}]}
-        $bin note --follow <"$work/feed.txt" >/dev/null 2>&1 || echo "failed" >&2) &
-    done
-    wait
-    t1=$(now)
-    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-    printf -v "follow12_$label" '%s' "$(rate 1200 "$secs")"
-    echo "[$label] 12 appenders at once (note --follow) over ${#homes[@]} station(s): 1200 in ${secs}s = $(rate 1200 "$secs")/s"
-    t0=$(now)
-    for ((p = 0; p < 12; p++)); do
-      (export CUSTODY_HOME=${homes[p % ${#homes[@]}]}
-        pace 100 300 "paced $p" | $bin note --follow >/dev/null 2>&1 || echo "failed" >&2) &
-    done
-    wait
-    t1=$(now)
-    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-    printf -v "paced12_$label" '%s' "$(rate 3600 "$secs")"
-    echo "[$label] 12 feeds offering 100 lines/s each (note --follow) over ${#homes[@]} station(s): 3600 in ${secs}s = $(rate 3600 "$secs")/s"
+    twelve "follow12_$label" 1200 "12 appenders at once (note --follow)" follow_waiting
+    twelve "paced12_$label" 3600 "12 feeds offering 100 lines/s each (note --follow)" follow_paced
     seq 1 300 | sed 's/^/one follower /' >"$work/feed.txt"
     t0=$(now)
     $bin note --follow <"$work/feed.txt" >/dev/null 2>&1
