@@ -464,17 +464,15 @@ fn note(args: NoteArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `custody note --follow`: each non-empty line of standard input recorded as a note
-/// in a transaction of its own, its id printed (a JSON line with `json`) once it is.
-/// A refused line stops the feed and says how many were recorded before it.
 /// The most lines of a feed recorded in one transaction.
 const FOLLOW_GROUP: usize = 100;
 
-/// Records each line of standard input as a note of its own. A line is recorded as
-/// soon as the ledger is free; the lines that arrived meanwhile are recorded together
-/// in the next transaction (each its own entry, signed), so that a busy feed keeps up
-/// with its source (group commit). Every id is printed once its transaction is
-/// durable.
+/// `custody note --follow`: each non-empty line of standard input recorded as a note
+/// of its own. A line is recorded as soon as the ledger is free; the lines that
+/// arrived meanwhile are recorded together in the next transaction (each its own
+/// entry, signed), so that a busy feed keeps up with its source (group commit). Every
+/// id is printed (a JSON line with `json`) once its transaction is durable. A refused
+/// line stops the feed and says how many were recorded before it.
 fn follow_notes(station: &mut Station, json: bool) -> Result<()> {
     use std::io::BufRead;
     let (lines, arrived) = std::sync::mpsc::channel::<(usize, std::io::Result<String>)>();
