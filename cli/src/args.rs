@@ -129,6 +129,9 @@ pub enum Command {
     /// Find and remove what interrupted commands left behind: temporary output of a
     /// killed send or open, stale agent sockets; list wipes that never finished.
     Doctor(DoctorArgs),
+    /// Serve the desk: pages in a browser over this data home. Anyone can verify a
+    /// certificate there.
+    Serve(crate::desk::ServeArgs),
     /// Walk through what custody does, in a throwaway data home.
     Demo(crate::demo::DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).

@@ -307,8 +307,16 @@ fn padded(text: &str, width: usize) -> String {
 /// A verification check's outcome in the language of messages (`check-CODE`, with
 /// the check's values), else core's words.
 pub(crate) fn check_words(check: &custody_core::erasure::certificate::Check) -> String {
+    check_words_in(crate::i18n::lang(), check)
+}
+
+/// [`check_words`] in `lang` (the desk words each page in its reader's language).
+pub(crate) fn check_words_in(
+    lang: custody_core::Lang,
+    check: &custody_core::erasure::certificate::Check,
+) -> String {
     let id = format!("check-{}", check.code);
-    if check.code.is_empty() || crate::i18n::lookup(crate::i18n::lang(), &id).is_none() {
+    if check.code.is_empty() || crate::i18n::lookup(lang, &id).is_none() {
         return check.detail.clone();
     }
     let facts: Vec<(&str, &str)> = check
@@ -316,12 +324,21 @@ pub(crate) fn check_words(check: &custody_core::erasure::certificate::Check) -> 
         .iter()
         .map(|(name, value)| (*name, value.as_str()))
         .collect();
-    crate::i18n::text(&id, &facts)
+    crate::i18n::text_in(lang, &id, &facts)
 }
 
 /// Who issued a verified certificate, from its issuer check, in the language of
 /// messages.
 fn issuer_words(verdict: &custody_core::erasure::certificate::Verdict) -> String {
+    issuer_words_in(crate::i18n::lang(), verdict)
+}
+
+/// [`issuer_words`] in `lang`.
+pub(crate) fn issuer_words_in(
+    lang: custody_core::Lang,
+    verdict: &custody_core::erasure::certificate::Verdict,
+) -> String {
+    let say = |id: &str, name: String| crate::i18n::text_in(lang, id, &[("name", &name)]);
     let issuer = verdict.checks.iter().find(|c| c.name == "issuer");
     let named = |key: &str| {
         issuer
@@ -330,9 +347,9 @@ fn issuer_words(verdict: &custody_core::erasure::certificate::Verdict) -> String
             .unwrap_or_default()
     };
     match issuer.map(|c| c.code) {
-        Some("issuer-own") => t!("issuer-this-station", name = named("station")),
-        Some("issuer-station") => t!("issuer-station-named", name = named("name")),
-        Some("issuer-vendor") => t!("issuer-vendor-named", name = named("name")),
+        Some("issuer-own") => say("issuer-this-station", named("station")),
+        Some("issuer-station") => say("issuer-station-named", named("name")),
+        Some("issuer-vendor") => say("issuer-vendor-named", named("name")),
         _ => verdict.issuer.clone().unwrap_or_else(|| "?".into()),
     }
 }

@@ -49,6 +49,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Keys(cmd) => crate::cert::keys(cmd),
         Command::Doctor(args) => doctor(args),
         Command::Demo(args) => crate::demo::run(&args),
+        Command::Serve(args) => crate::desk::run(&args),
         Command::Completions { shell } => {
             // Made whole first: clap_complete panics on a write error, and a closed
             // pipe (`| head`) is no error of ours.

@@ -270,8 +270,12 @@ pub fn localize_help(command: clap::Command, lang: Lang) -> clap::Command {
 /// A word of a closed set in the language of messages: `SET-WORD` in the catalogue
 /// (`role-clerk`, `person-status-key-not-confirmed`), else the word as it is.
 pub fn word(set: &str, value: &str) -> String {
-    lookup(lang(), &format!("{set}-{}", value.replace(' ', "-")))
-        .unwrap_or_else(|| value.to_owned())
+    word_in(lang(), set, value)
+}
+
+/// [`word`] in `lang`.
+pub fn word_in(lang: Lang, set: &str, value: &str) -> String {
+    lookup(lang, &format!("{set}-{}", value.replace(' ', "-"))).unwrap_or_else(|| value.to_owned())
 }
 
 /// What someone was not allowed to do, as core words it (`carry out CO-1`, `wipe

@@ -11,6 +11,7 @@ mod batch;
 mod cert;
 mod commands;
 mod demo;
+mod desk;
 mod files;
 mod hint;
 mod i18n;

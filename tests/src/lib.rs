@@ -359,6 +359,70 @@ impl Home {
             .to_owned()
     }
 
+    /// Disposes of one file as `executor` (suzuki registers it, a manager other than
+    /// the executor approves); returns the disposal certificate's id.
+    pub fn disposal_certificate(&self, executor: &str) -> String {
+        let file = self.path(&format!("old-{executor}.csv"));
+        std::fs::write(&file, "番号,氏名\n1,佐藤\n").unwrap();
+        let item = self
+            .run(
+                "suzuki",
+                [
+                    "retain",
+                    "add",
+                    file.to_str().unwrap(),
+                    "--class",
+                    "backup",
+                    "--since",
+                    "2000-01-01",
+                    "--backdate-reason",
+                    "transcribed from the paper register",
+                    "--json",
+                ],
+            )
+            .ok()
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.approve_backdates("tanaka");
+        let rq = self
+            .run(
+                "suzuki",
+                ["retain", "dispose", &item, "--request", "--json"],
+            )
+            .ok()
+            .json();
+        let approver = if executor == "sato" { "tanaka" } else { "sato" };
+        self.run(approver, ["approve", rq["id"].as_str().unwrap()])
+            .ok();
+        let done = self
+            .run(executor, ["retain", "dispose", &item, "--json"])
+            .ok()
+            .json();
+        done["certificate"].as_str().unwrap().to_string()
+    }
+
+    /// `kato` exports certificate `id` as JSON (and its `.minisig`) to `name` in the
+    /// test's folder.
+    pub fn export_certificate(&self, id: &str, name: &str) -> PathBuf {
+        let file = self.path(name);
+        self.run(
+            "kato",
+            [
+                "cert",
+                "export",
+                id,
+                "--format",
+                "json",
+                "-o",
+                file.to_str().unwrap(),
+            ],
+        )
+        .ok();
+        file
+    }
+
     /// A manager approves registered medium `id` for use, if it waits for that:
     /// tanaka, or sato when tanaka registered it (a medium is carried out or handed
     /// over only once approved).
@@ -686,6 +750,59 @@ pub fn authority(dir: &Path, name: &str) -> PathBuf {
     cert
 }
 
+/// A server certificate for `names` (`subjectAltName`: `IP:127.0.0.1`,
+/// `DNS:localhost`), signed by an authority of the test's own, in `dir`:
+/// `server.pem`, `server.key`. Returns the authority's certificate (`ca.pem`).
+pub fn server_certificate(dir: &Path, names: &str) -> PathBuf {
+    let ca = authority(dir, "custody-test-ca");
+    let at = |name: &str| dir.join(name).display().to_string();
+    std::fs::write(
+        dir.join("server.ext"),
+        format!(
+            "basicConstraints = CA:FALSE\nkeyUsage = digitalSignature, keyEncipherment\n\
+             extendedKeyUsage = serverAuth\nsubjectAltName = {names}\n"
+        ),
+    )
+    .unwrap();
+    sh(
+        "openssl",
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            &at("server.key"),
+            "-out",
+            &at("server.csr"),
+        ],
+    );
+    sh(
+        "openssl",
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &at("server.csr"),
+            "-CA",
+            &at("ca.pem"),
+            "-CAkey",
+            &at("ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &at("server.ext"),
+            "-out",
+            &at("server.pem"),
+        ],
+    );
+    ca
+}
+
 /// A throwaway PostgreSQL server of the test's own: `initdb` in a temporary folder,
 /// run as an unprivileged user (`postgres` when the tests run as root), listening on
 /// 127.0.0.1 at a free port and on a unix socket in that folder, stopped and removed
@@ -855,50 +972,8 @@ impl PgServer {
     pub fn require_tls(&self) -> PathBuf {
         let dir = self.dir.path().join("tls");
         std::fs::create_dir(&dir).unwrap();
-        let ca = authority(&dir, "custody-test-ca");
+        let ca = server_certificate(&dir, "IP:127.0.0.1");
         let at = |name: &str| dir.join(name).display().to_string();
-        std::fs::write(
-            dir.join("server.ext"),
-            "basicConstraints = CA:FALSE\nkeyUsage = digitalSignature, keyEncipherment\n\
-             extendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1\n",
-        )
-        .unwrap();
-        sh(
-            "openssl",
-            &[
-                "req",
-                "-new",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-keyout",
-                &at("server.key"),
-                "-out",
-                &at("server.csr"),
-            ],
-        );
-        sh(
-            "openssl",
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &at("server.csr"),
-                "-CA",
-                &at("ca.pem"),
-                "-CAkey",
-                &at("ca.key"),
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                &at("server.ext"),
-                "-out",
-                &at("server.pem"),
-            ],
-        );
         if let Some(user) = &self.runas {
             sh("chown", &["-R", user, dir.to_str().unwrap()]);
         }

@@ -4,71 +4,10 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use custody_tests::{Home, require_tool};
-
-/// Disposes of one file as `executor`; returns the disposal certificate's id.
-fn disposal_certificate(home: &Home, executor: &str) -> String {
-    let file = home.path(&format!("old-{executor}.csv"));
-    std::fs::write(&file, "番号,氏名\n1,佐藤\n").unwrap();
-    let item = home
-        .run(
-            "suzuki",
-            [
-                "retain",
-                "add",
-                file.to_str().unwrap(),
-                "--class",
-                "backup",
-                "--since",
-                "2000-01-01",
-                "--backdate-reason",
-                "transcribed from the paper register",
-                "--json",
-            ],
-        )
-        .ok()
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    home.approve_backdates("tanaka");
-    let rq = home
-        .run(
-            "suzuki",
-            ["retain", "dispose", &item, "--request", "--json"],
-        )
-        .ok()
-        .json();
-    let approver = if executor == "sato" { "tanaka" } else { "sato" };
-    home.run(approver, ["approve", rq["id"].as_str().unwrap()])
-        .ok();
-    let done = home
-        .run(executor, ["retain", "dispose", &item, "--json"])
-        .ok()
-        .json();
-    done["certificate"].as_str().unwrap().to_string()
-}
-
-fn export(home: &Home, id: &str, name: &str) -> PathBuf {
-    let file = home.path(name);
-    home.run(
-        "kato",
-        [
-            "cert",
-            "export",
-            id,
-            "--format",
-            "json",
-            "-o",
-            file.to_str().unwrap(),
-        ],
-    )
-    .ok();
-    file
-}
 
 fn minisign_ok(public: &Path, file: &Path) -> bool {
     Command::new("minisign")
@@ -89,8 +28,8 @@ fn an_exported_certificate_verifies_and_a_one_byte_change_fails_both_checks() {
         return;
     }
     let home = Home::with_people();
-    let id = disposal_certificate(&home, "ito");
-    let file = export(&home, &id, "cert.json");
+    let id = home.disposal_certificate("ito");
+    let file = home.export_certificate(&id, "cert.json");
     let public = home.home.join("keys/station.pub");
     assert!(minisign_ok(&public, &file));
     let verdict = home
@@ -129,7 +68,7 @@ fn an_exported_certificate_verifies_and_a_one_byte_change_fails_both_checks() {
 fn a_certificate_signed_by_an_untrusted_key_fails_until_the_key_is_trusted() {
     let home = Home::with_people();
     let other = Home::with_people_at("honbu-1");
-    let id = disposal_certificate(&other, "ito");
+    let id = other.disposal_certificate("ito");
     let foreign = other.path("foreign.json");
     other
         .run(
@@ -172,7 +111,7 @@ fn a_certificate_signed_by_an_untrusted_key_fails_until_the_key_is_trusted() {
 #[test]
 fn the_operator_cannot_sign_off_and_another_manager_can() {
     let home = Home::with_people();
-    let id = disposal_certificate(&home, "tanaka");
+    let id = home.disposal_certificate("tanaka");
     let out = home.run("tanaka", ["cert", "sign-off", &id]).expect_code(2);
     assert!(
         out.stderr.contains("you performed this work"),
@@ -180,14 +119,14 @@ fn the_operator_cannot_sign_off_and_another_manager_can() {
         out.stderr
     );
     home.run("suzuki", ["cert", "sign-off", &id]).expect_code(2); // not a manager
-    let before = export(&home, &id, "before.json");
+    let before = home.export_certificate(&id, "before.json");
     home.run(
         "sato",
         ["cert", "sign-off", &id, "--comment", "廃棄後に確認"],
     )
     .ok();
     home.run("sato", ["cert", "sign-off", &id]).expect_code(2); // once
-    let after = export(&home, &id, "after.json");
+    let after = home.export_certificate(&id, "after.json");
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&after).unwrap()).unwrap();
     assert_eq!(doc["validator"]["name"], "sato");
     assert_eq!(doc["validator"]["comment"], "廃棄後に確認");
@@ -261,7 +200,7 @@ fn a_vendors_certificate_is_kept_under_its_hash_and_listed() {
     assert_eq!(cert["id"], id);
     assert_eq!(cert["serial"], "WX-123");
     assert_eq!(cert["kind"], "vendor");
-    let receipt = export(&home, id, "receipt.json");
+    let receipt = home.export_certificate(id, "receipt.json");
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&receipt).unwrap()).unwrap();
     assert_eq!(doc["file"]["sha256"], file_sha);
     assert_ne!(

@@ -588,10 +588,22 @@ impl Station {
         let bytes = fs_err::read(file)?;
         let sig_path = signature_path(file);
         let signature = fs_err::read_to_string(&sig_path)?;
-        let sha256 = hex::encode(Sha256::digest(&bytes));
-        let (signed, key_id, signer) = self.check_signature(&bytes, &signature, &sig_path)?;
-        let document: Option<Value> = serde_json::from_slice(&bytes).ok();
-        let schema = check_schema(&bytes, document.as_ref());
+        self.verify_certificate_bytes(&bytes, &signature, &sig_path)
+    }
+
+    /// [`Station::verify_certificate`] for a document and its signature already read
+    /// (uploaded to the desk): `sig_name` names the signature in what the checks say.
+    pub fn verify_certificate_bytes(
+        &self,
+        bytes: &[u8],
+        signature: &str,
+        sig_name: &Path,
+    ) -> Result<Verdict> {
+        let sig_path = sig_name;
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let (signed, key_id, signer) = self.check_signature(bytes, signature, sig_path)?;
+        let document: Option<Value> = serde_json::from_slice(bytes).ok();
+        let schema = check_schema(bytes, document.as_ref());
         let (issuer, issuer_words) =
             check_issuer(&self.config.station, signer.as_deref(), document.as_ref());
         let text = |field: &str| {

@@ -1,0 +1,351 @@
+//! The desk's pages and their `/api/` twins: each handler reads the request, opens
+//! the station, calls the workflow the command line calls, and renders its result.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use custody_core::Lang;
+use custody_core::erasure::certificate::Verdict;
+use serde_json::json;
+
+use super::Desk;
+use super::web::{self, Reader};
+use crate::i18n::text_in;
+
+/// The largest upload the desk reads: a certificate and its signature are a few
+/// kilobytes; a megabyte leaves room for a vendor's long one.
+const UPLOAD_LIMIT: usize = 1024 * 1024;
+
+/// The desk's routes, behind the guard that sets every response's headers.
+pub(crate) fn router(desk: Arc<Desk>) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/verify", get(verify_form).post(verify_page))
+        .route("/api/verify", post(verify_api))
+        .route("/static/desk.css", get(style))
+        .route("/static/icon.svg", get(icon))
+        .route("/favicon.ico", get(icon))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            desk.clone(),
+            web::guard,
+        ))
+        .with_state(desk)
+}
+
+/// What every page shows around its content: the station, the way home, the other
+/// language.
+pub(crate) struct Frame {
+    lang: Lang,
+    /// The station's name.
+    pub(crate) station: String,
+}
+
+impl Frame {
+    fn new(desk: &Desk, lang: Lang) -> Frame {
+        Frame {
+            lang,
+            station: desk.station.clone(),
+        }
+    }
+
+    /// A message of the catalogue in the page's language.
+    pub(crate) fn t(&self, id: &str) -> String {
+        text_in(self.lang, id, &[])
+    }
+
+    /// The page's language tag (`<html lang>`).
+    pub(crate) fn lang(&self) -> &'static str {
+        self.lang.as_str()
+    }
+
+    /// The other language: its tag, and its name in itself.
+    pub(crate) fn other(&self) -> (&'static str, &'static str) {
+        match self.lang {
+            Lang::Ja => ("en", "English"),
+            _ => ("ja", "日本語"),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    f: &'a Frame,
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyForm<'a> {
+    f: &'a Frame,
+    csrf: &'a str,
+    problem: Option<String>,
+}
+
+/// One check of a verdict, worded.
+struct CheckLine {
+    ok: bool,
+    result: String,
+    name: String,
+    words: String,
+}
+
+#[derive(Template)]
+#[template(path = "verdict.html")]
+struct VerdictPage<'a> {
+    f: &'a Frame,
+    valid: bool,
+    headline: String,
+    id: String,
+    issuer: String,
+    sha256: String,
+    key_id: String,
+    checks: Vec<CheckLine>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    f: &'a Frame,
+    title: String,
+    message: String,
+}
+
+/// A rendered page as a response (a template that fails to render is a bug; the
+/// reader gets a plain 500).
+fn html(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// A page that says why a request was refused, in `lang`.
+pub(crate) fn refusal(desk: &Desk, lang: Lang, status: StatusCode, id: &str) -> Response {
+    let f = Frame::new(desk, lang);
+    html(
+        status,
+        &MessagePage {
+            title: f.t("desk-refused"),
+            message: f.t(id),
+            f: &f,
+        },
+    )
+}
+
+async fn home(State(desk): State<Arc<Desk>>, reader: Reader) -> Response {
+    let f = Frame::new(&desk, reader.lang);
+    reader.respond(html(StatusCode::OK, &HomePage { f: &f }))
+}
+
+async fn not_found(State(desk): State<Arc<Desk>>, reader: Reader) -> Response {
+    reader.respond(refusal(
+        &desk,
+        reader.lang,
+        StatusCode::NOT_FOUND,
+        "desk-not-found",
+    ))
+}
+
+async fn verify_form(State(desk): State<Arc<Desk>>, reader: Reader) -> Response {
+    let f = Frame::new(&desk, reader.lang);
+    reader.respond(html(
+        StatusCode::OK,
+        &VerifyForm {
+            f: &f,
+            csrf: &reader.csrf,
+            problem: None,
+        },
+    ))
+}
+
+/// A certificate and its signature, uploaded.
+struct Upload {
+    csrf: String,
+    certificate: Vec<u8>,
+    signature: String,
+    signature_name: String,
+}
+
+/// Reads the verify form's fields; the catalogue id of what is wrong with it.
+async fn read_upload(mut form: Multipart) -> Result<Upload, &'static str> {
+    let mut csrf = String::new();
+    let mut certificate = None;
+    let mut signature = None;
+    let mut signature_name = "signature.minisig".to_owned();
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| "desk-verify-unreadable")?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let bytes = field.bytes().await.map_err(|_| "desk-verify-unreadable")?;
+        match name.as_str() {
+            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "certificate" if !bytes.is_empty() => certificate = Some(bytes.to_vec()),
+            "signature" if !bytes.is_empty() => {
+                signature = Some(String::from_utf8_lossy(&bytes).into_owned());
+                if let Some(file_name) = file_name.filter(|n| !n.is_empty()) {
+                    signature_name = file_name;
+                }
+            }
+            _ => {}
+        }
+    }
+    match (certificate, signature) {
+        (Some(certificate), Some(signature)) => Ok(Upload {
+            csrf,
+            certificate,
+            signature,
+            signature_name,
+        }),
+        _ => Err("desk-verify-missing"),
+    }
+}
+
+/// Checks an upload on the station, off the async threads.
+async fn verify_upload(desk: &Arc<Desk>, upload: Upload) -> Result<Verdict, String> {
+    let desk = desk.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        let station = desk.station()?;
+        station.verify_certificate_bytes(
+            &upload.certificate,
+            &upload.signature,
+            Path::new(&upload.signature_name),
+        )
+    })
+    .await;
+    match checked {
+        Ok(Ok(verdict)) => Ok(verdict),
+        Ok(Err(e)) => Err(crate::say::error(&e).unwrap_or_else(|| e.to_string())),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn verify_page(State(desk): State<Arc<Desk>>, reader: Reader, form: Multipart) -> Response {
+    let f = Frame::new(&desk, reader.lang);
+    let upload = match read_upload(form).await {
+        Ok(upload) => upload,
+        Err(problem) => {
+            // The token is checked first, whatever else is wrong with the form.
+            return reader.respond(html(
+                StatusCode::BAD_REQUEST,
+                &VerifyForm {
+                    f: &f,
+                    csrf: &reader.csrf,
+                    problem: Some(f.t(problem)),
+                },
+            ));
+        }
+    };
+    if !reader.csrf_matches(&upload.csrf) {
+        return reader.respond(refusal(
+            &desk,
+            reader.lang,
+            StatusCode::FORBIDDEN,
+            "desk-forbidden-csrf",
+        ));
+    }
+    let verdict = match verify_upload(&desk, upload).await {
+        Ok(verdict) => verdict,
+        Err(message) => {
+            return reader.respond(html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &MessagePage {
+                    title: f.t("desk-error"),
+                    message,
+                    f: &f,
+                },
+            ));
+        }
+    };
+    let lang = reader.lang;
+    let headline = if verdict.valid {
+        text_in(
+            lang,
+            "cert-valid",
+            &[
+                ("id", verdict.id.as_deref().unwrap_or("?")),
+                ("schema", verdict.schema.as_deref().unwrap_or("?")),
+                ("issuer", &crate::cert::issuer_words_in(lang, &verdict)),
+            ],
+        )
+    } else {
+        text_in(lang, "cert-invalid", &[])
+    };
+    let checks = verdict
+        .checks
+        .iter()
+        .map(|check| CheckLine {
+            ok: check.ok,
+            result: f.t(if check.ok {
+                "desk-check-passed"
+            } else {
+                "desk-check-failed"
+            }),
+            name: crate::i18n::word_in(lang, "check", &check.name),
+            words: crate::cert::check_words_in(lang, check),
+        })
+        .collect();
+    let page = VerdictPage {
+        f: &f,
+        valid: verdict.valid,
+        headline,
+        id: verdict.id.clone().unwrap_or_default(),
+        issuer: crate::cert::issuer_words_in(lang, &verdict),
+        sha256: verdict.sha256.clone(),
+        key_id: verdict.key_id.clone().unwrap_or_default(),
+        checks,
+    };
+    reader.respond(html(StatusCode::OK, &page))
+}
+
+/// `POST /api/verify`: the same check for scripts, answered as `custody cert verify
+/// --json` answers.
+async fn verify_api(State(desk): State<Arc<Desk>>, reader: Reader, form: Multipart) -> Response {
+    let upload = match read_upload(form).await {
+        Ok(upload) => upload,
+        Err(problem) => {
+            let error = text_in(reader.lang, problem, &[]);
+            return (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response();
+        }
+    };
+    match verify_upload(&desk, upload).await {
+        Ok(verdict) => Json(verdict).into_response(),
+        Err(error) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({ "error": error })),
+        )
+            .into_response(),
+    }
+}
+
+async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("static/desk.css"),
+    )
+        .into_response()
+}
+
+async fn icon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("static/icon.svg"),
+    )
+        .into_response()
+}

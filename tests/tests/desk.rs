@@ -1,0 +1,517 @@
+//! The desk (`custody serve`) over real HTTP, with curl as the browser: a certificate
+//! verified from an upload, the token every form must carry, the headers every
+//! response carries, fields shown as text, TLS, and the refusal to listen beyond
+//! loopback without it.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use custody_tests::{Home, require_tool, server_certificate};
+use serde_json::Value;
+
+/// A running `custody serve`, stopped (SIGTERM) on drop.
+struct Desk {
+    child: Child,
+    /// `http://127.0.0.1:PORT/` or `https://…/`.
+    url: String,
+    /// The authority that signed the desk's TLS certificate, when it speaks TLS.
+    ca: Option<PathBuf>,
+}
+
+impl Desk {
+    /// Starts the desk on 127.0.0.1 at a free port, run by ito.
+    fn start(home: &Home, extra: &[&str]) -> Desk {
+        let mut child = home
+            .cmd("ito")
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        // The first line says where the desk is; wait for it, bounded.
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = std::io::BufReader::new(stderr);
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let _ = tx.send(line);
+            // Keep draining, so that the desk never blocks on a full pipe.
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        });
+        let line = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
+            .unwrap_or_else(|| panic!("the desk did not say where it listens: {line:?}"))
+            .to_owned();
+        Desk {
+            child,
+            url,
+            ca: None,
+        }
+    }
+
+    /// Stops the desk as systemd does, and returns its exit status.
+    fn stop(mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Desk {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP exchange as curl saw it.
+struct Reply {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Vec<String> {
+        self.headers
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_owned())
+            .collect()
+    }
+
+    /// The value of the form's hidden CSRF field.
+    fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with a token")
+            + 19;
+        self.body[at..].split('"').next().unwrap().to_owned()
+    }
+}
+
+/// A browser: curl with a cookie jar of its own.
+struct Browser<'d> {
+    desk: &'d Desk,
+    jar: PathBuf,
+}
+
+impl<'d> Browser<'d> {
+    fn new(desk: &'d Desk, dir: &Path, name: &str) -> Browser<'d> {
+        Browser {
+            desk,
+            jar: dir.join(format!("{name}.cookies")),
+        }
+    }
+
+    fn request(&self, path: &str, args: &[&str]) -> Reply {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-sS", "-i", "--max-time", "60"])
+            .arg("--cookie-jar")
+            .arg(&self.jar)
+            .arg("--cookie")
+            .arg(&self.jar);
+        if let Some(ca) = &self.desk.ca {
+            cmd.arg("--cacert").arg(ca);
+        }
+        let url = format!("{}{}", self.desk.url, path.trim_start_matches('/'));
+        let out = cmd.args(args).arg(&url).output().unwrap();
+        assert!(
+            out.status.success(),
+            "curl {url}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+        Reply {
+            status,
+            headers: head.to_owned(),
+            body: body.to_owned(),
+        }
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        self.request(path, &[])
+    }
+
+    /// Posts the verify form with `csrf`, the certificate and its signature.
+    fn verify(
+        &self,
+        path: &str,
+        csrf: Option<&str>,
+        cert: &Path,
+        sig: &Path,
+        extra: &[&str],
+    ) -> Reply {
+        let mut args = Vec::new();
+        let token;
+        if let Some(csrf) = csrf {
+            token = format!("csrf={csrf}");
+            args.extend(["-F", token.as_str()]);
+        }
+        let cert = format!("certificate=@{}", cert.display());
+        let sig = format!("signature=@{}", sig.display());
+        args.extend(["-F", cert.as_str(), "-F", sig.as_str()]);
+        args.extend_from_slice(extra);
+        self.request(path, &args)
+    }
+}
+
+fn signature_of(file: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.minisig", file.display()))
+}
+
+/// A disposal certificate of this station, exported with its signature.
+fn certificate(home: &Home) -> PathBuf {
+    let id = home.disposal_certificate("ito");
+    home.export_certificate(&id, "cert.json")
+}
+
+/// The same certificate with one digit changed, beside the original signature.
+fn altered(home: &Home, file: &Path) -> PathBuf {
+    let mut bytes = std::fs::read(file).unwrap();
+    let at = bytes.iter().position(|&b| b == b'1').unwrap();
+    bytes[at] = b'2';
+    let altered = home.path("altered.json");
+    std::fs::write(&altered, &bytes).unwrap();
+    std::fs::copy(signature_of(file), signature_of(&altered)).unwrap();
+    altered
+}
+
+#[test]
+fn the_desk_verifies_an_uploaded_certificate_and_says_what_fails() {
+    if !require_tool("curl") {
+        return;
+    }
+    let home = Home::with_people();
+    let cert = certificate(&home);
+    let desk = Desk::start(&home, &[]);
+    let browser = Browser::new(&desk, home.dir.path(), "auditor");
+
+    // Japanese by default, and no sign-in needed.
+    let form = browser.get("/verify");
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("<html lang=\"ja\">"), "{}", form.body);
+    assert!(form.body.contains("証明書の検証"), "{}", form.body);
+    let csrf = form.csrf();
+    let page = browser.verify("/verify", Some(&csrf), &cert, &signature_of(&cert), &[]);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("class=\"verdict valid\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("有効"), "{}", page.body);
+    let cli = home
+        .run("kato", ["cert", "verify", cert.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    assert!(page.body.contains(cli["id"].as_str().unwrap()));
+    assert!(page.body.contains(cli["sha256"].as_str().unwrap()));
+
+    // In English once asked, and the choice is kept.
+    let english = browser.get("/verify?lang=en");
+    assert!(english.body.contains("<html lang=\"en\">"));
+    let again = browser.get("/verify");
+    assert!(
+        again.body.contains("Verify a certificate"),
+        "{}",
+        again.body
+    );
+
+    // One changed digit: invalid, and the page says which check failed.
+    let bad = altered(&home, &cert);
+    let page = browser.verify("/verify", Some(&csrf), &bad, &signature_of(&bad), &[]);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("class=\"verdict invalid\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("INVALID: do not rely on this certificate")
+    );
+    assert!(
+        page.body
+            .contains("<tr class=\"fail\"><td>FAILED</td><th scope=\"row\">signature</th>"),
+        "{}",
+        page.body
+    );
+
+    // The script's twin answers as `custody cert verify --json` does.
+    let api = browser.verify("/api/verify", None, &cert, &signature_of(&cert), &[]);
+    assert_eq!(api.status, 200, "{}", api.body);
+    let json: Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!(json, cli);
+    let api = browser.verify("/api/verify", None, &bad, &signature_of(&bad), &[]);
+    let json: Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!(json["valid"], false);
+    assert_eq!(json["checks"][0]["ok"], false);
+
+    // Only one of the two files: said, nothing checked.
+    let missing = browser.request(
+        "/verify",
+        &[
+            "-F",
+            &format!("csrf={csrf}"),
+            "-F",
+            &format!("certificate=@{}", cert.display()),
+        ],
+    );
+    assert_eq!(missing.status, 400);
+    assert!(
+        missing.body.contains("Choose both files"),
+        "{}",
+        missing.body
+    );
+
+    // Stopped as systemd stops it: cleanly.
+    assert!(desk.stop().success());
+}
+
+#[test]
+fn every_post_without_this_browsers_token_is_refused() {
+    if !require_tool("curl") {
+        return;
+    }
+    let home = Home::with_people();
+    let cert = certificate(&home);
+    let sig = signature_of(&cert);
+    let desk = Desk::start(&home, &[]);
+    let browser = Browser::new(&desk, home.dir.path(), "one");
+    let token = browser.get("/verify?lang=en").csrf();
+
+    // No token, a wrong one, and another browser's: refused before anything is read.
+    for csrf in [None, Some("x".repeat(43).as_str()), Some("")] {
+        let reply = browser.verify("/verify", csrf, &cert, &sig, &[]);
+        assert_eq!(reply.status, 403, "{csrf:?}: {}", reply.body);
+        assert!(!reply.body.contains("verdict"), "{}", reply.body);
+        assert!(
+            reply.body.contains("This form has expired"),
+            "{}",
+            reply.body
+        );
+    }
+    let other = Browser::new(&desk, home.dir.path(), "two");
+    other.get("/verify");
+    let reply = other.verify("/verify", Some(&token), &cert, &sig, &[]);
+    assert_eq!(reply.status, 403);
+    // A browser that never opened the page has no cookie for a token to match.
+    let fresh = Browser::new(&desk, home.dir.path(), "three");
+    let reply = fresh.verify("/verify", Some(&token), &cert, &sig, &[]);
+    assert_eq!(reply.status, 403);
+
+    // The right token from another site's page: refused by where it comes from.
+    for header in ["Origin: http://evil.example", "Sec-Fetch-Site: cross-site"] {
+        let reply = browser.verify("/verify", Some(&token), &cert, &sig, &["-H", header]);
+        assert_eq!(reply.status, 403, "{header}: {}", reply.body);
+        assert!(reply.body.contains("another site"), "{}", reply.body);
+    }
+    // The same from the desk's own page goes through.
+    let origin = format!("Origin: {}", desk.url.trim_end_matches('/'));
+    let reply = browser.verify("/verify", Some(&token), &cert, &sig, &["-H", &origin]);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply.body.contains("verdict valid"));
+}
+
+#[test]
+fn every_response_carries_the_headers_that_keep_pages_safe() {
+    if !require_tool("curl") {
+        return;
+    }
+    let home = Home::with_people();
+    let desk = Desk::start(&home, &[]);
+    let browser = Browser::new(&desk, home.dir.path(), "b");
+    for path in [
+        "/",
+        "/verify",
+        "/no-such-page",
+        "/static/desk.css",
+        "/favicon.ico",
+    ] {
+        let reply = browser.get(path);
+        let csp = reply.header("content-security-policy").join(" ");
+        for part in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ] {
+            assert!(csp.contains(part), "{path}: {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(
+            reply.header("x-content-type-options"),
+            ["nosniff"],
+            "{path}"
+        );
+        assert_eq!(reply.header("x-frame-options"), ["DENY"], "{path}");
+        assert!(
+            reply.header("strict-transport-security").is_empty(),
+            "{path}"
+        );
+    }
+    assert_eq!(browser.get("/no-such-page").status, 404);
+    let icon = browser.get("/favicon.ico");
+    assert_eq!(icon.status, 200);
+    assert_eq!(icon.header("content-type"), ["image/svg+xml"]);
+    // Pages are not kept by caches; and no page carries inline script.
+    let page = Browser::new(&desk, home.dir.path(), "c").get("/");
+    assert_eq!(page.header("cache-control"), ["no-store"]);
+    assert!(!page.body.contains("<script"), "{}", page.body);
+    let cookie = page.header("set-cookie").join("\n");
+    assert!(cookie.starts_with("custody-csrf="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "no TLS, no Secure: {cookie}");
+}
+
+#[test]
+fn under_tls_cookies_are_secure_and_host_only() {
+    if !require_tool("curl") || !require_tool("openssl") {
+        return;
+    }
+    let home = Home::with_people();
+    let tls = home.path("tls");
+    std::fs::create_dir(&tls).unwrap();
+    let ca = server_certificate(&tls, "IP:127.0.0.1");
+    let (cert, key) = (tls.join("server.pem"), tls.join("server.key"));
+    let mut desk = Desk::start(
+        &home,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(desk.url.starts_with("https://127.0.0.1:"), "{}", desk.url);
+    desk.ca = Some(ca);
+    let browser = Browser::new(&desk, home.dir.path(), "b");
+    let page = browser.get("/verify");
+    assert_eq!(page.status, 200);
+    let cookie = page.header("set-cookie").join("\n");
+    assert!(cookie.starts_with("__Host-custody-csrf="), "{cookie}");
+    for flag in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(flag), "{flag}: {cookie}");
+    }
+    assert!(!page.header("strict-transport-security").is_empty());
+    // Plain HTTP on the TLS port gets nothing.
+    let plain = Command::new("curl")
+        .args(["-sS", "--max-time", "20"])
+        .arg(desk.url.replace("https://", "http://"))
+        .output()
+        .unwrap();
+    assert!(!plain.status.success() || !String::from_utf8_lossy(&plain.stdout).contains("<html"));
+    let cert = certificate(&home);
+    let reply = browser.verify(
+        "/verify",
+        Some(&page.csrf()),
+        &cert,
+        &signature_of(&cert),
+        &[],
+    );
+    assert!(reply.body.contains("verdict valid"), "{}", reply.body);
+}
+
+#[test]
+fn the_desk_will_not_listen_beyond_loopback_without_tls() {
+    let home = Home::with_people();
+    for listen in ["0.0.0.0:8750", "192.0.2.1:8750", "[::]:8750"] {
+        let out = home
+            .run("ito", ["serve", "--listen", listen])
+            .expect_code(2);
+        assert!(
+            out.stderr.contains("without TLS"),
+            "{listen}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("--tls-cert"), "{}", out.stderr);
+    }
+    let out = home
+        .run("ito", ["serve", "--listen", "the office"])
+        .expect_code(2);
+    assert!(out.stderr.contains("127.0.0.1:8750"), "{}", out.stderr);
+    // A TLS key that is not one: named, and refused before listening.
+    let junk = home.path("junk.pem");
+    std::fs::write(&junk, "not a key\n").unwrap();
+    let out = home
+        .run(
+            "ito",
+            [
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--tls-cert",
+                junk.to_str().unwrap(),
+                "--tls-key",
+                junk.to_str().unwrap(),
+            ],
+        )
+        .expect_code(2);
+    assert!(out.stderr.contains("junk.pem"), "{}", out.stderr);
+    // Without a data home there is nothing to serve.
+    let empty = Home::uninit();
+    let out = empty.run("ito", ["serve", "--listen", "127.0.0.1:0"]);
+    assert_ne!(out.code, 0, "{}", out.stderr);
+}
+
+#[test]
+fn fields_of_an_uploaded_certificate_are_shown_as_text() {
+    if !require_tool("curl") {
+        return;
+    }
+    let home = Home::with_people();
+    let desk = Desk::start(&home, &[]);
+    let browser = Browser::new(&desk, home.dir.path(), "b");
+    let token = browser.get("/verify").csrf();
+    let doc = home.path("hostile.json");
+    std::fs::write(
+        &doc,
+        r#"{"schema":"<script>alert(1)</script>","certificate_id":"\"><img src=x onerror=alert(2)>"}"#,
+    )
+    .unwrap();
+    std::fs::write(signature_of(&doc), "<script>alert(3)</script>\n").unwrap();
+    let page = browser.verify("/verify", Some(&token), &doc, &signature_of(&doc), &[]);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("verdict invalid"));
+    for raw in ["<script>alert", "<img src=x"] {
+        assert!(
+            !page.body.contains(raw),
+            "{raw} reached the page as markup: {}",
+            page.body
+        );
+    }
+    // Shown, as the text it is.
+    let text = page
+        .body
+        .replace("&#34;", "\"")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">");
+    assert!(
+        text.contains("\"><img src=x onerror=alert(2)>"),
+        "{}",
+        page.body
+    );
+    assert!(text.contains("<script>alert(1)</script>"), "{}", page.body);
+}
