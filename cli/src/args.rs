@@ -227,6 +227,19 @@ pub enum PeopleCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Invite a person to enroll a passkey at the desk (managers): a link that works
+    /// once, for 24 hours. Give it to them yourself, not by a channel others read.
+    Invite {
+        /// Who.
+        name: String,
+        /// The desk's address, as people open it: https://HOST or https://HOST:PORT,
+        /// or http://localhost:PORT on the desk's own machine.
+        #[arg(long, value_name = "URL", default_value = "http://localhost:8750")]
+        desk: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Replace your key (lost, or passphrase forgotten): a new key, which a manager
     /// confirms; the old one is revoked then.
     Rekey {

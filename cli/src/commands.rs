@@ -278,6 +278,29 @@ fn people(cmd: PeopleCommand) -> Result<ExitCode> {
                 json,
             )?;
         }
+        PeopleCommand::Invite { name, desk, json } => {
+            let invitation = station.invite_passkey(&name, &desk)?;
+            let expires = invitation.expires.local_minute();
+            if json {
+                output::json(&json!({
+                    "name": invitation.name,
+                    "seq": invitation.seq,
+                    "link": invitation.link().as_str(),
+                    "expires": invitation.expires,
+                }))?;
+            } else {
+                eprintln!(
+                    "{}",
+                    t!(
+                        "people-invited",
+                        name = invitation.name,
+                        seq = invitation.seq,
+                        expires = expires
+                    )
+                );
+                output::text(invitation.link().as_str())?;
+            }
+        }
         PeopleCommand::Role {
             name,
             role: r,
@@ -742,6 +765,9 @@ fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
                         },
                         t!("verify-signed", count = report.signed),
                     ];
+                    if report.passkey_signed > 0 {
+                        lines.push(t!("verify-passkey-signed", count = report.passkey_signed));
+                    }
                     if let Some(seen) = report.behind_witness {
                         lines.push(t!("verify-behind", seen = seen, size = report.entries));
                     }

@@ -116,6 +116,13 @@ pub enum Error {
         exists: bool,
     },
 
+    /// An act signed with a passkey that cannot be recorded as it is.
+    #[error("{why}")]
+    PasskeyRefused {
+        /// Why.
+        why: PasskeyProblem,
+    },
+
     /// A personal key that the people register does not let sign for the actor.
     #[error("the key {key_id} may not sign for {actor}: {why}")]
     KeyNotValid {
@@ -615,6 +622,8 @@ pub enum Field {
     Title,
     /// The machine or person a medium came from.
     Origin,
+    /// The desk's address (its web origin).
+    DeskAddress,
     /// A capacity.
     Capacity,
     /// A kind of medium.
@@ -748,6 +757,7 @@ impl Field {
             Field::Photo => "photo",
             Field::Title => "title",
             Field::Origin => "origin",
+            Field::DeskAddress => "desk address",
             Field::Capacity => "capacity",
             Field::MediaKind => "kind of medium",
             Field::MediaStatus => "media status",
@@ -1576,6 +1586,44 @@ impl std::fmt::Display for KeyProblem {
                 f.write_str("it is not protected by a passphrase, so it cannot be a personal key")
             }
             KeyProblem::Generate(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Why an act signed with a passkey is not recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PasskeyProblem {
+    /// The act is prepared, and waits for the person's passkey (a front end asks for
+    /// it; nothing was written).
+    Needed,
+    /// What the act is about changed between its preparation and its signature.
+    Changed,
+    /// The assertion does not hold: why.
+    Invalid(String),
+    /// The passkey does not stand for the person.
+    Standing(KeyStanding),
+    /// The act includes a signature in a document, which only a personal key makes.
+    NeedsPersonalKey,
+    /// The enrolment link is unknown, used or expired.
+    Invitation,
+}
+
+impl std::fmt::Display for PasskeyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PasskeyProblem::Needed => f.write_str("this act waits for the person's passkey"),
+            PasskeyProblem::Changed => f.write_str(
+                "the record changed while the act was being signed: open it again and sign again",
+            ),
+            PasskeyProblem::Invalid(why) => write!(f, "the passkey's signature is refused: {why}"),
+            PasskeyProblem::Standing(why) => write!(f, "the passkey may not sign: {why}"),
+            PasskeyProblem::NeedsPersonalKey => f.write_str(
+                "this act signs a document with the person's personal key: do it at a terminal",
+            ),
+            PasskeyProblem::Invitation => f.write_str(
+                "this enrolment link is not valid (used, expired, or never made): ask a manager for a new one",
+            ),
         }
     }
 }

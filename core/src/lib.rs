@@ -49,7 +49,7 @@ pub mod vocab;
 pub use clock::Timestamp;
 pub use error::{
     ConfigProblem, Denial, Done, Error, Field, FileProblem, KeyProblem, KeyStanding, Nothing,
-    RecordKind, Result, Rule, Step, StorageError,
+    PasskeyProblem, RecordKind, Result, Rule, Step, StorageError,
 };
 pub use ledger::RecordId;
 pub use station::{

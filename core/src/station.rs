@@ -158,6 +158,8 @@ pub struct Station {
     pub(crate) signer: Option<Box<dyn Signer>>,
     /// Unlocks the actor's key the first time a write needs it.
     pub(crate) unlocker: Option<Unlocker>,
+    /// The act being prepared for, or signed by, the actor's passkey (the desk).
+    pub(crate) passkey: Option<crate::people::passkey::PasskeyAct>,
 }
 
 impl std::fmt::Debug for Station {
@@ -473,6 +475,7 @@ impl Station {
             },
             signer: None,
             unlocker: None,
+            passkey: None,
         };
         // The name as registered, when the person typed another spelling of it.
         // Names and roles only: opening a ledger whose entries were tampered with must
@@ -584,6 +587,13 @@ impl Station {
         mode: Mode,
         f: impl FnOnce(&mut Writer<'_>, &StationKey) -> Result<T>,
     ) -> Result<T> {
+        if let Some(act) = &self.passkey {
+            let signer = crate::ledger::ActSigner::Passkey(act);
+            let key = &self.key;
+            return self
+                .ledger
+                .write_with(&self.config.station, key, signer, mode, |w| f(w, key));
+        }
         self.signer()?;
         let Station {
             ledger,

@@ -515,3 +515,67 @@ fn fields_of_an_uploaded_certificate_are_shown_as_text() {
     );
     assert!(text.contains("<script>alert(1)</script>"), "{}", page.body);
 }
+
+#[test]
+fn a_manager_invites_a_person_to_enroll_a_passkey_with_a_link_shown_once() {
+    let home = Home::with_people();
+    let out = home
+        .run(
+            "sato",
+            [
+                "people",
+                "invite",
+                "tanaka",
+                "--desk",
+                "https://desk.example:8443",
+            ],
+        )
+        .ok();
+    let link = out.stdout.trim();
+    assert!(
+        link.starts_with("https://desk.example:8443/enrol/"),
+        "{link}"
+    );
+    assert!(out.stderr.contains("works once"), "{}", out.stderr);
+    let token = link.rsplit('/').next().unwrap();
+    assert_eq!(token.len(), 43, "{token}");
+    // Recorded, signed by sato, with the token's hash and not the token.
+    let log = home
+        .run("kato", ["log", "--kind", "passkey-invite", "--json"])
+        .ok();
+    assert!(log.stdout.contains("token_sha256"), "{}", log.stdout);
+    assert!(!log.stdout.contains(token), "{}", log.stdout);
+    home.run("kato", ["ledger", "verify"]).ok();
+    // Each invitation is new; --json says the same.
+    let again = home
+        .run("sato", ["people", "invite", "tanaka", "--json"])
+        .ok()
+        .json();
+    assert!(
+        again["link"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://localhost:8750/enrol/")
+    );
+    assert_ne!(again["link"].as_str().unwrap(), link);
+    // Only managers invite; only to an address where passkeys work.
+    let out = home
+        .run("suzuki", ["people", "invite", "tanaka"])
+        .expect_code(2);
+    assert!(!out.stdout.contains("/enrol/"), "{}", out.stdout);
+    let out = home
+        .run(
+            "sato",
+            [
+                "people",
+                "invite",
+                "tanaka",
+                "--desk",
+                "http://192.168.1.5:8750",
+            ],
+        )
+        .expect_code(2);
+    assert!(out.stderr.contains("host name"), "{}", out.stderr);
+    home.run("sato", ["people", "invite", "nobody"])
+        .expect_code(2);
+}

@@ -214,6 +214,8 @@ pub const ENTRY_KINDS: &[&str] = &[
     "key-enroll",
     "key-confirm",
     "key-trust",
+    "passkey-invite",
+    "passkey-enroll",
     "note",
     "policy",
     "request",
@@ -283,6 +285,39 @@ pub fn hash_input(
     for field in [at, actor, station, kind, subject, commitment, prev_hash] {
         buf.push(b'\n');
         buf.extend_from_slice(field.as_bytes());
+    }
+}
+
+/// A new random salt for a payload's commitment, in hex.
+pub(crate) fn new_salt() -> Result<String> {
+    let mut salt = [0u8; 32];
+    getrandom::fill(&mut salt).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+    Ok(hex::encode(salt))
+}
+
+/// Who signs the entries a write transaction appends.
+#[derive(Clone, Copy)]
+pub(crate) enum ActSigner<'a> {
+    /// The person's personal key, unlocked here.
+    Key(&'a dyn Signer),
+    /// The person's passkey, in their browser: the act is being prepared (nothing is
+    /// written), or carries the assertion made over it.
+    Passkey(&'a crate::people::passkey::PasskeyAct),
+}
+
+impl ActSigner<'_> {
+    fn name(&self) -> &str {
+        match self {
+            ActSigner::Key(signer) => signer.name(),
+            ActSigner::Passkey(act) => act.actor(),
+        }
+    }
+
+    fn key_id(&self) -> String {
+        match self {
+            ActSigner::Key(signer) => signer.public().key_id(),
+            ActSigner::Passkey(act) => act.key_id().to_owned(),
+        }
     }
 }
 
@@ -535,6 +570,19 @@ impl Ledger {
         station: &str,
         key: &StationKey,
         signer: &dyn Signer,
+        mode: Mode,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.write_with(station, key, ActSigner::Key(signer), mode, f)
+    }
+
+    /// Like [`Ledger::write_at`], with the entries signed by `signer`: a personal key
+    /// here, or a passkey in the person's browser.
+    pub(crate) fn write_with<T>(
+        &mut self,
+        station: &str,
+        key: &StationKey,
+        signer: ActSigner<'_>,
         mode: Mode,
         f: impl FnOnce(&mut Writer<'_>) -> Result<T>,
     ) -> Result<T> {
@@ -1233,8 +1281,8 @@ pub struct Writer<'a> {
     witness: &'a Path,
     /// The station key's public half, to prove entries with.
     key: &'a StationPublicKey,
-    /// The person whose key signs every entry appended.
-    signer: &'a dyn Signer,
+    /// The person whose key (or passkey) signs every entry appended.
+    signer: ActSigner<'a>,
     linked: prove::Linked,
     station: &'a str,
     size: i64,
@@ -1268,7 +1316,10 @@ impl<'a> Writer<'a> {
             )?
             .map(|r| Ok::<_, Error>((r.get(0)?, r.get(1)?)))
             .transpose()?;
-        let public = self.signer.public();
+        let ActSigner::Key(signer) = self.signer else {
+            return Ok(None);
+        };
+        let public = signer.public();
         Ok(row
             .filter(|(key_id, _)| *key_id == public.key_id())
             .map(|(key_id, signature)| PersonalSignature {
@@ -1284,11 +1335,16 @@ impl<'a> Writer<'a> {
         message: &[u8],
         trusted_comment: &str,
     ) -> Result<PersonalSignature> {
-        let public = self.signer.public();
+        let ActSigner::Key(signer) = self.signer else {
+            return Err(Error::PasskeyRefused {
+                why: crate::error::PasskeyProblem::NeedsPersonalKey,
+            });
+        };
+        let public = signer.public();
         Ok(PersonalSignature {
             key_id: public.key_id(),
             public_key: public.to_base64(),
-            signature: self.signer.sign(message, trusted_comment)?,
+            signature: signer.sign(message, trusted_comment)?,
         })
     }
 
@@ -1338,7 +1394,7 @@ impl<'a> Writer<'a> {
             // under another's key.
             return Err(Error::KeyNotValid {
                 actor: actor.to_owned(),
-                key_id: self.signer.public().key_id(),
+                key_id: self.signer.key_id(),
                 why: crate::error::KeyStanding::NotTheirs,
             });
         }
@@ -1350,9 +1406,12 @@ impl<'a> Writer<'a> {
         );
         check_field(Field::Subject, subject)?;
         let body = crate::canon::to_string(payload)?;
-        let mut salt = [0u8; 32];
-        getrandom::fill(&mut salt).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
-        let salt = hex::encode(salt);
+        let salt = match self.signer {
+            ActSigner::Key(_) => new_salt()?,
+            // The salt chosen when the act was prepared: the passkey signed the
+            // commitment it makes.
+            ActSigner::Passkey(act) => act.salt_for(kind, subject, &body)?,
+        };
         let commitment = commitment(&salt, &body);
         let at = self.next_time()?;
         let seq = self.size + 1;
@@ -1368,10 +1427,13 @@ impl<'a> Writer<'a> {
             &self.head,
         );
         let hash = hex::encode(Sha256::digest(&self.buf));
-        let signature = self.signer.sign(
-            signed::entry_message(&hash).as_bytes(),
-            &signed::entry_comment(seq, kind, actor),
-        )?;
+        let signature = match self.signer {
+            ActSigner::Key(signer) => signer.sign(
+                signed::entry_message(&hash).as_bytes(),
+                &signed::entry_comment(seq, kind, actor),
+            )?,
+            ActSigner::Passkey(act) => act.signature_text().to_owned(),
+        };
         let fact = project::Fact {
             seq,
             at: &at,
@@ -1395,7 +1457,7 @@ impl<'a> Writer<'a> {
             ),
             (
                 "INSERT INTO signatures(seq, key_id, signature) VALUES (?1, ?2, ?3)".to_owned(),
-                args![seq, self.signer.public().key_id(), signature].to_vec(),
+                args![seq, self.signer.key_id(), signature].to_vec(),
             ),
         ];
         rows.extend(project::record_statements("main", fact));

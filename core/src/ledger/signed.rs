@@ -12,7 +12,7 @@
 //! every core ([`verify_jobs`]): minisign's format is parsed here and the curve
 //! arithmetic is ed25519-dalek's.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use blake2::Digest as _;
 use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::people::Role;
+use crate::people::passkey::{Assertion, PasskeyKey, act_challenge};
 
 /// The entry kinds that change who may sign: their payloads are read by [`Signers`].
 pub(crate) const REGISTER_KINDS: &[&str] = &[
@@ -30,6 +31,8 @@ pub(crate) const REGISTER_KINDS: &[&str] = &[
     "key-enroll",
     "key-confirm",
     "station-join",
+    "passkey-invite",
+    "passkey-enroll",
     // Not a change of who may sign, but only a manager may record it.
     "ledger-restored",
 ];
@@ -188,6 +191,21 @@ struct PersonState {
     removed: Option<i64>,
 }
 
+/// A passkey of the register: whose, and since when it no longer signs.
+struct PasskeyState {
+    name: String,
+    key: PasskeyKey,
+    revoked: Option<(i64, String)>,
+}
+
+/// A manager's invitation to enrol a passkey.
+struct InviteState {
+    name: String,
+    token_sha256: String,
+    expires: String,
+    used: bool,
+}
+
 /// The people register replayed along the chain, and the entry signatures checked
 /// against it.
 #[derive(Default)]
@@ -204,6 +222,14 @@ pub(crate) struct Signers {
     /// The stations registered so far, with their keys.
     pub(crate) stations: super::stations::Stations,
     jobs: Vec<Job>,
+    /// Passkeys by credential id.
+    passkeys: HashMap<String, PasskeyState>,
+    /// Invitations by the seq of their entry.
+    invites: HashMap<i64, InviteState>,
+    /// The challenges passkeys have signed: an assertion counts once.
+    challenges: HashSet<[u8; 32]>,
+    /// Entries signed with a passkey.
+    pub(crate) passkey_signed: i64,
 }
 
 /// An entry as [`Signers`] reads it.
@@ -212,6 +238,9 @@ pub(crate) struct Signed<'a> {
     pub(crate) actor: &'a str,
     pub(crate) station: &'a str,
     pub(crate) kind: &'a str,
+    pub(crate) at: &'a str,
+    pub(crate) subject: &'a str,
+    pub(crate) commitment: &'a str,
     pub(crate) hash: &'a str,
     pub(crate) body: Option<&'a str>,
     pub(crate) signature: Option<&'a str>,
@@ -219,6 +248,18 @@ pub(crate) struct Signed<'a> {
 
 fn field<'a>(payload: &'a Value, key: &str) -> Option<&'a str> {
     payload.get(key).and_then(Value::as_str)
+}
+
+/// The passkey a `passkey-enroll` payload holds.
+pub(crate) fn enrolled_passkey(payload: &Value) -> Option<PasskeyKey> {
+    let key = PasskeyKey {
+        credential: field(payload, "credential")?.to_owned(),
+        public_key: field(payload, "public_key")?.to_owned(),
+        rp_id: field(payload, "rp_id")?.to_owned(),
+        origin: field(payload, "origin")?.to_owned(),
+    };
+    PasskeyKey::check_public_key(&key.public_key).ok()?;
+    Some(key)
 }
 
 impl Signers {
@@ -285,6 +326,15 @@ impl Signers {
                 e.actor
             ));
         };
+        if Assertion::is_passkey(text) {
+            return self.check_passkey(e, text, payload);
+        }
+        if e.kind == "passkey-enroll" {
+            return Err(format!(
+                "{}'s passkey enrolment is not signed by the passkey it enrols",
+                e.actor
+            ));
+        }
         let parsed =
             parse(text).map_err(|why| format!("the signature of {}'s entry: {why}", e.actor))?;
         let key = if e.kind == "key-enroll" {
@@ -343,6 +393,143 @@ impl Signers {
         Ok(())
     }
 
+    /// An entry signed with a passkey: by the actor's passkey, standing, over this
+    /// act, once. A `passkey-enroll` is signed by the passkey it enrols.
+    fn check_passkey(
+        &mut self,
+        e: &Signed<'_>,
+        text: &str,
+        payload: Option<&Value>,
+    ) -> Result<(), String> {
+        let assertion = Assertion::from_text(text).ok_or_else(|| {
+            format!(
+                "the passkey signature of {}'s entry is not readable",
+                e.actor
+            )
+        })?;
+        let key = if e.kind == "passkey-enroll" {
+            let payload = payload.ok_or("the passkey enrolment's payload is missing")?;
+            let key = enrolled_passkey(payload)
+                .ok_or("the passkey enrolment does not hold a readable passkey")?;
+            if field(payload, "name") != Some(e.actor) {
+                return Err(format!(
+                    "the enrolment of a passkey for {:?} was recorded by {}",
+                    field(payload, "name").unwrap_or_default(),
+                    e.actor
+                ));
+            }
+            key
+        } else {
+            let state = self.passkeys.get(&assertion.credential).ok_or_else(|| {
+                format!(
+                    "the entry by {} is signed with a passkey the people register does not hold",
+                    e.actor
+                )
+            })?;
+            if state.name != e.actor {
+                return Err(format!(
+                    "the entry by {} is signed with {}'s passkey {}",
+                    e.actor,
+                    state.name,
+                    state.key.key_id()
+                ));
+            }
+            if let Some((seq, reason)) = &state.revoked {
+                return Err(format!(
+                    "the entry by {} is signed with passkey {}, revoked at entry {seq} ({reason})",
+                    e.actor,
+                    state.key.key_id()
+                ));
+            }
+            state.key.clone()
+        };
+        let challenge = act_challenge(e.kind, e.subject, e.actor, e.commitment);
+        key.check(&assertion, &challenge)
+            .map_err(|why| format!("the passkey signature of {}'s entry: {why}", e.actor))?;
+        if !self.challenges.insert(challenge) {
+            return Err(format!(
+                "the passkey signature of {}'s entry repeats one made for an earlier entry",
+                e.actor
+            ));
+        }
+        self.signed += 1;
+        self.passkey_signed += 1;
+        Ok(())
+    }
+
+    /// A manager invites `name` to enrol a passkey.
+    fn invite(&mut self, e: &Signed<'_>, payload: &Value) -> Result<(), String> {
+        let name = field(payload, "name").unwrap_or_default();
+        let manager = self
+            .people
+            .get(e.actor)
+            .is_some_and(|p| p.role == Some(Role::Manager) && p.removed.is_none());
+        if !manager || self.first_signed.is_none_or(|first| first > e.seq) {
+            return Err(format!(
+                "{name} is invited to enrol a passkey by {}, who is not a manager with a confirmed key",
+                e.actor
+            ));
+        }
+        self.invites.insert(
+            e.seq,
+            InviteState {
+                name: name.to_owned(),
+                token_sha256: field(payload, "token_sha256")
+                    .unwrap_or_default()
+                    .to_owned(),
+                expires: field(payload, "expires").unwrap_or_default().to_owned(),
+                used: false,
+            },
+        );
+        Ok(())
+    }
+
+    /// A person enrols a passkey with a manager's invitation: theirs, unused, in time,
+    /// and the token that only the invitation's link carried.
+    fn enrol_passkey(&mut self, e: &Signed<'_>, payload: &Value) -> Result<(), String> {
+        let name = field(payload, "name").unwrap_or_default();
+        let seq = payload.get("invite").and_then(Value::as_i64).unwrap_or(0);
+        let token = field(payload, "token").unwrap_or_default();
+        let removed = self.people.get(name).is_none_or(|p| p.removed.is_some());
+        let invite = self
+            .invites
+            .get_mut(&seq)
+            .ok_or_else(|| format!("{name}'s passkey names invitation {seq}, which is not one"))?;
+        if invite.name != name || removed {
+            return Err(format!(
+                "{name}'s passkey is enrolled with an invitation for {}",
+                invite.name
+            ));
+        }
+        if invite.used {
+            return Err(format!(
+                "{name}'s passkey is enrolled with invitation {seq}, which was used before"
+            ));
+        }
+        if e.at > invite.expires.as_str() {
+            return Err(format!(
+                "{name}'s passkey is enrolled at {} with invitation {seq}, which expired at {}",
+                e.at, invite.expires
+            ));
+        }
+        if hex::encode(sha2::Sha256::digest(token.as_bytes())) != invite.token_sha256 {
+            return Err(format!(
+                "{name}'s passkey is enrolled without invitation {seq}'s token"
+            ));
+        }
+        invite.used = true;
+        let key = enrolled_passkey(payload).ok_or("the passkey enrolment is not readable")?;
+        self.passkeys.insert(
+            key.credential.clone(),
+            PasskeyState {
+                name: name.to_owned(),
+                key,
+                revoked: None,
+            },
+        );
+        Ok(())
+    }
+
     fn apply(&mut self, e: &Signed<'_>, payload: &Value) -> Result<(), String> {
         let name = field(payload, "name").unwrap_or_default().to_owned();
         match e.kind {
@@ -396,6 +583,8 @@ impl Signers {
             }
             "key-confirm" => self.confirm(e, &name, field(payload, "key_id").unwrap_or(""))?,
             "station-join" => self.join(e, payload)?,
+            "passkey-invite" => self.invite(e, payload)?,
+            "passkey-enroll" => self.enrol_passkey(e, payload)?,
             "ledger-restored" => {
                 let manager = self
                     .people
@@ -474,6 +663,13 @@ impl Signers {
         for (id, state) in &mut self.keys {
             if state.name == name && state.revoked.is_none() && Some(id.as_str()) != except {
                 state.revoked = Some((seq, reason.to_owned()));
+            }
+        }
+        if except.is_none() {
+            for state in self.passkeys.values_mut() {
+                if state.name == name && state.revoked.is_none() {
+                    state.revoked = Some((seq, reason.to_owned()));
+                }
             }
         }
     }

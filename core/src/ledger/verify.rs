@@ -119,6 +119,8 @@ pub struct VerifyReport {
     pub witnessed: Option<i64>,
     /// Entries whose signature by their actor's personal key was checked.
     pub signed: i64,
+    /// Of those, the entries signed with the actor's passkey (at the desk).
+    pub passkey_signed: i64,
     /// The time of the last entry.
     #[serde(skip)]
     pub(crate) head_at: String,
@@ -422,6 +424,7 @@ fn verify_in_snapshot(
             head_at: state.prev_at.clone(),
             anchor,
             signed: signers.signed,
+            passkey_signed: signers.passkey_signed,
             restore_acknowledged: None,
             before_personal_keys: signers.before_keys_until(),
             witnessed: None,
@@ -705,6 +708,9 @@ impl ChainState {
                         actor: &row.actor,
                         station: &row.station,
                         kind: &row.kind,
+                        at: &row.at,
+                        subject: &row.subject,
+                        commitment: &row.commitment,
                         hash: &row.hash,
                         body: row.body.as_deref(),
                         signature: row.signature.as_deref(),

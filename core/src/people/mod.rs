@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod key;
+pub mod passkey;
 pub mod register;
 
 use serde::Serialize;

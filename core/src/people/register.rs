@@ -69,14 +69,25 @@ struct KeyFacts {
     revoked: Option<(i64, String)>,
 }
 
-/// What the proven entries say of one person: their keys in order, and their removal.
-#[derive(Default)]
-struct PersonFacts {
-    keys: Vec<KeyFacts>,
-    removed: Option<i64>,
+/// A passkey as the proven entries make it.
+pub(crate) struct PasskeyFacts {
+    /// The entry that enrolled it.
+    pub(crate) seq: i64,
+    pub(crate) key: super::passkey::PasskeyKey,
+    /// The entry that revoked it, and why.
+    pub(crate) revoked: Option<(i64, String)>,
 }
 
-fn facts_of(entries: &[Entry], name: &str) -> PersonFacts {
+/// What the proven entries say of one person: their keys in order, and their removal.
+#[derive(Default)]
+pub(crate) struct PersonFacts {
+    keys: Vec<KeyFacts>,
+    /// Their passkeys, in the order they were enrolled.
+    pub(crate) passkeys: Vec<PasskeyFacts>,
+    pub(crate) removed: Option<i64>,
+}
+
+pub(crate) fn facts_of(entries: &[Entry], name: &str) -> PersonFacts {
     let mut facts = PersonFacts::default();
     for e in entries {
         let key_id = prove::field(e, "key_id").unwrap_or_default();
@@ -111,11 +122,29 @@ fn facts_of(entries: &[Entry], name: &str) -> PersonFacts {
                     }
                 }
             }
+            "passkey-enroll" if prove::field(e, "name") == Some(name) => {
+                if let Some(key) = e
+                    .payload
+                    .as_ref()
+                    .and_then(crate::ledger::signed::enrolled_passkey)
+                {
+                    facts.passkeys.push(PasskeyFacts {
+                        seq: e.seq,
+                        key,
+                        revoked: None,
+                    });
+                }
+            }
             "person-remove" if prove::field(e, "name") == Some(name) => {
                 facts.removed = Some(e.seq);
                 for key in &mut facts.keys {
                     if key.revoked.is_none() {
                         key.revoked = Some((e.seq, "the person was removed".into()));
+                    }
+                }
+                for passkey in &mut facts.passkeys {
+                    if passkey.revoked.is_none() {
+                        passkey.revoked = Some((e.seq, "the person was removed".into()));
                     }
                 }
             }
@@ -129,7 +158,7 @@ impl Station {
     /// The proven entries that make `name`'s keys: the `init` entry when they are the
     /// first manager, and every entry about their registration. `None` when they are
     /// not registered.
-    fn person_entries(&self, name: &str) -> Result<Option<Vec<Entry>>> {
+    pub(crate) fn person_entries(&self, name: &str) -> Result<Option<Vec<Entry>>> {
         let id: Option<String> = self
             .ledger
             .db()
@@ -306,7 +335,7 @@ impl Station {
         Ok(count > 0)
     }
 
-    fn person_id(&self, name: &str) -> Result<RecordId> {
+    pub(crate) fn person_id(&self, name: &str) -> Result<RecordId> {
         self.ledger
             .db()
             .value::<String>("SELECT id FROM people WHERE name = ?1", args![name])?
@@ -423,7 +452,7 @@ impl Station {
     }
 
     /// The name as registered, for another spelling of it; refuses a name nobody has.
-    fn registered_name(&self, name: &str) -> Result<String> {
+    pub(crate) fn registered_name(&self, name: &str) -> Result<String> {
         let key = super::name_key(name);
         self.people()?
             .into_iter()
