@@ -92,6 +92,13 @@ impl Reply {
             .collect()
     }
 
+    /// The page's token for the desk's script (`<meta name="csrf">`).
+    fn meta_csrf(&self) -> String {
+        let tag = "<meta name=\"csrf\" content=\"";
+        let at = self.body.find(tag).expect("a page") + tag.len();
+        self.body[at..].split('"').next().unwrap().to_owned()
+    }
+
     /// The value of the form's hidden CSRF field.
     fn csrf(&self) -> String {
         let at = self
@@ -146,6 +153,26 @@ impl<'d> Browser<'d> {
 
     fn get(&self, path: &str) -> Reply {
         self.request(path, &[])
+    }
+
+    /// Posts `body` as JSON with the token of the page last read, as the desk's
+    /// script does.
+    fn post_json(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        let header = format!("x-csrf-token: {token}");
+        let data = body.to_string();
+        let reply = self.request(
+            path,
+            &[
+                "-H",
+                "content-type: application/json",
+                "-H",
+                &header,
+                "--data-binary",
+                &data,
+            ],
+        );
+        let json = serde_json::from_str(&reply.body).unwrap_or(Value::Null);
+        (reply.status, json)
     }
 
     /// Posts the verify form with `csrf`, the certificate and its signature.
@@ -373,7 +400,13 @@ fn every_response_carries_the_headers_that_keep_pages_safe() {
     // Pages are not kept by caches; and no page carries inline script.
     let page = Browser::new(&desk, home.dir.path(), "c").get("/");
     assert_eq!(page.header("cache-control"), ["no-store"]);
-    assert!(!page.body.contains("<script"), "{}", page.body);
+    for (at, _) in page.body.match_indices("<script") {
+        assert!(
+            page.body[at..].starts_with("<script src=\"/static/desk.js\" defer></script>"),
+            "only the desk's own script file, never inline: {}",
+            page.body
+        );
+    }
     let cookie = page.header("set-cookie").join("\n");
     assert!(cookie.starts_with("custody-csrf="), "{cookie}");
     assert!(
@@ -578,4 +611,283 @@ fn a_manager_invites_a_person_to_enroll_a_passkey_with_a_link_shown_once() {
     assert!(out.stderr.contains("host name"), "{}", out.stderr);
     home.run("sato", ["people", "invite", "nobody"])
         .expect_code(2);
+}
+
+/// A passkey of the test's own: a P-256 key that answers as a browser's platform
+/// authenticator does (user present and verified), for the origin it was made at.
+struct SoftPasskey {
+    pair: ring::signature::EcdsaKeyPair,
+    credential: Vec<u8>,
+    origin: String,
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl SoftPasskey {
+    fn new(origin: &str, credential: &[u8]) -> SoftPasskey {
+        use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
+        SoftPasskey {
+            pair,
+            credential: credential.to_vec(),
+            origin: origin.to_owned(),
+        }
+    }
+
+    /// What `getPublicKey()` gives: SubjectPublicKeyInfo DER, in base64.
+    fn public_key(&self) -> String {
+        use base64::Engine as _;
+        use ring::signature::KeyPair as _;
+        let mut spki = hex_bytes("3059301306072a8648ce3d020106082a8648ce3d030107034200");
+        spki.extend_from_slice(self.pair.public_key().as_ref());
+        base64::engine::general_purpose::STANDARD.encode(spki)
+    }
+
+    /// The assertion over `challenge` (base64url) for the act `pending`, as the
+    /// desk's script posts it.
+    fn sign(&self, pending: &Value, challenge: &Value) -> Value {
+        use sha2::Digest as _;
+        let rp_id = self
+            .origin
+            .split("://")
+            .nth(1)
+            .unwrap()
+            .split(':')
+            .next()
+            .unwrap();
+        let client = serde_json::json!({
+            "type": "webauthn.get",
+            "challenge": challenge.as_str().unwrap(),
+            "origin": self.origin,
+            "crossOrigin": false,
+        })
+        .to_string();
+        let mut data = sha2::Sha256::digest(rp_id.as_bytes()).to_vec();
+        data.extend_from_slice(&[0x05, 0, 0, 0, 1]);
+        let mut signed = data.clone();
+        signed.extend_from_slice(&sha2::Sha256::digest(client.as_bytes()));
+        let signature = self
+            .pair
+            .sign(&ring::rand::SystemRandom::new(), &signed)
+            .unwrap();
+        serde_json::json!({
+            "pending": pending,
+            "credential": b64url(&self.credential),
+            "authenticator_data": b64url(&data),
+            "client_data_json": b64url(client.as_bytes()),
+            "signature": b64url(signature.as_ref()),
+        })
+    }
+}
+
+fn hex_bytes(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// The port of a desk's address.
+fn port(desk: &Desk) -> String {
+    desk.url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// `name`, invited by sato, enrolls `passkey` at the desk in `browser`.
+fn enrol(home: &Home, desk: &Desk, browser: &Browser<'_>, name: &str, passkey: &SoftPasskey) {
+    let origin = format!("http://localhost:{}", port(desk));
+    let link = home
+        .run("sato", ["people", "invite", name, "--desk", &origin])
+        .ok()
+        .stdout;
+    let token = link.trim().rsplit('/').next().unwrap().to_owned();
+    let page = browser.get(&format!("/enrol/{token}"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(name), "{}", page.body);
+    let csrf = page.meta_csrf();
+    let (status, prepared) = browser.post_json(
+        &format!("/api/enrol/{token}/prepare"),
+        &csrf,
+        &serde_json::json!({ "credential": b64url(&passkey.credential), "public_key": passkey.public_key() }),
+    );
+    assert_eq!(status, 200, "{prepared}");
+    assert_eq!(prepared["record"]["kind"], "passkey-enroll");
+    let signed = passkey.sign(&prepared["pending"], &prepared["challenge"]);
+    let (status, done) = browser.post_json(&format!("/api/enrol/{token}/finish"), &csrf, &signed);
+    assert_eq!(status, 200, "{done}");
+    // The link works once.
+    assert_eq!(browser.get(&format!("/enrol/{token}")).status, 403);
+}
+
+/// `name` signs in with `passkey`; returns the page token of the session's browser.
+fn sign_in(browser: &Browser<'_>, name: &str, passkey: &SoftPasskey) -> (u16, Value) {
+    let csrf = browser.get("/signin").meta_csrf();
+    let (status, prepared) = browser.post_json(
+        "/api/signin/prepare",
+        &csrf,
+        &serde_json::json!({ "name": name }),
+    );
+    if status != 200 {
+        return (status, prepared);
+    }
+    let signed = passkey.sign(&prepared["pending"], &prepared["challenge"]);
+    browser.post_json("/api/signin/finish", &csrf, &signed)
+}
+
+/// Entries in the ledger.
+fn entries(home: &Home) -> usize {
+    home.run("kato", ["log", "--json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+#[test]
+fn a_manager_approves_a_clerks_request_with_a_passkey_and_verify_checks_it() {
+    if !require_tool("curl") {
+        return;
+    }
+    let home = Home::with_people();
+    let desk = Desk::start(&home, &[]);
+    let origin = format!("http://localhost:{}", port(&desk));
+    let (tanaka, suzuki) = (
+        SoftPasskey::new(&origin, b"tanaka-passkey"),
+        SoftPasskey::new(&origin, b"suzuki-passkey"),
+    );
+    let manager = Browser::new(&desk, home.dir.path(), "tanaka");
+    let clerk = Browser::new(&desk, home.dir.path(), "suzuki");
+    enrol(&home, &desk, &manager, "tanaka", &tanaka);
+    enrol(&home, &desk, &clerk, "suzuki", &suzuki);
+
+    let summary =
+        "member list to the auditor <script>alert(1)</script> \"><img src=x onerror=alert(2)>";
+    let request = |summary: &str| {
+        home.run(
+            "suzuki",
+            [
+                "request",
+                "new",
+                "--kind",
+                "send",
+                "--summary",
+                summary,
+                "--json",
+            ],
+        )
+        .ok()
+        .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (first, second) = (request(summary), request("the second list"));
+
+    // Not signed in: the inbox sends people to sign in; a made-up session is nobody.
+    let stranger = Browser::new(&desk, home.dir.path(), "stranger");
+    let made_up = format!("Cookie: custody-session={}", "A".repeat(43));
+    let reply = stranger.request("/inbox", &["-H", &made_up]);
+    assert_eq!(reply.status, 303, "{}", reply.headers);
+    assert_eq!(reply.header("location"), ["/signin"]);
+
+    // The clerk signs in: sees the requests, as text, and no approve button.
+    let (status, reply) = sign_in(&clerk, "suzuki", &suzuki);
+    assert_eq!(status, 200, "{reply}");
+    let inbox = clerk.get("/inbox");
+    assert_eq!(inbox.status, 200, "{}", inbox.body);
+    assert!(inbox.body.contains(&first), "{}", inbox.body);
+    assert!(!inbox.body.contains("<script>alert(1)"), "{}", inbox.body);
+    assert!(!inbox.body.contains("<img src=x"), "{}", inbox.body);
+    assert!(!inbox.body.contains("data-decision"), "{}", inbox.body);
+    // Even by a hand-made request, a clerk cannot approve: 403, nothing recorded.
+    let before = entries(&home);
+    let (status, reply) = clerk.post_json(
+        &format!("/api/requests/{first}/prepare"),
+        &inbox.meta_csrf(),
+        &serde_json::json!({ "decision": "approve" }),
+    );
+    assert_eq!(status, 403, "{reply}");
+    assert_eq!(entries(&home), before);
+
+    // The manager signs in (a new session id, set now) and approves with the passkey.
+    let (status, reply) = sign_in(&manager, "tanaka", &tanaka);
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["signed_in"], "tanaka");
+    let inbox = manager.get("/inbox");
+    assert!(
+        inbox.body.contains("data-decision=\"approve\""),
+        "{}",
+        inbox.body
+    );
+    let csrf = inbox.meta_csrf();
+    let (status, prepared) = manager.post_json(
+        &format!("/api/requests/{first}/prepare"),
+        &csrf,
+        &serde_json::json!({ "decision": "approve", "note": "checked the list" }),
+    );
+    assert_eq!(status, 200, "{prepared}");
+    assert_eq!(prepared["record"]["kind"], "approve");
+    assert_eq!(prepared["record"]["subject"], first.as_str());
+    let approval = tanaka.sign(&prepared["pending"], &prepared["challenge"]);
+    let (status, reply) =
+        manager.post_json(&format!("/api/requests/{first}/finish"), &csrf, &approval);
+    assert_eq!(status, 200, "{reply}");
+
+    // That assertion, replayed on another decision: refused, nothing recorded.
+    let (status, prepared) = manager.post_json(
+        &format!("/api/requests/{second}/prepare"),
+        &csrf,
+        &serde_json::json!({ "decision": "reject", "note": "not needed" }),
+    );
+    assert_eq!(status, 200, "{prepared}");
+    let mut replayed = approval.clone();
+    replayed["pending"] = prepared["pending"].clone();
+    let before = entries(&home);
+    let (status, reply) =
+        manager.post_json(&format!("/api/requests/{second}/finish"), &csrf, &replayed);
+    assert_eq!(status, 409, "{reply}");
+    assert_eq!(entries(&home), before);
+
+    let requests = home.run("kato", ["requests", "--json"]).ok().json();
+    let state = |id: &str| {
+        requests
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(state(&first)["status"], "approved");
+    assert_eq!(state(&first)["decided_by"], "tanaka");
+    assert_eq!(state(&second)["status"], "pending");
+    // The ledger checks every passkey signature offline, and says so.
+    let verified = home.run("kato", ["ledger", "verify"]).ok();
+    assert!(
+        verified.stdout.contains("signed with the person's passkey"),
+        "{}",
+        verified.stdout
+    );
+
+    // Removed from the register: the session stops at once.
+    home.run(
+        "sato",
+        ["people", "remove", "tanaka", "--reason", "left the office"],
+    )
+    .ok();
+    let reply = manager.get("/inbox");
+    assert_eq!(reply.status, 303);
+    let (status, _) = sign_in(&manager, "tanaka", &tanaka);
+    assert_eq!(status, 403);
 }

@@ -12,7 +12,9 @@
 //! The web layer holds no SQL, no policy and no cryptography of its own: each page
 //! opens the station and calls the same workflow `custody` calls.
 
+mod acts;
 mod pages;
+mod session;
 mod web;
 
 use std::net::SocketAddr;
@@ -57,12 +59,21 @@ pub(crate) struct Desk {
     pub(crate) lang: custody_core::Lang,
     /// The station's name, shown on every page.
     pub(crate) station: String,
+    /// Sessions, acts waiting for a signature, failed sign-ins.
+    pub(crate) memory: session::Memory,
 }
 
 impl Desk {
     /// Opens the station for one request.
     pub(crate) fn station(&self) -> custody_core::Result<Station> {
         Station::open(&self.home, &self.runner)
+    }
+
+    /// Who owns an act prepared in a session: the session.
+    pub(crate) fn memory_owner(&self, headers: &axum::http::HeaderMap) -> String {
+        web::cookie(headers, session::session_cookie(self.tls))
+            .unwrap_or_default()
+            .to_owned()
     }
 }
 
@@ -94,6 +105,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         tls: tls.is_some(),
         lang,
         station: name.clone(),
+        memory: session::Memory::default(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

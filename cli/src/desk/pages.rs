@@ -28,6 +28,26 @@ pub(crate) fn router(desk: Arc<Desk>) -> Router {
         .route("/", get(home))
         .route("/verify", get(verify_form).post(verify_page))
         .route("/api/verify", post(verify_api))
+        .route("/enrol/{token}", get(super::acts::enrol_page))
+        .route(
+            "/api/enrol/{token}/prepare",
+            post(super::acts::enrol_prepare),
+        )
+        .route("/api/enrol/{token}/finish", post(super::acts::enrol_finish))
+        .route("/signin", get(super::acts::signin_page))
+        .route("/api/signin/prepare", post(super::acts::signin_prepare))
+        .route("/api/signin/finish", post(super::acts::signin_finish))
+        .route("/signout", post(super::acts::signout))
+        .route("/inbox", get(super::acts::inbox))
+        .route(
+            "/api/requests/{id}/prepare",
+            post(super::acts::decide_prepare),
+        )
+        .route(
+            "/api/requests/{id}/finish",
+            post(super::acts::decide_finish),
+        )
+        .route("/static/desk.js", get(script))
         .route("/static/desk.css", get(style))
         .route("/static/icon.svg", get(icon))
         .route("/favicon.ico", get(icon))
@@ -46,6 +66,10 @@ pub(crate) struct Frame {
     lang: Lang,
     /// The station's name.
     pub(crate) station: String,
+    /// The reader's CSRF token, for forms and the desk's script.
+    pub(crate) csrf: String,
+    /// Who is signed in.
+    pub(crate) user: Option<String>,
 }
 
 impl Frame {
@@ -53,6 +77,17 @@ impl Frame {
         Frame {
             lang,
             station: desk.station.clone(),
+            csrf: String::new(),
+            user: None,
+        }
+    }
+
+    /// The frame of a page for `reader`, signed in as `user`.
+    pub(crate) fn for_reader(desk: &Desk, reader: &Reader, user: Option<String>) -> Frame {
+        Frame {
+            csrf: reader.csrf.clone(),
+            user,
+            ..Frame::new(desk, reader.lang)
         }
     }
 
@@ -120,11 +155,23 @@ struct MessagePage<'a> {
 
 /// A rendered page as a response (a template that fails to render is a bug; the
 /// reader gets a plain 500).
-fn html(status: StatusCode, page: &impl Template) -> Response {
+pub(crate) fn html(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(body) => (status, Html(body)).into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
+}
+
+/// A page with one message.
+pub(crate) fn message(f: &Frame, status: StatusCode, message: String) -> Response {
+    html(
+        status,
+        &MessagePage {
+            title: f.t("desk-error"),
+            message,
+            f,
+        },
+    )
 }
 
 /// A page that says why a request was refused, in `lang`.
@@ -140,8 +187,13 @@ pub(crate) fn refusal(desk: &Desk, lang: Lang, status: StatusCode, id: &str) -> 
     )
 }
 
-async fn home(State(desk): State<Arc<Desk>>, reader: Reader) -> Response {
-    let f = Frame::new(&desk, reader.lang);
+async fn home(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let user = desk.memory.user(&headers, desk.tls);
+    let f = Frame::for_reader(&desk, &reader, user);
     reader.respond(html(StatusCode::OK, &HomePage { f: &f }))
 }
 
@@ -155,7 +207,7 @@ async fn not_found(State(desk): State<Arc<Desk>>, reader: Reader) -> Response {
 }
 
 async fn verify_form(State(desk): State<Arc<Desk>>, reader: Reader) -> Response {
-    let f = Frame::new(&desk, reader.lang);
+    let f = Frame::for_reader(&desk, &reader, None);
     reader.respond(html(
         StatusCode::OK,
         &VerifyForm {
@@ -335,6 +387,17 @@ async fn style() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("static/desk.css"),
+    )
+        .into_response()
+}
+
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("static/desk.js"),
     )
         .into_response()
 }

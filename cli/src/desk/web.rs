@@ -50,9 +50,9 @@ pub(crate) async fn serve(
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let mut stop = std::pin::pin!(stopped());
     loop {
-        let tcp = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => tcp,
+                Ok(accepted) => accepted,
                 // Out of descriptors, say: wait a moment rather than spin.
                 Err(_) => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -64,9 +64,11 @@ pub(crate) async fn serve(
         let app = app.clone();
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                app.clone().oneshot(req)
-            });
+            let service =
+                hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(Peer(peer.ip()));
+                    app.clone().oneshot(req)
+                });
             let mut http = hyper::server::conn::http1::Builder::new();
             // A client that opens a connection and sends nothing is let go.
             http.timer(TokioTimer::new())
@@ -88,6 +90,10 @@ pub(crate) async fn serve(
     eprintln!("{}", t!("serve-stopped"));
     Ok(())
 }
+
+/// The address a request came from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub(crate) std::net::IpAddr);
 
 /// Resolves on Ctrl-C or SIGTERM.
 async fn stopped() {
@@ -267,7 +273,7 @@ fn csrf_cookie(tls: bool) -> &'static str {
 }
 
 /// A cookie's value from the request.
-fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -282,7 +288,7 @@ fn parse_lang(code: &str) -> Option<Lang> {
 }
 
 /// 32 random bytes, base64url without padding (43 characters).
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     use base64::Engine as _;
     use ring::rand::SecureRandom as _;
     let mut bytes = [0u8; 32];

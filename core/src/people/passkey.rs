@@ -640,6 +640,26 @@ impl Station {
         })
     }
 
+    /// The actor signs in at the desk (`desk-sign-in`, about their registration):
+    /// run as a passkey act, so the record of the sign-in is their own signature.
+    /// Everyone registered signs in, auditors too.
+    pub fn record_sign_in(&mut self, desk: &str) -> Result<RecordId> {
+        let name = self.actor.name.clone();
+        if self.actor.role.is_none() {
+            return Err(Error::NotAllowed {
+                actor: name,
+                action: "sign in at the desk".into(),
+                reason: Box::new(crate::Denial::NotRegistered),
+            });
+        }
+        let id = self.person_id(&name)?;
+        let payload = serde_json::json!({ "name": name, "desk": desk });
+        self.write(|w| {
+            w.append(&name, "desk-sign-in", id.as_str(), &payload)?;
+            Ok(id.clone())
+        })
+    }
+
     /// The invited person enrols their passkey (`passkey-enroll`): the credential id
     /// (base64url) and public key (SubjectPublicKeyInfo, base64) their browser made at
     /// the invitation's desk. Run through [`Station::prepare_passkey_act`] and

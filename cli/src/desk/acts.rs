@@ -1,0 +1,461 @@
+//! The pages where people act with their passkey: enrolment, sign-in and sign-out,
+//! and the inbox where managers approve or reject requests.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Json, Redirect, Response};
+use custody_core::people::Role;
+use custody_core::{Error, RecordId};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::Desk;
+use super::pages::{Frame, html, refusal};
+use super::session::{
+    Signed, Work, api_error, api_refusal, challenge_reply, credentials_for, on_station, origin_of,
+    session_set_cookie,
+};
+use super::web::{Peer, Reader};
+
+/// The CSRF token a script sends with every post.
+fn script_token(headers: &HeaderMap) -> &str {
+    headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "enrol.html")]
+struct EnrolPage<'a> {
+    f: &'a Frame,
+    name: String,
+    token: String,
+    rp_id: String,
+    user_id: String,
+    expires: String,
+}
+
+/// `GET /enrol/{token}`: the invited person registers a passkey.
+pub(crate) async fn enrol_page(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Response {
+    let user = desk.memory.user(&headers, desk.tls);
+    let f = Frame::for_reader(&desk, &reader, user);
+    let runner = desk.runner.clone();
+    let lookup = token.clone();
+    match on_station(&desk, &runner, move |s| s.invitation(&lookup)).await {
+        Ok(pending) => {
+            use sha2::Digest as _;
+            let user_id = custody_core::people::passkey::b64url(
+                &sha2::Sha256::digest(pending.name.as_bytes())[..16],
+            );
+            reader.respond(html(
+                StatusCode::OK,
+                &EnrolPage {
+                    f: &f,
+                    name: pending.name,
+                    token,
+                    rp_id: pending.rp_id,
+                    user_id,
+                    expires: pending.expires.local_minute(),
+                },
+            ))
+        }
+        Err(_) => reader.respond(refusal(
+            &desk,
+            reader.lang,
+            StatusCode::FORBIDDEN,
+            "desk-enrol-invalid",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewPasskey {
+    credential: String,
+    public_key: String,
+}
+
+/// `POST /api/enrol/{token}/prepare`: the passkey the browser made, to be recorded
+/// with a signature by that passkey.
+pub(crate) async fn enrol_prepare(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Json(new): Json<NewPasskey>,
+) -> Response {
+    if !reader.csrf_matches(script_token(&headers)) {
+        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
+    }
+    let runner = desk.runner.clone();
+    let lookup = token.clone();
+    let name = match on_station(&desk, &runner, move |s| s.invitation(&lookup)).await {
+        Ok(pending) => pending.name,
+        Err(e) => return api_error(&e),
+    };
+    let work = Work::Enrol {
+        token,
+        credential: new.credential,
+        public_key: new.public_key,
+    };
+    prepare(&desk, &name, work, &reader.csrf).await
+}
+
+/// Prepares `work` as `name`'s act, keeps it for `owner`, and answers with its
+/// challenge.
+async fn prepare(desk: &Arc<Desk>, name: &str, work: Work, owner: &str) -> Response {
+    let run = work.clone();
+    let prepared = on_station(desk, name, move |s| {
+        let act = s.prepare_passkey_act(|s| run.run(s))?;
+        let credentials = credentials_for(s, &act)?;
+        Ok((act, credentials))
+    })
+    .await;
+    match prepared {
+        Ok((act, credentials)) => {
+            let handle = desk.memory.wait(act.clone(), work, owner);
+            challenge_reply(&handle, &act, &credentials)
+        }
+        Err(e) => api_error(&e),
+    }
+}
+
+/// Records a prepared act with its signature: the same workflow runs again.
+async fn finish(
+    desk: &Arc<Desk>,
+    signed: &Signed,
+    owner: &str,
+) -> Result<(String, RecordId), Response> {
+    let Some((act, work)) = desk.memory.take(&signed.pending, owner) else {
+        return Err(api_error(&Error::PasskeyRefused {
+            why: custody_core::PasskeyProblem::Changed,
+        }));
+    };
+    let Some(assertion) = signed.assertion() else {
+        return Err(api_error(&Error::PasskeyRefused {
+            why: custody_core::PasskeyProblem::Invalid("the assertion is not base64url".into()),
+        }));
+    };
+    let name = act.actor.clone();
+    on_station(desk, &name, move |s| {
+        s.sign_passkey_act(&act, &assertion, |s| work.run(s))
+    })
+    .await
+    .map(|id| (name, id))
+    .map_err(|e| api_error(&e))
+}
+
+/// `POST /api/enrol/{token}/finish`: the passkey's signature over its enrolment.
+pub(crate) async fn enrol_finish(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+    Json(signed): Json<Signed>,
+) -> Response {
+    if !reader.csrf_matches(script_token(&headers)) {
+        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
+    }
+    match finish(&desk, &signed, &reader.csrf).await {
+        Ok((name, _)) => Json(json!({ "enrolled": name, "next": "/signin" })).into_response(),
+        Err(response) => response,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignInPage<'a> {
+    f: &'a Frame,
+}
+
+/// `GET /signin`.
+pub(crate) async fn signin_page(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+) -> Response {
+    if desk.memory.user(&headers, desk.tls).is_some() {
+        return reader.respond(Redirect::to("/inbox"));
+    }
+    let f = Frame::for_reader(&desk, &reader, None);
+    reader.respond(html(StatusCode::OK, &SignInPage { f: &f }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Who {
+    name: String,
+}
+
+/// `POST /api/signin/prepare`: the sign-in record, for the person's passkey to sign.
+pub(crate) async fn signin_prepare(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+    Extension(peer): Extension<Peer>,
+    Json(who): Json<Who>,
+) -> Response {
+    if !reader.csrf_matches(script_token(&headers)) {
+        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
+    }
+    if desk.memory.throttled(Some(peer.0)) {
+        return api_refusal(
+            reader.lang,
+            StatusCode::TOO_MANY_REQUESTS,
+            "desk-signin-wait",
+        );
+    }
+    let name = who.name.trim().to_owned();
+    if custody_core::people::check_name(&name).is_err() {
+        desk.memory.failed(Some(peer.0));
+        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-signin-failed");
+    }
+    let work = Work::SignIn {
+        desk: origin_of(&headers, desk.tls),
+    };
+    let response = prepare(&desk, &name, work, &reader.csrf).await;
+    if !response.status().is_success() {
+        // Who is registered, and who has a passkey, is not told to a stranger.
+        desk.memory.failed(Some(peer.0));
+        eprintln!(
+            "{}",
+            crate::i18n::t!("desk-log-signin-failed", name = name, from = peer.0)
+        );
+        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-signin-failed");
+    }
+    response
+}
+
+/// `POST /api/signin/finish`: the signed sign-in record; a new session.
+pub(crate) async fn signin_finish(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+    Extension(peer): Extension<Peer>,
+    Json(signed): Json<Signed>,
+) -> Response {
+    if !reader.csrf_matches(script_token(&headers)) {
+        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
+    }
+    if desk.memory.throttled(Some(peer.0)) {
+        return api_refusal(
+            reader.lang,
+            StatusCode::TOO_MANY_REQUESTS,
+            "desk-signin-wait",
+        );
+    }
+    match finish(&desk, &signed, &reader.csrf).await {
+        Ok((name, _)) => {
+            // Whatever session the browser had is over; the new one starts now.
+            desk.memory.end(&headers, desk.tls);
+            let id = desk.memory.start(&name);
+            let mut response = Json(json!({ "signed_in": name, "next": "/inbox" })).into_response();
+            if let Ok(value) = session_set_cookie(&id, desk.tls).parse() {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            reader.respond(response)
+        }
+        Err(response) => {
+            desk.memory.failed(Some(peer.0));
+            eprintln!(
+                "{}",
+                crate::i18n::t!("desk-log-signin-failed", name = "?", from = peer.0)
+            );
+            response
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Form {
+    csrf: String,
+}
+
+/// `POST /signout`.
+pub(crate) async fn signout(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<Form>,
+) -> Response {
+    if !reader.csrf_matches(&form.csrf) {
+        return reader.respond(refusal(
+            &desk,
+            reader.lang,
+            StatusCode::FORBIDDEN,
+            "desk-forbidden-csrf",
+        ));
+    }
+    desk.memory.end(&headers, desk.tls);
+    let mut response = Redirect::to("/").into_response();
+    let expired = format!(
+        "{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}",
+        super::session::session_cookie(desk.tls),
+        if desk.tls { "; Secure" } else { "" }
+    );
+    if let Ok(value) = expired.parse() {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    reader.respond(response)
+}
+
+/// One request waiting for a decision, as the inbox shows it.
+struct Waiting {
+    id: String,
+    kind: String,
+    requester: String,
+    summary: String,
+    requested_at: String,
+    /// Whether this reader may decide it.
+    decides: bool,
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage<'a> {
+    f: &'a Frame,
+    waiting: Vec<Waiting>,
+    manager: bool,
+}
+
+/// The signed-in person whose passkey still stands, or the page to go to instead.
+async fn signed_in(desk: &Arc<Desk>, headers: &HeaderMap) -> Option<(String, Option<Role>)> {
+    let name = desk.memory.user(headers, desk.tls)?;
+    let who = name.clone();
+    let standing = on_station(desk, &who, |s| {
+        let role = s.role_of(&s.actor().name.clone())?;
+        Ok((role, !s.passkeys(&s.actor().name.clone())?.is_empty()))
+    })
+    .await;
+    match standing {
+        Ok((Some(role), true)) => Some((name, Some(role))),
+        _ => {
+            // Removed, or their passkeys revoked: every session of theirs ends now.
+            desk.memory.end_all(&name);
+            None
+        }
+    }
+}
+
+/// `GET /inbox`: requests waiting for a decision, oldest first.
+pub(crate) async fn inbox(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+) -> Response {
+    let Some((name, role)) = signed_in(&desk, &headers).await else {
+        return reader.respond(Redirect::to("/signin"));
+    };
+    let lang = reader.lang;
+    let who = name.clone();
+    let requests = on_station(&desk, &who, |s| s.requests(true)).await;
+    let f = Frame::for_reader(&desk, &reader, Some(name.clone()));
+    let requests = match requests {
+        Ok(requests) => requests,
+        Err(e) => {
+            let message = crate::say::error(&e).unwrap_or_else(|| e.to_string());
+            return reader.respond(super::pages::message(
+                &f,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                message,
+            ));
+        }
+    };
+    let manager = role == Some(Role::Manager);
+    let waiting = requests
+        .into_iter()
+        .map(|r| Waiting {
+            decides: manager && r.requester != name,
+            id: r.id.to_string(),
+            kind: crate::i18n::word_in(lang, "request-kind", r.kind.as_str()),
+            requester: r.requester,
+            summary: r.summary,
+            requested_at: r.requested_at.local_minute(),
+        })
+        .collect();
+    reader.respond(html(
+        StatusCode::OK,
+        &InboxPage {
+            f: &f,
+            waiting,
+            manager,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Decision {
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /api/requests/{id}/prepare`: an approval or rejection, for the manager's
+/// passkey to sign. Core decides who may: a clerk's session gets 403 here.
+pub(crate) async fn decide_prepare(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(decision): Json<Decision>,
+) -> Response {
+    if !reader.csrf_matches(script_token(&headers)) {
+        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
+    }
+    let Some((name, _)) = signed_in(&desk, &headers).await else {
+        return api_refusal(reader.lang, StatusCode::UNAUTHORIZED, "desk-signin-needed");
+    };
+    let id = match RecordId::parse(&id) {
+        Ok(id) => id,
+        Err(e) => return api_error(&e),
+    };
+    let note = Some(decision.note.trim().to_owned()).filter(|n| !n.is_empty());
+    let work = match decision.decision.as_str() {
+        "approve" => Work::Decide {
+            id,
+            approve: true,
+            note,
+        },
+        "reject" => Work::Decide {
+            id,
+            approve: false,
+            note,
+        },
+        _ => {
+            return api_refusal(
+                reader.lang,
+                StatusCode::BAD_REQUEST,
+                "desk-decision-unknown",
+            );
+        }
+    };
+    let owner = desk.memory_owner(&headers);
+    prepare(&desk, &name, work, &owner).await
+}
+
+/// `POST /api/requests/{id}/finish`: the decision, signed; recorded or refused.
+pub(crate) async fn decide_finish(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+    Json(signed): Json<Signed>,
+) -> Response {
+    if !reader.csrf_matches(script_token(&headers)) {
+        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
+    }
+    if signed_in(&desk, &headers).await.is_none() {
+        return api_refusal(reader.lang, StatusCode::UNAUTHORIZED, "desk-signin-needed");
+    }
+    let owner = desk.memory_owner(&headers);
+    match finish(&desk, &signed, &owner).await {
+        Ok((_, id)) => Json(json!({ "decided": id, "next": "/inbox" })).into_response(),
+        Err(response) => response,
+    }
+}

@@ -1,0 +1,135 @@
+// The desk's one script: WebAuthn for enrolment, sign-in and decisions. Every act is
+// prepared by the desk (which checks it), signed here by the person's passkey over
+// the challenge that commits to that act, and recorded by the desk with that
+// signature. No inline script; served from the binary.
+"use strict";
+
+const b64url = (buffer) =>
+  btoa(String.fromCharCode(...new Uint8Array(buffer)))
+    .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const b64 = (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer)));
+const bytes = (text) =>
+  Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+
+function status() {
+  return document.getElementById("status");
+}
+
+function say(text, problem) {
+  const el = status();
+  if (!el) return;
+  el.textContent = text;
+  el.className = problem ? "problem" : "note";
+}
+
+async function post(url, body) {
+  const token = document.querySelector('meta[name="csrf"]').content;
+  const response = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "content-type": "application/json", "x-csrf-token": token },
+    body: JSON.stringify(body),
+  });
+  const reply = await response.json().catch(() => ({ error: response.statusText }));
+  if (!response.ok) throw new Error(reply.error || response.statusText);
+  return reply;
+}
+
+// Asks the passkey to sign a prepared act; returns what the desk records.
+async function sign(prepared) {
+  const credential = await navigator.credentials.get({
+    publicKey: {
+      challenge: bytes(prepared.challenge),
+      allowCredentials: prepared.credentials.map((id) => ({ type: "public-key", id: bytes(id) })),
+      userVerification: "required",
+      timeout: 120000,
+    },
+  });
+  return {
+    pending: prepared.pending,
+    credential: b64url(credential.rawId),
+    authenticator_data: b64url(credential.response.authenticatorData),
+    client_data_json: b64url(credential.response.clientDataJSON),
+    signature: b64url(credential.response.signature),
+  };
+}
+
+function supported() {
+  if (window.PublicKeyCredential) return true;
+  say(status().dataset.unsupported, true);
+  return false;
+}
+
+async function enrol(button) {
+  if (!supported()) return;
+  const d = button.dataset;
+  button.disabled = true;
+  try {
+    const made = await navigator.credentials.create({
+      publicKey: {
+        rp: { id: d.rp, name: "custody" },
+        user: { id: bytes(d.user), name: d.name, displayName: d.name },
+        challenge: crypto.getRandomValues(new Uint8Array(32)),
+        pubKeyCredParams: [{ type: "public-key", alg: -7 }],
+        authenticatorSelection: { residentKey: "preferred", userVerification: "required" },
+        attestation: "none",
+        timeout: 120000,
+      },
+    });
+    const prepared = await post(`/api/enrol/${d.token}/prepare`, {
+      credential: b64url(made.rawId),
+      public_key: b64(made.response.getPublicKey()),
+    });
+    say(status().dataset.signing, false);
+    const reply = await post(`/api/enrol/${d.token}/finish`, await sign(prepared));
+    say(status().dataset.done, false);
+    window.location.assign(reply.next);
+  } catch (error) {
+    say(error.message, true);
+    button.disabled = false;
+  }
+}
+
+async function signIn(form) {
+  if (!supported()) return;
+  try {
+    const prepared = await post("/api/signin/prepare", { name: form.elements.name.value });
+    const reply = await post("/api/signin/finish", await sign(prepared));
+    window.location.assign(reply.next);
+  } catch (error) {
+    say(error.message, true);
+  }
+}
+
+async function decide(button) {
+  if (!supported()) return;
+  const id = button.dataset.request;
+  const note = document.getElementById(`note-${id}`);
+  button.disabled = true;
+  try {
+    const prepared = await post(`/api/requests/${id}/prepare`, {
+      decision: button.dataset.decision,
+      note: note ? note.value : "",
+    });
+    const reply = await post(`/api/requests/${id}/finish`, await sign(prepared));
+    window.location.assign(reply.next);
+  } catch (error) {
+    say(error.message, true);
+    button.disabled = false;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const enrolButton = document.getElementById("enrol");
+  if (enrolButton) enrolButton.addEventListener("click", () => enrol(enrolButton));
+  const form = document.getElementById("signin");
+  if (form) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      signIn(form);
+    });
+  }
+  for (const button of document.querySelectorAll("button.decide")) {
+    button.addEventListener("click", () => decide(button));
+  }
+});
