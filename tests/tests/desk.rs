@@ -890,4 +890,59 @@ fn a_manager_approves_a_clerks_request_with_a_passkey_and_verify_checks_it() {
     assert_eq!(reply.status, 303);
     let (status, _) = sign_in(&manager, "tanaka", &tanaka);
     assert_eq!(status, 403);
+
+    // The approval checked by hand, with the recipe of docs/ledger-format.md.
+    if custody_tests::require_sqlite() && require_tool("openssl") && require_tool("sqlite3") {
+        let seq = home.sql("SELECT MAX(seq) FROM entries WHERE kind = 'approve'");
+        let out = recipe(&home, "passkey-signature", seq.trim());
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{out:?}");
+        assert!(shown.contains("Verified OK"), "{shown}");
+        assert!(
+            shown.contains(&format!(
+                "the challenge is this act: approve {first} by tanaka"
+            )),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(&format!("\"origin\":\"{origin}\"")),
+            "{shown}"
+        );
+        // The same recipe on the note of another act's signature fails.
+        let enrol = home.sql("SELECT MAX(seq) FROM entries WHERE kind = 'passkey-enroll'");
+        home.sql(&format!(
+            "DROP TRIGGER signatures_no_update; UPDATE signatures SET signature = \
+             (SELECT signature FROM signatures WHERE seq = {}) WHERE seq = {}",
+            enrol.trim(),
+            seq.trim()
+        ));
+        assert!(
+            !recipe(&home, "passkey-signature", seq.trim())
+                .status
+                .success()
+        );
+        home.run("kato", ["ledger", "verify"]).expect_code(1);
+    }
+}
+
+/// Runs the recipe `name` of docs/ledger-format.md as written, on entry `seq`.
+fn recipe(home: &Home, name: &str, seq: &str) -> std::process::Output {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/ledger-format.md"),
+    )
+    .unwrap();
+    let start = doc
+        .find(&format!("<!-- recipe: {name} -->"))
+        .expect("the recipe is marked in docs/ledger-format.md");
+    let block = &doc[start..];
+    let block = &block[block.find("```sh\n").unwrap() + 6..];
+    let script = &block[..block.find("```").unwrap()];
+    Command::new("sh")
+        .arg("-ec")
+        .arg(script)
+        .current_dir(home.dir.path())
+        .env("DB", home.ledger())
+        .env("SEQ", seq)
+        .output()
+        .unwrap()
 }
