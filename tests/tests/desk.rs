@@ -349,11 +349,25 @@ fn every_post_without_this_browsers_token_is_refused() {
         assert_eq!(reply.status, 403, "{header}: {}", reply.body);
         assert!(reply.body.contains("another site"), "{}", reply.body);
     }
-    // The same from the desk's own page goes through.
+    // The same from the desk's own page goes through, as a browser sends it: with
+    // its origin, or (a form, under a strict referrer policy) `Origin: null` and
+    // `Sec-Fetch-Site: same-origin`.
     let origin = format!("Origin: {}", desk.url.trim_end_matches('/'));
     let reply = browser.verify("/verify", Some(&token), &cert, &sig, &["-H", &origin]);
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert!(reply.body.contains("verdict valid"));
+    let form = ["-H", "Origin: null", "-H", "Sec-Fetch-Site: same-origin"];
+    let reply = browser.verify("/verify", Some(&token), &cert, &sig, &form);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    // A `null` origin that says nothing else is not the desk's.
+    let reply = browser.verify(
+        "/verify",
+        Some(&token),
+        &cert,
+        &sig,
+        &["-H", "Origin: null"],
+    );
+    assert_eq!(reply.status, 403, "{}", reply.body);
 }
 
 #[test]
@@ -945,4 +959,339 @@ fn recipe(home: &Home, name: &str, seq: &str) -> std::process::Output {
         .env("SEQ", seq)
         .output()
         .unwrap()
+}
+
+/// A headless Chromium driven through ChromeDriver (the W3C WebDriver protocol, over
+/// HTTP on 127.0.0.1), with a virtual authenticator that holds passkeys as a phone
+/// or a laptop would. Stopped on drop.
+struct Chromium {
+    driver: Child,
+    base: String,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Chromium {
+    fn start() -> Chromium {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        // Ready when it answers, within a minute.
+        let ready = (0..600).any(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            Command::new("curl")
+                .args(["-sf", "--max-time", "2"])
+                .arg(format!("{base}/status"))
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+        assert!(ready, "chromedriver did not start");
+        let profile = tempfile::tempdir().unwrap();
+        let mut chromium = Chromium {
+            driver,
+            base,
+            session: String::new(),
+            _profile: profile,
+        };
+        let profile = chromium._profile.path().display().to_string();
+        let created = chromium.call(
+            "POST",
+            "/session",
+            &serde_json::json!({ "capabilities": { "alwaysMatch": {
+                "browserName": "chrome",
+                "goog:loggingPrefs": { "browser": "ALL" },
+                "goog:chromeOptions": {
+                    "binary": "/usr/bin/chromium",
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                             "--disable-dev-shm-usage", "--window-size=1280,800",
+                             format!("--user-data-dir={profile}")],
+                },
+            }}}),
+        );
+        chromium.session = created["sessionId"].as_str().unwrap().to_owned();
+        chromium.session_call(
+            "POST",
+            "/webauthn/authenticator",
+            &serde_json::json!({
+                "protocol": "ctap2", "transport": "internal",
+                "hasResidentKey": true, "hasUserVerification": true,
+                "isUserConsenting": true, "isUserVerified": true,
+            }),
+        );
+        chromium
+    }
+
+    /// One WebDriver command; its `value`.
+    fn call(&self, method: &str, path: &str, body: &Value) -> Value {
+        let mut curl = Command::new("curl");
+        curl.args(["-sS", "--max-time", "120", "-X", method]);
+        if method != "GET" {
+            curl.args(["-H", "content-type: application/json", "--data-binary"])
+                .arg(body.to_string());
+        }
+        let out = curl.arg(format!("{}{path}", self.base)).output().unwrap();
+        let reply: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{path}: {}", String::from_utf8_lossy(&out.stdout)));
+        assert!(
+            reply["value"].get("error").is_none(),
+            "{method} {path}: {reply}"
+        );
+        reply["value"].clone()
+    }
+
+    fn session_call(&self, method: &str, path: &str, body: &Value) -> Value {
+        self.call(method, &format!("/session/{}{path}", self.session), body)
+    }
+
+    fn open(&self, url: &str) {
+        self.session_call("POST", "/url", &serde_json::json!({ "url": url }));
+    }
+
+    fn url(&self) -> String {
+        self.session_call("GET", "/url", &Value::Null)
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The elements `css` finds.
+    fn find(&self, css: &str) -> Vec<String> {
+        self.session_call(
+            "POST",
+            "/elements",
+            &serde_json::json!({ "using": "css selector", "value": css }),
+        )
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            e.as_object()
+                .unwrap()
+                .values()
+                .next()
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+    }
+
+    fn click(&self, css: &str) {
+        let element = self
+            .find(css)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no {css}"));
+        self.session_call(
+            "POST",
+            &format!("/element/{element}/click"),
+            &serde_json::json!({}),
+        );
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let element = self
+            .find(css)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no {css}"));
+        self.session_call(
+            "POST",
+            &format!("/element/{element}/value"),
+            &serde_json::json!({ "text": text }),
+        );
+    }
+
+    /// Waits (at most 30 s) until the page's address ends with `path`.
+    fn wait_for(&self, path: &str) {
+        for _ in 0..300 {
+            if self.url().ends_with(path) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "the browser stayed at {}, showing: {}",
+            self.url(),
+            self.page_text()
+        );
+    }
+
+    fn page_text(&self) -> String {
+        let body = self.find("body");
+        self.session_call("GET", &format!("/element/{}/text", body[0]), &Value::Null)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Writes a screenshot of the page as `name`.png in target/desk-screenshots/.
+    fn screenshot(&self, name: &str) {
+        use base64::Engine as _;
+        let png = self.session_call("GET", "/screenshot", &Value::Null);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap())
+            .unwrap();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/desk-screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+    }
+
+    /// What the pages logged to the console at level SEVERE (errors).
+    fn console_errors(&self) -> Vec<String> {
+        self.session_call("POST", "/se/log", &serde_json::json!({ "type": "browser" }))
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| e["level"] == "SEVERE")
+            .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = Command::new("curl")
+                .args(["-sS", "--max-time", "30", "-X", "DELETE"])
+                .arg(format!("{}/session/{}", self.base, self.session))
+                .output();
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[test]
+fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_approve() {
+    if !require_tool("chromium") || !require_tool("chromedriver") || !require_tool("curl") {
+        return;
+    }
+    let home = Home::with_people();
+    let desk = Desk::start(&home, &[]);
+    // An IP address is not a passkey's relying party: the browser opens localhost.
+    let origin = format!("http://localhost:{}", port(&desk));
+    let request = home
+        .run(
+            "suzuki",
+            [
+                "request",
+                "new",
+                "--kind",
+                "send",
+                "--summary",
+                "会員名簿を監査人へ送付",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let browser = Chromium::start();
+
+    // tanaka opens the link, makes a passkey and signs its registration.
+    let link = home
+        .run("sato", ["people", "invite", "tanaka", "--desk", &origin])
+        .ok()
+        .stdout;
+    browser.open(link.trim());
+    browser.click("#enrol");
+    browser.wait_for("/signin");
+    browser.screenshot("signin");
+    // Signs in with it, and finds the clerk's request in the inbox.
+    browser.type_into("#name", "tanaka");
+    browser.click("#signin button[type=submit]");
+    browser.wait_for("/inbox");
+    assert!(
+        browser.page_text().contains(&request),
+        "{}",
+        browser.page_text()
+    );
+    browser.screenshot("inbox");
+    // Approves: the passkey signs the approval.
+    browser.click(&format!(
+        "button.decide[data-request=\"{request}\"][data-decision=\"approve\"]"
+    ));
+    for _ in 0..300 {
+        if browser.find("button.decide").is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        browser.find("button.decide").is_empty(),
+        "{}",
+        browser.page_text()
+    );
+    let requests = home.run("kato", ["requests", "--json"]).ok().json();
+    let decided = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == request.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(decided["status"], "approved", "{decided}");
+    assert_eq!(decided["decided_by"], "tanaka");
+    let verified = home.run("kato", ["ledger", "verify"]).ok();
+    assert!(
+        verified.stdout.contains("signed with the person's passkey"),
+        "{}",
+        verified.stdout
+    );
+
+    // The clerk, in the same browser after tanaka signs out, is not shown approve.
+    browser.click("form.inline button");
+    browser.wait_for("/");
+    let link = home
+        .run("sato", ["people", "invite", "suzuki", "--desk", &origin])
+        .ok()
+        .stdout;
+    let second = home
+        .run(
+            "suzuki",
+            [
+                "request",
+                "new",
+                "--kind",
+                "send",
+                "--summary",
+                "second list",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    browser.open(link.trim());
+    browser.click("#enrol");
+    browser.wait_for("/signin");
+    browser.type_into("#name", "suzuki");
+    browser.click("#signin button[type=submit]");
+    browser.wait_for("/inbox");
+    assert!(browser.page_text().contains(&second));
+    assert!(
+        browser.find("button.decide").is_empty(),
+        "{}",
+        browser.page_text()
+    );
+
+    browser.open(&format!("{origin}/verify"));
+    browser.screenshot("verify");
+    let errors = browser.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
 }

@@ -206,8 +206,13 @@ async fn not_found(State(desk): State<Arc<Desk>>, reader: Reader) -> Response {
     ))
 }
 
-async fn verify_form(State(desk): State<Arc<Desk>>, reader: Reader) -> Response {
-    let f = Frame::for_reader(&desk, &reader, None);
+async fn verify_form(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let user = desk.memory.user(&headers, desk.tls);
+    let f = Frame::for_reader(&desk, &reader, user);
     reader.respond(html(
         StatusCode::OK,
         &VerifyForm {
