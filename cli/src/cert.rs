@@ -397,7 +397,9 @@ pub fn keys(cmd: KeysCommand) -> Result<ExitCode> {
 /// A certificate's document as lines people read: each field on its own line under
 /// its dotted name, times in local time to the minute, lists as their count unless
 /// they are short. `--json` gives the document itself.
-fn document_text(id: &str, doc: &serde_json::Value) -> String {
+/// A certificate document's fields, each labelled and worded in the language of
+/// messages, in document order (`cert show`, and the desk's certificate page).
+pub(crate) fn document_fields(doc: &serde_json::Value) -> Vec<(String, String)> {
     use serde_json::Value;
     fn walk(prefix: &str, value: &Value, lines: &mut Vec<(String, String)>) {
         match value {
@@ -436,13 +438,17 @@ fn document_text(id: &str, doc: &serde_json::Value) -> String {
     }
     let mut lines = Vec::new();
     walk("", doc, &mut lines);
-    let lines: Vec<(String, String)> = lines
+    lines
         .into_iter()
         .map(|(key, value)| {
             let value = field_value(&key, value);
             (field_label(&key), value)
         })
-        .collect();
+        .collect()
+}
+
+fn document_text(id: &str, doc: &serde_json::Value) -> String {
+    let lines = document_fields(doc);
     let width = lines
         .iter()
         .map(|(k, _)| unicode_width::UnicodeWidthStr::width(k.as_str()))

@@ -155,6 +155,29 @@ impl<'d> Browser<'d> {
         self.request(path, &[])
     }
 
+    /// Saves the body of `path` to `to` byte for byte; the reply's headers, no body.
+    fn download(&self, path: &str, to: &Path) -> Reply {
+        let headers = to.with_extension("headers");
+        let url = format!("{}{}", self.desk.url, path.trim_start_matches('/'));
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "60", "--cookie"])
+            .arg(&self.jar)
+            .arg("-D")
+            .arg(&headers)
+            .arg("-o")
+            .arg(to)
+            .arg(&url)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "curl {url}");
+        let head = std::fs::read_to_string(&headers).unwrap();
+        Reply {
+            status: head.split_whitespace().nth(1).unwrap().parse().unwrap(),
+            headers: head,
+            body: String::new(),
+        }
+    }
+
     /// Posts `body` as JSON with the token of the page last read, as the desk's
     /// script does.
     fn post_json(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
@@ -1199,6 +1222,7 @@ fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_
         .as_str()
         .unwrap()
         .to_owned();
+    let certificate = home.disposal_certificate("ito");
     let browser = Chromium::start();
 
     // tanaka opens the link, makes a passkey and signs its registration.
@@ -1252,6 +1276,10 @@ fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_
         verified.stdout
     );
 
+    browser.open(&format!("{origin}/certificates/{certificate}"));
+    assert!(browser.page_text().contains(&certificate));
+    browser.screenshot("certificate");
+
     // The clerk, in the same browser after tanaka signs out, is not shown approve.
     browser.click("form.inline button");
     browser.wait_for("/");
@@ -1294,4 +1322,74 @@ fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_
     browser.screenshot("verify");
     let errors = browser.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+#[test]
+fn certificates_are_listed_shown_and_downloaded_as_the_command_line_exports_them() {
+    if !require_tool("curl") || !require_tool("pdftotext") {
+        return;
+    }
+    let home = Home::with_people();
+    let id = home.disposal_certificate("ito");
+    let desk = Desk::start(&home, &[]);
+    let origin = format!("http://localhost:{}", port(&desk));
+    let auditor = Browser::new(&desk, home.dir.path(), "kato");
+    // Signed in only.
+    let reply = auditor.get("/certificates");
+    assert_eq!(reply.status, 303);
+    assert_eq!(auditor.get("/api/certificates").status, 401);
+    let kato = SoftPasskey::new(&origin, b"kato-passkey");
+    enrol(&home, &desk, &auditor, "kato", &kato);
+    let (status, reply) = sign_in(&auditor, "kato", &kato);
+    assert_eq!(status, 200, "{reply}");
+
+    let list = auditor.get("/certificates");
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(
+        list.body.contains(&format!("href=\"/certificates/{id}\"")),
+        "{}",
+        list.body
+    );
+    let api: Value = serde_json::from_str(&auditor.get("/api/certificates").body).unwrap();
+    let cli = home.run("kato", ["cert", "list", "--json"]).ok().json();
+    assert_eq!(api, cli);
+
+    let page = auditor.get(&format!("/certificates/{id}"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("class=\"verdict valid\""),
+        "{}",
+        page.body
+    );
+    // The files, as the command line exports them: the JSON and its signature
+    // verify; the PDF reads.
+    let json = home.path("desk.json");
+    let sig = signature_of(&json);
+    for (file, to) in [
+        ("certificate.json", &json),
+        ("certificate.json.minisig", &sig),
+    ] {
+        let reply = auditor.download(&format!("/certificates/{id}/{file}"), to);
+        assert_eq!(reply.status, 200);
+    }
+    assert_eq!(
+        std::fs::read(&json).unwrap(),
+        std::fs::read(home.export_certificate(&id, "cli.json")).unwrap()
+    );
+    let verdict = home
+        .run("kato", ["cert", "verify", json.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    assert_eq!(verdict["valid"], true);
+    let pdf = home.path("desk.pdf");
+    let reply = auditor.download(&format!("/certificates/{id}/certificate.pdf"), &pdf);
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), ["application/pdf"]);
+    let text = custody_tests::sh("pdftotext", &[pdf.to_str().unwrap(), "-"]);
+    assert!(text.contains(&id), "{text}");
+    assert_eq!(
+        auditor.get(&format!("/certificates/{id}/other.txt")).status,
+        404
+    );
+    assert_eq!(auditor.get("/certificates/DC-999").status, 404);
 }

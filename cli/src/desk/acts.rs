@@ -326,7 +326,10 @@ struct InboxPage<'a> {
 }
 
 /// The signed-in person whose passkey still stands, or the page to go to instead.
-async fn signed_in(desk: &Arc<Desk>, headers: &HeaderMap) -> Option<(String, Option<Role>)> {
+pub(crate) async fn signed_in(
+    desk: &Arc<Desk>,
+    headers: &HeaderMap,
+) -> Option<(String, Option<Role>)> {
     let name = desk.memory.user(headers, desk.tls)?;
     let who = name.clone();
     let standing = on_station(desk, &who, |s| {

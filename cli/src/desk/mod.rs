@@ -14,6 +14,7 @@
 
 mod acts;
 mod pages;
+mod records;
 mod session;
 mod web;
 

@@ -48,6 +48,10 @@ pub(crate) fn router(desk: Arc<Desk>) -> Router {
             post(super::acts::decide_finish),
         )
         .route("/static/desk.js", get(script))
+        .route("/certificates", get(super::records::list))
+        .route("/api/certificates", get(super::records::list_api))
+        .route("/certificates/{id}", get(super::records::show))
+        .route("/certificates/{id}/{file}", get(super::records::file))
         .route("/static/desk.css", get(style))
         .route("/static/icon.svg", get(icon))
         .route("/favicon.ico", get(icon))
