@@ -1603,7 +1603,8 @@ pub enum PasskeyProblem {
     Invalid(String),
     /// The passkey does not stand for the person.
     Standing(KeyStanding),
-    /// The act includes a signature in a document, which only a personal key makes.
+    /// The act is one a passkey does not sign (the people register's own acts, a
+    /// signature inside a document, an act of several entries): a personal key does.
     NeedsPersonalKey,
     /// The enrolment link is unknown, used or expired.
     Invitation,
@@ -1619,7 +1620,7 @@ impl std::fmt::Display for PasskeyProblem {
             PasskeyProblem::Invalid(why) => write!(f, "the passkey's signature is refused: {why}"),
             PasskeyProblem::Standing(why) => write!(f, "the passkey may not sign: {why}"),
             PasskeyProblem::NeedsPersonalKey => f.write_str(
-                "this act signs a document with the person's personal key: do it at a terminal",
+                "this act is signed with the person's personal key, not a passkey: do it at a terminal",
             ),
             PasskeyProblem::Invitation => f.write_str(
                 "this enrolment link is not valid (used, expired, or never made): ask a manager for a new one",

@@ -1393,3 +1393,74 @@ fn certificates_are_listed_shown_and_downloaded_as_the_command_line_exports_them
     );
     assert_eq!(auditor.get("/certificates/DC-999").status, 404);
 }
+
+#[test]
+fn sign_in_answers_strangers_alike_and_makes_repeated_failures_wait() {
+    if !require_tool("curl") {
+        return;
+    }
+    let home = Home::with_people();
+    let desk = Desk::start(&home, &[]);
+    let origin = format!("http://localhost:{}", port(&desk));
+    let browser = Browser::new(&desk, home.dir.path(), "b");
+    let tanaka = SoftPasskey::new(&origin, b"tanaka-passkey");
+    enrol(&home, &desk, &browser, "tanaka", &tanaka);
+    let csrf = browser.get("/signin").meta_csrf();
+    // Registered with a passkey, registered without one, not registered: the same
+    // answer, until the signature is refused.
+    let mut shapes = Vec::new();
+    for name in ["tanaka", "suzuki", "nobody"] {
+        let (status, reply) = browser.post_json(
+            "/api/signin/prepare",
+            &csrf,
+            &serde_json::json!({ "name": name }),
+        );
+        assert_eq!(status, 200, "{name}: {reply}");
+        let mut keys: Vec<&String> = reply.as_object().unwrap().keys().collect();
+        keys.sort();
+        shapes.push(format!("{keys:?}"));
+    }
+    assert!(shapes.windows(2).all(|w| w[0] == w[1]), "{shapes:?}");
+    // A signature over a made-up act is a failed sign-in; after five, the address
+    // waits, even with the right passkey.
+    let mut last = 0;
+    for _ in 0..5 {
+        let (status, prepared) = browser.post_json(
+            "/api/signin/prepare",
+            &csrf,
+            &serde_json::json!({ "name": "nobody" }),
+        );
+        if status != 200 {
+            last = status;
+            break;
+        }
+        let signed = tanaka.sign(&prepared["pending"], &prepared["challenge"]);
+        let (status, _) = browser.post_json("/api/signin/finish", &csrf, &signed);
+        assert_eq!(status, 403);
+    }
+    let (status, _) = sign_in(&browser, "tanaka", &tanaka);
+    assert_eq!(status, 429, "{last}");
+}
+
+#[test]
+fn a_desk_on_loopback_answers_at_its_own_address_only() {
+    if !require_tool("curl") {
+        return;
+    }
+    let home = Home::with_people();
+    let desk = Desk::start(&home, &[]);
+    let browser = Browser::new(&desk, home.dir.path(), "b");
+    let port = port(&desk);
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
+        let reply = browser.request("/verify", &["-H", &format!("Host: {host}")]);
+        assert_eq!(reply.status, 200, "{host}");
+    }
+    // A name of another site's choosing (DNS rebinding) reaches nothing.
+    let reply = browser.request("/verify", &["-H", &format!("Host: rebind.example:{port}")]);
+    assert_eq!(reply.status, 421, "{}", reply.body);
+    assert!(
+        !reply.body.contains("name=\"csrf\" value"),
+        "{}",
+        reply.body
+    );
+}

@@ -122,7 +122,9 @@ async fn prepare(desk: &Arc<Desk>, name: &str, work: Work, owner: &str) -> Respo
     .await;
     match prepared {
         Ok((act, credentials)) => {
-            let handle = desk.memory.wait(act.clone(), work, owner);
+            let Some(handle) = desk.memory.wait(act.clone(), work, owner) else {
+                return api_refusal(desk.lang, StatusCode::SERVICE_UNAVAILABLE, "desk-busy");
+            };
             challenge_reply(&handle, &act, &credentials)
         }
         Err(e) => api_error(&e),
@@ -134,8 +136,14 @@ async fn finish(
     desk: &Arc<Desk>,
     signed: &Signed,
     owner: &str,
+    expected: fn(&Work) -> bool,
 ) -> Result<(String, RecordId), Response> {
-    let Some((act, work)) = desk.memory.take(&signed.pending, owner) else {
+    // Each endpoint finishes its own kind of act only (sign-in finishes a sign-in).
+    let taken = desk
+        .memory
+        .take(&signed.pending, owner)
+        .filter(|(_, work)| expected(work));
+    let Some((act, work)) = taken else {
         return Err(api_error(&Error::PasskeyRefused {
             why: custody_core::PasskeyProblem::Changed,
         }));
@@ -164,7 +172,8 @@ pub(crate) async fn enrol_finish(
     if !reader.csrf_matches(script_token(&headers)) {
         return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
     }
-    match finish(&desk, &signed, &reader.csrf).await {
+    let enrolment = |w: &Work| matches!(w, Work::Enrol { .. });
+    match finish(&desk, &signed, &reader.csrf, enrolment).await {
         Ok((name, _)) => Json(json!({ "enrolled": name, "next": "/signin" })).into_response(),
         Err(response) => response,
     }
@@ -212,25 +221,34 @@ pub(crate) async fn signin_prepare(
             "desk-signin-wait",
         );
     }
+    desk.memory.attempted(Some(peer.0));
     let name = who.name.trim().to_owned();
-    if custody_core::people::check_name(&name).is_err() {
-        desk.memory.failed(Some(peer.0));
-        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-signin-failed");
-    }
-    let work = Work::SignIn {
-        desk: origin_of(&headers, desk.tls),
+    let response = if custody_core::people::check_name(&name).is_ok() {
+        let work = Work::SignIn {
+            desk: origin_of(&headers, desk.tls),
+        };
+        prepare(&desk, &name, work, &reader.csrf).await
+    } else {
+        StatusCode::FORBIDDEN.into_response()
     };
-    let response = prepare(&desk, &name, work, &reader.csrf).await;
-    if !response.status().is_success() {
-        // Who is registered, and who has a passkey, is not told to a stranger.
-        desk.memory.failed(Some(peer.0));
-        eprintln!(
-            "{}",
-            crate::i18n::t!("desk-log-signin-failed", name = name, from = peer.0)
-        );
-        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-signin-failed");
+    if response.status().is_success() {
+        return response;
     }
-    response
+    // Who is registered, and who has a passkey, is not told to a stranger: the
+    // answer looks the same, and the signature made over it is refused at the end,
+    // where the failure is counted, as for anyone's.
+    eprintln!(
+        "{}",
+        crate::i18n::t!("desk-log-signin-failed", name = name, from = peer.0)
+    );
+    let decoy = super::web::new_token();
+    Json(json!({
+        "pending": super::web::new_token(),
+        "challenge": decoy,
+        "credentials": [],
+        "record": { "kind": "desk-sign-in", "actor": name },
+    }))
+    .into_response()
 }
 
 /// `POST /api/signin/finish`: the signed sign-in record; a new session.
@@ -251,7 +269,8 @@ pub(crate) async fn signin_finish(
             "desk-signin-wait",
         );
     }
-    match finish(&desk, &signed, &reader.csrf).await {
+    let sign_in = |w: &Work| matches!(w, Work::SignIn { .. });
+    match finish(&desk, &signed, &reader.csrf, sign_in).await {
         Ok((name, _)) => {
             // Whatever session the browser had is over; the new one starts now.
             desk.memory.end(&headers, desk.tls);
@@ -262,13 +281,13 @@ pub(crate) async fn signin_finish(
             }
             reader.respond(response)
         }
-        Err(response) => {
+        Err(_) => {
             desk.memory.failed(Some(peer.0));
             eprintln!(
                 "{}",
                 crate::i18n::t!("desk-log-signin-failed", name = "?", from = peer.0)
             );
-            response
+            api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-signin-failed")
         }
     }
 }
@@ -457,7 +476,8 @@ pub(crate) async fn decide_finish(
         return api_refusal(reader.lang, StatusCode::UNAUTHORIZED, "desk-signin-needed");
     }
     let owner = desk.memory_owner(&headers);
-    match finish(&desk, &signed, &owner).await {
+    let decision = |w: &Work| matches!(w, Work::Decide { .. });
+    match finish(&desk, &signed, &owner, decision).await {
         Ok((_, id)) => Json(json!({ "decided": id, "next": "/inbox" })).into_response(),
         Err(response) => response,
     }

@@ -62,6 +62,10 @@ pub(crate) struct Desk {
     pub(crate) station: String,
     /// Sessions, acts waiting for a signature, failed sign-ins.
     pub(crate) memory: session::Memory,
+    /// The host names a desk on loopback answers to (its address, localhost), so
+    /// that a page elsewhere cannot reach it under a name of its own (DNS
+    /// rebinding). Set once listening; unset beyond loopback, where TLS names it.
+    pub(crate) hosts: std::sync::OnceLock<Vec<String>>,
 }
 
 impl Desk {
@@ -107,6 +111,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         lang,
         station: name.clone(),
         memory: session::Memory::default(),
+        hosts: std::sync::OnceLock::new(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

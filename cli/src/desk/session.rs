@@ -26,6 +26,13 @@ const PENDING: Duration = Duration::from_secs(5 * 60);
 const FAILURES: usize = 5;
 /// How long failures count.
 const FAILURE_WINDOW: Duration = Duration::from_secs(5 * 60);
+/// Sign-ins one address may begin in that window, failed or not.
+const ATTEMPTS: usize = 30;
+/// Acts that may wait for a signature at once, in all, and for one browser.
+const WAITING_MAX: usize = 1000;
+const WAITING_PER_OWNER: usize = 10;
+/// Addresses remembered for throttling; beyond this, the oldest are forgotten.
+const ADDRESSES_MAX: usize = 10_000;
 
 /// A signed-in person.
 struct Session {
@@ -90,6 +97,7 @@ pub(crate) struct Memory {
     sessions: Mutex<HashMap<String, Session>>,
     waiting: Mutex<HashMap<String, Waiting>>,
     failures: Mutex<HashMap<IpAddr, Vec<Instant>>>,
+    attempts: Mutex<HashMap<IpAddr, Vec<Instant>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -138,11 +146,26 @@ impl Memory {
         lock(&self.sessions).retain(|_, s| s.name != name);
     }
 
-    /// Keeps a prepared act for `owner`; returns its handle.
-    pub(crate) fn wait(&self, act: PreparedAct, work: Work, owner: &str) -> String {
+    /// Keeps a prepared act for `owner`; returns its handle, or `None` when too many
+    /// acts wait already.
+    pub(crate) fn wait(&self, act: PreparedAct, work: Work, owner: &str) -> Option<String> {
         let handle = super::web::new_token();
         let mut waiting = lock(&self.waiting);
         waiting.retain(|_, w| w.since.elapsed() <= PENDING);
+        let mine: Vec<(String, Instant)> = waiting
+            .iter()
+            .filter(|(_, w)| w.owner == owner)
+            .map(|(h, w)| (h.clone(), w.since))
+            .collect();
+        if mine.len() >= WAITING_PER_OWNER {
+            // A browser that asks again and again keeps only its latest acts.
+            if let Some((oldest, _)) = mine.iter().min_by_key(|(_, since)| *since) {
+                waiting.remove(oldest);
+            }
+        }
+        if waiting.len() >= WAITING_MAX {
+            return None;
+        }
         waiting.insert(
             handle.clone(),
             Waiting {
@@ -152,7 +175,7 @@ impl Memory {
                 since: Instant::now(),
             },
         );
-        handle
+        Some(handle)
     }
 
     /// Takes the act `handle` names, once, if `owner` asked for it and it is fresh.
@@ -162,24 +185,43 @@ impl Memory {
         (w.owner == owner && w.since.elapsed() <= PENDING).then_some((w.act, w.work))
     }
 
-    /// Whether `ip` has failed to sign in too often lately.
+    /// Whether `ip` has failed to sign in, or begun to, too often lately.
     pub(crate) fn throttled(&self, ip: Option<IpAddr>) -> bool {
         let Some(ip) = ip else { return false };
-        let mut failures = lock(&self.failures);
-        let list = failures.entry(ip).or_default();
-        list.retain(|at| at.elapsed() <= FAILURE_WINDOW);
-        list.len() >= FAILURES
+        let recent = |map: &Mutex<HashMap<IpAddr, Vec<Instant>>>| {
+            let mut map = lock(map);
+            map.retain(|_, list| {
+                list.retain(|at| at.elapsed() <= FAILURE_WINDOW);
+                !list.is_empty()
+            });
+            map.get(&ip).map_or(0, Vec::len)
+        };
+        recent(&self.failures) >= FAILURES || recent(&self.attempts) >= ATTEMPTS
     }
 
     /// Counts a failed sign-in from `ip`.
     pub(crate) fn failed(&self, ip: Option<IpAddr>) {
-        if let Some(ip) = ip {
-            lock(&self.failures)
-                .entry(ip)
-                .or_default()
-                .push(Instant::now());
+        note(&self.failures, ip);
+    }
+
+    /// Counts a sign-in begun from `ip`.
+    pub(crate) fn attempted(&self, ip: Option<IpAddr>) {
+        note(&self.attempts, ip);
+    }
+}
+
+/// Counts one event from `ip` in `map`, which remembers a bounded number of
+/// addresses.
+fn note(map: &Mutex<HashMap<IpAddr, Vec<Instant>>>, ip: Option<IpAddr>) {
+    let Some(ip) = ip else { return };
+    let mut map = lock(map);
+    if map.len() >= ADDRESSES_MAX && !map.contains_key(&ip) {
+        map.retain(|_, list| list.iter().any(|at| at.elapsed() <= FAILURE_WINDOW));
+        if map.len() >= ADDRESSES_MAX {
+            map.clear();
         }
     }
+    map.entry(ip).or_default().push(Instant::now());
 }
 
 /// The session cookie's name (`__Host-` under TLS).

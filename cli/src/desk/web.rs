@@ -37,6 +37,14 @@ pub(crate) async fn serve(
         .await
         .map_err(|e| Refused(t!("serve-cannot-listen", listen = addr, why = e)))?;
     let local = listener.local_addr()?;
+    if local.ip().is_loopback() {
+        let port = local.port();
+        let _ = desk.hosts.set(vec![
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            format!("[::1]:{port}"),
+        ]);
+    }
     let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!(
         "{}",
@@ -118,7 +126,23 @@ pub(crate) async fn guard(State(desk): State<Arc<Desk>>, request: Request, next:
         && request.method() != Method::HEAD
         && !same_origin(request.headers(), desk.tls);
     let lang = Reader::lang_of(request.headers(), request.uri().query(), desk.lang);
-    let mut response = if cross_site {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let elsewhere = desk
+        .hosts
+        .get()
+        .is_some_and(|hosts| !hosts.iter().any(|h| h == host));
+    let mut response = if elsewhere {
+        super::pages::refusal(
+            &desk,
+            lang,
+            StatusCode::MISDIRECTED_REQUEST,
+            "desk-wrong-host",
+        )
+    } else if cross_site {
         super::pages::refusal(&desk, lang, StatusCode::FORBIDDEN, "desk-forbidden-origin")
     } else {
         next.run(request).await

@@ -203,6 +203,8 @@ struct InviteState {
     name: String,
     token_sha256: String,
     expires: String,
+    origin: String,
+    rp_id: String,
     used: bool,
 }
 
@@ -401,6 +403,12 @@ impl Signers {
         text: &str,
         payload: Option<&Value>,
     ) -> Result<(), String> {
+        if !crate::people::passkey::PASSKEY_KINDS.contains(&e.kind) {
+            return Err(format!(
+                "{}'s {} entry is signed with a passkey, which signs no entry of that kind",
+                e.actor, e.kind
+            ));
+        }
         let assertion = Assertion::from_text(text).ok_or_else(|| {
             format!(
                 "the passkey signature of {}'s entry is not readable",
@@ -478,6 +486,8 @@ impl Signers {
                     .unwrap_or_default()
                     .to_owned(),
                 expires: field(payload, "expires").unwrap_or_default().to_owned(),
+                origin: field(payload, "origin").unwrap_or_default().to_owned(),
+                rp_id: field(payload, "rp_id").unwrap_or_default().to_owned(),
                 used: false,
             },
         );
@@ -519,6 +529,18 @@ impl Signers {
         }
         invite.used = true;
         let key = enrolled_passkey(payload).ok_or("the passkey enrolment is not readable")?;
+        if key.origin != invite.origin || key.rp_id != invite.rp_id {
+            return Err(format!(
+                "{name}'s passkey is enrolled for {}, not for the desk invitation {seq} names ({})",
+                key.origin, invite.origin
+            ));
+        }
+        if let Some(other) = self.passkeys.get(&key.credential) {
+            return Err(format!(
+                "{name}'s passkey has the id of a passkey registered to {} already",
+                other.name
+            ));
+        }
         self.passkeys.insert(
             key.credential.clone(),
             PasskeyState {

@@ -41,6 +41,17 @@ const SPKI_P256_PREFIX: [u8; 26] = [
     0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
 ];
 
+/// The kinds of entry a passkey may sign. The people register's own acts (keys,
+/// roles, removals, stations, invitations) stay with personal keys, so that a desk
+/// cannot turn a person's passkey into a key of its own.
+pub const PASSKEY_KINDS: &[&str] = &[
+    "passkey-enroll",
+    "desk-sign-in",
+    "approve",
+    "reject",
+    "note",
+];
+
 /// The format tag of a passkey signature as the ledger stores it.
 pub const FORMAT: &str = "custody-passkey/v1";
 
@@ -312,7 +323,12 @@ impl PasskeyAct {
                 Err(refused(PasskeyProblem::Needed))
             }
             ActMode::Sign { act, used, .. } => {
-                if used.get() || act.kind != kind || act.subject != subject || act.body != body {
+                if used.get() {
+                    // A workflow that records a second entry (an approval that also
+                    // starts a retention period): one signature covers one entry.
+                    return Err(refused(PasskeyProblem::NeedsPersonalKey));
+                }
+                if act.kind != kind || act.subject != subject || act.body != body {
                     return Err(refused(PasskeyProblem::Changed));
                 }
                 used.set(true);
@@ -439,6 +455,9 @@ impl Station {
                 }),
                 Some(act),
             ) => {
+                if !PASSKEY_KINDS.contains(&act.kind.as_str()) {
+                    return Err(refused(PasskeyProblem::NeedsPersonalKey));
+                }
                 // Only someone with a passkey that stands is asked for it (an
                 // enrolment is signed by the passkey it enrols).
                 if act.kind != "passkey-enroll" {
@@ -624,7 +643,8 @@ impl Station {
             return Err(refused(PasskeyProblem::Invitation));
         }
         let name = text("name");
-        if self.role_of(&name)?.is_none() {
+        // Made by someone who is a manager still, for someone registered still.
+        if self.role_of(&name)?.is_none() || self.role_of(&invite.actor)? != Some(Role::Manager) {
             return Err(refused(PasskeyProblem::Invitation));
         }
         let entries = self.person_entries(&name)?.unwrap_or_default();
@@ -698,7 +718,33 @@ impl Station {
             "rp_id": pending.rp_id,
             "origin": pending.origin,
         });
+        let (seq, expires) = (pending.seq, pending.expires);
         self.write(|w| {
+            // Checked again under the append lock: two enrolments with one link at
+            // the same moment must not both be recorded (verify refuses the second),
+            // nor one passkey's id twice.
+            let enrolled = w.prover().of_kind("passkey-enroll")?;
+            let invite_of = |e: &crate::ledger::Entry| {
+                e.payload
+                    .as_ref()
+                    .and_then(|p| p.get("invite"))
+                    .and_then(Value::as_i64)
+            };
+            if enrolled.iter().any(|e| invite_of(e) == Some(seq)) {
+                return Err(refused(PasskeyProblem::Invitation));
+            }
+            if enrolled
+                .iter()
+                .any(|e| crate::ledger::prove::field(e, "credential") == Some(credential))
+            {
+                return Err(refused(PasskeyProblem::Invalid(
+                    "this passkey is registered already".into(),
+                )));
+            }
+            // A minute early here, so that the entry's own time is within it.
+            if Timestamp::now().utc() + chrono::Duration::minutes(1) > expires.utc() {
+                return Err(refused(PasskeyProblem::Invitation));
+            }
             w.append(&actor, "passkey-enroll", id.as_str(), &payload)?;
             Ok(id.clone())
         })
@@ -951,6 +997,97 @@ pub(crate) mod tests {
                 "https://desk.example:8443".to_owned(),
                 "desk.example".to_owned()
             )
+        );
+    }
+
+    #[test]
+    fn one_invitation_enrols_one_passkey_even_when_two_enrolments_race() {
+        let (_dir, home, mut sato) = home();
+        let invitation = sato.invite_passkey("tanaka", DESK).unwrap();
+        let token = invitation.token.clone();
+        let mut desk = Station::open(&home, "tanaka").unwrap();
+        let (one, two) = (
+            SoftKey::new(DESK, "localhost"),
+            SoftKey::new(DESK, "localhost"),
+        );
+        let mut two_key = two.key.clone();
+        two_key.credential = b64url(b"credential-2");
+        // Both prepared while the link is unused; both signed; one recorded.
+        let enrol = |key: &PasskeyKey| {
+            let (token, credential, public) = (
+                token.clone(),
+                key.credential.clone(),
+                key.public_key.clone(),
+            );
+            move |s: &mut Station| s.enrol_passkey(&token, &credential, &public)
+        };
+        let act1 = desk.prepare_passkey_act(enrol(&one.key)).unwrap();
+        let act2 = desk.prepare_passkey_act(enrol(&two_key)).unwrap();
+        let sig1 = one.assert(&act1.challenge(), DESK, 0x05);
+        let mut sig2 = two.assert(&act2.challenge(), DESK, 0x05);
+        sig2.credential = two_key.credential.clone();
+        desk.sign_passkey_act(&act1, &sig1, enrol(&one.key))
+            .unwrap();
+        let size = desk.ledger().size().unwrap();
+        let why = desk
+            .sign_passkey_act(&act2, &sig2, enrol(&two_key))
+            .unwrap_err();
+        assert!(
+            matches!(
+                why,
+                Error::PasskeyRefused {
+                    why: PasskeyProblem::Invitation
+                }
+            ),
+            "{why}"
+        );
+        assert_eq!(desk.ledger().size().unwrap(), size);
+        desk.verify(None, None).unwrap();
+
+        // Another person cannot enrol a passkey under the id of tanaka's.
+        let other = sato.invite_passkey("sato", DESK).unwrap();
+        let mut sato_desk = Station::open(&home, "sato").unwrap();
+        let thief = SoftKey::new(DESK, "localhost");
+        let (t, c, p) = (
+            other.token.clone(),
+            one.key.credential.clone(),
+            thief.key.public_key.clone(),
+        );
+        let why = sato_desk
+            .prepare_passkey_act(|s| s.enrol_passkey(&t, &c, &p))
+            .unwrap_err();
+        assert!(why.to_string().contains("registered already"), "{why}");
+    }
+
+    #[test]
+    fn a_passkey_does_not_sign_the_people_registers_own_acts() {
+        let (_dir, home, mut sato) = home();
+        let soft = SoftKey::new(DESK, "localhost");
+        let mut desk = enrol(&mut sato, &home, "tanaka", &soft);
+        let why = desk
+            .prepare_passkey_act(|s| s.add_person("yamada", Role::Clerk, None))
+            .unwrap_err();
+        assert!(
+            matches!(
+                why,
+                Error::PasskeyRefused {
+                    why: PasskeyProblem::NeedsPersonalKey
+                }
+            ),
+            "{why}"
+        );
+        let why = desk
+            .prepare_passkey_act(|s| s.invite_passkey("sato", DESK))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(
+            matches!(
+                why,
+                Error::PasskeyRefused {
+                    why: PasskeyProblem::NeedsPersonalKey
+                }
+            ),
+            "{why}"
         );
     }
 
