@@ -555,12 +555,12 @@ fn follow_notes(station: &mut Station, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// A one-line summary of a payload for the log table.
-fn summary(payload: Option<&Value>) -> String {
+/// An entry's payload as named texts, times read locally; `None` once erased.
+pub(crate) fn payload_fields(payload: Option<&Value>) -> Option<Vec<(String, String)>> {
     let Some(Value::Object(map)) = payload else {
-        return t!("payload-erased");
+        return None;
     };
-    let mut parts = Vec::new();
+    let mut fields = Vec::new();
     for (key, value) in map {
         // Nothing to read in an empty field.
         if key == "id" || value.is_null() {
@@ -584,8 +584,20 @@ fn summary(payload: Option<&Value>) -> String {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        parts.push(format!("{key}={text}"));
+        fields.push((key.clone(), text));
     }
+    Some(fields)
+}
+
+/// A one-line summary of a payload for the log table.
+fn summary(payload: Option<&Value>) -> String {
+    let Some(fields) = payload_fields(payload) else {
+        return t!("payload-erased");
+    };
+    let parts: Vec<String> = fields
+        .into_iter()
+        .map(|(key, text)| format!("{key}={text}"))
+        .collect();
     let line = parts.join("  ");
     if line.chars().count() > 100 {
         line.chars().take(99).collect::<String>() + "…"
@@ -630,6 +642,84 @@ fn log(args: LogArgs) -> Result<ExitCode> {
 }
 
 /// What `ledger verify` says of a ledger found tampered with.
+/// What `ledger verify` found, in `lang`, one line per finding.
+pub(crate) fn verify_lines(
+    lang: custody_core::Lang,
+    report: &custody_core::ledger::VerifyReport,
+) -> Vec<String> {
+    let say = |id: &str, args: &[(&str, String)]| {
+        let args: Vec<(&str, &str)> = args.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        crate::i18n::text_in(lang, id, &args)
+    };
+    let mut lines = vec![
+        say(
+            "verify-ok",
+            &[
+                ("entries", report.entries.to_string()),
+                ("checked", report.payloads_checked.to_string()),
+                ("erased", report.payloads_erased.to_string()),
+                ("checkpoints", report.checkpoints.to_string()),
+                ("head", report.head.clone()),
+                ("key_id", report.key_id.clone()),
+            ],
+        ),
+        if report.replica {
+            say("verify-replica", &[])
+        } else {
+            say(
+                "verify-rows",
+                &[("rows", report.projection_rows.to_string())],
+            )
+        },
+        say("verify-signed", &[("count", report.signed.to_string())]),
+    ];
+    if report.passkey_signed > 0 {
+        lines.push(say(
+            "verify-passkey-signed",
+            &[("count", report.passkey_signed.to_string())],
+        ));
+    }
+    if let Some(seen) = report.behind_witness {
+        lines.push(say(
+            "verify-behind",
+            &[
+                ("seen", seen.to_string()),
+                ("size", report.entries.to_string()),
+            ],
+        ));
+    }
+    if let Some(last) = report.before_personal_keys {
+        lines.push(say("verify-before-keys", &[("last", last.to_string())]));
+    }
+    if let Some(size) = report.witnessed {
+        lines.push(say("verify-witnessed", &[("size", size.to_string())]));
+    }
+    if let Some(seq) = report.restore_acknowledged {
+        lines.push(say(
+            "verify-restore-acknowledged",
+            &[("seq", seq.to_string())],
+        ));
+    }
+    if report.stations.len() > 1 {
+        let names: Vec<String> = report
+            .stations
+            .iter()
+            .map(|s| format!("{} ({})", s.name, s.key_id))
+            .collect();
+        lines.push(say(
+            "verify-stations",
+            &[
+                ("count", report.stations.len().to_string()),
+                ("stations", names.join(", ")),
+            ],
+        ));
+    }
+    if let Some(size) = report.extends {
+        lines.push(say("verify-extends", &[("size", size.to_string())]));
+    }
+    lines
+}
+
 fn tampered_verdict(seq: i64, problem: &str, json: bool) -> Result<ExitCode> {
     if json {
         output::json(&json!({ "ok": false, "seq": seq, "problem": problem }))?;
@@ -748,53 +838,7 @@ fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
                     value["ok"] = Value::Bool(true);
                     output::json(&value)?;
                 } else {
-                    let mut lines = vec![
-                        t!(
-                            "verify-ok",
-                            entries = report.entries,
-                            checked = report.payloads_checked,
-                            erased = report.payloads_erased,
-                            checkpoints = report.checkpoints,
-                            head = report.head,
-                            key_id = report.key_id
-                        ),
-                        if report.replica {
-                            t!("verify-replica")
-                        } else {
-                            t!("verify-rows", rows = report.projection_rows)
-                        },
-                        t!("verify-signed", count = report.signed),
-                    ];
-                    if report.passkey_signed > 0 {
-                        lines.push(t!("verify-passkey-signed", count = report.passkey_signed));
-                    }
-                    if let Some(seen) = report.behind_witness {
-                        lines.push(t!("verify-behind", seen = seen, size = report.entries));
-                    }
-                    if let Some(last) = report.before_personal_keys {
-                        lines.push(t!("verify-before-keys", last = last));
-                    }
-                    if let Some(size) = report.witnessed {
-                        lines.push(t!("verify-witnessed", size = size));
-                    }
-                    if let Some(seq) = report.restore_acknowledged {
-                        lines.push(t!("verify-restore-acknowledged", seq = seq));
-                    }
-                    if report.stations.len() > 1 {
-                        let names: Vec<String> = report
-                            .stations
-                            .iter()
-                            .map(|s| format!("{} ({})", s.name, s.key_id))
-                            .collect();
-                        lines.push(t!(
-                            "verify-stations",
-                            count = report.stations.len(),
-                            stations = names.join(", ")
-                        ));
-                    }
-                    if let Some(size) = report.extends {
-                        lines.push(t!("verify-extends", size = size));
-                    }
+                    let lines = verify_lines(crate::i18n::lang(), &report);
                     output::text(&lines.join("\n"))?;
                 }
             }

@@ -329,7 +329,8 @@ pub fn reword(prefix: &str, text: &str) -> String {
     reword_in(lang(), prefix, text)
 }
 
-fn reword_in(lang: Lang, prefix: &str, text: &str) -> String {
+/// [`reword`] in `lang`.
+pub fn reword_in(lang: Lang, prefix: &str, text: &str) -> String {
     if lang == Lang::En {
         return text.to_owned();
     }

@@ -1287,6 +1287,38 @@ pub fn download(cmd: DownloadCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A finding of `report audit` in `lang`: its kind, and what is wrong, worded from
+/// its facts (core's English words when the catalogue has none).
+pub(crate) fn finding_words(
+    lang: custody_core::Lang,
+    f: &custody_core::report::Finding,
+) -> (String, String) {
+    // Words of closed sets among the facts, in the person's language.
+    let worded: Vec<(&str, String)> = f
+        .facts
+        .iter()
+        .map(|(name, value)| {
+            let value = match name.as_str() {
+                "kind" => crate::i18n::word_in(lang, "media-kind", value),
+                "operation" => crate::i18n::word_in(lang, "operation-kind", value),
+                "status" => crate::i18n::word_in(lang, "wipe-outcome", value),
+                _ => value.clone(),
+            };
+            (name.as_str(), value)
+        })
+        .collect();
+    let facts: Vec<(&str, &str)> = worded
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let id = format!("finding-{}", f.kind);
+    let detail = crate::i18n::lookup(lang, &id).map_or_else(
+        || f.detail.clone(),
+        |_| crate::i18n::text_in(lang, &id, &facts),
+    );
+    (crate::i18n::word_in(lang, "finding-kind", &f.kind), detail)
+}
+
 /// `custody report …`.
 pub fn report(args: ReportArgs) -> Result<ExitCode> {
     let station = open_station()?;
@@ -1299,35 +1331,8 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
         } else {
             let mut table = Table::new(&["FINDING", "RECORD", "DETAIL"]);
             for f in &findings {
-                // Words of closed sets among the facts, in the person's language.
-                let worded: Vec<(&str, String)> = f
-                    .facts
-                    .iter()
-                    .map(|(name, value)| {
-                        let value = match name.as_str() {
-                            "kind" => crate::i18n::word("media-kind", value),
-                            "operation" => crate::i18n::word("operation-kind", value),
-                            "status" => crate::i18n::word("wipe-outcome", value),
-                            _ => value.clone(),
-                        };
-                        (name.as_str(), value)
-                    })
-                    .collect();
-                let facts: Vec<(&str, &str)> = worded
-                    .iter()
-                    .map(|(name, value)| (*name, value.as_str()))
-                    .collect();
-                let detail =
-                    crate::i18n::lookup(crate::i18n::lang(), &format!("finding-{}", f.kind))
-                        .map_or_else(
-                            || f.detail.clone(),
-                            |_| crate::i18n::text(&format!("finding-{}", f.kind), &facts),
-                        );
-                table.row([
-                    crate::i18n::word("finding-kind", &f.kind),
-                    f.id.clone(),
-                    detail,
-                ]);
+                let (kind, detail) = finding_words(crate::i18n::lang(), f);
+                table.row([kind, f.id.clone(), detail]);
             }
             output::text(&table.render())?;
         }

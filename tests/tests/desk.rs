@@ -1223,6 +1223,45 @@ fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_
         .unwrap()
         .to_owned();
     let certificate = home.disposal_certificate("ito");
+    // A carry-out out without encryption, for the audit to find.
+    let carryout = home
+        .run(
+            "suzuki",
+            [
+                "carryout",
+                "new",
+                "--what",
+                "組合員名簿 (USB)",
+                "--reason",
+                "年次監査",
+                "--to",
+                "本部監査室",
+                "--transport",
+                "施錠鞄で手持ち",
+                "--personal-data",
+                "--records",
+                "1200",
+                "--return-by",
+                "2099-04-01",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    home.run(
+        "sato",
+        [
+            "approve",
+            &carryout,
+            "--accept-unencrypted",
+            "手渡しで即日返却",
+        ],
+    )
+    .ok();
+    home.run("suzuki", ["carryout", "out", &carryout]).ok();
     let browser = Chromium::start();
 
     // tanaka opens the link, makes a passkey and signs its registration.
@@ -1279,6 +1318,25 @@ fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_
     browser.open(&format!("{origin}/certificates/{certificate}"));
     assert!(browser.page_text().contains(&certificate));
     browser.screenshot("certificate");
+    // The manager's audit: the carry-out, linked to its record.
+    browser.click("a[href=\"/audit\"]");
+    browser.wait_for("/audit");
+    assert!(
+        !browser
+            .find(&format!("a[href=\"/records/{carryout}\"]"))
+            .is_empty(),
+        "{}",
+        browser.page_text()
+    );
+    browser.screenshot("audit");
+    // The ledger, verified as the page opens, and the registers to download.
+    browser.click("a[href=\"/ledger\"]");
+    browser.wait_for("/ledger");
+    assert!(!browser.find(".verdict.valid").is_empty());
+    browser.screenshot("ledger");
+    browser.click("a[href=\"/registers\"]");
+    browser.wait_for("/registers");
+    browser.screenshot("registers");
 
     // The clerk, in the same browser after tanaka signs out, is not shown approve.
     browser.click("form.inline button");
@@ -1463,4 +1521,209 @@ fn a_desk_on_loopback_answers_at_its_own_address_only() {
         "{}",
         reply.body
     );
+}
+
+#[test]
+fn overseers_read_the_audit_the_ledger_and_the_registers_and_a_clerk_cannot() {
+    if !require_tool("curl") {
+        return;
+    }
+    let home = Home::with_people();
+    // A carry-out of unencrypted personal data, approved and out: the audit flags it.
+    // Its description holds markup, which must stay words.
+    let carryout = home
+        .run(
+            "suzuki",
+            [
+                "carryout",
+                "new",
+                "--what",
+                "組合員名簿 <script>alert(1)</script>",
+                "--reason",
+                "年次監査",
+                "--to",
+                "本部監査室",
+                "--transport",
+                "施錠鞄で手持ち",
+                "--personal-data",
+                "--records",
+                "1200",
+                "--return-by",
+                "2099-04-01",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    home.run(
+        "sato",
+        [
+            "approve",
+            &carryout,
+            "--accept-unencrypted",
+            "手渡しで即日返却",
+        ],
+    )
+    .ok();
+    home.run("suzuki", ["carryout", "out", &carryout]).ok();
+    let desk = Desk::start(&home, &[]);
+    let origin = format!("http://localhost:{}", port(&desk));
+    let auditor = Browser::new(&desk, home.dir.path(), "kato");
+    assert_eq!(auditor.get("/audit").status, 303);
+    assert_eq!(auditor.get("/api/audit").status, 401);
+    let kato = SoftPasskey::new(&origin, b"kato-passkey");
+    enrol(&home, &desk, &auditor, "kato", &kato);
+    let clerk = Browser::new(&desk, home.dir.path(), "suzuki");
+    let suzuki = SoftPasskey::new(&origin, b"suzuki-passkey");
+    enrol(&home, &desk, &clerk, "suzuki", &suzuki);
+    assert_eq!(sign_in(&auditor, "kato", &kato).0, 200);
+    assert_eq!(sign_in(&clerk, "suzuki", &suzuki).0, 200);
+
+    // The audit: the same findings as the command line's, each linked to its record.
+    let page = auditor.get("/audit");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("<a href=\"/records/{carryout}\">{carryout}</a>")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("暗号化なしの持出し"), "{}", page.body);
+    assert!(!page.body.contains("<script>alert"), "{}", page.body);
+    assert!(
+        page.body.contains("&#60;script&#62;alert(1)"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("href=\"/registers\""), "{}", page.body);
+    let kinds_and_ids = |findings: &Value| -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = findings["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["kind"].as_str().unwrap().to_owned(),
+                    f["id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let api: Value = serde_json::from_str(&auditor.get("/api/audit").body).unwrap();
+    let cli = home.run("kato", ["report", "audit", "--json"]).ok().json();
+    assert_eq!(kinds_and_ids(&api), kinds_and_ids(&cli));
+    assert!(
+        kinds_and_ids(&api).contains(&("unencrypted-carryout".to_owned(), carryout.clone())),
+        "{api}"
+    );
+
+    // A finding's record: every entry about it.
+    let record = auditor.get(&format!("/records/{carryout}"));
+    assert_eq!(record.status, 200, "{}", record.body);
+    assert!(record.body.contains("本部監査室"), "{}", record.body);
+    let api: Value =
+        serde_json::from_str(&auditor.get(&format!("/api/records/{carryout}")).body).unwrap();
+    let seqs = |entries: &Value| -> Vec<i64> {
+        entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["seq"].as_i64().unwrap())
+            .collect()
+    };
+    let cli = home
+        .run("kato", ["log", "--subject", &carryout, "--json"])
+        .ok()
+        .json();
+    assert_eq!(seqs(&api["entries"]), seqs(&cli));
+    assert!(seqs(&cli).len() >= 3, "{cli}");
+    assert_eq!(auditor.get("/records/CO-999").status, 404);
+    assert_eq!(auditor.get("/api/records/CO-999").status, 404);
+
+    // The ledger: verified here and now, with its signed head and its export.
+    let ledger = auditor.get("/ledger");
+    assert_eq!(ledger.status, 200, "{}", ledger.body);
+    assert!(
+        ledger.body.contains("class=\"verdict valid\""),
+        "{}",
+        ledger.body
+    );
+    assert!(
+        ledger.body.contains("custody-checkpoint/v1"),
+        "{}",
+        ledger.body
+    );
+    let api: Value = serde_json::from_str(&auditor.get("/api/ledger").body).unwrap();
+    assert_eq!(api["ok"], true, "{api}");
+    let cli = home.run("kato", ["ledger", "verify", "--json"]).ok().json();
+    assert_eq!(api["entries"], cli["entries"]);
+    assert_eq!(api["head"], cli["head"]);
+    let exported = home.path("desk-ledger.jsonl");
+    let reply = auditor.download("/ledger/export.jsonl", &exported);
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        std::fs::read_to_string(&exported).unwrap(),
+        home.run("kato", ["ledger", "export"]).ok().stdout
+    );
+
+    // Registers, downloaded as the command line writes them.
+    let registers = auditor.get("/registers");
+    assert_eq!(registers.status, 200, "{}", registers.body);
+    assert!(registers.body.contains("個人情報等取扱記録台帳"));
+    let range = ["--from", "2000-01-01", "--to", "2099-12-31"];
+    for (path, extra) in [
+        (
+            "/registers/carryouts.csv?from=2000-01-01&to=2099-12-31",
+            None,
+        ),
+        (
+            "/registers/download.csv?kind=carryouts&from=2000-01-01&to=2099-12-31&era=1",
+            Some("--era"),
+        ),
+    ] {
+        let csv = home.path("desk-register.csv");
+        let reply = auditor.download(path, &csv);
+        assert_eq!(reply.status, 200);
+        assert!(
+            reply.header("content-type")[0].starts_with("text/csv"),
+            "{}",
+            reply.headers
+        );
+        let mut args = vec!["report", "carryouts"];
+        args.extend(range);
+        args.extend(extra);
+        let cli = home.run("kato", args).ok().stdout;
+        let desk = std::fs::read_to_string(&csv).unwrap();
+        assert_eq!(desk, cli);
+        assert!(desk.contains(&carryout), "{desk}");
+    }
+    let backwards = auditor.get("/registers/carryouts.csv?from=2026-12-05&to=2026-12-01");
+    assert_eq!(backwards.status, 400, "{}", backwards.body);
+    let unknown = auditor.get("/registers/secrets.csv?from=2026-12-01&to=2026-12-05");
+    assert_eq!(unknown.status, 400, "{}", unknown.body);
+
+    // A clerk reads none of it, even by address, and is not shown the way there.
+    let inbox = clerk.get("/inbox");
+    assert_eq!(inbox.status, 200);
+    assert!(!inbox.body.contains("href=\"/audit\""), "{}", inbox.body);
+    for path in [
+        "/audit",
+        "/ledger",
+        "/registers",
+        "/ledger/export.jsonl",
+        &format!("/records/{carryout}"),
+        "/registers/carryouts.csv?from=2000-01-01&to=2099-12-31",
+    ] {
+        let reply = clerk.get(path);
+        assert_eq!(reply.status, 403, "{path}: {}", reply.body);
+        assert!(!reply.body.contains(&carryout), "{path}: {}", reply.body);
+    }
+    for path in ["/api/audit", "/api/ledger", "/api/registers/carryouts"] {
+        assert_eq!(clerk.get(path).status, 403, "{path}");
+    }
 }

@@ -378,7 +378,7 @@ pub(crate) async fn inbox(
     let lang = reader.lang;
     let who = name.clone();
     let requests = on_station(&desk, &who, |s| s.requests(true)).await;
-    let f = Frame::for_reader(&desk, &reader, Some(name.clone()));
+    let f = Frame::for_reader(&desk, &reader, Some(name.clone())).with_role(role);
     let requests = match requests {
         Ok(requests) => requests,
         Err(e) => {

@@ -52,6 +52,16 @@ pub(crate) fn router(desk: Arc<Desk>) -> Router {
         .route("/api/certificates", get(super::records::list_api))
         .route("/certificates/{id}", get(super::records::show))
         .route("/certificates/{id}/{file}", get(super::records::file))
+        .route("/audit", get(super::oversight::audit))
+        .route("/api/audit", get(super::oversight::audit_api))
+        .route("/ledger", get(super::oversight::ledger))
+        .route("/api/ledger", get(super::oversight::ledger_api))
+        .route("/ledger/export.jsonl", get(super::oversight::export))
+        .route("/registers", get(super::oversight::registers))
+        .route("/registers/{file}", get(super::oversight::register_file))
+        .route("/api/registers/{kind}", get(super::oversight::register_api))
+        .route("/records/{id}", get(super::oversight::record))
+        .route("/api/records/{id}", get(super::oversight::record_api))
         .route("/static/desk.css", get(style))
         .route("/static/icon.svg", get(icon))
         .route("/favicon.ico", get(icon))
@@ -74,6 +84,9 @@ pub(crate) struct Frame {
     pub(crate) csrf: String,
     /// Who is signed in.
     pub(crate) user: Option<String>,
+    /// Whether they oversee the records (manager, auditor): the audit, the
+    /// registers and the ledger are theirs to read.
+    pub(crate) overseer: bool,
 }
 
 impl Frame {
@@ -83,6 +96,15 @@ impl Frame {
             station: desk.station.clone(),
             csrf: String::new(),
             user: None,
+            overseer: false,
+        }
+    }
+
+    /// The frame for a reader of `role`.
+    pub(crate) fn with_role(self, role: Option<custody_core::people::Role>) -> Frame {
+        Frame {
+            overseer: role.is_some_and(custody_core::people::Role::oversees),
+            ..self
         }
     }
 

@@ -61,10 +61,10 @@ pub(crate) async fn list(
     reader: Reader,
     headers: HeaderMap,
 ) -> Response {
-    let Some(name) = reader_name(&desk, &headers).await else {
+    let Some((name, role)) = super::acts::signed_in(&desk, &headers).await else {
         return reader.respond(Redirect::to("/signin"));
     };
-    let f = Frame::for_reader(&desk, &reader, Some(name.clone()));
+    let f = Frame::for_reader(&desk, &reader, Some(name.clone())).with_role(role);
     let lang = reader.lang;
     match on_station(&desk, &name, |s| s.certificates()).await {
         Ok(list) => {
@@ -123,10 +123,10 @@ pub(crate) async fn show(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(name) = reader_name(&desk, &headers).await else {
+    let Some((name, role)) = super::acts::signed_in(&desk, &headers).await else {
         return reader.respond(Redirect::to("/signin"));
     };
-    let f = Frame::for_reader(&desk, &reader, Some(name.clone()));
+    let f = Frame::for_reader(&desk, &reader, Some(name.clone())).with_role(role);
     let lang = reader.lang;
     let found = on_station(&desk, &name, move |s| {
         let cert = s.certificate(&RecordId::parse(&id)?)?;

@@ -24,6 +24,15 @@ crate::vocab::vocabulary! {
     }
 }
 
+impl Role {
+    /// Whether the role oversees the office's records: managers (保護責任者) and
+    /// auditors (監査責任者) read what needs attention, every register and the
+    /// state of the ledger, wherever those are shown to people signed in (the desk).
+    pub fn oversees(self) -> bool {
+        matches!(self, Role::Manager | Role::Auditor)
+    }
+}
+
 /// A registered person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Person {
