@@ -1337,6 +1337,13 @@ fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_
     browser.click("a[href=\"/registers\"]");
     browser.wait_for("/registers");
     browser.screenshot("registers");
+    // The carry-outs, from the pages listed at home.
+    browser.click("a.brand");
+    browser.wait_for("/");
+    browser.click("a[href=\"/carryouts\"]");
+    browser.wait_for("/carryouts");
+    assert!(browser.page_text().contains(&carryout));
+    browser.screenshot("carryouts");
 
     // The clerk, in the same browser after tanaka signs out, is not shown approve.
     browser.click("form.inline button");
@@ -1726,4 +1733,225 @@ fn overseers_read_the_audit_the_ledger_and_the_registers_and_a_clerk_cannot() {
     for path in ["/api/audit", "/api/ledger", "/api/registers/carryouts"] {
         assert_eq!(clerk.get(path).status, 403, "{path}");
     }
+}
+
+/// suzuki files a carry-out of personal data to be back by `return_by`; `approver`
+/// approves it unencrypted and it goes out. Returns its id.
+fn carried_out(home: &Home, requester: &str, return_by: &str) -> String {
+    let id = home
+        .run(
+            requester,
+            [
+                "carryout",
+                "new",
+                "--what",
+                &format!("名簿 of {requester} until {return_by}"),
+                "--reason",
+                "年次監査",
+                "--to",
+                "本部監査室",
+                "--transport",
+                "施錠鞄で手持ち",
+                "--personal-data",
+                "--records",
+                "10",
+                "--return-by",
+                return_by,
+                "--json",
+            ],
+        )
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let approver = if requester == "sato" {
+        "tanaka"
+    } else {
+        "sato"
+    };
+    home.run(
+        approver,
+        ["approve", &id, "--accept-unencrypted", "手渡しで即日返却"],
+    )
+    .ok();
+    home.run(requester, ["carryout", "out", &id]).ok();
+    id
+}
+
+#[test]
+fn registers_show_what_needs_attention_first_and_a_clerk_sees_only_their_own() {
+    if !require_tool("curl") || !require_tool("date") {
+        return;
+    }
+    let home = Home::with_people();
+    let on_time = carried_out(&home, "suzuki", "2099-04-01");
+    // Due back in a few seconds: overdue by the time the desk is read.
+    let soon = custody_tests::sh("date", &["-u", "-d", "+6 seconds", "+%Y-%m-%dT%H:%M:%SZ"]);
+    let late = carried_out(&home, "suzuki", soon.trim());
+    let others = carried_out(&home, "tanaka", "2099-04-01");
+    // One retained item past its period, one on hold.
+    let old = home.path("old.csv");
+    std::fs::write(&old, "番号,氏名\n1,佐藤\n").unwrap();
+    let due = home
+        .run(
+            "suzuki",
+            [
+                "retain",
+                "add",
+                old.to_str().unwrap(),
+                "--class",
+                "backup",
+                "--since",
+                "2000-01-01",
+                "--backdate-reason",
+                "transcribed from the paper register",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    home.approve_backdates("tanaka");
+    let kept = home.path("kept.csv");
+    std::fs::write(&kept, "番号,氏名\n2,鈴木\n").unwrap();
+    let held = home
+        .run(
+            "suzuki",
+            [
+                "retain",
+                "add",
+                kept.to_str().unwrap(),
+                "--class",
+                "backup",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    home.run(
+        "sato",
+        ["retain", "hold", &held, "--reason", "開示請求への対応中"],
+    )
+    .ok();
+
+    let desk = Desk::start(&home, &[]);
+    let origin = format!("http://localhost:{}", port(&desk));
+    let auditor = Browser::new(&desk, home.dir.path(), "kato");
+    assert_eq!(auditor.get("/carryouts").status, 303);
+    assert_eq!(auditor.get("/api/carryouts").status, 401);
+    let kato = SoftPasskey::new(&origin, b"kato-passkey");
+    enrol(&home, &desk, &auditor, "kato", &kato);
+    let clerk = Browser::new(&desk, home.dir.path(), "suzuki");
+    let suzuki = SoftPasskey::new(&origin, b"suzuki-passkey");
+    enrol(&home, &desk, &clerk, "suzuki", &suzuki);
+    assert_eq!(sign_in(&auditor, "kato", &kato).0, 200);
+    assert_eq!(sign_in(&clerk, "suzuki", &suzuki).0, 200);
+    // Wait, bounded, until the late one is overdue.
+    for _ in 0..100 {
+        let list = home
+            .run("kato", ["carryout", "list", "--overdue", "--json"])
+            .ok()
+            .json();
+        if !list.as_array().unwrap().is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // The auditor: every carry-out, the overdue one first and marked in words.
+    let page = auditor.get("/carryouts");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let at = |id: &str| {
+        page.body
+            .find(&format!(">{id}</a>"))
+            .unwrap_or_else(|| panic!("{id} not listed: {}", page.body))
+    };
+    assert!(at(&late) < at(&on_time) && at(&late) < at(&others));
+    let row = &page.body[at(&late)..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("⚠ 返却期限超過"), "{row}");
+    assert_eq!(page.body.matches("class=\"flag\"").count(), 1);
+    let api: Value = serde_json::from_str(&auditor.get("/api/carryouts").body).unwrap();
+    let cli = home.run("kato", ["carryout", "list", "--json"]).ok().json();
+    assert_eq!(api, cli);
+    for (path, cli_args) in [
+        ("/api/media", vec!["media", "list", "--json"]),
+        ("/api/handovers", vec!["handover", "list", "--json"]),
+        ("/api/downloads", vec!["download", "list", "--json"]),
+    ] {
+        let api: Value = serde_json::from_str(&auditor.get(path).body).unwrap();
+        assert_eq!(api, home.run("kato", cli_args).ok().json(), "{path}");
+    }
+    for path in ["/media", "/handovers", "/downloads"] {
+        assert_eq!(auditor.get(path).status, 200, "{path}");
+    }
+    let retention = auditor.get("/retention");
+    assert_eq!(retention.status, 200, "{}", retention.body);
+    assert!(retention.body.contains(&due), "{}", retention.body);
+    assert!(
+        retention.body.contains("⚠ 保存期間満了"),
+        "{}",
+        retention.body
+    );
+    assert!(
+        retention.body.contains("開示請求への対応中"),
+        "{}",
+        retention.body
+    );
+    let api: Value = serde_json::from_str(&auditor.get("/api/retention").body).unwrap();
+    let ids = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(ids(&api["due"]).contains(&due), "{api}");
+    assert_eq!(ids(&api["held"]), vec![held.clone()], "{api}");
+    let home_page = auditor.get("/");
+    assert!(
+        home_page.body.contains("href=\"/media\""),
+        "{}",
+        home_page.body
+    );
+
+    // The clerk: their own carry-outs, not tanaka's, and not the office's media.
+    let page = clerk.get("/carryouts");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(&late) && page.body.contains(&on_time));
+    assert!(!page.body.contains(&format!(">{others}<")), "{}", page.body);
+    assert!(
+        page.body.contains("class=\"flag\">⚠ 返却期限超過"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("href=\"/records/"), "{}", page.body);
+    let api: Value = serde_json::from_str(&clerk.get("/api/carryouts").body).unwrap();
+    let mut mine = ids(&api);
+    mine.sort();
+    let mut expected = vec![on_time.clone(), late.clone()];
+    expected.sort();
+    assert_eq!(mine, expected);
+    for path in ["/media", "/handovers", "/retention"] {
+        let reply = clerk.get(path);
+        assert_eq!(reply.status, 403, "{path}");
+        assert!(!reply.body.contains(&held), "{path}");
+    }
+    for path in ["/api/media", "/api/handovers", "/api/retention"] {
+        assert_eq!(clerk.get(path).status, 403, "{path}");
+    }
+    assert_eq!(clerk.get("/downloads").status, 200);
+    let home_page = clerk.get("/");
+    assert!(home_page.body.contains("href=\"/carryouts\""));
+    assert!(
+        !home_page.body.contains("href=\"/media\""),
+        "{}",
+        home_page.body
+    );
 }

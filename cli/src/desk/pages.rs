@@ -62,6 +62,16 @@ pub(crate) fn router(desk: Arc<Desk>) -> Router {
         .route("/api/registers/{kind}", get(super::oversight::register_api))
         .route("/records/{id}", get(super::oversight::record))
         .route("/api/records/{id}", get(super::oversight::record_api))
+        .route("/carryouts", get(super::lists::carryouts))
+        .route("/api/carryouts", get(super::lists::carryouts_api))
+        .route("/handovers", get(super::lists::handovers))
+        .route("/api/handovers", get(super::lists::handovers_api))
+        .route("/downloads", get(super::lists::downloads))
+        .route("/api/downloads", get(super::lists::downloads_api))
+        .route("/media", get(super::lists::media))
+        .route("/api/media", get(super::lists::media_api))
+        .route("/retention", get(super::lists::retention))
+        .route("/api/retention", get(super::lists::retention_api))
         .route("/static/desk.css", get(style))
         .route("/static/icon.svg", get(icon))
         .route("/favicon.ico", get(icon))
@@ -87,6 +97,8 @@ pub(crate) struct Frame {
     /// Whether they oversee the records (manager, auditor): the audit, the
     /// registers and the ledger are theirs to read.
     pub(crate) overseer: bool,
+    /// Whether they read the office's whole registers (managers, auditors, IT).
+    pub(crate) registers: bool,
 }
 
 impl Frame {
@@ -97,6 +109,7 @@ impl Frame {
             csrf: String::new(),
             user: None,
             overseer: false,
+            registers: false,
         }
     }
 
@@ -104,6 +117,7 @@ impl Frame {
     pub(crate) fn with_role(self, role: Option<custody_core::people::Role>) -> Frame {
         Frame {
             overseer: role.is_some_and(custody_core::people::Role::oversees),
+            registers: role.is_some_and(custody_core::people::Role::reads_registers),
             ..self
         }
     }
@@ -218,8 +232,10 @@ async fn home(
     reader: Reader,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    let user = desk.memory.user(&headers, desk.tls);
-    let f = Frame::for_reader(&desk, &reader, user);
+    let f = match super::acts::signed_in(&desk, &headers).await {
+        Some((name, role)) => Frame::for_reader(&desk, &reader, Some(name)).with_role(role),
+        None => Frame::for_reader(&desk, &reader, None),
+    };
     reader.respond(html(StatusCode::OK, &HomePage { f: &f }))
 }
 

@@ -31,6 +31,14 @@ impl Role {
     pub fn oversees(self) -> bool {
         matches!(self, Role::Manager | Role::Auditor)
     }
+
+    /// Whether the role reads the office's whole registers (carry-outs, handovers,
+    /// downloads, media, retention) where those are shown to people signed in: those
+    /// who oversee them, and IT staff, who handle the media. A clerk reads the
+    /// carry-outs and downloads they asked for.
+    pub fn reads_registers(self) -> bool {
+        self.oversees() || self == Role::It
+    }
 }
 
 /// A registered person.
