@@ -1134,6 +1134,19 @@ impl Chromium {
         );
     }
 
+    /// Sets an input's value as a picker would (a date input takes typed keys in
+    /// the browser's locale's order, which a test should not depend on).
+    fn set_value(&self, css: &str, value: &str) {
+        self.session_call(
+            "POST",
+            "/execute/sync",
+            &serde_json::json!({
+                "script": "document.querySelector(arguments[0]).value = arguments[1];",
+                "args": [css, value],
+            }),
+        );
+    }
+
     /// Waits (at most 30 s) until the page's address ends with `path`.
     fn wait_for(&self, path: &str) {
         for _ in 0..300 {
@@ -1381,6 +1394,33 @@ fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_
         browser.find("button.decide").is_empty(),
         "{}",
         browser.page_text()
+    );
+
+    // The clerk files a carry-out from the form, signed with the passkey.
+    browser.click("a[href=\"/file\"]");
+    browser.wait_for("/file");
+    browser.type_into("#co-what", "研修資料（会員名簿を含む）");
+    browser.type_into("#co-reason", "支部研修");
+    browser.type_into("#co-destination", "北支部");
+    browser.set_value("#co-return-by", "2099-04-01");
+    browser.type_into("#co-transport", "暗号化USBで手持ち");
+    browser.click("#co-personal");
+    browser.screenshot("file");
+    browser.click("#file-carryout button[type=submit]");
+    browser.wait_for("/carryouts");
+    assert!(
+        browser.page_text().contains("北支部"),
+        "{}",
+        browser.page_text()
+    );
+    let filed = home.run("kato", ["carryout", "list", "--json"]).ok().json();
+    assert!(
+        filed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["destination"] == "北支部" && c["requester"] == "suzuki"),
+        "{filed}"
     );
 
     browser.open(&format!("{origin}/verify"));
@@ -1954,4 +1994,149 @@ fn registers_show_what_needs_attention_first_and_a_clerk_sees_only_their_own() {
         "{}",
         home_page.body
     );
+}
+
+#[test]
+fn a_clerk_files_a_carryout_a_send_and_a_download_signed_with_their_passkey() {
+    if !require_tool("curl") {
+        return;
+    }
+    let home = Home::with_people();
+    let desk = Desk::start(&home, &[]);
+    let origin = format!("http://localhost:{}", port(&desk));
+    let (tanaka, suzuki) = (
+        SoftPasskey::new(&origin, b"tanaka-passkey"),
+        SoftPasskey::new(&origin, b"suzuki-passkey"),
+    );
+    let manager = Browser::new(&desk, home.dir.path(), "tanaka");
+    let clerk = Browser::new(&desk, home.dir.path(), "suzuki");
+    enrol(&home, &desk, &manager, "tanaka", &tanaka);
+    enrol(&home, &desk, &clerk, "suzuki", &suzuki);
+    assert_eq!(sign_in(&manager, "tanaka", &tanaka).0, 200);
+    assert_eq!(sign_in(&clerk, "suzuki", &suzuki).0, 200);
+    let page = clerk.get("/file");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = page.meta_csrf();
+    let carryout = serde_json::json!({
+        "what": "組合員名簿 (紙)", "reason": "年次監査", "destination": "本部監査室",
+        "return_by": "2099-04-01", "transport": "施錠鞄で手持ち",
+        "personal_data": true, "records": "1200", "media": "", "transfer": "",
+    });
+
+    // Without this browser's token, nothing is prepared; bad fields are refused with
+    // words, and nothing is recorded.
+    let before = entries(&home);
+    let (status, _) = clerk.post_json("/api/file/carryout/prepare", "forged", &carryout);
+    assert_eq!(status, 403);
+    for (field, value) in [
+        ("return_by", "2001-01-01"),
+        ("records", "many"),
+        ("media", "not an id"),
+    ] {
+        let mut bad = carryout.clone();
+        bad[field] = Value::String(value.to_owned());
+        let (status, reply) = clerk.post_json("/api/file/carryout/prepare", &csrf, &bad);
+        assert_eq!(status, 400, "{field}: {reply}");
+        assert!(
+            reply["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{reply}"
+        );
+    }
+    let (status, _) = clerk.post_json("/api/file/loan/prepare", &csrf, &carryout);
+    assert_eq!(status, 400);
+    assert_eq!(entries(&home), before);
+
+    // The carry-out, prepared (what will be recorded is shown), signed, recorded.
+    let (status, prepared) = clerk.post_json("/api/file/carryout/prepare", &csrf, &carryout);
+    assert_eq!(status, 200, "{prepared}");
+    assert_eq!(prepared["record"]["kind"], "carryout-request");
+    assert_eq!(prepared["record"]["actor"], "suzuki");
+    assert_eq!(prepared["record"]["payload"]["what"], "組合員名簿 (紙)");
+    assert_eq!(entries(&home), before);
+    let signed = suzuki.sign(&prepared["pending"], &prepared["challenge"]);
+    let (status, filed) = clerk.post_json("/api/file/finish", &csrf, &signed);
+    assert_eq!(status, 200, "{filed}");
+    assert_eq!(filed["next"], "/carryouts");
+    let co = filed["filed"].as_str().unwrap().to_owned();
+    let shown = home
+        .run("kato", ["carryout", "show", &co, "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["requester"], "suzuki");
+    assert_eq!(shown["destination"], "本部監査室");
+    assert_eq!(shown["records"], 1200);
+    // The same signature does not file it twice.
+    let (status, _) = clerk.post_json("/api/file/finish", &csrf, &signed);
+    assert_eq!(status, 409);
+
+    // A request to send and a download, the same way.
+    let mut filed_ids = vec![co.clone()];
+    for (kind, body, kind_recorded) in [
+        (
+            "send",
+            serde_json::json!({ "summary": "会員名簿を監査人へ送付" }),
+            "request",
+        ),
+        (
+            "download",
+            serde_json::json!({ "content": "会員名簿 2026年度", "system": "会員管理システム" }),
+            "download-request",
+        ),
+    ] {
+        let (status, prepared) =
+            clerk.post_json(&format!("/api/file/{kind}/prepare"), &csrf, &body);
+        assert_eq!(status, 200, "{prepared}");
+        assert_eq!(prepared["record"]["kind"], kind_recorded);
+        let signed = suzuki.sign(&prepared["pending"], &prepared["challenge"]);
+        let (status, filed) = clerk.post_json("/api/file/finish", &csrf, &signed);
+        assert_eq!(status, 200, "{filed}");
+        filed_ids.push(filed["filed"].as_str().unwrap().to_owned());
+    }
+    let verified = home.run("kato", ["ledger", "verify", "--json"]).ok().json();
+    // Three filings and two sign-ins and two enrolments, each signed with a passkey.
+    assert_eq!(verified["passkey_signed"], 7, "{verified}");
+
+    // The manager reads the carry-out whole, and approves it only with a reason to
+    // let personal data leave unencrypted.
+    let inbox = manager.get("/inbox");
+    assert!(inbox.body.contains("本部監査室"), "{}", inbox.body);
+    assert!(inbox.body.contains("施錠鞄で手持ち"), "{}", inbox.body);
+    assert!(
+        inbox.body.contains(&format!("id=\"accept-{co}\"")),
+        "{}",
+        inbox.body
+    );
+    let csrf = inbox.meta_csrf();
+    let (status, refused) = manager.post_json(
+        &format!("/api/requests/{co}/prepare"),
+        &csrf,
+        &serde_json::json!({ "decision": "approve", "note": "" }),
+    );
+    assert_eq!(status, 403, "{refused}");
+    let (status, prepared) = manager.post_json(
+        &format!("/api/requests/{co}/prepare"),
+        &csrf,
+        &serde_json::json!({ "decision": "approve", "note": "", "accept_unencrypted": "紙の原本で、手渡しのみ" }),
+    );
+    assert_eq!(status, 200, "{prepared}");
+    let signed = tanaka.sign(&prepared["pending"], &prepared["challenge"]);
+    let (status, done) = manager.post_json(&format!("/api/requests/{co}/finish"), &csrf, &signed);
+    assert_eq!(status, 200, "{done}");
+    let shown = home
+        .run("kato", ["carryout", "show", &co, "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["approval"], "approved", "{shown}");
+
+    // The clerk sees where each of their requests stands.
+    let mine = clerk.get("/file");
+    for id in &filed_ids {
+        assert!(
+            mine.body.contains(&format!(">{id}<")),
+            "{id}: {}",
+            mine.body
+        );
+    }
+    assert!(mine.body.contains("tanaka"), "{}", mine.body);
+    home.run("kato", ["ledger", "verify"]).ok();
 }

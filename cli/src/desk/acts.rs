@@ -22,7 +22,7 @@ use super::session::{
 use super::web::{Peer, Reader};
 
 /// The CSRF token a script sends with every post.
-fn script_token(headers: &HeaderMap) -> &str {
+pub(crate) fn script_token(headers: &HeaderMap) -> &str {
     headers
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
@@ -112,7 +112,7 @@ pub(crate) async fn enrol_prepare(
 
 /// Prepares `work` as `name`'s act, keeps it for `owner`, and answers with its
 /// challenge.
-async fn prepare(desk: &Arc<Desk>, name: &str, work: Work, owner: &str) -> Response {
+pub(crate) async fn prepare(desk: &Arc<Desk>, name: &str, work: Work, owner: &str) -> Response {
     let run = work.clone();
     let prepared = on_station(desk, name, move |s| {
         let act = s.prepare_passkey_act(|s| run.run(s))?;
@@ -132,7 +132,7 @@ async fn prepare(desk: &Arc<Desk>, name: &str, work: Work, owner: &str) -> Respo
 }
 
 /// Records a prepared act with its signature: the same workflow runs again.
-async fn finish(
+pub(crate) async fn finish(
     desk: &Arc<Desk>,
     signed: &Signed,
     owner: &str,
@@ -334,6 +334,41 @@ struct Waiting {
     requested_at: String,
     /// Whether this reader may decide it.
     decides: bool,
+    /// A carry-out of personal data with neither an encrypted medium nor an
+    /// encrypted transfer: approving it needs the manager's reason.
+    unencrypted: bool,
+    /// A carry-out's fields, named.
+    details: Vec<(String, String)>,
+}
+
+/// A carry-out's fields as the approver reads them.
+fn carryout_facts(
+    lang: custody_core::Lang,
+    c: &custody_core::registers::carryout::Carryout,
+) -> Vec<(String, String)> {
+    let t = |id: &str| crate::i18n::text_in(lang, id, &[]);
+    let mut facts = vec![
+        (t("desk-col-what"), c.what.clone()),
+        (t("desk-file-reason"), c.reason.clone()),
+        (t("desk-col-to"), c.destination.clone()),
+        (t("desk-col-return-by"), c.return_by.deadline()),
+        (t("desk-file-transport"), c.transport.clone()),
+        (
+            t("desk-file-personal"),
+            t(if c.personal_data { "yes" } else { "no" }),
+        ),
+    ];
+    if let Some(records) = c.records {
+        facts.push((t("desk-file-records"), records.to_string()));
+    }
+    if let Some(media) = &c.media {
+        facts.push((t("desk-col-medium"), media.to_string()));
+    }
+    facts.push((
+        t("desk-col-encrypted"),
+        super::lists::protection_in(lang, &c.encrypted),
+    ));
+    facts
 }
 
 #[derive(Template)]
@@ -377,7 +412,22 @@ pub(crate) async fn inbox(
     };
     let lang = reader.lang;
     let who = name.clone();
-    let requests = on_station(&desk, &who, |s| s.requests(true)).await;
+    // A carry-out is shown whole: what, why, where to, until when, how, on what.
+    let requests = on_station(&desk, &who, |s| {
+        s.requests(true)?
+            .into_iter()
+            .map(|r| {
+                let carryout = if r.kind == custody_core::registers::requests::RequestKind::Carryout
+                {
+                    s.carryout(&r.id).ok()
+                } else {
+                    None
+                };
+                Ok((r, carryout))
+            })
+            .collect::<custody_core::Result<Vec<_>>>()
+    })
+    .await;
     let f = Frame::for_reader(&desk, &reader, Some(name.clone())).with_role(role);
     let requests = match requests {
         Ok(requests) => requests,
@@ -393,13 +443,19 @@ pub(crate) async fn inbox(
     let manager = role == Some(Role::Manager);
     let waiting = requests
         .into_iter()
-        .map(|r| Waiting {
+        .map(|(r, carryout)| Waiting {
             decides: manager && r.requester != name,
             id: r.id.to_string(),
             kind: crate::i18n::word_in(lang, "request-kind", r.kind.as_str()),
             requester: r.requester,
             summary: r.summary,
             requested_at: r.requested_at.local_minute(),
+            unencrypted: carryout
+                .as_ref()
+                .is_some_and(|c| c.personal_data && c.encrypted == "no"),
+            details: carryout
+                .map(|c| carryout_facts(lang, &c))
+                .unwrap_or_default(),
         })
         .collect();
     reader.respond(html(
@@ -417,6 +473,9 @@ pub(crate) struct Decision {
     decision: String,
     #[serde(default)]
     note: String,
+    /// Why the manager accepts a carry-out of personal data unencrypted.
+    #[serde(default)]
+    accept_unencrypted: String,
 }
 
 /// `POST /api/requests/{id}/prepare`: an approval or rejection, for the manager's
@@ -439,16 +498,20 @@ pub(crate) async fn decide_prepare(
         Err(e) => return api_error(&e),
     };
     let note = Some(decision.note.trim().to_owned()).filter(|n| !n.is_empty());
+    let accept_unencrypted =
+        Some(decision.accept_unencrypted.trim().to_owned()).filter(|n| !n.is_empty());
     let work = match decision.decision.as_str() {
         "approve" => Work::Decide {
             id,
             approve: true,
             note,
+            accept_unencrypted,
         },
         "reject" => Work::Decide {
             id,
             approve: false,
             note,
+            accept_unencrypted: None,
         },
         _ => {
             return api_refusal(

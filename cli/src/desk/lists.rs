@@ -337,7 +337,7 @@ fn read(
 }
 
 /// How the command line words a carry-out's protection, in `lang`.
-fn protection_in(lang: Lang, encrypted: &str) -> String {
+pub(crate) fn protection_in(lang: Lang, encrypted: &str) -> String {
     if let Some(medium) = encrypted.strip_prefix("yes: encrypted medium ") {
         text_in(lang, "encrypted-medium", &[("id", medium)])
     } else if let Some(transfer) = encrypted.strip_prefix("yes: age-encrypted transfer ") {

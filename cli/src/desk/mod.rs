@@ -13,6 +13,7 @@
 //! opens the station and calls the same workflow `custody` calls.
 
 mod acts;
+mod filing;
 mod lists;
 mod oversight;
 mod pages;

@@ -56,7 +56,15 @@ pub(crate) enum Work {
         id: RecordId,
         approve: bool,
         note: Option<String>,
+        /// For a carry-out of personal data unencrypted: why the manager accepts it.
+        accept_unencrypted: Option<String>,
     },
+    /// File a carry-out (`custody carryout new`).
+    FileCarryout(custody_core::registers::carryout::NewCarryout),
+    /// Ask for approval to send (`custody request new --kind send`).
+    FileSend { summary: String },
+    /// Ask to download personal data (`custody download new`).
+    FileDownload { content: String, system: String },
 }
 
 impl Work {
@@ -69,14 +77,32 @@ impl Work {
                 public_key,
             } => station.enrol_passkey(token, credential, public_key),
             Work::SignIn { desk } => station.record_sign_in(desk),
-            Work::Decide { id, approve, note } => {
+            Work::Decide {
+                id,
+                approve,
+                note,
+                accept_unencrypted,
+            } => {
                 let decided = if *approve {
-                    station.approve(id, note.as_deref())?
+                    station.approve_with(
+                        id,
+                        &custody_core::registers::requests::Approval {
+                            comment: note.as_deref(),
+                            accept_unencrypted: accept_unencrypted.as_deref(),
+                        },
+                    )?
                 } else {
                     station.reject(id, note.as_deref().unwrap_or_default())?
                 };
                 Ok(decided.id)
             }
+            Work::FileCarryout(new) => station.new_carryout(new),
+            Work::FileSend { summary } => station.file_request(
+                custody_core::registers::requests::RequestKind::Send,
+                summary,
+                json!({}),
+            ),
+            Work::FileDownload { content, system } => station.new_download(content, system, None),
         }
     }
 }

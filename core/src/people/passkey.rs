@@ -41,15 +41,19 @@ const SPKI_P256_PREFIX: [u8; 26] = [
     0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
 ];
 
-/// The kinds of entry a passkey may sign. The people register's own acts (keys,
-/// roles, removals, stations, invitations) stay with personal keys, so that a desk
-/// cannot turn a person's passkey into a key of its own.
+/// The kinds of entry a passkey may sign: what a person does at the desk (enrol,
+/// sign in, decide, file a carry-out, a request or a download, note). The people
+/// register's own acts (keys, roles, removals, stations, invitations) stay with
+/// personal keys, so that a desk cannot turn a person's passkey into a key of its own.
 pub const PASSKEY_KINDS: &[&str] = &[
     "passkey-enroll",
     "desk-sign-in",
     "approve",
     "reject",
     "note",
+    "carryout-request",
+    "request",
+    "download-request",
 ];
 
 /// The format tag of a passkey signature as the ledger stores it.

@@ -1,4 +1,4 @@
-// The desk's one script: WebAuthn for enrolment, sign-in and decisions. Every act is
+// The desk's one script: WebAuthn for enrolment, sign-in, decisions and filing. Every act is
 // prepared by the desk (which checks it), signed here by the person's passkey over
 // the challenge that commits to that act, and recorded by the desk with that
 // signature. No inline script; served from the binary.
@@ -105,11 +105,13 @@ async function decide(button) {
   if (!supported()) return;
   const id = button.dataset.request;
   const note = document.getElementById(`note-${id}`);
+  const accept = document.getElementById(`accept-${id}`);
   button.disabled = true;
   try {
     const prepared = await post(`/api/requests/${id}/prepare`, {
       decision: button.dataset.decision,
       note: note ? note.value : "",
+      accept_unencrypted: accept ? accept.value : "",
     });
     const reply = await post(`/api/requests/${id}/finish`, await sign(prepared));
     window.location.assign(reply.next);
@@ -119,7 +121,32 @@ async function decide(button) {
   }
 }
 
+// Files what a form says (a carry-out, a request to send, a download), signed.
+async function file(form) {
+  if (!supported()) return;
+  const button = form.querySelector("button[type=submit]");
+  const body = {};
+  for (const input of form.querySelectorAll("input")) {
+    body[input.name] = input.type === "checkbox" ? input.checked : input.value;
+  }
+  button.disabled = true;
+  try {
+    const prepared = await post(`/api/file/${form.dataset.kind}/prepare`, body);
+    const reply = await post("/api/file/finish", await sign(prepared));
+    window.location.assign(reply.next);
+  } catch (error) {
+    say(error.message, true);
+    button.disabled = false;
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  for (const form of document.querySelectorAll("form.file")) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      file(form);
+    });
+  }
   const enrolButton = document.getElementById("enrol");
   if (enrolButton) enrolButton.addEventListener("click", () => enrol(enrolButton));
   const form = document.getElementById("signin");
