@@ -1275,6 +1275,26 @@ fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_
     )
     .ok();
     home.run("suzuki", ["carryout", "out", &carryout]).ok();
+    // A retained item for the manager to put on hold.
+    let minutes = home.path("minutes.csv");
+    std::fs::write(&minutes, "番号,氏名\n1,佐藤\n").unwrap();
+    let item = home
+        .run(
+            "suzuki",
+            [
+                "retain",
+                "add",
+                minutes.to_str().unwrap(),
+                "--class",
+                "backup",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let browser = Chromium::start();
 
     // tanaka opens the link, makes a passkey and signs its registration.
@@ -1357,6 +1377,29 @@ fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_
     browser.wait_for("/carryouts");
     assert!(browser.page_text().contains(&carryout));
     browser.screenshot("carryouts");
+    // Puts the retained item on hold, signed with the passkey.
+    browser.open(&format!("{origin}/retention"));
+    browser.type_into(&format!("#hold-{item}"), "開示請求への対応中");
+    browser.click(&format!("button[data-act=\"hold\"][data-id=\"{item}\"]"));
+    for _ in 0..300 {
+        if !browser
+            .find(&format!("button[data-act=\"release\"][data-id=\"{item}\"]"))
+            .is_empty()
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    browser.screenshot("retention");
+    let listed = home.run("kato", ["retain", "list", "--json"]).ok().json();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == item.as_str() && r["hold_reason"] == "開示請求への対応中"),
+        "{listed}"
+    );
 
     // The clerk, in the same browser after tanaka signs out, is not shown approve.
     browser.click("form.inline button");
@@ -2139,4 +2182,114 @@ fn a_clerk_files_a_carryout_a_send_and_a_download_signed_with_their_passkey() {
     }
     assert!(mine.body.contains("tanaka"), "{}", mine.body);
     home.run("kato", ["ledger", "verify"]).ok();
+}
+
+#[test]
+fn a_manager_holds_and_releases_a_retained_item_with_a_passkey_and_a_clerk_cannot() {
+    if !require_tool("curl") {
+        return;
+    }
+    let home = Home::with_people();
+    let file = home.path("minutes.csv");
+    std::fs::write(&file, "番号,氏名\n1,佐藤\n").unwrap();
+    let item = home
+        .run(
+            "suzuki",
+            [
+                "retain",
+                "add",
+                file.to_str().unwrap(),
+                "--class",
+                "backup",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let desk = Desk::start(&home, &[]);
+    let origin = format!("http://localhost:{}", port(&desk));
+    let (tanaka, suzuki) = (
+        SoftPasskey::new(&origin, b"tanaka-passkey"),
+        SoftPasskey::new(&origin, b"suzuki-passkey"),
+    );
+    let manager = Browser::new(&desk, home.dir.path(), "tanaka");
+    let clerk = Browser::new(&desk, home.dir.path(), "suzuki");
+    enrol(&home, &desk, &manager, "tanaka", &tanaka);
+    enrol(&home, &desk, &clerk, "suzuki", &suzuki);
+    assert_eq!(sign_in(&manager, "tanaka", &tanaka).0, 200);
+    assert_eq!(sign_in(&clerk, "suzuki", &suzuki).0, 200);
+
+    let page = manager.get("/retention");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("data-act=\"hold\" data-id=\"{item}\"")),
+        "{}",
+        page.body
+    );
+    let csrf = page.meta_csrf();
+    let hold = serde_json::json!({ "reason": "開示請求への対応中" });
+
+    // A clerk's hand-made hold is refused, and nothing is recorded.
+    let before = entries(&home);
+    let clerk_csrf = clerk.get("/file").meta_csrf();
+    let (status, refused) = clerk.post_json(
+        &format!("/api/retained/{item}/hold/prepare"),
+        &clerk_csrf,
+        &hold,
+    );
+    assert_eq!(status, 403, "{refused}");
+    // Without a reason, or this browser's token, nothing is prepared either.
+    let (status, _) = manager.post_json(
+        &format!("/api/retained/{item}/hold/prepare"),
+        &csrf,
+        &serde_json::json!({ "reason": "" }),
+    );
+    assert_eq!(status, 400);
+    let (status, _) = manager.post_json(
+        &format!("/api/retained/{item}/hold/prepare"),
+        "forged",
+        &hold,
+    );
+    assert_eq!(status, 403);
+    assert_eq!(entries(&home), before);
+
+    // The manager holds it, signed with the passkey; then releases it.
+    let (status, prepared) =
+        manager.post_json(&format!("/api/retained/{item}/hold/prepare"), &csrf, &hold);
+    assert_eq!(status, 200, "{prepared}");
+    assert_eq!(prepared["record"]["kind"], "retain-hold");
+    assert_eq!(
+        prepared["record"]["payload"]["reason"],
+        "開示請求への対応中"
+    );
+    let signed = tanaka.sign(&prepared["pending"], &prepared["challenge"]);
+    let (status, done) = manager.post_json("/api/retained/finish", &csrf, &signed);
+    assert_eq!(status, 200, "{done}");
+    let listed = home.run("kato", ["retain", "list", "--json"]).ok().json();
+    assert_eq!(listed[0]["hold_reason"], "開示請求への対応中", "{listed}");
+    let page = manager.get("/retention");
+    assert!(
+        page.body
+            .contains(&format!("data-act=\"release\" data-id=\"{item}\"")),
+        "{}",
+        page.body
+    );
+    let (status, prepared) = manager.post_json(
+        &format!("/api/retained/{item}/release/prepare"),
+        &csrf,
+        &serde_json::json!({}),
+    );
+    assert_eq!(status, 200, "{prepared}");
+    let signed = tanaka.sign(&prepared["pending"], &prepared["challenge"]);
+    let (status, done) = manager.post_json("/api/retained/finish", &csrf, &signed);
+    assert_eq!(status, 200, "{done}");
+    let listed = home.run("kato", ["retain", "list", "--json"]).ok().json();
+    assert!(listed[0]["hold_reason"].is_null(), "{listed}");
+    let verified = home.run("kato", ["ledger", "verify", "--json"]).ok().json();
+    // Two enrolments, two sign-ins, the hold and the release.
+    assert_eq!(verified["passkey_signed"], 6, "{verified}");
 }

@@ -207,3 +207,64 @@ pub(crate) async fn finish(
         Err(response) => response,
     }
 }
+
+/// What a hold says.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct Holding {
+    reason: String,
+}
+
+/// `POST /api/retained/{id}/{act}/prepare`: a hold (with its reason) or a release,
+/// checked by the workflow and made ready for the manager's passkey.
+pub(crate) async fn hold_prepare(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+    Path((id, act)): Path<(String, String)>,
+    Json(holding): Json<Holding>,
+) -> Response {
+    if !reader.csrf_matches(super::acts::script_token(&headers)) {
+        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
+    }
+    let Some((name, _)) = super::acts::signed_in(&desk, &headers).await else {
+        return api_refusal(reader.lang, StatusCode::UNAUTHORIZED, "desk-signin-needed");
+    };
+    let id = match RecordId::parse(&id) {
+        Ok(id) => id,
+        Err(e) => return api_error(&e),
+    };
+    let work = match act.as_str() {
+        "hold" => Work::Hold {
+            id,
+            reason: holding.reason,
+        },
+        "release" => Work::Release { id },
+        _ => {
+            return api_refusal(reader.lang, StatusCode::BAD_REQUEST, "desk-hold-unknown");
+        }
+    };
+    let owner = desk.memory_owner(&headers);
+    super::acts::prepare(&desk, &name, work, &owner).await
+}
+
+/// `POST /api/retained/finish`: the hold or release, signed; recorded or refused.
+pub(crate) async fn hold_finish(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+    Json(signed): Json<Signed>,
+) -> Response {
+    if !reader.csrf_matches(super::acts::script_token(&headers)) {
+        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
+    }
+    if super::acts::signed_in(&desk, &headers).await.is_none() {
+        return api_refusal(reader.lang, StatusCode::UNAUTHORIZED, "desk-signin-needed");
+    }
+    let owner = desk.memory_owner(&headers);
+    let holding = |w: &Work| matches!(w, Work::Hold { .. } | Work::Release { .. });
+    match super::acts::finish(&desk, &signed, &owner, holding).await {
+        Ok((_, id)) => Json(json!({ "done": id, "next": "/retention" })).into_response(),
+        Err(response) => response,
+    }
+}

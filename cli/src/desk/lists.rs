@@ -28,6 +28,24 @@ pub(crate) struct Row {
     /// What needs attention, in words (never by colour alone); empty when nothing.
     pub(crate) attention: String,
     pub(crate) cells: Vec<String>,
+    /// What the reader may do to it here, signed with their passkey.
+    pub(crate) action: Option<Action>,
+}
+
+impl Row {
+    /// Whether the row offers `action`.
+    pub(crate) fn offers(&self, action: Action) -> bool {
+        self.action == Some(action)
+    }
+}
+
+/// An act a row offers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Put a retained item on hold (managers), with a reason.
+    Hold,
+    /// Release a hold (managers).
+    Release,
 }
 
 /// One table of a page.
@@ -38,6 +56,13 @@ pub(crate) struct Section {
     pub(crate) rows: Vec<Row>,
 }
 
+impl Section {
+    /// Whether any row offers an act.
+    pub(crate) fn acts(&self) -> bool {
+        self.rows.iter().any(|r| r.action.is_some())
+    }
+}
+
 #[derive(Template)]
 #[template(path = "list.html")]
 struct ListPage<'a> {
@@ -45,6 +70,13 @@ struct ListPage<'a> {
     title: String,
     intro: String,
     sections: Vec<Section>,
+}
+
+impl ListPage<'_> {
+    /// Whether the page offers acts (and so says how they went).
+    fn acts(&self) -> bool {
+        self.sections.iter().any(Section::acts)
+    }
 }
 
 /// The registers the desk shows as pages.
@@ -120,6 +152,7 @@ fn read(
     lang: Lang,
     own: Option<&str>,
     links: bool,
+    manager: bool,
 ) -> custody_core::Result<(Value, Vec<Section>)> {
     let t = |id: &str| text_in(lang, id, &[]);
     let column = |ids: &[&str]| ids.iter().map(|id| t(id)).collect::<Vec<_>>();
@@ -155,6 +188,7 @@ fn read(
                     } else {
                         String::new()
                     },
+                    action: None,
                     cells: vec![
                         word_in(lang, "carryout-state", &c.state.to_string()),
                         c.what.clone(),
@@ -189,6 +223,7 @@ fn read(
                 .map(|h| Row {
                     id: h.id.to_string(),
                     link: link(h.id.as_str()),
+                    action: None,
                     attention: if h.confirmed_by.is_none() {
                         t("desk-attention-unconfirmed")
                     } else {
@@ -229,6 +264,7 @@ fn read(
                 .map(|d| Row {
                     id: d.id.to_string(),
                     link: link(d.id.as_str()),
+                    action: None,
                     attention: if d.deleted_at.is_none() {
                         t("desk-attention-not-deleted")
                     } else {
@@ -265,6 +301,7 @@ fn read(
                     id: m.id.to_string(),
                     link: link(m.id.as_str()),
                     attention: String::new(),
+                    action: None,
                     cells: vec![
                         word_in(lang, "media-kind", &m.kind.to_string()),
                         m.serial.clone(),
@@ -292,9 +329,26 @@ fn read(
             let due = s.retained_due(None)?;
             let all = s.retained_list()?;
             let held: Vec<_> = all.iter().filter(|r| r.hold_reason.is_some()).collect();
+            let kept: Vec<_> = all
+                .iter()
+                .filter(|r| {
+                    r.hold_reason.is_none()
+                        && r.disposed_at.is_none()
+                        && !due.iter().any(|d| d.id == r.id)
+                })
+                .collect();
+            // A manager puts an item on hold, or releases it, from here.
+            let act = |r: &custody_core::retention::Retained| {
+                manager.then_some(if r.hold_reason.is_some() {
+                    Action::Release
+                } else {
+                    Action::Hold
+                })
+            };
             let row = |r: &custody_core::retention::Retained, attention: String| Row {
                 id: r.id.to_string(),
                 link: link(r.id.as_str()),
+                action: act(r),
                 attention,
                 cells: vec![
                     r.class.clone(),
@@ -325,11 +379,13 @@ fn read(
                 .map(|r| row(r, t("desk-attention-due")))
                 .collect();
             let held_rows = held.iter().map(|r| row(r, String::new())).collect();
+            let kept_rows = kept.iter().map(|r| row(r, String::new())).collect();
             (
-                serde_json::json!({ "due": due, "held": held }),
+                serde_json::json!({ "due": due, "held": held, "kept": kept }),
                 vec![
                     section(due_rows, columns(), "due"),
                     section(held_rows, columns(), "held"),
+                    section(kept_rows, columns(), "kept"),
                 ],
             )
         }
@@ -360,8 +416,16 @@ async fn page(desk: Arc<Desk>, reader: Reader, headers: HeaderMap, register: Reg
     let who = name.clone();
     // A record's whole history is for those who oversee the records.
     let links = role.is_some_and(Role::oversees);
+    let manager = role == Some(Role::Manager);
     let read = on_station(&desk, &name, move |s| {
-        read(s, register, lang, own.then_some(who.as_str()), links)
+        read(
+            s,
+            register,
+            lang,
+            own.then_some(who.as_str()),
+            links,
+            manager,
+        )
     })
     .await;
     match read {
@@ -399,7 +463,7 @@ async fn api(desk: Arc<Desk>, reader: Reader, headers: HeaderMap, register: Regi
     let lang = reader.lang;
     let who = name.clone();
     match on_station(&desk, &name, move |s| {
-        read(s, register, lang, own.then_some(who.as_str()), false)
+        read(s, register, lang, own.then_some(who.as_str()), false, false)
     })
     .await
     {

@@ -65,6 +65,11 @@ pub(crate) fn router(desk: Arc<Desk>) -> Router {
         .route("/file", get(super::filing::page))
         .route("/api/file/finish", post(super::filing::finish))
         .route("/api/file/{kind}/prepare", post(super::filing::prepare))
+        .route("/api/retained/finish", post(super::filing::hold_finish))
+        .route(
+            "/api/retained/{id}/{act}/prepare",
+            post(super::filing::hold_prepare),
+        )
         .route("/carryouts", get(super::lists::carryouts))
         .route("/api/carryouts", get(super::lists::carryouts_api))
         .route("/handovers", get(super::lists::handovers))

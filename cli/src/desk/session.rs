@@ -65,6 +65,10 @@ pub(crate) enum Work {
     FileSend { summary: String },
     /// Ask to download personal data (`custody download new`).
     FileDownload { content: String, system: String },
+    /// Put a retained item on hold (`custody retain hold`).
+    Hold { id: RecordId, reason: String },
+    /// Release a hold (`custody retain release`).
+    Release { id: RecordId },
 }
 
 impl Work {
@@ -103,6 +107,8 @@ impl Work {
                 json!({}),
             ),
             Work::FileDownload { content, system } => station.new_download(content, system, None),
+            Work::Hold { id, reason } => station.retain_hold(id, reason).map(|()| id.clone()),
+            Work::Release { id } => station.retain_release(id).map(|()| id.clone()),
         }
     }
 }

@@ -42,7 +42,8 @@ const SPKI_P256_PREFIX: [u8; 26] = [
 ];
 
 /// The kinds of entry a passkey may sign: what a person does at the desk (enrol,
-/// sign in, decide, file a carry-out, a request or a download, note). The people
+/// sign in, decide, file a carry-out, a request or a download, hold or release a
+/// retained item, note). The people
 /// register's own acts (keys, roles, removals, stations, invitations) stay with
 /// personal keys, so that a desk cannot turn a person's passkey into a key of its own.
 pub const PASSKEY_KINDS: &[&str] = &[
@@ -54,6 +55,8 @@ pub const PASSKEY_KINDS: &[&str] = &[
     "carryout-request",
     "request",
     "download-request",
+    "retain-hold",
+    "retain-release",
 ];
 
 /// The format tag of a passkey signature as the ledger stores it.

@@ -140,7 +140,28 @@ async function file(form) {
   }
 }
 
+// Holds a retained item (with the reason typed beside it) or releases it, signed.
+async function act(button) {
+  if (!supported()) return;
+  const id = button.dataset.id;
+  const reason = document.getElementById(`hold-${id}`);
+  button.disabled = true;
+  try {
+    const prepared = await post(`/api/retained/${id}/${button.dataset.act}/prepare`, {
+      reason: reason ? reason.value : "",
+    });
+    const reply = await post("/api/retained/finish", await sign(prepared));
+    window.location.assign(reply.next);
+  } catch (error) {
+    say(error.message, true);
+    button.disabled = false;
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll("button.act")) {
+    button.addEventListener("click", () => act(button));
+  }
   for (const form of document.querySelectorAll("form.file")) {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
