@@ -2293,3 +2293,76 @@ fn a_manager_holds_and_releases_a_retained_item_with_a_passkey_and_a_clerk_canno
     // Two enrolments, two sign-ins, the hold and the release.
     assert_eq!(verified["passkey_signed"], 6, "{verified}");
 }
+
+#[test]
+fn a_manager_approves_a_disposal_at_the_desk_and_it_is_disposed_of() {
+    if !require_tool("curl") {
+        return;
+    }
+    let home = Home::with_people();
+    let file = home.path("old.csv");
+    std::fs::write(&file, "番号,氏名\n1,佐藤\n").unwrap();
+    let item = home
+        .run(
+            "suzuki",
+            [
+                "retain",
+                "add",
+                file.to_str().unwrap(),
+                "--class",
+                "backup",
+                "--since",
+                "2000-01-01",
+                "--backdate-reason",
+                "transcribed from the paper register",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    home.approve_backdates("sato");
+    let request = home
+        .run(
+            "suzuki",
+            ["retain", "dispose", &item, "--request", "--json"],
+        )
+        .ok()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let desk = Desk::start(&home, &[]);
+    let origin = format!("http://localhost:{}", port(&desk));
+    let tanaka = SoftPasskey::new(&origin, b"tanaka-passkey");
+    let manager = Browser::new(&desk, home.dir.path(), "tanaka");
+    enrol(&home, &desk, &manager, "tanaka", &tanaka);
+    assert_eq!(sign_in(&manager, "tanaka", &tanaka).0, 200);
+    let inbox = manager.get("/inbox");
+    assert!(
+        inbox.body.contains(&format!(
+            "data-request=\"{request}\" data-decision=\"approve\""
+        )),
+        "{}",
+        inbox.body
+    );
+    let csrf = inbox.meta_csrf();
+    let (status, prepared) = manager.post_json(
+        &format!("/api/requests/{request}/prepare"),
+        &csrf,
+        &serde_json::json!({ "decision": "approve", "note": "保存期間満了を確認" }),
+    );
+    assert_eq!(status, 200, "{prepared}");
+    let signed = tanaka.sign(&prepared["pending"], &prepared["challenge"]);
+    let (status, done) =
+        manager.post_json(&format!("/api/requests/{request}/finish"), &csrf, &signed);
+    assert_eq!(status, 200, "{done}");
+    let done = home
+        .run("suzuki", ["retain", "dispose", &item, "--json"])
+        .ok()
+        .json();
+    assert!(done["certificate"].as_str().is_some(), "{done}");
+    home.run("kato", ["ledger", "verify"]).ok();
+}
