@@ -384,15 +384,34 @@ pub(crate) async fn signed_in(
     desk: &Arc<Desk>,
     headers: &HeaderMap,
 ) -> Option<(String, Option<Role>)> {
+    read_signed_in(desk, headers, |_| Ok(()))
+        .await
+        .map(|(name, role, _)| (name, role))
+}
+
+/// The person signed in, if they still stand, and what `f` reads for them: one
+/// opening of their station serves both (each opening proves their role from the
+/// entries, which is most of what a page costs).
+pub(crate) async fn read_signed_in<T: Send + 'static>(
+    desk: &Arc<Desk>,
+    headers: &HeaderMap,
+    f: impl FnOnce(&mut custody_core::Station) -> custody_core::Result<T> + Send + 'static,
+) -> Option<(String, Option<Role>, custody_core::Result<T>)> {
     let name = desk.memory.user(headers, desk.tls)?;
-    let who = name.clone();
-    let standing = on_station(desk, &who, |s| {
-        let role = s.role_of(&s.actor().name.clone())?;
-        Ok((role, !s.passkeys(&s.actor().name.clone())?.is_empty()))
+    // Opening the station proved the person's role from the entries; their passkeys
+    // are read from the entries too.
+    let opened = on_station(desk, &name, |s| {
+        let who = s.actor().name.clone();
+        let role = s.actor().role;
+        if role.is_some() && !s.passkeys(&who)?.is_empty() {
+            Ok(Some((role, f(s))))
+        } else {
+            Ok(None)
+        }
     })
     .await;
-    match standing {
-        Ok((Some(role), true)) => Some((name, Some(role))),
+    match opened {
+        Ok(Some((role, read))) => Some((name, role, read)),
         _ => {
             // Removed, or their passkeys revoked: every session of theirs ends now.
             desk.memory.end_all(&name);
@@ -407,13 +426,9 @@ pub(crate) async fn inbox(
     reader: Reader,
     headers: HeaderMap,
 ) -> Response {
-    let Some((name, role)) = signed_in(&desk, &headers).await else {
-        return reader.respond(Redirect::to("/signin"));
-    };
     let lang = reader.lang;
-    let who = name.clone();
     // A carry-out is shown whole: what, why, where to, until when, how, on what.
-    let requests = on_station(&desk, &who, |s| {
+    let read = read_signed_in(&desk, &headers, |s| {
         s.requests(true)?
             .into_iter()
             .map(|r| {
@@ -428,6 +443,9 @@ pub(crate) async fn inbox(
             .collect::<custody_core::Result<Vec<_>>>()
     })
     .await;
+    let Some((name, role, requests)) = read else {
+        return reader.respond(Redirect::to("/signin"));
+    };
     let f = Frame::for_reader(&desk, &reader, Some(name.clone())).with_role(role);
     let requests = match requests {
         Ok(requests) => requests,

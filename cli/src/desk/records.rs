@@ -61,12 +61,13 @@ pub(crate) async fn list(
     reader: Reader,
     headers: HeaderMap,
 ) -> Response {
-    let Some((name, role)) = super::acts::signed_in(&desk, &headers).await else {
+    let read = super::acts::read_signed_in(&desk, &headers, |s| s.certificates()).await;
+    let Some((name, role, list)) = read else {
         return reader.respond(Redirect::to("/signin"));
     };
-    let f = Frame::for_reader(&desk, &reader, Some(name.clone())).with_role(role);
+    let f = Frame::for_reader(&desk, &reader, Some(name)).with_role(role);
     let lang = reader.lang;
-    match on_station(&desk, &name, |s| s.certificates()).await {
+    match list {
         Ok(list) => {
             let rows = list
                 .into_iter()
