@@ -1237,44 +1237,7 @@ fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_
         .to_owned();
     let certificate = home.disposal_certificate("ito");
     // A carry-out out without encryption, for the audit to find.
-    let carryout = home
-        .run(
-            "suzuki",
-            [
-                "carryout",
-                "new",
-                "--what",
-                "組合員名簿 (USB)",
-                "--reason",
-                "年次監査",
-                "--to",
-                "本部監査室",
-                "--transport",
-                "施錠鞄で手持ち",
-                "--personal-data",
-                "--records",
-                "1200",
-                "--return-by",
-                "2099-04-01",
-                "--json",
-            ],
-        )
-        .ok()
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    home.run(
-        "sato",
-        [
-            "approve",
-            &carryout,
-            "--accept-unencrypted",
-            "手渡しで即日返却",
-        ],
-    )
-    .ok();
-    home.run("suzuki", ["carryout", "out", &carryout]).ok();
+    let carryout = carried_out(&home, "suzuki", "組合員名簿 (USB)", "2099-04-01");
     // A retained item for the manager to put on hold.
     let minutes = home.path("minutes.csv");
     std::fs::write(&minutes, "番号,氏名\n1,佐藤\n").unwrap();
@@ -1621,44 +1584,12 @@ fn overseers_read_the_audit_the_ledger_and_the_registers_and_a_clerk_cannot() {
     let home = Home::with_people();
     // A carry-out of unencrypted personal data, approved and out: the audit flags it.
     // Its description holds markup, which must stay words.
-    let carryout = home
-        .run(
-            "suzuki",
-            [
-                "carryout",
-                "new",
-                "--what",
-                "組合員名簿 <script>alert(1)</script>",
-                "--reason",
-                "年次監査",
-                "--to",
-                "本部監査室",
-                "--transport",
-                "施錠鞄で手持ち",
-                "--personal-data",
-                "--records",
-                "1200",
-                "--return-by",
-                "2099-04-01",
-                "--json",
-            ],
-        )
-        .ok()
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    home.run(
-        "sato",
-        [
-            "approve",
-            &carryout,
-            "--accept-unencrypted",
-            "手渡しで即日返却",
-        ],
-    )
-    .ok();
-    home.run("suzuki", ["carryout", "out", &carryout]).ok();
+    let carryout = carried_out(
+        &home,
+        "suzuki",
+        "組合員名簿 <script>alert(1)</script>",
+        "2099-04-01",
+    );
     let desk = Desk::start(&home, &[]);
     let origin = format!("http://localhost:{}", port(&desk));
     let auditor = Browser::new(&desk, home.dir.path(), "kato");
@@ -1818,9 +1749,10 @@ fn overseers_read_the_audit_the_ledger_and_the_registers_and_a_clerk_cannot() {
     }
 }
 
-/// suzuki files a carry-out of personal data to be back by `return_by`; `approver`
-/// approves it unencrypted and it goes out. Returns its id.
-fn carried_out(home: &Home, requester: &str, return_by: &str) -> String {
+/// `requester` files a carry-out of personal data, `what`, to be back by
+/// `return_by`; another manager approves it unencrypted and it goes out. Returns its
+/// id.
+fn carried_out(home: &Home, requester: &str, what: &str, return_by: &str) -> String {
     let id = home
         .run(
             requester,
@@ -1828,7 +1760,7 @@ fn carried_out(home: &Home, requester: &str, return_by: &str) -> String {
                 "carryout",
                 "new",
                 "--what",
-                &format!("名簿 of {requester} until {return_by}"),
+                what,
                 "--reason",
                 "年次監査",
                 "--to",
@@ -1868,11 +1800,11 @@ fn registers_show_what_needs_attention_first_and_a_clerk_sees_only_their_own() {
         return;
     }
     let home = Home::with_people();
-    let on_time = carried_out(&home, "suzuki", "2099-04-01");
+    let on_time = carried_out(&home, "suzuki", "名簿 A", "2099-04-01");
     // Due back in a few seconds: overdue by the time the desk is read.
     let soon = custody_tests::sh("date", &["-u", "-d", "+6 seconds", "+%Y-%m-%dT%H:%M:%SZ"]);
-    let late = carried_out(&home, "suzuki", soon.trim());
-    let others = carried_out(&home, "tanaka", "2099-04-01");
+    let late = carried_out(&home, "suzuki", "名簿 B", soon.trim());
+    let others = carried_out(&home, "tanaka", "名簿 C", "2099-04-01");
     // One retained item past its period, one on hold.
     let old = home.path("old.csv");
     std::fs::write(&old, "番号,氏名\n1,佐藤\n").unwrap();

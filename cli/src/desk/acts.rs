@@ -496,6 +496,46 @@ pub(crate) struct Decision {
     accept_unencrypted: String,
 }
 
+/// The person signed in who posts from the desk's script: this browser's token is
+/// checked first, then the session; otherwise the answer that refuses them.
+pub(crate) async fn acting(
+    desk: &Arc<Desk>,
+    reader: &Reader,
+    headers: &HeaderMap,
+) -> Result<String, Response> {
+    if !reader.csrf_matches(script_token(headers)) {
+        return Err(api_refusal(
+            reader.lang,
+            StatusCode::FORBIDDEN,
+            "desk-forbidden-csrf",
+        ));
+    }
+    match signed_in(desk, headers).await {
+        Some((name, _)) => Ok(name),
+        None => Err(api_refusal(
+            reader.lang,
+            StatusCode::UNAUTHORIZED,
+            "desk-signin-needed",
+        )),
+    }
+}
+
+/// Records the act a signed-in person prepared, with their signature: only an act
+/// that `expected` accepts (each endpoint finishes its own kind). The record's id.
+pub(crate) async fn finish_acting(
+    desk: &Arc<Desk>,
+    reader: &Reader,
+    headers: &HeaderMap,
+    signed: &Signed,
+    expected: fn(&Work) -> bool,
+) -> Result<RecordId, Response> {
+    acting(desk, reader, headers).await?;
+    let owner = desk.memory_owner(headers);
+    finish(desk, signed, &owner, expected)
+        .await
+        .map(|(_, id)| id)
+}
+
 /// `POST /api/requests/{id}/prepare`: an approval or rejection, for the manager's
 /// passkey to sign. Core decides who may: a clerk's session gets 403 here.
 pub(crate) async fn decide_prepare(
@@ -505,11 +545,9 @@ pub(crate) async fn decide_prepare(
     Path(id): Path<String>,
     Json(decision): Json<Decision>,
 ) -> Response {
-    if !reader.csrf_matches(script_token(&headers)) {
-        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
-    }
-    let Some((name, _)) = signed_in(&desk, &headers).await else {
-        return api_refusal(reader.lang, StatusCode::UNAUTHORIZED, "desk-signin-needed");
+    let name = match acting(&desk, &reader, &headers).await {
+        Ok(name) => name,
+        Err(response) => return response,
     };
     let id = match RecordId::parse(&id) {
         Ok(id) => id,
@@ -550,16 +588,9 @@ pub(crate) async fn decide_finish(
     headers: HeaderMap,
     Json(signed): Json<Signed>,
 ) -> Response {
-    if !reader.csrf_matches(script_token(&headers)) {
-        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
-    }
-    if signed_in(&desk, &headers).await.is_none() {
-        return api_refusal(reader.lang, StatusCode::UNAUTHORIZED, "desk-signin-needed");
-    }
-    let owner = desk.memory_owner(&headers);
     let decision = |w: &Work| matches!(w, Work::Decide { .. });
-    match finish(&desk, &signed, &owner, decision).await {
-        Ok((_, id)) => Json(json!({ "decided": id, "next": "/inbox" })).into_response(),
+    match finish_acting(&desk, &reader, &headers, &signed, decision).await {
+        Ok(id) => Json(json!({ "decided": id, "next": "/inbox" })).into_response(),
         Err(response) => response,
     }
 }

@@ -161,11 +161,9 @@ pub(crate) async fn prepare(
     Path(kind): Path<String>,
     Json(filing): Json<Filing>,
 ) -> Response {
-    if !reader.csrf_matches(super::acts::script_token(&headers)) {
-        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
-    }
-    let Some((name, _)) = super::acts::signed_in(&desk, &headers).await else {
-        return api_refusal(reader.lang, StatusCode::UNAUTHORIZED, "desk-signin-needed");
+    let name = match super::acts::acting(&desk, &reader, &headers).await {
+        Ok(name) => name,
+        Err(response) => return response,
     };
     let work = match filing.work(&kind) {
         Ok(work) => work,
@@ -182,21 +180,14 @@ pub(crate) async fn finish(
     headers: HeaderMap,
     Json(signed): Json<Signed>,
 ) -> Response {
-    if !reader.csrf_matches(super::acts::script_token(&headers)) {
-        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
-    }
-    if super::acts::signed_in(&desk, &headers).await.is_none() {
-        return api_refusal(reader.lang, StatusCode::UNAUTHORIZED, "desk-signin-needed");
-    }
-    let owner = desk.memory_owner(&headers);
     let filing = |w: &Work| {
         matches!(
             w,
             Work::FileCarryout(_) | Work::FileSend { .. } | Work::FileDownload { .. }
         )
     };
-    match super::acts::finish(&desk, &signed, &owner, filing).await {
-        Ok((_, id)) => {
+    match super::acts::finish_acting(&desk, &reader, &headers, &signed, filing).await {
+        Ok(id) => {
             let next = match id.as_str().split('-').next() {
                 Some("CO") => "/carryouts",
                 Some("DL") => "/downloads",
@@ -224,11 +215,9 @@ pub(crate) async fn hold_prepare(
     Path((id, act)): Path<(String, String)>,
     Json(holding): Json<Holding>,
 ) -> Response {
-    if !reader.csrf_matches(super::acts::script_token(&headers)) {
-        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
-    }
-    let Some((name, _)) = super::acts::signed_in(&desk, &headers).await else {
-        return api_refusal(reader.lang, StatusCode::UNAUTHORIZED, "desk-signin-needed");
+    let name = match super::acts::acting(&desk, &reader, &headers).await {
+        Ok(name) => name,
+        Err(response) => return response,
     };
     let id = match RecordId::parse(&id) {
         Ok(id) => id,
@@ -255,16 +244,9 @@ pub(crate) async fn hold_finish(
     headers: HeaderMap,
     Json(signed): Json<Signed>,
 ) -> Response {
-    if !reader.csrf_matches(super::acts::script_token(&headers)) {
-        return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
-    }
-    if super::acts::signed_in(&desk, &headers).await.is_none() {
-        return api_refusal(reader.lang, StatusCode::UNAUTHORIZED, "desk-signin-needed");
-    }
-    let owner = desk.memory_owner(&headers);
     let holding = |w: &Work| matches!(w, Work::Hold { .. } | Work::Release { .. });
-    match super::acts::finish(&desk, &signed, &owner, holding).await {
-        Ok((_, id)) => Json(json!({ "done": id, "next": "/retention" })).into_response(),
+    match super::acts::finish_acting(&desk, &reader, &headers, &signed, holding).await {
+        Ok(id) => Json(json!({ "done": id, "next": "/retention" })).into_response(),
         Err(response) => response,
     }
 }
