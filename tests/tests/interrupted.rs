@@ -112,9 +112,10 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Polls `what` every 20 ms until it gives something, for at most 60 s.
+/// Polls `what` every 20 ms until it gives something; gives up after 600 s, a guard
+/// against a hang on a busy CI machine rather than a judgement of speed.
 fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         if let Some(found) = f() {
             return found;
@@ -124,9 +125,10 @@ fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
-/// Waits at most 60 s for `child` to end; returns its exit code and stderr.
+/// Waits for `child` to end (600 s at most, a hang guard); returns its exit code and
+/// stderr.
 fn finish(mut child: Child) -> (Option<i32>, String) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         if child.try_wait().unwrap().is_some() {
             break;
