@@ -145,7 +145,7 @@ impl SharedLedger {
 
 /// How a front end obtains the actor's unlocked key when a workflow first needs to
 /// write: from the agent, a key file and a passphrase, a prompt.
-pub type Unlocker = Box<dyn FnMut(&str) -> Result<Box<dyn Signer>>>;
+pub type Unlocker = Box<dyn FnMut(&str) -> Result<Box<dyn Signer>> + Send>;
 
 /// An opened data home.
 pub struct Station {
@@ -161,6 +161,12 @@ pub struct Station {
     /// The act being prepared for, or signed by, the actor's passkey (the desk).
     pub(crate) passkey: Option<crate::people::passkey::PasskeyAct>,
 }
+
+// A front end may keep an opened station between requests, on any thread.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<Station>();
+};
 
 impl std::fmt::Debug for Station {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -917,6 +917,13 @@ fn a_manager_approves_a_clerks_request_with_a_passkey_and_verify_checks_it() {
         verified.stdout
     );
 
+    // A role changed at the command line holds at the next request, though the desk
+    // keeps the manager's opened station between requests.
+    assert_eq!(manager.get("/audit").status, 200);
+    home.run("sato", ["people", "role", "tanaka", "--role", "clerk"])
+        .ok();
+    assert_eq!(manager.get("/audit").status, 403);
+
     // Removed from the register: the session stops at once.
     home.run(
         "sato",

@@ -398,23 +398,12 @@ pub(crate) async fn read_signed_in<T: Send + 'static>(
     f: impl FnOnce(&mut custody_core::Station) -> custody_core::Result<T> + Send + 'static,
 ) -> Option<(String, Option<Role>, custody_core::Result<T>)> {
     let name = desk.memory.user(headers, desk.tls)?;
-    // Opening the station proved the person's role from the entries; their passkeys
-    // are read from the entries too.
-    let opened = on_station(desk, &name, |s| {
-        let who = s.actor().name.clone();
-        let role = s.actor().role;
-        if role.is_some() && !s.passkeys(&who)?.is_empty() {
-            Ok(Some((role, f(s))))
-        } else {
-            Ok(None)
-        }
-    })
-    .await;
-    match opened {
-        Ok(Some((role, read))) => Some((name, role, read)),
-        _ => {
+    match super::kept::as_standing(desk, &name, f).await {
+        Some((role, read)) => Some((name, role, read)),
+        None => {
             // Removed, or their passkeys revoked: every session of theirs ends now.
             desk.memory.end_all(&name);
+            desk.kept.forget(&name);
             None
         }
     }

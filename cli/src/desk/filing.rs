@@ -15,8 +15,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Desk;
+use super::kept::read_as;
 use super::pages::{Frame, html, message};
-use super::session::{Signed, Work, api_error, api_refusal, on_station};
+use super::session::{Signed, Work, api_error, api_refusal};
 use super::web::Reader;
 
 /// One request the reader filed, worded.
@@ -50,7 +51,7 @@ pub(crate) async fn page(
     let f = Frame::for_reader(&desk, &reader, Some(name.clone())).with_role(role);
     let lang = reader.lang;
     let who = name.clone();
-    let filed = on_station(&desk, &name, move |s| {
+    let filed = read_as(&desk, &name, move |s| {
         Ok(s.requests(false)?
             .into_iter()
             .filter(|r| r.requester == who)

@@ -15,8 +15,9 @@ use custody_core::{Lang, Station};
 use serde_json::Value;
 
 use super::Desk;
+use super::kept::read_as;
 use super::pages::{Frame, html, message, refusal};
-use super::session::{api_error, api_refusal, on_station};
+use super::session::{api_error, api_refusal};
 use super::web::Reader;
 use crate::i18n::{text_in, word_in};
 
@@ -417,7 +418,7 @@ async fn page(desk: Arc<Desk>, reader: Reader, headers: HeaderMap, register: Reg
     // A record's whole history is for those who oversee the records.
     let links = role.is_some_and(Role::oversees);
     let manager = role == Some(Role::Manager);
-    let read = on_station(&desk, &name, move |s| {
+    let read = read_as(&desk, &name, move |s| {
         read(
             s,
             register,
@@ -462,7 +463,7 @@ async fn api(desk: Arc<Desk>, reader: Reader, headers: HeaderMap, register: Regi
     };
     let lang = reader.lang;
     let who = name.clone();
-    match on_station(&desk, &name, move |s| {
+    match read_as(&desk, &name, move |s| {
         read(s, register, lang, own.then_some(who.as_str()), false, false)
     })
     .await

@@ -14,6 +14,7 @@
 
 mod acts;
 mod filing;
+mod kept;
 mod lists;
 mod oversight;
 mod pages;
@@ -65,6 +66,8 @@ pub(crate) struct Desk {
     pub(crate) station: String,
     /// Sessions, acts waiting for a signature, failed sign-ins.
     pub(crate) memory: session::Memory,
+    /// Stations kept open for signed-in people between their requests.
+    pub(crate) kept: kept::Kept,
     /// The host names a desk on loopback answers to (its address, localhost), so
     /// that a page elsewhere cannot reach it under a name of its own (DNS
     /// rebinding). Set once listening; unset beyond loopback, where TLS names it.
@@ -114,6 +117,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         lang,
         station: name.clone(),
         memory: session::Memory::default(),
+        kept: kept::Kept::default(),
         hosts: std::sync::OnceLock::new(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -15,8 +15,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Desk;
+use super::kept::read_as;
 use super::pages::{Frame, html, message, refusal};
-use super::session::{api_error, api_refusal, on_station};
+use super::session::{api_error, api_refusal};
 use super::web::Reader;
 
 /// Who reads a page of oversight: signed in, and a manager or an auditor.
@@ -86,7 +87,7 @@ pub(crate) async fn audit(
         Overseer::No(response) => return response,
     };
     let f = Frame::for_reader(&desk, &reader, Some(name.clone())).with_role(role);
-    let findings = match on_station(&desk, &name, |s| s.audit()).await {
+    let findings = match read_as(&desk, &name, |s| s.audit()).await {
         Ok(findings) => findings,
         Err(e) => return trouble(&f, &reader, StatusCode::INTERNAL_SERVER_ERROR, &e),
     };
@@ -117,7 +118,7 @@ pub(crate) async fn audit_api(
         Overseer::Yes(name, _) => name,
         Overseer::No(response) => return response,
     };
-    match on_station(&desk, &name, |s| s.audit()).await {
+    match read_as(&desk, &name, |s| s.audit()).await {
         Ok(findings) => {
             Json(json!({ "findings": findings, "count": findings.len() })).into_response()
         }
@@ -151,7 +152,7 @@ async fn record_entries(
     name: &str,
     id: String,
 ) -> custody_core::Result<(RecordId, bool, Vec<custody_core::ledger::Entry>)> {
-    on_station(desk, name, move |s| {
+    read_as(desk, name, move |s| {
         let id = RecordId::parse(&id)?;
         let entries = s.log(&custody_core::ledger::LogFilter {
             subject: Some(id.to_string()),
@@ -249,7 +250,7 @@ async fn check_ledger(
     name: &str,
     lang: Lang,
 ) -> custody_core::Result<(Check, Option<String>)> {
-    on_station(desk, name, move |s| {
+    read_as(desk, name, move |s| {
         let check = match s.verify(None, None) {
             Ok(report) => Check::Whole(Box::new(report)),
             Err(Error::Tampered { seq, problem }) => Check::Broken(vec![
@@ -350,7 +351,7 @@ pub(crate) async fn export(
         Overseer::Yes(name, role) => (name, role),
         Overseer::No(response) => return response,
     };
-    let written = on_station(&desk, &name, |s| {
+    let written = read_as(&desk, &name, |s| {
         let mut out = Vec::new();
         s.ledger().export_jsonl(&mut out)?;
         Ok((s.config().station.clone(), out))
@@ -459,7 +460,7 @@ async fn register_rows(
 ) -> custody_core::Result<custody_core::report::Report> {
     let kind = ReportKind::parse(word)?;
     let (from, to) = (period.from.clone(), period.to.clone());
-    on_station(desk, name, move |s| s.report(kind, &from, &to)).await
+    read_as(desk, name, move |s| s.report(kind, &from, &to)).await
 }
 
 /// `GET /registers/{kind}.csv?from=…&to=…[&era=1]`: the register as `custody report

@@ -12,8 +12,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Desk;
+use super::kept::read_as;
 use super::pages::{Frame, html, message};
-use super::session::{api_error, api_refusal, on_station};
+use super::session::{api_error, api_refusal};
 use super::web::Reader;
 
 /// One certificate in the list.
@@ -100,7 +101,7 @@ pub(crate) async fn list_api(
     let Some(name) = reader_name(&desk, &headers).await else {
         return api_refusal(reader.lang, StatusCode::UNAUTHORIZED, "desk-signin-needed");
     };
-    match on_station(&desk, &name, |s| s.certificates()).await {
+    match read_as(&desk, &name, |s| s.certificates()).await {
         Ok(list) => {
             let items: Vec<_> = list
                 .iter()
@@ -129,7 +130,7 @@ pub(crate) async fn show(
     };
     let f = Frame::for_reader(&desk, &reader, Some(name.clone())).with_role(role);
     let lang = reader.lang;
-    let found = on_station(&desk, &name, move |s| {
+    let found = read_as(&desk, &name, move |s| {
         let cert = s.certificate(&RecordId::parse(&id)?)?;
         let verdict = s.verify_certificate_bytes(
             cert.body.as_bytes(),
@@ -201,7 +202,7 @@ pub(crate) async fn file(
         _ => Lang::Ja,
     };
     let which = file.clone();
-    let made = on_station(&desk, &name, move |s| {
+    let made = read_as(&desk, &name, move |s| {
         let id = RecordId::parse(&id)?;
         let cert = s.certificate(&id)?;
         let (bytes, kind) = match which.as_str() {

@@ -522,7 +522,7 @@ impl Ledger {
             &self.db,
             key,
             &self.witness,
-            std::rc::Rc::clone(&self.linked),
+            std::sync::Arc::clone(&self.linked),
         )
     }
 
@@ -598,10 +598,10 @@ impl Ledger {
             restored,
             anchor,
         } = check_before_append(&tx, seen, key.public(), (station, mode), tip)?;
-        self.linked.borrow_mut().stations = Some(stations.clone());
+        prove::known(&self.linked).stations = Some(stations.clone());
         let mut writer = Writer {
             tx,
-            linked: std::rc::Rc::clone(&self.linked),
+            linked: std::sync::Arc::clone(&self.linked),
             witness: &self.witness,
             key: key.public(),
             signer,
@@ -653,7 +653,7 @@ impl Ledger {
             },
         };
         writer.tx.commit()?;
-        self.linked.borrow_mut().stations = Some(stations);
+        prove::known(&self.linked).stations = Some(stations);
         if witnessed.size > 0 {
             if restored {
                 witness::replace(&self.witness, &witnessed);
@@ -694,7 +694,7 @@ impl Ledger {
                 })?;
         match acknowledged {
             Some((seq, stations)) => {
-                let mut known = self.linked.borrow_mut();
+                let mut known = prove::known(&self.linked);
                 known.restored = Some(seq);
                 known.stations = Some(stations);
                 Ok(None)
@@ -716,7 +716,7 @@ impl Ledger {
     /// The `ledger-restored` entry by which this station took a restored copy of the
     /// ledger in this process, if it did.
     pub fn restore_acknowledged(&self) -> Option<i64> {
-        self.linked.borrow().restored
+        prove::known(&self.linked).restored
     }
 
     /// Records a head that was just verified in full (`report`, by
@@ -726,11 +726,11 @@ impl Ledger {
             let witnessed = witness::Witness {
                 size: report.entries,
                 head: report.head.clone(),
-                stations: self.linked.borrow().stations.clone(),
+                stations: prove::known(&self.linked).stations.clone(),
                 at: Some(report.head_at.clone()),
                 anchor: report.anchor.clone(),
             };
-            if self.linked.borrow().restored.is_some() {
+            if prove::known(&self.linked).restored.is_some() {
                 witness::replace(&self.witness, &witnessed);
             } else {
                 witness::advance(&self.witness, &witnessed);
@@ -842,6 +842,21 @@ impl Ledger {
     /// The time of the first entry (the station's `init`), if any.
     pub fn first_at(&self) -> Result<Option<String>> {
         self.db.value("SELECT at FROM entries WHERE seq = 1", &[])
+    }
+
+    /// The last entry's number and hash (0 and nothing when empty): it changes with
+    /// every entry appended, and when the ledger is replaced. A front end that keeps
+    /// what it proved from the entries (a person's standing) proves it again when
+    /// this moves.
+    pub fn tip(&self) -> Result<(i64, String)> {
+        Ok(self
+            .db
+            .one(
+                "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1",
+                &[],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?
+            .unwrap_or_default())
     }
 
     /// Number of entries in the chain.
@@ -1177,7 +1192,7 @@ impl Ledger {
     /// Marks this ledger as opened by a station that is joining it: its key is not
     /// registered until its `station-join` entry is.
     pub(crate) fn set_joining(&self) {
-        self.linked.borrow_mut().joining = true;
+        prove::known(&self.linked).joining = true;
     }
 }
 
@@ -1302,7 +1317,7 @@ impl<'a> Writer<'a> {
             &self.tx,
             self.key,
             self.witness,
-            std::rc::Rc::clone(&self.linked),
+            std::sync::Arc::clone(&self.linked),
         )
     }
 

@@ -38,7 +38,15 @@ pub(crate) struct Known {
 }
 
 /// [`Known`], shared by the provers of one ledger.
-pub(crate) type Linked = std::rc::Rc<std::cell::RefCell<Known>>;
+pub(crate) type Linked = std::sync::Arc<std::sync::Mutex<Known>>;
+
+/// What the provers of one ledger know, held for a moment. A lock poisoned by a panic
+/// elsewhere still holds only what was proven.
+pub(crate) fn known(linked: &Linked) -> std::sync::MutexGuard<'_, Known> {
+    linked
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// Proves entries of one ledger, remembering which stretches of the chain it has
 /// already followed to a signed checkpoint.
@@ -78,7 +86,7 @@ impl<'a, B: Backend> Prover<'a, B> {
     /// signature checked (the chain must still extend the witness, and hold this
     /// station's key).
     pub(crate) fn stations(&mut self) -> Result<Stations> {
-        if let Some(stations) = &self.linked.borrow().stations {
+        if let Some(stations) = &known(&self.linked).stations {
             return Ok(stations.clone());
         }
         let witnessed = witness::read(self.witness);
@@ -107,7 +115,7 @@ impl<'a, B: Backend> Prover<'a, B> {
                 }
             },
         };
-        if !self.linked.borrow().joining && stations.by_key_id(&self.key.key_id()).is_none() {
+        if !known(&self.linked).joining && stations.by_key_id(&self.key.key_id()).is_none() {
             return Err(tampered(
                 1,
                 format!(
@@ -116,7 +124,7 @@ impl<'a, B: Backend> Prover<'a, B> {
                 ),
             ));
         }
-        self.linked.borrow_mut().stations = Some(stations.clone());
+        known(&self.linked).stations = Some(stations.clone());
         Ok(stations)
     }
 
@@ -135,7 +143,7 @@ impl<'a, B: Backend> Prover<'a, B> {
                     true,
                 )?
                 .stations;
-                self.linked.borrow_mut().stations = Some(fresh.clone());
+                self::known(&self.linked).stations = Some(fresh.clone());
                 fresh
             }
         };
@@ -207,7 +215,7 @@ impl<'a, B: Backend> Prover<'a, B> {
     /// Follows the chain from entry `seq` (whose hash is `hash`) to the first signed
     /// checkpoint at or after it and checks that checkpoint's signature.
     fn link(&mut self, seq: i64, hash: &str) -> Result<()> {
-        if self.linked.borrow().linked.contains(&seq) {
+        if known(&self.linked).linked.contains(&seq) {
             return Ok(());
         }
         let checkpoint: Option<(i64, String, String, String)> = self
@@ -268,7 +276,7 @@ impl<'a, B: Backend> Prover<'a, B> {
                 &signature,
             )
             .map_err(|why| tampered(size, format!("checkpoint signature: {why}")))?;
-        self.linked.borrow_mut().linked.extend(seq..=size);
+        known(&self.linked).linked.extend(seq..=size);
         Ok(())
     }
 

@@ -213,7 +213,7 @@ impl Ledger {
         let (report, stations) = self
             .db()
             .snapshot(|db| verify_in_snapshot(db, key, against))?;
-        self.linked.borrow_mut().stations = Some(stations);
+        super::prove::known(&self.linked).stations = Some(stations);
         Ok(report)
     }
 }

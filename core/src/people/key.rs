@@ -122,7 +122,7 @@ fn file_name_for(name: &str) -> String {
 }
 
 /// Signs ledger entries (and anything else) as one person.
-pub trait Signer {
+pub trait Signer: Send {
     /// Whose key it is.
     fn name(&self) -> &str;
     /// The public half.
