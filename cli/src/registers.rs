@@ -606,13 +606,7 @@ pub fn requests(args: RequestsArgs) -> Result<ExitCode> {
     let station = open_station()?;
     let list = station.requests(args.pending)?;
     if args.pending {
-        // What waits for a decision, with what the decision is about.
-        let mut shown = Vec::new();
-        for r in &list {
-            let mut value = serde_json::to_value(r)?;
-            value["facts"] = facts(&station, r)?;
-            shown.push(value);
-        }
+        let shown = pending(&station, &list)?;
         Printer::new(args.json).print(&shown, |list| {
             if list.is_empty() {
                 return t!("no-pending-requests");
@@ -642,11 +636,27 @@ pub fn requests(args: RequestsArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What waits for a decision (`list`, from `requests(true)`), each request with what
+/// the decision is about: `requests --pending --json`, and the desk's `/api/inbox`.
+pub(crate) fn pending(
+    station: &custody_core::Station,
+    list: &[Request],
+) -> custody_core::Result<Vec<serde_json::Value>> {
+    list.iter()
+        .map(|r| {
+            let mut value = serde_json::to_value(r)
+                .map_err(|e| custody_core::Error::Io(std::io::Error::other(e)))?;
+            value["facts"] = facts(station, r)?;
+            Ok(value)
+        })
+        .collect()
+}
+
 /// What a manager decides on, for a request: for a carry-out, what goes where until
 /// when, whether it is personal data and encrypted, the medium, the requester's
 /// reason, and the warnings the requester saw; for a download, what from which
 /// system.
-fn facts(station: &custody_core::Station, r: &Request) -> Result<serde_json::Value> {
+fn facts(station: &custody_core::Station, r: &Request) -> custody_core::Result<serde_json::Value> {
     Ok(match r.kind {
         RequestKind::Carryout => {
             let c = station.carryout(&r.id)?;

@@ -847,6 +847,15 @@ fn a_manager_approves_a_clerks_request_with_a_passkey_and_verify_checks_it() {
     assert!(!inbox.body.contains("<script>alert(1)"), "{}", inbox.body);
     assert!(!inbox.body.contains("<img src=x"), "{}", inbox.body);
     assert!(!inbox.body.contains("data-decision"), "{}", inbox.body);
+    // For scripts: the same as `requests --pending --json`; nobody's without a session.
+    let api: Value = serde_json::from_str(&clerk.get("/api/inbox").body).unwrap();
+    let cli = home
+        .run("suzuki", ["requests", "--pending", "--json"])
+        .ok()
+        .json();
+    assert_eq!(api, cli);
+    assert_eq!(api.as_array().unwrap().len(), 2, "{api:#}");
+    assert_eq!(stranger.get("/api/inbox").status, 401);
     // Even by a hand-made request, a clerk cannot approve: 403, nothing recorded.
     let before = entries(&home);
     let (status, reply) = clerk.post_json(
@@ -1471,6 +1480,16 @@ fn certificates_are_listed_shown_and_downloaded_as_the_command_line_exports_them
     let api: Value = serde_json::from_str(&auditor.get("/api/certificates").body).unwrap();
     let cli = home.run("kato", ["cert", "list", "--json"]).ok().json();
     assert_eq!(api, cli);
+
+    let api: Value =
+        serde_json::from_str(&auditor.get(&format!("/api/certificates/{id}")).body).unwrap();
+    let cli = home
+        .run("kato", ["cert", "show", &id, "--json"])
+        .ok()
+        .json();
+    assert_eq!(api["document"], cli);
+    assert_eq!(api["verdict"]["valid"], true, "{api:#}");
+    assert_eq!(auditor.get("/api/certificates/DC-999").status, 404);
 
     let page = auditor.get(&format!("/certificates/{id}"));
     assert_eq!(page.status, 200, "{}", page.body);

@@ -475,6 +475,25 @@ pub(crate) async fn inbox(
     ))
 }
 
+/// `GET /api/inbox`: what waits for a decision, as `requests --pending --json` prints
+/// it.
+pub(crate) async fn inbox_api(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+) -> Response {
+    let read = read_signed_in(&desk, &headers, |s| {
+        let list = s.requests(true)?;
+        crate::registers::pending(s, &list)
+    })
+    .await;
+    match read {
+        Some((_, _, Ok(shown))) => Json(shown).into_response(),
+        Some((_, _, Err(e))) => api_error(&e),
+        None => api_refusal(reader.lang, StatusCode::UNAUTHORIZED, "desk-signin-needed"),
+    }
+}
+
 #[derive(Deserialize)]
 pub(crate) struct Decision {
     decision: String,

@@ -39,6 +39,7 @@ pub(crate) fn router(desk: Arc<Desk>) -> Router {
         .route("/api/signin/finish", post(super::acts::signin_finish))
         .route("/signout", post(super::acts::signout))
         .route("/inbox", get(super::acts::inbox))
+        .route("/api/inbox", get(super::acts::inbox_api))
         .route(
             "/api/requests/{id}/prepare",
             post(super::acts::decide_prepare),
@@ -51,6 +52,7 @@ pub(crate) fn router(desk: Arc<Desk>) -> Router {
         .route("/certificates", get(super::records::list))
         .route("/api/certificates", get(super::records::list_api))
         .route("/certificates/{id}", get(super::records::show))
+        .route("/api/certificates/{id}", get(super::records::show_api))
         .route("/certificates/{id}/{file}", get(super::records::file))
         .route("/audit", get(super::oversight::audit))
         .route("/api/audit", get(super::oversight::audit_api))

@@ -179,6 +179,37 @@ pub(crate) async fn show(
     reader.respond(html(StatusCode::OK, &page))
 }
 
+/// `GET /api/certificates/{id}`: the certificate as `cert show ID --json` prints it
+/// (`document`), and what checking it finds, as `cert verify --json` prints it
+/// (`verdict`).
+pub(crate) async fn show_api(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(name) = reader_name(&desk, &headers).await else {
+        return api_refusal(reader.lang, StatusCode::UNAUTHORIZED, "desk-signin-needed");
+    };
+    let found = read_as(&desk, &name, move |s| {
+        let cert = s.certificate(&RecordId::parse(&id)?)?;
+        let verdict = s.verify_certificate_bytes(
+            cert.body.as_bytes(),
+            &cert.signature,
+            std::path::Path::new(&format!("{}.json.minisig", cert.id)),
+        )?;
+        Ok((cert, verdict))
+    })
+    .await;
+    match found {
+        Ok((cert, verdict)) => {
+            let document: serde_json::Value = serde_json::from_str(&cert.body).unwrap_or_default();
+            Json(json!({ "document": document, "verdict": verdict })).into_response()
+        }
+        Err(e) => api_error(&e),
+    }
+}
+
 #[derive(Deserialize)]
 pub(crate) struct FileQuery {
     #[serde(default)]
