@@ -165,6 +165,11 @@ pub struct Config {
     /// locale says; `--lang` still wins. Unset: the locale decides.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<crate::Lang>,
+    /// The desk's address as people open it (`https://HOST[:PORT]`): printed on
+    /// certificates, leading to the desk's page that checks the printed certificate
+    /// against the ledger. Unset: no address is printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk: Option<String>,
     /// People and their roles: a mirror of the ledger, which is authoritative.
     #[serde(default)]
     pub people: Vec<PersonEntry>,
@@ -385,6 +390,7 @@ impl Config {
                 classes: BTreeMap::new(),
             },
             language: None,
+            desk: None,
             media: MediaPolicy::default(),
             wipe: WipePolicy::default(),
             database: DatabaseSettings::default(),
@@ -437,6 +443,14 @@ impl Config {
             return Err(bad(ConfigProblem::Setting {
                 name: "keys.unlock_minutes",
                 problem: format!("{} is not from 1 to 480 minutes", self.keys.unlock_minutes),
+            }));
+        }
+        if let Some(desk) = &self.desk
+            && let Err(e) = crate::people::passkey::desk_origin(desk)
+        {
+            return Err(bad(ConfigProblem::Setting {
+                name: "desk",
+                problem: e.to_string(),
             }));
         }
         if !(1..=1 << 20).contains(&self.wipe.journal_every_mib) {
@@ -604,6 +618,37 @@ mod tests {
             err.contains("records") && err.contains("never shortened"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_desk_address_is_an_address_a_browser_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let template = Config::new("Org", "desk-1", "sato").to_template().unwrap();
+        fs_err::write(
+            &path,
+            format!("desk = \"https://desk.example.jp:8443\"\n{template}"),
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.desk.as_deref(), Some("https://desk.example.jp:8443"));
+        // Written back where a top-level setting must be, before the tables.
+        fs_err::write(&path, config.to_template().unwrap()).unwrap();
+        assert_eq!(Config::load(&path).unwrap(), config);
+        for bad in [
+            "desk.example.jp",
+            "https://192.168.10.5",
+            "https://desk/verify",
+        ] {
+            fs_err::write(&path, format!("desk = \"{bad}\"\n{template}")).unwrap();
+            match Config::load(&path) {
+                Err(Error::Config {
+                    problem: ConfigProblem::Setting { name: "desk", .. },
+                    ..
+                }) => {}
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 
     #[test]

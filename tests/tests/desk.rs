@@ -1458,6 +1458,14 @@ fn certificates_are_listed_shown_and_downloaded_as_the_command_line_exports_them
     }
     let home = Home::with_people();
     let id = home.disposal_certificate("ito");
+    // The desk's address, as the office publishes it, is printed on certificates.
+    let config = home.home.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("desk = \"https://desk.example.jp\"\n{text}"),
+    )
+    .unwrap();
     let desk = Desk::start(&home, &[]);
     let origin = format!("http://localhost:{}", port(&desk));
     let auditor = Browser::new(&desk, home.dir.path(), "kato");
@@ -1524,6 +1532,45 @@ fn certificates_are_listed_shown_and_downloaded_as_the_command_line_exports_them
     assert_eq!(reply.header("content-type"), ["application/pdf"]);
     let text = custody_tests::sh("pdftotext", &[pdf.to_str().unwrap(), "-"]);
     assert!(text.contains(&id), "{text}");
+    // The address printed on the page leads anyone, not signed in, to the check of
+    // that certificate against the ledger.
+    let sha256 = home.run("kato", ["cert", "list", "--json"]).ok().json()["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .unwrap()["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let printed = format!("https://desk.example.jp/verify/{id}/{sha256}");
+    let joined: String = text.split_whitespace().collect();
+    assert!(joined.contains(&printed), "{printed} not in {text}");
+    let anyone = Browser::new(&desk, home.dir.path(), "anyone");
+    let check = anyone.get(&format!("/verify/{id}/{sha256}"));
+    assert_eq!(check.status, 200, "{}", check.body);
+    assert!(
+        check.body.contains("class=\"verdict valid\""),
+        "{}",
+        check.body
+    );
+    assert!(check.body.contains(&sha256), "{}", check.body);
+    // A hash that is not the certificate's, or a number the ledger does not hold:
+    // not found, and no verdict.
+    let other = format!("{}0", &sha256[..63]);
+    let other = if other == sha256 {
+        format!("{}1", &sha256[..63])
+    } else {
+        other
+    };
+    for path in [
+        format!("/verify/{id}/{other}"),
+        format!("/verify/DC-999/{sha256}"),
+    ] {
+        let reply = anyone.get(&path);
+        assert_eq!(reply.status, 404, "{path}: {}", reply.body);
+        assert!(!reply.body.contains("verdict valid"), "{}", reply.body);
+    }
     assert_eq!(
         auditor.get(&format!("/certificates/{id}/other.txt")).status,
         404

@@ -27,6 +27,7 @@ pub(crate) fn router(desk: Arc<Desk>) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/verify", get(verify_form).post(verify_page))
+        .route("/verify/{id}/{sha256}", get(verify_printed))
         .route("/api/verify", post(verify_api))
         .route("/enrol/{token}", get(super::acts::enrol_page))
         .route(
@@ -376,6 +377,41 @@ async fn verify_page(State(desk): State<Arc<Desk>>, reader: Reader, form: Multip
             ));
         }
     };
+    verdict_page(&f, &reader, &verdict)
+}
+
+/// `GET /verify/{id}/{sha256}`, the address printed on a certificate's page: whether
+/// this ledger holds that certificate with that document hash, and whether it
+/// verifies. For anyone, without signing in.
+async fn verify_printed(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    axum::extract::Path((id, sha256)): axum::extract::Path<(String, String)>,
+) -> Response {
+    let f = Frame::new(&desk, reader.lang);
+    let runner = desk.runner.clone();
+    let found = super::session::on_station(&desk, &runner, move |s| {
+        s.printed_certificate(&custody_core::RecordId::parse(&id)?, &sha256)
+    })
+    .await;
+    match found {
+        Ok((_, verdict)) => verdict_page(&f, &reader, &verdict),
+        Err(e) => {
+            eprintln!("DEBUG {e:?}");
+            reader.respond(html(
+                StatusCode::NOT_FOUND,
+                &MessagePage {
+                    title: f.t("desk-printed-unknown-title"),
+                    message: f.t("desk-printed-unknown"),
+                    f: &f,
+                },
+            ))
+        }
+    }
+}
+
+/// What checking a certificate found, as a page.
+fn verdict_page(f: &Frame, reader: &Reader, verdict: &Verdict) -> Response {
     let lang = reader.lang;
     let headline = if verdict.valid {
         text_in(
@@ -384,7 +420,7 @@ async fn verify_page(State(desk): State<Arc<Desk>>, reader: Reader, form: Multip
             &[
                 ("id", verdict.id.as_deref().unwrap_or("?")),
                 ("schema", verdict.schema.as_deref().unwrap_or("?")),
-                ("issuer", &crate::cert::issuer_words_in(lang, &verdict)),
+                ("issuer", &crate::cert::issuer_words_in(lang, verdict)),
             ],
         )
     } else {
@@ -405,11 +441,11 @@ async fn verify_page(State(desk): State<Arc<Desk>>, reader: Reader, form: Multip
         })
         .collect();
     let page = VerdictPage {
-        f: &f,
+        f,
         valid: verdict.valid,
         headline,
         id: verdict.id.clone().unwrap_or_default(),
-        issuer: crate::cert::issuer_words_in(lang, &verdict),
+        issuer: crate::cert::issuer_words_in(lang, verdict),
         sha256: verdict.sha256.clone(),
         key_id: verdict.key_id.clone().unwrap_or_default(),
         checks,

@@ -346,6 +346,7 @@ pub(crate) fn api_error(error: &Error) -> Response {
             _ => StatusCode::CONFLICT,
         },
         Error::KeyNotValid { .. } => StatusCode::FORBIDDEN,
+        Error::NoSuchRecord { .. } => StatusCode::NOT_FOUND,
         _ => StatusCode::BAD_REQUEST,
     };
     let text = crate::say::error(error).unwrap_or_else(|| error.to_string());

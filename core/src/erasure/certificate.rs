@@ -183,6 +183,31 @@ impl Station {
             })
     }
 
+    /// The certificate `id` as a printed page names it, with its document's SHA-256
+    /// (hex, either case), and what checking it finds now: how the desk answers the
+    /// address printed on the page. Not found when the ledger holds no certificate of
+    /// that number with that hash.
+    pub fn printed_certificate(
+        &self,
+        id: &RecordId,
+        sha256: &str,
+    ) -> Result<(Certificate, Verdict)> {
+        let not_found = || Error::NoSuchRecord {
+            kind: RecordKind::Certificate,
+            id: id.to_string(),
+        };
+        let cert = self.certificate(id)?;
+        if !cert.sha256.eq_ignore_ascii_case(sha256) {
+            return Err(not_found());
+        }
+        let verdict = self.verify_certificate_bytes(
+            cert.body.as_bytes(),
+            &cert.signature,
+            Path::new(&format!("{}.json.minisig", cert.id)),
+        )?;
+        Ok((cert, verdict))
+    }
+
     /// Renders a certificate as a one-page A4 PDF at `path` (which must not exist).
     pub fn export_certificate_pdf(
         &self,
@@ -247,6 +272,11 @@ impl Station {
                     .collect()
             })
             .unwrap_or_default();
+        let verify_at = self.config.desk.as_deref().map(|desk| {
+            let origin = crate::people::passkey::desk_origin(desk)
+                .map_or_else(|_| desk.to_owned(), |(origin, _)| origin);
+            certificate_address(&origin, &cert.id, &cert.sha256)
+        });
         let pdf = crate::erasure::pdf::render_certificate_with(
             &document,
             &crate::erasure::pdf::Seal {
@@ -254,6 +284,7 @@ impl Station {
                 public_key: public_key.as_deref(),
                 sha256: &cert.sha256,
                 certificate_id: cert.id.as_str(),
+                verify_at: verify_at.as_deref(),
             },
             lang,
             &photos,
@@ -1111,4 +1142,14 @@ impl Station {
             )
         })
     }
+}
+
+/// The address of the desk page that checks certificate `id` as printed, its
+/// document hashing to `sha256`: `ORIGIN/verify/ID/SHA256`.
+pub fn certificate_address(origin: &str, id: &RecordId, sha256: &str) -> String {
+    format!(
+        "{}/verify/{id}/{}",
+        origin.trim_end_matches('/'),
+        sha256.to_lowercase()
+    )
 }

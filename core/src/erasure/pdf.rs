@@ -35,6 +35,9 @@ pub struct Seal<'a> {
     pub sha256: &'a str,
     /// The certificate id (names the files in the verification commands).
     pub certificate_id: &'a str,
+    /// The address of the desk's page that checks this certificate against the
+    /// ledger, when the station's config names its desk.
+    pub verify_at: Option<&'a str>,
 }
 
 /// What the QR code on a certificate page encodes: the certificate's id, the SHA-256
@@ -1358,7 +1361,7 @@ const VALUE_W: f32 = W - MARGIN - VALUE_X - 4.0;
 fn foot_rows(seal: &Seal<'_>, lang: Lang) -> Vec<(String, String)> {
     let id = seal.certificate_id;
     let file = format!("{id}.json");
-    vec![
+    let mut rows = vec![
         (
             tr(lang, "署名鍵", "Signing key"),
             match seal.public_key {
@@ -1381,7 +1384,21 @@ fn foot_rows(seal: &Seal<'_>, lang: Lang) -> Vec<(String, String)> {
                 ),
             },
         ),
-    ]
+    ];
+    if let Some(url) = seal.verify_at {
+        rows.push((
+            tr(lang, "オンラインで確認", "Check online"),
+            match lang {
+                Lang::Ja => format!(
+                    "{url} を開くと、この番号と文書ハッシュの証明書が台帳に記録され、署名が有効かどうかが表示されます（サインイン不要）。"
+                ),
+                Lang::En => format!(
+                    "Open {url} to see whether the ledger holds a certificate with this number and document hash, and whether its signature is valid (no sign-in needed)."
+                ),
+            },
+        ));
+    }
+    rows
 }
 
 impl Page<'_, '_> {
