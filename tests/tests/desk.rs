@@ -1624,6 +1624,27 @@ fn sign_in_answers_strangers_alike_and_makes_repeated_failures_wait() {
     }
     let (status, _) = sign_in(&browser, "tanaka", &tanaka);
     assert_eq!(status, 429, "{last}");
+    // Each refusal is in the door journal once, with the name given; the last
+    // attempt, made to wait.
+    let journal = std::fs::read_to_string(home.home.join("access.jsonl")).unwrap();
+    let seen: Vec<(String, String)> = journal
+        .lines()
+        .map(|line| {
+            let knock: Value = serde_json::from_str(line).unwrap();
+            (
+                knock["event"].as_str().unwrap().to_owned(),
+                knock["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut expected = vec![("failed", "suzuki"), ("failed", "nobody")];
+    expected.extend([("failed", "nobody"); 5]);
+    expected.push(("throttled", "tanaka"));
+    let expected: Vec<(String, String)> = expected
+        .into_iter()
+        .map(|(e, n)| (e.to_owned(), n.to_owned()))
+        .collect();
+    assert_eq!(seen, expected, "{journal}");
 }
 
 #[test]
@@ -1693,6 +1714,45 @@ fn overseers_read_the_audit_the_ledger_and_the_registers_and_a_clerk_cannot() {
         page.body
     );
     assert!(page.body.contains("href=\"/registers\""), "{}", page.body);
+
+    // The door journal: each sign-in, a sign-out, and a stranger's failed attempt,
+    // newest first, for overseers only.
+    let token = clerk.get("/file").csrf();
+    let out = clerk.request("/signout", &["--data-urlencode", &format!("csrf={token}")]);
+    assert_eq!(out.status, 303, "{}", out.body);
+    assert_eq!(clerk.get("/file").status, 303);
+    let stranger = Browser::new(&desk, home.dir.path(), "stranger");
+    let csrf = stranger.get("/signin").meta_csrf();
+    let (status, _) = stranger.post_json(
+        "/api/signin/prepare",
+        &csrf,
+        &serde_json::json!({ "name": "mallory" }),
+    );
+    assert_eq!(status, 200);
+    let knocks: Value = serde_json::from_str(&auditor.get("/api/access").body).unwrap();
+    let seen: Vec<(&str, &str)> = knocks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["event"].as_str().unwrap(), k["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("failed", "mallory"),
+            ("sign-out", "suzuki"),
+            ("sign-in", "suzuki"),
+            ("sign-in", "kato"),
+        ],
+        "{knocks:#}"
+    );
+    assert!(knocks[0]["from"] == "127.0.0.1", "{knocks:#}");
+    let page = auditor.get("/audit");
+    assert!(page.body.contains("⚠ サインイン失敗"), "{}", page.body);
+    assert!(page.body.contains("<td>mallory</td>"), "{}", page.body);
+    assert_eq!(stranger.get("/api/access").status, 401);
+    assert_eq!(sign_in(&clerk, "suzuki", &suzuki).0, 200);
+    assert_eq!(clerk.get("/api/access").status, 403);
     let kinds_and_ids = |findings: &Value| -> Vec<(String, String)> {
         let mut found: Vec<(String, String)> = findings["findings"]
             .as_array()

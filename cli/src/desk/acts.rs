@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use custody_core::people::Role;
+use custody_core::people::access::Door;
 use custody_core::{Error, RecordId};
 use serde::Deserialize;
 use serde_json::json;
@@ -214,7 +215,10 @@ pub(crate) async fn signin_prepare(
     if !reader.csrf_matches(script_token(&headers)) {
         return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
     }
+    let name = who.name.trim().to_owned();
     if desk.memory.throttled(Some(peer.0)) {
+        desk.knock(Door::Throttled, &name, &peer.0.to_string())
+            .await;
         return api_refusal(
             reader.lang,
             StatusCode::TOO_MANY_REQUESTS,
@@ -222,7 +226,6 @@ pub(crate) async fn signin_prepare(
         );
     }
     desk.memory.attempted(Some(peer.0));
-    let name = who.name.trim().to_owned();
     let response = if custody_core::people::check_name(&name).is_ok() {
         let work = Work::SignIn {
             desk: origin_of(&headers, desk.tls),
@@ -241,6 +244,7 @@ pub(crate) async fn signin_prepare(
         "{}",
         crate::i18n::t!("desk-log-signin-failed", name = name, from = peer.0)
     );
+    desk.knock(Door::Failed, &name, &peer.0.to_string()).await;
     let decoy = super::web::new_token();
     Json(json!({
         "pending": super::web::new_token(),
@@ -262,7 +266,11 @@ pub(crate) async fn signin_finish(
     if !reader.csrf_matches(script_token(&headers)) {
         return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
     }
+    let from = peer.0.to_string();
+    // The name the act was prepared for, if one waits (a decoy's is nobody's).
+    let named = desk.memory.waiting_for(&signed.pending).unwrap_or_default();
     if desk.memory.throttled(Some(peer.0)) {
+        desk.knock(Door::Throttled, &named, &from).await;
         return api_refusal(
             reader.lang,
             StatusCode::TOO_MANY_REQUESTS,
@@ -272,6 +280,7 @@ pub(crate) async fn signin_finish(
     let sign_in = |w: &Work| matches!(w, Work::SignIn { .. });
     match finish(&desk, &signed, &reader.csrf, sign_in).await {
         Ok((name, _)) => {
+            desk.knock(Door::SignIn, &name, &from).await;
             // Whatever session the browser had is over; the new one starts now.
             desk.memory.end(&headers, desk.tls);
             let id = desk.memory.start(&name);
@@ -283,10 +292,15 @@ pub(crate) async fn signin_finish(
         }
         Err(_) => {
             desk.memory.failed(Some(peer.0));
-            eprintln!(
-                "{}",
-                crate::i18n::t!("desk-log-signin-failed", name = "?", from = peer.0)
-            );
+            // A decoy's failure (no such person to sign in) is in the journal already,
+            // from when the name was given.
+            if !named.is_empty() {
+                eprintln!(
+                    "{}",
+                    crate::i18n::t!("desk-log-signin-failed", name = named, from = peer.0)
+                );
+                desk.knock(Door::Failed, &named, &from).await;
+            }
             api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-signin-failed")
         }
     }
@@ -302,6 +316,7 @@ pub(crate) async fn signout(
     State(desk): State<Arc<Desk>>,
     reader: Reader,
     headers: HeaderMap,
+    Extension(peer): Extension<Peer>,
     axum::Form(form): axum::Form<Form>,
 ) -> Response {
     if !reader.csrf_matches(&form.csrf) {
@@ -312,7 +327,9 @@ pub(crate) async fn signout(
             "desk-forbidden-csrf",
         ));
     }
-    desk.memory.end(&headers, desk.tls);
+    if let Some(name) = desk.memory.end(&headers, desk.tls) {
+        desk.knock(Door::SignOut, &name, &peer.0.to_string()).await;
+    }
     let mut response = Redirect::to("/").into_response();
     let expired = format!(
         "{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}",

@@ -80,6 +80,25 @@ impl Desk {
         Station::open(&self.home, &self.runner)
     }
 
+    /// Writes what happened at the door (a sign-in, sign-out, failed attempt) in the
+    /// data home's door journal. A journal that cannot be written is said on the
+    /// desk's output, and the desk goes on.
+    pub(crate) async fn knock(
+        self: &Arc<Self>,
+        event: custody_core::people::access::Door,
+        name: &str,
+        from: &str,
+    ) {
+        let (desk, name, from) = (self.clone(), name.to_owned(), from.to_owned());
+        let written = tokio::task::spawn_blocking(move || {
+            custody_core::people::access::record(&desk.home, event, &name, &from)
+        })
+        .await;
+        if let Ok(Err(e)) = written {
+            eprintln!("{}", t!("desk-log-journal", why = e.to_string()));
+        }
+    }
+
     /// Who owns an act prepared in a session: the session.
     pub(crate) fn memory_owner(&self, headers: &axum::http::HeaderMap) -> String {
         web::cookie(headers, session::session_cookie(self.tls))

@@ -74,6 +74,15 @@ struct FindingRow {
 struct AuditPage<'a> {
     f: &'a Frame,
     rows: Vec<FindingRow>,
+    knocks: Vec<KnockRow>,
+}
+
+/// One line of the door journal, worded.
+struct KnockRow {
+    at: String,
+    event: String,
+    name: String,
+    from: String,
 }
 
 /// `GET /audit`: today's `report audit`, each finding linked to its record.
@@ -87,10 +96,28 @@ pub(crate) async fn audit(
         Overseer::No(response) => return response,
     };
     let f = Frame::for_reader(&desk, &reader, Some(name.clone())).with_role(role);
-    let findings = match read_as(&desk, &name, |s| s.audit()).await {
-        Ok(findings) => findings,
+    let read = read_as(&desk, &name, |s| {
+        Ok((
+            s.audit()?,
+            custody_core::people::access::recent(s.home(), 50)?,
+        ))
+    })
+    .await;
+    let (findings, knocks) = match read {
+        Ok(read) => read,
         Err(e) => return trouble(&f, &reader, StatusCode::INTERNAL_SERVER_ERROR, &e),
     };
+    let knocks = knocks
+        .into_iter()
+        .map(|k| KnockRow {
+            at: custody_core::Timestamp::parse(&k.at)
+                .map(custody_core::Timestamp::local_minute)
+                .unwrap_or(k.at),
+            event: crate::i18n::word_in(reader.lang, "door", k.event.as_str()),
+            name: k.name,
+            from: k.from,
+        })
+        .collect();
     let rows = findings
         .iter()
         .map(|finding| {
@@ -105,7 +132,35 @@ pub(crate) async fn audit(
             }
         })
         .collect();
-    reader.respond(html(StatusCode::OK, &AuditPage { f: &f, rows }))
+    reader.respond(html(
+        StatusCode::OK,
+        &AuditPage {
+            f: &f,
+            rows,
+            knocks,
+        },
+    ))
+}
+
+/// `GET /api/access`: the last 200 lines of the door journal, newest first, as the
+/// journal keeps them.
+pub(crate) async fn access_api(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+) -> Response {
+    let name = match overseer(&desk, &reader, &headers, true).await {
+        Overseer::Yes(name, _) => name,
+        Overseer::No(response) => return response,
+    };
+    match read_as(&desk, &name, |s| {
+        custody_core::people::access::recent(s.home(), 200)
+    })
+    .await
+    {
+        Ok(knocks) => Json(knocks).into_response(),
+        Err(e) => api_error(&e),
+    }
 }
 
 /// `GET /api/audit`: the findings as `custody report audit --json` prints them.

@@ -57,6 +57,7 @@ pub(crate) fn router(desk: Arc<Desk>) -> Router {
         .route("/certificates/{id}/{file}", get(super::records::file))
         .route("/audit", get(super::oversight::audit))
         .route("/api/audit", get(super::oversight::audit_api))
+        .route("/api/access", get(super::oversight::access_api))
         .route("/ledger", get(super::oversight::ledger))
         .route("/api/ledger", get(super::oversight::ledger_api))
         .route("/ledger/export.jsonl", get(super::oversight::export))

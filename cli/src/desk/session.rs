@@ -144,7 +144,7 @@ impl Memory {
         let mut sessions = lock(&self.sessions);
         let session = sessions.get_mut(id)?;
         if session.last.elapsed() > IDLE {
-            sessions.remove(id);
+            // Over: [`Memory::sweep`] ends it and says so in the door journal.
             return None;
         }
         session.last = Instant::now();
@@ -155,7 +155,6 @@ impl Memory {
     pub(crate) fn start(&self, name: &str) -> String {
         let id = super::web::new_token();
         let mut sessions = lock(&self.sessions);
-        sessions.retain(|_, s| s.last.elapsed() <= IDLE);
         sessions.insert(
             id.clone(),
             Session {
@@ -166,11 +165,31 @@ impl Memory {
         id
     }
 
-    /// Ends the session of `headers`.
-    pub(crate) fn end(&self, headers: &HeaderMap, tls: bool) {
-        if let Some(id) = cookie(headers, session_cookie(tls)) {
-            lock(&self.sessions).remove(id);
-        }
+    /// Ends the session of `headers`; returns whose it was, if it was live.
+    pub(crate) fn end(&self, headers: &HeaderMap, tls: bool) -> Option<String> {
+        let id = cookie(headers, session_cookie(tls))?;
+        lock(&self.sessions)
+            .remove(id)
+            .filter(|s| s.last.elapsed() <= IDLE)
+            .map(|s| s.name)
+    }
+
+    /// Ends every session idle for longer than [`IDLE`]; returns whose they were.
+    pub(crate) fn sweep(&self) -> Vec<String> {
+        let mut ended = Vec::new();
+        lock(&self.sessions).retain(|_, s| {
+            let live = s.last.elapsed() <= IDLE;
+            if !live {
+                ended.push(s.name.clone());
+            }
+            live
+        });
+        ended
+    }
+
+    /// Who an act waiting for its signature is for, if one waits under `handle`.
+    pub(crate) fn waiting_for(&self, handle: &str) -> Option<String> {
+        lock(&self.waiting).get(handle).map(|w| w.act.actor.clone())
     }
 
     /// Ends every session of `name` (removed from the register).

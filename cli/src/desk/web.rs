@@ -54,6 +54,20 @@ pub(crate) async fn serve(
             url = format!("{scheme}://{local}/")
         )
     );
+    // Sessions left idle end here, each said in the door journal.
+    let sweeper = {
+        let desk = desk.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                every.tick().await;
+                for name in desk.memory.sweep() {
+                    desk.knock(custody_core::people::access::Door::Expired, &name, "")
+                        .await;
+                }
+            }
+        })
+    };
     let app = super::pages::router(desk);
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let mut stop = std::pin::pin!(stopped());
@@ -95,6 +109,7 @@ pub(crate) async fn serve(
             }
         });
     }
+    sweeper.abort();
     eprintln!("{}", t!("serve-stopped"));
     Ok(())
 }

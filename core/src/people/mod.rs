@@ -1,6 +1,7 @@
 //! People, their roles, and the rules every workflow shares: who may write, who may
 //! approve, and the two-person rule.
 
+pub mod access;
 pub mod agent;
 pub mod key;
 pub mod passkey;
