@@ -1007,6 +1007,8 @@ struct Chromium {
     driver: Child,
     base: String,
     session: String,
+    /// The virtual authenticator's id.
+    authenticator: String,
     _profile: tempfile::TempDir,
 }
 
@@ -1038,6 +1040,7 @@ impl Chromium {
             driver,
             base,
             session: String::new(),
+            authenticator: String::new(),
             _profile: profile,
         };
         let profile = chromium._profile.path().display().to_string();
@@ -1056,7 +1059,7 @@ impl Chromium {
             }}}),
         );
         chromium.session = created["sessionId"].as_str().unwrap().to_owned();
-        chromium.session_call(
+        let authenticator = chromium.session_call(
             "POST",
             "/webauthn/authenticator",
             &serde_json::json!({
@@ -1065,7 +1068,17 @@ impl Chromium {
                 "isUserConsenting": true, "isUserVerified": true,
             }),
         );
+        chromium.authenticator = authenticator.as_str().unwrap().to_owned();
         chromium
+    }
+
+    /// Whether the authenticator's user verification (fingerprint, PIN) succeeds.
+    fn verifies_user(&self, verified: bool) {
+        self.session_call(
+            "POST",
+            &format!("/webauthn/authenticator/{}/uv", self.authenticator),
+            &serde_json::json!({ "isUserVerified": verified }),
+        );
     }
 
     /// One WebDriver command; its `value`.
@@ -1122,6 +1135,19 @@ impl Chromium {
                 .to_owned()
         })
         .collect()
+    }
+
+    /// The rendered text of each element `css` finds.
+    fn texts(&self, css: &str) -> Vec<String> {
+        self.find(css)
+            .iter()
+            .map(|id| {
+                self.session_call("GET", &format!("/element/{id}/text"), &Value::Null)
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
     }
 
     fn click(&self, css: &str) {
@@ -1295,10 +1321,43 @@ fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_
         browser.page_text()
     );
     browser.screenshot("inbox");
+    // Before the passkey is asked, the page shows what it will sign, as the ledger will
+    // record it. Here the person's fingerprint is not recognised: nothing is recorded,
+    // the page says so, and what would have been signed stays shown.
+    let approve = format!("button.decide[data-request=\"{request}\"][data-decision=\"approve\"]");
+    browser.verifies_user(false);
+    browser.click(&approve);
+    for _ in 0..300 {
+        if browser.find("#status.problem").len() == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let shown = browser.texts("#record dd");
+    assert!(shown.contains(&"approve".to_owned()), "{shown:?}");
+    assert!(shown.contains(&request), "{shown:?}");
+    assert!(shown.contains(&"tanaka".to_owned()), "{shown:?}");
+    let said = browser.texts("#status.problem");
+    assert!(
+        said.len() == 1 && said[0].contains("何も記録されていません"),
+        "{said:?}"
+    );
+    browser.screenshot("approve-refused");
+    let pending = home
+        .run("kato", ["requests", "--pending", "--json"])
+        .ok()
+        .json();
+    assert!(
+        pending
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == request.as_str()),
+        "{pending:#}"
+    );
     // Approves: the passkey signs the approval.
-    browser.click(&format!(
-        "button.decide[data-request=\"{request}\"][data-decision=\"approve\"]"
-    ));
+    browser.verifies_user(true);
+    browser.click(&approve);
     for _ in 0..300 {
         if browser.find("button.decide").is_empty() {
             break;

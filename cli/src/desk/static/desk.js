@@ -22,6 +22,14 @@ function say(text, problem) {
   el.className = problem ? "problem" : "note";
 }
 
+// What went wrong, in the page's words when the passkey was not given (cancelled, not
+// recognised, timed out): nothing was recorded.
+function words(error) {
+  const refused = status() && status().dataset.refused;
+  if (refused && (error.name === "NotAllowedError" || error.name === "AbortError")) return refused;
+  return error.message;
+}
+
 async function post(url, body) {
   const token = document.querySelector('meta[name="csrf"]').content;
   const response = await fetch(url, {
@@ -52,6 +60,32 @@ async function sign(prepared) {
     client_data_json: b64url(credential.response.clientDataJSON),
     signature: b64url(credential.response.signature),
   };
+}
+
+// Shows what the passkey is about to sign, as the ledger will record it, before the
+// browser asks for the passkey. Text only: nothing of it is read as markup.
+function showRecord(prepared) {
+  const box = document.getElementById("record");
+  const record = prepared && prepared.record;
+  if (!box || !record) return;
+  const d = box.dataset;
+  const heading = document.createElement("h2");
+  heading.textContent = d.heading;
+  const list = document.createElement("dl");
+  const add = (label, value) => {
+    if (value === undefined || value === null || value === "") return;
+    const term = document.createElement("dt");
+    term.textContent = label;
+    const detail = document.createElement("dd");
+    detail.textContent = typeof value === "string" ? value : JSON.stringify(value);
+    list.append(term, detail);
+  };
+  add(d.kind, record.kind);
+  add(d.subject, record.subject);
+  add(d.actor, record.actor);
+  for (const [key, value] of Object.entries(record.payload || {})) add(key, value);
+  box.replaceChildren(heading, list);
+  box.hidden = false;
 }
 
 function supported() {
@@ -85,7 +119,7 @@ async function enrol(button) {
     say(status().dataset.done, false);
     window.location.assign(reply.next);
   } catch (error) {
-    say(error.message, true);
+    say(words(error), true);
     button.disabled = false;
   }
 }
@@ -97,7 +131,7 @@ async function signIn(form) {
     const reply = await post("/api/signin/finish", await sign(prepared));
     window.location.assign(reply.next);
   } catch (error) {
-    say(error.message, true);
+    say(words(error), true);
   }
 }
 
@@ -113,10 +147,11 @@ async function decide(button) {
       note: note ? note.value : "",
       accept_unencrypted: accept ? accept.value : "",
     });
+    showRecord(prepared);
     const reply = await post(`/api/requests/${id}/finish`, await sign(prepared));
     window.location.assign(reply.next);
   } catch (error) {
-    say(error.message, true);
+    say(words(error), true);
     button.disabled = false;
   }
 }
@@ -132,10 +167,11 @@ async function file(form) {
   button.disabled = true;
   try {
     const prepared = await post(`/api/file/${form.dataset.kind}/prepare`, body);
+    showRecord(prepared);
     const reply = await post("/api/file/finish", await sign(prepared));
     window.location.assign(reply.next);
   } catch (error) {
-    say(error.message, true);
+    say(words(error), true);
     button.disabled = false;
   }
 }
@@ -150,10 +186,11 @@ async function act(button) {
     const prepared = await post(`/api/retained/${id}/${button.dataset.act}/prepare`, {
       reason: reason ? reason.value : "",
     });
+    showRecord(prepared);
     const reply = await post("/api/retained/finish", await sign(prepared));
     window.location.assign(reply.next);
   } catch (error) {
-    say(error.message, true);
+    say(words(error), true);
     button.disabled = false;
   }
 }
