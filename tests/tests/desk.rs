@@ -1389,6 +1389,28 @@ fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_
     browser.open(&format!("{origin}/certificates/{certificate}"));
     assert!(browser.page_text().contains(&certificate));
     browser.screenshot("certificate");
+    // The manager signs it off: the passkey confirms twice, then the page shows the
+    // certificate re-issued with their name, valid.
+    browser.type_into("#so-comment", "処分記録と照合しました");
+    browser.click("#sign-off button[type=submit]");
+    for _ in 0..300 {
+        if browser.find("#sign-off").is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        browser.find("#sign-off").is_empty(),
+        "{}",
+        browser.page_text()
+    );
+    assert!(!browser.find(".verdict.valid").is_empty());
+    assert!(
+        browser.page_text().contains("処分記録と照合しました"),
+        "{}",
+        browser.page_text()
+    );
+    browser.screenshot("signed-off");
     // The manager's audit: the carry-out, linked to its record.
     browser.click("a[href=\"/audit\"]");
     browser.wait_for("/audit");
@@ -2489,4 +2511,123 @@ fn a_manager_approves_a_disposal_at_the_desk_and_it_is_disposed_of() {
         .json();
     assert!(done["certificate"].as_str().is_some(), "{done}");
     home.run("kato", ["ledger", "verify"]).ok();
+}
+
+#[test]
+fn a_manager_signs_a_certificate_off_with_a_passkey_and_cert_verify_checks_it() {
+    if !require_tool("curl") {
+        return;
+    }
+    let home = Home::with_people();
+    // Disposed of by ito: tanaka (a manager) signs it off.
+    let id = home.disposal_certificate("ito");
+    let desk = Desk::start(&home, &[]);
+    let origin = format!("http://localhost:{}", port(&desk));
+    let manager = Browser::new(&desk, home.dir.path(), "tanaka");
+    let tanaka = SoftPasskey::new(&origin, b"tanaka-passkey");
+    enrol(&home, &desk, &manager, "tanaka", &tanaka);
+    assert_eq!(sign_in(&manager, "tanaka", &tanaka).0, 200);
+    let clerk = Browser::new(&desk, home.dir.path(), "suzuki");
+    let suzuki = SoftPasskey::new(&origin, b"suzuki-passkey");
+    enrol(&home, &desk, &clerk, "suzuki", &suzuki);
+    assert_eq!(sign_in(&clerk, "suzuki", &suzuki).0, 200);
+
+    // A clerk is not offered the sign-off, and is refused it by hand.
+    let page = clerk.get(&format!("/certificates/{id}"));
+    assert!(!page.body.contains("id=\"sign-off\""), "{}", page.body);
+    let (status, reply) = clerk.post_json(
+        &format!("/api/certificates/{id}/sign-off/statement"),
+        &page.meta_csrf(),
+        &serde_json::json!({}),
+    );
+    assert_eq!(status, 403, "{reply}");
+
+    let page = manager.get(&format!("/certificates/{id}"));
+    assert!(page.body.contains("id=\"sign-off\""), "{}", page.body);
+    let csrf = page.meta_csrf();
+    let before = entries(&home);
+    // First signature: the statement of what the manager checked.
+    let (status, statement) = manager.post_json(
+        &format!("/api/certificates/{id}/sign-off/statement"),
+        &csrf,
+        &serde_json::json!({}),
+    );
+    assert_eq!(status, 200, "{statement}");
+    let text = statement["record"]["payload"]["statement"]
+        .as_str()
+        .unwrap();
+    assert!(
+        text.starts_with(&format!("custody-sign-off/v1\n{id}\n")),
+        "{text}"
+    );
+    let first = tanaka.sign(&statement["pending"], &statement["challenge"]);
+    let form = |at: &Value| {
+        let mut body = first.clone();
+        body["at"] = at.clone();
+        body["comment"] = "照合済み: 台帳と処分記録".into();
+        body["title"] = "総務課長".into();
+        body
+    };
+    // A statement signed for another time does not hold: refused, nothing recorded.
+    let (status, reply) = manager.post_json(
+        &format!("/api/certificates/{id}/sign-off/prepare"),
+        &csrf,
+        &form(&"2026-01-01T00:00:00Z".into()),
+    );
+    assert_ne!(status, 200, "{reply}");
+    assert_eq!(entries(&home), before);
+    // Second signature: the ledger entry, over the certificate as re-issued.
+    let (status, prepared) = manager.post_json(
+        &format!("/api/certificates/{id}/sign-off/prepare"),
+        &csrf,
+        &form(&statement["at"]),
+    );
+    assert_eq!(status, 200, "{prepared}");
+    assert_eq!(prepared["record"]["kind"], "cert-sign-off");
+    assert_eq!(entries(&home), before);
+    let signed = tanaka.sign(&prepared["pending"], &prepared["challenge"]);
+    let (status, done) = manager.post_json("/api/certificates/sign-off/finish", &csrf, &signed);
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["next"], format!("/certificates/{id}"));
+    assert_eq!(entries(&home), before + 1);
+
+    // The re-issued certificate carries tanaka's passkey signature; `cert verify`
+    // checks it against the passkey the people register holds.
+    let json = home.export_certificate(&id, "signed-off.json");
+    let document: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(document["validator"]["name"], "tanaka");
+    assert_eq!(document["validator"]["title"], "総務課長");
+    assert_eq!(
+        document["validator"]["signature"]["format"],
+        "custody-passkey/v1"
+    );
+    let verdict = home
+        .run("kato", ["cert", "verify", json.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    assert_eq!(verdict["valid"], true, "{verdict:#}");
+    let people = verdict["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "people")
+        .unwrap()
+        .clone();
+    assert_eq!(people["ok"], true, "{people:#}");
+    assert!(people.to_string().contains("tanaka"), "{people:#}");
+    let verified = home.run("kato", ["ledger", "verify"]).ok();
+    assert!(
+        verified.stdout.contains("signed with the person's passkey"),
+        "{}",
+        verified.stdout
+    );
+    // The page no longer offers it, and a second sign-off is refused.
+    let page = manager.get(&format!("/certificates/{id}"));
+    assert!(!page.body.contains("id=\"sign-off\""), "{}", page.body);
+    let (status, reply) = manager.post_json(
+        &format!("/api/certificates/{id}/sign-off/statement"),
+        &csrf,
+        &serde_json::json!({}),
+    );
+    assert_ne!(status, 200, "{reply}");
 }

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::Desk;
 use super::kept::read_as;
 use super::pages::{Frame, html, message};
-use super::session::{api_error, api_refusal};
+use super::session::{Work, api_error, api_refusal, on_station};
 use super::web::Reader;
 
 /// One certificate in the list.
@@ -47,6 +47,8 @@ struct CertificatePage<'a> {
     verdict: String,
     fields: Vec<(String, String)>,
     pdf: bool,
+    /// Whether the reader (a manager) is offered the sign-off: not signed off yet.
+    sign_off: bool,
 }
 
 /// The signed-in reader, or the redirect to sign in.
@@ -175,6 +177,10 @@ pub(crate) async fn show(
         verdict: headline,
         fields: crate::cert::document_fields(&document),
         pdf: cert.kind != custody_core::erasure::certificate::CertificateKind::Vendor,
+        sign_off: role == Some(custody_core::people::Role::Manager)
+            && document
+                .get("validator")
+                .is_none_or(|v| v.as_object().is_some_and(serde_json::Map::is_empty)),
     };
     reader.respond(html(StatusCode::OK, &page))
 }
@@ -278,5 +284,122 @@ pub(crate) async fn file(
                 crate::say::error(&e).unwrap_or_else(|| e.to_string()),
             ))
         }
+    }
+}
+
+/// `POST /api/certificates/{id}/sign-off/statement`: the first of a sign-off's two
+/// signatures. Every check of the sign-off is made; the answer is the statement the
+/// validator's passkey signs (the certificate, the SHA-256 of the document as it
+/// stands, the time), to be put in the re-issued document.
+pub(crate) async fn sign_off_statement(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let name = match super::acts::acting(&desk, &reader, &headers).await {
+        Ok(name) => name,
+        Err(response) => return response,
+    };
+    let who = name.clone();
+    let made = on_station(&desk, &name, move |s| {
+        let id = RecordId::parse(&id)?;
+        let statement = s.sign_off_statement(&id)?;
+        let credentials: Vec<String> = s
+            .passkeys(&who)?
+            .into_iter()
+            .map(|(_, key)| key.credential)
+            .collect();
+        Ok((id, statement, credentials))
+    })
+    .await;
+    match made {
+        Ok((id, statement, credentials)) => Json(json!({
+            "pending": "",
+            "challenge": custody_core::people::passkey::b64url(&statement.challenge),
+            "credentials": credentials,
+            "at": statement.at,
+            "record": {
+                "kind": "custody-sign-off/v1",
+                "subject": id,
+                "actor": name,
+                "payload": { "statement": statement.statement },
+            },
+        }))
+        .into_response(),
+        Err(e) => api_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SignOffForm {
+    /// The passkey's signature of the statement.
+    #[serde(flatten)]
+    statement: super::session::Signed,
+    /// The statement's time, as the first step gave it.
+    at: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    contact: String,
+    #[serde(default)]
+    place: String,
+}
+
+/// `POST /api/certificates/{id}/sign-off/prepare`: with the statement signed, the
+/// re-issued certificate and its ledger entry, for the passkey to sign.
+pub(crate) async fn sign_off_prepare(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(form): Json<SignOffForm>,
+) -> Response {
+    let name = match super::acts::acting(&desk, &reader, &headers).await {
+        Ok(name) => name,
+        Err(response) => return response,
+    };
+    let id = match RecordId::parse(&id) {
+        Ok(id) => id,
+        Err(e) => return api_error(&e),
+    };
+    let Some(assertion) = form.statement.assertion() else {
+        return api_error(&custody_core::Error::PasskeyRefused {
+            why: custody_core::PasskeyProblem::Invalid("the assertion is not base64url".into()),
+        });
+    };
+    let given = |text: String| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+    let work = Work::SignOff {
+        id,
+        comment: given(form.comment),
+        details: custody_core::erasure::WipeDetails {
+            origin: None,
+            title: given(form.title),
+            contact: given(form.contact),
+            location: given(form.place),
+        },
+        at: form.at,
+        assertion,
+    };
+    let owner = desk.memory_owner(&headers);
+    super::acts::prepare(&desk, &name, work, &owner).await
+}
+
+/// `POST /api/certificates/sign-off/finish`: the sign-off, signed; recorded or
+/// refused.
+pub(crate) async fn sign_off_finish(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+    Json(signed): Json<super::session::Signed>,
+) -> Response {
+    let signing_off = |w: &Work| matches!(w, Work::SignOff { .. });
+    match super::acts::finish_acting(&desk, &reader, &headers, &signed, signing_off).await {
+        Ok(id) => {
+            Json(json!({ "done": id, "next": format!("/certificates/{id}") })).into_response()
+        }
+        Err(response) => response,
     }
 }

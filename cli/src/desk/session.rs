@@ -69,6 +69,15 @@ pub(crate) enum Work {
     Hold { id: RecordId, reason: String },
     /// Release a hold (`custody retain release`).
     Release { id: RecordId },
+    /// Sign a certificate off (`custody cert sign-off`), the validator's signature
+    /// made by their passkey over the sign-off statement stamped `at`.
+    SignOff {
+        id: RecordId,
+        comment: Option<String>,
+        details: custody_core::erasure::WipeDetails,
+        at: String,
+        assertion: Assertion,
+    },
 }
 
 impl Work {
@@ -109,6 +118,23 @@ impl Work {
             Work::FileDownload { content, system } => station.new_download(content, system, None),
             Work::Hold { id, reason } => station.retain_hold(id, reason).map(|()| id.clone()),
             Work::Release { id } => station.retain_release(id).map(|()| id.clone()),
+            Work::SignOff {
+                id,
+                comment,
+                details,
+                at,
+                assertion,
+            } => station
+                .sign_off_with(
+                    id,
+                    comment.as_deref(),
+                    details,
+                    &custody_core::erasure::certificate::Validation::Passkey {
+                        at: at.clone(),
+                        assertion: assertion.clone(),
+                    },
+                )
+                .map(|cert| cert.id),
         }
     }
 }

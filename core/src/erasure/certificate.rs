@@ -357,6 +357,35 @@ pub struct Check {
     pub facts: Vec<(&'static str, String)>,
 }
 
+/// How long a passkey's signature of a sign-off statement may wait to be recorded.
+pub const SIGN_OFF_FRESH_MINUTES: i64 = 10;
+
+/// How a validator signs a certificate off.
+#[derive(Debug, Clone)]
+pub enum Validation {
+    /// With their personal key, now (the command line).
+    PersonalKey,
+    /// With their passkey (the desk): its assertion over the challenge of the
+    /// [`SignOffStatement`] stamped `at`.
+    Passkey {
+        /// When the statement was made ([`SignOffStatement::at`]).
+        at: String,
+        /// The passkey's assertion over its challenge.
+        assertion: crate::people::passkey::Assertion,
+    },
+}
+
+/// A sign-off statement for a passkey to sign.
+#[derive(Debug, Clone)]
+pub struct SignOffStatement {
+    /// The statement ([`sign_off_statement`]).
+    pub statement: String,
+    /// Its time.
+    pub at: String,
+    /// What the passkey signs: the SHA-256 of the statement.
+    pub challenge: [u8; 32],
+}
+
 /// What a validator signs with their own key when they sign a certificate off: four
 /// lines, each ending in LF: `custody-sign-off/v1`, the certificate id, the SHA-256 of
 /// the document before the sign-off (its `validator` block empty), the time.
@@ -730,7 +759,12 @@ impl Station {
                 &before,
                 &text_at(doc, "validator.at"),
             );
-            if let Err(why) = self.personal_signature(sig, &statement, &name, None) {
+            let held = if sig["format"].as_str() == Some(crate::people::passkey::FORMAT) {
+                self.passkey_signature(sig, &statement, &name)
+            } else {
+                self.personal_signature(sig, &statement, &name, None)
+            };
+            if let Err(why) = held {
                 return Ok(people_failed(&name, why));
             }
             if sig["document_sha256"].as_str() != Some(before.as_str()) {
@@ -793,6 +827,38 @@ impl Station {
                 field("key_id")
             )),
         }
+    }
+
+    /// A passkey's signature in a document (a sign-off made at the desk): an assertion
+    /// over the SHA-256 of `statement`, by a passkey the people register holds for
+    /// `name` (the public key in the document must be that one).
+    pub(crate) fn passkey_signature(
+        &self,
+        sig: &Value,
+        statement: &str,
+        name: &str,
+    ) -> std::result::Result<(), String> {
+        let field = |k: &str| sig[k].as_str().unwrap_or_default().to_owned();
+        let assertion = crate::people::passkey::Assertion {
+            credential: field("credential"),
+            authenticator_data: field("authenticator_data"),
+            client_data_json: field("client_data_json"),
+            signature: field("signature"),
+        };
+        let entries = self
+            .person_entries(name)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("{name} is not in the people register"))?;
+        let key = crate::people::register::facts_of(&entries, name)
+            .passkeys
+            .into_iter()
+            .find(|p| p.key.credential == assertion.credential)
+            .map(|p| p.key)
+            .ok_or_else(|| format!("the people register holds no such passkey of {name}"))?;
+        if key.public_key != field("public_key") {
+            return Err("the passkey's public key is not the one the people register holds".into());
+        }
+        key.check(&assertion, &Sha256::digest(statement.as_bytes()))
     }
 
     /// The signature check, by this station's key or a trusted one: the check, the
@@ -977,21 +1043,24 @@ impl Station {
 
     /// A manager who is not the operator confirms a certificate (000 art.18-5): the
     /// document is re-issued with its validator block filled, signed again, and the
-    /// sign-off is recorded in the ledger.
+    /// sign-off is recorded in the ledger. The validator signs with their personal
+    /// key (see [`Station::sign_off_with`] for a passkey).
     pub fn sign_off(
         &mut self,
         id: &RecordId,
         comment: Option<&str>,
         details: &crate::erasure::WipeDetails,
     ) -> Result<Certificate> {
-        let details = details.checked()?;
+        self.sign_off_with(id, comment, details, &Validation::PersonalKey)
+    }
+
+    /// The certificate `id`, its document and whose work it certifies, if the actor
+    /// may sign it off: a manager, not that person, and not signed off yet.
+    fn may_sign_off(&self, id: &RecordId) -> Result<(Certificate, Value, String)> {
         self.actor
             .require_role(&[crate::people::Role::Manager], &format!("sign off {id}"))?;
-        let comment = comment
-            .map(|c| crate::registers::requests::one_line(crate::error::Field::Comment, c, 500))
-            .transpose()?;
         let cert = self.certificate(id)?;
-        let mut document: Value =
+        let document: Value =
             serde_json::from_str(&cert.body).map_err(|source| Error::Unreadable {
                 what: format!("certificate {id}"),
                 source,
@@ -1016,26 +1085,114 @@ impl Station {
                 act: Done::SignedOff,
             });
         }
-        let actor = self.actor.clone();
-        if actor.name == operator {
+        if self.actor.name == operator {
             return Err(Error::NotAllowed {
-                actor: actor.name.clone(),
+                actor: self.actor.name.clone(),
                 action: format!("sign off {id}"),
                 reason: Box::new(Denial::OwnWork),
             });
         }
+        Ok((cert, document, operator))
+    }
+
+    /// The first step of signing certificate `id` off with a passkey: every check of
+    /// [`Station::sign_off`], then the statement to sign, stamped now. The browser
+    /// signs its [`SignOffStatement::challenge`]; [`Station::sign_off_with`] takes
+    /// the assertion.
+    pub fn sign_off_statement(&self, id: &RecordId) -> Result<SignOffStatement> {
+        let (cert, _, _) = self.may_sign_off(id)?;
+        let at = clock::stamp(clock::now());
+        let statement = sign_off_statement(id.as_str(), &cert.sha256, &at);
+        Ok(SignOffStatement {
+            challenge: Sha256::digest(statement.as_bytes()).into(),
+            statement,
+            at,
+        })
+    }
+
+    /// [`Station::sign_off`], with the validator's signature made as `validation`
+    /// says: by their personal key now, or by their passkey over the statement of
+    /// [`Station::sign_off_statement`] (made within [`SIGN_OFF_FRESH_MINUTES`], by a
+    /// passkey that stands for them). The ledger entry is signed as the station's
+    /// writes are: at the desk, by the passkey too.
+    pub fn sign_off_with(
+        &mut self,
+        id: &RecordId,
+        comment: Option<&str>,
+        details: &crate::erasure::WipeDetails,
+        validation: &Validation,
+    ) -> Result<Certificate> {
+        let details = details.checked()?;
+        let comment = comment
+            .map(|c| crate::registers::requests::one_line(crate::error::Field::Comment, c, 500))
+            .transpose()?;
+        let (cert, mut document, operator) = self.may_sign_off(id)?;
+        let actor = self.actor.clone();
+        // A passkey's signature is checked before anything is written.
+        let passkey = match validation {
+            Validation::PersonalKey => None,
+            Validation::Passkey { at, assertion } => {
+                let refused = |why: String| Error::PasskeyRefused {
+                    why: crate::error::PasskeyProblem::Invalid(why),
+                };
+                let made = clock::parse_stamp(at)?;
+                let age = clock::now() - made;
+                if age < -chrono::Duration::minutes(1)
+                    || age > chrono::Duration::minutes(SIGN_OFF_FRESH_MINUTES)
+                {
+                    return Err(refused(format!(
+                        "the sign-off statement was made at {at}: sign it again now"
+                    )));
+                }
+                let key = self
+                    .passkey_standing(&actor.name, &assertion.credential)?
+                    .map_err(|why| Error::PasskeyRefused {
+                        why: crate::error::PasskeyProblem::Standing(why),
+                    })?;
+                let statement = sign_off_statement(id.as_str(), &cert.sha256, at);
+                key.check(assertion, &Sha256::digest(statement.as_bytes()))
+                    .map_err(refused)?;
+                Some((at.clone(), assertion.clone(), key))
+            }
+        };
         self.write_signed(|w, key| {
             // The document signed off is the one the ledger vouches for.
             let mut prover = w.prover();
             authentic_document_in(w, &mut prover, id.as_str())?;
-            let at = clock::stamp(clock::now());
-            // The validator's own signature of what they checked: the document as it
-            // stood (its SHA-256), the certificate and the time, with their key.
-            let statement = sign_off_statement(id.as_str(), &cert.sha256, &at);
-            let signature = w.sign_as_actor(
-                statement.as_bytes(),
-                &format!("custody sign-off of {id} by {}", actor.name),
-            )?;
+            let (at, signature) = match passkey {
+                None => {
+                    let at = clock::stamp(clock::now());
+                    // The validator's own signature of what they checked: the document
+                    // as it stood (its SHA-256), the certificate and the time, with
+                    // their key.
+                    let statement = sign_off_statement(id.as_str(), &cert.sha256, &at);
+                    let signature = w.sign_as_actor(
+                        statement.as_bytes(),
+                        &format!("custody sign-off of {id} by {}", actor.name),
+                    )?;
+                    let signature = signature.to_json(
+                        "custody-sign-off/v1",
+                        &[("document_sha256", &cert.sha256)],
+                    );
+                    (at, signature)
+                }
+                Some((at, assertion, passkey)) => {
+                    let signature = json!({
+                        "signs": "custody-sign-off/v1",
+                        "format": crate::people::passkey::FORMAT,
+                        "document_sha256": cert.sha256,
+                        "key_id": passkey.key_id(),
+                        "public_key": passkey.public_key,
+                        "rp_id": passkey.rp_id,
+                        "origin": passkey.origin,
+                        "credential": assertion.credential,
+                        "authenticator_data": assertion.authenticator_data,
+                        "client_data_json": assertion.client_data_json,
+                        "signature": assertion.signature,
+                    });
+                    (at, signature)
+                }
+            };
             document["validator"] = json!({
                 "name": actor.name,
                 "role": "manager",
@@ -1044,10 +1201,7 @@ impl Station {
                 "title": details.title,
                 "contact": details.contact,
                 "location": details.location,
-                "signature": signature.to_json(
-                    "custody-sign-off/v1",
-                    &[("document_sha256", &cert.sha256)],
-                ),
+                "signature": signature,
             });
             let body = crate::canon::to_string(&document)?;
             let sha256 = hex::encode(Sha256::digest(body.as_bytes()));

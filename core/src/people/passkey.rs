@@ -43,7 +43,7 @@ const SPKI_P256_PREFIX: [u8; 26] = [
 
 /// The kinds of entry a passkey may sign: what a person does at the desk (enrol,
 /// sign in, decide, file a carry-out, a request or a download, hold or release a
-/// retained item, note). The people
+/// retained item, sign a certificate off, note). The people
 /// register's own acts (keys, roles, removals, stations, invitations) stay with
 /// personal keys, so that a desk cannot turn a person's passkey into a key of its own.
 pub const PASSKEY_KINDS: &[&str] = &[
@@ -57,6 +57,7 @@ pub const PASSKEY_KINDS: &[&str] = &[
     "download-request",
     "retain-hold",
     "retain-release",
+    "cert-sign-off",
 ];
 
 /// The format tag of a passkey signature as the ledger stores it.
@@ -922,6 +923,40 @@ pub(crate) mod tests {
                 }
             ),
             "{why}"
+        );
+    }
+
+    #[test]
+    fn a_sign_off_signed_with_a_passkey_holds_for_its_statement_and_key_only() {
+        use sha2::Digest as _;
+        let (_dir, home, mut sato) = home();
+        let soft = SoftKey::new(DESK, "localhost");
+        let desk = enrol(&mut sato, &home, "tanaka", &soft);
+        let statement = crate::erasure::certificate::sign_off_statement(
+            "DC-1",
+            &"ab".repeat(32),
+            "2026-12-04T10:00:00Z",
+        );
+        let assertion = soft.assert(&Sha256::digest(statement.as_bytes()), DESK, 0x05);
+        let sig = serde_json::json!({
+            "format": FORMAT,
+            "public_key": soft.key.public_key,
+            "credential": assertion.credential,
+            "authenticator_data": assertion.authenticator_data,
+            "client_data_json": assertion.client_data_json,
+            "signature": assertion.signature,
+        });
+        desk.passkey_signature(&sig, &statement, "tanaka").unwrap();
+        // Another statement (another time, another document), another person, another
+        // public key claimed: each refused.
+        let other = statement.replace("10:00:00", "10:00:01");
+        assert!(desk.passkey_signature(&sig, &other, "tanaka").is_err());
+        assert!(desk.passkey_signature(&sig, &statement, "sato").is_err());
+        let mut claimed = sig.clone();
+        claimed["public_key"] = SoftKey::new(DESK, "localhost").key.public_key.into();
+        assert!(
+            desk.passkey_signature(&claimed, &statement, "tanaka")
+                .is_err()
         );
     }
 

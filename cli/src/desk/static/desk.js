@@ -195,7 +195,39 @@ async function act(button) {
   }
 }
 
+// Signs a certificate off, with two confirmations of the passkey: first the
+// statement of what the manager checked (the document as it stands, the time), which
+// goes into the re-issued certificate; then the ledger entry that records it.
+async function signOff(form) {
+  if (!supported()) return;
+  const id = form.dataset.certificate;
+  const button = form.querySelector("button[type=submit]");
+  const fields = {};
+  for (const input of form.querySelectorAll("input")) fields[input.name] = input.value;
+  button.disabled = true;
+  try {
+    const statement = await post(`/api/certificates/${id}/sign-off/statement`, {});
+    showRecord(statement);
+    const first = await sign(statement);
+    const prepared = await post(`/api/certificates/${id}/sign-off/prepare`,
+      Object.assign({}, fields, first, { at: statement.at }));
+    showRecord(prepared);
+    const reply = await post("/api/certificates/sign-off/finish", await sign(prepared));
+    window.location.assign(reply.next);
+  } catch (error) {
+    say(words(error), true);
+    button.disabled = false;
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const signOffForm = document.getElementById("sign-off");
+  if (signOffForm) {
+    signOffForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      signOff(signOffForm);
+    });
+  }
   for (const button of document.querySelectorAll("button.act")) {
     button.addEventListener("click", () => act(button));
   }
