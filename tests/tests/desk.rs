@@ -1137,6 +1137,48 @@ impl Chromium {
         .collect()
     }
 
+    /// Presses and releases one key (a WebDriver key code: Tab is U+E004, Enter
+    /// U+E007).
+    fn press(&self, key: &str) {
+        self.session_call(
+            "POST",
+            "/actions",
+            &serde_json::json!({ "actions": [{
+                "type": "key", "id": "keyboard",
+                "actions": [{ "type": "keyDown", "value": key }, { "type": "keyUp", "value": key }],
+            }]}),
+        );
+    }
+
+    /// The element that has the keyboard's focus.
+    fn active(&self) -> String {
+        let element = self.session_call("GET", "/element/active", &Value::Null);
+        element
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The window's size in CSS pixels.
+    fn resize(&self, width: u32, height: u32) {
+        self.session_call(
+            "POST",
+            "/window/rect",
+            &serde_json::json!({ "width": width, "height": height }),
+        );
+    }
+
+    /// What `script` (a function body) returns in the page.
+    fn script(&self, script: &str) -> Value {
+        self.session_call(
+            "POST",
+            "/execute/sync",
+            &serde_json::json!({ "script": script, "args": [] }),
+        )
+    }
+
     /// The rendered text of each element `css` finds.
     fn texts(&self, css: &str) -> Vec<String> {
         self.find(css)
@@ -1355,9 +1397,28 @@ fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_
             .any(|r| r["id"] == request.as_str()),
         "{pending:#}"
     );
-    // Approves: the passkey signs the approval.
+    // At tablet width the inbox still fits: nothing runs off the side.
+    browser.resize(768, 1024);
+    browser.open(&format!("{origin}/inbox"));
+    let fits = browser.script("return document.documentElement.scrollWidth <= window.innerWidth");
+    assert_eq!(fits, true, "the inbox is wider than a tablet");
+    browser.screenshot("inbox-tablet");
+    browser.resize(1280, 800);
+    browser.open(&format!("{origin}/inbox"));
+    // Approves by keyboard alone: Tab to the approve button, Enter; the passkey
+    // signs the approval.
     browser.verifies_user(true);
-    browser.click(&approve);
+    let target = browser.find(&approve).pop().unwrap();
+    let mut reached = false;
+    for _ in 0..60 {
+        browser.press("\u{E004}");
+        if browser.active() == target {
+            reached = true;
+            break;
+        }
+    }
+    assert!(reached, "Tab never reached the approve button");
+    browser.press("\u{E007}");
     for _ in 0..300 {
         if browser.find("button.decide").is_empty() {
             break;
