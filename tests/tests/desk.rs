@@ -2388,6 +2388,18 @@ fn a_clerk_files_a_carryout_a_send_and_a_download_signed_with_their_passkey() {
         );
     }
     assert!(mine.body.contains("tanaka"), "{}", mine.body);
+    // For scripts: the clerk's own requests, as `requests --json` prints each.
+    let api: Value = serde_json::from_str(&clerk.get("/api/file").body).unwrap();
+    let cli = home.run("kato", ["requests", "--json"]).ok().json();
+    let theirs: Vec<Value> = cli
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["requester"] == "suzuki")
+        .cloned()
+        .collect();
+    assert_eq!(api, Value::Array(theirs));
+    assert_eq!(api.as_array().unwrap().len(), filed_ids.len(), "{api:#}");
     home.run("kato", ["ledger", "verify"]).ok();
 }
 

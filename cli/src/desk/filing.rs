@@ -38,6 +38,28 @@ struct FilePage<'a> {
     mine: Vec<Mine>,
 }
 
+/// `GET /api/file`: every request the reader filed, oldest first, each as `custody
+/// requests --json` prints it.
+pub(crate) async fn mine_api(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    headers: HeaderMap,
+) -> Response {
+    let read = super::acts::read_signed_in(&desk, &headers, |s| {
+        let who = s.actor().name.clone();
+        Ok(s.requests(false)?
+            .into_iter()
+            .filter(|r| r.requester == who)
+            .collect::<Vec<_>>())
+    })
+    .await;
+    match read {
+        Some((_, _, Ok(mine))) => Json(mine).into_response(),
+        Some((_, _, Err(e))) => api_error(&e),
+        None => api_refusal(reader.lang, StatusCode::UNAUTHORIZED, "desk-signin-needed"),
+    }
+}
+
 /// `GET /file`: the forms to file a carry-out, a request to send and a download, and
 /// the state of every request the reader filed, newest first.
 pub(crate) async fn page(

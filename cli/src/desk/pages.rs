@@ -79,6 +79,7 @@ pub(crate) fn router(desk: Arc<Desk>) -> Router {
         .route("/records/{id}", get(super::oversight::record))
         .route("/api/records/{id}", get(super::oversight::record_api))
         .route("/file", get(super::filing::page))
+        .route("/api/file", get(super::filing::mine_api))
         .route("/api/file/finish", post(super::filing::finish))
         .route("/api/file/{kind}/prepare", post(super::filing::prepare))
         .route("/api/retained/finish", post(super::filing::hold_finish))
