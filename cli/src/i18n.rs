@@ -38,9 +38,19 @@ pub fn configure(lang: Option<Lang>) {
     }
 }
 
-/// The language of messages: `--lang`, else the station's `language` setting (from
-/// the moment the data home is opened), else the locale, else English.
+tokio::task_local! {
+    /// At the desk, the language of the page being answered: messages worded while
+    /// answering it (core's errors) are in the reader's language, not the station's.
+    pub static READER: Lang;
+}
+
+/// The language of messages: at the desk, the reader's; else `--lang`, else the
+/// station's `language` setting (from the moment the data home is opened), else the
+/// locale, else English.
 pub fn lang() -> Lang {
+    if let Ok(reader) = READER.try_with(|lang| *lang) {
+        return reader;
+    }
     chosen()
         .or_else(|| CONFIGURED.get().copied())
         .unwrap_or_else(from_locale)

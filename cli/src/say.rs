@@ -536,8 +536,15 @@ pub fn denial(reason: &Denial) -> Option<String> {
         Denial::NotRegistered => t!("denial-not-registered"),
         Denial::AuditorReadsOnly => t!("denial-auditor-reads-only"),
         Denial::NeedsRole { roles, has } => {
-            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            t!("denial-needs-role", roles = names.join(" / "), has = has)
+            let names: Vec<String> = roles
+                .iter()
+                .map(|r| crate::i18n::word("role", r.as_str()))
+                .collect();
+            t!(
+                "denial-needs-role",
+                roles = names.join(" / "),
+                has = crate::i18n::word("role", has.as_str())
+            )
         }
         Denial::TwoPersonRule => t!("denial-two-person-rule"),
         Denial::NotApproved { request, requester } => {

@@ -865,6 +865,10 @@ fn a_manager_approves_a_clerks_request_with_a_passkey_and_verify_checks_it() {
     );
     assert_eq!(status, 403, "{reply}");
     assert_eq!(entries(&home), before);
+    // Worded in the reader's language (the desk's default, Japanese), not the
+    // station's locale (C here): the bug was English refusals on Japanese pages.
+    let words = reply["error"].as_str().unwrap();
+    assert!(words.contains("保護責任者"), "{reply}");
 
     // The manager signs in (a new session id, set now) and approves with the passkey.
     let (status, reply) = sign_in(&manager, "tanaka", &tanaka);

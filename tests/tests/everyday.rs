@@ -672,7 +672,7 @@ fn custody_speaks_the_language_of_the_locale() {
     let cases: &[(&[&str], &str, &str)] = &[
         (
             &["approve", "CO-1"],
-            "役割「manager」が必要",
+            "役割「保護責任者」が必要",
             "this needs the role manager",
         ),
         (

@@ -160,7 +160,8 @@ pub(crate) async fn guard(State(desk): State<Arc<Desk>>, request: Request, next:
     } else if cross_site {
         super::pages::refusal(&desk, lang, StatusCode::FORBIDDEN, "desk-forbidden-origin")
     } else {
-        next.run(request).await
+        // Core's errors worded for this page are worded in the reader's language.
+        crate::i18n::READER.scope(lang, next.run(request)).await
     };
     let headers = response.headers_mut();
     let fixed = [
