@@ -216,13 +216,17 @@ pub enum PeopleCommand {
         json: bool,
     },
     /// Confirm a person's enrolled key (a manager other than them), after comparing
-    /// the key id they read out to you with the one they enrolled.
+    /// the key id they read out to you with the one they enrolled. With --passkey,
+    /// confirm the passkey they enrolled at the desk, whose id the desk showed them.
     Confirm {
         /// Whose key.
         name: String,
         /// The key id the person reads out (16 hex digits).
         #[arg(long)]
         key_id: String,
+        /// The key id is of a passkey enrolled at the desk.
+        #[arg(long)]
+        passkey: bool,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,

@@ -266,17 +266,24 @@ fn people(cmd: PeopleCommand) -> Result<ExitCode> {
         }
         PeopleCommand::Enroll { json } => enroll(&mut station, false, json)?,
         PeopleCommand::Rekey { json } => enroll(&mut station, true, json)?,
-        PeopleCommand::Confirm { name, key_id, json } => {
-            let id = station.confirm_key(&name, &key_id)?;
-            print_created(
-                &id,
-                &t!(
-                    "what-key-of",
-                    name = name,
-                    key_id = key_id.to_ascii_uppercase()
-                ),
-                json,
-            )?;
+        PeopleCommand::Confirm {
+            name,
+            key_id,
+            passkey,
+            json,
+        } => {
+            let id = if passkey {
+                station.confirm_passkey(&name, &key_id)?
+            } else {
+                station.confirm_key(&name, &key_id)?
+            };
+            let key_id = key_id.to_ascii_uppercase();
+            let what = if passkey {
+                t!("what-passkey-of", name = name, key_id = key_id)
+            } else {
+                t!("what-key-of", name = name, key_id = key_id)
+            };
+            print_created(&id, &what, json)?;
         }
         PeopleCommand::Invite { name, desk, json } => {
             let invitation = station.invite_passkey(&name, &desk)?;

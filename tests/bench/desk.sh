@@ -85,13 +85,14 @@ port=${url##*:}
 [ -n "$port" ] || { echo "desk.sh: the desk did not start: $(cat "$work/desk.log")" >&2; exit 1; }
 echo "[desk] serving on $url (pid $desk_pid)"
 
-# sato is invited, enrols a passkey and signs in, as a browser would.
+# sato is invited, enrols a passkey (which tanaka confirms) and signs in, as a browser
+# would.
 link=$(as sato people invite sato --desk "http://localhost:$port" 2>/dev/null)
 openssl ecparam -name prime256v1 -genkey -noout -out "$work/passkey.pem" 2>/dev/null
-cookie=$(python3 - "$link" "$port" "$work/passkey.pem" <<'EOF'
-import base64, hashlib, http.cookiejar, json, re, subprocess, sys, urllib.request
+cookie=$(python3 - "$link" "$port" "$work/passkey.pem" "$bin" <<'EOF'
+import base64, hashlib, http.cookiejar, json, os, re, subprocess, sys, urllib.request
 
-link, port, key = sys.argv[1].strip(), sys.argv[2], sys.argv[3]
+link, port, key, custody = sys.argv[1].strip(), sys.argv[2], sys.argv[3], sys.argv[4]
 origin = f"http://localhost:{port}"
 jar = http.cookiejar.CookieJar()
 web = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -123,7 +124,10 @@ token = link.rsplit("/", 1)[1]
 csrf = page(f"/enrol/{token}")
 prepared = post(f"/api/enrol/{token}/prepare", csrf, {
     "credential": b64url(b"bench-passkey"), "public_key": base64.b64encode(public).decode()})
-post(f"/api/enrol/{token}/finish", csrf, sign(prepared))
+enrolled = post(f"/api/enrol/{token}/finish", csrf, sign(prepared))
+# The other manager confirms the passkey, its id read out to them.
+subprocess.run([custody, "people", "confirm", "sato", "--passkey", "--key-id", enrolled["key_id"]],
+               env=dict(os.environ, CUSTODY_ACTOR="tanaka"), capture_output=True, check=True)
 csrf = page("/signin")
 prepared = post("/api/signin/prepare", csrf, {"name": "sato"})
 post("/api/signin/finish", csrf, sign(prepared))

@@ -742,6 +742,25 @@ fn port(desk: &Desk) -> String {
 
 /// `name`, invited by sato, enrolls `passkey` at the desk in `browser`.
 fn enrol(home: &Home, desk: &Desk, browser: &Browser<'_>, name: &str, passkey: &SoftPasskey) {
+    let key_id = enrol_unconfirmed(home, desk, browser, name, passkey);
+    // It signs once another manager confirms it, as the person reads its id out.
+    let manager = if name == "sato" { "tanaka" } else { "sato" };
+    home.run(
+        manager,
+        ["people", "confirm", name, "--passkey", "--key-id", &key_id],
+    )
+    .ok();
+}
+
+/// `name` enrols `passkey` with an invitation by sato; returns the passkey's id, which
+/// the desk showed them to read out.
+fn enrol_unconfirmed(
+    home: &Home,
+    desk: &Desk,
+    browser: &Browser<'_>,
+    name: &str,
+    passkey: &SoftPasskey,
+) -> String {
     let origin = format!("http://localhost:{}", port(desk));
     let link = home
         .run("sato", ["people", "invite", name, "--desk", &origin])
@@ -764,6 +783,7 @@ fn enrol(home: &Home, desk: &Desk, browser: &Browser<'_>, name: &str, passkey: &
     assert_eq!(status, 200, "{done}");
     // The link works once.
     assert_eq!(browser.get(&format!("/enrol/{token}")).status, 403);
+    done["key_id"].as_str().unwrap().to_owned()
 }
 
 /// `name` signs in with `passkey`; returns the page token of the session's browser.
@@ -1002,6 +1022,32 @@ fn recipe(home: &Home, name: &str, seq: &str) -> std::process::Output {
         .env("SEQ", seq)
         .output()
         .unwrap()
+}
+
+/// In the browser, on `name`'s enrolment page: registers the passkey, and reads out
+/// the id the page then shows, which another manager confirms (the page is kept as
+/// screenshot `shot`); then opens the sign-in page.
+fn enrol_in(browser: &Chromium, home: &Home, origin: &str, name: &str, shot: Option<&str>) {
+    browser.click("#enrol");
+    let mut key_id = String::new();
+    for _ in 0..300 {
+        key_id = browser.texts("#key-id").pop().unwrap_or_default();
+        if !key_id.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(key_id.len(), 16, "{}", browser.page_text());
+    if let Some(shot) = shot {
+        browser.screenshot(shot);
+    }
+    let manager = if name == "sato" { "tanaka" } else { "sato" };
+    home.run(
+        manager,
+        ["people", "confirm", name, "--passkey", "--key-id", &key_id],
+    )
+    .ok();
+    browser.open(&format!("{origin}/signin"));
 }
 
 /// A headless Chromium driven through ChromeDriver (the W3C WebDriver protocol, over
@@ -1354,8 +1400,7 @@ fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_
         .ok()
         .stdout;
     browser.open(link.trim());
-    browser.click("#enrol");
-    browser.wait_for("/signin");
+    enrol_in(&browser, &home, &origin, "tanaka", Some("enrolled"));
     browser.screenshot("signin");
     // Signs in with it, and finds the clerk's request in the inbox.
     browser.type_into("#name", "tanaka");
@@ -1552,8 +1597,7 @@ fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_
         .unwrap()
         .to_owned();
     browser.open(link.trim());
-    browser.click("#enrol");
-    browser.wait_for("/signin");
+    enrol_in(&browser, &home, &origin, "suzuki", None);
     browser.type_into("#name", "suzuki");
     browser.click("#signin button[type=submit]");
     browser.wait_for("/inbox");
@@ -2707,4 +2751,76 @@ fn a_manager_signs_a_certificate_off_with_a_passkey_and_cert_verify_checks_it() 
         &serde_json::json!({}),
     );
     assert_ne!(status, 200, "{reply}");
+}
+
+#[test]
+fn a_passkey_signs_in_only_once_another_manager_confirms_it() {
+    if !require_tool("curl") {
+        return;
+    }
+    let home = Home::with_people();
+    let desk = Desk::start(&home, &[]);
+    let origin = format!("http://localhost:{}", port(&desk));
+    let browser = Browser::new(&desk, home.dir.path(), "tanaka");
+    let tanaka = SoftPasskey::new(&origin, b"tanaka-passkey");
+    let key_id = enrol_unconfirmed(&home, &desk, &browser, "tanaka", &tanaka);
+    assert_eq!(key_id.len(), 16, "{key_id}");
+    // Enrolled, not confirmed: no sign-in.
+    assert_eq!(sign_in(&browser, "tanaka", &tanaka).0, 403);
+    // Not by themselves, not with another id.
+    let own = home
+        .cmd("tanaka")
+        .args([
+            "people",
+            "confirm",
+            "tanaka",
+            "--passkey",
+            "--key-id",
+            &key_id,
+        ])
+        .output()
+        .unwrap();
+    assert!(!own.status.success(), "{own:?}");
+    let wrong = home
+        .cmd("sato")
+        .args([
+            "people",
+            "confirm",
+            "tanaka",
+            "--passkey",
+            "--key-id",
+            "0123456789ABCDEF",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(2), "{wrong:?}");
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("read it out again"),
+        "{wrong:?}"
+    );
+    // Confirmed by sato, as tanaka reads it out: tanaka signs in.
+    home.run(
+        "sato",
+        [
+            "people",
+            "confirm",
+            "tanaka",
+            "--passkey",
+            "--key-id",
+            &key_id.to_lowercase(),
+        ],
+    )
+    .ok();
+    assert_eq!(sign_in(&browser, "tanaka", &tanaka).0, 200);
+    let verified = home.run("kato", ["ledger", "verify"]).ok();
+    assert!(verified.stdout.contains("passkey"), "{}", verified.stdout);
+    let confirmed = home
+        .run("kato", ["log", "--kind", "passkey-confirm", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        confirmed[0]["payload"]["key_id"],
+        key_id.as_str(),
+        "{confirmed:#}"
+    );
 }

@@ -173,9 +173,18 @@ pub(crate) async fn enrol_finish(
     if !reader.csrf_matches(script_token(&headers)) {
         return api_refusal(reader.lang, StatusCode::FORBIDDEN, "desk-forbidden-csrf");
     }
+    // The passkey's id, which the person reads out to the manager who confirms it.
+    let key_id = match desk.memory.work_of(&signed.pending) {
+        Some(Work::Enrol { public_key, .. }) => {
+            custody_core::people::passkey::PasskeyKey::id_of(&public_key)
+        }
+        _ => String::new(),
+    };
     let enrolment = |w: &Work| matches!(w, Work::Enrol { .. });
     match finish(&desk, &signed, &reader.csrf, enrolment).await {
-        Ok((name, _)) => Json(json!({ "enrolled": name, "next": "/signin" })).into_response(),
+        Ok((name, _)) => {
+            Json(json!({ "enrolled": name, "key_id": key_id, "next": "/signin" })).into_response()
+        }
         Err(response) => response,
     }
 }

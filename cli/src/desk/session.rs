@@ -213,6 +213,11 @@ impl Memory {
         ended
     }
 
+    /// The work of the act waiting under `handle`, if one does.
+    pub(crate) fn work_of(&self, handle: &str) -> Option<Work> {
+        lock(&self.waiting).get(handle).map(|w| w.work.clone())
+    }
+
     /// Who an act waiting for its signature is for, if one waits under `handle`.
     pub(crate) fn waiting_for(&self, handle: &str) -> Option<String> {
         lock(&self.waiting).get(handle).map(|w| w.act.actor.clone())

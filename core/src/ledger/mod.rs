@@ -216,6 +216,7 @@ pub const ENTRY_KINDS: &[&str] = &[
     "key-trust",
     "passkey-invite",
     "passkey-enroll",
+    "passkey-confirm",
     "desk-sign-in",
     "note",
     "policy",

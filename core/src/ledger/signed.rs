@@ -33,6 +33,7 @@ pub(crate) const REGISTER_KINDS: &[&str] = &[
     "station-join",
     "passkey-invite",
     "passkey-enroll",
+    "passkey-confirm",
     // Not a change of who may sign, but only a manager may record it.
     "ledger-restored",
 ];
@@ -196,6 +197,10 @@ struct PasskeyState {
     name: String,
     key: PasskeyKey,
     revoked: Option<(i64, String)>,
+    /// Whether a manager must confirm it before it signs (its invitation says so),
+    /// and the entry that confirmed it.
+    needs_confirm: bool,
+    confirmed: Option<i64>,
 }
 
 /// A manager's invitation to enrol a passkey.
@@ -206,6 +211,8 @@ struct InviteState {
     origin: String,
     rp_id: String,
     used: bool,
+    /// The passkey it enrols signs only once a manager confirms it.
+    confirm: bool,
 }
 
 /// The people register replayed along the chain, and the entry signatures checked
@@ -449,6 +456,13 @@ impl Signers {
                     state.key.key_id()
                 ));
             }
+            if state.needs_confirm && state.confirmed.is_none() {
+                return Err(format!(
+                    "the entry by {} is signed with passkey {}, which no manager had confirmed",
+                    e.actor,
+                    state.key.key_id()
+                ));
+            }
             state.key.clone()
         };
         let challenge = act_challenge(e.kind, e.subject, e.actor, e.commitment);
@@ -489,6 +503,7 @@ impl Signers {
                 origin: field(payload, "origin").unwrap_or_default().to_owned(),
                 rp_id: field(payload, "rp_id").unwrap_or_default().to_owned(),
                 used: false,
+                confirm: payload.get("confirm").and_then(Value::as_bool) == Some(true),
             },
         );
         Ok(())
@@ -528,6 +543,7 @@ impl Signers {
             ));
         }
         invite.used = true;
+        let needs_confirm = invite.confirm;
         let key = enrolled_passkey(payload).ok_or("the passkey enrolment is not readable")?;
         if key.origin != invite.origin || key.rp_id != invite.rp_id {
             return Err(format!(
@@ -547,9 +563,43 @@ impl Signers {
                 name: name.to_owned(),
                 key,
                 revoked: None,
+                needs_confirm,
+                confirmed: None,
             },
         );
         Ok(())
+    }
+
+    /// A manager confirms a person's passkey, after comparing its key id with the one
+    /// the person reads out: another manager, with a confirmed key, of a passkey
+    /// enrolled for that person and not revoked.
+    fn confirm_passkey(&mut self, e: &Signed<'_>, payload: &Value) -> Result<(), String> {
+        let name = field(payload, "name").unwrap_or_default();
+        let credential = field(payload, "credential").unwrap_or_default();
+        let manager = self
+            .people
+            .get(e.actor)
+            .is_some_and(|p| p.role == Some(Role::Manager) && p.removed.is_none());
+        if !manager || self.first_signed.is_none_or(|first| first > e.seq) {
+            return Err(format!(
+                "{name}'s passkey is confirmed by {}, who is not a manager with a confirmed key",
+                e.actor
+            ));
+        }
+        if e.actor == name {
+            return Err(format!(
+                "{name} confirmed their own passkey (a passkey is confirmed by another manager)"
+            ));
+        }
+        match self.passkeys.get_mut(credential) {
+            Some(state) if state.name == name && state.revoked.is_none() => {
+                state.confirmed = Some(e.seq);
+                Ok(())
+            }
+            _ => Err(format!(
+                "the confirmation names a passkey of {name} that was not enrolled for them"
+            )),
+        }
     }
 
     fn apply(&mut self, e: &Signed<'_>, payload: &Value) -> Result<(), String> {
@@ -607,6 +657,7 @@ impl Signers {
             "station-join" => self.join(e, payload)?,
             "passkey-invite" => self.invite(e, payload)?,
             "passkey-enroll" => self.enrol_passkey(e, payload)?,
+            "passkey-confirm" => self.confirm_passkey(e, payload)?,
             "ledger-restored" => {
                 let manager = self
                     .people

@@ -168,7 +168,13 @@ impl PasskeyKey {
     /// A short id for the passkey, 16 hexadecimal digits like a minisign key id:
     /// the start of SHA-256 of its public key. Kept as the signature's key id.
     pub fn key_id(&self) -> String {
-        let der = unb64(&self.public_key, "public key").unwrap_or_default();
+        PasskeyKey::id_of(&self.public_key)
+    }
+
+    /// [`PasskeyKey::key_id`] of the public key `public_key` (SubjectPublicKeyInfo DER
+    /// in base64).
+    pub fn id_of(public_key: &str) -> String {
+        let der = unb64(public_key, "public key").unwrap_or_default();
         hex::encode_upper(&Sha256::digest(&der)[..8])
     }
 
@@ -540,6 +546,7 @@ impl Station {
                 None => Err(KeyStanding::NotTheirs),
                 Some(passkey) => match passkey.revoked {
                     Some((seq, reason)) => Err(KeyStanding::Revoked { seq, reason }),
+                    None if !passkey.stands() => Err(KeyStanding::NotConfirmed),
                     None => Ok(passkey.key),
                 },
             },
@@ -560,8 +567,17 @@ impl Station {
                 seq,
             })));
         }
-        if !facts.passkeys.iter().any(|p| p.revoked.is_none()) {
-            return Err(refused(PasskeyProblem::Standing(KeyStanding::NotTheirs)));
+        if !facts
+            .passkeys
+            .iter()
+            .any(super::register::PasskeyFacts::stands)
+        {
+            let waiting = facts.passkeys.iter().any(|p| p.revoked.is_none());
+            return Err(refused(PasskeyProblem::Standing(if waiting {
+                KeyStanding::NotConfirmed
+            } else {
+                KeyStanding::NotTheirs
+            })));
         }
         Ok(())
     }
@@ -575,9 +591,52 @@ impl Station {
         Ok(facts
             .passkeys
             .into_iter()
-            .filter(|p| p.revoked.is_none())
+            .filter(super::register::PasskeyFacts::stands)
             .map(|p| (p.seq, p.key))
             .collect())
+    }
+
+    /// Another manager confirms `name`'s passkey `key_id` (as it was read out to them
+    /// from the desk's enrolment page): from then on it signs. Recorded as
+    /// `passkey-confirm`, with the manager's personal key.
+    pub fn confirm_passkey(&mut self, name: &str, key_id: &str) -> Result<RecordId> {
+        let name = self.registered_name(name)?;
+        self.actor.require_approver(&name, "confirm a passkey")?;
+        let entries = self.person_entries(&name)?.unwrap_or_default();
+        let facts = super::register::facts_of(&entries, &name);
+        let typed = key_id.trim().to_ascii_uppercase();
+        let waiting: Vec<&super::register::PasskeyFacts> = facts
+            .passkeys
+            .iter()
+            .filter(|p| p.revoked.is_none() && p.needs_confirm && p.confirmed.is_none())
+            .collect();
+        let Some(passkey) = waiting.iter().find(|p| p.key.key_id() == typed) else {
+            return Err(if waiting.is_empty() {
+                Error::NotDone {
+                    id: name,
+                    step: crate::error::Step::Enrolled,
+                }
+            } else {
+                Error::BadValue {
+                    field: Field::KeyId,
+                    value: key_id.to_owned(),
+                    rule: crate::error::Rule::Described(
+                        "it is not the id of the passkey this person enrolled; ask them to read it out again from the desk",
+                    ),
+                }
+            });
+        };
+        let id = self.person_id(&name)?;
+        let actor = self.actor.name.clone();
+        let payload = serde_json::json!({
+            "name": name,
+            "key_id": passkey.key.key_id(),
+            "credential": passkey.key.credential,
+        });
+        self.write(|w| {
+            w.append(&actor, "passkey-confirm", id.as_str(), &payload)?;
+            Ok(id.clone())
+        })
     }
 
     /// A manager invites `name` to enrol a passkey at the desk at `desk` (its address):
@@ -603,12 +662,15 @@ impl Station {
             Timestamp::from(Timestamp::now().utc() + chrono::Duration::hours(INVITE_HOURS));
         let id = self.person_id(&name)?;
         let actor = self.actor.name.clone();
+        // The passkey it enrols signs only once another manager confirms it, as a
+        // personal key is confirmed.
         let payload = serde_json::json!({
             "name": name,
             "token_sha256": sha256_hex(&token),
             "expires": expires.ledger(),
             "origin": origin,
             "rp_id": rp_id,
+            "confirm": true,
         });
         let seq = self.write(|w| {
             Ok(w.append(&actor, "passkey-invite", id.as_str(), &payload)?
@@ -859,7 +921,18 @@ pub(crate) mod tests {
                 why: PasskeyProblem::Invitation
             })
         ));
-        desk
+        // Until another manager confirms it, the passkey signs nothing.
+        let note = |s: &mut Station| s.note("before the confirmation");
+        assert!(matches!(
+            desk.prepare_passkey_act(note).map(|_| ()),
+            Err(Error::PasskeyRefused {
+                why: PasskeyProblem::Standing(KeyStanding::NotConfirmed)
+            })
+        ));
+        assert!(desk.passkeys(name).unwrap().is_empty());
+        let typed = soft.key.key_id().to_lowercase();
+        sato.confirm_passkey(name, &typed).unwrap();
+        Station::open(home, name).unwrap()
     }
 
     #[test]
@@ -975,7 +1048,8 @@ pub(crate) mod tests {
         let db = rusqlite::Connection::open(home.join("ledger.db")).unwrap();
         db.execute("DROP TRIGGER signatures_no_update", []).unwrap();
         db.execute(
-            "UPDATE signatures SET signature = (SELECT signature FROM signatures WHERE seq = ?1 - 1) WHERE seq = ?1",
+            "UPDATE signatures SET signature = (SELECT signature FROM signatures WHERE seq = \
+             (SELECT MAX(seq) FROM entries WHERE kind = 'passkey-enroll')) WHERE seq = ?1",
             [seq],
         )
         .unwrap();

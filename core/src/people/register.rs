@@ -76,6 +76,17 @@ pub(crate) struct PasskeyFacts {
     pub(crate) key: super::passkey::PasskeyKey,
     /// The entry that revoked it, and why.
     pub(crate) revoked: Option<(i64, String)>,
+    /// Whether a manager must confirm it before it signs (its invitation said so).
+    pub(crate) needs_confirm: bool,
+    /// The entry that confirmed it.
+    pub(crate) confirmed: Option<i64>,
+}
+
+impl PasskeyFacts {
+    /// Whether it may sign now: not revoked, and confirmed if it must be.
+    pub(crate) fn stands(&self) -> bool {
+        self.revoked.is_none() && (!self.needs_confirm || self.confirmed.is_some())
+    }
 }
 
 /// What the proven entries say of one person: their keys in order, and their removal.
@@ -89,6 +100,8 @@ pub(crate) struct PersonFacts {
 
 pub(crate) fn facts_of(entries: &[Entry], name: &str) -> PersonFacts {
     let mut facts = PersonFacts::default();
+    // The invitations that ask for a manager's confirmation of what they enrol.
+    let mut confirming = std::collections::BTreeSet::new();
     for e in entries {
         let key_id = prove::field(e, "key_id").unwrap_or_default();
         match e.kind.as_str() {
@@ -122,17 +135,36 @@ pub(crate) fn facts_of(entries: &[Entry], name: &str) -> PersonFacts {
                     }
                 }
             }
+            "passkey-invite" if prove::field(e, "name") == Some(name) => {
+                let confirm = e.payload.as_ref().and_then(|p| p.get("confirm"));
+                if confirm.and_then(serde_json::Value::as_bool) == Some(true) {
+                    confirming.insert(e.seq);
+                }
+            }
             "passkey-enroll" if prove::field(e, "name") == Some(name) => {
                 if let Some(key) = e
                     .payload
                     .as_ref()
                     .and_then(crate::ledger::signed::enrolled_passkey)
                 {
+                    let invite = e.payload.as_ref().and_then(|p| p.get("invite"));
                     facts.passkeys.push(PasskeyFacts {
                         seq: e.seq,
                         key,
                         revoked: None,
+                        needs_confirm: invite
+                            .and_then(serde_json::Value::as_i64)
+                            .is_some_and(|seq| confirming.contains(&seq)),
+                        confirmed: None,
                     });
+                }
+            }
+            "passkey-confirm" if prove::field(e, "name") == Some(name) => {
+                let credential = prove::field(e, "credential").unwrap_or_default();
+                for passkey in &mut facts.passkeys {
+                    if passkey.key.credential == credential && passkey.revoked.is_none() {
+                        passkey.confirmed = Some(e.seq);
+                    }
                 }
             }
             "person-remove" if prove::field(e, "name") == Some(name) => {

@@ -117,7 +117,12 @@ async function enrol(button) {
     say(status().dataset.signing, false);
     const reply = await post(`/api/enrol/${d.token}/finish`, await sign(prepared));
     say(status().dataset.done, false);
-    window.location.assign(reply.next);
+    // The passkey signs once a manager confirms it: the person reads its id out.
+    button.hidden = true;
+    const enrolled = document.getElementById("enrolled");
+    document.getElementById("key-id").textContent = reply.key_id;
+    enrolled.hidden = false;
+    enrolled.scrollIntoView();
   } catch (error) {
     say(words(error), true);
     button.disabled = false;
