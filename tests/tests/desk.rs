@@ -114,6 +114,8 @@ impl Reply {
 struct Browser<'d> {
     desk: &'d Desk,
     jar: PathBuf,
+    /// Arguments for every request (the host name the address bar shows).
+    extra: Vec<String>,
 }
 
 impl<'d> Browser<'d> {
@@ -121,7 +123,16 @@ impl<'d> Browser<'d> {
         Browser {
             desk,
             jar: dir.join(format!("{name}.cookies")),
+            extra: Vec::new(),
         }
+    }
+
+    /// A browser that opened the desk as `localhost:PORT`, as a person must for
+    /// passkeys to work (not by its IP address).
+    fn at_localhost(desk: &'d Desk, dir: &Path, name: &str) -> Browser<'d> {
+        let mut browser = Browser::new(desk, dir, name);
+        browser.extra = vec!["-H".into(), format!("Host: localhost:{}", port(desk))];
+        browser
     }
 
     fn request(&self, path: &str, args: &[&str]) -> Reply {
@@ -135,7 +146,7 @@ impl<'d> Browser<'d> {
             cmd.arg("--cacert").arg(ca);
         }
         let url = format!("{}{}", self.desk.url, path.trim_start_matches('/'));
-        let out = cmd.args(args).arg(&url).output().unwrap();
+        let out = cmd.args(&self.extra).args(args).arg(&url).output().unwrap();
         assert!(
             out.status.success(),
             "curl {url}: {}",
@@ -767,6 +778,12 @@ fn enrol_unconfirmed(
         .ok()
         .stdout;
     let token = link.trim().rsplit('/').next().unwrap().to_owned();
+    enrol_with(browser, &token, name, passkey)
+}
+
+/// `name` enrols `passkey` with the invitation whose link carries `token`; returns
+/// the passkey's id.
+fn enrol_with(browser: &Browser<'_>, token: &str, name: &str, passkey: &SoftPasskey) -> String {
     let page = browser.get(&format!("/enrol/{token}"));
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains(name), "{}", page.body);
@@ -1521,6 +1538,33 @@ fn in_chromium_a_manager_enrolls_signs_in_and_approves_and_a_clerk_is_not_shown_
         browser.page_text()
     );
     browser.screenshot("signed-off");
+    // From the people page, the manager invites kato: the link is made and shown in
+    // this browser; the desk recorded only its hash, signed with the passkey.
+    browser.open(&format!("{origin}/people"));
+    browser.click("button.invite[data-name=\"kato\"]");
+    let mut link = Value::Null;
+    for _ in 0..300 {
+        link = browser.script("return document.getElementById('invite-link').value");
+        if link.as_str().is_some_and(|l| !l.is_empty()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let link = link.as_str().unwrap_or_default().to_owned();
+    assert!(
+        link.starts_with(&format!("{origin}/enrol/")),
+        "{link:?} {}",
+        browser.page_text()
+    );
+    browser.screenshot("people");
+    let token = link.rsplit('/').next().unwrap();
+    let invites = home
+        .run("kato", ["log", "--kind", "passkey-invite", "--json"])
+        .ok()
+        .json();
+    let recorded = invites.as_array().unwrap().last().unwrap()["payload"].clone();
+    assert_eq!(recorded["name"], "kato");
+    assert!(!recorded.to_string().contains(token), "{recorded}");
     // The manager's audit: the carry-out, linked to its record.
     browser.click("a[href=\"/audit\"]");
     browser.wait_for("/audit");
@@ -2823,4 +2867,94 @@ fn a_passkey_signs_in_only_once_another_manager_confirms_it() {
         key_id.as_str(),
         "{confirmed:#}"
     );
+}
+
+#[test]
+fn a_manager_invites_from_the_desk_and_the_desk_never_holds_the_link() {
+    if !require_tool("curl") {
+        return;
+    }
+    use sha2::Digest as _;
+    let home = Home::with_people();
+    let desk = Desk::start(&home, &[]);
+    let origin = format!("http://localhost:{}", port(&desk));
+    let manager = Browser::at_localhost(&desk, home.dir.path(), "tanaka");
+    let tanaka = SoftPasskey::new(&origin, b"tanaka-passkey");
+    enrol(&home, &desk, &manager, "tanaka", &tanaka);
+    assert_eq!(sign_in(&manager, "tanaka", &tanaka).0, 200);
+    let auditor = Browser::new(&desk, home.dir.path(), "kato");
+    let kato = SoftPasskey::new(&origin, b"kato-passkey");
+    enrol(&home, &desk, &auditor, "kato", &kato);
+    assert_eq!(sign_in(&auditor, "kato", &kato).0, 200);
+
+    // The register, as the command line lists it; an auditor is not offered invite.
+    let api: Value = serde_json::from_str(&auditor.get("/api/people").body).unwrap();
+    assert_eq!(
+        api,
+        home.run("kato", ["people", "list", "--json"]).ok().json()
+    );
+    let page = auditor.get("/people");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(!page.body.contains("data-name=\"suzuki\""), "{}", page.body);
+    let token = "bWFkZS1pbi10aGUtbWFuYWdlcnMtYnJvd3Nlci0xMjM0NTY";
+    let hash: String = sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let before = entries(&home);
+    let (status, reply) = auditor.post_json(
+        "/api/people/suzuki/invite/prepare",
+        &page.meta_csrf(),
+        &serde_json::json!({ "token_sha256": hash }),
+    );
+    assert_eq!(status, 403, "{reply}");
+
+    // The manager invites suzuki: only the token's hash goes to the desk.
+    let page = manager.get("/people");
+    assert!(page.body.contains("data-name=\"suzuki\""), "{}", page.body);
+    let csrf = page.meta_csrf();
+    let (status, reply) = manager.post_json(
+        "/api/people/suzuki/invite/prepare",
+        &csrf,
+        &serde_json::json!({ "token_sha256": "not a hash" }),
+    );
+    assert_eq!(status, 409, "{reply}");
+    assert_eq!(entries(&home), before);
+    let (status, prepared) = manager.post_json(
+        "/api/people/suzuki/invite/prepare",
+        &csrf,
+        &serde_json::json!({ "token_sha256": hash }),
+    );
+    assert_eq!(status, 200, "{prepared}");
+    assert_eq!(prepared["record"]["kind"], "passkey-invite");
+    assert_eq!(prepared["record"]["payload"]["confirm"], true);
+    let signed = tanaka.sign(&prepared["pending"], &prepared["challenge"]);
+    let (status, done) = manager.post_json("/api/people/invite/finish", &csrf, &signed);
+    assert_eq!(status, 200, "{done}");
+    assert!(!done["expires"].as_str().unwrap().is_empty(), "{done}");
+    assert_eq!(entries(&home), before + 1);
+    let export = home.run("kato", ["ledger", "export"]).ok().stdout;
+    assert!(export.contains(&hash));
+    assert!(!export.contains(token));
+
+    // suzuki enrols with the link the manager's browser holds; once sato confirms
+    // the passkey, suzuki signs in; the ledger verifies the passkey-signed invitation.
+    let clerk = Browser::new(&desk, home.dir.path(), "suzuki");
+    let suzuki = SoftPasskey::new(&origin, b"suzuki-passkey");
+    let key_id = enrol_with(&clerk, token, "suzuki", &suzuki);
+    assert_eq!(sign_in(&clerk, "suzuki", &suzuki).0, 403);
+    home.run(
+        "sato",
+        [
+            "people",
+            "confirm",
+            "suzuki",
+            "--passkey",
+            "--key-id",
+            &key_id,
+        ],
+    )
+    .ok();
+    assert_eq!(sign_in(&clerk, "suzuki", &suzuki).0, 200);
+    home.run("kato", ["ledger", "verify"]).ok();
 }

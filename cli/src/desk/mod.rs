@@ -18,6 +18,7 @@ mod kept;
 mod lists;
 mod oversight;
 mod pages;
+mod people;
 mod records;
 mod session;
 mod web;

@@ -78,6 +78,16 @@ pub(crate) fn router(desk: Arc<Desk>) -> Router {
         .route("/api/registers/{kind}", get(super::oversight::register_api))
         .route("/records/{id}", get(super::oversight::record))
         .route("/api/records/{id}", get(super::oversight::record_api))
+        .route("/people", get(super::people::page))
+        .route("/api/people", get(super::people::api))
+        .route(
+            "/api/people/{name}/invite/prepare",
+            post(super::people::invite_prepare),
+        )
+        .route(
+            "/api/people/invite/finish",
+            post(super::people::invite_finish),
+        )
         .route("/file", get(super::filing::page))
         .route("/api/file", get(super::filing::mine_api))
         .route("/api/file/finish", post(super::filing::finish))

@@ -69,6 +69,14 @@ pub(crate) enum Work {
     Hold { id: RecordId, reason: String },
     /// Release a hold (`custody retain release`).
     Release { id: RecordId },
+    /// Invite a person to enrol a passkey (`custody people invite`), with the SHA-256
+    /// of a token only the manager's browser holds.
+    Invite {
+        name: String,
+        desk: String,
+        token_sha256: String,
+        expires: custody_core::Timestamp,
+    },
     /// Sign a certificate off (`custody cert sign-off`), the validator's signature
     /// made by their passkey over the sign-off statement stamped `at`.
     SignOff {
@@ -118,6 +126,14 @@ impl Work {
             Work::FileDownload { content, system } => station.new_download(content, system, None),
             Work::Hold { id, reason } => station.retain_hold(id, reason).map(|()| id.clone()),
             Work::Release { id } => station.retain_release(id).map(|()| id.clone()),
+            Work::Invite {
+                name,
+                desk,
+                token_sha256,
+                expires,
+            } => station
+                .invite_passkey_by_hash(name, desk, token_sha256, *expires)
+                .map(|invited| invited.person),
             Work::SignOff {
                 id,
                 comment,

@@ -43,9 +43,11 @@ const SPKI_P256_PREFIX: [u8; 26] = [
 
 /// The kinds of entry a passkey may sign: what a person does at the desk (enrol,
 /// sign in, decide, file a carry-out, a request or a download, hold or release a
-/// retained item, sign a certificate off, note). The people
-/// register's own acts (keys, roles, removals, stations, invitations) stay with
-/// personal keys, so that a desk cannot turn a person's passkey into a key of its own.
+/// retained item, sign a certificate off, invite a person to enrol a passkey, note).
+/// The people register's own acts (people, roles, keys, removals, stations, and the
+/// confirmation of a passkey) stay with personal keys, so that a desk cannot turn a
+/// person's passkey into a key of its own: a passkey enrolled by any invitation
+/// signs only once another manager confirms it with their personal key.
 pub const PASSKEY_KINDS: &[&str] = &[
     "passkey-enroll",
     "desk-sign-in",
@@ -58,6 +60,7 @@ pub const PASSKEY_KINDS: &[&str] = &[
     "retain-hold",
     "retain-release",
     "cert-sign-off",
+    "passkey-invite",
 ];
 
 /// The format tag of a passkey signature as the ledger stores it.
@@ -378,6 +381,19 @@ impl Invitation {
     }
 }
 
+/// An invitation as recorded, without its token.
+#[derive(Debug, Clone)]
+pub struct Invited {
+    /// Who is invited, as registered.
+    pub name: String,
+    /// Their record in the people register.
+    pub person: RecordId,
+    /// The seq of the `passkey-invite` entry.
+    pub seq: i64,
+    /// The desk's origin.
+    pub origin: String,
+}
+
 /// An invitation found by its token, valid now.
 #[derive(Debug, Clone)]
 pub struct Pending {
@@ -395,6 +411,11 @@ pub struct Pending {
 
 /// How long an enrolment link works.
 const INVITE_HOURS: i64 = 24;
+
+/// Until when an invitation made now works.
+pub fn invitation_expires() -> Timestamp {
+    Timestamp::from(Timestamp::now().utc() + chrono::Duration::hours(INVITE_HOURS))
+}
 
 /// The origin and relying party id of a desk address: `https://HOST[:PORT]`, or
 /// `http://localhost[:PORT]` (browsers allow passkeys on no other plain-HTTP host).
@@ -643,6 +664,32 @@ impl Station {
     /// a one-time link, valid for 24 hours, recorded (`passkey-invite`, with the SHA-256
     /// of its token, never the token).
     pub fn invite_passkey(&mut self, name: &str, desk: &str) -> Result<Invitation> {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        getrandom::fill(bytes.as_mut())
+            .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+        let token = Zeroizing::new(b64url(bytes.as_ref()));
+        let expires = invitation_expires();
+        let invited = self.invite_passkey_by_hash(name, desk, &sha256_hex(&token), expires)?;
+        Ok(Invitation {
+            name: invited.name,
+            seq: invited.seq,
+            token,
+            expires,
+            origin: invited.origin,
+        })
+    }
+
+    /// [`Station::invite_passkey`] with a token that the inviting manager's browser made
+    /// and keeps: only its SHA-256 (64 hex digits) is given, so the desk that records
+    /// the invitation never holds a link that works. `expires` is at most 24 hours
+    /// away.
+    pub fn invite_passkey_by_hash(
+        &mut self,
+        name: &str,
+        desk: &str,
+        token_sha256: &str,
+        expires: Timestamp,
+    ) -> Result<Invited> {
         let name = self.registered_name(name)?;
         self.actor
             .require_role(&[Role::Manager], "invite people to enrol a passkey")?;
@@ -654,19 +701,31 @@ impl Station {
                 act: crate::error::Done::Removed { seq },
             });
         }
-        let mut bytes = Zeroizing::new([0u8; 32]);
-        getrandom::fill(bytes.as_mut())
-            .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
-        let token = Zeroizing::new(b64url(bytes.as_ref()));
-        let expires =
-            Timestamp::from(Timestamp::now().utc() + chrono::Duration::hours(INVITE_HOURS));
+        let hex_digest = token_sha256.len() == 64
+            && token_sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !hex_digest {
+            return Err(refused(PasskeyProblem::Invalid(
+                "the invitation's token hash is not 64 lowercase hexadecimal digits".into(),
+            )));
+        }
+        let now = Timestamp::now().utc();
+        let until = expires.utc() - now;
+        if until <= chrono::Duration::zero()
+            || until > chrono::Duration::hours(INVITE_HOURS) + chrono::Duration::minutes(10)
+        {
+            return Err(refused(PasskeyProblem::Invalid(
+                "an invitation is valid for at most 24 hours from now".into(),
+            )));
+        }
         let id = self.person_id(&name)?;
         let actor = self.actor.name.clone();
         // The passkey it enrols signs only once another manager confirms it, as a
         // personal key is confirmed.
         let payload = serde_json::json!({
             "name": name,
-            "token_sha256": sha256_hex(&token),
+            "token_sha256": token_sha256,
             "expires": expires.ledger(),
             "origin": origin,
             "rp_id": rp_id,
@@ -676,11 +735,10 @@ impl Station {
             Ok(w.append(&actor, "passkey-invite", id.as_str(), &payload)?
                 .seq)
         })?;
-        Ok(Invitation {
+        Ok(Invited {
             name,
+            person: id,
             seq,
-            token,
-            expires,
             origin,
         })
     }
@@ -1193,7 +1251,7 @@ pub(crate) mod tests {
             "{why}"
         );
         let why = desk
-            .prepare_passkey_act(|s| s.invite_passkey("sato", DESK))
+            .prepare_passkey_act(|s| s.remove_person("sato", "moved to another office"))
             .map(|_| ())
             .unwrap_err();
         assert!(

@@ -200,6 +200,32 @@ async function act(button) {
   }
 }
 
+// Invites a person to enrol a passkey: the token is made here and never sent; the
+// desk records its SHA-256, signed with the manager's passkey; the link is shown here
+// once.
+async function invite(button) {
+  if (!supported()) return;
+  const token = b64url(crypto.getRandomValues(new Uint8Array(32)));
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  button.disabled = true;
+  try {
+    const name = encodeURIComponent(button.dataset.name);
+    const prepared = await post(`/api/people/${name}/invite/prepare`, { token_sha256: hex });
+    showRecord(prepared);
+    const reply = await post("/api/people/invite/finish", await sign(prepared));
+    const invited = document.getElementById("invited");
+    document.getElementById("invite-link").value = `${window.location.origin}/enrol/${token}`;
+    document.getElementById("invite-expires").textContent = reply.expires;
+    invited.hidden = false;
+    invited.scrollIntoView();
+    document.getElementById("invite-link").select();
+  } catch (error) {
+    say(words(error), true);
+  }
+  button.disabled = false;
+}
+
 // Signs a certificate off, with two confirmations of the passkey: first the
 // statement of what the manager checked (the document as it stands, the time), which
 // goes into the re-issued certificate; then the ledger entry that records it.
@@ -232,6 +258,9 @@ document.addEventListener("DOMContentLoaded", () => {
       event.preventDefault();
       signOff(signOffForm);
     });
+  }
+  for (const button of document.querySelectorAll("button.invite")) {
+    button.addEventListener("click", () => invite(button));
   }
   for (const button of document.querySelectorAll("button.act")) {
     button.addEventListener("click", () => act(button));
