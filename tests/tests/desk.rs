@@ -1789,6 +1789,14 @@ fn certificates_are_listed_shown_and_downloaded_as_the_command_line_exports_them
         check.body
     );
     assert!(check.body.contains(&sha256), "{}", check.body);
+    let api: Value =
+        serde_json::from_str(&anyone.get(&format!("/api/verify/{id}/{sha256}")).body).unwrap();
+    assert_eq!(api["valid"], true, "{api:#}");
+    assert_eq!(api["id"], id.as_str(), "{api:#}");
+    assert_eq!(
+        anyone.get(&format!("/api/verify/DC-999/{sha256}")).status,
+        404
+    );
     // A hash that is not the certificate's, or a number the ledger does not hold:
     // not found, and no verdict.
     let other = format!("{}0", &sha256[..63]);

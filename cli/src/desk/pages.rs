@@ -28,6 +28,7 @@ pub(crate) fn router(desk: Arc<Desk>) -> Router {
         .route("/", get(home))
         .route("/verify", get(verify_form).post(verify_page))
         .route("/verify/{id}/{sha256}", get(verify_printed))
+        .route("/api/verify/{id}/{sha256}", get(verify_printed_api))
         .route("/api/verify", post(verify_api))
         .route("/enrol/{token}", get(super::acts::enrol_page))
         .route(
@@ -492,6 +493,28 @@ async fn verify_api(State(desk): State<Arc<Desk>>, reader: Reader, form: Multipa
         Err(error) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             Json(json!({ "error": error })),
+        )
+            .into_response(),
+    }
+}
+
+/// `GET /api/verify/{id}/{sha256}`: the check of the printed address, for scripts:
+/// what `custody cert verify --json` prints for that certificate, or 404.
+async fn verify_printed_api(
+    State(desk): State<Arc<Desk>>,
+    reader: Reader,
+    axum::extract::Path((id, sha256)): axum::extract::Path<(String, String)>,
+) -> Response {
+    let runner = desk.runner.clone();
+    let found = super::session::on_station(&desk, &runner, move |s| {
+        s.printed_certificate(&custody_core::RecordId::parse(&id)?, &sha256)
+    })
+    .await;
+    match found {
+        Ok((_, verdict)) => Json(verdict).into_response(),
+        Err(_) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": text_in(reader.lang, "desk-printed-unknown", &[]) })),
         )
             .into_response(),
     }
