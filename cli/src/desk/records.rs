@@ -133,13 +133,7 @@ pub(crate) async fn show(
     let f = Frame::for_reader(&desk, &reader, Some(name.clone())).with_role(role);
     let lang = reader.lang;
     let found = read_as(&desk, &name, move |s| {
-        let cert = s.certificate(&RecordId::parse(&id)?)?;
-        let verdict = s.verify_certificate_bytes(
-            cert.body.as_bytes(),
-            &cert.signature,
-            std::path::Path::new(&format!("{}.json.minisig", cert.id)),
-        )?;
-        Ok((cert, verdict))
+        s.checked_certificate(&RecordId::parse(&id)?)
     })
     .await;
     let (cert, verdict) = match found {
@@ -198,13 +192,7 @@ pub(crate) async fn show_api(
         return api_refusal(reader.lang, StatusCode::UNAUTHORIZED, "desk-signin-needed");
     };
     let found = read_as(&desk, &name, move |s| {
-        let cert = s.certificate(&RecordId::parse(&id)?)?;
-        let verdict = s.verify_certificate_bytes(
-            cert.body.as_bytes(),
-            &cert.signature,
-            std::path::Path::new(&format!("{}.json.minisig", cert.id)),
-        )?;
-        Ok((cert, verdict))
+        s.checked_certificate(&RecordId::parse(&id)?)
     })
     .await;
     match found {

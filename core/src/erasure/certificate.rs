@@ -200,6 +200,16 @@ impl Station {
         if !cert.sha256.eq_ignore_ascii_case(sha256) {
             return Err(not_found());
         }
+        self.check_stored(cert)
+    }
+
+    /// Certificate `id` as the ledger holds it, with what checking it finds now (as
+    /// `cert verify` finds for its exported files).
+    pub fn checked_certificate(&self, id: &RecordId) -> Result<(Certificate, Verdict)> {
+        self.check_stored(self.certificate(id)?)
+    }
+
+    fn check_stored(&self, cert: Certificate) -> Result<(Certificate, Verdict)> {
         let verdict = self.verify_certificate_bytes(
             cert.body.as_bytes(),
             &cert.signature,

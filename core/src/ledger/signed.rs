@@ -482,11 +482,7 @@ impl Signers {
     /// A manager invites `name` to enrol a passkey.
     fn invite(&mut self, e: &Signed<'_>, payload: &Value) -> Result<(), String> {
         let name = field(payload, "name").unwrap_or_default();
-        let manager = self
-            .people
-            .get(e.actor)
-            .is_some_and(|p| p.role == Some(Role::Manager) && p.removed.is_none());
-        if !manager || self.first_signed.is_none_or(|first| first > e.seq) {
+        if !self.manager_with_key(e) {
             return Err(format!(
                 "{name} is invited to enrol a passkey by {}, who is not a manager with a confirmed key",
                 e.actor
@@ -570,17 +566,23 @@ impl Signers {
         Ok(())
     }
 
+    /// Whether the actor of `e` is a manager, not removed, recording it after the
+    /// chain's first confirmed key (so with a confirmed key of their own).
+    fn manager_with_key(&self, e: &Signed<'_>) -> bool {
+        let manager = self
+            .people
+            .get(e.actor)
+            .is_some_and(|p| p.role == Some(Role::Manager) && p.removed.is_none());
+        manager && self.first_signed.is_some_and(|first| first <= e.seq)
+    }
+
     /// A manager confirms a person's passkey, after comparing its key id with the one
     /// the person reads out: another manager, with a confirmed key, of a passkey
     /// enrolled for that person and not revoked.
     fn confirm_passkey(&mut self, e: &Signed<'_>, payload: &Value) -> Result<(), String> {
         let name = field(payload, "name").unwrap_or_default();
         let credential = field(payload, "credential").unwrap_or_default();
-        let manager = self
-            .people
-            .get(e.actor)
-            .is_some_and(|p| p.role == Some(Role::Manager) && p.removed.is_none());
-        if !manager || self.first_signed.is_none_or(|first| first > e.seq) {
+        if !self.manager_with_key(e) {
             return Err(format!(
                 "{name}'s passkey is confirmed by {}, who is not a manager with a confirmed key",
                 e.actor
@@ -658,17 +660,11 @@ impl Signers {
             "passkey-invite" => self.invite(e, payload)?,
             "passkey-enroll" => self.enrol_passkey(e, payload)?,
             "passkey-confirm" => self.confirm_passkey(e, payload)?,
-            "ledger-restored" => {
-                let manager = self
-                    .people
-                    .get(e.actor)
-                    .is_some_and(|p| p.role == Some(Role::Manager) && p.removed.is_none());
-                if !manager || self.first_signed.is_none_or(|first| first > e.seq) {
-                    return Err(format!(
-                        "a restored copy of the ledger is acknowledged by {}, who is not a manager with a confirmed key",
-                        e.actor
-                    ));
-                }
+            "ledger-restored" if !self.manager_with_key(e) => {
+                return Err(format!(
+                    "a restored copy of the ledger is acknowledged by {}, who is not a manager with a confirmed key",
+                    e.actor
+                ));
             }
             _ => {}
         }
@@ -710,11 +706,7 @@ impl Signers {
     /// and its key.
     fn join(&mut self, e: &Signed<'_>, payload: &Value) -> Result<(), String> {
         let station = field(payload, "station").unwrap_or_default();
-        let manager = self
-            .people
-            .get(e.actor)
-            .is_some_and(|p| p.role == Some(Role::Manager) && p.removed.is_none());
-        if self.first_signed.is_none_or(|first| first > e.seq) || !manager {
+        if !self.manager_with_key(e) {
             return Err(format!(
                 "station {station} joined by {}, who is not a manager with a confirmed key",
                 e.actor
