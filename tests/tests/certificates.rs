@@ -217,3 +217,38 @@ fn a_vendors_certificate_is_kept_under_its_hash_and_listed() {
     assert_eq!(medium["status"], "wiped");
     assert_eq!(medium["certificate"], id);
 }
+
+/// The bug: `cert verify` took whose key signed a sign-off from the `person_keys`
+/// table, so a row edited there decided the people check. It reads the proven
+/// entries of the registration now.
+#[test]
+fn cert_verify_takes_whose_key_from_the_entries_not_the_person_keys_table() {
+    if !custody_tests::require_sqlite() {
+        return;
+    }
+    let home = Home::with_people();
+    let id = home.disposal_certificate("tanaka");
+    home.run("sato", ["cert", "sign-off", &id]).ok();
+    let signed = home.export_certificate(&id, "signed-off.json");
+    // The table says sato's key is kato's: the entries say otherwise.
+    home.sql(
+        "DROP TRIGGER IF EXISTS person_keys_no_update; \
+         UPDATE person_keys SET name = 'kato' WHERE name = 'sato'",
+    );
+    let verdict = home
+        .run(
+            "kato",
+            ["cert", "verify", signed.to_str().unwrap(), "--json"],
+        )
+        .ok()
+        .json();
+    let people = verdict["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "people")
+        .unwrap()
+        .clone();
+    assert_eq!(people["ok"], true, "{verdict:#}");
+    assert!(people.to_string().contains("sato"), "{people:#}");
+}

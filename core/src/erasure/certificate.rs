@@ -821,21 +821,20 @@ impl Station {
             return Err("the key id does not match the public key".into());
         }
         public.verify(message.as_bytes(), &field("minisig"))?;
-        let owner: Option<String> = self
-            .ledger
-            .db()
-            .value(
-                "SELECT name FROM person_keys WHERE key_id = ?1",
-                args![field("key_id")],
-            )
-            .map_err(|e| e.to_string())?;
-        match owner {
-            Some(owner) if owner == name => Ok(()),
-            Some(owner) => Err(format!("the key is {owner}'s, not {name}'s")),
-            None => Err(format!(
-                "the people register holds no key {}",
+        // Whose key it is, from the proven entries of the person's registration.
+        let entries = self
+            .person_entries(name)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("{name} is not in the people register"))?;
+        if crate::people::register::facts_of(&entries, name)
+            .holds_key(&field("key_id"), &field("public_key"))
+        {
+            Ok(())
+        } else {
+            Err(format!(
+                "the people register holds no key {} of {name}",
                 field("key_id")
-            )),
+            ))
         }
     }
 

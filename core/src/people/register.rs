@@ -98,6 +98,23 @@ pub(crate) struct PersonFacts {
     pub(crate) removed: Option<i64>,
 }
 
+impl PersonFacts {
+    /// Whether a personal key with this id and this public key (minisign, base64) was
+    /// enrolled for the person.
+    pub(crate) fn holds_key(&self, key_id: &str, public_key: &str) -> bool {
+        let same = |a: &str, b: &str| match (
+            crate::keys::StationPublicKey::parse(a),
+            crate::keys::StationPublicKey::parse(b),
+        ) {
+            (Ok(a), Ok(b)) => a.to_base64() == b.to_base64(),
+            _ => false,
+        };
+        self.keys
+            .iter()
+            .any(|k| k.key_id == key_id && same(&k.public_key, public_key))
+    }
+}
+
 pub(crate) fn facts_of(entries: &[Entry], name: &str) -> PersonFacts {
     let mut facts = PersonFacts::default();
     // The invitations that ask for a manager's confirmation of what they enrol.
